@@ -1,0 +1,35 @@
+/**
+ * Optional components (Debian's etcd, az, tpm2-tools, ...): a test that needs one skips with a visible reason when
+ * it is missing on a developer's machine, and fails under CI (CI=true), where .ci/run must have installed it.
+ */
+import { execFileSync } from 'node:child_process';
+import { describe } from 'vitest';
+
+export const inCI = process.env.CI === 'true' || process.env.CI === '1';
+
+export function haveCommand(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `describe` when every command exists; otherwise a visible skip locally and a failure under CI. */
+export function describeWith(commands: string[], name: string, fn: () => void): void {
+  const missing = commands.filter((c) => !haveCommand(c));
+  if (missing.length === 0) {
+    describe(name, fn);
+    return;
+  }
+  const reason = `needs ${missing.join(', ')} (installed by .ci/run)`;
+  if (inCI) {
+    describe(name, () => {
+      throw new Error(`${name}: ${reason}, but it is missing under CI`);
+    });
+    return;
+  }
+  process.stderr.write(`SKIP ${name}: ${reason}\n`);
+  describe.skip(`${name} [skipped: ${reason}]`, fn);
+}
