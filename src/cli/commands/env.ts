@@ -1,0 +1,57 @@
+/**
+ * `aksemu env`: the shell lines that point the real az CLI, the Azure SDKs and kubectl at an instance
+ * (`eval "$(aksemu env)"`). The service principal's secret is derived from the instance's master key.
+ */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { paths, readInstanceInfo, resolveDataDir } from '../../config/data-dir.js';
+import { defaultPrincipalSecret } from '../../identity/directory.js';
+import { Sealer } from '../../secrets/sealer.js';
+import { CommandError, UsageError } from '../errors.js';
+
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The environment for a data directory's instance, as name → value (also used by `az-setup` and the tests). */
+export function instanceEnvironment(dataDir: string, portOverride?: number): Record<string, string> {
+  const info = readInstanceInfo(dataDir);
+  if (!info) throw new CommandError(`no aksemu instance has been started with the data directory ${dataDir}; run 'aksemu start --data-dir ${dataDir}' first`);
+  const port = portOverride ?? info.port;
+  const proxyHost = info.host === '0.0.0.0' || info.host === '::' ? '127.0.0.1' : info.host.includes(':') ? `[${info.host}]` : info.host;
+  const proxy = `http://${proxyHost}:${port}`;
+  const sealer = new Sealer(readFileSync(paths.masterKey(dataDir)));
+  const ca = paths.caCert(dataDir);
+  return {
+    HTTPS_PROXY: proxy,
+    https_proxy: proxy,
+    NO_PROXY: 'localhost,127.0.0.1,::1',
+    no_proxy: 'localhost,127.0.0.1,::1',
+    REQUESTS_CA_BUNDLE: ca,
+    NODE_EXTRA_CA_CERTS: ca,
+    AZURE_CONFIG_DIR: paths.azureConfig(dataDir),
+    AZURE_TENANT_ID: info.tenantId,
+    AZURE_SUBSCRIPTION_ID: info.subscriptionId,
+    AZURE_CLIENT_ID: info.defaultPrincipal.appId,
+    AZURE_CLIENT_SECRET: defaultPrincipalSecret(sealer, info.defaultPrincipal.appId),
+    AKSEMU_DATA_DIR: dataDir,
+    AKSEMU_URL: `https://${proxyHost}:${port}`,
+  };
+}
+
+export function registerEnv(program: Command): void {
+  program
+    .command('env')
+    .description('print export lines that point az, the Azure SDKs and kubectl at an instance (eval "$(aksemu env)")')
+    .option('--data-dir <dir>', 'instance data directory (default: $AKSEMU_DATA_DIR or ~/.local/share/aksemu)')
+    .option('--port <n>', "the instance's port, if not the one it last recorded")
+    .action((opts: { dataDir?: string; port?: string }) => {
+      let port: number | undefined;
+      if (opts.port !== undefined) {
+        port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be an integer from 1 to 65535, not '${opts.port}'`);
+      }
+      const env = instanceEnvironment(resolveDataDir(opts.dataDir), port);
+      for (const [name, value] of Object.entries(env)) process.stdout.write(`export ${name}=${shellQuote(value)}\n`);
+    });
+}

@@ -1,0 +1,38 @@
+/** The `aksemu` command. */
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerEnv } from './commands/env.js';
+import { registerStart } from './commands/start.js';
+import { registerStore } from './commands/store.js';
+import { CommandError, UsageError } from './errors.js';
+
+export function buildProgram(): Command {
+  const program = new Command('aksemu')
+    .description('A local emulator of the Azure Kubernetes Service security plane')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  registerStart(program);
+  registerEnv(program);
+  registerStore(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    if (err instanceof UsageError || err instanceof CommandError) {
+      process.stderr.write(`ERROR: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(`ERROR: ${(err as Error)?.stack ?? err}\n`);
+    process.exitCode = 1;
+  }
+}

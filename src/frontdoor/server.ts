@@ -1,0 +1,170 @@
+/**
+ * The front door: one TCP port (loopback by default) that speaks
+ *   - HTTPS, with certificates from the local CA chosen by SNI, for direct requests and for tunnelled ones;
+ *   - plain HTTP only for CONNECT: clients that use it as their HTTPS_PROXY open a tunnel to an Azure host
+ *     name, and the tunnel is handed back to the HTTPS side, which terminates TLS with that host's certificate.
+ * The first byte of a connection tells the two apart (0x16 starts a TLS handshake).
+ *
+ * Only the Azure host names aksemu serves may be tunnelled to (hosts.ts); anything else gets 403, so the port is
+ * never an open proxy. Requests are routed by host name into fastify (see `rewriteUrl`).
+ */
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { LocalCa } from '../tls/local-ca.js';
+import { internalUrl, routeForHost, splitHostPort } from './hosts.js';
+
+export interface FrontDoorOptions {
+  host: string;
+  port: number;
+  ca: LocalCa;
+  logger: Logger;
+  /** Largest request body accepted by any service (services may enforce smaller limits). */
+  bodyLimit?: number;
+}
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
+export interface FrontDoor {
+  app: FastifyInstance;
+  /** Finishes route registration and listens; resolves with the URL of the direct address. */
+  listen(): Promise<{ url: string; port: number }>;
+  /** Lets a service take over HTTP upgrades (WebSocket/SPDY for kubectl exec); return true if handled. */
+  onUpgrade(handler: UpgradeHandler): void;
+  close(): Promise<void>;
+}
+
+const TLS_HANDSHAKE = 0x16;
+
+export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
+  const localNames = new Set(['localhost', '127.0.0.1', '::1', opts.host.toLowerCase()]);
+  const defaultNames = ['localhost', '127.0.0.1', '::1', ...(isIP(opts.host) && !['0.0.0.0', '::'].includes(opts.host) ? [opts.host] : [])];
+  const defaultPem = await opts.ca.issuePem([...new Set(defaultNames)]);
+  const sockets = new Set<Socket | Duplex>();
+  const upgradeHandlers: UpgradeHandler[] = [];
+  let httpsServer!: HttpsServer;
+
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit ?? 8 * 1024 * 1024,
+    exposeHeadRoutes: false,
+    return503OnClosing: true,
+    genReqId: () => randomUUID(),
+    // Host-named services are mapped onto their direct path prefixes, so both ways of addressing meet one router.
+    rewriteUrl: (req) => {
+      const { host } = splitHostPort(req.headers.host ?? opts.host);
+      const route = routeForHost(host, localNames);
+      return route ? internalUrl(route, req.url ?? '/') : (req.url ?? '/');
+    },
+    serverFactory: (handler) => {
+      httpsServer = createHttpsServer(
+        {
+          key: defaultPem.key,
+          cert: defaultPem.cert,
+          minVersion: 'TLSv1.2',
+          ALPNProtocols: ['http/1.1'],
+          SNICallback: (servername, cb) => {
+            const { host } = splitHostPort(servername);
+            const route = routeForHost(host, localNames);
+            if (!route || route.service === 'direct') return cb(null, undefined);
+            opts.ca.secureContext([host]).then((ctx) => cb(null, ctx), (err: Error) => cb(err, undefined));
+          },
+        },
+        handler,
+      );
+      return httpsServer;
+    },
+  });
+
+  // Every service parses its own bodies, so that malformed input is answered in that service's error format.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const plainServer: HttpServer = createHttpServer((_req, res) => {
+    res.writeHead(400, { 'Content-Type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        error: {
+          code: 'HttpsRequired',
+          message: 'aksemu serves HTTPS on this port; plain HTTP is accepted only for CONNECT (use it as HTTPS_PROXY).',
+        },
+      }),
+    );
+  });
+
+  const refuse = (socket: Duplex, status: string, message: string) => {
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
+  };
+
+  const onConnect = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const { host, port } = splitHostPort(req.url ?? '');
+    const route = routeForHost(host, localNames);
+    if (!route || route.service === 'direct' || (port !== undefined && port !== 443)) {
+      opts.logger.info({ target: req.url }, 'proxy: refused a tunnel to a host aksemu does not serve');
+      refuse(socket, '403 Forbidden', `aksemu only tunnels to the Azure endpoints it emulates; '${req.url}' is not one of them.\n`);
+      return;
+    }
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) socket.unshift(head);
+    // The tunnel's bytes are a TLS handshake for `host`: the HTTPS server terminates it like any connection.
+    httpsServer.emit('connection', socket);
+  };
+  plainServer.on('connect', onConnect);
+  plainServer.on('clientError', (_err, socket) => socket.destroy());
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    for (const handler of upgradeHandlers) if (handler(req, socket, head)) return;
+    refuse(socket, '404 Not Found', 'no upgrade handler for this URL\n');
+  };
+
+  httpsServer.on('connect', onConnect); // CONNECT over TLS, for clients whose proxy URL is https://
+  httpsServer.on('upgrade', onUpgrade);
+  httpsServer.on('tlsClientError', (err, socket) => {
+    opts.logger.debug({ err }, 'TLS handshake failed');
+    socket.destroy();
+  });
+
+  const raw: NetServer = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      (first[0] === TLS_HANDSHAKE ? httpsServer : plainServer).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+  });
+
+  let boundPort = opts.port;
+  return {
+    app,
+    onUpgrade: (handler) => upgradeHandlers.push(handler),
+    listen: async () => {
+      await app.ready();
+      return new Promise((resolve, reject) => {
+        raw.once('error', reject);
+        raw.listen({ host: opts.host, port: opts.port }, () => {
+          raw.off('error', reject);
+          const addr = raw.address();
+          boundPort = typeof addr === 'object' && addr ? addr.port : opts.port;
+          const urlHost = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
+          resolve({ url: `https://${urlHost}:${boundPort}`, port: boundPort });
+        });
+      });
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        raw.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      httpsServer.closeAllConnections?.();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Access tokens: RS256 JWTs shaped like Microsoft Entra ID v1 access tokens (aud, iss, tid, oid, appid, idtyp),
+ * signed with the instance's key (sealed in the store) and published as a JWKS.
+ *
+ * Lifetimes use real time, not the emulated clock: clients cache tokens by their own clocks.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors, type JWK, exportJWK } from 'jose';
+import type { Sealer } from '../secrets/sealer.js';
+import { getJson, putJson } from '../store/json.js';
+import type { Store } from '../store/store.js';
+import { newGuid, randomHex } from '../util/ids.js';
+import type { Principal } from './directory.js';
+
+const SIGNING_KEY = '/identity/signing-key';
+const SIGNING_KEY_PURPOSE = 'aksemu/token-signing-key';
+export const TOKEN_LIFETIME_SECONDS = 3599;
+
+interface StoredSigningKey {
+  kid: string;
+  sealedPkcs8: string; // base64 of the sealed DER
+  publicJwk: JWK;
+}
+
+export interface AccessTokenClaims {
+  aud: string;
+  iss: string;
+  tid: string;
+  oid: string;
+  sub: string;
+  appid: string;
+  idtyp: 'app' | 'user';
+  name?: string;
+  xms_mirid?: string;
+  iat: number;
+  nbf: number;
+  exp: number;
+}
+
+export type TokenProblem = 'missing' | 'malformed' | 'invalid' | 'expired' | 'audience';
+
+export class TokenValidationError extends Error {
+  constructor(readonly problem: TokenProblem, message: string, readonly audience?: string) {
+    super(message);
+    this.name = 'TokenValidationError';
+  }
+}
+
+/** Normalizes an audience for comparison: scheme/host case and one trailing slash do not matter. */
+export function normalizeAudience(aud: string): string {
+  return aud.trim().toLowerCase().replace(/\/+$/, '');
+}
+
+export class TokenService {
+  private readonly verified = new Map<string, AccessTokenClaims>();
+
+  private constructor(
+    private readonly kid: string,
+    private readonly privateKey: KeyObject,
+    private readonly publicKey: KeyObject,
+    readonly jwks: { keys: JWK[] },
+  ) {}
+
+  static async loadOrCreate(store: Store, sealer: Sealer): Promise<TokenService> {
+    let stored = (await getJson<StoredSigningKey>(store, SIGNING_KEY))?.value;
+    if (!stored) {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const kid = randomHex(20);
+      const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+      const candidate: StoredSigningKey = {
+        kid,
+        sealedPkcs8: sealer.seal(der, SIGNING_KEY_PURPOSE).toString('base64'),
+        publicJwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' },
+      };
+      await putJson(store, SIGNING_KEY, candidate, { ifModRevision: 0 });
+      stored = (await getJson<StoredSigningKey>(store, SIGNING_KEY))!.value;
+    }
+    const privateKey = createPrivateKey({
+      key: sealer.unseal(Buffer.from(stored.sealedPkcs8, 'base64'), SIGNING_KEY_PURPOSE),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    return new TokenService(stored.kid, privateKey, createPublicKey(privateKey), { keys: [stored.publicJwk] });
+  }
+
+  static issuer(tenantId: string): string {
+    return `https://sts.windows.net/${tenantId}/`;
+  }
+
+  async issue(principal: Principal, audience: string, lifetimeSeconds = TOKEN_LIFETIME_SECONDS): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+      aud: audience,
+      iss: TokenService.issuer(principal.tenantId),
+      idp: TokenService.issuer(principal.tenantId),
+      tid: principal.tenantId,
+      oid: principal.objectId,
+      sub: principal.objectId,
+      appid: principal.appId,
+      appidacr: '1',
+      idtyp: principal.type === 'User' ? 'user' : 'app',
+      name: principal.displayName,
+      uti: randomHex(11),
+      rh: newGuid(),
+      ver: '1.0',
+      ...(principal.resourceId ? { xms_mirid: principal.resourceId } : {}),
+    };
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.kid })
+      .setIssuedAt(now)
+      .setNotBefore(now - 300)
+      .setExpirationTime(now + lifetimeSeconds)
+      .sign(this.privateKey);
+  }
+
+  /**
+   * Verifies signature, lifetime and audience. `audiences` are the audiences the calling service accepts.
+   * Verified tokens are cached (until they expire) because every request presents one.
+   */
+  async verify(token: string, audiences: string[]): Promise<AccessTokenClaims> {
+    let claims = this.verified.get(token);
+    if (!claims) {
+      if (token.split('.').length !== 3) throw new TokenValidationError('malformed', 'The access token is malformed.');
+      try {
+        const { payload } = await jwtVerify(token, this.publicKey, { algorithms: ['RS256'], clockTolerance: 300 });
+        claims = payload as unknown as AccessTokenClaims;
+      } catch (err) {
+        if (err instanceof joseErrors.JWTExpired) throw new TokenValidationError('expired', 'The access token has expired.');
+        throw new TokenValidationError('invalid', 'The access token is invalid.');
+      }
+      if (this.verified.size > 10_000) this.verified.clear();
+      this.verified.set(token, claims);
+    } else if (claims.exp * 1000 + 300_000 < Date.now()) {
+      this.verified.delete(token);
+      throw new TokenValidationError('expired', 'The access token has expired.');
+    }
+    const accepted = audiences.map(normalizeAudience);
+    if (!accepted.includes(normalizeAudience(String(claims.aud)))) {
+      throw new TokenValidationError('audience', 'The access token has been obtained for the wrong audience.', String(claims.aud));
+    }
+    return claims;
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Persisted background work: the mechanism behind long-running operations and controllers.
+ *
+ * A task is a record in the store (`/tasks/<kind>/<id>`) naming a handler kind, a payload and the emulator time
+ * before which it must not run. Handlers are level-triggered and idempotent: they look at the state in the store,
+ * move it one step on, and answer "done" or "run me again after N ms". Because tasks live in the store, a restart
+ * (even after kill -9) resumes every operation that was in progress: that is the ARCHITECTURE rule "all state
+ * lives in the store".
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import type { Clock } from './clock.js';
+
+export interface TaskRecord<P = unknown> {
+  kind: string;
+  id: string;
+  payload: P;
+  /** Emulator time (ms) before which the task does not run. */
+  notBefore: number;
+  attempts: number;
+  createdAt: string;
+}
+
+export type TaskOutcome<P = unknown> = { done: true } | { done: false; retryAfterMs: number; payload?: P };
+
+export type TaskHandler<P = unknown> = (task: TaskRecord<P>) => Promise<TaskOutcome<P>>;
+
+const PREFIX = '/tasks/';
+const MAX_BACKOFF_MS = 30_000;
+
+function taskKey(kind: string, id: string): string {
+  return `${PREFIX}${kind}/${id}`;
+}
+
+export class TaskRunner {
+  private readonly handlers = new Map<string, TaskHandler<any>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  /** Keys whose record changed while their handler ran: run them again right after. */
+  private readonly rerun = new Set<string>();
+  private stopped = true;
+  private unsubscribeClock: (() => void) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  register<P>(kind: string, handler: TaskHandler<P>): void {
+    if (kind.includes('/')) throw new Error(`task kind must not contain '/': ${kind}`);
+    this.handlers.set(kind, handler as TaskHandler<any>);
+  }
+
+  /** Creates or replaces the task `kind/id`; it runs once `delayMs` of emulator time has passed. */
+  async enqueue<P>(kind: string, id: string, payload: P, delayMs = 0): Promise<void> {
+    if (!this.handlers.has(kind)) throw new Error(`no task handler registered for '${kind}'`);
+    const record: TaskRecord<P> = {
+      kind,
+      id,
+      payload,
+      notBefore: this.clock.nowMs() + delayMs,
+      attempts: 0,
+      createdAt: this.clock.iso(),
+    };
+    await this.store.put(taskKey(kind, id), Buffer.from(JSON.stringify(record)));
+    this.schedule(record);
+  }
+
+  async cancel(kind: string, id: string): Promise<void> {
+    const key = taskKey(kind, id);
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    await this.store.delete(key);
+  }
+
+  /** Loads every persisted task and schedules it (resuming work interrupted by a stop or a crash). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.unsubscribeClock = this.clock.onJump(() => void this.rescheduleAll());
+    await this.rescheduleAll();
+  }
+
+  private async rescheduleAll(): Promise<void> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.store.range(PREFIX, { limit: 500, ...(after ? { after } : {}) });
+      for (const kv of page.items) this.schedule(JSON.parse(kv.value.toString('utf8')) as TaskRecord);
+      if (!page.more) break;
+      after = page.items[page.items.length - 1]!.key;
+    }
+  }
+
+  private schedule(record: TaskRecord): void {
+    if (this.stopped) return;
+    const key = taskKey(record.kind, record.id);
+    if (this.running.has(key)) {
+      this.rerun.add(key);
+      return;
+    }
+    clearTimeout(this.timers.get(key));
+    const wait = Math.max(0, record.notBefore - this.clock.nowMs());
+    // Timers are capped so that a far-future task is re-evaluated if the clock is moved.
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.runTask(key);
+    }, Math.min(wait, 2 ** 31 - 1));
+    timer.unref?.();
+    this.timers.set(key, timer);
+  }
+
+  private runTask(key: string): void {
+    if (this.stopped || this.running.has(key)) return;
+    const run = this.execute(key).finally(() => {
+      this.running.delete(key);
+      if (this.rerun.delete(key)) void this.reload(key);
+    });
+    this.running.set(key, run);
+  }
+
+  private async reload(key: string): Promise<void> {
+    const kv = await this.store.get(key);
+    if (kv) this.schedule(JSON.parse(kv.value.toString('utf8')) as TaskRecord);
+  }
+
+  private async execute(key: string): Promise<void> {
+    const kv = await this.store.get(key);
+    if (!kv) return;
+    const record = JSON.parse(kv.value.toString('utf8')) as TaskRecord;
+    if (record.notBefore > this.clock.nowMs()) {
+      this.schedule(record);
+      return;
+    }
+    const handler = this.handlers.get(record.kind);
+    if (!handler) {
+      this.log.error({ task: key }, 'no handler for persisted task; leaving it in place');
+      return;
+    }
+    let outcome: TaskOutcome;
+    try {
+      outcome = await handler(record);
+    } catch (err) {
+      const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** record.attempts);
+      this.log.error({ err, task: key, attempts: record.attempts + 1 }, 'task failed; will retry');
+      outcome = { done: false, retryAfterMs: backoff };
+    }
+    if (outcome.done) {
+      // Only delete the record we ran: if it was replaced meanwhile, the new one stays.
+      await this.store.delete(key, { ifModRevision: kv.modRevision });
+      return;
+    }
+    const next: TaskRecord = {
+      ...record,
+      payload: outcome.payload ?? record.payload,
+      attempts: record.attempts + 1,
+      notBefore: this.clock.nowMs() + outcome.retryAfterMs,
+    };
+    const written = await this.store.put(key, Buffer.from(JSON.stringify(next)), { ifModRevision: kv.modRevision });
+    if (written.succeeded) this.schedule(next);
+    else this.rerun.add(key);
+  }
+
+  /** Waits until no task is due now or running (used by tests and benchmarks at --speed instant). */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const due = [...this.timers.keys()].length > 0 || this.running.size > 0;
+      if (!due) return;
+      if (Date.now() > deadline) return;
+      await Promise.all([...this.running.values()]);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribeClock?.();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await Promise.allSettled([...this.running.values()]);
+  }
+}
