@@ -7,7 +7,11 @@
  * Pass `synchronous: 'FULL'` to trade write speed for power-loss durability.
  *
  * Revisions and watch history follow etcd: table `kv` holds the current keys, table `events` the change log that
- * watches replay from; old events are compacted away (a watch that asks for them gets CompactedError).
+ * watches replay from; old events are compacted away (a watch that asks for them gets CompactedError). Like etcd,
+ * `compact(r)` removes the history before revision r, a watch may still start at r, and a transaction is checked
+ * the way etcd checks it (no key written twice in one branch, at most 128 operations per branch).
+ *
+ * One process writes a database at a time (the revision counter is kept in memory); others may open it read-only.
  */
 import Database from 'better-sqlite3';
 import {
@@ -54,10 +58,14 @@ interface EventRow extends KvRow {
 const EVENT_PUT = 0;
 const EVENT_DELETE = 1;
 const EMPTY = Buffer.alloc(0);
+/** etcd's default --max-txn-ops. */
+export const MAX_TXN_OPS = 128;
 
 interface WatchRegistration {
   prefix: Buffer;
   end: Buffer | undefined;
+  /** Live events below this revision are not delivered (a watch from a future revision). */
+  minRevision: number;
   onEvents: WatchListener;
   onError: WatchErrorListener | undefined;
   queue: WatchEvent[][];
@@ -84,6 +92,39 @@ function inRange(key: Buffer, start: Buffer, end: Buffer | undefined): boolean {
   return Buffer.compare(key, start) >= 0 && (end === undefined || Buffer.compare(key, end) < 0);
 }
 
+/** The key-value of a delete event, as etcd reports it: empty value, the deleting revision, no create revision. */
+function tombstone(key: string, revision: number): KeyValue {
+  return { key, value: EMPTY, createRevision: 0, modRevision: revision, version: 0 };
+}
+
+function checkKey(key: string): void {
+  if (key === '') throw new Error('key is not provided');
+}
+
+/** etcd's checks on a transaction branch: bounded size and no key written twice (put/put, put/delete). */
+function checkBranch(ops: TxnOp[]): void {
+  if (ops.length > MAX_TXN_OPS) throw new Error('too many operations in txn request');
+  const puts = new Set<string>();
+  for (const op of ops) {
+    if (op.type === 'put' || op.type === 'delete') checkKey(op.key);
+    if (op.type !== 'put') continue;
+    if (puts.has(op.key)) throw new Error('duplicate key given in txn request');
+    puts.add(op.key);
+  }
+  for (const op of ops) {
+    if (op.type === 'delete' && puts.has(op.key)) throw new Error('duplicate key given in txn request');
+    if (op.type === 'deletePrefix') {
+      for (const key of puts) if (key.startsWith(op.prefix)) throw new Error('duplicate key given in txn request');
+    }
+  }
+}
+
+interface ApplyResult extends TxnResult {
+  events: WatchEvent[];
+  /** With `probe`: the probed key as it is after the transaction. */
+  current?: KeyValue | undefined;
+}
+
 export class SqliteStore implements Store {
   readonly description: string;
   private readonly db: Database.Database;
@@ -106,6 +147,7 @@ export class SqliteStore implements Store {
     this.description = `sqlite:${path}`;
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
@@ -120,9 +162,9 @@ export class SqliteStore implements Store {
           value BLOB NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL,
           PRIMARY KEY (revision, seq)
         ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS events_by_key ON events (key, revision);
       `);
     }
-    this.db.pragma('busy_timeout = 5000');
     this.currentRevision = this.readMeta('revision');
     this.compactRevision = this.readMeta('compact_revision');
     this.stmt = opts.readonly
@@ -157,47 +199,70 @@ export class SqliteStore implements Store {
   }
 
   private getRow(key: Buffer): KvRow | undefined {
-    return this.db.prepare<[Buffer], KvRow>('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?').get(key);
+    return this.cached('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?').get(key) as KvRow | undefined;
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** Prepared statements for the SQL that varies per call (range bounds, limits), prepared once. */
+  private cached(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
     if (this.closed) throw new Error('store is closed');
+    checkKey(key);
     const row = this.stmt ? this.stmt.get.get(Buffer.from(key, 'utf8')) : this.getRow(Buffer.from(key, 'utf8'));
     return row ? toKv(row) : undefined;
   }
 
   async revision(): Promise<number> {
+    if (this.closed) throw new Error('store is closed');
     if (this.stmt) return this.currentRevision;
     return this.readMeta('revision'); // another process is the writer
   }
 
   async put(key: string, value: Buffer, opts: { ifModRevision?: number } = {}): Promise<WriteResult> {
+    checkKey(key);
     const conditions = opts.ifModRevision === undefined ? [] : [{ key, modRevision: opts.ifModRevision }];
-    const { succeeded, revision } = this.apply(conditions, [{ type: 'put', key, value }], []);
-    if (succeeded) return { succeeded, revision };
-    return { succeeded, revision, current: await this.get(key) };
+    const res = this.apply(conditions, [{ type: 'put', key, value }], [], key);
+    if (res.succeeded) return { succeeded: true, revision: res.revision };
+    return { succeeded: false, revision: res.revision, current: res.current };
   }
 
   async delete(key: string, opts: { ifModRevision?: number } = {}): Promise<DeleteResult> {
-    const before = await this.get(key);
+    checkKey(key);
     const conditions = opts.ifModRevision === undefined ? [] : [{ key, modRevision: opts.ifModRevision }];
-    const { succeeded, revision } = this.apply(conditions, [{ type: 'delete', key }], []);
-    if (succeeded) return { succeeded, revision, deleted: before };
-    return { succeeded, revision, current: before };
+    // The deleted value comes from inside the transaction: a value read before it could be stale by then.
+    const res = this.apply(conditions, [{ type: 'delete', key }], [], key);
+    if (res.succeeded) return { succeeded: true, revision: res.revision, deleted: res.events[0]?.prevKv };
+    return { succeeded: false, revision: res.revision, current: res.current };
   }
 
   async txn(req: TxnRequest): Promise<TxnResult> {
-    return this.apply(req.if ?? [], req.then, req.else ?? []);
+    const { succeeded, revision } = this.apply(req.if ?? [], req.then, req.else ?? []);
+    return { succeeded, revision };
   }
 
   /**
    * Runs one transaction synchronously: evaluates the conditions, applies one branch at a single new revision
-   * (only if it changes something), records the events and hands them to the watchers after commit.
+   * (only if it changes something), records the events and hands them to the watchers after commit. With `probe`,
+   * a failed transaction also returns that key as it is (read inside the same SQLite transaction).
    */
-  private apply(conditions: Condition[], then: TxnOp[], otherwise: TxnOp[]): TxnResult {
+  private apply(conditions: Condition[], then: TxnOp[], otherwise: TxnOp[], probe?: string): ApplyResult {
     const stmt = this.writable();
+    if (conditions.length > MAX_TXN_OPS) throw new Error('too many operations in txn request');
+    checkBranch(then);
+    checkBranch(otherwise);
     let events: WatchEvent[] = [];
     let succeeded = false;
+    let current: KeyValue | undefined;
+    const before = this.currentRevision;
     const run = this.db.transaction(() => {
       succeeded = conditions.every((c) => (stmt.get.get(Buffer.from(c.key, 'utf8'))?.mod_rev ?? 0) === c.modRevision);
       const ops = succeeded ? then : otherwise;
@@ -206,14 +271,15 @@ export class SqliteStore implements Store {
       for (const op of ops) {
         if (op.type === 'put') {
           const key = Buffer.from(op.key, 'utf8');
+          const value = Buffer.from(op.value); // the caller may reuse its buffer; watchers get this copy
           const prev = stmt.get.get(key);
           const createRev = prev ? prev.create_rev : rev;
           const version = prev ? prev.version + 1 : 1;
-          stmt.upsert.run(key, op.value, createRev, rev, version);
-          stmt.event.run(rev, events.length, key, EVENT_PUT, op.value, createRev, rev, version);
+          stmt.upsert.run(key, value, createRev, rev, version);
+          stmt.event.run(rev, events.length, key, EVENT_PUT, value, createRev, rev, version);
           events.push({
             type: 'put',
-            kv: { key: op.key, value: op.value, createRevision: createRev, modRevision: rev, version },
+            kv: { key: op.key, value, createRevision: createRev, modRevision: rev, version },
             prevKv: prev ? toKv(prev) : undefined,
           });
         } else {
@@ -223,12 +289,9 @@ export class SqliteStore implements Store {
               : this.rangeRows(op.prefix, undefined, undefined, false);
           for (const prev of keys) {
             stmt.del.run(prev.key);
+            // A delete event row keeps the deleted key-value (the watchers' prevKv).
             stmt.event.run(rev, events.length, prev.key, EVENT_DELETE, prev.value, prev.create_rev, prev.mod_rev, prev.version);
-            events.push({
-              type: 'delete',
-              kv: { key: prev.key.toString('utf8'), value: EMPTY, createRevision: prev.create_rev, modRevision: rev, version: 0 },
-              prevKv: toKv(prev),
-            });
+            events.push({ type: 'delete', kv: tombstone(prev.key.toString('utf8'), rev), prevKv: toKv(prev) });
           }
         }
       }
@@ -236,8 +299,11 @@ export class SqliteStore implements Store {
         this.currentRevision = rev;
         stmt.setMeta.run('revision', rev);
       }
+      if (!succeeded && probe !== undefined) {
+        const row = stmt.get.get(Buffer.from(probe, 'utf8'));
+        current = row ? toKv(row) : undefined;
+      }
     });
-    const before = this.currentRevision;
     try {
       run.immediate();
     } catch (err) {
@@ -248,7 +314,7 @@ export class SqliteStore implements Store {
       this.dispatch(events);
       this.maybeCompact();
     }
-    return { succeeded, revision: this.currentRevision };
+    return { succeeded, revision: this.currentRevision, events, current };
   }
 
   private rangeRows(prefix: string, after: string | undefined, limit: number | undefined, keysOnly: boolean): KvRow[] {
@@ -264,7 +330,7 @@ export class SqliteStore implements Store {
     const args: unknown[] = [lowerArg];
     if (end) args.push(end);
     if (limit !== undefined) args.push(limit);
-    return this.db.prepare(sql).all(...args) as KvRow[];
+    return this.cached(sql).all(...args) as KvRow[];
   }
 
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
@@ -286,45 +352,30 @@ export class SqliteStore implements Store {
     if (this.closed) throw new Error('store is closed');
     const { start, end } = rangeBounds(prefix);
     const row = end
-      ? (this.db.prepare('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?').get(start, end) as { n: number })
-      : (this.db.prepare('SELECT count(*) AS n FROM kv WHERE key >= ?').get(start) as { n: number });
+      ? (this.cached('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?').get(start, end) as { n: number })
+      : (this.cached('SELECT count(*) AS n FROM kv WHERE key >= ?').get(start) as { n: number });
     return row.n;
   }
 
   async watch(prefix: string, opts: WatchOptions, onEvents: WatchListener, onError?: WatchErrorListener): Promise<Watch> {
     if (this.closed) throw new Error('store is closed');
     const { start, end } = rangeBounds(prefix);
-    const reg: WatchRegistration = { prefix: start, end, onEvents, onError, queue: [], scheduled: false, cancelled: false };
-    if (opts.fromRevision !== undefined && opts.fromRevision <= this.currentRevision) {
-      if (opts.fromRevision <= this.compactRevision) throw new CompactedError(opts.fromRevision, this.compactRevision);
+    // As in etcd, a start revision of 0 (or less) means "from now on".
+    const from = opts.fromRevision !== undefined && opts.fromRevision > 0 ? opts.fromRevision : undefined;
+    const reg: WatchRegistration = {
+      prefix: start,
+      end,
+      minRevision: from ?? 0,
+      onEvents,
+      onError,
+      queue: [],
+      scheduled: false,
+      cancelled: false,
+    };
+    if (from !== undefined && from <= this.currentRevision) {
+      if (from < this.compactRevision) throw new CompactedError(from, this.compactRevision);
       // History and registration happen in the same synchronous step, so no write can fall between them.
-      const sql =
-        'SELECT revision, type, key, value, create_rev, mod_rev, version FROM events WHERE revision >= ? AND key >= ?' +
-        (end ? ' AND key < ?' : '') +
-        ' ORDER BY revision, seq';
-      const rows = (end
-        ? this.db.prepare(sql).all(opts.fromRevision, start, end)
-        : this.db.prepare(sql).all(opts.fromRevision, start)) as EventRow[];
-      let batch: WatchEvent[] = [];
-      let batchRev = -1;
-      for (const row of rows) {
-        if (row.revision !== batchRev && batch.length > 0) {
-          reg.queue.push(batch);
-          batch = [];
-        }
-        batchRev = row.revision;
-        batch.push(
-          row.type === EVENT_PUT
-            ? { type: 'put', kv: toKv(row) }
-            : {
-                type: 'delete',
-                kv: { key: row.key.toString('utf8'), value: EMPTY, createRevision: row.create_rev, modRevision: row.revision, version: 0 },
-                prevKv: toKv(row),
-              },
-        );
-      }
-      if (batch.length > 0) reg.queue.push(batch);
-      this.schedule(reg);
+      this.replay(reg, from);
     }
     this.watches.add(reg);
     return {
@@ -335,8 +386,54 @@ export class SqliteStore implements Store {
     };
   }
 
+  /** Queues the recorded events from revision `from` on, one batch per revision, with etcd's prevKv. */
+  private replay(reg: WatchRegistration, from: number): void {
+    const sql =
+      'SELECT revision, seq, type, key, value, create_rev, mod_rev, version FROM events WHERE revision >= ? AND key >= ?' +
+      (reg.end ? ' AND key < ?' : '') +
+      ' ORDER BY revision, seq';
+    const rows = (reg.end ? this.cached(sql).all(from, reg.prefix, reg.end) : this.cached(sql).all(from, reg.prefix)) as Array<
+      EventRow & { seq: number }
+    >;
+    const previousEvent = this.cached(
+      'SELECT revision, type, key, value, create_rev, mod_rev, version FROM events ' +
+        'WHERE key = ? AND revision < ? ORDER BY revision DESC, seq DESC LIMIT 1',
+    );
+    // The key-value each key had before the event being replayed (undefined: absent), as far as history tells.
+    const state = new Map<string, KeyValue | undefined>();
+    const prevOf = (row: EventRow, key: string): KeyValue | undefined => {
+      if (row.type === EVENT_DELETE) return toKv(row); // a delete row holds the deleted key-value
+      if (state.has(key)) return state.get(key);
+      if (row.version === 1) return undefined; // a create
+      const prev = previousEvent.get(row.key, row.revision) as EventRow | undefined;
+      return prev && prev.type === EVENT_PUT ? toKv(prev) : undefined; // none: compacted away
+    };
+    let batch: WatchEvent[] = [];
+    let batchRev = -1;
+    for (const row of rows) {
+      if (row.revision !== batchRev && batch.length > 0) {
+        reg.queue.push(batch);
+        batch = [];
+      }
+      batchRev = row.revision;
+      const key = row.key.toString('utf8');
+      const prevKv = prevOf(row, key);
+      if (row.type === EVENT_PUT) {
+        const kv = toKv(row);
+        batch.push({ type: 'put', kv, prevKv });
+        state.set(key, kv);
+      } else {
+        batch.push({ type: 'delete', kv: tombstone(key, row.revision), prevKv });
+        state.set(key, undefined);
+      }
+    }
+    if (batch.length > 0) reg.queue.push(batch);
+    this.schedule(reg);
+  }
+
   private dispatch(events: WatchEvent[]): void {
     for (const reg of this.watches) {
+      if (events[0]!.kv.modRevision < reg.minRevision) continue;
       const mine = events.filter((e) => inRange(Buffer.from(e.kv.key, 'utf8'), reg.prefix, reg.end));
       if (mine.length === 0) continue;
       reg.queue.push(mine);
@@ -364,15 +461,20 @@ export class SqliteStore implements Store {
   private maybeCompact(): void {
     if (++this.writesSinceCompaction < 1000) return;
     this.writesSinceCompaction = 0;
-    this.compact(this.currentRevision - this.historyRevisions);
+    const target = this.currentRevision - this.historyRevisions;
+    if (target > this.compactRevision) this.compact(target);
   }
 
-  /** Drops watch history at or below `revision`. */
+  /**
+   * etcd's compaction: drops watch history before `revision` (a watch may still start at `revision`; an older
+   * start gets CompactedError). An already compacted revision is a no-op; a future revision is an error.
+   */
   compact(revision: number): void {
     const stmt = this.writable();
+    if (revision > this.currentRevision) throw new Error('required revision is a future revision');
     if (revision <= this.compactRevision) return;
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM events WHERE revision <= ?').run(revision);
+      this.cached('DELETE FROM events WHERE revision < ?').run(revision);
       stmt.setMeta.run('compact_revision', revision);
     })();
     this.compactRevision = revision;
