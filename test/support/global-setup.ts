@@ -1,2 +1,27 @@
-/** Runs once before all test files (in the main vitest process, before workers start). */
-export default async function setup(): Promise<void> {}
+/**
+ * Runs once, in the main vitest process, before any test file's process starts.
+ *
+ * Node reads NODE_EXTRA_CA_CERTS only when a process starts, so the Azure SDK tests (which run inside the test
+ * processes, configured only through the environment as a user's shell would be) need to trust the emulator's
+ * CA before they start. Every test emulator's data directory is therefore seeded with one shared test CA (and
+ * master key) made here; its certificate is what the test processes trust.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { paths } from '../../src/config/data-dir.js';
+import { LocalCa } from '../../src/tls/local-ca.js';
+import { Sealer, loadOrCreateMasterKey } from '../../src/secrets/sealer.js';
+
+export default async function setup(): Promise<void> {
+  const root = join(import.meta.dirname, '..', '..');
+  if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
+  const seed = mkdtempSync(join(tmpdir(), 'aksemu-test-seed-'));
+  const sealer = new Sealer(loadOrCreateMasterKey(paths.masterKey(seed)));
+  await LocalCa.loadOrCreate(seed, sealer);
+  process.env.AKSEMU_TEST_SEED = seed;
+  process.env.NODE_EXTRA_CA_CERTS = paths.caCert(seed);
+}

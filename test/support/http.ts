@@ -1,0 +1,95 @@
+/**
+ * A small HTTPS client for tests that speak to the emulator's wire protocols directly (error bodies, headers),
+ * trusting the test CA. Optionally through the emulator's CONNECT proxy, as az and the SDKs do.
+ */
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+export interface TestResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text: string;
+  json<T = any>(): T;
+}
+
+export interface TestRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Send through the emulator's proxy at this port, to the URL's host (as a client with HTTPS_PROXY would). */
+  proxyPort?: number;
+}
+
+export function testCa(): string {
+  return readFileSync(process.env.NODE_EXTRA_CA_CERTS!, 'utf8');
+}
+
+function finish(status: number, headers: TestResponse['headers'], body: Buffer): TestResponse {
+  const text = body.toString('utf8');
+  return { status, headers, body, text, json: () => JSON.parse(text) };
+}
+
+export async function httpsCall(url: string, req: TestRequest = {}): Promise<TestResponse> {
+  const u = new URL(url);
+  const tunnel = req.proxyPort !== undefined ? await openTunnel(req.proxyPort, u.hostname, Number(u.port || 443)) : undefined;
+  return new Promise((resolve, reject) => {
+    const r = httpsRequest(
+      {
+        method: req.method ?? 'GET',
+        hostname: u.hostname,
+        port: u.port || 443,
+        path: `${u.pathname}${u.search}`,
+        headers: { ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}), ...req.headers },
+        ca: testCa(),
+        servername: u.hostname,
+        agent: false,
+        ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(finish(res.statusCode ?? 0, res.headers, Buffer.concat(chunks))));
+        res.on('error', reject);
+      },
+    );
+    r.on('error', reject);
+    if (req.body !== undefined) r.write(req.body);
+    r.end();
+  });
+}
+
+/** Sends CONNECT host:port to the proxy; resolves with the raw socket once the tunnel is up, rejects otherwise. */
+export function openTunnel(proxyPort: number, host: string, port: number): Promise<import('node:net').Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(proxyPort, '127.0.0.1', () => socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString('latin1');
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      const status = Number(buf.split(' ')[1]);
+      if (status === 200) resolve(socket);
+      else {
+        socket.destroy();
+        reject(Object.assign(new Error(`CONNECT answered ${status}`), { status, response: buf }));
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+  });
+}
+
+/** A client-credentials token for `scope` from the instance's token endpoint (direct address). */
+export async function getToken(baseUrl: string, env: Record<string, string>, scope = 'https://management.core.windows.net//.default'): Promise<string> {
+  const res = await httpsCall(`${baseUrl}/_login/${env.AZURE_TENANT_ID}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env.AZURE_CLIENT_ID!, client_secret: env.AZURE_CLIENT_SECRET!, scope }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text}`);
+  return res.json<{ access_token: string }>().access_token;
+}
