@@ -31,6 +31,9 @@ import type { Store } from './store/store.js';
 import { LocalCa } from './tls/local-ca.js';
 import { newGuid } from './util/ids.js';
 import { VERSION } from './version.js';
+import { authorizationModule } from './providers/authorization/module.js';
+import { managedIdentityModule } from './providers/managedidentity/module.js';
+import { keyVaultModule } from './providers/keyvault/module.js';
 
 export const DEFAULT_PORT = 10443;
 
@@ -83,7 +86,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, authorizationModule, managedIdentityModule, keyVaultModule];
 
 export interface Emulator {
   url: string;
