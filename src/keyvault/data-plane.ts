@@ -544,7 +544,8 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
     if (alg === undefined || alg === null) throw kvErrors.badParameter("Property 'alg' is required.");
     if (typeof alg !== 'string') throw kvErrors.badParameter("Property 'alg' must be a string.");
     const opName = op === 'wrapkey' ? 'wrapKey' : op === 'unwrapkey' ? 'unwrapKey' : op;
-    const value = b64(body.value, 'value');
+    // verify carries the digest in `digest` and the signature in `value`; every other operation its input in `value`.
+    const value = op === 'verify' ? b64(body.digest, 'digest') : b64(body.value, 'value');
     // Key state (Key Vault's keys overview): disabled keys refuse private-key operations; outside nbf/exp only
     // decrypt, unwrap and verify still work.
     const privateOp = op === 'decrypt' || op === 'unwrapkey' || op === 'sign';
@@ -560,7 +561,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
       if (!isSignatureAlgorithm(alg)) throw kvErrors.badParameter(`Invalid algorithm '${alg}' for ${opName}. Supported: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512.`);
       checkSignatureInput(alg, r.kty, r.jwk.crv, value);
       if (op === 'sign') return { status: 200, body: { kid, value: b64u(await sign(alg, key.privateKey, value)) } };
-      const signature = b64(body.signature ?? body.digest_signature, 'signature');
+      const signature = b64(body.value, 'value');
       return { status: 200, body: { value: await verify(alg, key.publicKey, value, signature) } };
     }
     if (!isEncryptionAlgorithm(alg)) {
