@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerEnv } from './commands/env.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
+import { registerKeyVaultAudit } from './commands/keyvault-audit.js';
 import { CommandError, UsageError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerEnv(program);
   registerStore(program);
+  registerKeyVaultAudit(program);
   return program;
 }
 

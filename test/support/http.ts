@@ -3,7 +3,7 @@
  * trusting the test CA. Optionally through the emulator's CONNECT proxy, as az and the SDKs do.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
@@ -45,8 +45,8 @@ export async function httpsCall(url: string, req: TestRequest = {}): Promise<Tes
         headers: { ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}), ...req.headers },
         ca: testCa(),
         servername: u.hostname,
-        agent: false,
-        ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : {}),
+        // Node ignores a request's createConnection when agent is false: a tunnel needs an agent of its own.
+        agent: tunnel ? Object.assign(new HttpsAgent(), { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) }) : false,
       },
       (res) => {
         const chunks: Buffer[] = [];
