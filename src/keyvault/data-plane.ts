@@ -45,6 +45,8 @@ import {
   type KeyType,
 } from './key-crypto.js';
 import type { KeyMeta, KeyStore, KeyVersionRecord, LoadedKey } from './key-store.js';
+import type { CryptoPool } from './crypto-pool.js';
+import type { PrivateExecutor } from './key-crypto.js';
 
 export const VAULT_AUDIENCES = ['https://vault.azure.net', 'https://vault.azure.net/', 'cfa8b339-82a2-471a-a3c9-0fc0be7a4093'];
 /** Largest request body the data plane reads (a JWK import of a 4096-bit key is about 4 KB). */
@@ -63,6 +65,8 @@ export interface DataPlaneDeps {
   tenantId: () => Promise<string>;
   sealer: Sealer;
   clock: Clock;
+  /** Runs RSA private-key operations (worker threads; inline when absent). */
+  pool?: CryptoPool;
 }
 
 interface Ctx {
@@ -557,10 +561,12 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
     }
     if (!r.keyOps.includes(opName)) throw kvErrors.operationNotPermitted(opName);
     const kid = kidOf(c.vault.name, r);
+    const pool = deps.pool;
+    const exec: PrivateExecutor | undefined = pool ? (spec, data, inline) => pool.run(kid, key.privateKey, spec, data, inline) : undefined;
     if (op === 'sign' || op === 'verify') {
       if (!isSignatureAlgorithm(alg)) throw kvErrors.badParameter(`Invalid algorithm '${alg}' for ${opName}. Supported: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512.`);
       checkSignatureInput(alg, r.kty, r.jwk.crv, value);
-      if (op === 'sign') return { status: 200, body: { kid, value: b64u(await sign(alg, key.privateKey, value)) } };
+      if (op === 'sign') return { status: 200, body: { kid, value: b64u(await sign(alg, key.privateKey, value, exec)) } };
       const signature = b64(body.value, 'value');
       return { status: 200, body: { value: await verify(alg, key.publicKey, value, signature) } };
     }
@@ -571,7 +577,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
     if (body.iv !== undefined || body.aad !== undefined || body.tag !== undefined) {
       throw kvErrors.badParameter(`The parameters iv, aad and tag apply to AES algorithms only, not to ${alg}.`);
     }
-    const out = op === 'encrypt' || op === 'wrapkey' ? rsaEncrypt(alg, key.publicKey, value) : rsaDecrypt(alg, key.privateKey, value);
+    const out = op === 'encrypt' || op === 'wrapkey' ? rsaEncrypt(alg, key.publicKey, value) : await rsaDecrypt(alg, key.privateKey, value, exec);
     return { status: 200, body: { kid, value: b64u(out) } };
   };
 

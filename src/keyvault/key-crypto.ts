@@ -125,12 +125,23 @@ export function rsaEncrypt(alg: EncryptionAlgorithm, publicKey: KeyObject, plain
   return publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg === 'RSA-OAEP' ? 'sha1' : 'sha256' }, plaintext);
 }
 
-export function rsaDecrypt(alg: EncryptionAlgorithm, privateKey: KeyObject, ciphertext: Buffer): Buffer {
+/**
+ * Where an RSA private-key operation runs: inline by default, or in a worker pool (crypto-pool.ts). `op` says which
+ * OpenSSL call: privateDecrypt ('decrypt') or privateEncrypt ('encrypt'), with its padding.
+ */
+export type PrivateExecutor = (op: { op: 'decrypt' | 'encrypt'; padding: number; oaepHash?: string }, data: Buffer, inline: () => Buffer) => Promise<Buffer>;
+const inlineExecutor: PrivateExecutor = async (_op, _data, inline) => inline();
+
+export async function rsaDecrypt(alg: EncryptionAlgorithm, privateKey: KeyObject, ciphertext: Buffer, exec: PrivateExecutor = inlineExecutor): Promise<Buffer> {
   const k = rsaModulusBytes(privateKey);
   if (ciphertext.length !== k) throw kvErrors.badParameter(`The ciphertext must be ${k} bytes for a ${k * 8}-bit key; ${ciphertext.length} bytes given.`);
   try {
-    if (alg === 'RSA1_5') return pkcs1v15Unpad(privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, ciphertext));
-    return privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg === 'RSA-OAEP' ? 'sha1' : 'sha256' }, ciphertext);
+    if (alg === 'RSA1_5') {
+      const raw = { op: 'decrypt' as const, padding: constants.RSA_NO_PADDING };
+      return pkcs1v15Unpad(await exec(raw, ciphertext, () => privateDecrypt({ key: privateKey, padding: raw.padding }, ciphertext)));
+    }
+    const oaep = { op: 'decrypt' as const, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg === 'RSA-OAEP' ? 'sha1' : 'sha256' };
+    return await exec(oaep, ciphertext, () => privateDecrypt({ key: privateKey, padding: oaep.padding, oaepHash: oaep.oaepHash }, ciphertext));
   } catch (err) {
     if ((err as { status?: number }).status) throw err;
     throw kvErrors.badParameter(`The ciphertext could not be decrypted with ${alg} by this key.`);
@@ -248,15 +259,16 @@ async function nobleCurve(curve: Curve): Promise<NobleCurve> {
   }
 }
 
-export async function sign(alg: SignatureAlgorithm, privateKey: KeyObject, digest: Buffer): Promise<Buffer> {
+export async function sign(alg: SignatureAlgorithm, privateKey: KeyObject, digest: Buffer, exec: PrivateExecutor = inlineExecutor): Promise<Buffer> {
   const { hash } = HASH_OF[alg];
   if (alg.startsWith('RS')) {
-    return privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([DIGEST_INFO[hash]!, digest]));
+    const input = Buffer.concat([DIGEST_INFO[hash]!, digest]);
+    return exec({ op: 'encrypt', padding: constants.RSA_PKCS1_PADDING }, input, () => privateEncrypt({ key: privateKey, padding: constants.RSA_PKCS1_PADDING }, input));
   }
   if (alg.startsWith('PS')) {
     const modBits = privateKey.asymmetricKeyDetails!.modulusLength!;
     const em = leftPad(pssEncode(digest, hash, modBits - 1), Math.ceil(modBits / 8));
-    return privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, em);
+    return exec({ op: 'encrypt', padding: constants.RSA_NO_PADDING }, em, () => privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, em));
   }
   const curve = CURVE_OF[alg]!;
   const d = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');

@@ -11,6 +11,7 @@ import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
 import { ARM_AUDIENCES } from '../../arm/http.js';
 import { requireBearer } from '../../identity/authenticate.js';
 import { AuditLog } from '../../keyvault/audit.js';
+import { CryptoPool } from '../../keyvault/crypto-pool.js';
 import { registerDataPlane } from '../../keyvault/data-plane.js';
 import { KeyStore } from '../../keyvault/key-store.js';
 import { authorizationOf } from '../authorization/module.js';
@@ -47,7 +48,9 @@ export const keyVaultModule: EmulatorModule = (ctx) => {
   const authz = authorizationOf(ctx);
   kv.vaults.onChange((name) => kv.keys.dropVault(name));
   registerVaultRoutes({ arm: ctx.arm, vaults: kv.vaults, authz, providers: ctx.providers, tasks: ctx.tasks, clock: ctx.clock, speed: ctx.speed });
+  const pool = new CryptoPool();
   registerDataPlane(ctx.frontDoor.app, {
+    pool,
     vaults: kv.vaults,
     keys: kv.keys,
     audit: kv.audit,
@@ -79,5 +82,6 @@ export const keyVaultModule: EmulatorModule = (ctx) => {
   ctx.frontDoor.app.addHook('onClose', async () => {
     await kv.audit.flush();
     await kv.privateEndpoints.stopAll();
+    await pool.close();
   });
 };
