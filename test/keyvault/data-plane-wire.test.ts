@@ -195,6 +195,16 @@ describe('Key Vault data plane on the wire', () => {
     expect(json).toHaveLength(2);
   });
 
+  it('answers "may this principal use this key" for other modules (SPEC K-5)', async () => {
+    const kvs = keyVaultServicesOf(emu.ctx);
+    await call('kv-wire', '/keys/kms/create?api-version=7.4', { method: 'POST', body: { kty: 'RSA' } });
+    const tenantId = emu.env.AZURE_TENANT_ID!;
+    expect((await kvs.checkKeyAccess({ keyId: 'https://kv-wire.vault.azure.net/keys/kms', principalId: oid, tenantId, operations: ['encrypt', 'decrypt'] })).missing).toEqual([]);
+    const stranger = '0f0f0f0f-1111-2222-3333-444444444444';
+    expect((await kvs.checkKeyAccess({ keyId: 'https://kv-wire.vault.azure.net/keys/kms', principalId: stranger, tenantId, operations: ['encrypt', 'decrypt'] })).missing).toEqual(['encrypt', 'decrypt']);
+    expect((await kvs.checkKeyAccess({ keyId: 'https://no-such-vault.vault.azure.net/keys/kms', principalId: oid, tenantId, operations: ['decrypt'] })).vault).toBeUndefined();
+  });
+
   it('keeps no private key bytes in clear in the store', async () => {
     const created = await call('kv-wire', '/keys/sealed/create?api-version=7.4', { method: 'POST', body: { kty: 'RSA' } });
     const kid: string = created.json().key.kid;

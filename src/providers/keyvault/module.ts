@@ -15,6 +15,7 @@ import { CryptoPool } from '../../keyvault/crypto-pool.js';
 import { registerDataPlane } from '../../keyvault/data-plane.js';
 import { KeyStore } from '../../keyvault/key-store.js';
 import { authorizationOf } from '../authorization/module.js';
+import { checkKeyAccess, type KeyAccessAnswer, type KeyAccessQuery } from './key-access.js';
 import { PrivateEndpoints } from './private-endpoints.js';
 import { registerVaultRoutes } from './vault-routes.js';
 import { Vaults } from './vaults.js';
@@ -24,6 +25,8 @@ export interface KeyVaultServices {
   keys: KeyStore;
   audit: AuditLog;
   privateEndpoints: PrivateEndpoints;
+  /** SPEC K-5: whether a principal may perform key operations (access policies or RBAC, as the data plane). */
+  checkKeyAccess(q: KeyAccessQuery): Promise<KeyAccessAnswer>;
 }
 
 const services = new WeakMap<EmulatorContext, KeyVaultServices>();
@@ -37,6 +40,7 @@ export function keyVaultServicesOf(ctx: EmulatorContext): KeyVaultServices {
       keys: new KeyStore(ctx.store, ctx.sealer),
       audit: new AuditLog(ctx.store),
       privateEndpoints: new PrivateEndpoints(ctx.store, ctx.arm, vaults, ctx.clock, ctx.frontDoor.app, ctx.dataDir),
+      checkKeyAccess: (q) => checkKeyAccess(vaults, authorizationOf(ctx), q),
     };
     services.set(ctx, s);
   }
