@@ -90,6 +90,20 @@ describe('vaults, identities and role assignments with the ARM SDKs', () => {
     expect(wrongId.status).toBe(400);
   });
 
+  it('hands the identity header to a caller allowed to assign the identity, and only to such a caller', async () => {
+    const armToken = await getToken(emu.url, emu.env);
+    const ok = await httpsCall(`${emu.url}/_msi/credentials`, { method: 'POST', headers: { authorization: `Bearer ${armToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ resourceId: identity.id }) });
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toMatchObject({ IDENTITY_HEADER: process.env.IDENTITY_HEADER, AZURE_CLIENT_ID: identity.clientId });
+    const own = (await asIdentity.getToken('https://management.azure.com/.default')).token;
+    const refused = await httpsCall(`${emu.url}/_msi/credentials`, { method: 'POST', headers: { authorization: `Bearer ${own}`, 'content-type': 'application/json' }, body: JSON.stringify({ resourceId: identity.id }) });
+    expect(refused.status).toBe(403);
+    expect(refused.json().error.code).toBe('AuthorizationFailed');
+    const unknown = await run(process.execPath, [CLI, 'env', '--data-dir', emu.dataDir, '--identity', 'no-such-identity']).catch((e: { code: number; stderr: string }) => e);
+    expect((unknown as { code: number }).code).not.toBe(0);
+    expect((unknown as { stderr: string }).stderr).toContain("no user-assigned identity named 'no-such-identity'");
+  });
+
   it('access-policy vault: 403 ForbiddenByPolicy, allowed after an access policy, denied after its removal', async () => {
     const key = await new KeyClient('https://kv-policy.vault.azure.net/', defaultCredential(emu.env)).createRsaKey('kek');
     const mine = new CryptographyClient(key.id!, defaultCredential(emu.env));

@@ -193,6 +193,9 @@ describe('Key Vault data plane on the wire', () => {
     expect(stdout).toMatch(new RegExp(`KeyDecrypt\\s+${oid}\\s+audited\\s+${kid.split('/').pop()}\\s+200`));
     const json = JSON.parse((await run(process.execPath, [CLI, 'keyvault', 'audit', '--vault-name', 'kv-wire', '--data-dir', emu.dataDir, '--top', '2'])).stdout);
     expect(json).toHaveLength(2);
+    const bad = await run(process.execPath, [CLI, 'keyvault', 'audit', '--vault-name', 'kv-wire', '--data-dir', emu.dataDir, '--top', 'many']).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+    expect((bad as { stderr: string }).stderr).toContain('--top must be a positive integer');
   });
 
   it('answers "may this principal use this key" for other modules (SPEC K-5)', async () => {
