@@ -62,7 +62,6 @@ export interface DataPlaneDeps {
   audit: AuditLog;
   authz: RoleAssignments;
   tokens: TokenService;
-  tenantId: () => Promise<string>;
   sealer: Sealer;
   clock: Clock;
   /** Runs RSA private-key operations (worker threads; inline when absent). */

@@ -125,6 +125,21 @@ describe('vault lifecycle', () => {
     expect((await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/checkNameAvailability?api-version=2023-07-01`, 'POST', { name: 'kv-protected' })).json().nameAvailable).toBe(true);
   });
 
+  it('soft-deletes the vaults and removes the identities of a deleted resource group', async () => {
+    await armCall(`/subscriptions/${sub}/resourcegroups/life-c?api-version=2021-04-01`, 'PUT', { location: 'westeurope' });
+    expect((await armCall(vaultPath('life-c', 'kv-rgdel'), 'PUT', { location: 'westeurope', properties: props() })).status).toBe(200);
+    const id = await armCall(`/subscriptions/${sub}/resourceGroups/life-c/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-rgdel?api-version=2023-01-31`, 'PUT', { location: 'westeurope' });
+    expect(id.status).toBe(201);
+    const principalId = id.json().properties.principalId;
+    expect(await emu.ctx.directory.getByObjectId(principalId)).toBeDefined();
+    expect((await armCall(`/subscriptions/${sub}/resourcegroups/life-c?api-version=2021-04-01`, 'DELETE')).status).toBe(202);
+    // (tasks.idle() would wait for the vault's scheduled purge, 90 days away: poll the group instead)
+    for (let i = 0; i < 100 && (await armCall(`/subscriptions/${sub}/resourcegroups/life-c?api-version=2021-04-01`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await armCall(`/subscriptions/${sub}/resourcegroups/life-c?api-version=2021-04-01`)).status).toBe(404);
+    expect((await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/deletedVaults?api-version=2023-07-01`)).json().value.map((v: { name: string }) => v.name)).toContain('kv-rgdel');
+    expect(await emu.ctx.directory.getByObjectId(principalId)).toBeUndefined();
+  });
+
   it('keeps vaults, keys, identities and private endpoints across a restart', async () => {
     await armCall(vaultPath('life-a', 'kv-restart'), 'PUT', { location: 'westeurope', properties: props() });
     const vaultToken = await getToken(emu.url, emu.env, 'https://vault.azure.net/.default');

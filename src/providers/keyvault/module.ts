@@ -60,7 +60,6 @@ export const keyVaultModule: EmulatorModule = (ctx) => {
     audit: kv.audit,
     authz,
     tokens: ctx.tokens,
-    tenantId: async () => ctx.tenantId,
     sealer: ctx.sealer,
     clock: ctx.clock,
   });
