@@ -258,6 +258,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
     requireName(name);
     await authorize(c, 'create', name);
     const body = c.body();
+    if (body.release_policy !== undefined && body.release_policy !== null) throw kvErrors.badParameter('Key release policies (secure key release) are not supported by aksemu.');
     const kty = body.kty;
     if (kty === undefined) throw kvErrors.badParameter("Property 'kty' is required.");
     if (typeof kty !== 'string' || !['RSA', 'RSA-HSM', 'EC', 'EC-HSM'].includes(kty)) {

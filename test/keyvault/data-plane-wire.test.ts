@@ -94,6 +94,7 @@ describe('Key Vault data plane on the wire', () => {
       ['/keys/x/create', 'POST', { kty: 'EC', crv: 'P-192' }, /curve 'P-192' is not supported/],
       ['/keys/x/create', 'POST', { kty: 'RSA-HSM' }, /need a Premium vault/],
       ['/keys/x/create', 'POST', { kty: 'RSA', key_ops: ['fly'] }, /Invalid key operation 'fly'/],
+      ['/keys/x/create', 'POST', { kty: 'RSA', release_policy: { data: 'e30' } }, /release policies .* not supported/],
       ['/keys/bad_name!/create', 'POST', { kty: 'RSA' }, /key name 'bad_name!' is invalid/],
       [`/keys/rsa/${version}/encrypt`, 'POST', { alg: 'RSA-OAEP-257', value: 'AAAA' }, /Invalid algorithm 'RSA-OAEP-257'/],
       [`/keys/rsa/${version}/encrypt`, 'POST', { value: 'AAAA' }, /Property 'alg' is required/],
@@ -151,7 +152,14 @@ describe('Key Vault data plane on the wire', () => {
     expect(other.status).toBe(403);
     expect(other.json().error.innererror.code).toBe('ForbiddenByConnection');
     expect((await armCall(vaultPath('kv-wire'), 'PUT', wire)).status).toBe(200);
-    await armCall(vaultPath('kv-private'), 'PUT', { ...shown, properties: { ...shown.properties, publicNetworkAccess: 'Enabled' } });
+    // deleting the endpoint removes its socket and its connection
+    await keyVaultServicesOf(emu.ctx).privateEndpoints.deleteById(pe.id);
+    await expect(peCall(pe.socketPath, 'kv-private.vault.azure.net', `/keys/kek?api-version=7.4`, vaultToken)).rejects.toThrow();
+    expect((await armCall(vaultPath('kv-private'))).json().properties.privateEndpointConnections).toBeUndefined();
+    const again = await keyVaultServicesOf(emu.ctx).privateEndpoints.create({ subscriptionId: sub, resourceGroup: 'MC_wire_aks_eastus', name: 'kms-pe', vaultName: 'kv-private' });
+    expect((await peCall(again.socketPath, 'kv-private.vault.azure.net', `/keys/kek?api-version=7.4`, vaultToken)).status).toBe(200);
+    const latest = (await armCall(vaultPath('kv-private'))).json();
+    await armCall(vaultPath('kv-private'), 'PUT', { ...latest, properties: { ...latest.properties, publicNetworkAccess: 'Enabled' } });
   });
 
   it('applies the firewall to the caller socket address', async () => {

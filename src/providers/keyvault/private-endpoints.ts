@@ -72,6 +72,7 @@ export function privateEndpointOf(socket: Duplex | undefined): PrivateEndpointRe
 
 export class PrivateEndpoints {
   private readonly servers = new Map<string, Server>();
+  private readonly sockets = new Map<string, Set<Socket>>();
   private readonly dir: string;
 
   constructor(
@@ -138,6 +139,12 @@ export class PrivateEndpoints {
     return { ...record, socketPath: this.socketPath(record) };
   }
 
+  /** Deletes the endpoint with this ARM id (Microsoft.Network/privateEndpoints/...), if any. */
+  async deleteById(id: string): Promise<void> {
+    const record = (await this.list()).find((r) => r.id.toLowerCase() === id.toLowerCase());
+    if (record) await this.delete(record.guid);
+  }
+
   async delete(guid: string): Promise<void> {
     const doc = await getJson<PrivateEndpointRecord>(this.store, key(guid));
     if (!doc) return;
@@ -186,8 +193,12 @@ export class PrivateEndpoints {
     } catch {
       /* none */
     }
+    const open = new Set<Socket>();
+    this.sockets.set(record.guid, open);
     const server = createServer((socket: Socket) => {
       endpointOfSocket.set(socket, record);
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
       socket.on('error', () => socket.destroy());
       // The front door's HTTPS server terminates TLS (SNI: the vault's host name) like any connection.
       this.app.server.emit('connection', socket);
@@ -207,7 +218,11 @@ export class PrivateEndpoints {
     const server = this.servers.get(guid);
     if (!server) return;
     this.servers.delete(guid);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    // close() waits for open connections: keep-alive clients (the KMS plugin) are cut, as a stopping server does.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of this.sockets.get(guid) ?? []) s.destroy();
+    this.sockets.delete(guid);
+    await closed;
   }
 
   async stopAll(): Promise<void> {
