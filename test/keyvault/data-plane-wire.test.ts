@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -241,6 +241,8 @@ describe('Key Vault data plane on the wire', () => {
       after = page.items[page.items.length - 1]!.key;
     }
     expect(scanned).toBeGreaterThan(10);
+    // the sealing key lives beside the store, readable by its owner only
+    expect(statSync(paths.masterKey(emu.dataDir)).mode & 0o777).toBe(0o600);
     // and the SQLite file itself (WAL checkpointed or not: read both)
     const files = [paths.sqlite(emu.dataDir), `${paths.sqlite(emu.dataDir)}-wal`];
     for (const f of files) {

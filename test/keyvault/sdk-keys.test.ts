@@ -47,6 +47,9 @@ describe('@azure/keyvault-keys against aksemu', () => {
     const hsm = await keys.createRsaKey('hsm-key', { hsm: true, keySize: 3072 });
     expect(hsm.keyType).toBe('RSA-HSM');
     expect(hsm.key?.n?.length).toBe(384);
+    const big = await keys.createRsaKey('rsa-4096', { keySize: 4096 });
+    expect(big.key?.n?.length).toBe(512);
+    expect((await keys.createEcKey('ec-521', { curve: 'P-521' })).key?.crv).toBe('P-521');
     const ec = await keys.createEcKey('ec-key', { curve: 'P-384' });
     expect(ec.keyType).toBe('EC');
     expect(ec.key?.crv).toBe('P-384');
@@ -66,6 +69,9 @@ describe('@azure/keyvault-keys against aksemu', () => {
     const names: string[] = [];
     for await (const p of keys.listPropertiesOfKeys()) names.push(p.name);
     expect(names).toContain('life');
+    const policy = await keys.updateKeyRotationPolicy('life', { expiresIn: 'P90D', lifetimeActions: [{ action: 'Rotate', timeBeforeExpiry: 'P30D' }] });
+    expect(policy.expiresIn).toBe('P90D');
+    expect((await keys.getKeyRotationPolicy('life')).lifetimeActions?.[0]).toMatchObject({ action: 'Rotate', timeBeforeExpiry: 'P30D' });
     const exp = new Date(Date.now() + 86_400_000);
     const updated = await keys.updateKeyProperties('life', v1.properties.version!, { enabled: false, expiresOn: exp, tags: { team: 'b' }, keyOps: ['encrypt', 'decrypt'] });
     expect(updated.properties.enabled).toBe(false);
