@@ -246,9 +246,10 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
       const { meta, modRevision } = await deps.keys.meta(c.vault.name, name);
       if (meta?.deleted) throw kvErrors.deletedButRecoverable(name);
       const record = await build();
+      // Names are case-insensitive: a new version keeps the casing the key was created with (the seal's purpose
+      // is the lowercased kid, so it does not depend on casing).
       if (meta) record.name = meta.name;
       const next: KeyMeta = { ...(meta ?? { name }), name: meta?.name ?? name, versions: [...(meta?.versions ?? []), record.version] };
-      if (meta && record.name !== name) record.sealedPrivateKey = record.sealedPrivateKey; // name casing kept from creation
       if (await deps.keys.write(c.vault.name, next, modRevision, [record])) return record;
     }
     throw new KvError(409, 'Conflict', `The key '${name}' was changed by another request; retry the operation.`);

@@ -206,6 +206,17 @@ describe('Key Vault data plane on the wire', () => {
     expect((bad as { stderr: string }).stderr).toContain('--top must be a positive integer');
   });
 
+  it('treats key names case-insensitively and keeps the casing of creation', async () => {
+    const first = await call('kv-wire', '/keys/CaseKey/create?api-version=7.4', { method: 'POST', body: { kty: 'RSA' } });
+    const second = await call('kv-wire', '/keys/casekey/create?api-version=7.4', { method: 'POST', body: { kty: 'RSA' } });
+    expect(second.json().key.kid).toMatch(/\/keys\/CaseKey\/[0-9a-f]{32}$/);
+    const got = await call('kv-wire', '/keys/CASEKEY?api-version=7.4');
+    expect(got.json().key.kid).toBe(second.json().key.kid);
+    const enc = await call('kv-wire', `${new URL(first.json().key.kid).pathname.replace('CaseKey', 'casekey')}/encrypt?api-version=7.4`, { method: 'POST', body: { alg: 'RSA-OAEP-256', value: 'AQID' } });
+    expect(enc.status).toBe(200);
+    expect(enc.json().kid).toBe(first.json().key.kid);
+  });
+
   it('answers "may this principal use this key" for other modules (SPEC K-5)', async () => {
     const kvs = keyVaultServicesOf(emu.ctx);
     await call('kv-wire', '/keys/kms/create?api-version=7.4', { method: 'POST', body: { kty: 'RSA' } });
