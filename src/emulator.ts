@@ -25,6 +25,7 @@ import { registerResourceGroups } from './providers/resources/resource-groups.js
 import { registerMetadataEndpoint, registerSubscriptionRoutes } from './providers/resources/subscriptions.js';
 import { Clock, Speed, type SpeedName } from './runtime/clock.js';
 import { TaskRunner } from './runtime/tasks.js';
+import { containerServiceModule } from './providers/containerservice/index.js';
 import { Sealer, loadOrCreateMasterKey } from './secrets/sealer.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -83,7 +84,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule];
 
 export interface Emulator {
   url: string;
