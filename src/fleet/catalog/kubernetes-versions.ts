@@ -31,7 +31,7 @@ export const KUBERNETES_MINORS: KubernetesMinor[] = [
   { minor: '1.29', ga: '2024-02-01', endOfSupport: '2025-03-31', patches: ['1.29.7', '1.29.14'] },
   { minor: '1.30', ga: '2024-06-01', endOfSupport: '2025-07-31', patches: ['1.30.9', '1.30.14'] },
   { minor: '1.31', ga: '2024-09-01', endOfSupport: '2025-11-30', patches: ['1.31.5', '1.31.11'] },
-  { minor: '1.32', ga: '2025-01-15', endOfSupport: '2026-03-31', patches: ['1.32.3', '1.32.7'] },
+  { minor: '1.32', ga: '2025-01-15', endOfSupport: '2026-04-30', patches: ['1.32.3', '1.32.7'] },
   { minor: '1.33', ga: '2025-06-01', endOfSupport: '2026-06-30', patches: ['1.33.2', '1.33.5'] },
   { minor: '1.34', ga: '2025-10-01', endOfSupport: '2026-11-30', patches: ['1.34.1', '1.34.4'] },
   { minor: '1.35', ga: '2026-02-01', endOfSupport: '2027-03-31', patches: ['1.35.1', '1.35.3'] },

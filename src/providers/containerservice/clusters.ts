@@ -160,7 +160,7 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
   if (requested !== undefined && typeof requested !== 'string') throw new ArmError(400, 'InvalidParameter', 'properties.kubernetesVersion must be a string.', 'properties.kubernetesVersion');
   const version = resolveVersion(requested, now);
   if (!version) throw versionNotSupported(requested!, now, 'properties.kubernetesVersion');
-  const facts: ClusterFacts = { name, resourceGroup: rg.name, subscriptionId, location, kubernetesVersion: version.current };
+  const facts: ClusterFacts = { name, resourceGroup: rg.name, subscriptionId, location, kubernetesVersion: version.current, kubernetesVersionRequested: version.requested };
   const profiles = readProfiles(props);
   const modes = defaultModes(profiles);
   const evaluations: PoolEvaluation[] = [];
@@ -303,7 +303,7 @@ async function updateCluster(
   const requested = (props.kubernetesVersion as string | undefined) || current.properties.kubernetesVersion;
   const version = resolveVersion(requested, now);
   if (!version) throw versionNotSupported(requested, now, 'properties.kubernetesVersion');
-  const facts: ClusterFacts = { ...clusterFactsOf(current, subscriptionId, resourceGroupName), kubernetesVersion: version.current, previousKubernetesVersion: current.properties.currentKubernetesVersion };
+  const facts: ClusterFacts = { ...clusterFactsOf(current, subscriptionId, resourceGroupName), kubernetesVersion: version.current, kubernetesVersionRequested: version.requested, previousKubernetesVersion: current.properties.currentKubernetesVersion };
   const byName = new Map(poolDocs.map((d) => [d.value.name.toLowerCase(), d.value] as const));
   const evaluations: PoolEvaluation[] = [];
   const profiles = readProfiles(props);
@@ -370,7 +370,7 @@ async function updateCluster(
 }
 
 export function clusterFactsOf(doc: ManagedClusterDoc, subscriptionId: string, resourceGroup: string): ClusterFacts {
-  return { name: doc.name, resourceGroup, subscriptionId, location: doc.location, kubernetesVersion: doc.properties.currentKubernetesVersion };
+  return { name: doc.name, resourceGroup, subscriptionId, location: doc.location, kubernetesVersion: doc.properties.currentKubernetesVersion, kubernetesVersionRequested: doc.properties.kubernetesVersion };
 }
 
 export async function deleteCluster(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {

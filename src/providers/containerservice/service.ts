@@ -192,7 +192,7 @@ export class ContainerService {
       reimage ||
       count ||
       JSON.stringify([input.nodeLabels, input.nodeTaints, input.mode]) !== JSON.stringify([previous.pool.nodeLabels, previous.pool.nodeTaints, previous.pool.mode]);
-    return { input, plan, requestedVersion: input.orchestratorVersion || r.requested, currentVersion: r.current, image, changed: { reimage, version, count, any } };
+    return { input, plan, requestedVersion: input.orchestratorVersion || o.cluster.kubernetesVersionRequested || r.requested, currentVersion: r.current, image, changed: { reimage, version, count, any } };
   }
 
   /** The pool document for an evaluated pool. */

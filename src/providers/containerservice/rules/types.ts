@@ -13,6 +13,8 @@ export interface ClusterFacts {
   location: string;
   /** The cluster's Kubernetes version after this request (patch), and before it (updates only). */
   kubernetesVersion: string;
+  /** The version as the cluster shows it in kubernetesVersion ("1.33" or "1.33.5"). */
+  kubernetesVersionRequested?: string;
   previousKubernetesVersion?: string;
 }
 
