@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerEnv } from './commands/env.js';
+import { registerNode } from './commands/node.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
 import { CommandError, UsageError } from './errors.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerEnv(program);
   registerStore(program);
+  registerNode(program);
   return program;
 }
 

@@ -126,17 +126,18 @@ export const OS_VERSIONS: OsVersion[] = [
   },
   {
     id: 'windows2019', osType: 'Windows', osSkuLabel: 'Windows2019', displayName: 'Windows Server 2019', osImage: 'Windows Server 2019 Datacenter',
-    imagePrefix: 'AKSWindows-2019', architectures: ['amd64'], generations: [1, 2], fips: { arm64: false }, trustedLaunch: false,
+    // AKS builds its Windows Server 2019/2022 node images for Gen1 VMs; Windows Server 2025 is Gen2.
+    imagePrefix: 'AKSWindows-2019', architectures: ['amd64'], generations: [1], fips: { arm64: false }, trustedLaunch: false,
     openssl: '3.0', kubernetes: { maxExclusive: '1.33' }, kernel: { default: '10.0.17763.{n}' },
   },
   {
     id: 'windows2022', osType: 'Windows', osSkuLabel: 'Windows2022', displayName: 'Windows Server 2022', osImage: 'Windows Server 2022 Datacenter',
-    imagePrefix: 'AKSWindows-2022', architectures: ['amd64'], generations: [1, 2], fips: { arm64: false }, trustedLaunch: false,
+    imagePrefix: 'AKSWindows-2022', architectures: ['amd64'], generations: [1], fips: { arm64: false }, trustedLaunch: false,
     openssl: '3.0', kubernetes: { min: '1.23' }, kernel: { default: '10.0.20348.{n}' },
   },
   {
     id: 'windows2025', osType: 'Windows', osSkuLabel: 'Windows2025', displayName: 'Windows Server 2025', osImage: 'Windows Server 2025 Datacenter',
-    imagePrefix: 'AKSWindows-2025', architectures: ['amd64'], generations: [1, 2], fips: false, trustedLaunch: false,
+    imagePrefix: 'AKSWindows-2025', architectures: ['amd64'], generations: [2], fips: false, trustedLaunch: false,
     openssl: '3.0', kubernetes: { min: '1.32' }, kernel: { default: '10.0.26100.{n}' },
   },
 ];
