@@ -238,10 +238,14 @@ export class ContainerService {
   }
 
   /** The VM scale set of a pool, as an ARM document in the node resource group (seen by `az resource list`). */
+  vmssId(cluster: ManagedClusterDoc, subscriptionId: string, uid: string, pool: string): string {
+    return `/subscriptions/${subscriptionId}/resourceGroups/${cluster.properties.nodeResourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${vmssName(pool, uid)}`;
+  }
+
   vmssDoc(cluster: ManagedClusterDoc, subscriptionId: string, uid: string, ev: PoolEvaluation): ArmResource {
     const name = vmssName(ev.input.name, uid);
     return {
-      id: `/subscriptions/${subscriptionId}/resourceGroups/${cluster.properties.nodeResourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`,
+      id: this.vmssId(cluster, subscriptionId, uid, ev.input.name),
       name,
       type: 'Microsoft.Compute/virtualMachineScaleSets',
       location: cluster.location,
@@ -319,7 +323,7 @@ export class ContainerService {
       const id = `${p.clusterId}/agentPools/${w.name}`;
       if (p.kind === 'pool-delete') {
         const doc = await this.ctx.arm.resources.get<AgentPoolDoc>(id);
-        if (doc) await this.ctx.store.txn({ then: [{ type: 'delete', key: resourceKey(id) }, { type: 'delete', key: resourceKey(this.vmssDoc(cluster.value, p.subscriptionId, p.uid, { input: { name: w.name } } as PoolEvaluation).id) }] });
+        if (doc) await this.ctx.store.txn({ then: [{ type: 'delete', key: resourceKey(id) }, { type: 'delete', key: resourceKey(this.vmssId(cluster.value, p.subscriptionId, p.uid, w.name)) }] });
         continue;
       }
       await this.setState<AgentPoolDoc>(id, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: final } }));
