@@ -71,6 +71,21 @@ describeWith(['az'], 'real az 2.45: FIPS node pools', () => {
     expect(list.stdout.trim().split('\n')).toEqual(['fipsnp', 'fipwin', 'nodepool1']);
   });
 
+  it('az aks upgrade, nodepool scale and nodepool upgrade --node-image-only', async () => {
+    const up = await az(['aks', 'upgrade', ...rg, '--name', 'myAKSCluster', '--kubernetes-version', '1.33', '--yes', '-o', 'json'], env, 120_000);
+    expect(up.code, up.stderr).toBe(0);
+    const mc = up.json();
+    expect(mc.currentKubernetesVersion).toBe('1.33.5');
+    expect(mc.agentPoolProfiles.map((p: { currentOrchestratorVersion: string }) => p.currentOrchestratorVersion)).toEqual(['1.33.5', '1.33.5', '1.33.5']);
+    const scale = await az(['aks', 'nodepool', 'scale', ...rg, '--cluster-name', 'myAKSCluster', '--name', 'fipsnp', '--node-count', '2', '-o', 'json'], env, 120_000);
+    expect(scale.code, scale.stderr).toBe(0);
+    expect(scale.json()).toMatchObject({ count: 2, enableFips: true, provisioningState: 'Succeeded' });
+    const img = await az(['aks', 'nodepool', 'upgrade', ...rg, '--cluster-name', 'myAKSCluster', '--name', 'fipsnp', '--node-image-only', '--yes', '-o', 'none'], env, 120_000);
+    expect(img.code, img.stderr).toBe(0);
+    const pool = await az(['aks', 'nodepool', 'show', ...rg, '--cluster-name', 'myAKSCluster', '--name', 'fipsnp', '--query', '{state:provisioningState,image:nodeImageVersion}', '-o', 'json'], env);
+    expect(pool.json()).toEqual({ state: 'Succeeded', image: expect.stringMatching(/^AKSUbuntu-2004gen2fipscontainerd-/) });
+  });
+
   it('a refused pool name reaches az as a clear error', async () => {
     const bad = await az(['aks', 'nodepool', 'add', ...rg, '--cluster-name', 'myAKSCluster', '--name', 'FIPS_NP', '--enable-fips-image', '-o', 'none'], env, 60_000);
     expect(bad.code).not.toBe(0);

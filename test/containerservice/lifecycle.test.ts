@@ -67,6 +67,24 @@ describe('cluster lifecycle (instant)', () => {
     expect(versions.json().values.map((v: { version: string }) => v.version)).toEqual(['1.31', '1.32', '1.33']);
   });
 
+  it('keeps the seams of the next issues: KMS and VNet integration settings and pool security profiles round-trip', async () => {
+    const kms = { enabled: true, keyId: 'https://kv1.vault.azure.net/keys/k1/0123456789abcdef0123456789abcdef', keyVaultNetworkAccess: 'Public' };
+    const r = await a.run('PUT', a.cluster('rg', 'seams'), clusterBody({
+      location: 'westeurope',
+      properties: { dnsPrefix: 'seams', securityProfile: { azureKeyVaultKms: kms }, apiServerAccessProfile: { enableVnetIntegration: true } },
+      pools: [linuxPool('nodepool1', { count: 1, securityProfile: { enableSecureBoot: true, enableVTPM: false } })],
+    }));
+    expect(r.status, JSON.stringify(r.error)).toBe('Succeeded');
+    const mc = (await a.call('GET', a.cluster('rg', 'seams'))).json();
+    expect(mc.properties.securityProfile.azureKeyVaultKms).toEqual(kms);
+    expect(mc.properties.apiServerAccessProfile).toEqual({ enableVnetIntegration: true });
+    const pool = mc.properties.agentPoolProfiles[0];
+    expect(pool.securityProfile).toEqual({ enableSecureBoot: true, enableVTPM: false });
+    // A Trusted Launch setting selects the pool's Trusted Launch image variant.
+    expect(pool.nodeImageVersion).toMatch(/^AKSUbuntu-2204gen2TLcontainerd-/);
+    expect((await a.run('DELETE', a.cluster('rg', 'seams'))).status).toBe('Succeeded');
+  });
+
   it('scales a pool up and down: new nodes get the next instance ids, the newest go first', async () => {
     const digits = (await nodeNames(emu, uid))[0]!.split('-')[2];
     expect((await a.run('PUT', `${a.cluster('rg', 'c1')}/agentPools/nodepool1`, { properties: linuxPool('nodepool1', { count: 5 }) })).status).toBe('Succeeded');

@@ -57,7 +57,17 @@ export const containerServiceModule: EmulatorModule = async (ctx) => {
   r.add({ methods: ['GET'], path: `${loc}/osOptions/{name}`, apiVersions: v('locations/osOptions'), handler: (req) => osOptions(svc, req) });
   r.add({ methods: ['GET'], path: `${loc}/kubernetesVersions`, apiVersions: v('locations/kubernetesVersions'), handler: (req) => kubernetesVersions(svc, req) });
 
-  ctx.tasks.register<OpPayload>(OP_TASK, async ({ payload }) => svc.runOperation(payload));
+  ctx.tasks.register<OpPayload>(OP_TASK, async ({ payload, attempts }) => {
+    try {
+      return await svc.runOperation(payload);
+    } catch (err) {
+      // A bug must not leave clients polling forever: after a few failed attempts the operation fails visibly.
+      if (attempts < 5) throw err;
+      ctx.log.error({ err, op: payload.opId }, 'operation failed repeatedly; marking it Failed');
+      await svc.failOperation(payload, `The operation failed inside aksemu: ${(err as Error).message}`);
+      return { done: true };
+    }
+  });
   registerNodeApi(svc);
   // A crash between writing a pool's spec and queueing its controller is healed here (tasks themselves persist).
   await fleet.resync();

@@ -347,6 +347,17 @@ export class ContainerService {
     return { done: true };
   }
 
+  /** Ends an operation as Failed and puts the resources it touched in Failed. */
+  async failOperation(p: OpPayload, message: string): Promise<void> {
+    for (const w of p.pools) {
+      await this.setState<AgentPoolDoc>(`${p.clusterId}/agentPools/${w.name}`, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: 'Failed' } }));
+    }
+    if (p.kind.startsWith('cluster-')) {
+      await this.setState<ManagedClusterDoc>(p.clusterId, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: 'Failed' } }));
+    }
+    await this.ctx.arm.operations.finish({ subscriptionId: p.subscriptionId, id: p.opId }, { status: 'Failed', error: { code: 'InternalOperationError', message } });
+  }
+
   // --------------------------------------------------------------------------------------------- teardown
 
   /**
