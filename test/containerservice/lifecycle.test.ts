@@ -113,6 +113,22 @@ describe('cluster lifecycle (instant)', () => {
     }
   });
 
+  it('stops (nodes deallocated, powerState Stopped) and starts again (same nodes back Ready)', async () => {
+    const names = await nodeNames(emu, uid);
+    const stop = await a.run('POST', `${a.cluster('rg', 'c1')}/stop`);
+    expect(stop.first.status).toBe(202);
+    expect(stop.status).toBe('Succeeded');
+    const stopped = (await a.call('GET', a.cluster('rg', 'c1'))).json().properties;
+    expect(stopped.powerState.code).toBe('Stopped');
+    expect(stopped.agentPoolProfiles.map((p: { powerState: { code: string } }) => p.powerState.code)).toEqual(['Stopped']);
+    expect(await nodeNames(emu, uid)).toEqual([]);
+    const start = await a.run('POST', `${a.cluster('rg', 'c1')}/start`);
+    expect(start.status).toBe('Succeeded');
+    const started = (await a.call('GET', a.cluster('rg', 'c1'))).json().properties;
+    expect([started.provisioningState, started.powerState.code, started.agentPoolProfiles[0].powerState.code]).toEqual(['Succeeded', 'Running', 'Running']);
+    expect(await nodeNames(emu, uid)).toEqual(names);
+  });
+
   it('deletes a pool (nodes and scale set go) and a cluster through its resource group', async () => {
     expect((await a.run('PUT', `${a.cluster('rg', 'c1')}/agentPools/extra`, { properties: linuxPool('extra', { mode: 'User', count: 2 }) })).status).toBe('Succeeded');
     expect(await nodeNames(emu, uid, 'aks-extra-')).toHaveLength(2);

@@ -421,3 +421,37 @@ export async function patchClusterTags(svc: ContainerService, req: ArmRequest): 
   if (!updated) throw clusterNotFound(resourceName, resourceGroupName);
   return { status: 200, body: await svc.compose(updated) };
 }
+
+/**
+ * POST .../stop and .../start: a stopped cluster deallocates every node (their Nodes go away) and shows
+ * `powerState.code` Stopped on the cluster and its pools; starting boots them again.
+ */
+export async function stopOrStartCluster(svc: ContainerService, req: ArmRequest, target: 'Stopped' | 'Running'): Promise<ArmResponse> {
+  const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
+  const ctx = svc.ctx;
+  await ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
+  const id = providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]);
+  const existing = await svc.getCluster(id);
+  if (!existing) throw clusterNotFound(resourceName, resourceGroupName);
+  const cluster = existing.value;
+  if (!TERMINAL_STATES.has(cluster.properties.provisioningState)) throw operationNotAllowed(`managed cluster '${cluster.name}'`, cluster.properties.provisioningState);
+  const pools = await svc.pools(cluster.id);
+  const busy = pools.find((p) => !TERMINAL_STATES.has(p.value.properties.provisioningState));
+  if (busy) throw operationNotAllowed(`agent pool '${busy.value.name}'`, busy.value.properties.provisioningState);
+  const state = target === 'Stopped' ? 'Stopping' : 'Starting';
+  const updated: ManagedClusterDoc = { ...cluster, properties: { ...cluster.properties, provisioningState: state, powerState: { code: target } } };
+  const res = await ctx.arm.resources.put(updated, { ifModRevision: existing.modRevision });
+  if (!res.succeeded) throw new ArmError(409, 'Conflict', `The managed cluster '${cluster.name}' was changed by another request meanwhile; retry.`);
+  const uid = cluster.properties.resourceUID;
+  const waits: Array<{ name: string; generation: number }> = [];
+  for (const p of pools) {
+    const fleetPool = await svc.fleet.pool(uid, p.value.name);
+    if (!fleetPool) continue;
+    const doc: AgentPoolDoc = { ...p.value, properties: { ...p.value.properties, provisioningState: state, powerState: { code: target } } };
+    const { generation: _g, vmssName: _n, ...spec } = fleetPool.spec;
+    const generation = await svc.fleet.applyPool({ ...spec, powerState: target }, [svc.putOp(doc)]);
+    waits.push({ name: p.value.name, generation });
+  }
+  const op = await svc.startOperation(req, { subscriptionId, clusterId: cluster.id, uid, kind: target === 'Stopped' ? 'cluster-stop' : 'cluster-start', pools: waits }, cluster.location, cluster.id);
+  return { status: 202, headers: ctx.arm.operations.headers(req, op) };
+}

@@ -6,7 +6,7 @@ import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { AKS_API_VERSIONS, OS_OPTIONS_API_VERSIONS } from './api-versions.js';
 import { deletePool, getPool, listPools, putPool, upgradeNodeImage } from './agent-pools.js';
-import { deleteCluster, getCluster, listClusters, NS, patchClusterTags, putCluster } from './clusters.js';
+import { deleteCluster, getCluster, listClusters, NS, patchClusterTags, putCluster, stopOrStartCluster } from './clusters.js';
 import { kubernetesVersions, osOptions } from './locations.js';
 import type { ManagedClusterDoc } from './models.js';
 import { registerNodeApi } from './node-api.js';
@@ -48,6 +48,8 @@ export const containerServiceModule: EmulatorModule = async (ctx) => {
   r.add({ methods: ['PUT'], path: cluster, apiVersions: v('managedClusters'), handler: (req) => putCluster(svc, req) });
   r.add({ methods: ['PATCH'], path: cluster, apiVersions: v('managedClusters'), handler: (req) => patchClusterTags(svc, req) });
   r.add({ methods: ['DELETE'], path: cluster, apiVersions: v('managedClusters'), handler: (req) => deleteCluster(svc, req) });
+  r.add({ methods: ['POST'], path: `${cluster}/stop`, apiVersions: v('managedClusters'), handler: (req) => stopOrStartCluster(svc, req, 'Stopped') });
+  r.add({ methods: ['POST'], path: `${cluster}/start`, apiVersions: v('managedClusters'), handler: (req) => stopOrStartCluster(svc, req, 'Running') });
   r.add({ methods: ['GET'], path: pools, apiVersions: v('managedClusters/agentPools'), handler: (req) => listPools(svc, req) });
   r.add({ methods: ['GET'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), handler: (req) => getPool(svc, req) });
   r.add({ methods: ['PUT'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), handler: (req) => putPool(svc, req) });
