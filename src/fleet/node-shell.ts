@@ -130,6 +130,16 @@ function linux(facts: NodeFacts, argv: string[], stdin: Buffer): Promise<ExecRes
       return ok(`${args.join(' ')}\n`);
     case 'openssl':
       return openssl(facts, args, stdin);
+    case 'mount': {
+      // SPEC F-8 (a known limitation, reported, not fixed): CIFS mounts fail on FIPS nodes, whose kernel disables
+      // the MD4/NTLM authentication modules CIFS needs.
+      const t = args.indexOf('-t');
+      if (t < 0 || args[t + 1] !== 'cifs') return fail(1, 'mount: only "mount -t cifs //server/share DIR -o ..." is available on this node shell\n');
+      if (facts.fipsEnabled) {
+        return fail(32, 'mount error(13): Permission denied\nRefer to the mount.cifs(8) manual page (e.g. man mount.cifs) and kernel log messages (dmesg)\n');
+      }
+      return ok('');
+    }
     case 'mokutil':
       if (args[0] !== '--sb-state') return fail(1, 'mokutil: only --sb-state is available on this node shell\n');
       if (facts.secureBoot === 'unsupported') return fail(255, 'EFI variables are not supported on this system\n');

@@ -64,6 +64,17 @@ describe('aksemu node show / exec', () => {
     expect(n.nodeImageVersion).toMatch(/^AKSUbuntu-2004gen2fipscontainerd-/);
     expect(n.labels['kubernetes.azure.com/fips_enabled']).toBe('true');
     expect(n.facts.fipsEnabledFile).toBe('1');
+    // F-8: the documented limitations of FIPS nodes are reported.
+    expect(n.knownLimitations.join(' ')).toMatch(/CIFS.*not assessed.*3\.1\.17/);
+    expect(JSON.parse((await aksemu(['node', 'show', plainNode, ...dd()])).stdout).knownLimitations).toBeUndefined();
+  });
+
+  it('F-8: a CIFS mount fails on the FIPS node and works elsewhere', async () => {
+    const args = ['--', 'mount', '-t', 'cifs', '//files.example/share', '/mnt/share', '-o', 'username=u,password=p'];
+    const fips = await aksemu(['node', 'exec', fipsNode, ...dd(), ...args]);
+    expect(fips.code).toBe(32);
+    expect(fips.stderr).toMatch(/^mount error\(13\): Permission denied/);
+    expect((await aksemu(['node', 'exec', plainNode, ...dd(), ...args])).code).toBe(0);
   });
 
   it('F-7: openssl MD4 fails on the FIPS node (exit code and stderr pass through); stdin is passed with --stdin', async () => {

@@ -17,6 +17,12 @@ import { execOnNode } from '../../fleet/node-shell.js';
 import type { ManagedClusterDoc } from './models.js';
 import type { ContainerService } from './service.js';
 
+const FIPS_LIMITATIONS = [
+  'Mounting a CIFS share fails: FIPS disables authentication modules CIFS needs.',
+  'Container images on FIPS nodes are not assessed for FIPS compliance.',
+  'The monitoring add-on supports FIPS node pools from agent version 3.1.17 (Linux) / win-3.1.17 (Windows).',
+];
+
 interface Query {
   cluster?: string;
   resourceGroup?: string;
@@ -76,6 +82,8 @@ async function describe(svc: ContainerService, cluster: ManagedClusterDoc, inst:
     ...(inst.target ? { target: { nodeImageVersion: inst.target.image, readyAt: inst.readyAt !== undefined ? new Date(inst.readyAt).toISOString() : undefined } } : {}),
     ...(inst.failure ? { failure: inst.failure } : {}),
     labels: node?.metadata.labels ?? {},
+    // SPEC F-8: limitations of FIPS nodes that AKS documents and does not fix.
+    ...(inst.model.fips ? { knownLimitations: FIPS_LIMITATIONS } : {}),
     facts: f
       ? {
           osImage: f.osImage,
