@@ -474,6 +474,13 @@ class EtcdWatch {
     this.startDeadline = Date.now() + this.store.retryTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
+      // A member that accepts the stream but never answers must not leave `watch()` pending forever.
+      const timer = setTimeout(() => {
+        if (!this.ready && !this.done && !this.awaitingCompaction) {
+          this.finish(new StoreUnavailableError(`${this.store.description}: watch was not established in time`));
+        }
+      }, this.store.retryTimeoutMs + 1_000);
+      timer.unref();
       void this.connect();
     });
   }
