@@ -139,11 +139,14 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     cleanup.unshift(() => store.close());
     const clock = new Clock(opts.now);
     const speed = new Speed(opts.speed ?? 'instant');
-    const ca = await LocalCa.loadOrCreate(dataDir, sealer);
     const directory = new Directory(store, sealer, clock);
-    const { tenant, defaultPrincipal } = await directory.bootstrap();
-    const tokens = await TokenService.loadOrCreate(store, sealer);
     const arm = new Arm(store, clock, speed);
+    // Independent first-start work (CA, token signing key, directory) runs concurrently.
+    const [ca, tokens, { tenant, defaultPrincipal }] = await Promise.all([
+      LocalCa.loadOrCreate(dataDir, sealer),
+      TokenService.loadOrCreate(store, sealer),
+      directory.bootstrap(),
+    ]);
     const subscriptionId = await bootstrapSubscription(arm, tenant.tenantId);
     const tasks = new TaskRunner(store, clock, log);
     cleanup.unshift(() => tasks.stop());

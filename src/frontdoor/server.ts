@@ -49,7 +49,7 @@ const TLS_HANDSHAKE = 0x16;
 export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
   const localNames = new Set(['localhost', '127.0.0.1', '::1', opts.host.toLowerCase()]);
   const defaultNames = ['localhost', '127.0.0.1', '::1', ...(isIP(opts.host) && !['0.0.0.0', '::'].includes(opts.host) ? [opts.host] : [])];
-  const defaultPem = await opts.ca.issuePem([...new Set(defaultNames)]);
+  const defaultPem = await opts.ca.defaultPem([...new Set(defaultNames)]);
   const sockets = new Set<Socket | Duplex>();
   const upgradeHandlers: UpgradeHandler[] = [];
   let httpsServer!: HttpsServer;

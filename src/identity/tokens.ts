@@ -4,7 +4,8 @@
  *
  * Lifetimes use real time, not the emulated clock: clients cache tokens by their own clocks.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { SignJWT, jwtVerify, errors as joseErrors, type JWK, exportJWK } from 'jose';
 import type { Sealer } from '../secrets/sealer.js';
 import { getJson, putJson } from '../store/json.js';
@@ -64,7 +65,8 @@ export class TokenService {
   static async loadOrCreate(store: Store, sealer: Sealer): Promise<TokenService> {
     let stored = (await getJson<StoredSigningKey>(store, SIGNING_KEY))?.value;
     if (!stored) {
-      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      // Generated off the main thread, so that a first start can build the CA and the server meanwhile.
+      const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
       const kid = randomHex(20);
       const der = privateKey.export({ type: 'pkcs8', format: 'der' });
       const candidate: StoredSigningKey = {
