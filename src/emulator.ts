@@ -140,11 +140,11 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     cleanup.unshift(() => store.close());
     const clock = new Clock(opts.now);
     const speed = new Speed(opts.speed ?? 'instant');
-    const ca = await LocalCa.loadOrCreate(dataDir, sealer);
     const directory = new Directory(store, sealer, clock);
-    const { tenant, defaultPrincipal } = await directory.bootstrap();
-    const tokens = await TokenService.loadOrCreate(store, sealer);
     const arm = new Arm(store, clock, speed);
+    // Independent first-start work (CA, token signing key, directory) runs concurrently.
+    const tokens = TokenService.loadOrCreate(store, sealer);
+    const [ca, { tenant, defaultPrincipal }] = await Promise.all([LocalCa.loadOrCreate(dataDir, sealer), directory.bootstrap()]);
     const subscriptionId = await bootstrapSubscription(arm, tenant.tenantId);
     const tasks = new TaskRunner(store, clock, log);
     cleanup.unshift(() => tasks.stop());
@@ -179,6 +179,8 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     registerArmHttp(frontDoor.app, arm, tokens);
     const { url, port } = await frontDoor.listen();
     await tasks.start();
+    // A start on a new data directory is ready before its token signing key: fail here if it cannot be made.
+    cleanup.unshift(() => tokens.ready().catch(() => undefined));
     const info: InstanceInfo = {
       url,
       host,

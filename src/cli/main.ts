@@ -34,7 +34,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(`ERROR: ${(err as Error)?.stack ?? err}\n`);
+    // Operational failures (port in use, instance already running...) are reported without a stack trace;
+    // AKSEMU_DEBUG=1 shows it.
+    const e = err as Error;
+    process.stderr.write(`ERROR: ${process.env.AKSEMU_DEBUG ? (e?.stack ?? e) : (e?.message ?? e)}\n`);
     process.exitCode = 1;
   }
 }

@@ -45,8 +45,8 @@ export async function httpsCall(url: string, req: TestRequest = {}): Promise<Tes
         headers: { ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}), ...req.headers },
         ca: testCa(),
         servername: u.hostname,
-        agent: false,
-        ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : {}),
+        // Without an agent, node uses createConnection: here, TLS over the proxy tunnel.
+        ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : { agent: false }),
       },
       (res) => {
         const chunks: Buffer[] = [];
