@@ -256,6 +256,9 @@ export interface AttestationOutcome {
 
 export class AttestationService {
   private kid: string;
+  /** The virtual TPM CA chains to its root once and for all; AK certificates are checked once per certificate. */
+  private caChained: boolean | undefined;
+  private readonly akCerts = new Map<string, { cert: X509Certificate; chained: boolean }>();
   constructor(
     private readonly pki: TrustedLaunchPki,
     readonly issuer: string,
@@ -273,15 +276,23 @@ export class AttestationService {
   /** Verifies a guest's evidence for VM `expectedVmId` and, when it holds, issues a token with its claims. */
   async attest(ev: GuestEvidence, expectedVmId: string | undefined, nowS: number): Promise<AttestationOutcome> {
     const pre: Check[] = [];
-    let akCert: X509Certificate;
-    try {
-      akCert = new X509Certificate(ev.akCertPem);
-    } catch {
-      return { verification: { ok: false, checks: [{ check: 'ak-certificate', ok: false, detail: 'the attestation key certificate is not a certificate' }] } };
-    }
     const ca = this.pki.get('vtpmCa').cert;
     const root = this.pki.get('vtpmRoot').cert;
-    const chained = akCert.checkIssued(ca) && akCert.verify(ca.publicKey) && ca.verify(root.publicKey);
+    this.caChained ??= ca.verify(root.publicKey);
+    let known = this.akCerts.get(ev.akCertPem);
+    if (!known) {
+      let cert: X509Certificate;
+      try {
+        cert = new X509Certificate(ev.akCertPem);
+      } catch {
+        return { verification: { ok: false, checks: [{ check: 'ak-certificate', ok: false, detail: 'the attestation key certificate is not a certificate' }] } };
+      }
+      known = { cert, chained: cert.checkIssued(ca) && cert.verify(ca.publicKey) };
+      if (this.akCerts.size >= 8192) this.akCerts.clear();
+      this.akCerts.set(ev.akCertPem, known);
+    }
+    const akCert = known.cert;
+    const chained = known.chained && this.caChained;
     if (!chained) {
       return { verification: { ok: false, checks: [{ check: 'ak-certificate', ok: false, detail: `the attestation key certificate does not chain to '${root.subject.split('\n')[0]!.slice(3)}'` }] } };
     }

@@ -21,7 +21,21 @@
  * (PK → KEK → db) so that one look at the certificates shows who authorized what. Names carry "aksemu" in the
  * organizational unit: these are emulator keys, never the vendors' own.
  */
-import { createPrivateKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, sign, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  Certificate,
+  Extension,
+  Extensions,
+  Name,
+  RelativeDistinguishedName,
+  SubjectKeyIdentifier,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  id_ce_subjectKeyIdentifier,
+} from '@peculiar/asn1-x509';
 import type * as X509Lib from '@peculiar/x509';
 import type { Sealer } from '../secrets/sealer.js';
 import { getJson } from '../store/json.js';
@@ -90,6 +104,7 @@ export function loadX509(): Promise<typeof X509Lib> {
 }
 
 const sealPurpose = (id: string) => `trustedlaunch/pki/${id}`;
+const arrayBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
 
 export class TrustedLaunchPki {
   private constructor(private readonly authorities: Map<AuthorityId, Authority>) {}
@@ -175,13 +190,54 @@ export class TrustedLaunchPki {
     return { pki: new TrustedLaunchPki(map), stored };
   }
 
-  /** Issues the certificate of a VM's attestation key (ECDSA P-256) from the virtual TPM CA. */
-  async issueAkCertificate(akSpkiDer: Buffer, vmId: string, serialSeed: string): Promise<string> {
+  private akTemplate: Promise<Certificate> | undefined;
+
+  /**
+   * Issues the certificate of a VM's attestation key (ECDSA P-256) from the virtual TPM CA. The first one is made
+   * with @peculiar/x509; later ones reuse its issuer and extensions through @peculiar/asn1-x509 and change only
+   * serial, subject, key and key identifier (a VM boot should not pay for the certificate builder each time).
+   */
+  async issueAkCertificate(akSpkiDer: Buffer, vmId: string, serialHex: string): Promise<string> {
+    this.akTemplate ??= this.createAkCertificate(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' }), 'template', '01').then((pem) =>
+      AsnConvert.parse(new X509Certificate(pem).raw, Certificate),
+    );
+    const t = (await this.akTemplate).tbsCertificate;
+    const spki = AsnConvert.parse(akSpkiDer, SubjectPublicKeyInfo);
+    const ski = createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest();
+    const subject = new Name(
+      t.subject.map((rdn) => new RelativeDistinguishedName(rdn.map((atv) => (atv.type === '2.5.4.3' ? new AttributeTypeAndValue({ type: atv.type, value: new AttributeValue({ utf8String: vmId }) }) : atv)))),
+    );
+    const tbs = new TBSCertificate({
+      version: t.version,
+      serialNumber: arrayBuffer(Buffer.from(serialHex, 'hex')),
+      signature: t.signature,
+      issuer: t.issuer,
+      validity: t.validity,
+      subject,
+      subjectPublicKeyInfo: spki,
+      extensions: new Extensions(
+        (t.extensions ?? []).map((e) =>
+          e.extnID === id_ce_subjectKeyIdentifier ? new Extension({ extnID: e.extnID, critical: false, extnValue: new OctetString(AsnConvert.serialize(new SubjectKeyIdentifier(ski))) }) : e,
+        ),
+      ),
+    });
+    const signature = sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), this.get('vtpmCa').key);
+    const der = Buffer.from(AsnConvert.serialize(new Certificate({ tbsCertificate: tbs, signatureAlgorithm: t.signature, signatureValue: arrayBuffer(signature) })));
+    return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  }
+
+  private issuing: Promise<{ caKey: webcrypto.CryptoKey; authorityKeyId: X509Lib.Extension }> | undefined;
+
+  private async createAkCertificate(akSpkiDer: Buffer, vmId: string, serialSeed: string): Promise<string> {
     const x509 = await loadX509();
     const ca = this.get('vtpmCa');
-    const caKey = await webcrypto.subtle.importKey('pkcs8', ca.key.export({ format: 'der', type: 'pkcs8' }), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    this.issuing ??= (async () => {
+      const caKey = await webcrypto.subtle.importKey('pkcs8', ca.key.export({ format: 'der', type: 'pkcs8' }), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+      const caPublic = await webcrypto.subtle.importKey('spki', ca.cert.publicKey.export({ format: 'der', type: 'spki' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
+      return { caKey, authorityKeyId: await x509.AuthorityKeyIdentifierExtension.create(caPublic) };
+    })();
+    const { caKey, authorityKeyId } = await this.issuing;
     const akPublic = await webcrypto.subtle.importKey('spki', akSpkiDer, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
-    const caPublic = await webcrypto.subtle.importKey('spki', ca.cert.publicKey.export({ format: 'der', type: 'spki' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serialSeed,
       subject: `CN=${vmId}, OU=Attestation Key, O=aksemu vTPM`,
@@ -195,7 +251,7 @@ export class TrustedLaunchPki {
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         await x509.SubjectKeyIdentifierExtension.create(akPublic),
-        await x509.AuthorityKeyIdentifierExtension.create(caPublic),
+        authorityKeyId,
         // tcg-kp-AIKCertificate: the key is a TPM attestation key.
         new x509.ExtendedKeyUsageExtension(['2.23.133.8.3']),
       ],

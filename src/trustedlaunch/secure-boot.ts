@@ -52,26 +52,59 @@ export function secureBootVariables(pki: TrustedLaunchPki, enabled: boolean): Se
   };
 }
 
+/** Trust stores are made once per PKI (and verdicts cached per trust store, see verifyFile). */
+const stores = new WeakMap<TrustedLaunchPki, Map<string, TrustStore>>();
+function memo(pki: TrustedLaunchPki, key: string, make: () => TrustStore): TrustStore {
+  let m = stores.get(pki);
+  if (!m) stores.set(pki, (m = new Map()));
+  let t = m.get(key);
+  if (!t) m.set(key, (t = make()));
+  return t;
+}
+
 export function firmwareTrust(pki: TrustedLaunchPki): TrustStore {
-  return { name: 'db', anchors: [pki.get('uefiCa').cert], dbxCertificates: [pki.get('canonicalRevoked').cert], dbxHashes: REVOKED_IMAGE_HASHES };
+  return memo(pki, 'db', () => ({ name: 'db', anchors: [pki.get('uefiCa').cert], dbxCertificates: [pki.get('canonicalRevoked').cert], dbxHashes: REVOKED_IMAGE_HASHES }));
 }
 
 /** What shim (and grub through shim's protocol) trusts: db plus shim's vendor certificate. */
 export function shimTrust(pki: TrustedLaunchPki, vendorCa: AuthorityId): TrustStore {
-  const fw = firmwareTrust(pki);
-  return { ...fw, name: `db + shim vendor certificate '${commonName(pki.get(vendorCa).cert)}'`, anchors: [...fw.anchors, pki.get(vendorCa).cert] };
+  return memo(pki, `shim:${vendorCa}`, () => {
+    const fw = firmwareTrust(pki);
+    return { ...fw, name: `db + shim vendor certificate '${commonName(pki.get(vendorCa).cert)}'`, anchors: [...fw.anchors, pki.get(vendorCa).cert] };
+  });
 }
 
 /** What the kernel trusts for modules: its built-in keys (the distribution's) and the platform keyring (db). */
 export function kernelModuleTrust(pki: TrustedLaunchPki, vendorCa: AuthorityId): TrustStore {
-  const fw = firmwareTrust(pki);
-  return { ...fw, name: `.builtin_trusted_keys ('${commonName(pki.get(vendorCa).cert)}') + .platform (db)`, anchors: [pki.get(vendorCa).cert, ...fw.anchors] };
+  return memo(pki, `kernel:${vendorCa}`, () => {
+    const fw = firmwareTrust(pki);
+    return { ...fw, name: `.builtin_trusted_keys ('${commonName(pki.get(vendorCa).cert)}') + .platform (db)`, anchors: [pki.get(vendorCa).cert, ...fw.anchors] };
+  });
 }
 
 const same = (a: X509Certificate, b: X509Certificate) => a.raw.equals(b.raw);
 
+/**
+ * Verdicts are a pure function of the file's bytes and the trust store: the thousands of nodes booting one image
+ * verify the same files, so verdicts are remembered per trust store and file digest.
+ */
+const verdicts = new WeakMap<TrustStore, Map<string, Verdict>>();
+const MAX_VERDICTS = 4096;
+
 /** Judges one signed file against a trust store. */
 export function verifyFile(file: Buffer, trust: TrustStore): Verdict {
+  const key = createHash('sha256').update(file).digest('hex');
+  let m = verdicts.get(trust);
+  if (!m) verdicts.set(trust, (m = new Map()));
+  const hit = m.get(key);
+  if (hit) return hit;
+  const v = judge(file, trust);
+  if (m.size >= MAX_VERDICTS) m.clear();
+  m.set(key, v);
+  return v;
+}
+
+function judge(file: Buffer, trust: TrustStore): Verdict {
   const hash = imageHash(file);
   if (trust.dbxHashes.some((h) => h.equals(hash))) return { ok: false, reason: 'revoked', detail: `its image hash ${hash.toString('hex')} is revoked (listed in dbx)` };
   const { content, cms } = splitSignedFile(file);

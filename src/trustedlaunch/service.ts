@@ -105,6 +105,13 @@ export class TrustedLaunch {
     readonly fleet: Fleet,
   ) {}
 
+  private readonly images = new Map<string, NodeImage | undefined>();
+  /** imageByName, remembered (the catalog computes every release of every variant to find one). */
+  image(name: string): NodeImage | undefined {
+    if (!this.images.has(name)) this.images.set(name, imageByName(name));
+    return this.images.get(name);
+  }
+
   pki(): Promise<TrustedLaunchPki> {
     this.pkiLoading ??= TrustedLaunchPki.loadOrCreate(this.ctx.store, this.ctx.sealer).catch((err) => {
       this.pkiLoading = undefined;
@@ -132,7 +139,7 @@ export class TrustedLaunch {
   // ------------------------------------------------------------------------------------------------- boot
 
   async onBoot(b: BootContext): Promise<BootOutcome> {
-    const image = imageByName(b.model.image);
+    const image = this.image(b.model.image);
     if (!image?.trustedLaunch || b.model.osType !== 'Linux') return { ok: true };
     const pki = await this.pki();
     const key = nodeRecordKey(b.uid, b.instance.name);
@@ -175,8 +182,8 @@ export class TrustedLaunch {
     }
     rec.boot.bootId = b.facts.bootId;
     const facts = this.bootFacts(b.facts, result, sp.enableSecureBoot, sp.enableVTPM);
-    await this.save(rec);
     await this.afterBoot(rec, image, b.model);
+    await this.save(rec);
     return { ok: true, facts };
   }
 
@@ -234,7 +241,7 @@ export class TrustedLaunch {
         reasons: blocked.map((m) => `${m.name}: ${m.failure!.detail} (${m.failure!.reason}).`),
       });
     }
-    if (rec.vtpm) await this.attestRecord(rec, image, model.securityProfile.enableSecureBoot);
+    if (rec.vtpm) rec.attestation = await this.attestRecord(rec, image, model.securityProfile.enableSecureBoot);
   }
 
   private async alert(rec: NodeRecord, f: Finding): Promise<Alert> {
@@ -286,7 +293,6 @@ export class TrustedLaunch {
       ...(outcome.token ? { token: outcome.token } : {}),
       alerts,
     };
-    await updateJson<NodeRecord>(this.ctx.store, nodeRecordKey(rec.uid, rec.node), (cur) => (cur && cur.vmId === rec.vmId ? { ...cur, attestation: summary } : undefined));
     return summary;
   }
 
@@ -309,7 +315,7 @@ export class TrustedLaunch {
   }
 
   private async trustedLaunchRecord(uid: string, inst: InstanceRecord): Promise<{ rec: NodeRecord; image: NodeImage }> {
-    const image = imageByName(inst.model.image);
+    const image = this.image(inst.model.image);
     if (!image?.trustedLaunch) {
       throw new TlError(409, 'NotTrustedLaunchNode', `Node '${inst.name}' runs node image ${inst.model.image}, which is not a Trusted Launch image: it has no Secure Boot or vTPM. Use a node of a pool created with a Trusted Launch compatible configuration.`);
     }
@@ -370,11 +376,12 @@ export class TrustedLaunch {
     const { rec, image } = await this.trustedLaunchRecord(uid, inst);
     this.requireVtpm(rec, inst);
     const summary = await this.attestRecord(rec, image, rec.boot!.secureBoot);
+    await updateJson<NodeRecord>(this.ctx.store, nodeRecordKey(rec.uid, rec.node), (cur) => (cur && cur.vmId === rec.vmId ? { ...cur, attestation: summary } : undefined));
     return { node: inst.name, vmId: rec.vmId, ...summary };
   }
 
   async tamper(uid: string, inst: InstanceRecord, componentName: string, mode: string | undefined, reboot: boolean) {
-    const image = imageByName(inst.model.image);
+    const image = this.image(inst.model.image);
     if (!image?.trustedLaunch) throw new TlError(409, 'NotTrustedLaunchNode', `Node '${inst.name}' does not run a Trusted Launch image (${inst.model.image}); tampering demonstrations need a Trusted Launch node.`);
     const component = resolveComponentId(componentName);
     const pki = await this.pki();

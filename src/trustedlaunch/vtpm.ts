@@ -36,16 +36,31 @@ export function akNameOf(publicKey: KeyObject): Buffer {
   return tpmName(eccAkPublicArea(Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')));
 }
 
+/** Unsealed attestation keys of recent quotes, kept in memory only (they are sealed at rest). */
+const akKeys = new Map<string, KeyObject>();
+function akPrivateKey(state: VtpmState, sealer: Sealer, vmId: string): KeyObject {
+  const cacheKey = `${vmId}|${state.akPublicPem}`;
+  let key = akKeys.get(cacheKey);
+  if (!key) {
+    key = createPrivateKey({ key: sealer.unseal(Buffer.from(state.akSealed, 'base64'), akPurpose(vmId)), format: 'der', type: 'pkcs8' });
+    if (akKeys.size >= 4096) akKeys.clear();
+    akKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
 /** Creates a vTPM for a new VM: the AK and its certificate. */
 export async function createVtpm(pki: TrustedLaunchPki, sealer: Sealer, vmId: string, nowMs: number): Promise<VtpmState> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = publicKey.export({ format: 'der', type: 'spki' });
   const certPem = await pki.issueAkCertificate(spki, vmId, `01${randomBytes(15).toString('hex')}`);
+  const akPublicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  akKeys.set(`${vmId}|${akPublicPem}`, privateKey);
   return {
     createdMs: nowMs,
     resetCount: 0,
     akSealed: sealer.seal(privateKey.export({ format: 'der', type: 'pkcs8' }), akPurpose(vmId)).toString('base64'),
-    akPublicPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    akPublicPem,
     akCertPem: certPem,
     akName: akNameOf(publicKey).toString('hex'),
     pcrs: [],
@@ -78,7 +93,7 @@ export function quote(state: VtpmState, sealer: Sealer, vmId: string, nonce: Buf
     pcrSelect: [{ hash: TPM_ALG.SHA256, pcrs }],
     pcrDigest: pcrDigest(values),
   });
-  const key = createPrivateKey({ key: sealer.unseal(Buffer.from(state.akSealed, 'base64'), akPurpose(vmId)), format: 'der', type: 'pkcs8' });
+  const key = akPrivateKey(state, sealer, vmId);
   const rs = sign('sha256', attest, { key, dsaEncoding: 'ieee-p1363' });
   const signature = encodeSignature({ sigAlg: TPM_ALG.ECDSA, hash: TPM_ALG.SHA256, r: rs.subarray(0, 32), s: rs.subarray(32) });
   return { attest, signature, pcrs, values };
