@@ -36,15 +36,24 @@ export function akNameOf(publicKey: KeyObject): Buffer {
   return tpmName(eccAkPublicArea(Buffer.from(jwk.x, 'base64url'), Buffer.from(jwk.y, 'base64url')));
 }
 
-/** Unsealed attestation keys of recent quotes, kept in memory only (they are sealed at rest). */
-const akKeys = new Map<string, KeyObject>();
+/**
+ * Unsealed attestation keys of recent quotes, in memory only (sealed at rest), per instance (its Sealer): a new
+ * instance on the same data directory unseals them from the store again.
+ */
+const akKeys = new WeakMap<Sealer, Map<string, KeyObject>>();
+function akCache(sealer: Sealer): Map<string, KeyObject> {
+  let m = akKeys.get(sealer);
+  if (!m) akKeys.set(sealer, (m = new Map()));
+  return m;
+}
 function akPrivateKey(state: VtpmState, sealer: Sealer, vmId: string): KeyObject {
+  const cache = akCache(sealer);
   const cacheKey = `${vmId}|${state.akPublicPem}`;
-  let key = akKeys.get(cacheKey);
+  let key = cache.get(cacheKey);
   if (!key) {
     key = createPrivateKey({ key: sealer.unseal(Buffer.from(state.akSealed, 'base64'), akPurpose(vmId)), format: 'der', type: 'pkcs8' });
-    if (akKeys.size >= 4096) akKeys.clear();
-    akKeys.set(cacheKey, key);
+    if (cache.size >= 4096) cache.clear();
+    cache.set(cacheKey, key);
   }
   return key;
 }
@@ -55,7 +64,7 @@ export async function createVtpm(pki: TrustedLaunchPki, sealer: Sealer, vmId: st
   const spki = publicKey.export({ format: 'der', type: 'spki' });
   const certPem = await pki.issueAkCertificate(spki, vmId, `01${randomBytes(15).toString('hex')}`);
   const akPublicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  akKeys.set(`${vmId}|${akPublicPem}`, privateKey);
+  akCache(sealer).set(`${vmId}|${akPublicPem}`, privateKey);
   return {
     createdMs: nowMs,
     resetCount: 0,
