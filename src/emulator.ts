@@ -31,6 +31,7 @@ import type { Store } from './store/store.js';
 import { LocalCa } from './tls/local-ca.js';
 import { newGuid } from './util/ids.js';
 import { VERSION } from './version.js';
+import { kubeModule } from './kube/module.js';
 
 export const DEFAULT_PORT = 10443;
 
@@ -83,7 +84,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, kubeModule];
 
 export interface Emulator {
   url: string;

@@ -34,6 +34,8 @@ export interface FrontDoor {
   app: FastifyInstance;
   /** Finishes route registration and listens; resolves with the URL of the direct address. */
   listen(): Promise<{ url: string; port: number }>;
+  /** The direct address once listening (services that hand out URLs, e.g. kubeconfigs, need it). */
+  url(): string | undefined;
   /** Lets a service take over HTTP upgrades (WebSocket/SPDY for kubectl exec); return true if handled. */
   onUpgrade(handler: UpgradeHandler): void;
   close(): Promise<void>;
@@ -142,8 +144,10 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   });
 
   let boundPort = opts.port;
+  let boundUrl: string | undefined;
   return {
     app,
+    url: () => boundUrl,
     onUpgrade: (handler) => upgradeHandlers.push(handler),
     listen: async () => {
       await app.ready();
@@ -154,7 +158,8 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
           const addr = raw.address();
           boundPort = typeof addr === 'object' && addr ? addr.port : opts.port;
           const urlHost = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
-          resolve({ url: `https://${urlHost}:${boundPort}`, port: boundPort });
+          boundUrl = `https://${urlHost}:${boundPort}`;
+          resolve({ url: boundUrl, port: boundPort });
         });
       });
     },
