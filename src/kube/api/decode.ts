@@ -14,18 +14,20 @@ import { apiVersionOf, type ResourceDef } from './resource.js';
 import { DecodeError, decodeAs } from './schema.js';
 import type { KObject } from './types.js';
 import { RESOURCES } from '../resources/index.js';
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
-export const ACCEPTED_BODY_TYPES = ['application/json', 'application/yaml'];
+export const ACCEPTED_BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 
-export type BodyFormat = 'json' | 'yaml';
+export type BodyFormat = 'json' | 'yaml' | 'protobuf';
 
 /** The body's format from its Content-Type (JSON when absent, as kube-apiserver assumes). */
 export function bodyFormat(contentType: string | undefined, accepted: readonly string[] = ACCEPTED_BODY_TYPES): BodyFormat {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === '' || type === 'application/json' || type === 'text/json') return 'json';
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') return 'yaml';
+  if (type === PROTOBUF_MEDIA_TYPE && accepted.includes(PROTOBUF_MEDIA_TYPE)) return 'protobuf';
   throw kubeErrors.unsupportedMediaType(type, [...accepted]);
 }
 
@@ -72,6 +74,7 @@ function mayHaveDuplicateKeys(text: string): boolean {
  * `findDuplicates` (Strict field validation), as kube-apiserver's strict decoder does.
  */
 export function parseBody(body: Buffer, format: BodyFormat, kind: string, findDuplicates: boolean): ParsedBody {
+  if (format === 'protobuf') return { value: decodeProtobufBody(body, ACCEPTED_BODY_TYPES), duplicates: [] };
   if (format === 'json') {
     const text = body.toString('utf8');
     let value: unknown;
