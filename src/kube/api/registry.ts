@@ -299,8 +299,8 @@ export class Registry {
     opts: WriteOptions & { subresource?: string } = {},
   ): Promise<{ obj: T; created: boolean }> {
     const scopeNs = this.scopeNamespace(def, ns);
-    if (input.metadata?.name && input.metadata.name !== name) {
-      throw kubeErrors.badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+    if ((input.metadata?.name ?? '') !== name) {
+      throw kubeErrors.badRequest(`the name of the object (${input.metadata?.name ?? ''}) does not match the name on the URL (${name})`);
     }
     if (def.namespaced && input.metadata?.namespace && ns && input.metadata.namespace !== ns) {
       throw kubeErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');

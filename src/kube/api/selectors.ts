@@ -47,7 +47,7 @@ function tokenize(input: string): Token[] {
 }
 
 function describe(t: Token): string {
-  return t.kind === 'end' ? 'EOS' : `'${t.text}'`;
+  return t.kind === 'end' ? "''" : `'${t.text}'`;
 }
 
 function checkKey(key: string): void {
@@ -75,7 +75,7 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
       negated = true;
       t = next();
     }
-    if (t.kind !== 'id') throw new SelectorError(`found ${describe(t)}, expected: !, identifier, or 'end of string'`);
+    if (t.kind !== 'id') throw new SelectorError(`unable to parse requirement: found ${describe(t)}, expected: !, identifier, or 'end of string'`);
     const key = t.text;
     checkKey(key);
     if (negated) {
@@ -92,7 +92,7 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
           value = v.text;
           next();
         } else if (!(v.kind === 'end' || (v.kind === 'op' && v.text === ','))) {
-          throw new SelectorError(`found ${describe(v)}, expected: identifier`);
+          throw new SelectorError(`unable to parse requirement: found ${describe(v)}, expected: identifier`);
         }
         checkValue(key, value, 0);
         reqs.push({ key, op: op.text === '!=' ? '!=' : '=', values: [value] });
@@ -104,7 +104,7 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
       } else if (op.kind === 'id' && (op.text === 'in' || op.text === 'notin')) {
         next();
         const open = next();
-        if (!(open.kind === 'op' && open.text === '(')) throw new SelectorError(`found ${describe(open)}, expected: '('`);
+        if (!(open.kind === 'op' && open.text === '(')) throw new SelectorError(`unable to parse requirement: found ${describe(open)}, expected: '('`);
         const values: string[] = [];
         for (;;) {
           const v = peek();
@@ -119,24 +119,24 @@ export function parseLabelSelector(input: string): LabelRequirement[] {
           } else if (v.kind === 'op' && v.text === ',') {
             // an empty value between commas
             if (values.length === 0) values.push('');
-          } else throw new SelectorError(`found ${describe(v)}, expected: ',', ')' or identifier`);
+          } else throw new SelectorError(`unable to parse requirement: found ${describe(v)}, expected: ',', ')' or identifier`);
           const sep = peek();
           if (sep.kind === 'op' && sep.text === ',') {
             next();
             continue;
           }
           if (sep.kind === 'op' && sep.text === ')') continue;
-          throw new SelectorError(`found ${describe(sep)}, expected: ',' or ')'`);
+          throw new SelectorError(`unable to parse requirement: found ${describe(sep)}, expected: ',' or ')'`);
         }
         if (values.length === 0) throw new SelectorError(`unable to parse requirement: values: Required value: for 'in', 'notin' operators, values set can't be empty`);
         reqs.push({ key, op: op.text as 'in' | 'notin', values });
       } else {
-        throw new SelectorError(`found ${describe(op)}, expected: in, notin, =, ==, !=, gt, lt`);
+        throw new SelectorError(`unable to parse requirement: found ${describe(op)}, expected: in, notin, =, ==, !=, gt, lt`);
       }
     }
     const sep = next();
     if (sep.kind === 'end') break;
-    if (!(sep.kind === 'op' && sep.text === ',')) throw new SelectorError(`found ${describe(sep)}, expected: ',' or 'end of string'`);
+    if (!(sep.kind === 'op' && sep.text === ',')) throw new SelectorError(`unable to parse requirement: found ${describe(sep)}, expected: ',' or 'end of string'`);
   }
   return reqs;
 }

@@ -98,3 +98,29 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export interface KubeApiClient {
+  base: string;
+  token: string;
+  call(method: string, path: string, body?: string | Buffer | object, headers?: Record<string, string>): Promise<import('../../support/http.js').TestResponse>;
+}
+
+/** Raw HTTPS access to a cluster's API with the token of its user (or admin) kubeconfig. */
+export async function kubeApi(emu: TestEmulator, cluster: FixtureCluster, admin = false): Promise<KubeApiClient> {
+  const { parse } = await import('yaml');
+  const cfg = parse(await fetchKubeconfig(emu, cluster, admin));
+  const base: string = cfg.clusters[0].cluster.server;
+  const token: string = cfg.users[0].user.token;
+  return {
+    base,
+    token,
+    call: (method, path, body, headers = {}) => {
+      const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      return httpsCall(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(payload !== undefined && !headers['content-type'] ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(payload !== undefined ? { body: payload } : {}),
+      });
+    },
+  };
+}
