@@ -60,13 +60,14 @@ interface RequestContext {
 
 function sendStatus(reply: FastifyReply, err: KubeError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers ?? {})) reply.header(k, v);
-  return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
+  return reply.code(err.code).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(err.toStatus())));
 }
 
 function send(reply: FastifyReply, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): FastifyReply {
   if (warnings.length > 0) reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   const text = contentType === 'application/yaml' ? yamlStringify(body) : JSON.stringify(body);
-  return reply.code(code).type(contentType).send(text);
+  // Set verbatim: clients read the media type parameters (as=Table, g=apidiscovery.k8s.io) from it.
+  return reply.code(code).header('content-type', contentType).send(Buffer.from(text, 'utf8'));
 }
 
 function sendObject(c: RequestContext, def: ResourceDef, code: number, obj: unknown, warnings: string[] = []): FastifyReply {

@@ -124,3 +124,45 @@ export async function kubeApi(emu: TestEmulator, cluster: FixtureCluster, admin 
     },
   };
 }
+
+export interface WatchStream {
+  status: number;
+  contentType: string;
+  events: any[];
+  /** Resolves when the server ends the stream. */
+  ended: Promise<void>;
+  close(): void;
+}
+
+/** Opens a watch (`?watch=true...`) and collects its JSON events as they arrive. */
+export async function openWatch(client: KubeApiClient, path: string, headers: Record<string, string> = {}): Promise<WatchStream> {
+  const { request } = await import('node:https');
+  const { testCa } = await import('../../support/http.js');
+  const u = new URL(`${client.base}${path}`);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { method: 'GET', hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: { authorization: `Bearer ${client.token}`, ...headers }, ca: testCa(), agent: false },
+      (res) => {
+        const events: any[] = [];
+        let buf = '';
+        const ended = new Promise<void>((r) => {
+          res.on('end', () => r());
+          res.on('close', () => r());
+          res.on('error', () => r());
+        });
+        res.on('data', (d: Buffer) => {
+          buf += d.toString('utf8');
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line) events.push(JSON.parse(line));
+          }
+        });
+        resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), events, ended, close: () => req.destroy() });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
