@@ -1,6 +1,7 @@
 /** The `aksemu` command. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAksGetCredentials } from './commands/aks-get-credentials.js';
 import { registerEnv } from './commands/env.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerEnv(program);
   registerStore(program);
+  registerAksGetCredentials(program);
   return program;
 }
 
