@@ -339,6 +339,7 @@ function readMessage(r: ReaderT, length: number, type: string, path: string): un
     const tag = r.uint32();
     const num = tag >>> 3;
     const wire = tag & 7;
+    if (num === 0) throw new ProtobufError(`illegal tag 0 (wire type ${wire})`);
     const f = spec[num];
     if (!f) throw new ProtobufError(`aksemu cannot decode field ${num} of ${type}${path ? ` (at ${path})` : ''} from protobuf`);
     const [name, ftype, flags = ''] = f;
