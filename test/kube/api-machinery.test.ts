@@ -36,7 +36,8 @@ describe('Kubernetes API machinery', () => {
         expect(body).toMatchObject({ kind: 'APIGroupDiscoveryList', apiVersion: `apidiscovery.k8s.io/${v}` });
         const pods = body.items[0].versions[0].resources.find((r: any) => r.resource === 'pods');
         expect(pods).toMatchObject({ responseKind: { group: '', version: 'v1', kind: 'Pod' }, scope: 'Namespaced', singularResource: 'pod', shortNames: ['po'], categories: ['all'] });
-        expect(pods.subresources.map((s: any) => s.subresource)).toEqual(['binding', 'log', 'status']);
+        expect(pods.subresources.map((s: any) => s.subresource)).toEqual(['binding', 'eviction', 'log', 'status']);
+        expect(pods.subresources[1].responseKind).toEqual({ group: 'policy', version: 'v1', kind: 'Eviction' });
         const groups = (await api.call('GET', '/apis', undefined, { accept })).json();
         expect(groups.items.map((g: any) => g.metadata.name)).toEqual(['authentication.k8s.io', 'authorization.k8s.io', 'coordination.k8s.io']);
       }
@@ -283,6 +284,18 @@ describe('Kubernetes API machinery', () => {
       expect(now.status).toBe(200);
       expect(now.json().kind).toBe('Pod');
       expect((await api.call('GET', '/api/v1/namespaces/default/pods/unscheduled')).status).toBe(404);
+    });
+
+    it('evicts a pod through pods/eviction', async () => {
+      await api.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'evictee' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } });
+      await settle(emu, cluster);
+      const mismatch = await api.call('POST', '/api/v1/namespaces/default/pods/evictee/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'other' } });
+      expect(mismatch.status).toBe(400);
+      const ev = await api.call('POST', '/api/v1/namespaces/default/pods/evictee/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'evictee', namespace: 'default' }, deleteOptions: { gracePeriodSeconds: 0 } });
+      expect(ev.status).toBe(201);
+      expect(ev.json()).toMatchObject({ kind: 'Status', status: 'Success' });
+      expect((await api.call('GET', '/api/v1/namespaces/default/pods/evictee')).status).toBe(404);
+      expect((await api.call('POST', '/api/v1/namespaces/default/pods/evictee/eviction', { metadata: { name: 'evictee' } })).status).toBe(404);
     });
 
     it('waits for finalizers, and deletes with preconditions', async () => {

@@ -99,6 +99,14 @@ describe('cluster controllers', () => {
     await waitFor('its kube-proxy pod gone', async () => (await ds()).every((p: any) => p.spec.nodeName !== extra.metadata.name));
   });
 
+  it('places the add-ons on the system node pool (preferred node affinity)', async () => {
+    const dns = (await api.call('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns')).json().items;
+    expect(dns).toHaveLength(2);
+    expect(dns.map((p: any) => p.spec.nodeName)).toEqual([node('nodepool1'), node('nodepool1')]);
+    expect(dns[0].spec.priorityClassName).toBe('system-cluster-critical');
+    expect(dns[0].spec.priority).toBe(2000000000);
+  });
+
   it('runs konnectivity-agent unless the cluster uses API Server VNet Integration (SPEC K-7)', async () => {
     const konnectivity = async (a: KubeApiClient) => (await a.call('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=app%3Dkonnectivity-agent')).json().items;
     expect(await konnectivity(api)).toHaveLength(2);

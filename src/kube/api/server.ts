@@ -337,6 +337,10 @@ async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<F
       if (method !== 'GET') throw kubeErrors.methodNotAllowed(method, gr);
       return podLog(c, def, path);
     }
+    if (sub.name === 'eviction') {
+      if (method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);
+      return evict(c, def, path);
+    }
     if (sub.name === 'binding') {
       if (method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);
       const { obj } = decodeBinding(c);
@@ -407,6 +411,20 @@ async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<F
     default:
       throw kubeErrors.methodNotAllowed(method, gr);
   }
+}
+
+/** pods/eviction (policy/v1 Eviction): a delete with the eviction's options (aksemu has no disruption budgets). */
+async function evict(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
+  const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), 'Eviction', false).value;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw kubeErrors.badRequest('the object provided is unrecognized (must be of type Eviction)');
+  const e = parsed as { kind?: string; metadata?: { name?: string }; deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } };
+  if (e.kind !== undefined && e.kind !== 'Eviction') throw kubeErrors.badRequest(`${e.kind} in version "v1" cannot be handled as a Eviction: no kind "${e.kind}" is registered for version "policy/v1"`);
+  if (e.metadata?.name !== path.name) throw kubeErrors.badRequest(`name in URL does not match name in Eviction object`);
+  const opts: DeleteOptions = { dryRun: dryRun(c.url) };
+  if (typeof e.deleteOptions?.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = e.deleteOptions.gracePeriodSeconds;
+  if (e.deleteOptions?.preconditions) opts.preconditions = e.deleteOptions.preconditions;
+  await c.registry.delete(def, path.namespace, path.name!, opts);
+  return send(c.reply, 201, { ...successStatus({}), code: 201 });
 }
 
 function decodeBinding(c: RequestContext): { obj: Record<string, unknown> } {

@@ -131,14 +131,25 @@ export function filterNode(p: Pod, n: Node, usage: NodeUsage): FilterFailure | u
   return undefined;
 }
 
-/** Lower is better: requested share of CPU and memory after placing, plus spreading of the pod's owner. */
+/** Share (0..1) of the weight of the pod's preferred node affinity terms that the node matches. */
+export function preferredAffinity(p: Pod, n: Node): number {
+  const terms = p.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
+  const total = terms.reduce((a, t) => a + (t.weight ?? 0), 0);
+  if (total <= 0) return 0;
+  return terms.reduce((a, t) => a + (termMatches(t.preference, n) ? (t.weight ?? 0) : 0), 0) / total;
+}
+
+/**
+ * Lower is better: requested share of CPU and memory after placing, spreading of the pod's owner, and (twice
+ * as heavy, as kube-scheduler weighs its NodeAffinity score) preferred node affinity.
+ */
 export function scoreNode(p: Pod, n: Node, usage: NodeUsage): number {
   const alloc = n.status?.allocatable ?? {};
   const req = podRequests(p);
   const cpu = alloc.cpu ? Number(usage.cpuMilli + req.cpuMilli) / Math.max(1, Number(milliValue(alloc.cpu))) : 0;
   const mem = alloc.memory ? Number(usage.memory + req.memory) / Math.max(1, Number(unitValue(alloc.memory))) : 0;
   const sameOwner = (p.metadata.ownerReferences ?? []).reduce((acc, o) => acc + (usage.owners.get(o.uid) ?? 0), 0);
-  return (cpu + mem) / 2 + sameOwner + usage.pods * 0.001;
+  return (cpu + mem) / 2 + sameOwner + usage.pods * 0.001 - 2 * preferredAffinity(p, n);
 }
 
 /** kube-scheduler's FitError text for a pod no node fits. */

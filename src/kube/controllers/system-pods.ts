@@ -205,6 +205,12 @@ function podFor(clusterUid: string, w: Workload, node: string | undefined): Pod 
     tolerations: structuredClone(w.tolerations),
     ...(w.hostNetwork ? { hostNetwork: true } : {}),
   };
+  if (w.kind === 'Deployment') {
+    // AKS prefers system node pools for its add-ons.
+    spec.affinity = {
+      nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'kubernetes.azure.com/mode', operator: 'In', values: ['system'] }] } }] },
+    };
+  }
   if (node) {
     // The DaemonSet controller pins each pod to its node through node affinity on the node's name.
     spec.affinity = {
