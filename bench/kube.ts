@@ -147,7 +147,7 @@ export async function benchKube(opts: KubeBenchOptions = {}): Promise<KubeBenchR
     const cred = await arm.call('POST', `${cluster.armId}/listClusterUserCredential?api-version=2022-11-01`);
     const kubeconfig = Buffer.from(JSON.parse(cred.body).kubeconfigs[0].value, 'base64').toString('utf8');
     const cfg = parse(kubeconfig);
-    const kube = client(cfg.clusters[0].cluster.server, cfg.users[0].user.token, ca);
+    const kube = client(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, ca);
     const home = mkdtempSync(join(tmpdir(), 'aksemu-bench-home-'));
     writeFileSync(join(home, 'kubeconfig'), kubeconfig, { mode: 0o600 });
 

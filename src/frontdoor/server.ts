@@ -60,7 +60,15 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     // Host-named services are mapped onto their direct path prefixes, so both ways of addressing meet one router.
     rewriteUrl: (req) => {
       const { host } = splitHostPort(req.headers.host ?? opts.host);
-      const route = routeForHost(host, localNames);
+      let route = routeForHost(host, localNames);
+      // A request to the direct address whose TLS server name (SNI) is an emulated host is for that host: a
+      // kubeconfig with `server: https://127.0.0.1:PORT` and `tls-server-name: <cluster fqdn>` reaches its cluster
+      // on every path, without a proxy (kubectl get --raw builds paths without the server's own path).
+      const sni = (req.socket as { servername?: string | false }).servername;
+      if (route?.service === 'direct' && typeof sni === 'string' && sni !== '' && !(req.url ?? '/').startsWith('/_')) {
+        const bySni = routeForHost(sni, localNames);
+        if (bySni && bySni.service !== 'direct') route = bySni;
+      }
       return route ? internalUrl(route, req.url ?? '/') : (req.url ?? '/');
     },
     serverFactory: (handler) => {

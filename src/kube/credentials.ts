@@ -45,7 +45,8 @@ export function registerCredentialRoutes(ctx: EmulatorContext): void {
       clusterName: doc.value.name,
       resourceGroup: resourceGroupName!,
       admin,
-      server: `${server}/_k8s/${record.fqdn.toLowerCase()}`,
+      server,
+      tlsServerName: record.fqdn.toLowerCase(),
       caPem: ctx.ca.certPem,
       token,
     });

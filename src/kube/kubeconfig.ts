@@ -4,8 +4,10 @@
  *
  * Shape: one cluster named after the managed cluster, one user `clusterUser_<rg>_<name>` (admin:
  * `clusterAdmin_<rg>_<name>`), one context `<name>` (admin: `<name>-admin`) that is the current context. The
- * server is the cluster's API at the emulator's direct address (`https://127.0.0.1:PORT/_k8s/<fqdn>`), which
- * kubectl reaches with or without the proxy settings of `aksemu env`; the CA is the instance's local CA.
+ * server is the emulator's direct address (`https://127.0.0.1:PORT`) with `tls-server-name: <cluster fqdn>`:
+ * the front door routes by that server name, so kubectl reaches the cluster on every path (also
+ * `kubectl get --raw`) with or without the proxy settings of `aksemu env`, and verifies the API server's
+ * certificate for the cluster's fqdn against the instance's local CA (certificate-authority-data).
  */
 import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import { deepEqual } from './util/deep.js';
@@ -31,6 +33,8 @@ export interface KubeconfigInput {
   resourceGroup: string;
   admin: boolean;
   server: string;
+  /** The cluster's fqdn, sent as TLS server name. */
+  tlsServerName?: string;
   caPem: string;
   token: string;
 }
@@ -40,7 +44,16 @@ export function buildKubeconfig(input: KubeconfigInput): Kubeconfig {
   const context = input.admin ? `${input.clusterName}-admin` : input.clusterName;
   return {
     apiVersion: 'v1',
-    clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(input.caPem, 'utf8').toString('base64'), server: input.server }, name: input.clusterName }],
+    clusters: [
+      {
+        cluster: {
+          'certificate-authority-data': Buffer.from(input.caPem, 'utf8').toString('base64'),
+          server: input.server,
+          ...(input.tlsServerName ? { 'tls-server-name': input.tlsServerName } : {}),
+        },
+        name: input.clusterName,
+      },
+    ],
     contexts: [{ context: { cluster: input.clusterName, user }, name: context }],
     'current-context': context,
     kind: 'Config',

@@ -54,7 +54,9 @@ describe('cluster credentials', () => {
     expect(body.kubeconfigs.map((k: any) => k.name)).toEqual(['clusterUser']);
     const cfg = parse(Buffer.from(body.kubeconfigs[0].value, 'base64').toString('utf8'));
     expect(cfg).toMatchObject({ apiVersion: 'v1', kind: 'Config', 'current-context': 'credCluster', preferences: {} });
-    expect(cfg.clusters).toEqual([{ name: 'credCluster', cluster: { server: `${emu.url}/_k8s/${cluster.fqdn}`, 'certificate-authority-data': Buffer.from(emu.ctx.ca.certPem).toString('base64') } }]);
+    expect(cfg.clusters).toEqual([
+      { name: 'credCluster', cluster: { server: emu.url, 'tls-server-name': cluster.fqdn, 'certificate-authority-data': Buffer.from(emu.ctx.ca.certPem).toString('base64') } },
+    ]);
     expect(cfg.contexts).toEqual([{ name: 'credCluster', context: { cluster: 'credCluster', user: 'clusterUser_credRG_credCluster' } }]);
     expect(cfg.users[0].name).toBe('clusterUser_credRG_credCluster');
     const c = claims(cfg.users[0].user.token);
@@ -91,6 +93,10 @@ describe('cluster credentials', () => {
       const nodes = await kubectl(homeWith(file), ['get', 'nodes', '-o', 'name']);
       expect(nodes.code, nodes.stderr).toBe(0);
       expect(nodes.stdout.trim()).toBe(`node/${cluster.nodeNames[0]}`);
+      // Every path reaches the cluster (the front door routes by the TLS server name), --raw too.
+      const raw = await kubectl(homeWith(file), ['get', '--raw', '/api/v1/nodes?limit=1']);
+      expect(raw.code, raw.stderr).toBe(0);
+      expect(JSON.parse(raw.stdout).items[0].metadata.name).toBe(cluster.nodeNames[0]);
 
       const again = await aksemu(['aks', 'get-credentials', '-g', 'credRG', '-n', 'credCluster', '--file', file, '--data-dir', emu.dataDir]);
       expect(again.code).toBe(1);
@@ -116,6 +122,7 @@ describe('cluster credentials', () => {
       const file = join(dir, 'config');
       const cfg = parse(await fetchKubeconfig(emu, cluster));
       cfg.clusters[0].cluster.server = `https://${cluster.fqdn}:443`;
+      delete cfg.clusters[0].cluster['tls-server-name'];
       writeFileSync(file, JSON.stringify(cfg));
       const h = homeWith(file);
       const res = await kubectl({ ...h, env: { ...h.env, HTTPS_PROXY: emu.env.HTTPS_PROXY!, NO_PROXY: emu.env.NO_PROXY! } }, ['get', 'nodes', '-o', 'name']);

@@ -109,7 +109,8 @@ export interface KubeApiClient {
 export async function kubeApi(emu: TestEmulator, cluster: FixtureCluster, admin = false): Promise<KubeApiClient> {
   const { parse } = await import('yaml');
   const cfg = parse(await fetchKubeconfig(emu, cluster, admin));
-  const base: string = cfg.clusters[0].cluster.server;
+  // The direct path form of the cluster's API (the kubeconfig names it by server + tls-server-name).
+  const base = `${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`;
   const token: string = cfg.users[0].user.token;
   return {
     base,
