@@ -99,6 +99,15 @@ describe('cluster controllers', () => {
     await waitFor('its kube-proxy pod gone', async () => (await ds()).every((p: any) => p.spec.nodeName !== extra.metadata.name));
   });
 
+  it('mirrors each node\'s heartbeat into its lease in kube-node-lease', async () => {
+    const leases = (await api.call('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')).json().items;
+    expect(leases.map((l: any) => l.metadata.name).sort()).toEqual([...cluster.nodeNames].sort());
+    const n = (await api.call('GET', `/api/v1/nodes/${leases[0].metadata.name}`)).json();
+    expect(leases[0].spec).toMatchObject({ holderIdentity: n.metadata.name, leaseDurationSeconds: 40 });
+    expect(Date.parse(leases[0].spec.renewTime)).toBe(Date.parse(n.status.conditions.find((c: any) => c.type === 'Ready').lastHeartbeatTime));
+    expect(leases[0].metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name: n.metadata.name, uid: n.metadata.uid }]);
+  });
+
   it('places the add-ons on the system node pool (preferred node affinity)', async () => {
     const dns = (await api.call('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns')).json().items;
     expect(dns).toHaveLength(2);

@@ -23,6 +23,7 @@ import type { ClusterView } from '../clusters.js';
 import { namespaces as nsDef, nodes as nodeDef, pods as podDef } from '../resources/index.js';
 import { runKubelets } from './kubelet.js';
 import { reconcileNamespaces } from './namespaces.js';
+import { reconcileNodeLeases } from './node-leases.js';
 import { schedulePods } from './scheduler.js';
 import { reconcileSystemPods } from './system-pods.js';
 
@@ -137,6 +138,7 @@ class ClusterRuntime {
     const namespaces = (await registry.list<Namespace>(nsDef, undefined)).items;
     const busy = await reconcileNamespaces(registry, this.deps.caPem, namespaces);
     let nodes = (await registry.list<Node>(nodeDef, undefined)).items;
+    await reconcileNodeLeases(registry, nodes);
     let pods = (await registry.list<Pod>(podDef, undefined)).items;
     await reconcileSystemPods(registry, cluster, nodes, pods);
     pods = (await registry.list<Pod>(podDef, undefined)).items;
