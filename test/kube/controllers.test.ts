@@ -158,3 +158,19 @@ describe('controllers resume after a restart', () => {
     }
   });
 });
+
+describe('event expiry', () => {
+  it('deletes events an hour (of emulated time) after their last occurrence', async () => {
+    const emu = await startEmulatorWithFixtures();
+    try {
+      const cluster = await addCluster(emu, { name: 'ttl', resourceGroup: 'rg', pools: [{ name: 'nodepool1', count: 1 }] });
+      const api = await kubeApi(emu, cluster);
+      const count = async () => (await api.call('GET', '/api/v1/events')).json().items.length;
+      expect(await count()).toBeGreaterThan(0);
+      emu.ctx.clock.advance(61 * 60 * 1000);
+      await waitFor('the old events to expire', async () => (await count()) === 0);
+    } finally {
+      await emu.close();
+    }
+  });
+});

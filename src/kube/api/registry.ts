@@ -159,17 +159,17 @@ export class Registry {
     return def.namespaced ? ns : undefined;
   }
 
-  async getStored<T extends KObject>(def: ResourceDef, ns: string | undefined, name: string): Promise<StoredObject<T>> {
+  async getStored<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<StoredObject<T>> {
     const stored = await this.storage.get<T>(def.resource, this.scopeNamespace(def, ns), name);
     if (!stored) throw kubeErrors.notFound(gr(def), name);
     return stored;
   }
 
-  async get<T extends KObject>(def: ResourceDef, ns: string | undefined, name: string): Promise<T> {
+  async get<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<T> {
     return this.withTypeMeta(def, (await this.getStored<T>(def, ns, name)).obj);
   }
 
-  async tryGet<T extends KObject>(def: ResourceDef, ns: string | undefined, name: string): Promise<T | undefined> {
+  async tryGet<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<T | undefined> {
     const stored = await this.storage.get<T>(def.resource, this.scopeNamespace(def, ns), name);
     return stored ? this.withTypeMeta(def, stored.obj) : undefined;
   }
@@ -194,7 +194,7 @@ export class Registry {
     }
   }
 
-  async list<T extends KObject>(def: ResourceDef, ns: string | undefined, opts: ListOptions = {}): Promise<ListResult<T>> {
+  async list<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, opts: ListOptions = {}): Promise<ListResult<T>> {
     checkFieldSelector(def, opts.fieldSelector);
     if (opts.resourceVersionMatch && opts.resourceVersion === undefined) {
       throw kubeErrors.invalid('ListOptions', 'meta.k8s.io', '', [

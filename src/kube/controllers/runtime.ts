@@ -21,6 +21,7 @@ import type { Namespace, Node, Pod } from '../api/types.js';
 import { clusterPrefix, type ClusterRecord } from '../cluster-registry.js';
 import type { ClusterView } from '../clusters.js';
 import { namespaces as nsDef, nodes as nodeDef, pods as podDef } from '../resources/index.js';
+import { EVENT_TTL_MS, expireEvents } from './event-ttl.js';
 import { runKubelets } from './kubelet.js';
 import { reconcileNamespaces } from './namespaces.js';
 import { reconcileNodeLeases } from './node-leases.js';
@@ -40,6 +41,8 @@ export interface ControllerDeps {
 const RETRY_MS = 500;
 /** A terminating namespace is re-checked this often while its content is being deleted. */
 const NAMESPACE_RECHECK_MS = 200;
+/** How often (emulated time) expired events are looked for. */
+const EVENT_SWEEP_MS = 60_000;
 
 class ClusterRuntime {
   private watches: Watch[] = [];
@@ -48,6 +51,8 @@ class ClusterRuntime {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** When expired events were last swept (emulated ms); in memory only: a restart sweeps again. */
+  private lastEventSweep = 0;
   /** Resolves when no pass is running or pending (tests and benchmarks wait for quiescence). */
   private idleWaiters: Array<() => void> = [];
 
@@ -146,6 +151,13 @@ class ClusterRuntime {
     nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     pods = (await registry.list<Pod>(podDef, undefined)).items;
     let due = await runKubelets(registry, this.deps.speed, nodes, pods);
+    const now = this.deps.clock.nowMs();
+    if (now - this.lastEventSweep >= EVENT_SWEEP_MS) {
+      this.lastEventSweep = now;
+      await expireEvents(registry);
+    }
+    const sweep = this.lastEventSweep + Math.max(EVENT_SWEEP_MS, EVENT_TTL_MS / 4);
+    due = due === undefined ? sweep : Math.min(due, sweep);
     if (busy) {
       const recheck = this.deps.clock.nowMs() + NAMESPACE_RECHECK_MS;
       due = due === undefined ? recheck : Math.min(due, recheck);
