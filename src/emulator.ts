@@ -25,6 +25,7 @@ import { registerResourceGroups } from './providers/resources/resource-groups.js
 import { registerMetadataEndpoint, registerSubscriptionRoutes } from './providers/resources/subscriptions.js';
 import { Clock, Speed, type SpeedName } from './runtime/clock.js';
 import { TaskRunner } from './runtime/tasks.js';
+import { containerServiceModule } from './providers/containerservice/index.js';
 import { Sealer, loadOrCreateMasterKey } from './secrets/sealer.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -32,6 +33,9 @@ import { LocalCa } from './tls/local-ca.js';
 import { newGuid } from './util/ids.js';
 import { VERSION } from './version.js';
 import { kubeModule } from './kube/module.js';
+import { authorizationModule } from './providers/authorization/module.js';
+import { managedIdentityModule } from './providers/managedidentity/module.js';
+import { keyVaultModule } from './providers/keyvault/module.js';
 
 export const DEFAULT_PORT = 10443;
 
@@ -84,7 +88,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule, kubeModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, authorizationModule, managedIdentityModule, keyVaultModule, kubeModule];
 
 export interface Emulator {
   url: string;
@@ -140,11 +144,11 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     cleanup.unshift(() => store.close());
     const clock = new Clock(opts.now);
     const speed = new Speed(opts.speed ?? 'instant');
-    const ca = await LocalCa.loadOrCreate(dataDir, sealer);
     const directory = new Directory(store, sealer, clock);
-    const { tenant, defaultPrincipal } = await directory.bootstrap();
-    const tokens = await TokenService.loadOrCreate(store, sealer);
     const arm = new Arm(store, clock, speed);
+    // Independent first-start work (CA, token signing key, directory) runs concurrently.
+    const tokens = TokenService.loadOrCreate(store, sealer);
+    const [ca, { tenant, defaultPrincipal }] = await Promise.all([LocalCa.loadOrCreate(dataDir, sealer), directory.bootstrap()]);
     const subscriptionId = await bootstrapSubscription(arm, tenant.tenantId);
     const tasks = new TaskRunner(store, clock, log);
     cleanup.unshift(() => tasks.stop());
@@ -179,6 +183,8 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     registerArmHttp(frontDoor.app, arm, tokens);
     const { url, port } = await frontDoor.listen();
     await tasks.start();
+    // A start on a new data directory is ready before its token signing key: fail here if it cannot be made.
+    cleanup.unshift(() => tokens.ready().catch(() => undefined));
     const info: InstanceInfo = {
       url,
       host,

@@ -3,8 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerAksGetCredentials } from './commands/aks-get-credentials.js';
 import { registerEnv } from './commands/env.js';
+import { registerNode } from './commands/node.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
+import { registerKeyVaultAudit } from './commands/keyvault-audit.js';
 import { CommandError, UsageError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerEnv(program);
   registerStore(program);
   registerAksGetCredentials(program);
+  registerKeyVaultAudit(program);
+  registerNode(program);
   return program;
 }
 
@@ -34,7 +38,10 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(`ERROR: ${(err as Error)?.stack ?? err}\n`);
+    // Operational failures (port in use, instance already running...) are reported without a stack trace;
+    // AKSEMU_DEBUG=1 shows it.
+    const e = err as Error;
+    process.stderr.write(`ERROR: ${process.env.AKSEMU_DEBUG ? (e?.stack ?? e) : (e?.message ?? e)}\n`);
     process.exitCode = 1;
   }
 }

@@ -13,7 +13,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { LocalCa } from '../tls/local-ca.js';
@@ -28,6 +28,9 @@ export interface FrontDoorOptions {
   bodyLimit?: number;
 }
 
+/** Writes an error that fastify itself raised (bad URL, bad headers) in the format of the service at `url`. */
+export type FrameworkErrorFormatter = (status: number, message: string, url: string) => { body: unknown; contentType?: string };
+
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 export interface FrontDoor {
@@ -36,6 +39,8 @@ export interface FrontDoor {
   listen(): Promise<{ url: string; port: number }>;
   /** The direct address once listening (services that hand out URLs, e.g. kubeconfigs, need it). */
   url(): string | undefined;
+  /** Formats framework-level errors (e.g. a malformed URL) for requests under a path prefix; ARM's by default. */
+  setFrameworkErrorFormatter(prefix: string, formatter: FrameworkErrorFormatter): void;
   /** Lets a service take over HTTP upgrades (WebSocket/SPDY for kubectl exec); return true if handled. */
   onUpgrade(handler: UpgradeHandler): void;
   close(): Promise<void>;
@@ -46,10 +51,14 @@ const TLS_HANDSHAKE = 0x16;
 export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
   const localNames = new Set(['localhost', '127.0.0.1', '::1', opts.host.toLowerCase()]);
   const defaultNames = ['localhost', '127.0.0.1', '::1', ...(isIP(opts.host) && !['0.0.0.0', '::'].includes(opts.host) ? [opts.host] : [])];
-  const defaultPem = await opts.ca.issuePem([...new Set(defaultNames)]);
+  const defaultPem = await opts.ca.defaultPem([...new Set(defaultNames)]);
   const sockets = new Set<Socket | Duplex>();
   const upgradeHandlers: UpgradeHandler[] = [];
   let httpsServer!: HttpsServer;
+  const errorFormatters: Array<[string, FrameworkErrorFormatter]> = [];
+  const armFormatter: FrameworkErrorFormatter = (status, message) => ({
+    body: { error: { code: status === 400 ? 'InvalidRequestUri' : status === 413 ? 'RequestEntityTooLarge' : 'BadRequest', message } },
+  });
 
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
@@ -57,6 +66,14 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     exposeHeadRoutes: false,
     return503OnClosing: true,
     genReqId: () => randomUUID(),
+    // Errors fastify raises before routing (a URL that cannot be decoded, ...) still get the service's format.
+    frameworkErrors: (error, req, reply) => {
+      const url = req.url ?? '/';
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const formatter = errorFormatters.find(([prefix]) => url.startsWith(prefix))?.[1] ?? armFormatter;
+      const out = formatter(status, `The request could not be processed: ${error.message}`, url);
+      void (reply as unknown as FastifyReply).code(status).type(out.contentType ?? 'application/json; charset=utf-8').send(JSON.stringify(out.body));
+    },
     // Host-named services are mapped onto their direct path prefixes, so both ways of addressing meet one router.
     rewriteUrl: (req) => {
       const { host } = splitHostPort(req.headers.host ?? opts.host);
@@ -94,6 +111,19 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   // Every service parses its own bodies, so that malformed input is answered in that service's error format.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  // A declared body over the limit is refused before it is read, but the rest of it is still read and dropped:
+  // closing a connection with unread input makes TCP reset it, and the client would never see the 413.
+  const bodyLimit = opts.bodyLimit ?? 8 * 1024 * 1024;
+  app.addHook('onRequest', async (req, reply) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (!(declared > bodyLimit)) return;
+    req.raw.resume();
+    const url = req.url;
+    const formatter = errorFormatters.find(([prefix]) => url.startsWith(prefix))?.[1] ?? armFormatter;
+    const out = formatter(413, `The request content is too large: ${declared} bytes, the limit is ${bodyLimit}.`, url);
+    return reply.code(413).type(out.contentType ?? 'application/json; charset=utf-8').send(JSON.stringify(out.body));
+  });
 
   const plainServer: HttpServer = createHttpServer((_req, res) => {
     res.writeHead(400, { 'Content-Type': 'application/json' });
@@ -157,6 +187,9 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     app,
     url: () => boundUrl,
     onUpgrade: (handler) => upgradeHandlers.push(handler),
+    setFrameworkErrorFormatter: (prefix, formatter) => {
+      errorFormatters.push([prefix, formatter]);
+    },
     listen: async () => {
       await app.ready();
       return new Promise((resolve, reject) => {

@@ -462,6 +462,8 @@ class EtcdWatch {
   private settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
   /** Set while the initial creation waits for etcd's compaction notice. */
   private awaitingCompaction = false;
+  /** Batches received before `start()` resolved, delivered right after it. */
+  private readonly early: WatchEvent[][] = [];
 
   constructor(
     private readonly store: EtcdStore,
@@ -474,6 +476,13 @@ class EtcdWatch {
     this.startDeadline = Date.now() + this.store.retryTimeoutMs;
     return new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
+      // A member that accepts the stream but never answers must not leave `watch()` pending forever.
+      const timer = setTimeout(() => {
+        if (!this.ready && !this.done && !this.awaitingCompaction) {
+          this.finish(new StoreUnavailableError(`${this.store.description}: watch was not established in time`));
+        }
+      }, this.store.retryTimeoutMs + 1_000);
+      timer.unref();
       void this.connect();
     });
   }
@@ -586,12 +595,17 @@ class EtcdWatch {
     for (const batch of this.store.watchEvents(res.events ?? [])) {
       if (this.nextRevision !== undefined && batch.revision < this.nextRevision) continue; // already delivered
       this.nextRevision = batch.revision + 1;
-      try {
-        this.spec.onEvents(batch.events);
-      } catch (err) {
-        this.spec.onError?.(err instanceof Error ? err : new Error(String(err)));
-      }
+      if (!this.ready || this.early.length > 0) this.early.push(batch.events); // keep the order
+      else this.deliver(batch.events);
       if (this.done) return;
+    }
+  }
+
+  private deliver(events: WatchEvent[]): void {
+    try {
+      this.spec.onEvents(events);
+    } catch (err) {
+      this.spec.onError?.(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -624,5 +638,15 @@ class EtcdWatch {
     this.ready = true;
     this.settle?.resolve();
     this.settle = undefined;
+    if (this.early.length > 0) {
+      // Replayed events that came before `watch()` returned: deliver them once the caller has its handle.
+      setImmediate(() => {
+        const early = this.early.splice(0);
+        for (const events of early) {
+          if (this.done) return;
+          this.deliver(events);
+        }
+      });
+    }
   }
 }

@@ -31,6 +31,9 @@ describeWith(['etcd'], 'EtcdStore against Debian etcd', () => {
         expect((await a.range('')).items.map((kv) => kv.key)).toEqual(['/k']);
         expect(await a.count('')).toBe(1);
         expect(await b.count('')).toBe(2);
+        // With a key prefix every key starts with "/", so no key of a can fall under b's longer prefix.
+        await expect(a.put('k', Buffer.from('x'))).rejects.toThrow(/must start with "\/"/);
+        expect(await a.count('x')).toBe(0);
         await a.txn({ then: [{ type: 'deletePrefix', prefix: '' }] });
         expect(await a.count('')).toBe(0);
         expect(await b.count('')).toBe(2);

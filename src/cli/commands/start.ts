@@ -42,9 +42,16 @@ export function registerStart(program: Command): void {
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
+      const { parseStoreSpec } = await import('../../store/open-store.js');
+      const dataDir = resolveDataDir(opts.dataDir);
+      try {
+        parseStoreSpec(opts.store, dataDir);
+      } catch (err) {
+        throw new UsageError(`--store: ${(err as Error).message}`);
+      }
       const { startEmulator } = await import('../../emulator.js');
       const emulator = await startEmulator({
-        dataDir: resolveDataDir(opts.dataDir),
+        dataDir,
         host: opts.host,
         port,
         store: opts.store,

@@ -1,0 +1,30 @@
+/**
+ * `npm run bench`: runs every benchmark and prints markdown for BENCHMARKS.md. `npm run bench -- foundation store`
+ * runs only the named ones.
+ */
+import { benchArmLatency, benchColdStart, formatFoundation } from './foundation.js';
+import { benchStore, formatStoreBench } from './store.js';
+import { machine } from './support.js';
+
+type Bench = { name: string; title: string; run: () => Promise<string> };
+
+export const BENCHES: Bench[] = [
+  {
+    name: 'foundation',
+    title: 'Foundation (issue 2): start-up and ARM latency',
+    run: async () => formatFoundation(await benchColdStart(10), await benchArmLatency(20, 250)),
+  },
+  { name: 'store', title: 'Store (issue 2): put/get throughput', run: async () => formatStoreBench(await benchStore()) },
+];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const selected = wanted.length ? BENCHES.filter((b) => wanted.includes(b.name)) : BENCHES;
+  process.stdout.write(`Machine: ${machine()}\nDate: ${new Date().toISOString()}\nCommand: npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}\n\n`);
+  for (const b of selected) {
+    process.stderr.write(`running ${b.name}...\n`);
+    process.stdout.write(`## ${b.title}\n\n${await b.run()}\n\n`);
+  }
+}
+
+await main();
