@@ -4,7 +4,7 @@
  * scheduler, kubelets). Listed in src/emulator.ts MODULES.
  */
 import type { EmulatorModule } from '../emulator.js';
-import { registerKubeApi } from './api/server.js';
+import { kubeFrameworkError, registerKubeApi } from './api/server.js';
 import { clusterByFqdn } from './clusters.js';
 import { KubeControllers } from './controllers/runtime.js';
 import { registerCredentialRoutes } from './credentials.js';
@@ -13,6 +13,7 @@ import { kubeServices } from './services.js';
 export const kubeModule: EmulatorModule = async (ctx) => {
   const services = kubeServices(ctx);
   registerCredentialRoutes(ctx);
+  ctx.frontDoor.setFrameworkErrorFormatter('/_k8s/', kubeFrameworkError);
   registerKubeApi(ctx.frontDoor.app, {
     tokens: ctx.tokens,
     cluster: (fqdn) => clusterByFqdn(ctx.store, ctx.arm, fqdn),

@@ -15,6 +15,7 @@ import { CLI } from '../support/emulator.js';
 import { getToken, httpsCall } from '../support/http.js';
 import { describeWith } from '../support/optional.js';
 import type { FixtureCluster } from './support/fixtures.js';
+import { createArmCluster } from './support/arm-cluster.js';
 import { addCluster, fetchKubeconfig, kubectl, startEmulatorWithFixtures, type TestEmulator } from './support/kube-env.js';
 
 function claims(token: string): Record<string, any> {
@@ -132,13 +133,15 @@ describe('cluster credentials', () => {
   });
 
   describeWith(['az', 'kubectl'], 'az aks get-credentials (Debian azure-cli 2.45)', () => {
-    it('writes a kubeconfig that kubectl uses unchanged', async () => {
+    it('writes a kubeconfig for a cluster created through ARM that kubectl uses unchanged', async () => {
+      await createArmCluster(emu, { name: 'azCluster', resourceGroup: 'credRG', pools: [{ name: 'nodepool1', count: 1 }] });
       await azLogin(emu.env);
       const file = join(mkdtempSync(join(tmpdir(), 'aksemu-az-kcfg-')), 'config');
-      const res = await az(['aks', 'get-credentials', '-g', 'credRG', '-n', 'credCluster', '--file', file], emu.env);
+      const res = await az(['aks', 'get-credentials', '-g', 'credRG', '-n', 'azCluster', '--file', file], emu.env);
       expect(res.code, res.stderr).toBe(0);
       const cfg = parse(readFileSync(file, 'utf8'));
-      expect(cfg['current-context']).toBe('credCluster');
+      expect(cfg['current-context']).toBe('azCluster');
+      expect(cfg.users[0].name).toBe('clusterUser_credRG_azCluster');
       const nodes = await kubectl(homeWith(file), ['get', 'nodes']);
       expect(nodes.code, nodes.stderr).toBe(0);
       expect(nodes.stdout).toMatch(/NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION/);

@@ -198,6 +198,12 @@ describe('Kubernetes API errors', () => {
       expect(got.data).toEqual({ a: '1' });
     });
 
+    it('answers a URL that cannot be decoded with a 400 Status', async () => {
+      const res = await api.call('GET', '/api/v1/namespaces/%E0%A4%A');
+      expect(res.status).toBe(400);
+      expect(res.json()).toMatchObject({ kind: 'Status', status: 'Failure', code: 400 });
+    });
+
     it('never answers junk with a 5xx', async () => {
       const bodies = ['', 'null', '{}', '{"metadata":null}', '{"metadata":{"name":""}}', '{"metadata":{"name":"x","labels":[]}}', '{"kind":1}', '"str"', '{"spec":{"containers":"nope"}}', '\u0000\u0001'];
       const paths = ['/api/v1/namespaces/default/pods', '/api/v1/namespaces/default/secrets', '/api/v1/namespaces', '/api/v1/nodes', '/apis/coordination.k8s.io/v1/namespaces/default/leases'];

@@ -41,6 +41,13 @@ const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
   'application/apply-patch+yaml': 'apply',
 };
 
+/** Status bodies for errors fastify raises before routing (a URL it cannot decode, ...). */
+export function kubeFrameworkError(status: number, message: string): { body: unknown; contentType: string } {
+  const reason = status === 413 ? 'RequestEntityTooLarge' : status === 404 ? 'NotFound' : 'BadRequest';
+  const text = status === 413 ? `Request entity too large: limit is ${MAX_REQUEST_BODY_BYTES}` : message;
+  return { body: new KubeError(status, reason, text).toStatus(), contentType: 'application/json' };
+}
+
 export interface KubeApiDeps {
   tokens: TokenService;
   /** The cluster serving `fqdn`, or undefined. */
@@ -545,6 +552,14 @@ async function dispatch(deps: KubeApiDeps, req: FastifyRequest<{ Params: { fqdn:
 export function registerKubeApi(app: FastifyInstance, deps: KubeApiDeps): void {
   app.register(
     async (scope) => {
+      // A declared body over kube-apiserver's limit is refused before it is read (the rest is drained, so the
+      // client sees the 413 rather than a reset connection).
+      scope.addHook('onRequest', async (req, reply) => {
+        const declared = Number(req.headers['content-length'] ?? 0);
+        if (!(declared > MAX_REQUEST_BODY_BYTES)) return;
+        req.raw.resume();
+        return sendStatus(reply, kubeErrors.tooLarge(MAX_REQUEST_BODY_BYTES));
+      });
       scope.setErrorHandler((err, req, reply) => {
         if (reply.sent || reply.raw.headersSent) {
           req.log.warn({ err }, 'error after a Kubernetes response had started');

@@ -15,12 +15,12 @@ import { AKS_API_VERSIONS, createFixtureCluster, fixtureModule, type FixtureClus
 export type TestEmulator = Emulator & { dataDir: string; env: Record<string, string> };
 
 /** An in-process emulator whose modules include the test cluster fixture. */
-export async function startEmulatorWithFixtures(opts: { store?: string } = {}): Promise<TestEmulator> {
+export async function startEmulatorWithFixtures(opts: { store?: string; now?: Date } = {}): Promise<TestEmulator> {
   const { startEmulator } = await import('../../../src/emulator.js');
   const { newDataDir } = await import('../../support/emulator.js');
   const { instanceEnvironment } = await import('../../../src/cli/commands/env.js');
   const dataDir = newDataDir();
-  const emulator = await startEmulator({ dataDir, port: 0, ...(opts.store ? { store: opts.store } : {}) }, [...MODULES, fixtureModule]);
+  const emulator = await startEmulator({ dataDir, port: 0, ...(opts.store ? { store: opts.store } : {}), ...(opts.now ? { now: opts.now } : {}) }, [...MODULES, fixtureModule]);
   return Object.assign(emulator, { dataDir, env: instanceEnvironment(dataDir) });
 }
 
