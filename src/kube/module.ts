@@ -30,6 +30,7 @@ export const kubeModule: EmulatorModule = async (ctx) => {
     registry: (record) => services.registry(record),
   });
   services.controllers = controllers;
+  ctx.tasks.addActivity(() => controllers.busy());
   // Stopped before the store closes: the front door (fastify) closes first on shutdown.
   ctx.frontDoor.app.addHook('onClose', async () => controllers.stop());
   await controllers.start();

@@ -174,3 +174,28 @@ describe('event expiry', () => {
     }
   });
 });
+
+describe('a deleted cluster', () => {
+  it('leaves nothing under its prefix and its API answers 404', async () => {
+    const { createArmCluster } = await import('./support/arm-cluster.js');
+    const { armClient } = await import('../containerservice/helpers.js');
+    const emu = await startEmulatorWithFixtures();
+    try {
+      const cluster = await createArmCluster(emu, { name: 'gone', resourceGroup: 'rg', pools: [{ name: 'nodepool1', count: 2 }] });
+      const api = await kubeApi(emu, cluster);
+      // Keep the controllers busy while the cluster is deleted.
+      for (let i = 0; i < 5; i++) await api.call('POST', '/api/v1/namespaces/default/pods', pod(`p${i}`));
+      const arm = await armClient(emu.url, emu.env);
+      const del = await arm.run('DELETE', arm.cluster('rg', 'gone'));
+      expect(del.status).toBe('Succeeded');
+      await emu.ctx.tasks.idle();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await emu.ctx.store.count(`/clusters/${cluster.uid}/`)).toBe(0);
+      const res = await api.call('GET', '/api/v1/namespaces');
+      expect(res.status).toBe(404);
+      expect(res.json().kind).toBe('Status');
+    } finally {
+      await emu.close();
+    }
+  });
+});

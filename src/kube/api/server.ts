@@ -18,7 +18,7 @@ import type { TokenService } from '../../identity/tokens.js';
 import { authenticate, type UserInfo } from '../auth.js';
 import { kubernetesVersion, type ClusterView } from '../clusters.js';
 import { findResource } from '../resources/index.js';
-import { TransformError } from '../storage/object-storage.js';
+import { ClusterGoneError, TransformError } from '../storage/object-storage.js';
 import { bodyFormat, decodeObject, parseBody, parseFieldValidation, type FieldValidation } from './decode.js';
 import { aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, servesGroup, servesGroupVersion, VIRTUAL_RESOURCES } from './discovery.js';
 import { KubeError, kubeErrors, successStatus } from './errors.js';
@@ -569,6 +569,7 @@ export function registerKubeApi(app: FastifyInstance, deps: KubeApiDeps): void {
         if (err instanceof KubeError) return sendStatus(reply, err);
         if (err instanceof SelectorError) return sendStatus(reply, kubeErrors.badRequest(err.message));
         if (err instanceof TransformError) return sendStatus(reply, kubeErrors.internal(err.message));
+        if (err instanceof ClusterGoneError) return sendStatus(reply, kubeErrors.pathNotFound());
         if (err instanceof StoreUnavailableError) return sendStatus(reply, new KubeError(503, 'ServiceUnavailable', `etcdserver: ${err.message}`));
         const e = err as { statusCode?: number; code?: string; message: string };
         if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, kubeErrors.tooLarge(MAX_REQUEST_BODY_BYTES));

@@ -21,6 +21,7 @@ import type { Namespace, Node, Pod } from '../api/types.js';
 import { clusterPrefix, type ClusterRecord } from '../cluster-registry.js';
 import type { ClusterView } from '../clusters.js';
 import { namespaces as nsDef, nodes as nodeDef, pods as podDef } from '../resources/index.js';
+import { ClusterGoneError } from '../storage/object-storage.js';
 import { EVENT_TTL_MS, expireEvents } from './event-ttl.js';
 import { runKubelets } from './kubelet.js';
 import { reconcileNamespaces } from './namespaces.js';
@@ -100,6 +101,10 @@ class ClusterRuntime {
     setImmediate(() => void this.loop());
   }
 
+  get busy(): boolean {
+    return this.running && !this.stopped;
+  }
+
   whenIdle(): Promise<void> {
     if (!this.running || this.stopped) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
@@ -114,12 +119,19 @@ class ClusterRuntime {
         this.failures = 0;
       } catch (err) {
         if (this.stopped) break;
+        if (err instanceof ClusterGoneError) {
+          // Deleted under our feet: the /aks/clusters/ watch stops this runtime; nothing more to write.
+          this.stop();
+          break;
+        }
         this.failures++;
         this.deps.log.warn({ err, cluster: this.record.uid }, 'controller pass failed; retrying');
         wakeAt = this.deps.clock.nowMs() + Math.min(30_000, RETRY_MS * 2 ** Math.min(this.failures, 6));
       }
       if (this.stopped) break;
       if (wakeAt !== undefined) this.schedule(wakeAt);
+      // The watch events of this pass's own writes arrive just after it: wait for them before calling it idle.
+      if (!this.again) await new Promise((r) => setTimeout(r, 10));
     } while (this.again && !this.stopped);
     this.running = false;
     for (const w of this.idleWaiters.splice(0)) w();
@@ -127,7 +139,8 @@ class ClusterRuntime {
 
   private schedule(wakeAt: number): void {
     if (this.timer) clearTimeout(this.timer);
-    const ms = Math.max(0, wakeAt - this.deps.clock.nowMs());
+    // Capped: setTimeout fires at once beyond 2^31-1 ms (a clock moved years back); a later pass reschedules.
+    const ms = Math.min(2 ** 31 - 1, Math.max(0, wakeAt - this.deps.clock.nowMs()));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.trigger();
@@ -152,7 +165,7 @@ class ClusterRuntime {
     pods = (await registry.list<Pod>(podDef, undefined)).items;
     let due = await runKubelets(registry, this.deps.speed, nodes, pods);
     const now = this.deps.clock.nowMs();
-    if (now - this.lastEventSweep >= EVENT_SWEEP_MS) {
+    if (now - this.lastEventSweep >= EVENT_SWEEP_MS || now < this.lastEventSweep) {
       this.lastEventSweep = now;
       await expireEvents(registry);
     }
@@ -204,6 +217,12 @@ export class KubeControllers {
   private remove(uid: string): void {
     this.clusters.get(uid)?.stop();
     this.clusters.delete(uid);
+  }
+
+  /** Whether any cluster's controllers are working right now (TaskRunner.idle() waits for them). */
+  busy(): boolean {
+    for (const c of this.clusters.values()) if (c.busy) return true;
+    return false;
   }
 
   /** Runs a pass of a cluster now and waits until its controllers are idle. */

@@ -8,9 +8,9 @@
  * revision) passed through the resource's storage transformer. This is the only place that reads or writes a
  * cluster's registry for the API, so every write goes through `toStorage` and every read through `fromStorage`.
  */
-import { clusterPrefix, etcdKey, type ClusterRecord } from '../cluster-registry.js';
+import { clusterPrefix, clusterRecordKey, etcdKey, type ClusterRecord } from '../cluster-registry.js';
 import { decodeObject, encodeObject, type KubeObject } from '../stored-object.js';
-import type { KeyValue, Store, Watch, WatchEvent } from '../../store/store.js';
+import type { Condition, KeyValue, Store, TxnOp, Watch, WatchEvent } from '../../store/store.js';
 import type { KObject } from '../api/types.js';
 import type { StorageTransformer, StorageTransformers } from './transformer.js';
 
@@ -46,8 +46,18 @@ export class TransformError extends Error {
   }
 }
 
+/** The cluster was deleted: its registry takes no more writes (a request or controller pass in flight stops). */
+export class ClusterGoneError extends Error {
+  constructor(uid: string) {
+    super(`cluster ${uid} has been deleted`);
+    this.name = 'ClusterGoneError';
+  }
+}
+
 export class ObjectStorage {
   private readonly prefix: string;
+  /** Mod revision of the ClusterRecord, read once: every write is conditional on it (see `write`). */
+  private recordRevision: number | undefined;
 
   constructor(
     readonly store: Store,
@@ -114,23 +124,45 @@ export class ObjectStorage {
     return { items, revision: page.revision, more: page.more, lastKey: page.items.length > 0 ? page.items[page.items.length - 1]!.key : undefined };
   }
 
+  /**
+   * One conditional write (the key at mod revision `expected`) that also requires the cluster to still exist, so
+   * that nothing lands under a deleted cluster's prefix after its deletion (which removes the ClusterRecord and the
+   * prefix in one transaction). Throws ClusterGoneError when the cluster is gone; answers false on a conflict.
+   */
+  private async write(key: string, expected: number, op: TxnOp): Promise<{ ok: boolean; revision: number }> {
+    const recordKey = clusterRecordKey(this.cluster.uid);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (this.recordRevision === undefined) this.recordRevision = (await this.store.get(recordKey))?.modRevision ?? 0;
+      if (this.recordRevision === 0) throw new ClusterGoneError(this.cluster.uid);
+      const conditions: Condition[] = [
+        { key, modRevision: expected },
+        { key: recordKey, modRevision: this.recordRevision },
+      ];
+      const res = await this.store.txn({ if: conditions, then: [op] });
+      if (res.succeeded) return { ok: true, revision: res.revision };
+      const record = await this.store.get(recordKey);
+      if (record?.modRevision === this.recordRevision) return { ok: false, revision: res.revision };
+      // The record was deleted (gone) or rewritten (read it again and retry).
+      this.recordRevision = record?.modRevision ?? 0;
+    }
+    return { ok: false, revision: 0 };
+  }
+
   /** Writes `obj` at its key if the key's mod revision is `expected` (0: absent). */
   async put<T extends KObject>(resource: string, obj: T, expected: number): Promise<WriteOutcome<T>> {
     const key = this.key(resource, obj.metadata.namespace || undefined, obj.metadata.name!);
     const t = await this.transformer(resource);
     const value = await this.encode(t, key, obj);
-    const res = await this.store.put(key, value, { ifModRevision: expected });
-    if (!res.succeeded) {
-      return { ok: false, current: res.current ? await this.decode<T>(t, res.current) : undefined };
-    }
+    const res = await this.write(key, expected, { type: 'put', key, value });
+    if (!res.ok) return { ok: false, current: undefined };
     const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.revision) } } as T;
     return { ok: true, stored: { obj: stored, modRevision: res.revision, stale: false, key } };
   }
 
   /** Deletes the key if its mod revision is `expected`; answers the revision of the delete. */
   async delete(resource: string, namespace: string | undefined, name: string, expected: number): Promise<{ ok: boolean; revision: number }> {
-    const res = await this.store.delete(this.key(resource, namespace, name), { ifModRevision: expected });
-    return { ok: res.succeeded && res.deleted !== undefined, revision: res.revision };
+    const key = this.key(resource, namespace, name);
+    return this.write(key, expected, { type: 'delete', key });
   }
 
   async revision(): Promise<number> {
