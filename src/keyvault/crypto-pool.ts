@@ -1,6 +1,6 @@
 /**
  * RSA private-key operations off the event loop (issue 3 benchmark): a small pool of worker threads runs
- * `privateDecrypt` (RSA-OAEP-256, RSA-OAEP, raw RSA for RSA1_5 and PSS) and the PKCS#1 private operation of RS*
+ * `privateDecrypt` (RSA-OAEP-256, RSA-OAEP, raw RSA for PSS), node-forge's RSA1_5 decryption, and the PKCS#1 private operation of RS*
  * signatures, so that the main thread keeps serving HTTPS (TLS, parsing, authorization, audit) while a core does
  * RSA. An RSA-2048 private operation costs ~0.3 ms, about three times a whole request without it.
  *
@@ -9,20 +9,33 @@
  * The worker is inline JavaScript so that it runs the same from dist/ and under the test runner.
  */
 import type { KeyObject } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { PrivateOpSpec } from './key-crypto.js';
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
+
+const FORGE_PATH = createRequire(import.meta.url).resolve('node-forge');
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
+const forge = require(${JSON.stringify(FORGE_PATH)});
 const keys = new Map();
+const forgeKeys = new Map();
+function pkcs1v15(kid, key, data) {
+  let fk = forgeKeys.get(kid);
+  if (!fk) { fk = forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' })); if (forgeKeys.size > 256) forgeKeys.clear(); forgeKeys.set(kid, fk); }
+  return Buffer.from(fk.decrypt(data.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+}
 parentPort.on('message', (m) => {
   try {
     let key = keys.get(m.kid);
     if (m.key) { key = m.key; if (keys.size > 4096) keys.clear(); keys.set(m.kid, key); }
     if (!key) { parentPort.postMessage({ id: m.id, missing: true }); return; }
     const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-    const out = m.op === 'decrypt'
+    const out = m.op === 'decrypt-pkcs1v15'
+      ? pkcs1v15(m.kid, key, data)
+      : m.op === 'decrypt'
       ? crypto.privateDecrypt({ key, padding: m.padding, ...(m.oaepHash ? { oaepHash: m.oaepHash } : {}) }, data)
       : crypto.privateEncrypt({ key, padding: m.padding }, data);
     parentPort.postMessage({ id: m.id, result: out });
@@ -38,11 +51,7 @@ interface Pending {
   retry: () => void;
 }
 
-export interface PrivateOp {
-  op: 'decrypt' | 'encrypt';
-  padding: number;
-  oaepHash?: string;
-}
+export type PrivateOp = PrivateOpSpec;
 
 export class CryptoPool {
   private readonly workers: Array<{ worker: Worker; known: Set<string>; busy: number }> = [];

@@ -3,11 +3,11 @@
  *
  * - RSA 2048/3072/4096 (`RSA`, and `RSA-HSM`, the same keys in the emulator); EC P-256/P-384/P-521.
  * - encrypt/decrypt and wrapKey/unwrapKey: RSA-OAEP-256 (OAEP, SHA-256), RSA-OAEP (OAEP, SHA-1), RSA1_5.
- *   Node 20 refuses PKCS#1 v1.5 *decryption* (CVE-2023-46809, the Marvin attack), so RSA1_5 decrypt is the raw
- *   RSA private operation (OpenSSL, RSA_NO_PADDING) followed by the PKCS#1 v1.5 unpadding of RFC 8017 §7.2.2.
+ *   Node 20 refuses PKCS#1 v1.5 *decryption* (CVE-2023-46809, the Marvin attack), so RSA1_5 decrypt is done by
+ *   node-forge (RSAES-PKCS1-V1_5), in the crypto worker pool when there is one (it is pure JavaScript, ~25 ms).
  * - sign/verify take a digest, as Key Vault does: RS256/384/512 (EMSA-PKCS1-v1_5, via OpenSSL's PKCS#1 type-1
- *   private operation over DigestInfo‖digest), PS256/384/512 (EMSA-PSS of RFC 8017 §9.1 with MGF1 and a salt the
- *   length of the hash, then the raw RSA operation), ES256/384/512 (ECDSA over the digest with @noble/curves,
+ *   private operation over DigestInfo‖digest), PS256/384/512 (EMSA-PSS encoding and verification by node-forge, salt
+ *   the length of the hash, around OpenSSL's raw RSA operation: node:crypto cannot sign a precomputed digest with PSS), ES256/384/512 (ECDSA over the digest with @noble/curves,
  *   loaded on demand: node:crypto cannot sign a precomputed digest with ECDSA). Signatures are what
  *   `crypto.verify(hash, data, key)` accepts for the same data (tests check exactly that).
  */
@@ -27,6 +27,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
+import forge from 'node-forge';
 import { kvErrors } from './errors.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -129,7 +130,22 @@ export function rsaEncrypt(alg: EncryptionAlgorithm, publicKey: KeyObject, plain
  * Where an RSA private-key operation runs: inline by default, or in a worker pool (crypto-pool.ts). `op` says which
  * OpenSSL call: privateDecrypt ('decrypt') or privateEncrypt ('encrypt'), with its padding.
  */
-export type PrivateExecutor = (op: { op: 'decrypt' | 'encrypt'; padding: number; oaepHash?: string }, data: Buffer, inline: () => Buffer) => Promise<Buffer>;
+export type PrivateExecutor = (op: PrivateOpSpec, data: Buffer, inline: () => Buffer) => Promise<Buffer>;
+
+/** A private-key operation: OpenSSL's privateDecrypt/privateEncrypt with a padding, or PKCS#1 v1.5 decryption. */
+export type PrivateOpSpec = { op: 'decrypt' | 'encrypt'; padding: number; oaepHash?: string } | { op: 'decrypt-pkcs1v15' };
+
+const forgeKeys = new WeakMap<KeyObject, forge.pki.rsa.PrivateKey>();
+
+/** RSAES-PKCS1-v1_5 decryption with node-forge (throws on a bad padding). */
+export function pkcs1v15Decrypt(privateKey: KeyObject, ciphertext: Buffer): Buffer {
+  let key = forgeKeys.get(privateKey);
+  if (!key) {
+    key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
+    forgeKeys.set(privateKey, key);
+  }
+  return Buffer.from(key.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+}
 const inlineExecutor: PrivateExecutor = async (_op, _data, inline) => inline();
 
 export async function rsaDecrypt(alg: EncryptionAlgorithm, privateKey: KeyObject, ciphertext: Buffer, exec: PrivateExecutor = inlineExecutor): Promise<Buffer> {
@@ -137,8 +153,7 @@ export async function rsaDecrypt(alg: EncryptionAlgorithm, privateKey: KeyObject
   if (ciphertext.length !== k) throw kvErrors.badParameter(`The ciphertext must be ${k} bytes for a ${k * 8}-bit key; ${ciphertext.length} bytes given.`);
   try {
     if (alg === 'RSA1_5') {
-      const raw = { op: 'decrypt' as const, padding: constants.RSA_NO_PADDING };
-      return pkcs1v15Unpad(await exec(raw, ciphertext, () => privateDecrypt({ key: privateKey, padding: raw.padding }, ciphertext)));
+      return await exec({ op: 'decrypt-pkcs1v15' }, ciphertext, () => pkcs1v15Decrypt(privateKey, ciphertext));
     }
     const oaep = { op: 'decrypt' as const, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg === 'RSA-OAEP' ? 'sha1' : 'sha256' };
     return await exec(oaep, ciphertext, () => privateDecrypt({ key: privateKey, padding: oaep.padding, oaepHash: oaep.oaepHash }, ciphertext));
@@ -146,19 +161,6 @@ export async function rsaDecrypt(alg: EncryptionAlgorithm, privateKey: KeyObject
     if ((err as { status?: number }).status) throw err;
     throw kvErrors.badParameter(`The ciphertext could not be decrypted with ${alg} by this key.`);
   }
-}
-
-/** EME-PKCS1-v1_5 decoding: 0x00 0x02 PS(>= 8 non-zero bytes) 0x00 M. */
-function pkcs1v15Unpad(em: Buffer): Buffer {
-  let sep = -1;
-  for (let i = 2; i < em.length; i++) {
-    if (em[i] === 0) {
-      sep = i;
-      break;
-    }
-  }
-  if (em[0] !== 0 || em[1] !== 2 || sep < 10) throw kvErrors.badParameter('The ciphertext could not be decrypted with RSA1_5 by this key.');
-  return Buffer.from(em.subarray(sep + 1));
 }
 
 // ---------------------------------------------------------------- signatures
@@ -193,50 +195,14 @@ export function checkSignatureInput(alg: SignatureAlgorithm, kty: string, crv: s
   }
 }
 
-function mgf1(seed: Buffer, length: number, hash: string): Buffer {
-  const out: Buffer[] = [];
-  let len = 0;
-  for (let counter = 0; len < length; counter++) {
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(counter);
-    const block = createHash(hash).update(seed).update(c).digest();
-    out.push(block);
-    len += block.length;
-  }
-  return Buffer.concat(out).subarray(0, length);
+/** EMSA-PSS with MGF1 of the same hash and a salt as long as the hash (what Key Vault's PS* use). */
+function pssScheme(hash: 'sha256' | 'sha384' | 'sha512', saltLength: number) {
+  return forge.pss.create({ md: forge.md[hash].create(), mgf: forge.mgf.mgf1.create(forge.md[hash].create()), saltLength });
 }
 
-/** EMSA-PSS-ENCODE (RFC 8017 §9.1.1) with sLen = hLen. */
-function pssEncode(digest: Buffer, hash: string, emBits: number): Buffer {
-  const hLen = digest.length;
-  const emLen = Math.ceil(emBits / 8);
-  const salt = randomBytes(hLen);
-  const h = createHash(hash).update(Buffer.alloc(8)).update(digest).update(salt).digest();
-  const db = Buffer.concat([Buffer.alloc(emLen - 2 * hLen - 2), Buffer.from([1]), salt]);
-  const mask = mgf1(h, emLen - hLen - 1, hash);
-  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
-  db[0]! &= 0xff >> (8 * emLen - emBits);
-  return Buffer.concat([db, h, Buffer.from([0xbc])]);
-}
-
-/** EMSA-PSS-VERIFY (RFC 8017 §9.1.2) with sLen = hLen. */
-function pssVerify(digest: Buffer, em: Buffer, hash: string, emBits: number): boolean {
-  const hLen = digest.length;
-  const emLen = Math.ceil(emBits / 8);
-  if (em.length !== emLen || emLen < 2 * hLen + 2 || em[emLen - 1] !== 0xbc) return false;
-  const maskedDb = em.subarray(0, emLen - hLen - 1);
-  const h = em.subarray(emLen - hLen - 1, emLen - 1);
-  if ((maskedDb[0]! & ~(0xff >> (8 * emLen - emBits)) & 0xff) !== 0) return false;
-  const db = Buffer.from(maskedDb);
-  const mask = mgf1(h, db.length, hash);
-  for (let i = 0; i < db.length; i++) db[i]! ^= mask[i]!;
-  db[0]! &= 0xff >> (8 * emLen - emBits);
-  const psLen = emLen - 2 * hLen - 2;
-  for (let i = 0; i < psLen; i++) if (db[i] !== 0) return false;
-  if (db[psLen] !== 1) return false;
-  const salt = db.subarray(db.length - hLen);
-  const h2 = createHash(hash).update(Buffer.alloc(8)).update(digest).update(salt).digest();
-  return timingSafeEqual(h, h2);
+/** forge's PSS encoder reads the message hash from a message digest object: this one carries a precomputed one. */
+function precomputed(digest: Buffer): forge.md.MessageDigest {
+  return { digest: () => forge.util.createBuffer(digest.toString('binary')) } as unknown as forge.md.MessageDigest;
 }
 
 function leftPad(buf: Buffer, len: number): Buffer {
@@ -267,7 +233,8 @@ export async function sign(alg: SignatureAlgorithm, privateKey: KeyObject, diges
   }
   if (alg.startsWith('PS')) {
     const modBits = privateKey.asymmetricKeyDetails!.modulusLength!;
-    const em = leftPad(pssEncode(digest, hash, modBits - 1), Math.ceil(modBits / 8));
+    const encoded = Buffer.from(pssScheme(hash, digest.length).encode(precomputed(digest), modBits), 'binary');
+    const em = leftPad(encoded, Math.ceil(modBits / 8));
     return exec({ op: 'encrypt', padding: constants.RSA_NO_PADDING }, em, () => privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, em));
   }
   const curve = CURVE_OF[alg]!;
@@ -290,7 +257,7 @@ export async function verify(alg: SignatureAlgorithm, publicKey: KeyObject, dige
       const modBits = publicKey.asymmetricKeyDetails!.modulusLength!;
       const raw = publicDecrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, signature);
       const emLen = Math.ceil((modBits - 1) / 8);
-      return pssVerify(digest, raw.subarray(raw.length - emLen), hash, modBits - 1);
+      return pssScheme(hash, digest.length).verify(digest.toString('binary'), raw.subarray(raw.length - emLen).toString('binary'), modBits);
     } catch {
       return false;
     }
