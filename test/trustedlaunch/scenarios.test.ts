@@ -142,6 +142,23 @@ describe('Trusted Launch integrity scenarios with the aksemu CLI', () => {
     expect(JSON.parse((await aksemu(['node', 'attest', node, ...dd()])).stdout).healthy).toBe(true);
   });
 
+  it('tamper --no-reboot changes only the disk (the next boot sees it); --mode restore puts the signed file back', async () => {
+    const node = byPool.nodepool1![0]!;
+    const seq = async () => JSON.parse((await aksemu(['node', 'boot-log', node, '-o', 'json', ...dd()])).stdout);
+    const before = (await seq()).boot.seq;
+    const t = await aksemu(['node', 'tamper', node, '--component', 'initrd', '--mode', 'unsigned', '--no-reboot', ...dd()]);
+    expect(JSON.parse(t.stdout)).toMatchObject({ component: 'initrd', mode: 'unsigned', rebooting: false });
+    const after = await seq();
+    expect(after.boot.seq).toBe(before);
+    expect(after.state).toBe('Running');
+    expect(after.tampers).toEqual([expect.objectContaining({ component: 'initrd', mode: 'unsigned' })]);
+    const r = JSON.parse((await aksemu(['node', 'tamper', node, '--component', 'initrd', '--mode', 'restore', ...dd()])).stdout);
+    expect(r).toMatchObject({ mode: 'restore', tampers: [], rebooting: true });
+    const rebooted = await eventually('the reboot', seq, (v) => v.boot.seq === before + 1 && v.state === 'Running');
+    expect(rebooted.boot.halted).toBeUndefined();
+    expect(rebooted.attestation.healthy).toBe(true);
+  });
+
   it('the alerts are Microsoft.Security alerts on ARM too (subscription and node resource group scopes)', async () => {
     const all = (await tb.a.call('GET', `/subscriptions/${tb.a.sub}/providers/Microsoft.Security/alerts`, undefined, '2022-01-01')).json().value;
     expect(all.length).toBe((await alerts()).length);
