@@ -244,6 +244,11 @@ export function measuredBoot(input: BootInput): BootResult {
   return result;
 }
 
+/** The kernel command line of an image: its root partition is the image's (every node built from it has it). */
+export function imageKernelArgs(image: NodeImage): string {
+  return `root=PARTUUID=${partGuid(image.name)} ro console=ttyS0 earlyprintk=ttyS0`;
+}
+
 /** The OS disk's GUIDs come from the image: every node built from it has the same partition table. */
 function diskGuid(image: string): string {
   return guidFrom(`disk:${image}`);

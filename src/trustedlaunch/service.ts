@@ -21,7 +21,7 @@ import { getJson, listJson, updateJson } from '../store/json.js';
 import { buildAlert, raiseAlert, type Alert, type AlertSubject, type Finding } from './alerts.js';
 import { AttestationService, ATTESTED_PCRS, compareToBaseline, describeEvent, type AttestationOutcome, type Check, type Deviation } from './attestation.js';
 import { applyTampers, imageComponents, resolveComponentId, TAMPER_MODES, type Tamper, type TamperMode } from './components.js';
-import { measuredBoot, type BootResult, type BootStep, type ModuleLoad } from './measured-boot.js';
+import { imageKernelArgs, measuredBoot, type BootResult, type BootStep, type ModuleLoad } from './measured-boot.js';
 import { TrustedLaunchPki } from './pki.js';
 import { encodeLog, parseLog, eventTypeName, type LogEvent } from './tcg-log.js';
 import { encodeTpm2ToolsPcrs, TPM_ALG } from './tpm2.js';
@@ -29,6 +29,11 @@ import { createVtpm, quote, type VtpmState } from './vtpm.js';
 
 export const BOOT_FAILURE_CODE = 'NodeSecureBootViolation';
 
+/**
+ * One boot, as recorded: its inputs (the image, the switches, the disk's tampering, the GPU driver) and where it
+ * halted. A boot is a deterministic function of these, so its steps, modules and serial console are recomputed
+ * (and cached) when someone asks, rather than stored for every node.
+ */
 export interface BootRecord {
   /** Boot number of this VM (failed boots count too). */
   seq: number;
@@ -37,9 +42,15 @@ export interface BootRecord {
   image: string;
   secureBoot: boolean;
   vtpm: boolean;
+  gpuDriverInstalled: boolean;
+  tampers: Tamper[];
+  halted?: BootResult['halted'];
+}
+
+/** A boot record with its (recomputed) results, as the boot-log API shows it. */
+export interface BootView extends BootRecord {
   kernelArgs: string;
   steps: BootStep[];
-  halted?: BootResult['halted'];
   modules: ModuleLoad[];
   serial: string[];
 }
@@ -89,14 +100,13 @@ function osClaims(image: NodeImage): { type: 'Linux'; distro: string; versionMaj
   return { type: 'Linux', distro: image.os.startsWith('ubuntu') ? 'Ubuntu' : 'AzureLinux', versionMajor: Number(m?.[1] ?? 0), versionMinor: Number(m?.[2] ?? 0) };
 }
 
-function kernelArgsOf(facts: NodeFacts): string {
-  return (facts.files['/proc/cmdline'] ?? '').trim().replace(/^BOOT_IMAGE=\S+\s*/, '');
-}
 
 export class TrustedLaunch {
   private pkiLoading: Promise<TrustedLaunchPki> | undefined;
   private attestationLoading: Promise<AttestationService> | undefined;
   private readonly baselines = new Map<string, LogEvent[]>();
+  /** Boots are deterministic in their inputs: the nodes of a pool share one result (and one encoded log). */
+  private readonly boots = new Map<string, { result: BootResult; log: string }>();
   /** Distinguishes the component cache of this instance's PKI from others in the same process (tests). */
   private readonly pkiId = randomUUID();
 
@@ -125,15 +135,24 @@ export class TrustedLaunch {
     return this.attestationLoading;
   }
 
-  /** The events of a clean boot of `image` (PCRs 0–7 do not depend on the node): the attestation baseline. */
+  /** The events of a clean boot of `image`: the attestation baseline. */
   async baseline(image: NodeImage, secureBoot: boolean): Promise<LogEvent[]> {
-    const key = `${image.name}|${secureBoot}`;
-    const hit = this.baselines.get(key);
-    if (hit) return hit;
-    const pki = await this.pki();
-    const clean = measuredBoot({ image, secureBoot, components: imageComponents(pki, image, { gpuDriverInstalled: false }, this.pkiId), kernelArgs: 'ro', pki });
-    this.baselines.set(key, clean.events);
-    return clean.events;
+    return (await this.runBoot(image, secureBoot, false, [])).result.events;
+  }
+
+  /** The boot of an image with these switches and this disk (computed once per distinct input). */
+  private async runBoot(image: NodeImage, secureBoot: boolean, gpuDriverInstalled: boolean, tampers: Tamper[]): Promise<{ result: BootResult; log: string }> {
+    const key = JSON.stringify([image.name, secureBoot, gpuDriverInstalled, tampers.map((t) => [t.component, t.mode])]);
+    let hit = this.boots.get(key);
+    if (!hit) {
+      const pki = await this.pki();
+      const components = applyTampers(pki, imageComponents(pki, image, { gpuDriverInstalled }, this.pkiId), tampers, image.kernel);
+      const result = measuredBoot({ image, secureBoot, components, kernelArgs: imageKernelArgs(image), pki });
+      hit = { result, log: encodeLog(result.events).toString('base64') };
+      if (this.boots.size >= 1024) this.boots.clear();
+      this.boots.set(key, hit);
+    }
+    return hit;
   }
 
   // ------------------------------------------------------------------------------------------------- boot
@@ -141,22 +160,25 @@ export class TrustedLaunch {
   async onBoot(b: BootContext): Promise<BootOutcome> {
     const image = this.image(b.model.image);
     if (!image?.trustedLaunch || b.model.osType !== 'Linux') return { ok: true };
-    const pki = await this.pki();
+    const sp = b.model.securityProfile;
     const key = nodeRecordKey(b.uid, b.instance.name);
     const stored = (await getJson<NodeRecord>(this.ctx.store, key))?.value;
-    let rec: NodeRecord = stored && stored.instanceCreatedAt === b.instance.createdAt ? stored : this.newRecord(b);
+    const sameVm = stored && stored.instanceCreatedAt === b.instance.createdAt;
+    // With both switches off nothing is verified and there is no vTPM: unless this VM has a Trusted Launch history
+    // (tampering, an earlier boot with a switch on), the node boots like one of a standard image, and its boot is
+    // worked out only when someone asks for it (boot-log, tamper). Pools without Trusted Launch pay nothing.
+    if (!sp.enableSecureBoot && !sp.enableVTPM && !sameVm) return { ok: true };
+    const pki = await this.pki();
+    let rec: NodeRecord = sameVm ? stored : this.newRecord(b.uid, b.pool, b.instance, b.model);
     // A reimage builds a new OS disk from the image: whatever was tampered with is gone.
     if (b.instance.state === 'Reimaging') rec = { ...rec, tampers: [] };
-    const sp = b.model.securityProfile;
     if (sp.enableVTPM) rec.vtpm ??= await createVtpm(pki, this.ctx.sealer, rec.vmId, this.ctx.clock.nowMs());
     else delete rec.vtpm;
-    const gpuDriverInstalled = (findVmSize(b.model.vmSize)?.gpus ?? 0) > 0 && b.model.gpuDriver !== 'None';
-    const components = applyTampers(pki, imageComponents(pki, image, { gpuDriverInstalled }, this.pkiId), rec.tampers, image.kernel);
-    const kernelArgs = kernelArgsOf(b.facts);
-    const result = measuredBoot({ image, secureBoot: sp.enableSecureBoot, components, kernelArgs, pki });
+    const gpuDriverInstalled = this.gpuDriverInstalled(b.model);
+    const { result, log } = await this.runBoot(image, sp.enableSecureBoot, gpuDriverInstalled, rec.tampers);
     const seq = (rec.boot?.seq ?? 0) + 1;
     if (rec.vtpm) {
-      rec.vtpm = { ...rec.vtpm, resetCount: rec.vtpm.resetCount + 1, pcrs: result.pcrs.map((p) => p.toString('hex')), eventLog: encodeLog(result.events).toString('base64') };
+      rec.vtpm = { ...rec.vtpm, resetCount: rec.vtpm.resetCount + 1, pcrs: result.pcrs.map((p) => p.toString('hex')), eventLog: log };
     }
     rec.boot = {
       seq,
@@ -164,11 +186,9 @@ export class TrustedLaunch {
       image: image.name,
       secureBoot: sp.enableSecureBoot,
       vtpm: sp.enableVTPM,
-      kernelArgs,
-      steps: result.steps,
+      gpuDriverInstalled,
+      tampers: rec.tampers,
       ...(result.halted ? { halted: result.halted } : {}),
-      modules: result.modules,
-      serial: result.serial,
     };
     delete rec.attestation;
     if (result.halted) {
@@ -181,14 +201,14 @@ export class TrustedLaunch {
       };
     }
     rec.boot.bootId = b.facts.bootId;
-    const facts = this.bootFacts(b.facts, result, sp.enableSecureBoot, sp.enableVTPM);
-    await this.afterBoot(rec, image, b.model);
+    const facts = this.bootFacts(b.facts, image, result, sp.enableSecureBoot, sp.enableVTPM);
+    await this.afterBoot(rec, image, b.model, result);
     await this.save(rec);
     return { ok: true, facts };
   }
 
-  private newRecord(b: BootContext): NodeRecord {
-    const m = b.model;
+  private newRecord(uid: string, pool: string, instance: InstanceRecord, m: NodeModel): NodeRecord {
+    const b = { uid, pool, instance };
     return {
       node: b.instance.name,
       uid: b.uid,
@@ -216,11 +236,13 @@ export class TrustedLaunch {
   }
 
   /** What a shell on the node sees of its boot: lockdown, the kernel log, loaded modules, taint, the TPM. */
-  private bootFacts(facts: NodeFacts, r: BootResult, secureBoot: boolean, vtpm: boolean): NodeFacts {
+  private bootFacts(facts: NodeFacts, image: NodeImage, r: BootResult, secureBoot: boolean, vtpm: boolean): NodeFacts {
     const loaded = r.modules.filter((m) => m.loaded);
     const unsignedLoaded = loaded.some((m) => m.failure);
     const files: Record<string, string> = {
       ...facts.files,
+      // The command line grub measured (PCR8): the image's root partition.
+      '/proc/cmdline': `BOOT_IMAGE=/boot/vmlinuz-${image.kernel} ${imageKernelArgs(image)}\n`,
       '/sys/kernel/security/lockdown': secureBoot ? 'none [integrity] confidentiality\n' : '[none] integrity confidentiality\n',
       '/var/log/kern.log': `${r.serial.join('\n')}\n`,
       '/proc/modules': loaded.map((m) => `${m.name} 16384 0 - Live 0x0000000000000000${m.failure ? ' (OE)' : ''}\n`).join(''),
@@ -232,8 +254,8 @@ export class TrustedLaunch {
   }
 
   /** The guest attestation extension at boot and Defender's integrity findings. */
-  private async afterBoot(rec: NodeRecord, image: NodeImage, model: NodeModel): Promise<void> {
-    const blocked = rec.boot!.modules.filter((m) => !m.loaded);
+  private async afterBoot(rec: NodeRecord, image: NodeImage, model: NodeModel, result: BootResult): Promise<void> {
+    const blocked = result.modules.filter((m) => !m.loaded);
     if (blocked.length > 0) {
       await this.alert(rec, {
         kind: 'untrusted-kernel-module',
@@ -320,8 +342,19 @@ export class TrustedLaunch {
       throw new TlError(409, 'NotTrustedLaunchNode', `Node '${inst.name}' runs node image ${inst.model.image}, which is not a Trusted Launch image: it has no Secure Boot or vTPM. Use a node of a pool created with a Trusted Launch compatible configuration.`);
     }
     const rec = (await getJson<NodeRecord>(this.ctx.store, nodeRecordKey(uid, inst.name)))?.value;
-    if (!rec || rec.instanceCreatedAt !== inst.createdAt || !rec.boot) throw new TlError(409, 'NodeNotBooted', `Node '${inst.name}' has not booted yet: wait until its pool's operation has finished.`);
-    return { rec, image };
+    if (rec && rec.instanceCreatedAt === inst.createdAt && rec.boot) return { rec, image };
+    // A node that booted with both switches off and no history has no record yet: its boot is the image's.
+    const sp = inst.model.securityProfile;
+    if (inst.facts && !sp.enableSecureBoot && !sp.enableVTPM && (inst.state === 'Running' || inst.state === 'Failed')) {
+      const fresh = this.newRecord(uid, inst.pool, inst, inst.model);
+      fresh.boot = { seq: inst.bootCount, bootId: inst.facts.bootId, at: inst.facts.bootedAt, image: inst.model.image, secureBoot: false, vtpm: false, gpuDriverInstalled: this.gpuDriverInstalled(inst.model), tampers: [] };
+      return { rec: fresh, image };
+    }
+    throw new TlError(409, 'NodeNotBooted', `Node '${inst.name}' has not booted yet: wait until its pool's operation has finished.`);
+  }
+
+  private gpuDriverInstalled(model: NodeModel): boolean {
+    return (findVmSize(model.vmSize)?.gpus ?? 0) > 0 && model.gpuDriver !== 'None';
   }
 
   private requireVtpm(rec: NodeRecord, inst: InstanceRecord): VtpmState {
@@ -335,13 +368,17 @@ export class TrustedLaunch {
   // ------------------------------------------------------------------------------------------- operations
 
   async bootLog(uid: string, inst: InstanceRecord) {
-    const { rec } = await this.trustedLaunchRecord(uid, inst);
+    const { rec, image } = await this.trustedLaunchRecord(uid, inst);
+    const b = rec.boot!;
+    const bootImage = this.image(b.image) ?? image;
+    const { result } = await this.runBoot(bootImage, b.secureBoot, b.gpuDriverInstalled, b.tampers);
+    const boot: BootView = { ...b, kernelArgs: imageKernelArgs(bootImage), steps: result.steps, modules: result.modules, serial: result.serial };
     const events = rec.vtpm?.eventLog ? parseLog(Buffer.from(rec.vtpm.eventLog, 'base64')) : [];
     return {
       node: inst.name,
       state: inst.state,
       vmId: rec.vmId,
-      boot: rec.boot,
+      boot,
       tampers: rec.tampers,
       ...(rec.vtpm ? { pcrs: Object.fromEntries(rec.vtpm.pcrs.map((v, i) => [i, v]).filter(([, v]) => v !== '0'.repeat(64))) } : {}),
       events: events.map((e) => ({ pcr: e.pcr, type: eventTypeName(e.type), digest: e.digest.toString('hex'), description: describeEvent(e) })),
@@ -385,8 +422,7 @@ export class TrustedLaunch {
     if (!image?.trustedLaunch) throw new TlError(409, 'NotTrustedLaunchNode', `Node '${inst.name}' does not run a Trusted Launch image (${inst.model.image}); tampering demonstrations need a Trusted Launch node.`);
     const component = resolveComponentId(componentName);
     const pki = await this.pki();
-    const gpuDriverInstalled = (findVmSize(inst.model.vmSize)?.gpus ?? 0) > 0 && inst.model.gpuDriver !== 'None';
-    const present = imageComponents(pki, image, { gpuDriverInstalled }, this.pkiId);
+    const present = imageComponents(pki, image, { gpuDriverInstalled: this.gpuDriverInstalled(inst.model) }, this.pkiId);
     const known = component && (present.some((c) => c.id === component) || component === 'module:nvidia');
     if (!component || !known) {
       throw new TlError(400, 'InvalidComponent', `Unknown boot component '${componentName}'. Use one of: shim, bootloader, kernel, initrd, gpu-driver, or module:<name> (${present.filter((c) => c.kind === 'module').map((c) => c.id).join(', ')}).`);
@@ -397,9 +433,10 @@ export class TrustedLaunch {
     if (inst.state !== 'Running' && inst.state !== 'Failed') throw new TlError(409, 'NodeNotRunning', `Node '${inst.name}' is ${inst.state}: wait until its pool's operation has finished.`);
     const isPresent = present.some((c) => c.id === component);
     const chosen: TamperMode | 'restore' = (mode as TamperMode | 'restore' | undefined) ?? (isPresent ? 'modify' : 'unsigned');
+    const { rec: base } = await this.trustedLaunchRecord(uid, inst);
     const key = nodeRecordKey(uid, inst.name);
-    const updated = await updateJson<NodeRecord>(this.ctx.store, key, (cur) => {
-      if (!cur || cur.instanceCreatedAt !== inst.createdAt) return undefined;
+    const updated = await updateJson<NodeRecord>(this.ctx.store, key, (stored) => {
+      const cur = stored && stored.instanceCreatedAt === inst.createdAt ? stored : base;
       const others = cur.tampers.filter((t) => t.component !== component);
       return { ...cur, tampers: chosen === 'restore' ? others : [...others, { component, mode: chosen, at: this.ctx.clock.iso() }] };
     });

@@ -126,6 +126,11 @@ describe('Trusted Launch article end to end with @azure/arm-containerservice', (
     expect((await exec(v, 'mokutil', '--sb-state')).stdout).toBe('SecureBoot disabled\n');
     expect((await exec(v, 'cat', '/sys/class/tpm/tpm0/tpm_version_major')).stdout).toBe('2\n');
     expect((await exec(names('plainpool')[0]!, 'cat', '/sys/class/tpm/tpm0/tpm_version_major')).exitCode).not.toBe(0);
+    // A Trusted Launch image with both off boots unverified and unmeasured; its boot log still shows what ran.
+    const plainLog = await bootLog(names('plainpool')[0]!);
+    expect(plainLog.boot).toMatchObject({ seq: 1, secureBoot: false, vtpm: false });
+    expect(plainLog.boot.steps.map((s: { verification: string }) => s.verification)).toEqual(Array(4).fill('not enforced (Secure Boot off)'));
+    expect(plainLog.pcrs).toBeUndefined();
   });
 
   /** Runs an update of a pool while watching its Node objects; asserts the one-by-one reimage. */
