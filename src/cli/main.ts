@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { registerEnv } from './commands/env.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
+import { registerAzCommands } from './az/index.js';
 import { CommandError, UsageError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -11,10 +12,12 @@ export function buildProgram(): Command {
     .description('A local emulator of the Azure Kubernetes Service security plane')
     .version(VERSION)
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   registerStart(program);
   registerEnv(program);
   registerStore(program);
+  registerAzCommands(program);
   return program;
 }
 

@@ -1,0 +1,134 @@
+/**
+ * What a command gets when it runs: its parsed arguments' metadata, a lazily opened session with the instance
+ * (ARM, Key Vault, Graph clients acting as the current principal), logging in az's style, and the progress
+ * display for long-running operations.
+ */
+import { homedir } from 'node:os';
+import { ArmClient, type LroProgress } from '../client/arm.js';
+import { loadCredentials, type Credentials } from '../client/credentials.js';
+import { GraphClient, VaultClient } from '../client/data-plane.js';
+import { HttpClient } from '../client/http.js';
+import { locateInstance, type Instance } from '../client/instance.js';
+import { TokenProvider } from '../client/tokens.js';
+import { createProgress } from './progress.js';
+
+export interface Session {
+  instance: Instance;
+  credentials: Credentials;
+  http: HttpClient;
+  tokens: TokenProvider;
+  arm: ArmClient;
+  subscriptionId: string;
+  tenantId: string;
+  vault(name: string): VaultClient;
+  graph: GraphClient;
+}
+
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CommandContextOptions {
+  prog: string;
+  specified: Set<string>;
+  dataDir?: string;
+  subscription?: string;
+  noWait: boolean;
+  yes: boolean;
+  debug: boolean;
+  verbose: boolean;
+  onlyShowErrors: boolean;
+  io: Io;
+}
+
+export class CommandContext {
+  private sessionPromise: Promise<Session> | undefined;
+  private httpClient: HttpClient | undefined;
+
+  constructor(readonly opts: CommandContextOptions) {}
+
+  get prog(): string {
+    return this.opts.prog;
+  }
+
+  get noWait(): boolean {
+    return this.opts.noWait;
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return this.opts.io.env;
+  }
+
+  /** The user's home directory (HOME first, as az's os.path.expanduser does). */
+  get home(): string {
+    return this.opts.io.env.HOME || homedir();
+  }
+
+  /** True when the user gave this argument on the command line. */
+  given(dest: string): boolean {
+    return this.opts.specified.has(dest);
+  }
+
+  get isInteractive(): boolean {
+    return Boolean(this.opts.io.stdin.isTTY && this.opts.io.stderr.isTTY);
+  }
+
+  warn(message: string): void {
+    if (!this.opts.onlyShowErrors) this.opts.io.stderr.write(`WARNING: ${message}\n`);
+  }
+
+  info(message: string): void {
+    if (this.opts.verbose || this.opts.debug) this.opts.io.stderr.write(`INFO: ${message}\n`);
+  }
+
+  debug(message: string): void {
+    if (this.opts.debug) this.opts.io.stderr.write(`DEBUG: ${message}\n`);
+  }
+
+  /** Progress for a long-running operation: a spinner on a terminal, silent otherwise. */
+  progress(label?: string): LroProgress {
+    return createProgress(this.opts.io.stderr, Boolean(this.opts.io.stderr.isTTY) && !this.opts.onlyShowErrors, label);
+  }
+
+  instance(): Instance {
+    return locateInstance(this.opts.dataDir);
+  }
+
+  session(): Promise<Session> {
+    this.sessionPromise ??= this.openSession();
+    return this.sessionPromise;
+  }
+
+  private async openSession(): Promise<Session> {
+    const instance = this.instance();
+    const credentials = loadCredentials(instance);
+    const http = new HttpClient(instance.baseUrl, instance.ca, (line) => this.debug(`cli.azure.cli.core.sdk.policies: ${line}`));
+    this.httpClient = http;
+    const tokens = new TokenProvider(http, credentials.tenantId, credentials.clientId, credentials.secret);
+    const subscriptionId = this.opts.subscription ?? credentials.subscriptionId;
+    const vaults = new Map<string, VaultClient>();
+    return {
+      instance,
+      credentials,
+      http,
+      tokens,
+      arm: new ArmClient(http, tokens, subscriptionId),
+      subscriptionId,
+      tenantId: credentials.tenantId,
+      vault: (name: string) => {
+        let v = vaults.get(name.toLowerCase());
+        if (!v) vaults.set(name.toLowerCase(), (v = new VaultClient(http, tokens, name)));
+        return v;
+      },
+      graph: new GraphClient(http, tokens),
+    };
+  }
+
+  /** Closes the keep-alive connection so the process can exit. */
+  close(): void {
+    this.httpClient?.close();
+  }
+}

@@ -1,0 +1,22 @@
+/** The az-compatible command groups of the aksemu CLI (issue 8): their specs and their place in the program. */
+import type { Command } from 'commander';
+import { accountCommands } from './commands/account.js';
+import { featureCommands, providerCommands } from './commands/feature-provider.js';
+import { groupCommands } from './commands/group.js';
+import { registerAzTree } from './framework/register.js';
+import type { CommandSpec, GroupSpec } from './framework/spec.js';
+
+export const AZ_GROUPS: GroupSpec[] = [
+  { path: 'group', summary: 'Manage resource groups and template deployments.' },
+  { path: 'feature', summary: 'Manage resource provider features.' },
+  { path: 'provider', summary: 'Manage resource providers.' },
+  { path: 'account', summary: 'Manage Azure subscription information.' },
+  { path: 'ad', summary: 'Manage Microsoft Entra ID (formerly known as Azure Active Directory, Azure AD, AAD) entities needed for Azure role-based access control (Azure RBAC) through Microsoft Graph API.' },
+  { path: 'ad signed-in-user', summary: 'Show graph information about current signed-in user in CLI.' },
+];
+
+export const AZ_COMMANDS: CommandSpec[] = [...groupCommands, ...featureCommands, ...providerCommands, ...accountCommands];
+
+export function registerAzCommands(program: Command): void {
+  registerAzTree(program, AZ_COMMANDS, AZ_GROUPS);
+}
