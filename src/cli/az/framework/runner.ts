@@ -11,7 +11,7 @@ import { formatTable } from './output/table.js';
 import { formatTsv } from './output/tsv.js';
 import { formatYaml } from './output/yaml.js';
 import { parseArgs } from './parse-args.js';
-import { compileQuery, jmespathTransformer, runQuery } from './query.js';
+import { compileQuery, jmespathTransformer, runQuery, type CompiledQuery } from './query.js';
 import type { ArgSpec, CommandSpec, ParsedValues } from './spec.js';
 
 export const OUTPUT_FORMATS = ['json', 'jsonc', 'yaml', 'yamlc', 'table', 'tsv', 'none'] as const;
@@ -75,21 +75,42 @@ async function confirm(ctx: CommandContext, question: string): Promise<void> {
   }
 }
 
-function render(result: unknown, output: OutputFormat, opts: { queryActive: boolean; keepsOrder: (o: object) => boolean; spec: CommandSpec; color: boolean }): string {
-  switch (output) {
+export interface OutputOptions {
+  output: OutputFormat;
+  query?: CompiledQuery | undefined;
+  tableTransformer?: CommandSpec['tableTransformer'];
+  /** Colors for jsonc/yamlc (only when stdout is a terminal, as az decides). */
+  color?: boolean;
+}
+
+/**
+ * The text az prints for a command result: --query applied, then the --output format. Returns '' when there is
+ * nothing to print (a null result, or a query that selects nothing).
+ */
+export function produceOutput(result: unknown, opts: OutputOptions): string {
+  if (result === null || result === undefined) return '';
+  let value: unknown = result;
+  let keepsOrder: (o: object) => boolean = () => false;
+  if (opts.query) {
+    const q = runQuery(opts.query, value);
+    value = q.value;
+    keepsOrder = q.createdByQuery;
+    if (value === null || value === undefined) return '';
+  }
+  switch (opts.output) {
     case 'json':
-      return formatJson(result);
+      return formatJson(value);
     case 'jsonc':
-      return opts.color ? formatJsonColor(result) : formatJson(result);
+      return opts.color ? formatJsonColor(value) : formatJson(value);
     case 'yaml':
     case 'yamlc':
-      return formatYaml(result);
+      return formatYaml(value);
     case 'tsv':
-      return formatTsv(result, opts.keepsOrder);
+      return formatTsv(value, keepsOrder);
     case 'table': {
-      const t = opts.spec.tableTransformer;
+      const t = opts.tableTransformer;
       const transformer = typeof t === 'string' ? jmespathTransformer(t) : t;
-      return formatTable(result, { queryActive: opts.queryActive, ...(transformer ? { transformer } : {}) });
+      return formatTable(value, { queryActive: opts.query !== undefined, ...(transformer ? { transformer } : {}) });
     }
     case 'none':
       return '';
@@ -139,17 +160,9 @@ export async function runCommand(spec: CommandSpec, tokens: string[], io: Io): P
       io,
     });
     if (spec.confirm && !v.yes) await confirm(ctx, spec.confirm);
-    let result = await spec.run(ctx, stripGlobals(v));
-    if (result === undefined || result === null) return 0;
+    const result = await spec.run(ctx, stripGlobals(v));
     addResourceGroup(result);
-    let keepsOrder: (o: object) => boolean = () => false;
-    if (query) {
-      const q = runQuery(query, result);
-      result = q.value;
-      keepsOrder = q.createdByQuery;
-      if (result === null || result === undefined) return 0;
-    }
-    await write(io.stdout, render(result, output, { queryActive: query !== undefined, keepsOrder, spec, color: Boolean(io.stdout.isTTY) }));
+    await write(io.stdout, produceOutput(result, { output, query, tableTransformer: spec.tableTransformer, color: Boolean(io.stdout.isTTY) }));
     return 0;
   } catch (err) {
     if (err instanceof AzCliError) {

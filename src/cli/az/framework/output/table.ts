@@ -39,7 +39,8 @@ export function tabulateSimple(rows: Array<Map<string, unknown>>): string {
   const headers: string[] = [];
   for (const r of rows) for (const k of r.keys()) if (!headers.includes(k)) headers.push(k);
   if (headers.length === 0) return '';
-  const cells = rows.map((r) => headers.map((h) => (r.has(h) ? pythonStr(r.get(h)) : '')));
+  // tabulate strips surrounding whitespace from every cell (PRESERVE_WHITESPACE is off).
+  const cells = rows.map((r) => headers.map((h) => (r.has(h) ? pythonStr(r.get(h)).trim() : '')));
   const widths = headers.map((h, c) => Math.max(h.length + MIN_PADDING, ...cells.map((row) => row[c]!.length)));
   const line = (parts: string[]) => parts.map((p, c) => p.padEnd(widths[c]!)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
@@ -52,10 +53,8 @@ export function formatTable(result: unknown, opts: { queryActive: boolean; trans
     const list = Array.isArray(data) ? data : [data];
     const sortKeys = !opts.queryActive && !opts.transformer;
     const rows = list.map((item) => tableRow(item, sortKeys));
-    if (rows.length === 0) return '\n';
-    const text = tabulateSimple(rows);
-    if (text === '') throw new Error('Unable to extract fields for table.');
-    return `${text}\n`;
+    // Rows without a single printable column make an empty table: az then prints a blank line.
+    return `${rows.length === 0 ? '' : tabulateSimple(rows)}\n`;
   } catch {
     throw new AzCliError('Table output unavailable. Use the --query option to specify an appropriate query. Use --debug for more info.');
   }
