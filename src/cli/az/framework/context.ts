@@ -10,6 +10,7 @@ import { GraphClient, VaultClient } from '../client/data-plane.js';
 import { HttpClient } from '../client/http.js';
 import { locateInstance, type Instance } from '../client/instance.js';
 import { TokenProvider } from '../client/tokens.js';
+import { AzCliError } from './errors.js';
 import { createProgress } from './progress.js';
 
 export interface Session {
@@ -86,6 +87,30 @@ export class CommandContext {
 
   debug(message: string): void {
     if (this.opts.debug) this.opts.io.stderr.write(`DEBUG: ${message}\n`);
+  }
+
+  /**
+   * knack's prompt_y_n: asks on the terminal ("(y/n)", or "(y/N)" with a default); without a terminal the
+   * command stops, as az's does, with a hint to pass --yes.
+   */
+  async confirm(question: string, dflt?: 'y' | 'n'): Promise<void> {
+    if (!this.isInteractive) throw new AzCliError('Unable to prompt for confirmation as no tty available. Use --yes.');
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: this.opts.io.stdin, output: this.opts.io.stderr });
+    const options = dflt === 'y' ? 'Y/n' : dflt === 'n' ? 'y/N' : 'y/n';
+    try {
+      for (;;) {
+        const answer = (await rl.question(`${question} (${options}): `)).trim().toLowerCase();
+        if (answer === '' && dflt) {
+          if (dflt === 'y') return;
+          throw new AzCliError('Operation cancelled.');
+        }
+        if (answer === 'y' || answer === 'yes') return;
+        if (answer === 'n' || answer === 'no') throw new AzCliError('Operation cancelled.');
+      }
+    } finally {
+      rl.close();
+    }
   }
 
   /** Progress for a long-running operation: a spinner on a terminal, silent otherwise. */

@@ -60,19 +60,13 @@ export function addResourceGroup(value: unknown): void {
   for (const [k, v] of Object.entries(obj)) if (k !== 'sourceVault') addResourceGroup(v);
 }
 
+/** az's confirmation=True: without --yes, ask; without a terminal, warn and cancel. */
 async function confirm(ctx: CommandContext, question: string): Promise<void> {
   if (!ctx.isInteractive) {
     ctx.warn('Unable to prompt for confirmation as no tty available. Use --yes.');
     throw new AzCliError('Operation cancelled.');
   }
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: ctx.opts.io.stdin, output: ctx.opts.io.stderr });
-  try {
-    const answer = (await rl.question(`${question} (y/n): `)).trim().toLowerCase();
-    if (answer !== 'y' && answer !== 'yes') throw new AzCliError('Operation cancelled.');
-  } finally {
-    rl.close();
-  }
+  await ctx.confirm(question);
 }
 
 export interface OutputOptions {
