@@ -5,6 +5,7 @@ import { registerEnv } from './commands/env.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
 import { registerAzCommands } from './az/index.js';
+import { registerAzSetup } from './commands/az-setup.js';
 import { CommandError, UsageError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerEnv(program);
   registerStore(program);
+  registerAzSetup(program);
   registerAzCommands(program);
   return program;
 }

@@ -21,7 +21,11 @@ export interface ParseResult {
 
 const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
 
-/** argparse's test for "this word is an option, not a value". */
+/**
+ * argparse's _parse_optional without the parser: a word that starts with '-' is an option unless it is a negative
+ * number or contains a space ("--query=a b" is still an option: the known-option checks come first, see
+ * `isOption` in parseArgs).
+ */
 export function looksLikeOption(token: string): boolean {
   return token.startsWith('-') && token.length > 1 && !NEGATIVE_NUMBER.test(token) && !token.includes(' ');
 }
@@ -100,6 +104,17 @@ export function parseArgs(prog: string, args: ArgSpec[], tokens: string[]): Pars
     return undefined;
   };
 
+  // A word is an option when it names one (exactly, as --x=value, or by a unique prefix), else by its shape.
+  const isOption = (token: string): boolean => {
+    if (!token.startsWith('-') || token.length < 2) return false;
+    try {
+      if (resolve(token)) return true;
+    } catch {
+      return true;
+    }
+    return looksLikeOption(token);
+  };
+
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token === '--') {
@@ -110,7 +125,7 @@ export function parseArgs(prog: string, args: ArgSpec[], tokens: string[]): Pars
       help = true;
       continue;
     }
-    if (!looksLikeOption(token)) {
+    if (!isOption(token)) {
       extras.push(token);
       continue;
     }
@@ -123,7 +138,7 @@ export function parseArgs(prog: string, args: ArgSpec[], tokens: string[]): Pars
     const name = argDisplayName(arg);
     const next = (): string | undefined => {
       const t = tokens[i + 1];
-      if (t !== undefined && !looksLikeOption(t) && t !== '--') {
+      if (t !== undefined && !isOption(t) && t !== '--') {
         i++;
         return t;
       }
