@@ -17,10 +17,10 @@ import { azModel } from './shape.js';
 
 const TYPE = 'Microsoft.KeyVault/vaults';
 
-export const KEY_PERMISSIONS = ['all', 'backup', 'create', 'decrypt', 'delete', 'encrypt', 'get', 'getrotationpolicy', 'import', 'list', 'purge', 'recover', 'release', 'restore', 'rotate', 'setrotationpolicy', 'sign', 'unwrapKey', 'update', 'verify', 'wrapKey'];
-export const SECRET_PERMISSIONS = ['all', 'backup', 'delete', 'get', 'list', 'purge', 'recover', 'restore', 'set'];
-export const CERTIFICATE_PERMISSIONS = ['all', 'backup', 'create', 'delete', 'deleteissuers', 'get', 'getissuers', 'import', 'list', 'listissuers', 'managecontacts', 'manageissuers', 'purge', 'recover', 'restore', 'setissuers', 'update'];
-export const STORAGE_PERMISSIONS = ['all', 'backup', 'delete', 'deletesas', 'get', 'getsas', 'list', 'listsas', 'purge', 'recover', 'regeneratekey', 'restore', 'set', 'setsas', 'update'];
+export const KEY_PERMISSIONS = ['all', 'encrypt', 'decrypt', 'wrapKey', 'unwrapKey', 'sign', 'verify', 'get', 'list', 'create', 'update', 'import', 'delete', 'backup', 'restore', 'recover', 'purge', 'release', 'rotate', 'getrotationpolicy', 'setrotationpolicy'];
+export const SECRET_PERMISSIONS = ['all', 'get', 'list', 'set', 'delete', 'backup', 'restore', 'recover', 'purge'];
+export const CERTIFICATE_PERMISSIONS = ['all', 'get', 'list', 'delete', 'create', 'import', 'update', 'managecontacts', 'getissuers', 'listissuers', 'setissuers', 'deleteissuers', 'manageissuers', 'recover', 'purge', 'backup', 'restore'];
+export const STORAGE_PERMISSIONS = ['all', 'get', 'list', 'delete', 'set', 'update', 'regeneratekey', 'recover', 'purge', 'backup', 'restore', 'setsas', 'listsas', 'getsas', 'deletesas'];
 
 const vaultNameArg: ArgSpec = { dest: 'name', options: ['--name', '-n'], required: true, help: 'Name of the Vault.' };
 const optionalRg = resourceGroupArg(false, 'Proceed only if Key Vault belongs to the specified resource group.');
@@ -35,7 +35,7 @@ const commonVaultArgs: ArgSpec[] = [
   threeState('enabledForDeployment', '--enabled-for-deployment', '[Vault Only] Property to specify whether Azure Virtual Machines are permitted to retrieve certificates stored as secrets from the key vault.'),
   threeState('enabledForDiskEncryption', '--enabled-for-disk-encryption', '[Vault Only] Property to specify whether Azure Disk Encryption is permitted to retrieve secrets from the vault and unwrap keys.'),
   threeState('enabledForTemplateDeployment', '--enabled-for-template-deployment', '[Vault Only] Property to specify whether Azure Resource Manager is permitted to retrieve secrets from the key vault.'),
-  { dest: 'publicNetworkAccess', options: ['--public-network-access'], choices: ['Disabled', 'Enabled'], help: 'Control permission for data plane traffic coming from public networks while private endpoint is enabled.' },
+  { dest: 'publicNetworkAccess', options: ['--public-network-access'], choices: ['Enabled', 'Disabled'], help: 'Control permission for data plane traffic coming from public networks while private endpoint is enabled.' },
 ];
 
 export const vaultPath = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${encodeURIComponent(rg)}/providers/${TYPE}/${encodeURIComponent(name)}`;

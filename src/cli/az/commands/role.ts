@@ -11,7 +11,7 @@ import type { ArgSpec, CommandSpec } from '../framework/spec.js';
 import { azFlattened } from './shape.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PRINCIPAL_TYPES = ['ForeignGroup', 'Group', 'ServicePrincipal', 'User'];
+const PRINCIPAL_TYPES = ['User', 'Group', 'ServicePrincipal', 'ForeignGroup'];
 
 interface RoleDefinition {
   id: string;

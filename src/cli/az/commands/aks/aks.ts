@@ -41,12 +41,12 @@ export function defaultDnsPrefix(name: string, resourceGroup: string, subscripti
 const kmsArgs: ArgSpec[] = [
   { dest: 'enableAzureKeyvaultKms', options: ['--enable-azure-keyvault-kms'], kind: 'flag', help: 'Enable Azure KeyVault Key Management Service.' },
   { dest: 'azureKeyvaultKmsKeyId', options: ['--azure-keyvault-kms-key-id'], help: 'Identifier of Azure Key Vault key.' },
-  { dest: 'azureKeyvaultKmsKeyVaultNetworkAccess', options: ['--azure-keyvault-kms-key-vault-network-access'], choices: ['Private', 'Public'], help: 'Network Access of Azure Key Vault.' },
+  { dest: 'azureKeyvaultKmsKeyVaultNetworkAccess', options: ['--azure-keyvault-kms-key-vault-network-access'], choices: ['Public', 'Private'], help: 'Network Access of Azure Key Vault.' },
   { dest: 'azureKeyvaultKmsKeyVaultResourceId', options: ['--azure-keyvault-kms-key-vault-resource-id'], help: 'Resource ID of Azure Key Vault.' },
 ];
 
 const networkArgs: ArgSpec[] = [
-  { dest: 'networkPlugin', options: ['--network-plugin'], choices: ['azure', 'kubenet', 'none'], help: 'The Kubernetes network plugin to use.', group: 'Network' },
+  { dest: 'networkPlugin', options: ['--network-plugin'], choices: ['kubenet', 'azure', 'none'], help: 'The Kubernetes network plugin to use.', group: 'Network' },
   { dest: 'networkPluginMode', options: ['--network-plugin-mode'], choices: ['overlay'], help: 'The network plugin mode to use.', group: 'Network' },
   { dest: 'networkPolicy', options: ['--network-policy'], help: 'The Kubernetes network policy to use.', group: 'Network' },
   { dest: 'networkDataplane', options: ['--network-dataplane'], choices: ['azure', 'cilium'], help: 'The network dataplane to use.', group: 'Network' },
@@ -54,7 +54,7 @@ const networkArgs: ArgSpec[] = [
   { dest: 'serviceCidr', options: ['--service-cidr'], help: 'A CIDR notation IP range from which to assign service cluster IPs.', group: 'Network' },
   { dest: 'dnsServiceIp', options: ['--dns-service-ip'], help: 'An IP address assigned to the Kubernetes DNS service.', group: 'Network' },
   { dest: 'loadBalancerSku', options: ['--load-balancer-sku'], choices: ['basic', 'standard'], help: 'Azure Load Balancer SKU selection for your cluster. basic or standard. Defaults to \'standard\'.', group: 'Network' },
-  { dest: 'outboundType', options: ['--outbound-type'], choices: ['loadBalancer', 'managedNATGateway', 'none', 'userAssignedNATGateway', 'userDefinedRouting'], help: 'How outbound traffic will be configured for a cluster.', group: 'Network' },
+  { dest: 'outboundType', options: ['--outbound-type'], choices: ['loadBalancer', 'userDefinedRouting', 'managedNATGateway', 'userAssignedNATGateway', 'none'], help: 'How outbound traffic will be configured for a cluster.', group: 'Network' },
   { dest: 'vnetSubnetId', options: ['--vnet-subnet-id'], help: 'The ID of a subnet in an existing VNet into which to deploy the cluster.', group: 'Network' },
 ];
 
@@ -133,7 +133,7 @@ export const aksCommands: CommandSpec[] = [
       ...kmsArgs,
       ...apiServerArgs,
       ...networkArgs,
-      { dest: 'tier', options: ['--tier'], choices: ['free', 'premium', 'standard'], help: 'Specify SKU tier for managed clusters. \'--tier standard\' enables a standard managed cluster service with a financially backed SLA.' },
+      { dest: 'tier', options: ['--tier'], choices: ['free', 'standard', 'premium'], help: 'Specify SKU tier for managed clusters. \'--tier standard\' enables a standard managed cluster service with a financially backed SLA.' },
       { dest: 'nodeResourceGroup', options: ['--node-resource-group'], help: 'The node resource group is the resource group where all customer\'s resources will be created in, such as virtual machines.' },
       { dest: 'enableOidcIssuer', options: ['--enable-oidc-issuer'], kind: 'flag', help: 'Enable OIDC issuer.' },
       { dest: 'enableWorkloadIdentity', options: ['--enable-workload-identity'], kind: 'flag', help: 'Enable workload identity addon.' },
@@ -156,6 +156,8 @@ export const aksCommands: CommandSpec[] = [
       const k8s = normalizeKubernetesVersion(a.kubernetesVersion);
       validateKmsArgs(a, 'create');
       requireResourceId(a.apiserverSubnetId, '--apiserver-subnet-id');
+      requireResourceId(a.assignIdentity, '--assign-identity');
+      requireResourceId(a.assignKubeletIdentity, '--assign-kubelet-identity');
       if (a.dnsNamePrefix !== undefined && a.dnsNamePrefix === '') throw new AzCliError('--dns-prefix has no value');
       const pool = newPoolProperties(a, { cluster: true, mode: 'System', osType: 'Linux', kubernetesVersion: k8s });
       const ssh = resolveSshKey({ home: ctx.home, sshKeyValue: a.sshKeyValue, generate: Boolean(a.generateSshKeys), noSshKey: Boolean(a.noSshKey) });
@@ -212,7 +214,7 @@ export const aksCommands: CommandSpec[] = [
       { dest: 'disableAzureKeyvaultKms', options: ['--disable-azure-keyvault-kms'], kind: 'flag', help: 'Disable Azure KeyVault Key Management Service.' },
       ...apiServerArgs,
       { dest: 'disablePrivateCluster', options: ['--disable-private-cluster'], kind: 'flag', help: 'Disable private cluster for apiserver vnet integration cluster.' },
-      { dest: 'tier', options: ['--tier'], choices: ['free', 'premium', 'standard'], help: 'Specify SKU tier for managed clusters.' },
+      { dest: 'tier', options: ['--tier'], choices: ['free', 'standard', 'premium'], help: 'Specify SKU tier for managed clusters.' },
       { dest: 'assignIdentity', options: ['--assign-identity'], help: 'Specify an existing user assigned identity to manage cluster resource group.' },
       { dest: 'enableOidcIssuer', options: ['--enable-oidc-issuer'], kind: 'flag', help: 'Enable OIDC issuer.' },
       { dest: 'enableWorkloadIdentity', options: ['--enable-workload-identity'], kind: 'flag', help: 'Enable workload identity addon.' },

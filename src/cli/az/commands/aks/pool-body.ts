@@ -9,7 +9,7 @@ import type { ArgSpec } from '../../framework/spec.js';
 import { parseTags } from '../common-args.js';
 import { parseLabels, parseTaints, readMessageOfTheDay, validateCounts } from './validators.js';
 
-export const OS_SKUS_CREATE = ['AzureLinux', 'AzureLinux3', 'CBLMariner', 'Mariner', 'Ubuntu', 'Ubuntu2204', 'Ubuntu2404'];
+export const OS_SKUS_CREATE = ['AzureLinux', 'AzureLinux3', 'Ubuntu', 'CBLMariner', 'Mariner', 'Ubuntu2204', 'Ubuntu2404'];
 export const OS_SKUS = [...OS_SKUS_CREATE, 'Windows2019', 'Windows2022'];
 export const OS_SKUS_UPDATE = ['AzureLinux', 'AzureLinux3', 'Ubuntu', 'Ubuntu2204', 'Ubuntu2404'];
 
@@ -25,7 +25,7 @@ export function poolArgs(prefix: 'nodepool' | 'plain'): ArgSpec[] {
     { dest: 'maxPods', options: ['--max-pods', '-m'], kind: 'int', help: 'The maximum number of pods deployable to a node.' },
     { dest: 'zones', options: ['--zones', '-z'], kind: 'list', help: 'Space-separated list of availability zones where agent nodes will be placed.' },
     { dest: 'nodeOsdiskSize', options: ['--node-osdisk-size'], kind: 'int', help: 'Size in GiB of the OS disk for each node in the node pool. Minimum 30 GiB.' },
-    { dest: 'nodeOsdiskType', options: ['--node-osdisk-type'], choices: ['Ephemeral', 'Managed'], help: 'OS disk type to be used for machines in a given agent pool. Defaults to \'Ephemeral\' when possible in conjunction with VM size and OS disk size. May not be changed for this pool after creation.' },
+    { dest: 'nodeOsdiskType', options: ['--node-osdisk-type'], choices: ['Managed', 'Ephemeral'], help: 'OS disk type to be used for machines in a given agent pool. Defaults to \'Ephemeral\' when possible in conjunction with VM size and OS disk size. May not be changed for this pool after creation.' },
     { dest: 'vmSetType', options: ['--vm-set-type'], help: 'Agent pool vm set type. VirtualMachineScaleSets, AvailabilitySet or VirtualMachines(Preview).' },
     { dest: 'enableClusterAutoscaler', options: prefix === 'nodepool' ? ['--enable-cluster-autoscaler'] : ['--enable-cluster-autoscaler', '-e'], kind: 'flag', help: 'Enable cluster autoscaler, default value is false.' },
     { dest: 'minCount', options: ['--min-count'], kind: 'int', help: 'Minimum nodes count used for autoscaler, when "--enable-cluster-autoscaler" specified. Please specify the value in the range of [0, 1000].' },
