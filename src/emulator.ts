@@ -25,6 +25,7 @@ import { registerResourceGroups } from './providers/resources/resource-groups.js
 import { registerMetadataEndpoint, registerSubscriptionRoutes } from './providers/resources/subscriptions.js';
 import { Clock, Speed, type SpeedName } from './runtime/clock.js';
 import { TaskRunner } from './runtime/tasks.js';
+import { containerServiceModule } from './providers/containerservice/index.js';
 import { Sealer, loadOrCreateMasterKey } from './secrets/sealer.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -83,7 +84,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule];
 
 export interface Emulator {
   url: string;
@@ -142,11 +143,8 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     const directory = new Directory(store, sealer, clock);
     const arm = new Arm(store, clock, speed);
     // Independent first-start work (CA, token signing key, directory) runs concurrently.
-    const [ca, tokens, { tenant, defaultPrincipal }] = await Promise.all([
-      LocalCa.loadOrCreate(dataDir, sealer),
-      TokenService.loadOrCreate(store, sealer),
-      directory.bootstrap(),
-    ]);
+    const tokens = TokenService.loadOrCreate(store, sealer);
+    const [ca, { tenant, defaultPrincipal }] = await Promise.all([LocalCa.loadOrCreate(dataDir, sealer), directory.bootstrap()]);
     const subscriptionId = await bootstrapSubscription(arm, tenant.tenantId);
     const tasks = new TaskRunner(store, clock, log);
     cleanup.unshift(() => tasks.stop());
@@ -181,6 +179,8 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     registerArmHttp(frontDoor.app, arm, tokens);
     const { url, port } = await frontDoor.listen();
     await tasks.start();
+    // A start on a new data directory is ready before its token signing key: fail here if it cannot be made.
+    cleanup.unshift(() => tokens.ready().catch(() => undefined));
     const info: InstanceInfo = {
       url,
       host,

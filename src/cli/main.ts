@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { registerEnv } from './commands/env.js';
+import { registerNode } from './commands/node.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
 import { registerAzCommands } from './az/index.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerEnv(program);
   registerStore(program);
+  registerNode(program);
   registerAzSetup(program);
   registerAzCommands(program);
   return program;

@@ -55,7 +55,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   let httpsServer!: HttpsServer;
   const errorFormatters: Array<[string, FrameworkErrorFormatter]> = [];
   const armFormatter: FrameworkErrorFormatter = (status, message) => ({
-    body: { error: { code: status === 400 ? 'InvalidRequestUri' : 'BadRequest', message } },
+    body: { error: { code: status === 400 ? 'InvalidRequestUri' : status === 413 ? 'RequestEntityTooLarge' : 'BadRequest', message } },
   });
 
   const app: FastifyInstance = Fastify({
@@ -101,6 +101,19 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   // Every service parses its own bodies, so that malformed input is answered in that service's error format.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  // A declared body over the limit is refused before it is read, but the rest of it is still read and dropped:
+  // closing a connection with unread input makes TCP reset it, and the client would never see the 413.
+  const bodyLimit = opts.bodyLimit ?? 8 * 1024 * 1024;
+  app.addHook('onRequest', async (req, reply) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (!(declared > bodyLimit)) return;
+    req.raw.resume();
+    const url = req.url;
+    const formatter = errorFormatters.find(([prefix]) => url.startsWith(prefix))?.[1] ?? armFormatter;
+    const out = formatter(413, `The request content is too large: ${declared} bytes, the limit is ${bodyLimit}.`, url);
+    return reply.code(413).type(out.contentType ?? 'application/json; charset=utf-8').send(JSON.stringify(out.body));
+  });
 
   const plainServer: HttpServer = createHttpServer((_req, res) => {
     res.writeHead(400, { 'Content-Type': 'application/json' });

@@ -119,7 +119,7 @@ export function registerLoginRoutes(app: FastifyInstance, directory: Directory, 
       scope.get('/common/discovery/instance', instanceDiscovery);
       scope.get('/:tenant/discovery/instance', instanceDiscovery);
 
-      const jwks = async (_req: FastifyRequest, reply: FastifyReply) => reply.send(tokens.jwks);
+      const jwks = async (_req: FastifyRequest, reply: FastifyReply) => reply.send(await tokens.jwks());
       scope.get('/:tenant/discovery/v2.0/keys', jwks);
       scope.get('/:tenant/discovery/keys', jwks);
 

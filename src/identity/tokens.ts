@@ -52,37 +52,57 @@ export function normalizeAudience(aud: string): string {
   return aud.trim().toLowerCase().replace(/\/+$/, '');
 }
 
+interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  jwks: { keys: JWK[] };
+}
+
+async function loadOrCreateSigningKey(store: Store, sealer: Sealer): Promise<SigningKey> {
+  let stored = (await getJson<StoredSigningKey>(store, SIGNING_KEY))?.value;
+  if (!stored) {
+    // RSA key generation runs on the thread pool; nothing waits for it before the first token is needed.
+    const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+    const kid = randomHex(20);
+    const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+    const candidate: StoredSigningKey = {
+      kid,
+      sealedPkcs8: sealer.seal(der, SIGNING_KEY_PURPOSE).toString('base64'),
+      publicJwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' },
+    };
+    await putJson(store, SIGNING_KEY, candidate, { ifModRevision: 0 });
+    stored = (await getJson<StoredSigningKey>(store, SIGNING_KEY))!.value;
+  }
+  const privateKey = createPrivateKey({
+    key: sealer.unseal(Buffer.from(stored.sealedPkcs8, 'base64'), SIGNING_KEY_PURPOSE),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return { kid: stored.kid, privateKey, publicKey: createPublicKey(privateKey), jwks: { keys: [stored.publicJwk] } };
+}
+
 export class TokenService {
   private readonly verified = new Map<string, AccessTokenClaims>();
 
-  private constructor(
-    private readonly kid: string,
-    private readonly privateKey: KeyObject,
-    private readonly publicKey: KeyObject,
-    readonly jwks: { keys: JWK[] },
-  ) {}
+  private constructor(private readonly key: Promise<SigningKey>) {}
 
-  static async loadOrCreate(store: Store, sealer: Sealer): Promise<TokenService> {
-    let stored = (await getJson<StoredSigningKey>(store, SIGNING_KEY))?.value;
-    if (!stored) {
-      // Generated off the main thread, so that a first start can build the CA and the server meanwhile.
-      const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
-      const kid = randomHex(20);
-      const der = privateKey.export({ type: 'pkcs8', format: 'der' });
-      const candidate: StoredSigningKey = {
-        kid,
-        sealedPkcs8: sealer.seal(der, SIGNING_KEY_PURPOSE).toString('base64'),
-        publicJwk: { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' },
-      };
-      await putJson(store, SIGNING_KEY, candidate, { ifModRevision: 0 });
-      stored = (await getJson<StoredSigningKey>(store, SIGNING_KEY))!.value;
-    }
-    const privateKey = createPrivateKey({
-      key: sealer.unseal(Buffer.from(stored.sealedPkcs8, 'base64'), SIGNING_KEY_PURPOSE),
-      format: 'der',
-      type: 'pkcs8',
-    });
-    return new TokenService(stored.kid, privateKey, createPublicKey(privateKey), { keys: [stored.publicJwk] });
+  /**
+   * Starts loading (on a first start: generating) the signing key and returns at once; token operations wait for
+   * it. `ready()` resolves when it is there (and rejects if it could not be made).
+   */
+  static loadOrCreate(store: Store, sealer: Sealer): TokenService {
+    const key = loadOrCreateSigningKey(store, sealer);
+    key.catch(() => undefined); // surfaced by ready() and by every token operation
+    return new TokenService(key);
+  }
+
+  async ready(): Promise<void> {
+    await this.key;
+  }
+
+  async jwks(): Promise<{ keys: JWK[] }> {
+    return (await this.key).jwks;
   }
 
   static issuer(tenantId: string): string {
@@ -107,12 +127,13 @@ export class TokenService {
       ver: '1.0',
       ...(principal.resourceId ? { xms_mirid: principal.resourceId } : {}),
     };
+    const key = await this.key;
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.kid })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
       .setIssuedAt(now)
       .setNotBefore(now - 300)
       .setExpirationTime(now + lifetimeSeconds)
-      .sign(this.privateKey);
+      .sign(key.privateKey);
   }
 
   /**
@@ -124,7 +145,7 @@ export class TokenService {
     if (!claims) {
       if (token.split('.').length !== 3) throw new TokenValidationError('malformed', 'The access token is malformed.');
       try {
-        const { payload } = await jwtVerify(token, this.publicKey, { algorithms: ['RS256'], clockTolerance: 300 });
+        const { payload } = await jwtVerify(token, (await this.key).publicKey, { algorithms: ['RS256'], clockTolerance: 300 });
         claims = payload as unknown as AccessTokenClaims;
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) throw new TokenValidationError('expired', 'The access token has expired.');

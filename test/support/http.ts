@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
 export interface TestResponse {
@@ -92,4 +92,50 @@ export async function getToken(baseUrl: string, env: Record<string, string>, sco
   });
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text}`);
   return res.json<{ access_token: string }>().access_token;
+}
+
+/**
+ * Sends a request whose body the server may refuse before reading it all (413): the body is written in chunks
+ * and write errors after the server closed are ignored, so the answer the server sent is what the test sees.
+ */
+export function sendOversized(url: string, headers: Record<string, string>, bodyBytes: number): Promise<TestResponse> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: u.hostname, port: Number(u.port || 443), ...(isIP(u.hostname) ? {} : { servername: u.hostname }), ca: testCa() }, () => {
+      const head = [`PUT ${u.pathname}${u.search} HTTP/1.1`, `Host: ${u.host}`, `Content-Length: ${bodyBytes}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${head.join('\r\n')}\r\n\r\n`);
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let sent = 0;
+      const pump = () => {
+        while (sent < bodyBytes && !socket.destroyed) {
+          sent += chunk.length;
+          if (!socket.write(chunk.subarray(0, Math.min(chunk.length, bodyBytes - sent + chunk.length)))) return void socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => {
+      chunks.push(d);
+      // Done once the whole answer is in (the server keeps reading the body, so the connection stays open).
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const end = raw.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(raw.slice(0, end));
+      if (end >= 0 && length && Buffer.byteLength(raw.slice(end + 4)) >= Number(length[1])) socket.destroy();
+    });
+    let failure: Error | undefined;
+    socket.on('error', (err) => (failure ??= err)); // EPIPE/ECONNRESET once the server has answered and closed
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const m = /^HTTP\/1\.1 (\d{3})[^\r]*\r\n([\s\S]*?)\r\n\r\n([\s\S]*)$/.exec(raw);
+      if (!m) return reject(new Error(`no HTTP response before the connection closed (${failure?.message ?? 'no error'}): ${raw.slice(0, 200)}`));
+      const hdrs: Record<string, string> = {};
+      for (const line of m[2]!.split('\r\n')) {
+        const i = line.indexOf(':');
+        hdrs[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+      }
+      const body = /chunked/i.test(hdrs['transfer-encoding'] ?? '') ? m[3]!.replace(/^[0-9a-f]+\r\n|\r\n[0-9a-f]+\r\n|\r\n0\r\n\r\n$/gi, '') : m[3]!;
+      resolve(finish(Number(m[1]), hdrs, Buffer.from(body)));
+    });
+  });
 }

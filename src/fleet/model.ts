@@ -1,0 +1,120 @@
+/**
+ * The fleet's records (all in the store, ARCHITECTURE "all state lives in the store"):
+ *
+ *   /fleet/<uid>/vmss/<pool>/spec            VmssSpec: what the pool should look like (written by the provider)
+ *   /fleet/<uid>/vmss/<pool>/status          VmssStatus: what the controller has reached (written by the controller)
+ *   /fleet/<uid>/instances/<pool>/<000042>   InstanceRecord: one VM of the scale set, its image, boot state, facts
+ *
+ * Spec and status are separate keys so that the provider and the controller never contend for one document.
+ */
+import type { OsId, OsType } from './catalog/os-versions.js';
+import type { Architecture, VmGeneration } from './catalog/vm-sizes.js';
+
+/** What every node of a pool is built from. Changing a field of `ReimageKey` reimages the nodes (SPEC C-5). */
+export interface NodeModel {
+  subscriptionId: string;
+  clusterName: string;
+  /** The node resource group (MC_...). */
+  nodeResourceGroup: string;
+  location: string;
+  osType: OsType;
+  /** The `kubernetes.azure.com/os-sku` label value. */
+  osSku: string;
+  os: OsId;
+  /** Full node image version, e.g. AKSUbuntu-2204gen2containerd-202502.03.0. */
+  image: string;
+  kernel: string;
+  arch: Architecture;
+  generation: VmGeneration;
+  vmSize: string;
+  /** Patch version, e.g. 1.33.5. */
+  kubernetesVersion: string;
+  mode: 'System' | 'User' | 'Gateway';
+  fips: boolean;
+  /** Base64 message of the day (Linux only, SPEC C-6). */
+  messageOfTheDay?: string;
+  maxPods: number;
+  nodeLabels: Record<string, string>;
+  nodeTaints: string[];
+  /** Trusted Launch switches (issue 7 adds their mechanics). */
+  securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean };
+  kubeletIdentityClientId?: string;
+  /** `Microsoft.ContainerService/managedClusters` id of the owning cluster. */
+  clusterId: string;
+}
+
+/** The fields whose change needs a new OS disk: a different image, Kubernetes version, FIPS, MOTD or boot security. */
+export function reimageKey(m: NodeModel): string {
+  return JSON.stringify([m.image, m.kubernetesVersion, m.fips, m.messageOfTheDay ?? '', m.securityProfile.enableSecureBoot, m.securityProfile.enableVTPM]);
+}
+
+export interface VmssSpec {
+  uid: string;
+  pool: string;
+  /** `aks-<pool>-<8 digits>-vmss` (Linux) — the VM scale set in the node resource group. */
+  vmssName: string;
+  /** Bumped by every change; the controller reports the generation it has reached. */
+  generation: number;
+  capacity: number;
+  powerState: 'Running' | 'Stopped';
+  deleting: boolean;
+  /** Position of the pool in its cluster (for node IP addresses). */
+  ordinal: number;
+  model: NodeModel;
+}
+
+export interface VmssStatus {
+  observedGeneration: number;
+  /** True when the controller has nothing left to do for `observedGeneration` (successfully or not). */
+  settled: boolean;
+  failure?: { code: string; message: string };
+  nextInstanceId: number;
+  updatedAt: string;
+}
+
+export type InstanceState = 'Creating' | 'Running' | 'Reimaging' | 'Failed' | 'Deallocated';
+
+export interface NodeFacts {
+  hostname: string;
+  osType: OsType;
+  osImage: string;
+  kernel: string;
+  arch: Architecture;
+  image: string;
+  fipsEnabled: boolean;
+  openssl: '1.1.1' | '3.0';
+  /** Files a shell on the node can read (Linux), path → content. */
+  files: Record<string, string>;
+  /** Registry values (Windows): key → value name → { type, data }. */
+  registry: Record<string, Record<string, { type: 'REG_DWORD' | 'REG_SZ'; data: string | number }>>;
+  /** Trusted Launch state, filled in by boot hooks (issue 7); 'unsupported' on Gen1 VMs. */
+  secureBoot: 'enabled' | 'disabled' | 'unsupported';
+  vtpm: boolean;
+  bootId: string;
+  bootedAt: string;
+}
+
+export interface InstanceRecord {
+  pool: string;
+  instanceId: number;
+  /** The node (computer) name. */
+  name: string;
+  state: InstanceState;
+  /** The model the OS disk was last built from. */
+  model: NodeModel;
+  /** While Creating or Reimaging: the model being applied, and when (emulated ms) it is done. */
+  target?: NodeModel;
+  readyAt?: number;
+  createdAt: string;
+  bootCount: number;
+  privateIp: string;
+  facts?: NodeFacts;
+  /** Why the last boot failed, and for which pool generation. */
+  failure?: { code: string; message: string; generation: number };
+}
+
+export const fleetPrefix = (uid: string) => `/fleet/${uid}/`;
+export const vmssSpecKey = (uid: string, pool: string) => `/fleet/${uid}/vmss/${pool}/spec`;
+export const vmssStatusKey = (uid: string, pool: string) => `/fleet/${uid}/vmss/${pool}/status`;
+export const instancesPrefix = (uid: string, pool: string) => `/fleet/${uid}/instances/${pool}/`;
+export const instanceKey = (uid: string, pool: string, id: number) => `${instancesPrefix(uid, pool)}${String(id).padStart(6, '0')}`;

@@ -1,0 +1,45 @@
+/**
+ * The ordered rule lists, per operation. Every rule runs before anything is written (SPEC "clear error": nothing
+ * is half-applied). Features add their rules here: one import and one entry (Trusted Launch T-4 on pools, KMS
+ * K-* on clusters).
+ */
+import { clusterNameRule, dnsPrefixRule, identityRule, poolsRule } from './cluster-shape.js';
+import { fipsArm64Rule, fipsImageRule, fipsKubernetesVersionRule, fipsOsSkuRule, fipsToggleRule } from './fips.js';
+import { motdRule } from './motd.js';
+import { poolNameRule } from './pool-names.js';
+import { immutablePoolPropertiesRule, osSkuOfferedRule, poolCountRule, poolModeRule, vmSizeRule } from './pool-shape.js';
+import { retirementRule } from './retirement.js';
+import type { ClusterRule, ClusterRuleContext, PoolRule, PoolRuleContext } from './types.js';
+import { clusterVersionRule, poolVersionRule } from './versions.js';
+
+const POOL_COMMON: PoolRule[] = [
+  poolCountRule,
+  poolModeRule,
+  vmSizeRule,
+  fipsKubernetesVersionRule, // F-2 (before the version check, so an old version with FIPS names the FIPS rule)
+  poolVersionRule,
+  osSkuOfferedRule,
+  fipsOsSkuRule, // F-3
+  fipsArm64Rule, // F-4
+  fipsImageRule, // F-3 / F-5
+  motdRule, // C-6
+  retirementRule, // C-7
+];
+
+export const POOL_RULES: Record<'create' | 'update', PoolRule[]> = {
+  create: [poolNameRule /* C-2 */, ...POOL_COMMON],
+  update: [immutablePoolPropertiesRule, fipsToggleRule /* F-6 */, ...POOL_COMMON],
+};
+
+export const CLUSTER_RULES: Record<'create' | 'update', ClusterRule[]> = {
+  create: [clusterNameRule, dnsPrefixRule, identityRule, poolsRule, clusterVersionRule],
+  update: [dnsPrefixRule, identityRule, poolsRule, clusterVersionRule],
+};
+
+export async function runPoolRules(ctx: PoolRuleContext): Promise<void> {
+  for (const rule of POOL_RULES[ctx.phase]) await rule(ctx);
+}
+
+export async function runClusterRules(ctx: ClusterRuleContext): Promise<void> {
+  for (const rule of CLUSTER_RULES[ctx.phase]) await rule(ctx);
+}

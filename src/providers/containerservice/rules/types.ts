@@ -1,0 +1,52 @@
+/**
+ * Validation as ordered lists of small rule functions per operation (rules/index.ts). A rule throws an ArmError
+ * (4xx, code naming the rule, message saying what to do) and changes nothing; all rules run before any write, so a
+ * refused request leaves everything as it was. Other features add their rules to the lists (Trusted Launch: a
+ * pool rule; KMS: a cluster rule).
+ */
+import type { PoolInput, PoolPlan } from '../pool-spec.js';
+
+export interface ClusterFacts {
+  name: string;
+  resourceGroup: string;
+  subscriptionId: string;
+  location: string;
+  /** The cluster's Kubernetes version after this request (patch), and before it (updates only). */
+  kubernetesVersion: string;
+  /** The version as the cluster shows it in kubernetesVersion ("1.33" or "1.33.5"). */
+  kubernetesVersionRequested?: string;
+  previousKubernetesVersion?: string;
+}
+
+export interface PoolRuleContext {
+  phase: 'create' | 'update';
+  apiVersion: string;
+  now: Date;
+  cluster: ClusterFacts;
+  pool: PoolInput;
+  /** The pool's Kubernetes version (patch) after this request. */
+  kubernetesVersion: string;
+  plan: PoolPlan;
+  /** On update: the pool as it is, its Kubernetes version and plan (with the image its nodes run). */
+  previous?: { pool: PoolInput; kubernetesVersion: string; plan: PoolPlan; image: string };
+  /** Whether a preview feature is Registered on the subscription (SPEC C-8). */
+  isFeatureRegistered(namespace: string, name: string): Promise<boolean>;
+}
+
+export type PoolRule = (ctx: PoolRuleContext) => void | Promise<void>;
+
+export interface ClusterRuleContext {
+  phase: 'create' | 'update';
+  apiVersion: string;
+  now: Date;
+  cluster: ClusterFacts;
+  /** The request's properties (as sent) and, on update, the stored ones. */
+  properties: Record<string, unknown>;
+  previousProperties?: Record<string, unknown>;
+  identity: Record<string, unknown> | undefined;
+  /** Every pool the cluster will have after the request. */
+  pools: PoolInput[];
+  isFeatureRegistered(namespace: string, name: string): Promise<boolean>;
+}
+
+export type ClusterRule = (ctx: ClusterRuleContext) => void | Promise<void>;

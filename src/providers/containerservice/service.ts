@@ -1,0 +1,413 @@
+/**
+ * The managed cluster service behind the routes: reads and composes the ARM documents, evaluates pools against the
+ * rules, hands pools to the fleet, and drives long-running operations to their end as persisted tasks.
+ *
+ * Store layout (besides the fleet's /fleet/<uid>/...):
+ *   /arm/resources/<cluster id>                      the managed cluster document (agentPoolProfiles composed on read)
+ *   /arm/resources/<cluster id>/agentpools/<name>    one document per agent pool (the single source of pool truth)
+ *   /aks/clusters/<uid>, /aks/fqdn/<fqdn>            the cluster registry links (src/kube/cluster-registry.ts)
+ *   /clusters/<uid>/registry/...                     the cluster's Kubernetes objects (Nodes written by the fleet)
+ * The cluster's uid is its `properties.resourceUID`. `agentPoolProfiles` is composed from the agentPools documents
+ * on every read, so the two views can never disagree.
+ */
+import type { EmulatorContext } from '../../emulator.js';
+import { ArmError } from '../../arm/errors.js';
+import type { ArmRequest } from '../../arm/router.js';
+import { resourceKey, type ArmResource } from '../../arm/repository.js';
+import { getJson, listJson, putJson, updateJson, type JsonDocument } from '../../store/json.js';
+import type { TxnOp } from '../../store/store.js';
+import { clusterByFqdnKey, clusterPrefix, clusterRecordKey } from '../../kube/cluster-registry.js';
+import { resolveVersion } from '../../fleet/catalog/kubernetes-versions.js';
+import { imageByName } from '../../fleet/catalog/node-images.js';
+import type { Fleet } from '../../fleet/fleet.js';
+import type { NodeModel } from '../../fleet/model.js';
+import { vmssName } from '../../fleet/naming.js';
+import { normalizePool, planPool, type PoolInput, type PoolMode, type PoolPlan } from './pool-spec.js';
+import { runPoolRules } from './rules/index.js';
+import type { ClusterFacts } from './rules/types.js';
+import { versionNotSupported } from './rules/versions.js';
+import { POOL_TYPE, TERMINAL_STATES, type AgentPoolDoc, type AgentPoolWire, type ManagedClusterDoc } from './models.js';
+
+export const OP_TASK = 'aks-operation';
+/** How long Azure takes (used at --speed realistic). */
+export const TIMING = { controlPlaneMs: 240_000, clusterDeleteMs: 120_000, poolDeleteMs: 30_000 };
+
+export type OpKind = 'cluster-create' | 'cluster-update' | 'cluster-delete' | 'cluster-stop' | 'cluster-start' | 'pool-put' | 'pool-delete' | 'pool-node-image';
+
+export interface OpPayload {
+  opId: string;
+  subscriptionId: string;
+  clusterId: string;
+  uid: string;
+  kind: OpKind;
+  /** Fleet generations the operation waits for. */
+  pools: Array<{ name: string; generation: number }>;
+  /** For pool operations: the pool the result is. */
+  pool?: string;
+  /** Emulated time before which the control plane part is not done. */
+  readyAtMs?: number;
+}
+
+/** Pool properties that are computed by the service, never taken from a request. */
+const POOL_READ_ONLY = ['provisioningState', 'currentOrchestratorVersion', 'nodeImageVersion', 'name', 'id', 'status', 'eTag', 'virtualMachineNodesStatus'];
+
+export interface PoolEvaluation {
+  input: PoolInput;
+  plan: PoolPlan;
+  requestedVersion: string;
+  currentVersion: string;
+  image: string;
+  changed: { reimage: boolean; version: boolean; count: boolean; any: boolean };
+}
+
+export const clusterFacts = (doc: ManagedClusterDoc, id: { subscriptionId: string; resourceGroup: string }): ClusterFacts => ({
+  name: doc.name,
+  resourceGroup: id.resourceGroup,
+  subscriptionId: id.subscriptionId,
+  location: doc.location,
+  kubernetesVersion: doc.properties.currentKubernetesVersion,
+});
+
+export class ContainerService {
+  constructor(
+    readonly ctx: EmulatorContext,
+    readonly fleet: Fleet,
+  ) {}
+
+  // ------------------------------------------------------------------------------------------------ reading
+
+  getCluster(id: string): Promise<JsonDocument<ManagedClusterDoc> | undefined> {
+    return this.ctx.arm.resources.get<ManagedClusterDoc>(id);
+  }
+
+  async pools(clusterId: string): Promise<Array<JsonDocument<AgentPoolDoc>>> {
+    return this.ctx.arm.resources.listChildren<AgentPoolDoc>(clusterId, 'agentPools');
+  }
+
+  /** The cluster as clients see it: agentPoolProfiles from the agentPools documents, secrets never shown. */
+  async compose(doc: ManagedClusterDoc): Promise<ManagedClusterDoc> {
+    const pools = (await this.pools(doc.id)).map((d) => d.value);
+    return {
+      ...doc,
+      properties: { ...doc.properties, agentPoolProfiles: pools.map((p) => ({ name: p.name, ...p.properties })) },
+    };
+  }
+
+  /** The node model of a pool: what its nodes are built from. */
+  nodeModel(cluster: ManagedClusterDoc, subscriptionId: string, ev: PoolEvaluation): NodeModel {
+    const img = imageByName(ev.image)!;
+    const os = ev.plan.os!;
+    return {
+      subscriptionId,
+      clusterName: cluster.name,
+      nodeResourceGroup: cluster.properties.nodeResourceGroup,
+      location: cluster.location,
+      osType: ev.input.osType,
+      osSku: os.osSkuLabel,
+      os: os.id,
+      image: ev.image,
+      kernel: img.kernel,
+      arch: img.arch,
+      generation: img.generation,
+      vmSize: ev.plan.vmSize!.name,
+      kubernetesVersion: ev.currentVersion,
+      mode: ev.input.mode,
+      fips: ev.input.enableFIPS,
+      ...(ev.input.messageOfTheDay && ev.input.osType === 'Linux' ? { messageOfTheDay: ev.input.messageOfTheDay } : {}),
+      maxPods: ev.input.maxPods,
+      nodeLabels: ev.input.nodeLabels,
+      nodeTaints: ev.input.nodeTaints,
+      securityProfile: ev.input.securityProfile,
+      ...(cluster.properties.identityProfile?.kubeletidentity ? { kubeletIdentityClientId: cluster.properties.identityProfile.kubeletidentity.clientId } : {}),
+      clusterId: cluster.id,
+    };
+  }
+
+  // --------------------------------------------------------------------------------------------- evaluating
+
+  /**
+   * Normalizes, plans and judges one pool (create or update). Throws the first rule's ArmError; writes nothing.
+   */
+  async evaluatePool(o: {
+    apiVersion: string;
+    cluster: ClusterFacts;
+    name: string;
+    props: Record<string, unknown>;
+    dfltMode: PoolMode;
+    previous?: AgentPoolWire;
+  }): Promise<PoolEvaluation> {
+    const now = this.ctx.clock.now();
+    const prevInput = o.previous ? normalizePool(o.name, o.previous as Record<string, unknown>, 'User') : undefined;
+    const input = normalizePool(o.name, o.props, o.dfltMode, prevInput);
+    const raw = { ...(o.previous ? stripReadOnly(o.previous as Record<string, unknown>) : {}), ...stripReadOnly(o.props) };
+    input.raw = raw;
+    const requested = input.orchestratorVersion || o.cluster.kubernetesVersion;
+    const r = resolveVersion(requested, now);
+    if (!r) throw versionNotSupported(requested, now, 'agentPoolProfile.orchestratorVersion');
+    const plan = planPool(input, r.current, now);
+    let previous: { pool: PoolInput; kubernetesVersion: string; plan: PoolPlan; image: string } | undefined;
+    if (o.previous && prevInput) {
+      const prevVersion = o.previous.currentOrchestratorVersion;
+      previous = { pool: prevInput, kubernetesVersion: prevVersion, plan: planPool(prevInput, prevVersion, now), image: o.previous.nodeImageVersion };
+    }
+    await runPoolRules({
+      phase: o.previous ? 'update' : 'create',
+      apiVersion: o.apiVersion,
+      now,
+      cluster: o.cluster,
+      pool: input,
+      kubernetesVersion: r.current,
+      plan,
+      ...(previous ? { previous } : {}),
+      isFeatureRegistered: (ns, name) => this.ctx.features.isRegistered(o.cluster.subscriptionId, ns, name),
+    });
+    // Nodes keep their image unless the image variant or the Kubernetes version changes (then: the newest image).
+    let image = plan.image?.name;
+    if (previous) {
+      const prevImg = imageByName(previous.image);
+      const sameVariant =
+        prevImg &&
+        plan.os &&
+        prevImg.os === plan.os.id &&
+        prevImg.arch === plan.arch &&
+        prevImg.generation === plan.generation &&
+        prevImg.fips === (input.enableFIPS && input.osType === 'Linux') &&
+        prevImg.trustedLaunch === plan.trustedLaunch;
+      if (sameVariant && previous.kubernetesVersion === r.current) image = previous.image;
+    }
+    if (!image || !plan.os || !plan.vmSize) {
+      throw new ArmError(
+        400,
+        'NodeImageNotAvailable',
+        `No node image exists for node pool '${o.name}' (${plan.defaultOs?.displayName ?? input.osSku ?? input.osType}, ${plan.arch}, Gen${plan.generation}${input.enableFIPS ? ', FIPS' : ''}${plan.trustedLaunch ? ', Trusted Launch' : ''}, Kubernetes ${r.current}). Choose another OS SKU, VM size or version.`,
+        'agentPoolProfile',
+      );
+    }
+    const reimage = !previous || image !== previous.image || r.current !== previous.kubernetesVersion || input.enableFIPS !== previous.pool.enableFIPS ||
+      JSON.stringify(input.securityProfile) !== JSON.stringify(previous.pool.securityProfile);
+    const version = !!previous && r.current !== previous.kubernetesVersion;
+    const count = !!previous && (input.count !== previous.pool.count || input.powerState !== previous.pool.powerState);
+    const any =
+      !previous ||
+      reimage ||
+      count ||
+      JSON.stringify([input.nodeLabels, input.nodeTaints, input.mode]) !== JSON.stringify([previous.pool.nodeLabels, previous.pool.nodeTaints, previous.pool.mode]);
+    return { input, plan, requestedVersion: input.orchestratorVersion || o.cluster.kubernetesVersionRequested || r.requested, currentVersion: r.current, image, changed: { reimage, version, count, any } };
+  }
+
+  /** The pool document for an evaluated pool. */
+  poolDoc(clusterId: string, ev: PoolEvaluation, provisioningState: string): AgentPoolDoc {
+    const i = ev.input;
+    const raw = i.raw;
+    const properties: AgentPoolWire = {
+      ...raw,
+      count: i.count,
+      vmSize: ev.plan.vmSize!.name,
+      osDiskSizeGB: i.osDiskSizeGB,
+      osDiskType: i.osDiskType,
+      kubeletDiskType: raw.kubeletDiskType ?? 'OS',
+      maxPods: i.maxPods,
+      type: i.type,
+      enableAutoScaling: raw.enableAutoScaling ?? false,
+      scaleDownMode: raw.scaleDownMode ?? 'Delete',
+      provisioningState,
+      powerState: { code: i.powerState },
+      orchestratorVersion: ev.requestedVersion,
+      currentOrchestratorVersion: ev.currentVersion,
+      enableNodePublicIP: raw.enableNodePublicIP ?? false,
+      nodeLabels: i.nodeLabels,
+      ...(i.nodeTaints.length > 0 ? { nodeTaints: i.nodeTaints } : {}),
+      mode: i.mode,
+      enableEncryptionAtHost: raw.enableEncryptionAtHost ?? false,
+      enableUltraSSD: raw.enableUltraSSD ?? false,
+      osType: i.osType,
+      osSKU: (i.osSku ?? ev.plan.os!.osSkuLabel) as AgentPoolWire['osSKU'],
+      nodeImageVersion: ev.image,
+      upgradeSettings: raw.upgradeSettings && Object.keys(raw.upgradeSettings as object).length > 0 ? raw.upgradeSettings : { maxSurge: '10%' },
+      enableFIPS: i.enableFIPS,
+      ...(i.messageOfTheDay ? { messageOfTheDay: i.messageOfTheDay } : {}),
+      securityProfile: { ...((raw.securityProfile as object) ?? {}), enableVTPM: i.securityProfile.enableVTPM, enableSecureBoot: i.securityProfile.enableSecureBoot },
+    };
+    if (i.messageOfTheDay === undefined) delete properties.messageOfTheDay;
+    return { id: `${clusterId}/agentPools/${i.name}`, name: i.name, type: POOL_TYPE, properties };
+  }
+
+  /** Store ops that put an ARM document. */
+  putOp(doc: ArmResource): TxnOp {
+    return { type: 'put', key: resourceKey(doc.id), value: Buffer.from(JSON.stringify(doc)) };
+  }
+
+  /** The VM scale set of a pool, as an ARM document in the node resource group (seen by `az resource list`). */
+  vmssId(cluster: ManagedClusterDoc, subscriptionId: string, uid: string, pool: string): string {
+    return `/subscriptions/${subscriptionId}/resourceGroups/${cluster.properties.nodeResourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${vmssName(pool, uid)}`;
+  }
+
+  vmssDoc(cluster: ManagedClusterDoc, subscriptionId: string, uid: string, ev: PoolEvaluation): ArmResource {
+    const name = vmssName(ev.input.name, uid);
+    return {
+      id: this.vmssId(cluster, subscriptionId, uid, ev.input.name),
+      name,
+      type: 'Microsoft.Compute/virtualMachineScaleSets',
+      location: cluster.location,
+      tags: { 'aks-managed-poolName': ev.input.name, 'aks-managed-orchestrator': `Kubernetes:${ev.currentVersion}`, 'aks-managed-createOperationID': uid },
+      sku: { name: ev.plan.vmSize!.name, tier: 'Standard', capacity: ev.input.powerState === 'Stopped' ? 0 : ev.input.count },
+      properties: { provisioningState: 'Succeeded', orchestrationMode: 'Uniform', upgradePolicy: { mode: 'Manual' }, virtualMachineProfile: { storageProfile: { imageReference: { id: ev.image } } } },
+    };
+  }
+
+  /** Hands a pool to the fleet (spec and the VMSS document in one transaction); returns the generation to wait for. */
+  async applyPool(cluster: ManagedClusterDoc, subscriptionId: string, uid: string, ev: PoolEvaluation, ordinal: number, extra: TxnOp[] = []): Promise<number> {
+    return this.fleet.applyPool(
+      {
+        uid,
+        pool: ev.input.name,
+        capacity: ev.input.count,
+        powerState: ev.input.powerState,
+        deleting: false,
+        ordinal,
+        model: this.nodeModel(cluster, subscriptionId, ev),
+      },
+      [this.putOp(this.vmssDoc(cluster, subscriptionId, uid, ev)), ...extra],
+    );
+  }
+
+  async nextOrdinal(uid: string): Promise<number> {
+    const pools = await this.fleet.pools(uid);
+    return pools.reduce((m, p) => Math.max(m, p.spec.ordinal + 1), 0);
+  }
+
+  async ordinalOf(uid: string, pool: string): Promise<number> {
+    return (await this.fleet.pool(uid, pool))?.spec.ordinal ?? this.nextOrdinal(uid);
+  }
+
+  // --------------------------------------------------------------------------------------------- operations
+
+  async startOperation(req: Pick<ArmRequest, 'baseUrl' | 'apiVersion'>, payload: Omit<OpPayload, 'opId'>, location: string, resourceId: string) {
+    const op = await this.ctx.arm.operations.create({ subscriptionId: payload.subscriptionId, namespace: 'Microsoft.ContainerService', location, resourceId });
+    await this.ctx.tasks.enqueue<OpPayload>(OP_TASK, op.id, { ...payload, opId: op.id }, 0);
+    return op;
+  }
+
+  /** Sets provisioningState (and optionally more) on a stored document, compare-and-swap. */
+  async setState<T extends ArmResource>(id: string, mutate: (doc: T) => T | undefined): Promise<T | undefined> {
+    return updateJson<T>(this.ctx.store, resourceKey(id), (cur) => (cur ? mutate(cur) : undefined));
+  }
+
+  /** One step of an operation: done when the control plane and every pool it waits for are. */
+  async runOperation(p: OpPayload): Promise<{ done: true } | { done: false; retryAfterMs: number }> {
+    const now = this.ctx.clock.nowMs();
+    const poll = this.ctx.speed.name === 'instant' ? 5 : 5_000;
+    if (p.readyAtMs && now < p.readyAtMs) return { done: false, retryAfterMs: p.readyAtMs - now };
+    const opRef = { subscriptionId: p.subscriptionId, id: p.opId };
+
+    if (p.kind === 'cluster-delete') {
+      const doc = await this.getCluster(p.clusterId);
+      if (doc) await this.teardown(doc.value);
+      await this.ctx.arm.operations.finish(opRef, { status: 'Succeeded' });
+      return { done: true };
+    }
+
+    let failure: { code: string; message: string } | undefined;
+    for (const w of p.pools) {
+      const prog = await this.fleet.progress(p.uid, w.name, w.generation);
+      if (!prog.done) return { done: false, retryAfterMs: poll };
+      failure ??= prog.failure;
+    }
+    const cluster = await this.getCluster(p.clusterId);
+    if (!cluster) {
+      await this.ctx.arm.operations.finish(opRef, { status: 'Failed', error: { code: 'NotFound', message: 'The managed cluster was deleted while the operation ran.' } });
+      return { done: true };
+    }
+    const final = failure ? 'Failed' : 'Succeeded';
+    for (const w of p.pools) {
+      const id = `${p.clusterId}/agentPools/${w.name}`;
+      if (p.kind === 'pool-delete') {
+        const doc = await this.ctx.arm.resources.get<AgentPoolDoc>(id);
+        if (doc) await this.ctx.store.txn({ then: [{ type: 'delete', key: resourceKey(id) }, { type: 'delete', key: resourceKey(this.vmssId(cluster.value, p.subscriptionId, p.uid, w.name)) }] });
+        continue;
+      }
+      await this.setState<AgentPoolDoc>(id, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: final } }));
+    }
+    if (p.kind.startsWith('cluster-')) {
+      await this.setState<ManagedClusterDoc>(p.clusterId, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: final } }));
+    }
+    let result: { status: number; body?: unknown } | undefined;
+    if (p.pool && p.kind !== 'pool-delete') {
+      const doc = await this.ctx.arm.resources.get<AgentPoolDoc>(`${p.clusterId}/agentPools/${p.pool}`);
+      if (doc) result = { status: 200, body: doc.value };
+    } else if (p.kind !== 'pool-delete') {
+      const doc = await this.getCluster(p.clusterId);
+      if (doc) result = { status: 200, body: await this.compose(doc.value) };
+    }
+    await this.ctx.arm.operations.finish(opRef, {
+      status: final,
+      ...(failure ? { error: failure } : {}),
+      ...(result ? { result } : {}),
+    });
+    return { done: true };
+  }
+
+  /** Ends an operation as Failed and puts the resources it touched in Failed. */
+  async failOperation(p: OpPayload, message: string): Promise<void> {
+    for (const w of p.pools) {
+      await this.setState<AgentPoolDoc>(`${p.clusterId}/agentPools/${w.name}`, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: 'Failed' } }));
+    }
+    if (p.kind.startsWith('cluster-')) {
+      await this.setState<ManagedClusterDoc>(p.clusterId, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: 'Failed' } }));
+    }
+    await this.ctx.arm.operations.finish({ subscriptionId: p.subscriptionId, id: p.opId }, { status: 'Failed', error: { code: 'InternalOperationError', message } });
+  }
+
+  // --------------------------------------------------------------------------------------------- teardown
+
+  /**
+   * Removes everything a cluster owns: its fleet, its Kubernetes registry, the registry links, the node resource
+   * group with its resources (kubelet identity, scale sets), the identities' principals and the ARM documents.
+   */
+  async teardown(doc: ManagedClusterDoc): Promise<void> {
+    const uid = doc.properties.resourceUID;
+    const sub = doc.id.split('/')[2]!;
+    const nodeRg = doc.properties.nodeResourceGroup;
+    await this.fleet.deleteCluster(uid);
+    const kubelet = doc.properties.identityProfile?.kubeletidentity;
+    for (const objectId of [kubelet?.objectId, doc.identity?.type === 'SystemAssigned' ? doc.identity.principalId : undefined]) {
+      if (!objectId) continue;
+      const p = await this.ctx.directory.getByObjectId(objectId);
+      if (p && p.type === 'ManagedIdentity' && (p.resourceId?.toLowerCase().startsWith(`/subscriptions/${sub}/resourcegroups/${nodeRg}/`.toLowerCase()) || p.resourceId?.toLowerCase() === doc.id.toLowerCase())) {
+        await this.ctx.directory.deletePrincipal(p.appId);
+      }
+    }
+    const rg = await this.ctx.arm.resources.getResourceGroup(sub, nodeRg);
+    const ops: TxnOp[] = [
+      { type: 'deletePrefix', prefix: `${clusterPrefix(uid)}/` },
+      { type: 'delete', key: clusterRecordKey(uid) },
+      { type: 'delete', key: clusterByFqdnKey(doc.properties.fqdn) },
+      { type: 'delete', key: resourceKey(doc.id) },
+      { type: 'deletePrefix', prefix: `${resourceKey(doc.id)}/` },
+    ];
+    if (rg && rg.value.managedBy?.toLowerCase() === doc.id.toLowerCase()) {
+      ops.push({ type: 'deletePrefix', prefix: `/arm/resources/subscriptions/${sub.toLowerCase()}/resourcegroups/${nodeRg.toLowerCase()}/` });
+      ops.push({ type: 'delete', key: `/arm/resourcegroups/${sub.toLowerCase()}/${nodeRg.toLowerCase()}` });
+    }
+    await this.ctx.store.txn({ then: ops });
+  }
+
+  /** Clusters whose uid is known to the store (for listings and the node API). */
+  async allClusters(): Promise<ManagedClusterDoc[]> {
+    const recs = await listJson<{ uid: string; armId: string }>(this.ctx.store, '/aks/clusters/');
+    const out: ManagedClusterDoc[] = [];
+    for (const r of recs) {
+      const doc = await this.getCluster(r.value.armId);
+      if (doc) out.push(doc.value);
+    }
+    return out;
+  }
+}
+
+function stripReadOnly(p: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...p };
+  for (const k of POOL_READ_ONLY) delete out[k];
+  return out;
+}
+
+export { getJson, putJson };

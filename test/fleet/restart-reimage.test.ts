@@ -1,0 +1,106 @@
+/**
+ * Issue 4 acceptance: a restart in the middle of a reimage resumes it and leaves no node half-reimaged.
+ *
+ * A real `aksemu start --speed realistic` process (a node reimage takes two emulated minutes) is moved through time
+ * with the admin clock API, killed with SIGKILL while the second of three nodes is being reimaged, and started again
+ * on the same data directory; the reimage then completes and every node runs the new image, each reimaged once.
+ */
+import { afterAll, expect, it } from 'vitest';
+import { describe } from 'vitest';
+import { getToken, httpsCall } from '../support/http.js';
+import { removeDataDir, spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
+import { armClient, clusterBody, linuxPool } from '../containerservice/helpers.js';
+
+const ARGS = ['--speed', 'realistic', '--now', '2025-09-01T00:00:00Z'];
+
+interface NodeInfo {
+  name: string;
+  pool: string;
+  state: string;
+  ready: boolean;
+  nodeImageVersion: string;
+  bootCount: number;
+  labels: Record<string, string>;
+  facts?: { fipsEnabledFile?: string };
+}
+
+describe('restart in the middle of a reimage', () => {
+  let emu: SpawnedEmulator | undefined;
+  let dataDir: string | undefined;
+  afterAll(async () => {
+    await emu?.stop();
+    if (dataDir) removeDataDir(dataDir);
+  });
+
+  it('resumes after SIGKILL and finishes with every node on the new image', async () => {
+    emu = await spawnEmulator({ args: ARGS });
+    dataDir = emu.dataDir;
+    let token = await getToken(emu.url, emu.env);
+    let a = await armClient(emu.url, emu.env);
+    const advance = async (seconds: number) => {
+      const r = await httpsCall(`${emu!.url}/_aksemu/clock`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ advanceSeconds: seconds }) });
+      expect(r.status, r.text).toBe(200);
+    };
+    const nodes = async (): Promise<NodeInfo[]> => {
+      const r = await httpsCall(`${emu!.url}/_aksemu/nodes?cluster=c1`, { headers: { authorization: `Bearer ${token}` } });
+      expect(r.status, r.text).toBe(200);
+      return r.json<{ value: NodeInfo[] }>().value.filter((n) => n.pool === 'np');
+    };
+    const poolState = async () => (await a.call('GET', `${a.cluster('rg', 'c1')}/agentPools/np`)).json().properties;
+    const waitFor = async (what: string, cond: () => Promise<boolean>, stepSeconds: number) => {
+      for (let i = 0; i < 200; i++) {
+        if (await cond()) return;
+        if (stepSeconds > 0) await advance(stepSeconds);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      throw new Error(`timed out waiting for ${what}`);
+    };
+
+    await a.call('PUT', `/subscriptions/${a.sub}/resourcegroups/rg`, { location: 'eastus' }, '2021-04-01');
+    const create = await a.call('PUT', a.cluster('rg', 'c1'), clusterBody({ pools: [linuxPool('nodepool1', { count: 1 }), linuxPool('np', { mode: 'User', count: 3 })] }));
+    expect(create.status, create.text).toBe(201);
+    expect(create.json().properties.provisioningState).toBe('Creating');
+    await waitFor('the cluster', async () => (await a.call('GET', a.cluster('rg', 'c1'))).json().properties.provisioningState === 'Succeeded', 60);
+    const oldImage = (await poolState()).nodeImageVersion as string;
+    expect((await nodes()).map((n) => n.bootCount)).toEqual([1, 1, 1]);
+
+    // Enable FIPS: the first node goes down at once; two emulated minutes later the second one follows.
+    const put = await a.call('PUT', `${a.cluster('rg', 'c1')}/agentPools/np`, { properties: linuxPool('np', { mode: 'User', count: 3, enableFIPS: true }) });
+    expect(put.status, put.text).toBe(200);
+    expect(put.json().properties.provisioningState).toBe('Updating');
+    const newImage = put.json().properties.nodeImageVersion as string;
+    expect(newImage).toMatch(/fips/);
+    await waitFor('the first node to be reimaging', async () => (await nodes()).filter((n) => n.state === 'Reimaging').map((n) => n.name.slice(-1)).join() === '0', 0);
+    await advance(125);
+    await waitFor('the second node to be reimaging', async () => {
+      const ns = await nodes();
+      return ns[0]!.state === 'Running' && ns[0]!.nodeImageVersion === newImage && ns[1]!.state === 'Reimaging';
+    }, 0);
+    const mid = await nodes();
+    expect(mid.map((n) => n.state)).toEqual(['Running', 'Reimaging', 'Running']);
+    expect(mid[1]!.ready).toBe(false);
+    expect(mid[2]!.nodeImageVersion).toBe(oldImage);
+
+    await emu.kill();
+    emu = await spawnEmulator({ dataDir, args: ARGS });
+    token = await getToken(emu.url, emu.env);
+    a = await armClient(emu.url, emu.env);
+    // After the restart the reimage is still where it was.
+    expect((await nodes()).map((n) => n.state)).toEqual(['Running', 'Reimaging', 'Running']);
+    expect((await poolState()).provisioningState).toBe('Updating');
+
+    await waitFor('the pool to finish', async () => (await poolState()).provisioningState === 'Succeeded', 60);
+    const done = await nodes();
+    expect(done).toHaveLength(3);
+    for (const n of done) {
+      expect(n.state).toBe('Running');
+      expect(n.ready).toBe(true);
+      expect(n.nodeImageVersion).toBe(newImage);
+      expect(n.labels['kubernetes.azure.com/node-image-version']).toBe(newImage);
+      expect(n.labels['kubernetes.azure.com/fips_enabled']).toBe('true');
+      expect(n.facts?.fipsEnabledFile).toBe('1');
+      // Created once, reimaged exactly once: nothing was redone or skipped.
+      expect(n.bootCount).toBe(2);
+    }
+  });
+});
