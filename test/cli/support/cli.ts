@@ -56,8 +56,13 @@ export function shell(e: CliEnv, script: string): Promise<CliResult> {
  * (dist/), and skip visibly otherwise.
  */
 
+/** Whether another issue's module is built into this tree (dist/). */
+export function backendBuilt(modulePath: string): boolean {
+  return existsSync(join(ROOT, 'dist', 'src', modulePath));
+}
+
 export function describeWithBackend(modulePath: string, name: string, fn: () => void): void {
-  if (existsSync(join(ROOT, 'dist', 'src', modulePath))) {
+  if (backendBuilt(modulePath)) {
     describe(name, fn);
     return;
   }
