@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { aksCommands } from './commands/aks/aks.js';
 import { nodepoolCommands } from './commands/aks/nodepool.js';
+import { extensionCommands } from './commands/extension.js';
 import { featureCommands, providerCommands } from './commands/feature-provider.js';
 import { groupCommands } from './commands/group.js';
 import { identityCommands } from './commands/identity.js';
@@ -27,6 +28,7 @@ export const AZ_GROUPS: GroupSpec[] = [
   { path: 'account', summary: 'Manage Azure subscription information.' },
   { path: 'ad', summary: 'Manage Microsoft Entra ID (formerly known as Azure Active Directory, Azure AD, AAD) entities needed for Azure role-based access control (Azure RBAC) through Microsoft Graph API.' },
   { path: 'ad signed-in-user', summary: 'Show graph information about current signed-in user in CLI.' },
+  { path: 'extension', summary: 'Manage and update CLI extensions.' },
 ];
 
 export const AZ_COMMANDS: CommandSpec[] = [
@@ -40,6 +42,7 @@ export const AZ_COMMANDS: CommandSpec[] = [
   ...featureCommands,
   ...providerCommands,
   ...accountCommands,
+  ...extensionCommands,
 ];
 
 export function registerAzCommands(program: Command): void {

@@ -29,7 +29,7 @@ function argLine(arg: ArgSpec): { left: string; right: string } {
 export function commandHelp(spec: CommandSpec, allArgs: ArgSpec[], globalDests: Set<string>): string {
   const out: string[] = ['', 'Command', `    az ${spec.path} : ${spec.summary}`, ''];
   const groups = new Map<string, ArgSpec[]>();
-  for (const a of allArgs) {
+  for (const a of allArgs.filter((x) => !x.hidden)) {
     const g = globalDests.has(a.dest) ? 'Global Arguments' : a.group ? `${a.group} Arguments` : 'Arguments';
     if (!groups.has(g)) groups.set(g, []);
     groups.get(g)!.push(a);

@@ -30,6 +30,8 @@ export interface ArgSpec {
   metavar?: string;
   /** Help section ('Arguments' by default). */
   group?: string;
+  /** Accepted but not listed in help (aliases kept for the seed documents). */
+  hidden?: boolean;
 }
 
 export interface Example {

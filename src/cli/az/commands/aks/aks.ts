@@ -117,6 +117,9 @@ export const aksCommands: CommandSpec[] = [
     summary: 'Create a new managed Kubernetes cluster.',
     args: [
       { ...clusterNameArg },
+      // The FIPS article (seed 000) writes `az aks create --cluster-name myAKSCluster ...`; az has no such option
+      // for create, but the seeds win (SPEC preamble): accepted as a synonym of --name, not shown in help.
+      { dest: 'name', options: ['--cluster-name'], hidden: true, help: 'Synonym of --name.' },
       resourceGroupArg(),
       locationArg(),
       { dest: 'kubernetesVersion', options: ['--kubernetes-version', '-k'], help: 'Version of Kubernetes to use for creating the cluster, such as "1.7.12" or "1.8.7".' },
