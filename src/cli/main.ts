@@ -5,7 +5,7 @@ import { registerEnv } from './commands/env.js';
 import { registerNode } from './commands/node.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
-import { registerAzCommands } from './az/index.js';
+import { registerAzCommands, restoreCommanderHelp } from './az/index.js';
 import { registerAzSetup } from './commands/az-setup.js';
 import { CommandError, UsageError } from './errors.js';
 
@@ -22,6 +22,7 @@ export function buildProgram(): Command {
   registerNode(program);
   registerAzSetup(program);
   registerAzCommands(program);
+  restoreCommanderHelp(program);
   return program;
 }
 

@@ -10,7 +10,7 @@ import { identityCommands } from './commands/identity.js';
 import { keyvaultCommands } from './commands/keyvault.js';
 import { keyvaultKeyCommands } from './commands/keyvault-key.js';
 import { roleCommands } from './commands/role.js';
-import { registerAzTree } from './framework/register.js';
+import { registerAzTree, restoreCommanderHelp } from './framework/register.js';
 import type { CommandSpec, GroupSpec } from './framework/spec.js';
 
 export const AZ_GROUPS: GroupSpec[] = [
@@ -48,3 +48,6 @@ export const AZ_COMMANDS: CommandSpec[] = [
 export function registerAzCommands(program: Command): void {
   registerAzTree(program, AZ_COMMANDS, AZ_GROUPS);
 }
+
+/** To call once every command is registered (see restoreCommanderHelp). */
+export { restoreCommanderHelp };

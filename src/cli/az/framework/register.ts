@@ -50,8 +50,14 @@ function defaultIo(): Io {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }
 
+/** Commands this module created (groups and leaves); other commands attached under a group keep commander's ways. */
+const azCommands = new WeakSet<Command>();
+
 function attach(parent: Command, node: Node, io: () => Io): void {
+  const existing = parent.commands.find((c) => c.name() === node.name);
+  if (existing) throw new Error(`the command '${node.path}' is registered twice (register the az groups before commands that attach to them)`);
   const cmd = parent.command(node.name).description(node.spec?.summary ?? node.summary).helpOption(false).allowUnknownOption().allowExcessArguments();
+  azCommands.add(cmd);
   if (node.spec) {
     const spec = node.spec;
     cmd.action(async (_opts: unknown, self: Command) => {
@@ -67,12 +73,14 @@ function attach(parent: Command, node: Node, io: () => Io): void {
     const first = words[0];
     if (first === undefined || first === '-h' || first === '--help') {
       const children = [...node.children.values()];
+      // Commands other modules attached to this group with commander (e.g. `keyvault audit`) are listed too.
+      const foreign = self.commands.filter((c) => !azCommands.has(c)).map((c) => ({ name: c.name(), summary: c.description() }));
       out.stdout.write(
         groupHelp(
           node.path,
           node.summary,
           children.filter((c) => !c.spec).map((c) => ({ name: c.name, summary: c.summary })),
-          children.filter((c) => c.spec).map((c) => ({ name: c.name, summary: c.spec!.summary })),
+          [...children.filter((c) => c.spec).map((c) => ({ name: c.name, summary: c.spec!.summary })), ...foreign],
         ),
       );
       process.exitCode = 0;
@@ -91,4 +99,18 @@ function attach(parent: Command, node: Node, io: () => Io): void {
 export function registerAzTree(program: Command, specs: CommandSpec[], groups: GroupSpec[], io: () => Io = defaultIo): void {
   const root = buildTree(specs, groups);
   for (const child of root.children.values()) attach(program, child, io);
+}
+
+/**
+ * Commander commands that other modules attach under an az group (`keyvault audit`, ...) inherit the group's
+ * settings, in which commander's own -h/--help is off (the az grammar handles it): give it back to them.
+ */
+export function restoreCommanderHelp(program: Command): void {
+  const visit = (cmd: Command) => {
+    for (const c of cmd.commands) {
+      if (!azCommands.has(c)) c.helpOption('-h, --help', 'display help for command');
+      visit(c);
+    }
+  };
+  visit(program);
 }
