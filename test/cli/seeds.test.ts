@@ -25,10 +25,14 @@ const steps: SeedStep[] = haveSeeds ? extractAll(SEEDS) : [];
 const stepAt = (doc: string, line: number) => steps.find((s) => s.doc.startsWith(doc) && s.line === line);
 const missing = (command: string): Backend[] => backendsOf(command).filter((b) => !backendBuilt(BACKEND_MODULES[b]) || (b === 'kube' && !haveCommand('kubectl')));
 const notRun: string[] = [];
+const gaps: string[] = [];
 
 afterAll(() => {
   if (notRun.length > 0) process.stdout.write(`\nSeed commands not run in this tree:\n${notRun.map((l) => `  ${l}`).join('\n')}\n`);
+  if (gaps.length > 0) process.stdout.write(`\nSeed commands that fail because of a known backend gap:\n${gaps.map((l) => `  ${l}`).join('\n')}\n`);
 });
+
+if (!haveSeeds) process.stderr.write(`SKIP the seed documents: ${SEEDS} does not exist (set AKSEMU_SEEDS_DIR)\n`);
 
 describe.runIf(haveSeeds)('the seed documents', () => {
   it('are extracted: every command is planned once in document order, or excluded with a reason', () => {
@@ -52,7 +56,7 @@ describe.runIf(haveSeeds)('the seed documents', () => {
   });
 });
 
-for (const variant of VARIANTS) {
+for (const variant of haveSeeds ? VARIANTS : []) {
   const commandsOf = (v: typeof variant) => [
     ...v.setup.map((a) => a.run),
     ...v.steps.flatMap((p) => [...(p.before ?? []).map((a) => a.run), stepAt(v.doc, p.line)?.command ?? '', ...(p.after ?? []).map((a) => a.run)]),
@@ -121,6 +125,10 @@ for (const variant of VARIANTS) {
       if (plan.refused) {
         expect(r.code, `${command} should be refused (${plan.refused.why})`).not.toBe(0);
         expect(r.stderr).toMatch(plan.refused.stderr);
+      } else if (plan.gap) {
+        gaps.push(`${step.doc.slice(0, 3)}:${step.line} ${step.command} [backend gap: ${plan.gap.why}]`);
+        expect(r.code, `known gap fixed? ${command} now succeeds: remove the gap from seeds/scenarios.ts (${plan.gap.why})`).not.toBe(0);
+        expect(r.stdout + r.stderr).toMatch(plan.gap.stderr);
       } else {
         expect(r.code, `${command}\n${r.stderr}\n${r.stdout}`).toBe(0);
         plan.check?.(r.stdout, session.vars);

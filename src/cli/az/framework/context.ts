@@ -95,22 +95,34 @@ export class CommandContext {
    */
   async confirm(question: string, dflt?: 'y' | 'n'): Promise<void> {
     if (!this.isInteractive) throw new AzCliError('Unable to prompt for confirmation as no tty available. Use --yes.');
-    const { createInterface } = await import('node:readline/promises');
-    const rl = createInterface({ input: this.opts.io.stdin, output: this.opts.io.stderr });
     const options = dflt === 'y' ? 'Y/n' : dflt === 'n' ? 'y/N' : 'y/n';
-    try {
-      for (;;) {
-        const answer = (await rl.question(`${question} (${options}): `)).trim().toLowerCase();
-        if (answer === '' && dflt) {
-          if (dflt === 'y') return;
-          throw new AzCliError('Operation cancelled.');
-        }
-        if (answer === 'y' || answer === 'yes') return;
-        if (answer === 'n' || answer === 'no') throw new AzCliError('Operation cancelled.');
+    for (;;) {
+      this.opts.io.stderr.write(`${question} (${options}): `);
+      const line = await this.readLine();
+      if (line === undefined) throw new AzCliError('Operation cancelled.');
+      const answer = line.trim().toLowerCase();
+      if (answer === '' && dflt) {
+        if (dflt === 'y') return;
+        throw new AzCliError('Operation cancelled.');
       }
-    } finally {
-      rl.close();
+      if (answer === 'y' || answer === 'yes') return;
+      if (answer === 'n' || answer === 'no') throw new AzCliError('Operation cancelled.');
     }
+  }
+
+  private lines: AsyncIterator<string> | undefined;
+  private lineReader: { close(): void } | undefined;
+
+  /** The next line typed on stdin (one reader for the whole command, so answers typed ahead are kept). */
+  private async readLine(): Promise<string | undefined> {
+    if (!this.lines) {
+      const { createInterface } = await import('node:readline');
+      const rl = createInterface({ input: this.opts.io.stdin, terminal: false });
+      this.lineReader = rl;
+      this.lines = rl[Symbol.asyncIterator]();
+    }
+    const next = await this.lines.next();
+    return next.done ? undefined : next.value;
   }
 
   /** Progress for a long-running operation: a spinner on a terminal, silent otherwise. */
@@ -155,5 +167,6 @@ export class CommandContext {
   /** Closes the keep-alive connection so the process can exit. */
   close(): void {
     this.httpClient?.close();
+    this.lineReader?.close();
   }
 }
