@@ -1,33 +1,44 @@
 /** The `aksemu` command. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { registerEnv } from './commands/env.js';
-import { registerNode } from './commands/node.js';
-import { registerStart } from './commands/start.js';
-import { registerStore } from './commands/store.js';
-import { registerAzCommands, restoreCommanderHelp } from './az/index.js';
-import { registerAzSetup } from './commands/az-setup.js';
+import { AZ_TOP_LEVEL } from './az/top-level.js';
 import { CommandError, UsageError } from './errors.js';
 
-export function buildProgram(): Command {
+/**
+ * The program. Given the arguments, it loads only what they can reach: an az-compatible command (`aksemu aks
+ * ...`) needs the az command tree alone, which keeps a scripted run of many commands fast.
+ */
+export async function buildProgram(argv?: string[]): Promise<Command> {
   const program = new Command('aksemu')
     .description('A local emulator of the Azure Kubernetes Service security plane')
     .version(VERSION)
     .showHelpAfterError()
     .enablePositionalOptions()
     .exitOverride();
-  registerStart(program);
-  registerEnv(program);
-  registerStore(program);
-  registerNode(program);
-  registerAzSetup(program);
-  registerAzCommands(program);
-  restoreCommanderHelp(program);
+  const first = argv?.[2];
+  const azOnly = first !== undefined && AZ_TOP_LEVEL.includes(first);
+  if (!azOnly) {
+    const [{ registerStart }, { registerEnv }, { registerStore }, { registerNode }, { registerAzSetup }] = await Promise.all([
+      import('./commands/start.js'),
+      import('./commands/env.js'),
+      import('./commands/store.js'),
+      import('./commands/node.js'),
+      import('./commands/az-setup.js'),
+    ]);
+    registerStart(program);
+    registerEnv(program);
+    registerStore(program);
+    registerNode(program);
+    registerAzSetup(program);
+  }
+  const az = await import('./az/index.js');
+  az.registerAzCommands(program);
+  az.restoreCommanderHelp(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -9,11 +9,11 @@ import { CLUSTER, KEY, ODD_VALUES, RESOURCE_GROUPS } from './support/fixtures.js
 import { knackAvailable, knackFormat, type FormatCase } from './support/knack.js';
 import { describeWith } from '../support/optional.js';
 
-function ours(c: FormatCase): string {
+async function ours(c: FormatCase): Promise<string> {
   try {
-    return produceOutput(c.data, {
+    return await produceOutput(c.data, {
       output: c.output,
-      query: c.query !== undefined ? compileQuery(c.query) : undefined,
+      query: c.query !== undefined ? await compileQuery(c.query) : undefined,
       ...(c.transformer !== undefined ? { tableTransformer: c.transformer } : {}),
     });
   } catch (err) {
@@ -50,15 +50,15 @@ const CASES: Array<Omit<FormatCase, 'output'>> = [
 ];
 
 describe('output formatting, without the reference', () => {
-  it("accepts the seed's hash without a comma and builds the same rows as with one", () => {
-    const a = produceOutput(CLUSTER, { output: 'json', query: compileQuery(SEED_FIPS_QUERY) });
-    const b = produceOutput(CLUSTER, { output: 'json', query: compileQuery('agentPoolProfiles[].{Name:name, enableFips:enableFips}') });
+  it("accepts the seed's hash without a comma and builds the same rows as with one", async () => {
+    const a = await produceOutput(CLUSTER, { output: 'json', query: await compileQuery(SEED_FIPS_QUERY) });
+    const b = await produceOutput(CLUSTER, { output: 'json', query: await compileQuery('agentPoolProfiles[].{Name:name, enableFips:enableFips}') });
     expect(a).toBe(b);
     expect(JSON.parse(a)).toEqual([{ Name: 'fipsnp', enableFips: true }, { Name: 'nodepool1', enableFips: false }]);
   });
 
-  it('prints the FIPS table of the seed with rows fipsnp True / nodepool1 False', () => {
-    const table = produceOutput(CLUSTER, { output: 'table', query: compileQuery(SEED_FIPS_QUERY) });
+  it('prints the FIPS table of the seed with rows fipsnp True / nodepool1 False', async () => {
+    const table = await produceOutput(CLUSTER, { output: 'table', query: await compileQuery(SEED_FIPS_QUERY) });
     const lines = table.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^Name\s+EnableFips$/);
     expect(lines[1]).toMatch(/^-+\s+-+$/);
@@ -68,19 +68,15 @@ describe('output formatting, without the reference', () => {
     ]);
   });
 
-  it('rejects a query that does not parse as an argument error (exit 2)', () => {
-    expect(() => compileQuery('[?')).toThrowError(/argument --query: invalid jmespath_type value: '\[\?'/);
-    try {
-      compileQuery('agentPoolProfiles[')
-    } catch (err) {
-      expect((err as { exitCode: number }).exitCode).toBe(2);
-    }
+  it('rejects a query that does not parse as an argument error (exit 2)', async () => {
+    await expect(compileQuery('[?')).rejects.toThrowError(/argument --query: invalid jmespath_type value: '\[\?'/);
+    await expect(compileQuery('agentPoolProfiles[')).rejects.toMatchObject({ exitCode: 2 });
   });
 
-  it('reports an unknown function as a command error (exit 1), as az does', () => {
+  it('reports an unknown function as a command error (exit 1), as az does', async () => {
     let caught: { exitCode?: number; message?: string } = {};
     try {
-      produceOutput(RESOURCE_GROUPS, { output: 'json', query: compileQuery('nosuchfn(@)') });
+      await produceOutput(RESOURCE_GROUPS, { output: 'json', query: await compileQuery('nosuchfn(@)') });
     } catch (err) {
       caught = err as typeof caught;
     }
@@ -99,8 +95,8 @@ describeWith(['az'], 'output formatting compared with az (knack) on the same dat
   });
 
   for (const [i, c] of all.entries()) {
-    it(`-o ${c.output}${c.query !== undefined ? ` --query "${c.query}"` : ''}${c.transformer ? ' (table transformer)' : ''} on ${JSON.stringify(c.data).slice(0, 40)}`, () => {
-      expect(ours(c)).toBe(reference[i]);
+    it(`-o ${c.output}${c.query !== undefined ? ` --query "${c.query}"` : ''}${c.transformer ? ' (table transformer)' : ''} on ${JSON.stringify(c.data).slice(0, 40)}`, async () => {
+      expect(await ours(c)).toBe(reference[i]);
     });
   }
 });

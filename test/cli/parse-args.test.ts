@@ -8,6 +8,7 @@ import { ArgumentUsageError } from '../../src/cli/az/framework/errors.js';
 import { parseArgs } from '../../src/cli/az/framework/parse-args.js';
 import { commandArgs } from '../../src/cli/az/framework/runner.js';
 import { AZ_COMMANDS } from '../../src/cli/az/index.js';
+import { AZ_TOP_LEVEL } from '../../src/cli/az/top-level.js';
 import type { ArgSpec } from '../../src/cli/az/framework/spec.js';
 
 const ARGS: ArgSpec[] = [
@@ -122,6 +123,10 @@ describe('difflib-style suggestions', () => {
 });
 
 describe('the command table', () => {
+  it('lists its first words in top-level.ts (the fast start path of main.ts)', () => {
+    expect([...new Set(AZ_COMMANDS.map((c) => c.path.split(' ')[0]!))].sort()).toEqual([...AZ_TOP_LEVEL].sort());
+  });
+
   it('has every command the seeds use, with the flags az has today', () => {
     const byPath = new Map(AZ_COMMANDS.map((c) => [c.path, c]));
     const has = (path: string, ...options: string[]) => {

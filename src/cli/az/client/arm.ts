@@ -46,14 +46,23 @@ export class ArmClient {
   ) {}
 
   async call(method: string, path: string, opts: ArmCallOptions): Promise<HttpResponse> {
-    const token = await this.tokens.token('arm');
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, ...opts.headers };
     let body: string | undefined;
+    const headers: Record<string, string> = { ...opts.headers };
     if (opts.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(opts.body);
     }
-    const res = await this.http.request(method, withApiVersion(path, opts.apiVersion), { headers, ...(body !== undefined ? { body } : {}) });
+    const send = async () =>
+      this.http.request(method, withApiVersion(path, opts.apiVersion), {
+        headers: { ...headers, Authorization: `Bearer ${await this.tokens.token('arm')}` },
+        ...(body !== undefined ? { body } : {}),
+      });
+    let res = await send();
+    if (res.status === 401) {
+      // A cached token the instance no longer accepts: fetch a new one once.
+      this.tokens.invalidate('arm');
+      res = await send();
+    }
     if (res.status >= 400 && !(opts.accept ?? []).includes(res.status)) throw serviceError(res);
     return res;
   }

@@ -23,13 +23,18 @@ export class VaultClient {
   }
 
   async call(method: string, path: string, body?: unknown, accept: number[] = []): Promise<HttpResponse> {
-    const token = await this.tokens.token('vault');
     const sep = path.includes('?') ? '&' : '?';
     const url = /[?&]api-version=/.test(path) ? path : `${path}${sep}api-version=${KEYVAULT_DATA_API_VERSION}`;
-    const res = await this.http.request(method, `/_vault/${encodeURIComponent(this.vaultName)}${url}`, {
-      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    const send = async () =>
+      this.http.request(method, `/_vault/${encodeURIComponent(this.vaultName)}${url}`, {
+        headers: { Authorization: `Bearer ${await this.tokens.token('vault')}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    let res = await send();
+    if (res.status === 401) {
+      this.tokens.invalidate('vault');
+      res = await send();
+    }
     if (res.status >= 400 && !accept.includes(res.status)) throw serviceError(res);
     return res;
   }
@@ -63,8 +68,12 @@ export class GraphClient {
   ) {}
 
   async get<T = any>(path: string, accept: number[] = []): Promise<{ status: number; body: T | undefined }> {
-    const token = await this.tokens.token('graph');
-    const res = await this.http.request('GET', `/_graph${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    const send = async () => this.http.request('GET', `/_graph${path}`, { headers: { Authorization: `Bearer ${await this.tokens.token('graph')}` } });
+    let res = await send();
+    if (res.status === 401) {
+      this.tokens.invalidate('graph');
+      res = await send();
+    }
     if (res.status >= 400 && !accept.includes(res.status)) throw serviceError(res);
     return { status: res.status, body: res.json<T>() };
   }

@@ -9,7 +9,10 @@ import { loadCredentials, type Credentials } from '../client/credentials.js';
 import { GraphClient, VaultClient } from '../client/data-plane.js';
 import { HttpClient } from '../client/http.js';
 import { locateInstance, type Instance } from '../client/instance.js';
-import { TokenProvider } from '../client/tokens.js';
+import { TokenCache, TokenProvider } from '../client/tokens.js';
+import { paths } from '../../../config/data-dir.js';
+import { Sealer } from '../../../secrets/sealer.js';
+import { readFileSync } from 'node:fs';
 import { AzCliError } from './errors.js';
 import { createProgress } from './progress.js';
 
@@ -144,7 +147,8 @@ export class CommandContext {
     const credentials = loadCredentials(instance);
     const http = new HttpClient(instance.baseUrl, instance.ca, (line) => this.debug(`cli.azure.cli.core.sdk.policies: ${line}`));
     this.httpClient = http;
-    const tokens = new TokenProvider(http, credentials.tenantId, credentials.clientId, credentials.secret);
+    const cache = new TokenCache(instance.dataDir, new Sealer(readFileSync(paths.masterKey(instance.dataDir))));
+    const tokens = new TokenProvider(http, credentials.tenantId, credentials.clientId, credentials.secret, cache);
     const subscriptionId = this.opts.subscription ?? credentials.subscriptionId;
     const vaults = new Map<string, VaultClient>();
     return {

@@ -11,19 +11,29 @@
  * - Dicts built by the query (multi-select hashes) keep their key order in tsv and table output; dicts from the
  *   service are sorted (knack's OrderedDict vs dict distinction). `createdByQuery` tells them apart.
  */
-import { compile, TreeInterpreter } from '@jmespath-community/jmespath';
+import type * as Jmespath from '@jmespath-community/jmespath';
 import { ArgumentUsageError, AzCliError, QUERY_REFERENCE } from './errors.js';
 
-type Compiled = ReturnType<typeof compile>;
+type Lib = typeof Jmespath;
+type Compiled = ReturnType<Lib['compile']>;
 
 export interface CompiledQuery {
   source: string;
   ast: Compiled;
+  lib: Lib;
 }
 
-export function compileQuery(expression: string): CompiledQuery {
+let lib: Promise<Lib> | undefined;
+/** The JMESPath library, loaded when a command first needs it (most invocations never do). */
+function jmespath(): Promise<Lib> {
+  lib ??= import('@jmespath-community/jmespath');
+  return lib;
+}
+
+export async function compileQuery(expression: string): Promise<CompiledQuery> {
+  const j = await jmespath();
   try {
-    return { source: expression, ast: compile(expression, { enable_legacy_literals: true }) };
+    return { source: expression, ast: j.compile(expression, { enable_legacy_literals: true }), lib: j };
   } catch {
     throw new ArgumentUsageError(`argument --query: invalid jmespath_type value: '${expression}'`, [QUERY_REFERENCE]);
   }
@@ -48,7 +58,7 @@ export function runQuery(query: CompiledQuery, data: unknown): QueryResult {
   collectObjects(data, originals);
   let value: unknown;
   try {
-    value = TreeInterpreter.search(query.ast as never, data as never);
+    value = query.lib.TreeInterpreter.search(query.ast as never, data as never);
   } catch (err) {
     throw new AzCliError(`Invalid jmespath query supplied for \`--query\`: ${(err as Error).message}`, 1, [QUERY_REFERENCE]);
   }
@@ -56,7 +66,7 @@ export function runQuery(query: CompiledQuery, data: unknown): QueryResult {
 }
 
 /** A table transformer written as a JMESPath expression (az's string table_transformer). */
-export function jmespathTransformer(expression: string): (result: unknown) => unknown {
-  const q = compileQuery(expression);
-  return (result) => TreeInterpreter.search(q.ast as never, result as never);
+export async function jmespathTransformer(expression: string): Promise<(result: unknown) => unknown> {
+  const q = await compileQuery(expression);
+  return (result) => q.lib.TreeInterpreter.search(q.ast as never, result as never);
 }

@@ -81,7 +81,7 @@ export interface OutputOptions {
  * The text az prints for a command result: --query applied, then the --output format. Returns '' when there is
  * nothing to print (a null result, or a query that selects nothing).
  */
-export function produceOutput(result: unknown, opts: OutputOptions): string {
+export async function produceOutput(result: unknown, opts: OutputOptions): Promise<string> {
   if (result === null || result === undefined) return '';
   let value: unknown = result;
   let keepsOrder: (o: object) => boolean = () => false;
@@ -98,12 +98,12 @@ export function produceOutput(result: unknown, opts: OutputOptions): string {
       return opts.color ? formatJsonColor(value) : formatJson(value);
     case 'yaml':
     case 'yamlc':
-      return formatYaml(value);
+      return await formatYaml(value);
     case 'tsv':
       return formatTsv(value, keepsOrder);
     case 'table': {
       const t = opts.tableTransformer;
-      const transformer = typeof t === 'string' ? jmespathTransformer(t) : t;
+      const transformer = typeof t === 'string' ? await jmespathTransformer(t) : t;
       return formatTable(value, { queryActive: opts.query !== undefined, ...(transformer ? { transformer } : {}) });
     }
     case 'none':
@@ -140,7 +140,7 @@ export async function runCommand(spec: CommandSpec, tokens: string[], io: Io): P
     debug = Boolean(v._debug);
     const envOutput = io.env.AZURE_CORE_OUTPUT?.toLowerCase();
     const output = (v._output ?? (OUTPUT_FORMATS.includes(envOutput as OutputFormat) ? envOutput : 'json')) as OutputFormat;
-    const query = v._query !== undefined ? compileQuery(String(v._query)) : undefined;
+    const query = v._query !== undefined ? await compileQuery(String(v._query)) : undefined;
     ctx = new CommandContext({
       prog,
       specified: parsed.specified,
@@ -156,7 +156,7 @@ export async function runCommand(spec: CommandSpec, tokens: string[], io: Io): P
     if (spec.confirm && !v.yes) await confirm(ctx, spec.confirm);
     const result = await spec.run(ctx, stripGlobals(v));
     addResourceGroup(result);
-    await write(io.stdout, produceOutput(result, { output, query, tableTransformer: spec.tableTransformer, color: Boolean(io.stdout.isTTY) }));
+    await write(io.stdout, await produceOutput(result, { output, query, tableTransformer: spec.tableTransformer, color: Boolean(io.stdout.isTTY) }));
     return 0;
   } catch (err) {
     if (err instanceof AzCliError) {

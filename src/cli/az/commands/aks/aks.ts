@@ -12,7 +12,6 @@ import { locationArg, parseTags, resourceGroupArg, tagsArg } from '../common-arg
 import { resourceGroupLocation } from '../resolve.js';
 import { azFlattened, withoutNulls } from '../shape.js';
 import { kmsForCreate, kmsForUpdate, validateKmsArgs } from './kms.js';
-import { writeKubeconfig } from './kubeconfig.js';
 import { newPoolProperties, poolArgs } from './pool-body.js';
 import { resolveSshKey } from './ssh-keys.js';
 import { normalizeKubernetesVersion, parseLabels, readMessageOfTheDay, requireResourceId, validateClusterName, validateNodepoolName } from './validators.js';
@@ -397,6 +396,7 @@ export const aksCommands: CommandSpec[] = [
         if (first) path = first;
         else ctx.warn(`Invalid path '${first}' defined in KUBECONFIG.`);
       }
+      const { writeKubeconfig } = await import('./kubeconfig.js');
       const merged = writeKubeconfig(path, kubeconfig, { overwrite: Boolean(a.overwriteExisting), ...(a.context !== undefined ? { contextName: a.context } : {}) });
       for (const w of merged.warnings) ctx.warn(w);
       return undefined;

@@ -3,7 +3,7 @@
  * block style, keys sorted, sequences not indented under their key, and strings single-quoted exactly when
  * PyYAML's YAML 1.1 resolver would read them as something else (timestamps, numbers, yes/no/on/off, null).
  */
-import { stringify, type Tags } from 'yaml';
+import type { Tags } from 'yaml';
 
 // PyYAML's bool resolver (y/n are plain strings to it, unlike the full YAML 1.1 spec).
 const PY_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
@@ -18,8 +18,9 @@ function pyYamlTags(tags: Tags): Tags {
 
 const OPTIONS = { version: '1.1' as const, customTags: pyYamlTags, singleQuote: true, lineWidth: 0 };
 
-export function formatYaml(result: unknown): string {
+export async function formatYaml(result: unknown): Promise<string> {
   if (result === null || result === undefined) return 'null\n...\n';
+  const { stringify } = await import('yaml');
   if (typeof result !== 'object') {
     // PyYAML ends a lone scalar document with an explicit end marker.
     return `${stringify(result, OPTIONS).trimEnd()}\n...\n`;
