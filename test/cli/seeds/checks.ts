@@ -32,7 +32,8 @@ export function fipsTable(expected: Record<string, boolean>): Check {
   };
 }
 
-const NODE_NAME = /^aks-[a-z][a-z0-9]{0,11}-\d{8}-vmss[0-9a-z]{6}$/;
+/** Linux nodes: aks-<pool>-<8 digits>-vmss<6 base-36>; Windows nodes: aks<pool><6 digits> (a 15-character computer name). */
+const NODE_NAME = /^aks-[a-z][a-z0-9]{0,11}-\d{8}-vmss[0-9a-z]{6}$|^aks[a-z][a-z0-9]{0,5}\d{6}$/;
 
 /** `kubectl get nodes`: NAME STATUS ROLES AGE VERSION, Ready agent nodes named as AKS names them, with these pools. */
 export function nodeList(pools: string[]): Check {
@@ -42,7 +43,7 @@ export function nodeList(pools: string[]): Check {
     for (const r of rows.slice(1)) {
       if (!NODE_NAME.test(r[0]!) || r[1] !== 'Ready' || r[2] !== 'agent' || !/^v\d+\.\d+\.\d+$/.test(r[4] ?? '')) fail(`unexpected node row: ${r.join(' ')}`, stdout);
     }
-    for (const p of pools) if (!rows.slice(1).some((r) => r[0]!.startsWith(`aks-${p}-`))) fail(`expected nodes of pool ${p}`, stdout);
+    for (const p of pools) if (!rows.slice(1).some((r) => r[0]!.startsWith(`aks-${p}-`) || new RegExp(`^aks${p}\\d{6}$`).test(r[0]!))) fail(`expected nodes of pool ${p}`, stdout);
   };
 }
 
