@@ -71,7 +71,7 @@ export function sendArmError(reply: FastifyReply, err: ArmError): FastifyReply {
 }
 
 async function dispatch(arm: Arm, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const url = new URL(req.url, 'https://arm.invalid');
+  const url = new URL(req.url.replace(/^\/+/, '/'), 'https://arm.invalid');
   const segments = splitPath(url.pathname);
   const method = req.method.toUpperCase();
   const caller = req.caller!;

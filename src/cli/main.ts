@@ -33,6 +33,12 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
   }
   const az = await import('./az/index.js');
   az.registerAzCommands(program);
+  // `keyvault audit` (the vault audit log, read from the store) sits beside the az keyvault commands; it is loaded
+  // only when it can be reached, as it opens the store.
+  const second = argv?.[3];
+  if (!azOnly || (first === 'keyvault' && (second === undefined || second === 'audit' || second.startsWith('-')))) {
+    (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(program);
+  }
   az.restoreCommanderHelp(program);
   return program;
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { paths, readInstanceInfo, resolveDataDir } from '../../config/data-dir.js';
 import { defaultPrincipalSecret } from '../../identity/directory.js';
 import { Sealer } from '../../secrets/sealer.js';
+import { identityEnvironment, IdentityNotFoundError } from '../../providers/managedidentity/identity-env.js';
 import { CommandError, UsageError } from '../errors.js';
 
 function shellQuote(value: string): string {
@@ -45,13 +46,26 @@ export function registerEnv(program: Command): void {
     .description('print export lines that point az, the Azure SDKs and kubectl at an instance (eval "$(aksemu env)")')
     .option('--data-dir <dir>', 'instance data directory (default: $AKSEMU_DATA_DIR or ~/.local/share/aksemu)')
     .option('--port <n>', "the instance's port, if not the one it last recorded")
-    .action((opts: { dataDir?: string; port?: string }) => {
+    .option('--identity <id-or-name>', 'act as a user-assigned managed identity (IDENTITY_ENDPOINT/IDENTITY_HEADER) instead of the default principal')
+    .action(async (opts: { dataDir?: string; port?: string; identity?: string }) => {
       let port: number | undefined;
       if (opts.port !== undefined) {
         port = Number(opts.port);
         if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be an integer from 1 to 65535, not '${opts.port}'`);
       }
-      const env = instanceEnvironment(resolveDataDir(opts.dataDir), port);
+      const dataDir = resolveDataDir(opts.dataDir);
+      const env = instanceEnvironment(dataDir, port);
+      if (opts.identity !== undefined) {
+        // The managed identity's own credentials replace the default principal's secret (issue 3).
+        delete env.AZURE_CLIENT_SECRET;
+        try {
+          Object.assign(env, await identityEnvironment(dataDir, opts.identity, env.AKSEMU_URL!));
+        } catch (err) {
+          if (err instanceof IdentityNotFoundError) throw new CommandError(err.message);
+          throw err;
+        }
+        process.stdout.write('unset AZURE_CLIENT_SECRET\n');
+      }
       for (const [name, value] of Object.entries(env)) process.stdout.write(`export ${name}=${shellQuote(value)}\n`);
     });
 }

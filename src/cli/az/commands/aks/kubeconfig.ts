@@ -59,6 +59,12 @@ export function writeKubeconfig(path: string, kubeconfigText: string, opts: { ov
   }
   for (const ctx of addition.contexts ?? []) {
     if (typeof ctx.context?.user === 'string' && ctx.context.user.startsWith('clusterAdmin')) {
+      // AKS names the admin context after the cluster and az appends -admin; aksemu's listClusterAdminCredential
+      // already returns `<cluster>-admin`, which is then kept as it is (same result as AKS + az).
+      if (ctx.name === `${ctx.context.cluster}-admin`) {
+        addition['current-context'] = ctx.name;
+        break;
+      }
       const admin = `${ctx.name}-admin`;
       addition['current-context'] = ctx.name = admin;
       break;

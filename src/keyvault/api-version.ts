@@ -1,0 +1,22 @@
+/**
+ * Key Vault data-plane api-versions accepted (issue 3): the stable ones from 7.2 to the newest (7.6, and the
+ * date-named 2025-07-01 that @azure/keyvault-keys 4.10 sends). Others get Key Vault's own BadParameter answer.
+ */
+import { KvError } from './errors.js';
+
+export const KEYVAULT_API_VERSIONS = ['7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01'];
+export const LATEST_KEYVAULT_API_VERSION = '2025-07-01';
+
+export function checkKeyVaultApiVersion(value: string | null): string {
+  if (value === null || value === '') throw new KvError(400, 'BadParameter', 'The api-version query parameter is missing. Please specify an api-version, e.g. ?api-version=2025-07-01.');
+  if (!KEYVAULT_API_VERSIONS.includes(value)) {
+    throw new KvError(400, 'BadParameter', `The specified version (${value}) is not recognized. Consider using the latest supported version (${LATEST_KEYVAULT_API_VERSION}).`);
+  }
+  return value;
+}
+
+/** `exportable` and release policies appeared in 7.3. */
+export function atLeast(apiVersion: string, min: '7.3' | '7.4' | '7.5'): boolean {
+  if (apiVersion.includes('-')) return true;
+  return Number(apiVersion) >= Number(min);
+}

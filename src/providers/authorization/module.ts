@@ -1,0 +1,30 @@
+/**
+ * The authorization module (issue 3): built-in role definitions, role assignments over ARM, and the shared
+ * RoleAssignments service other modules use for per-request decisions (`authorizationOf(ctx)`).
+ *
+ * Bootstrap: the default principal gets Owner on the subscription (management plane only: Owner carries no data
+ * actions, so an RBAC vault's keys still need a Key Vault data role, as in Azure).
+ */
+import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
+import { OWNER_ROLE_ID } from './role-definitions.js';
+import { RoleAssignments } from './role-assignments.js';
+import { registerAuthorizationRoutes } from './routes.js';
+
+const services = new WeakMap<EmulatorContext, RoleAssignments>();
+
+/** The role assignment service of an emulator (created on first use, so module order does not matter). */
+export function authorizationOf(ctx: EmulatorContext): RoleAssignments {
+  let s = services.get(ctx);
+  if (!s) {
+    s = new RoleAssignments(ctx.store);
+    services.set(ctx, s);
+  }
+  return s;
+}
+
+export const authorizationModule: EmulatorModule = async (ctx) => {
+  const assignments = authorizationOf(ctx);
+  registerAuthorizationRoutes(ctx.arm, assignments, ctx.directory, ctx.clock);
+  const { defaultPrincipal } = await ctx.directory.bootstrap();
+  await assignments.ensure(`/subscriptions/${ctx.subscriptionId}`, OWNER_ROLE_ID, defaultPrincipal.objectId, 'ServicePrincipal', ctx.clock.iso());
+};

@@ -1,0 +1,90 @@
+/**
+ * The Key Vault module (issue 3): the management plane (vaults over ARM), the data plane (`/_vault/<vault>`,
+ * host `<vault>.vault.azure.net`), private endpoints, and the audit log API
+ * (`GET /_aksemu/keyvault/vaults/<vault>/audit[?since=ISO&top=N]`, ARM token with read access to the vault).
+ *
+ * Other modules reach it through `keyVaultServicesOf(ctx)` — e.g. the KMS work (issue 6) creates a private
+ * endpoint for a vault in a cluster's node resource group with `privateEndpoints.create({...})` and connects its
+ * plugin to the returned `socketPath`.
+ */
+import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
+import { ARM_AUDIENCES } from '../../arm/http.js';
+import { requireBearer } from '../../identity/authenticate.js';
+import { AuditLog } from '../../keyvault/audit.js';
+import { CryptoPool } from '../../keyvault/crypto-pool.js';
+import { registerDataPlane } from '../../keyvault/data-plane.js';
+import { KeyStore } from '../../keyvault/key-store.js';
+import { authorizationOf } from '../authorization/module.js';
+import { checkKeyAccess, type KeyAccessAnswer, type KeyAccessQuery } from './key-access.js';
+import { PrivateEndpoints } from './private-endpoints.js';
+import { registerVaultRoutes } from './vault-routes.js';
+import { Vaults } from './vaults.js';
+
+export interface KeyVaultServices {
+  vaults: Vaults;
+  keys: KeyStore;
+  audit: AuditLog;
+  privateEndpoints: PrivateEndpoints;
+  /** SPEC K-5: whether a principal may perform key operations (access policies or RBAC, as the data plane). */
+  checkKeyAccess(q: KeyAccessQuery): Promise<KeyAccessAnswer>;
+}
+
+const services = new WeakMap<EmulatorContext, KeyVaultServices>();
+
+export function keyVaultServicesOf(ctx: EmulatorContext): KeyVaultServices {
+  let s = services.get(ctx);
+  if (!s) {
+    const vaults = new Vaults(ctx.arm, ctx.store);
+    s = {
+      vaults,
+      keys: new KeyStore(ctx.store, ctx.sealer),
+      audit: new AuditLog(ctx.store),
+      privateEndpoints: new PrivateEndpoints(ctx.store, ctx.arm, vaults, ctx.clock, ctx.frontDoor.app, ctx.dataDir),
+      checkKeyAccess: (q) => checkKeyAccess(vaults, authorizationOf(ctx), q),
+    };
+    services.set(ctx, s);
+  }
+  return s;
+}
+
+export const keyVaultModule: EmulatorModule = (ctx) => {
+  const kv = keyVaultServicesOf(ctx);
+  const authz = authorizationOf(ctx);
+  kv.vaults.onChange((name) => kv.keys.dropVault(name));
+  registerVaultRoutes({ arm: ctx.arm, vaults: kv.vaults, authz, providers: ctx.providers, tasks: ctx.tasks, clock: ctx.clock, speed: ctx.speed });
+  const pool = new CryptoPool();
+  registerDataPlane(ctx.frontDoor.app, {
+    pool,
+    vaults: kv.vaults,
+    keys: kv.keys,
+    audit: kv.audit,
+    authz,
+    tokens: ctx.tokens,
+    sealer: ctx.sealer,
+    clock: ctx.clock,
+  });
+  ctx.frontDoor.app.register(async (scope) => {
+    scope.addHook('onRequest', requireBearer(ctx.tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } })));
+    scope.get('/_aksemu/keyvault/vaults/:vault/audit', async (req, reply) => {
+      const name = (req.params as { vault: string }).vault;
+      const vault = (await kv.vaults.byName(name)) ?? (await kv.vaults.deleted(name))?.vault;
+      if (!vault) return reply.code(404).send({ error: { code: 'VaultNotFound', message: `No vault named '${name}'.` } });
+      if (!(await authz.grant(req.caller!.objectId, vault.id, 'Microsoft.KeyVault/vaults/read', 'action'))) {
+        return reply.code(403).send({ error: { code: 'AuthorizationFailed', message: `The client '${req.caller!.appId}' with object id '${req.caller!.objectId}' does not have authorization to read the audit log of '${vault.id}'.` } });
+      }
+      const q = new URL(req.url, 'https://x').searchParams;
+      const top = q.get('top') === null ? undefined : Number(q.get('top'));
+      if (top !== undefined && (!Number.isInteger(top) || top < 1)) return reply.code(400).send({ error: { code: 'InvalidParameter', message: "'top' must be a positive integer." } });
+      const events = await kv.audit.read(name, { ...(q.get('since') ? { since: q.get('since')! } : {}), ...(top ? { top } : {}) });
+      return reply.send({ value: events });
+    });
+  });
+  ctx.frontDoor.app.addHook('onReady', async () => {
+    await kv.privateEndpoints.startAll();
+  });
+  ctx.frontDoor.app.addHook('onClose', async () => {
+    await kv.audit.flush();
+    await kv.privateEndpoints.stopAll();
+    await pool.close();
+  });
+};
