@@ -5,6 +5,19 @@ import { AZ_TOP_LEVEL } from './az/top-level.js';
 import { CommandError, UsageError } from './errors.js';
 
 /**
+ * Commands of other modules that sit inside an az command group (`aksemu keyvault audit`); they are loaded only
+ * when the arguments can reach them (or help lists them), as they pull in more than the az tree needs.
+ */
+const AZ_GROUP_EXTENSIONS: Array<{ words: [string, string]; register: (program: Command) => Promise<void> }> = [
+  { words: ['keyvault', 'audit'], register: async (p) => (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(p) },
+];
+
+function reaches(words: [string, string], argv: string[]): boolean {
+  const [first, second] = [argv[2], argv[3]];
+  return first === words[0] && (second === undefined || second === words[1] || second.startsWith('-'));
+}
+
+/**
  * The program. Given the arguments, it loads only what they can reach: an az-compatible command (`aksemu aks
  * ...`) needs the az command tree alone, which keeps a scripted run of many commands fast.
  */
@@ -33,12 +46,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
   }
   const az = await import('./az/index.js');
   az.registerAzCommands(program);
-  // `keyvault audit` (the vault audit log, read from the store) sits beside the az keyvault commands; it is loaded
-  // only when it can be reached, as it opens the store.
-  const second = argv?.[3];
-  if (!azOnly || (first === 'keyvault' && (second === undefined || second === 'audit' || second.startsWith('-')))) {
-    (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(program);
-  }
+  for (const ext of AZ_GROUP_EXTENSIONS) if (!azOnly || reaches(ext.words, argv ?? [])) await ext.register(program);
   az.restoreCommanderHelp(program);
   return program;
 }
