@@ -4,11 +4,26 @@ import { VERSION } from '../version.js';
 import { AZ_TOP_LEVEL } from './az/top-level.js';
 import { CommandError, UsageError } from './errors.js';
 
+type Registrar = (program: Command) => Promise<void>;
+
 /**
- * Commands of other modules that sit inside an az command group (`aksemu keyvault audit`); they are loaded only
- * when the arguments can reach them (or help lists them), as they pull in more than the az tree needs.
+ * aksemu's own commands, by the top-level words they add. Given the arguments, only what they can reach is loaded
+ * (`aksemu node exec ...` does not load the emulator that `start` needs); help, --version and unknown words load
+ * them all. Entries that add to the same word run in this order.
  */
-const AZ_GROUP_EXTENSIONS: Array<{ words: [string, string]; register: (program: Command) => Promise<void> }> = [
+const COMMANDS: Array<{ words: string[]; register: Registrar }> = [
+  { words: ['start'], register: async (p) => (await import('./commands/start.js')).registerStart(p) },
+  { words: ['env'], register: async (p) => (await import('./commands/env.js')).registerEnv(p) },
+  { words: ['store'], register: async (p) => (await import('./commands/store.js')).registerStore(p) },
+  { words: ['node'], register: async (p) => (await import('./commands/node.js')).registerNode(p) },
+  { words: ['az-setup'], register: async (p) => (await import('./commands/az-setup.js')).registerAzSetup(p) },
+];
+
+/**
+ * Commands of other modules that sit inside an az command group (`aksemu keyvault audit`), by [group, command];
+ * loaded only when the arguments can reach them (or help lists them).
+ */
+const AZ_GROUP_EXTENSIONS: Array<{ words: [string, string]; register: Registrar }> = [
   { words: ['keyvault', 'audit'], register: async (p) => (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(p) },
 ];
 
@@ -30,23 +45,11 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .exitOverride();
   const first = argv?.[2];
   const azOnly = first !== undefined && AZ_TOP_LEVEL.includes(first);
-  if (!azOnly) {
-    const [{ registerStart }, { registerEnv }, { registerStore }, { registerNode }, { registerAzSetup }] = await Promise.all([
-      import('./commands/start.js'),
-      import('./commands/env.js'),
-      import('./commands/store.js'),
-      import('./commands/node.js'),
-      import('./commands/az-setup.js'),
-    ]);
-    registerStart(program);
-    registerEnv(program);
-    registerStore(program);
-    registerNode(program);
-    registerAzSetup(program);
-  }
+  const own = COMMANDS.some((c) => c.words.includes(first ?? '')) ? COMMANDS.filter((c) => c.words.includes(first!)) : azOnly ? [] : COMMANDS;
+  for (const c of own) await c.register(program);
   const az = await import('./az/index.js');
   az.registerAzCommands(program);
-  for (const ext of AZ_GROUP_EXTENSIONS) if (!azOnly || reaches(ext.words, argv ?? [])) await ext.register(program);
+  for (const ext of AZ_GROUP_EXTENSIONS) if (own === COMMANDS || reaches(ext.words, argv ?? [])) await ext.register(program);
   az.restoreCommanderHelp(program);
   return program;
 }

@@ -58,6 +58,8 @@ function exec(args: string[], s: ShellSession, stdin: string | undefined, timeou
       clearTimeout(timer);
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}\n(killed by ${signal} after ${timeoutMs} ms)` : stderr });
     });
+    // A command that exits before reading its input closes the pipe: that is its business, not an error here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(stdin ?? '');
   });
 }

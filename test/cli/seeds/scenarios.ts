@@ -184,6 +184,10 @@ export const VARIANTS: Variant[] = [
         before: [
           { run: 'export NewKEY_ID=$NEW_KEY_ID', why: 'the private-vault steps call the new key version $NewKEY_ID' },
           { run: 'export KEYVAULT_RESOURCE_ID=$(az keyvault show --name MyKeyVault --query id -o tsv)', why: 'the access-policy path of the article never captures the vault id the private mode needs' },
+          {
+            run: 'az role assignment create --role "Key Vault Contributor" --assignee-object-id $IDENTITY_OBJECT_ID --assignee-principal-type "ServicePrincipal" --scope $KEYVAULT_RESOURCE_ID -o none',
+            why: "a private vault needs the cluster identity to hold Key Vault Contributor to create its private endpoint (the article's private-vault section, line 176)",
+          },
           { run: 'az aks update --name myAKSCluster --resource-group MyResourceGroup --enable-apiserver-vnet-integration -o none', why: 'SPEC K-6: a private vault works only with API Server VNet Integration (the article\'s warning)' },
         ],
         check: jsonWith((o) => o.securityProfile?.azureKeyVaultKms?.keyVaultNetworkAccess === 'Private', 'private network access'),
