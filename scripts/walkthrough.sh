@@ -105,6 +105,11 @@ run az aks get-credentials --resource-group myResourceGroup --name myTLCluster
 capture kubectl get nodes -l kubernetes.azure.com/trusted-launch=true -o name
 if [ -n "$OUT" ]; then
   expect "$OUT" '^node/aks-mynodepool-' 'the trusted-launch label on the vTPM nodes (SPEC T-3)'
+  TL_NODE="$(first_node mynodepool)"
+  capture aksemu node exec "$TL_NODE" -- mokutil --sb-state
+  expect "$OUT" '^SecureBoot enabled$' 'Secure Boot on in the node'
+  capture aksemu node exec "$TL_NODE" -- cat /sys/class/tpm/tpm0/tpm_version_major
+  expect "$OUT" '^2$' 'a TPM 2.0 (the vTPM) in the node'
 else
   printf 'NOTE: this build does not label Trusted Launch nodes yet (the Trusted Launch module, issue 7)\n'
 fi
