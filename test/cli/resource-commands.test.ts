@@ -103,6 +103,21 @@ describe('resource groups, features, providers, account with the aksemu CLI', ()
     expect(existsSync(profilePath(emu.dataDir))).toBe(false);
     expect((await aksemu(env, ['account', 'show', '--query', 'user.name', '-o', 'tsv'])).stdout.trim()).toBe(emu.env.AZURE_CLIENT_ID);
   });
+
+  it('--debug logs requests and responses as az does, masking the bearer token and never the client secret', async () => {
+    rmSync(join(emu.dataDir, 'cli', 'tokens.json'), { force: true }); // so the token request is made (and logged)
+    const res = await aksemu(env, ['group', 'show', '-n', 'myResourceGroup', '--debug', '-o', 'none']);
+    expect(res.code, res.stderr).toBe(0);
+    const lines = res.stderr.split('\n').map((l) => l.replace(/^DEBUG: cli\.azure\.cli\.core\.sdk\.policies: /, ''));
+    const show = lines.findIndex((l) => /^Request URL: '.*\/resourcegroups\/myResourceGroup\?api-version=/.test(l));
+    expect(show).toBeGreaterThan(0);
+    expect(lines.slice(show, show + 2)).toEqual([lines[show], "Request method: 'GET'"]);
+    expect(lines).toContain("    'Authorization': '*****'");
+    expect(lines[lines.indexOf('Response content:', show) + 1]).toContain('"name":"myResourceGroup"');
+    expect(res.stderr).not.toContain(emu.env.AZURE_CLIENT_SECRET!);
+    expect(res.stderr).not.toMatch(/Bearer ey/);
+    expect(res.stderr).not.toMatch(/"access_token"/);
+  });
 });
 
 describeWith(['az'], 'the same commands with the real az after aksemu az-setup', () => {

@@ -19,6 +19,17 @@ export interface HttpResponse {
 export interface HttpRequestOptions {
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** The request carries a secret (the token request): --debug logs neither its body nor its response. */
+  secret?: boolean;
+}
+
+/** Headers az's logging policy masks in --debug output. */
+const REDACTED = new Set(['authorization', 'x-ms-authorization-auxiliary']);
+
+/** Python's repr() of a str, as az's `%r` prints header names and values. */
+function pyRepr(value: string): string {
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  return `${quote}${value.replace(/\\/g, '\\\\').replace(new RegExp(quote, 'g'), `\\${quote}`)}${quote}`;
 }
 
 export class HttpClient {
@@ -47,8 +58,13 @@ export class HttpClient {
       ...opts.headers,
     };
     if (opts.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(opts.body));
-    this.debug(`Request URL: '${url.href}'`);
-    this.debug(`Request method: '${method}'`);
+    // --debug logs what az's SDK logging policy logs (azure/cli/core/sdk/policies.py), secrets masked.
+    this.debug(`Request URL: ${pyRepr(url.href)}`);
+    this.debug(`Request method: ${pyRepr(method)}`);
+    this.debug('Request headers:');
+    for (const [name, value] of Object.entries(headers)) this.debug(`    ${pyRepr(name)}: ${pyRepr(REDACTED.has(name.toLowerCase()) ? '*****' : value)}`);
+    this.debug('Request body:');
+    this.debug(opts.body === undefined || opts.body.length === 0 ? 'This request has no body' : opts.secret ? '(not logged: it holds a credential)' : opts.body.toString());
     return new Promise<HttpResponse>((resolve, reject) => {
       const req = httpsRequest(
         { method, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 443, path: `${url.pathname}${url.search}`, headers, agent: this.agent },
@@ -59,6 +75,10 @@ export class HttpClient {
           res.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             this.debug(`Response status: ${res.statusCode}`);
+            this.debug('Response headers:');
+            for (const [name, value] of Object.entries(res.headers)) this.debug(`    ${pyRepr(name)}: ${pyRepr(Array.isArray(value) ? value.join(', ') : String(value))}`);
+            this.debug('Response content:');
+            this.debug(opts.secret ? '(not logged: it holds a credential)' : text);
             resolve({
               status: res.statusCode ?? 0,
               headers: res.headers,

@@ -112,6 +112,7 @@ export class TokenProvider {
     const res = await this.http.request('POST', `/_login/${encodeURIComponent(this.tenantId)}/oauth2/v2.0/token`, {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body,
+      secret: true,
     });
     const json = res.json<{ access_token?: string; expires_in?: number; error?: string; error_description?: string }>();
     if (res.status !== 200 || !json?.access_token) {
