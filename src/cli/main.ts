@@ -45,6 +45,7 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .exitOverride();
   const first = argv?.[2];
   const azOnly = first !== undefined && AZ_TOP_LEVEL.includes(first);
+  if (first === '--version' || first === '-V') return program;
   const own = COMMANDS.some((c) => c.words.includes(first ?? '')) ? COMMANDS.filter((c) => c.words.includes(first!)) : azOnly ? [] : COMMANDS;
   for (const c of own) await c.register(program);
   const az = await import('./az/index.js');
