@@ -7,35 +7,39 @@ import { CommandError, UsageError } from './errors.js';
 type Registrar = (program: Command) => Promise<void>;
 
 /**
- * aksemu's own commands, by the top-level words they add. Given the arguments, only what they can reach is loaded
- * (`aksemu node exec ...` does not load the emulator that `start` needs); help, --version and unknown words load
- * them all. Entries that add to the same word run in this order.
+ * aksemu's own commands and those other modules add, by the command paths each registrar adds: a top-level word
+ * (`node`) or a command inside an az group (`keyvault audit`). Given the arguments, only the registrars they can
+ * reach are loaded (`aksemu node exec ...` does not load the emulator `start` needs, `aksemu aks show` loads
+ * the az tree alone); help and unknown words load them all. Registrars that add to the same word run in this
+ * order (a group's creator first).
  */
-const COMMANDS: Array<{ words: string[]; register: Registrar }> = [
-  { words: ['start'], register: async (p) => (await import('./commands/start.js')).registerStart(p) },
-  { words: ['env'], register: async (p) => (await import('./commands/env.js')).registerEnv(p) },
-  { words: ['store'], register: async (p) => (await import('./commands/store.js')).registerStore(p) },
-  { words: ['node'], register: async (p) => (await import('./commands/node.js')).registerNode(p) },
-  { words: ['az-setup'], register: async (p) => (await import('./commands/az-setup.js')).registerAzSetup(p) },
+const COMMANDS: Array<{ paths: string[][]; register: Registrar }> = [
+  { paths: [['start']], register: async (p) => (await import('./commands/start.js')).registerStart(p) },
+  { paths: [['env']], register: async (p) => (await import('./commands/env.js')).registerEnv(p) },
+  { paths: [['store']], register: async (p) => (await import('./commands/store.js')).registerStore(p) },
+  { paths: [['node']], register: async (p) => (await import('./commands/node.js')).registerNode(p) },
+  { paths: [['az-setup']], register: async (p) => (await import('./commands/az-setup.js')).registerAzSetup(p) },
+  { paths: [['keyvault', 'audit']], register: async (p) => (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(p) },
 ];
 
-/**
- * Commands of other modules that sit inside an az command group (`aksemu keyvault audit`), by [group, command];
- * loaded only when the arguments can reach them (or help lists them).
- */
-const AZ_GROUP_EXTENSIONS: Array<{ words: [string, string]; register: Registrar }> = [
-  { words: ['keyvault', 'audit'], register: async (p) => (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(p) },
-];
-
-function reaches(words: [string, string], argv: string[]): boolean {
+/** Whether the arguments can reach a command path (its group's help lists it: `aksemu keyvault -h`). */
+function reaches(path: string[], argv: string[]): boolean {
   const [first, second] = [argv[2], argv[3]];
-  return first === words[0] && (second === undefined || second === words[1] || second.startsWith('-'));
+  if (first !== path[0]) return false;
+  return path.length === 1 || second === undefined || second === path[1] || second.startsWith('-') || second === 'help';
 }
 
-/**
- * The program. Given the arguments, it loads only what they can reach: an az-compatible command (`aksemu aks
- * ...`) needs the az command tree alone, which keeps a scripted run of many commands fast.
- */
+/** The registrars to load for these arguments. */
+export function registrarsFor(argv: string[]): typeof COMMANDS {
+  const first = argv[2];
+  if (first === '--version' || first === '-V') return [];
+  const known = first !== undefined && (AZ_TOP_LEVEL.includes(first) || COMMANDS.some((c) => c.paths.some((p) => p[0] === first)));
+  return known ? COMMANDS.filter((c) => c.paths.some((p) => reaches(p, argv))) : COMMANDS;
+}
+
+const insideAzGroup = (c: (typeof COMMANDS)[number]) => c.paths.some((p) => AZ_TOP_LEVEL.includes(p[0]!));
+
+/** The program, with what the arguments can reach (all of it without arguments). */
 export async function buildProgram(argv?: string[]): Promise<Command> {
   const program = new Command('aksemu')
     .description('A local emulator of the Azure Kubernetes Service security plane')
@@ -44,18 +48,23 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
     .enablePositionalOptions()
     .exitOverride();
   const first = argv?.[2];
-  const azOnly = first !== undefined && AZ_TOP_LEVEL.includes(first);
   if (first === '--version' || first === '-V') return program;
-  const own = COMMANDS.some((c) => c.words.includes(first ?? '')) ? COMMANDS.filter((c) => c.words.includes(first!)) : azOnly ? [] : COMMANDS;
-  for (const c of own) await c.register(program);
+  const load = argv ? registrarsFor(argv) : COMMANDS;
+  // aksemu's own words first (help lists them first), then the az groups, then what goes inside those groups.
+  for (const c of load) if (!insideAzGroup(c)) await c.register(program);
   const az = await import('./az/index.js');
   az.registerAzCommands(program);
-  for (const ext of AZ_GROUP_EXTENSIONS) if (own === COMMANDS || reaches(ext.words, argv ?? [])) await ext.register(program);
+  for (const c of load) if (insideAzGroup(c)) await c.register(program);
   az.restoreCommanderHelp(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into `head` and the like: stop quietly when the reader goes away.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
