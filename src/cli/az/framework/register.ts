@@ -74,13 +74,15 @@ function attach(parent: Command, node: Node, io: () => Io): void {
     if (first === undefined || first === '-h' || first === '--help') {
       const children = [...node.children.values()];
       // Commands other modules attached to this group with commander (e.g. `keyvault audit`) are listed too.
-      const foreign = self.commands.filter((c) => !azCommands.has(c)).map((c) => ({ name: c.name(), summary: c.description() }));
+      // A foreign command with subcommands of its own (`aks encryption status|migrate`) is a subgroup.
+      const foreign = self.commands.filter((c) => !azCommands.has(c));
+      const entry = (c: Command) => ({ name: c.name(), summary: c.description() });
       out.stdout.write(
         groupHelp(
           node.path,
           node.summary,
-          children.filter((c) => !c.spec).map((c) => ({ name: c.name, summary: c.summary })),
-          [...children.filter((c) => c.spec).map((c) => ({ name: c.name, summary: c.spec!.summary })), ...foreign],
+          [...children.filter((c) => !c.spec).map((c) => ({ name: c.name, summary: c.summary })), ...foreign.filter((c) => c.commands.length > 0).map(entry)],
+          [...children.filter((c) => c.spec).map((c) => ({ name: c.name, summary: c.spec!.summary })), ...foreign.filter((c) => c.commands.length === 0).map(entry)],
         ),
       );
       process.exitCode = 0;
