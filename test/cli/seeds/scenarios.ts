@@ -7,6 +7,7 @@
  * offers alternatives that cannot follow one another (an access-policy vault or an RBAC one, a public vault or a
  * private one), each alternative is its own variant. Where a command must be adapted, `rewrite` says why.
  */
+import { backendBuilt } from '../support/cli.js';
 import { fipsEnabled, fipsTable, guid, jsonWith, keyId, kmsTable, kubeSystemPods, nodeList, resourceId, secretsReplaced, type Check } from './checks.js';
 
 export interface Adapt {
@@ -61,6 +62,22 @@ const DEBUG_INPUT = 'cat /proc/sys/crypto/fips_enabled\nexit\n';
 /** kubectl debug needs the API server to serve attach (WebSocket/SPDY upgrades), which the Kubernetes API module does not do yet. */
 const DEBUG_GAP = { stderr: /couldn't attach to pod|unable to upgrade connection/, why: 'the Kubernetes API module does not serve attach (kubectl debug -it) yet: kubectl falls back to logs and the session input never reaches the node' };
 const SECRET: Adapt = { run: 'kubectl create secret generic app-credentials --from-literal=password=s3cret', why: 'the storage migration steps rewrite the secrets an application has stored; the article assumes there are some' };
+/**
+ * What the storage migration steps are for: the secret as it is at rest in the cluster's store (`aksemu store`),
+ * KMS v1 / v2 envelopes or plain JSON. Checked when the KMS module (issue 6) is built into this tree; before that,
+ * clusters accept the KMS settings but store secrets as they are.
+ */
+const KMS_BUILT = backendBuilt('providers/containerservice/kms/module.js');
+const AT_REST = { 'kms-v1': '^k8s:enc:kms:v1:', 'kms-v2': '^k8s:enc:kms:v2:', plain: '^[{]' } as const;
+const atRest = (kind: keyof typeof AT_REST): Adapt[] =>
+  KMS_BUILT
+    ? [
+        {
+          run: `K=$(aksemu store list /clusters/ | grep '/registry/secrets/default/app-credentials$') && aksemu store get "$K" > ./.at-rest && head -c 16 ./.at-rest | grep -Eq '${AT_REST[kind]}'`,
+          why: `the secret at rest is ${kind === 'plain' ? 'plain JSON again (KMS off)' : `a ${kind.toUpperCase()} envelope`} after the storage migration`,
+        },
+      ]
+    : [];
 const removePool = (name: string, why: string): Adapt => ({ run: `az aks nodepool delete --resource-group myResourceGroup --cluster-name myAKSCluster --name ${name}`, why });
 const addNp: Adapt = { run: 'az aks nodepool add --resource-group myResourceGroup --cluster-name myAKSCluster --name np --node-count 1 -o none', why: "the article updates an existing pool 'np' it never creates" };
 const motdFile: Adapt = { run: "printf 'Welcome to a FIPS-enabled node pool\\n' > ./newMOTD.txt", why: 'the article passes ./newMOTD.txt without creating it' };
@@ -169,15 +186,15 @@ export const VARIANTS: Variant[] = [
       },
       { line: 17, check: kubeSystemPods },
       { line: 115, check: jsonWith((o) => o.securityProfile?.azureKeyVaultKms?.enabled === true, 'KMS enabled') },
-      { line: 117, check: secretsReplaced },
+      { line: 117, check: secretsReplaced, after: atRest('kms-v2') },
       {
         line: 127,
         before: [{ run: 'export NEW_KEY_ID=$(az keyvault key rotate --name MyKeyName --vault-name MyKeyVault --query key.kid -o tsv)', why: 'the article rotates to a new key version ($NEW_KEY_ID) it leaves to the reader' }],
         check: jsonWith((o, vars) => o.securityProfile?.azureKeyVaultKms?.keyId === vars.NEW_KEY_ID, 'the new key version in use'),
       },
-      { line: 129, check: secretsReplaced },
+      { line: 129, check: secretsReplaced, after: atRest('kms-v2') },
       { line: 223, check: jsonWith((o) => o.securityProfile?.azureKeyVaultKms?.enabled === false, 'KMS disabled') },
-      { line: 225, check: secretsReplaced },
+      { line: 225, check: secretsReplaced, after: atRest('plain') },
       { line: 228, check: jsonWith((o) => o.properties?.publicNetworkAccess === 'Disabled', 'public network access disabled') },
       {
         line: 234,
@@ -194,7 +211,7 @@ export const VARIANTS: Variant[] = [
       },
       { line: 238, check: kmsTable('myAKSCluster', true) },
       { line: 240, check: jsonWith((o) => o.securityProfile?.azureKeyVaultKms?.enabled === false, 'KMS disabled') },
-      { line: 242, check: secretsReplaced },
+      { line: 242, check: secretsReplaced, after: atRest('plain') },
     ],
   },
   {
@@ -254,9 +271,9 @@ export const VARIANTS: Variant[] = [
         after: [{ ...credentials, run: 'az aks get-credentials --resource-group MyResourceGroup --name myAKSCluster --overwrite-existing' }, SECRET],
       },
       { line: 200 },
-      { line: 202, check: secretsReplaced },
+      { line: 202, check: secretsReplaced, after: atRest('kms-v2') },
       { line: 213, check: jsonWith((o, vars) => o.securityProfile?.azureKeyVaultKms?.keyId === vars.NewKEY_ID, 'the new key version in use') },
-      { line: 215, check: secretsReplaced },
+      { line: 215, check: secretsReplaced, after: atRest('kms-v2') },
     ],
   },
   {
@@ -275,17 +292,28 @@ export const VARIANTS: Variant[] = [
       },
       { run: 'az aks get-credentials --resource-group MyResourceGroup --name myAKSCluster --overwrite-existing', why: 'kubectl needs the credentials' },
       SECRET,
+      ...atRest('kms-v1'),
     ],
     steps: [
       { line: 256, check: jsonWith((o) => o.securityProfile?.azureKeyVaultKms?.enabled === false, 'KMS disabled') },
-      { line: 261, check: secretsReplaced },
+      { line: 261, check: secretsReplaced, after: atRest('plain') },
       {
         line: 269,
         tty: { stdin: 'y\ny\n', why: 'az aks upgrade asks for confirmation twice; the reader answers y' },
         gap: { stderr: /KubernetesVersionNotSupported/, why: "the clusters backend's version catalog has no 1.27.1 patch (it lists 1.27.7 and 1.27.9), the article's example" },
         after: [{ run: 'az aks upgrade --resource-group myResourceGroup --name myAKSCluster --kubernetes-version 1.27 --yes -o none', why: 'upgrade to 1.27 with the patch the catalog has, so the migration can go on' }],
       },
-      { line: 276, check: secretsReplaced },
+      {
+        line: 276,
+        before: [
+          {
+            run: 'az aks update --name myAKSCluster --resource-group MyResourceGroup --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access Public --azure-keyvault-kms-key-id $(az keyvault key show --name MyKeyName --vault-name MyKeyVault --query key.kid -o tsv) -o none',
+            why: "the article says to enable KMS again after the upgrade (then it is KMS v2) without giving the command; this is the article's own enable command",
+          },
+        ],
+        check: secretsReplaced,
+        after: atRest('kms-v2'),
+      },
     ],
   },
 ];
