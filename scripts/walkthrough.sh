@@ -131,13 +131,30 @@ expect "$OUT" '^konnectivity-agent-' 'konnectivity-agent pods (SPEC K-7)'
 run kubectl create secret generic app-credentials --from-literal=password=s3cret
 capture 'kubectl get secrets --all-namespaces -o json | kubectl replace -f -'
 expect "$OUT" '^secret/app-credentials replaced$' 'the secrets rewritten'
+# The secret as it is at rest in the cluster's etcd (aksemu store reads the instance's store): a KMS v2 envelope.
+SECRET_KEY="$(aksemu store list /clusters/ | grep '/registry/secrets/default/app-credentials$')"
+# (Only the envelope's prefix is printed: the rest is binary.)
+capture "aksemu store get $SECRET_KEY | head -c 48 | grep -aoE '^(k8s:enc:kms:v2:[a-z0-9-]+:|.{24})'"
+if [ "${OUT#k8s:enc:kms:}" != "$OUT" ]; then
+  expect "$OUT" '^k8s:enc:kms:v2:azurekmsprovider-[0-9a-f]{8}:$' 'the secret encrypted at rest with KMS v2 (provider azurekmsprovider-<key hash>)'
+  FIRST_ENVELOPE="$OUT"
+else
+  printf 'NOTE: this build stores secrets as they are (the KMS module, issue 6)\n'
+fi
 run "export NEW_KEY_ID=\$(az keyvault key rotate --name MyKeyName --vault-name MyKeyVault --query key.kid -o tsv)"
 run az aks update --name myKMSCluster --resource-group myResourceGroup --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access '"Public"' --azure-keyvault-kms-key-id '$NEW_KEY_ID' -o none
 run 'kubectl get secrets --all-namespaces -o json | kubectl replace -f -'
+if [ -n "${FIRST_ENVELOPE:-}" ]; then
+  capture "aksemu store get $SECRET_KEY | head -c 48 | grep -aoE '^(k8s:enc:kms:v2:[a-z0-9-]+:|.{24})'"
+  expect "$OUT" '^k8s:enc:kms:v2:azurekmsprovider-[0-9a-f]{8}:$' 'the secret still encrypted with KMS v2'
+  [ "$OUT" != "$FIRST_ENVELOPE" ] || fail "the secret should be re-encrypted under the new key version's provider, still $OUT"
+fi
 capture 'az aks list --query "[].{Name:name, KmsEnabled:securityProfile.azureKeyVaultKms.enabled, KeyId:securityProfile.azureKeyVaultKms.keyId}" -o table'
 expect "$OUT" "^myKMSCluster +True +$NEW_KEY_ID\$" 'myKMSCluster with KMS on the new key version'
 run az aks update --name myKMSCluster --resource-group myResourceGroup --disable-azure-keyvault-kms -o none
 run 'kubectl get secrets --all-namespaces -o json | kubectl replace -f -'
+capture "aksemu store get $SECRET_KEY | head -c 48 | grep -aoE '^(k8s:enc:kms:v2:[a-z0-9-]+:|.{24})'"
+expect "$OUT" '^\{"apiVersion":"v1",' 'the secret in the clear again once KMS is off and the secrets rewritten'
 capture 'az aks list --query "[?name=='"'"'myKMSCluster'"'"'].{Name:name, KmsEnabled:securityProfile.azureKeyVaultKms.enabled}" -o table'
 expect "$OUT" '^myKMSCluster +False$' 'KMS disabled'
 
