@@ -13,13 +13,14 @@ describe('the aksemu program', () => {
     expect(paths(['keyvault', 'key', 'list', '--vault-name', 'v'])).toEqual([]);
     expect(paths(['keyvault', 'audit', '--vault-name', 'v'])).toEqual(['keyvault audit']);
     expect(paths(['keyvault', '-h'])).toEqual(['keyvault audit']);
-    expect(paths(['node', 'exec', 'n', '--', 'true'])).toEqual(['node']);
+    expect(paths(['node', 'exec', 'n', '--', 'true'])).toEqual(['node', 'node,alerts']);
+    expect(paths(['alerts', 'list'])).toEqual(['node,alerts']);
     expect(paths(['start', '--port', '0'])).toEqual(['start']);
     expect(paths(['--version'])).toEqual([]);
   });
 
   it('loads everything for help and unknown words', () => {
-    const all = ['start', 'env', 'store', 'node', 'az-setup', 'keyvault audit'];
+    const all = ['start', 'env', 'store', 'node', 'az-setup', 'keyvault audit', 'node,alerts'];
     expect(paths([])).toEqual(all);
     expect(paths(['--help'])).toEqual(all);
     expect(paths(['nod'])).toEqual(all);
