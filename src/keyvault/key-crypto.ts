@@ -27,7 +27,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
 import { kvErrors } from './errors.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -135,13 +135,20 @@ export type PrivateExecutor = (op: PrivateOpSpec, data: Buffer, inline: () => Bu
 /** A private-key operation: OpenSSL's privateDecrypt/privateEncrypt with a padding, or PKCS#1 v1.5 decryption. */
 export type PrivateOpSpec = { op: 'decrypt' | 'encrypt'; padding: number; oaepHash?: string } | { op: 'decrypt-pkcs1v15' };
 
-const forgeKeys = new WeakMap<KeyObject, forge.pki.rsa.PrivateKey>();
+/** node-forge is loaded on first use (RSA1_5 decryption, PSS): most requests never need it, start-up does not. */
+let forge: typeof Forge | undefined;
+async function loadForge(): Promise<typeof Forge> {
+  forge ??= (await import('node-forge')).default;
+  return forge;
+}
+
+const forgeKeys = new WeakMap<KeyObject, Forge.pki.rsa.PrivateKey>();
 
 /** RSAES-PKCS1-v1_5 decryption with node-forge (throws on a bad padding). */
-export function pkcs1v15Decrypt(privateKey: KeyObject, ciphertext: Buffer): Buffer {
+export function pkcs1v15Decrypt(privateKey: KeyObject, ciphertext: Buffer, forge: typeof Forge): Buffer {
   let key = forgeKeys.get(privateKey);
   if (!key) {
-    key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
+    key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as Forge.pki.rsa.PrivateKey;
     forgeKeys.set(privateKey, key);
   }
   return Buffer.from(key.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
@@ -153,7 +160,8 @@ export async function rsaDecrypt(alg: EncryptionAlgorithm, privateKey: KeyObject
   if (ciphertext.length !== k) throw kvErrors.badParameter(`The ciphertext must be ${k} bytes for a ${k * 8}-bit key; ${ciphertext.length} bytes given.`);
   try {
     if (alg === 'RSA1_5') {
-      return await exec({ op: 'decrypt-pkcs1v15' }, ciphertext, () => pkcs1v15Decrypt(privateKey, ciphertext));
+      const lib = await loadForge();
+      return await exec({ op: 'decrypt-pkcs1v15' }, ciphertext, () => pkcs1v15Decrypt(privateKey, ciphertext, lib));
     }
     const oaep = { op: 'decrypt' as const, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg === 'RSA-OAEP' ? 'sha1' : 'sha256' };
     return await exec(oaep, ciphertext, () => privateDecrypt({ key: privateKey, padding: oaep.padding, oaepHash: oaep.oaepHash }, ciphertext));
@@ -196,13 +204,13 @@ export function checkSignatureInput(alg: SignatureAlgorithm, kty: string, crv: s
 }
 
 /** EMSA-PSS with MGF1 of the same hash and a salt as long as the hash (what Key Vault's PS* use). */
-function pssScheme(hash: 'sha256' | 'sha384' | 'sha512', saltLength: number) {
+function pssScheme(forge: typeof Forge, hash: 'sha256' | 'sha384' | 'sha512', saltLength: number) {
   return forge.pss.create({ md: forge.md[hash].create(), mgf: forge.mgf.mgf1.create(forge.md[hash].create()), saltLength });
 }
 
 /** forge's PSS encoder reads the message hash from a message digest object: this one carries a precomputed one. */
-function precomputed(digest: Buffer): forge.md.MessageDigest {
-  return { digest: () => forge.util.createBuffer(digest.toString('binary')) } as unknown as forge.md.MessageDigest;
+function precomputed(forge: typeof Forge, digest: Buffer): Forge.md.MessageDigest {
+  return { digest: () => forge.util.createBuffer(digest.toString('binary')) } as unknown as Forge.md.MessageDigest;
 }
 
 function leftPad(buf: Buffer, len: number): Buffer {
@@ -233,7 +241,8 @@ export async function sign(alg: SignatureAlgorithm, privateKey: KeyObject, diges
   }
   if (alg.startsWith('PS')) {
     const modBits = privateKey.asymmetricKeyDetails!.modulusLength!;
-    const encoded = Buffer.from(pssScheme(hash, digest.length).encode(precomputed(digest), modBits), 'binary');
+    const lib = await loadForge();
+    const encoded = Buffer.from(pssScheme(lib, hash, digest.length).encode(precomputed(lib, digest), modBits), 'binary');
     const em = leftPad(encoded, Math.ceil(modBits / 8));
     return exec({ op: 'encrypt', padding: constants.RSA_NO_PADDING }, em, () => privateEncrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, em));
   }
@@ -257,7 +266,7 @@ export async function verify(alg: SignatureAlgorithm, publicKey: KeyObject, dige
       const modBits = publicKey.asymmetricKeyDetails!.modulusLength!;
       const raw = publicDecrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, signature);
       const emLen = Math.ceil((modBits - 1) / 8);
-      return pssScheme(hash, digest.length).verify(digest.toString('binary'), raw.subarray(raw.length - emLen).toString('binary'), modBits);
+      return pssScheme(await loadForge(), hash, digest.length).verify(digest.toString('binary'), raw.subarray(raw.length - emLen).toString('binary'), modBits);
     } catch {
       return false;
     }

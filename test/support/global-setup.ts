@@ -16,8 +16,8 @@ import { Sealer, loadOrCreateMasterKey } from '../../src/secrets/sealer.js';
 
 export default async function setup(): Promise<void> {
   const root = join(import.meta.dirname, '..', '..');
-  if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js')) || !existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   }
   const seed = mkdtempSync(join(tmpdir(), 'aksemu-test-seed-'));
   const sealer = new Sealer(loadOrCreateMasterKey(paths.masterKey(seed)));
