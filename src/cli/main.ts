@@ -6,6 +6,7 @@ import { registerNode } from './commands/node.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
 import { registerKeyVaultAudit } from './commands/keyvault-audit.js';
+import { registerKms } from './commands/kms.js';
 import { CommandError, UsageError } from './errors.js';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerStore(program);
   registerKeyVaultAudit(program);
   registerNode(program);
+  registerKms(program);
   return program;
 }
 
