@@ -35,6 +35,7 @@ import { VERSION } from './version.js';
 import { authorizationModule } from './providers/authorization/module.js';
 import { managedIdentityModule } from './providers/managedidentity/module.js';
 import { keyVaultModule } from './providers/keyvault/module.js';
+import { aksKmsModule } from './providers/containerservice/kms/module.js';
 
 export const DEFAULT_PORT = 10443;
 
@@ -87,7 +88,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, authorizationModule, managedIdentityModule, keyVaultModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, authorizationModule, managedIdentityModule, keyVaultModule, aksKmsModule];
 
 export interface Emulator {
   url: string;

@@ -41,6 +41,8 @@ export interface FrontDoor {
   setFrameworkErrorFormatter(prefix: string, formatter: FrameworkErrorFormatter): void;
   /** Lets a service take over HTTP upgrades (WebSocket/SPDY for kubectl exec); return true if handled. */
   onUpgrade(handler: UpgradeHandler): void;
+  /** Where the port listens once `listen` has resolved (in-process clients: the KMS plugins' proxy and MSI). */
+  address(): { host: string; port: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -172,6 +174,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   });
 
   let boundPort = opts.port;
+  let listening = false;
   return {
     app,
     onUpgrade: (handler) => upgradeHandlers.push(handler),
@@ -186,11 +189,13 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
           raw.off('error', reject);
           const addr = raw.address();
           boundPort = typeof addr === 'object' && addr ? addr.port : opts.port;
+          listening = true;
           const urlHost = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
           resolve({ url: `https://${urlHost}:${boundPort}`, port: boundPort });
         });
       });
     },
+    address: () => (listening ? { host: opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host === '::' ? '::1' : opts.host, port: boundPort } : undefined),
     close: async () => {
       await new Promise<void>((resolve) => {
         raw.close(() => resolve());
