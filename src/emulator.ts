@@ -32,6 +32,7 @@ import type { Store } from './store/store.js';
 import { LocalCa } from './tls/local-ca.js';
 import { newGuid } from './util/ids.js';
 import { VERSION } from './version.js';
+import { kubeModule } from './kube/module.js';
 import { authorizationModule } from './providers/authorization/module.js';
 import { managedIdentityModule } from './providers/managedidentity/module.js';
 import { keyVaultModule } from './providers/keyvault/module.js';
@@ -88,7 +89,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, authorizationModule, managedIdentityModule, keyVaultModule, aksKmsModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, authorizationModule, managedIdentityModule, keyVaultModule, kubeModule, aksKmsModule];
 
 export interface Emulator {
   url: string;

@@ -1,6 +1,7 @@
 /** The `aksemu` command. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAksGetCredentials } from './commands/aks-get-credentials.js';
 import { registerEnv } from './commands/env.js';
 import { registerNode } from './commands/node.js';
 import { registerStart } from './commands/start.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerEnv(program);
   registerStore(program);
+  registerAksGetCredentials(program);
   registerKeyVaultAudit(program);
   registerNode(program);
   registerKms(program);

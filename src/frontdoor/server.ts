@@ -37,12 +37,12 @@ export interface FrontDoor {
   app: FastifyInstance;
   /** Finishes route registration and listens; resolves with the URL of the direct address. */
   listen(): Promise<{ url: string; port: number }>;
+  /** The direct address once listening (services that hand out URLs, e.g. kubeconfigs, need it). */
+  url(): string | undefined;
   /** Formats framework-level errors (e.g. a malformed URL) for requests under a path prefix; ARM's by default. */
   setFrameworkErrorFormatter(prefix: string, formatter: FrameworkErrorFormatter): void;
   /** Lets a service take over HTTP upgrades (WebSocket/SPDY for kubectl exec); return true if handled. */
   onUpgrade(handler: UpgradeHandler): void;
-  /** Where the port listens once `listen` has resolved (in-process clients: the KMS plugins' proxy and MSI). */
-  address(): { host: string; port: number } | undefined;
   close(): Promise<void>;
 }
 
@@ -77,7 +77,15 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     // Host-named services are mapped onto their direct path prefixes, so both ways of addressing meet one router.
     rewriteUrl: (req) => {
       const { host } = splitHostPort(req.headers.host ?? opts.host);
-      const route = routeForHost(host, localNames);
+      let route = routeForHost(host, localNames);
+      // A request to the direct address whose TLS server name (SNI) is an emulated host is for that host: a
+      // kubeconfig with `server: https://127.0.0.1:PORT` and `tls-server-name: <cluster fqdn>` reaches its cluster
+      // on every path, without a proxy (kubectl get --raw builds paths without the server's own path).
+      const sni = (req.socket as { servername?: string | false }).servername;
+      if (route?.service === 'direct' && typeof sni === 'string' && sni !== '' && !(req.url ?? '/').startsWith('/_')) {
+        const bySni = routeForHost(sni, localNames);
+        if (bySni && bySni.service !== 'direct') route = bySni;
+      }
       return route ? internalUrl(route, req.url ?? '/') : (req.url ?? '/');
     },
     serverFactory: (handler) => {
@@ -174,9 +182,10 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   });
 
   let boundPort = opts.port;
-  let listening = false;
+  let boundUrl: string | undefined;
   return {
     app,
+    url: () => boundUrl,
     onUpgrade: (handler) => upgradeHandlers.push(handler),
     setFrameworkErrorFormatter: (prefix, formatter) => {
       errorFormatters.push([prefix, formatter]);
@@ -189,13 +198,12 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
           raw.off('error', reject);
           const addr = raw.address();
           boundPort = typeof addr === 'object' && addr ? addr.port : opts.port;
-          listening = true;
           const urlHost = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
-          resolve({ url: `https://${urlHost}:${boundPort}`, port: boundPort });
+          boundUrl = `https://${urlHost}:${boundPort}`;
+          resolve({ url: boundUrl, port: boundPort });
         });
       });
     },
-    address: () => (listening ? { host: opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host === '::' ? '::1' : opts.host, port: boundPort } : undefined),
     close: async () => {
       await new Promise<void>((resolve) => {
         raw.close(() => resolve());

@@ -40,6 +40,8 @@ export class TaskRunner {
   private readonly rerun = new Set<string>();
   private stopped = true;
   private unsubscribeClock: (() => void) | undefined;
+  /** Other background workers (e.g. the clusters' Kubernetes controllers) that `idle()` waits for too. */
+  private readonly activity: Array<() => boolean> = [];
 
   constructor(
     private readonly store: Store,
@@ -161,10 +163,15 @@ export class TaskRunner {
   }
 
   /** Waits until no task is due now or running (used by tests and benchmarks at --speed instant). */
+  /** Registers a background worker's "busy now" probe, so that `idle()` also waits for it. */
+  addActivity(busy: () => boolean): void {
+    this.activity.push(busy);
+  }
+
   async idle(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const due = [...this.timers.keys()].length > 0 || this.running.size > 0;
+      const due = [...this.timers.keys()].length > 0 || this.running.size > 0 || this.activity.some((busy) => busy());
       if (!due) return;
       if (Date.now() > deadline) return;
       await Promise.all([...this.running.values()]);

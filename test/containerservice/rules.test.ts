@@ -209,6 +209,8 @@ describe('F-2 and C-7 in 2021: FIPS on Kubernetes 1.19, then Ubuntu 18.04 retire
 
   it('C-7 refuses scaling the Ubuntu 18.04 pool from 2025-06-17, naming the way out', async () => {
     emu.ctx.clock.set(new Date('2025-06-17T00:00:00Z'));
+    // The clock jump wakes the cluster's controllers (node leases, event TTL): let them settle first.
+    await emu.ctx.tasks.idle();
     const before = await emu.ctx.store.revision();
     const res = await a.call('PUT', pool('nodepool1')(a), { properties: linuxPool('nodepool1', { enableFIPS: true, count: 2 }) });
     expect(res.status).toBe(400);

@@ -44,7 +44,7 @@ export async function httpsCall(url: string, req: TestRequest = {}): Promise<Tes
         path: `${u.pathname}${u.search}`,
         headers: { ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}), ...req.headers },
         ca: testCa(),
-        servername: u.hostname,
+        ...(isIP(u.hostname) ? {} : { servername: u.hostname }),
         // Without an agent, node uses createConnection: here, TLS over the proxy tunnel.
         ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : { agent: false }),
       },

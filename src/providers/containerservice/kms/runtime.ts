@@ -140,10 +140,12 @@ export class KmsRuntime {
     return new ProxyTunnelAgent(() => this.frontDoor(), ca);
   }
 
+  /** The front door's direct address (the plugins' proxy and managed identity endpoint). */
   private frontDoor(): { host: string; port: number } {
-    const a = this.ctx.frontDoor.address();
-    if (!a) throw new Error('aksemu is not listening yet');
-    return a;
+    const url = this.ctx.frontDoor.url();
+    if (!url) throw new Error('aksemu is not listening yet');
+    const u = new URL(url);
+    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) };
   }
 
   private async build(uid: string, state: KmsClusterState): Promise<ClusterRuntime> {

@@ -1,0 +1,61 @@
+/**
+ * Response bodies: lists (`<Kind>List`, items without their own apiVersion/kind as kube-apiserver encodes them),
+ * server-side tables (`meta.k8s.io/v1 Table`, what `kubectl get` prints, with `row.object` as
+ * PartialObjectMetadata so that `--show-labels` and `-L` work) and PartialObjectMetadata.
+ */
+import { apiVersionOf, type ResourceDef, type StrategyContext } from './resource.js';
+import type { KObject } from './types.js';
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export interface ListMeta {
+  resourceVersion: string;
+  continue?: string;
+}
+
+export function listBody(def: ResourceDef, items: KObject[], meta: ListMeta): Record<string, unknown> {
+  return {
+    kind: `${def.kind}List`,
+    apiVersion: apiVersionOf(def),
+    metadata: { resourceVersion: meta.resourceVersion, ...(meta.continue ? { continue: meta.continue } : {}) },
+    items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest),
+  };
+}
+
+export function partialObjectMetadata(obj: KObject, version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata };
+}
+
+export function partialList(items: KObject[], meta: ListMeta, version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
+  return {
+    kind: 'PartialObjectMetadataList',
+    apiVersion: `meta.k8s.io/${version}`,
+    metadata: { resourceVersion: meta.resourceVersion, ...(meta.continue ? { continue: meta.continue } : {}) },
+    items: items.map((o) => partialObjectMetadata(o, version)),
+  };
+}
+
+export function tableRow(def: ResourceDef, obj: KObject, ctx: StrategyContext, include: IncludeObject): Record<string, unknown> {
+  const row: Record<string, unknown> = { cells: def.cells(obj, ctx) };
+  if (include === 'Metadata') row.object = partialObjectMetadata(obj);
+  else if (include === 'Object') row.object = { apiVersion: apiVersionOf(def), kind: def.kind, ...obj };
+  return row;
+}
+
+export function table(
+  def: ResourceDef,
+  objs: KObject[],
+  ctx: StrategyContext,
+  include: IncludeObject,
+  meta: Partial<ListMeta>,
+  version: 'v1' | 'v1beta1' = 'v1',
+  withColumns = true,
+): Record<string, unknown> {
+  return {
+    kind: 'Table',
+    apiVersion: `meta.k8s.io/${version}`,
+    metadata: { ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}), ...(meta.continue ? { continue: meta.continue } : {}) },
+    columnDefinitions: withColumns ? def.columns : null,
+    rows: objs.map((o) => tableRow(def, o, ctx, include)),
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * What the API machinery needs to know about one served resource: its discovery facts (group, version, kind,
+ * scope, verbs, short names, subresources), how it is stored, and its strategy (defaulting, validation, what an
+ * update may change, table columns, field selectors). One module per resource under src/kube/resources/
+ * exports one of these; the generic registry (registry.ts) does the rest, as kube-apiserver's generic registry
+ * store does with a resource's RESTStrategy.
+ */
+import type { FieldError } from './errors.js';
+import type { KObject } from './types.js';
+
+export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
+
+export interface SubresourceDef {
+  name: string;
+  /** Kind of the object the subresource accepts/returns (responseKind in aggregated discovery). */
+  kind: string;
+  group?: string;
+  version?: string;
+  verbs: Verb[];
+}
+
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format: string;
+  description: string;
+  /** 0: always shown; 1: shown with -o wide. */
+  priority: number;
+}
+
+/** Per-request information for strategies (emulated now, for ages and timestamps). */
+export interface StrategyContext {
+  now: Date;
+}
+
+export interface ResourceDef<T extends KObject = KObject> {
+  group: string;
+  version: string;
+  /** Plural resource name: the URL segment and the etcd key segment. */
+  resource: string;
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  verbs: Verb[];
+  subresources: SubresourceDef[];
+  /** The @kubernetes/client-node model that describes the object's schema (strict field validation). */
+  model: string;
+  /** How metadata.name is validated: DNS-1123 subdomain (most), DNS-1123 label (namespaces), or path segment. */
+  nameFormat: 'subdomain' | 'label' | 'path-segment';
+  /** Update of a missing object creates it (events, leases) instead of answering NotFound. */
+  allowCreateOnUpdate: boolean;
+  /** DELETE answers with the deleted object (pods, namespaces) instead of a Success Status. */
+  returnDeletedObject: boolean;
+  /** spec/status split: the main resource ignores status changes and the status subresource changes only status. */
+  hasStatus: boolean;
+  /** metadata.generation is maintained (1 on create, +1 on every spec change). */
+  generation: boolean;
+  /** Field selectors beyond metadata.name and metadata.namespace: field path → value of an object. */
+  fieldSelectors: Record<string, (obj: T) => string>;
+  /** Table columns (server-side printing for `kubectl get`) and the cells of one object. */
+  columns: TableColumn[];
+  cells(obj: T, ctx: StrategyContext): unknown[];
+  /** Normalizes what the client sent on create (clears status, sets defaults). */
+  prepareForCreate?(obj: T, ctx: StrategyContext): void;
+  /** Carries over what an update of the main resource (or of a subresource) must not change. */
+  prepareForUpdate?(obj: T, old: T, subresource: string | undefined): void;
+  /** Server-side defaulting (after decoding, as kube-apiserver's defaulters run). */
+  defaults?(obj: T): void;
+  validate?(obj: T): FieldError[];
+  validateUpdate?(obj: T, old: T, subresource: string | undefined): FieldError[];
+  /** The part of the object whose change bumps metadata.generation. */
+  specOf?(obj: T): unknown;
+}
+
+export const READ_WRITE: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+export function apiVersionOf(def: { group: string; version: string }): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}

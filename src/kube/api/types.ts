@@ -1,0 +1,56 @@
+/**
+ * Wire models of the objects this API serves, typed from @kubernetes/client-node so field names cannot drift
+ * (ARCHITECTURE "wire models"). client-node's classes carry `Date` for timestamps and `IntOrString` helpers;
+ * on the wire those are strings, so `Wire<T>` maps them to their JSON form.
+ */
+import type {
+  CoreV1Event,
+  V1ConfigMap,
+  V1Container,
+  V1Lease,
+  V1Namespace,
+  V1Node,
+  V1NodeSelectorRequirement,
+  V1NodeSelectorTerm,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodCondition,
+  V1Secret,
+  V1ServiceAccount,
+  V1Taint,
+  V1Toleration,
+} from '@kubernetes/client-node';
+
+export type Wire<T> = T extends Date
+  ? string
+  : T extends Array<infer U>
+    ? Array<Wire<U>>
+    : T extends (...args: never[]) => unknown
+      ? never
+      : T extends object
+        ? { -readonly [K in keyof T as T[K] extends (...args: never[]) => unknown ? never : K]: Wire<T[K]> }
+        : T;
+
+export type ObjectMeta = Wire<V1ObjectMeta>;
+export type Pod = Wire<V1Pod> & { metadata: ObjectMeta };
+export type Container = Wire<V1Container>;
+export type PodCondition = Wire<V1PodCondition>;
+export type Node = Wire<V1Node> & { metadata: ObjectMeta };
+export type Taint = Wire<V1Taint>;
+export type Toleration = Wire<V1Toleration>;
+export type NodeSelectorTerm = Wire<V1NodeSelectorTerm>;
+export type NodeSelectorRequirement = Wire<V1NodeSelectorRequirement>;
+export type Secret = Wire<V1Secret> & { metadata: ObjectMeta; stringData?: Record<string, string> };
+export type ConfigMap = Wire<V1ConfigMap> & { metadata: ObjectMeta };
+export type Namespace = Wire<V1Namespace> & { metadata: ObjectMeta };
+export type ServiceAccount = Wire<V1ServiceAccount> & { metadata: ObjectMeta };
+export type Event = Wire<CoreV1Event> & { metadata: ObjectMeta };
+export type Lease = Wire<V1Lease> & { metadata: ObjectMeta };
+
+/** Any served object as JSON: apiVersion, kind, metadata and the kind's own fields. */
+export interface KObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}

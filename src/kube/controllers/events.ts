@@ -1,0 +1,59 @@
+/** Events as the control plane's components record them (core/v1 Event, `kubectl get events`, `describe`). */
+import { randomBytes } from 'node:crypto';
+import type { Registry } from '../api/registry.js';
+import type { Event, KObject } from '../api/types.js';
+import { events as eventDef } from '../resources/events.js';
+import { kubeMicroTime, kubeTime } from '../util/age.js';
+import { apiVersionOf } from '../api/resource.js';
+import { findResource } from '../resources/index.js';
+
+export interface EventInput {
+  involved: KObject;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+  component: string;
+  host?: string;
+  fieldPath?: string;
+}
+
+/** Creates an event about `involved` (in its namespace, or `default` for cluster-scoped objects). */
+export async function recordEvent(registry: Registry, e: EventInput): Promise<Event> {
+  const now = registry.now();
+  const ns = e.involved.metadata.namespace || 'default';
+  const kind = e.involved.kind ?? '';
+  const def = findResourceByKind(kind);
+  const name = `${e.involved.metadata.name}.${(BigInt(now.getTime()) * 1_000_000n + BigInt(randomBytes(2).readUInt16BE(0))).toString(16)}`;
+  const event: Event = {
+    metadata: { name, namespace: ns },
+    involvedObject: {
+      kind,
+      ...(e.involved.metadata.namespace ? { namespace: e.involved.metadata.namespace } : {}),
+      name: e.involved.metadata.name,
+      uid: e.involved.metadata.uid,
+      apiVersion: e.involved.apiVersion ?? (def ? apiVersionOf(def) : 'v1'),
+      resourceVersion: e.involved.metadata.resourceVersion,
+      ...(e.fieldPath ? { fieldPath: e.fieldPath } : {}),
+    },
+    reason: e.reason,
+    message: e.message,
+    source: { component: e.component, ...(e.host ? { host: e.host } : {}) },
+    firstTimestamp: kubeTime(now),
+    lastTimestamp: kubeTime(now),
+    count: 1,
+    type: e.type,
+    eventTime: null as unknown as string,
+    reportingComponent: e.component,
+    reportingInstance: e.host ?? '',
+  };
+  void kubeMicroTime;
+  return registry.create(eventDef, ns, event);
+}
+
+function findResourceByKind(kind: string) {
+  for (const r of ['pods', 'nodes', 'namespaces', 'secrets', 'configmaps', 'serviceaccounts']) {
+    const def = findResource('', 'v1', r);
+    if (def?.kind === kind) return def;
+  }
+  return undefined;
+}

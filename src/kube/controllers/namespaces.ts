@@ -1,0 +1,81 @@
+/**
+ * The namespace controllers of a cluster: the system namespaces exist (default, kube-system, kube-public,
+ * kube-node-lease); every active namespace has the `default` service account and the `kube-root-ca.crt`
+ * config map (the root CA publisher); a terminating namespace is emptied of every namespaced object, then its
+ * `kubernetes` finalizer is removed and it is gone.
+ */
+import type { Registry } from '../api/registry.js';
+import type { ConfigMap, KObject, Namespace, ServiceAccount } from '../api/types.js';
+import { KubeError } from '../api/errors.js';
+import { RESOURCES, configmaps, namespaces as nsDef, serviceaccounts } from '../resources/index.js';
+import { SYSTEM_NAMESPACES } from '../resources/namespaces.js';
+
+async function createIfAbsent(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    // AlreadyExists, or the namespace went away / is terminating meanwhile.
+    if (err instanceof KubeError && [403, 404, 409].includes(err.code)) return;
+    throw err;
+  }
+}
+
+/** Answers true when a terminating namespace still has content (the pass must run again soon). */
+export async function reconcileNamespaces(registry: Registry, caPem: string, namespaceList: Namespace[]): Promise<boolean> {
+  const names = new Set(namespaceList.map((n) => n.metadata.name));
+  for (const ns of SYSTEM_NAMESPACES) {
+    if (!names.has(ns)) await createIfAbsent(registry.create(nsDef, undefined, { metadata: { name: ns } } as Namespace));
+  }
+  let busy = false;
+  const current = names.size === SYSTEM_NAMESPACES.length && SYSTEM_NAMESPACES.every((n) => names.has(n)) ? namespaceList : (await registry.list<Namespace>(nsDef, undefined)).items;
+  for (const ns of current) {
+    const name = ns.metadata.name!;
+    if (ns.status?.phase === 'Terminating' || ns.metadata.deletionTimestamp) {
+      busy = (await finalizeNamespace(registry, ns)) || busy;
+      continue;
+    }
+    if (!(await registry.tryGet(serviceaccounts, name, 'default'))) {
+      await createIfAbsent(registry.create(serviceaccounts, name, { metadata: { name: 'default', namespace: name } } as ServiceAccount));
+    }
+    const root = await registry.tryGet<ConfigMap>(configmaps, name, 'kube-root-ca.crt');
+    if (!root) {
+      await createIfAbsent(
+        registry.create(configmaps, name, {
+          metadata: { name: 'kube-root-ca.crt', namespace: name, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
+          data: { 'ca.crt': caPem },
+        } as ConfigMap),
+      );
+    }
+  }
+  return busy;
+}
+
+/** Deletes a terminating namespace's content; once empty, finalizes and removes it. Answers true while busy. */
+async function finalizeNamespace(registry: Registry, ns: Namespace): Promise<boolean> {
+  const name = ns.metadata.name!;
+  let remaining = 0;
+  for (const def of RESOURCES) {
+    if (!def.namespaced) continue;
+    const { items } = await registry.list<KObject>(def, name);
+    remaining += items.length;
+    for (const item of items) {
+      if (item.metadata.deletionTimestamp) continue;
+      try {
+        await registry.delete(def, name, item.metadata.name!, {});
+      } catch (err) {
+        if (!(err instanceof KubeError && (err.code === 404 || err.code === 409))) throw err;
+      }
+    }
+  }
+  if (remaining > 0) return true;
+  try {
+    if ((ns.spec?.finalizers ?? []).length > 0) {
+      await registry.update(nsDef, undefined, name, { ...ns, spec: { ...(ns.spec ?? {}), finalizers: [] } }, { subresource: 'finalize' });
+    } else {
+      await registry.delete(nsDef, undefined, name, {});
+    }
+  } catch (err) {
+    if (!(err instanceof KubeError && (err.code === 404 || err.code === 409))) throw err;
+  }
+  return false;
+}

@@ -1,0 +1,243 @@
+/**
+ * Runs every cluster's controllers (namespaces, system pods, scheduler, kubelets) as level-triggered reconcile
+ * passes over the store (ARCHITECTURE "controllers are level-triggered reconcile loops"):
+ *
+ * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
+ * - a cluster's pass runs when its nodes, pods or namespaces change (store watches on those key prefixes), when
+ *   its ARM document changes (configuration such as VNet Integration), when the emulated clock jumps, and at
+ *   the due time of the next delayed step (a pod start, a graceful deletion);
+ * - passes of one cluster never overlap; a change during a pass makes it run again right after.
+ *
+ * Nothing here is state: after a restart the first pass sees everything in the store and carries on.
+ */
+import type { Logger } from 'pino';
+import type { Arm } from '../../arm/arm.js';
+import { resourceKey } from '../../arm/repository.js';
+import type { Clock, Speed } from '../../runtime/clock.js';
+import { decodeJson } from '../../store/json.js';
+import type { Store, Watch } from '../../store/store.js';
+import type { Registry } from '../api/registry.js';
+import type { Namespace, Node, Pod } from '../api/types.js';
+import { clusterPrefix, type ClusterRecord } from '../cluster-registry.js';
+import type { ClusterView } from '../clusters.js';
+import { namespaces as nsDef, nodes as nodeDef, pods as podDef } from '../resources/index.js';
+import { ClusterGoneError } from '../storage/object-storage.js';
+import { EVENT_TTL_MS, expireEvents } from './event-ttl.js';
+import { runKubelets } from './kubelet.js';
+import { reconcileNamespaces } from './namespaces.js';
+import { reconcileNodeLeases } from './node-leases.js';
+import { schedulePods } from './scheduler.js';
+import { reconcileSystemPods } from './system-pods.js';
+
+export interface ControllerDeps {
+  store: Store;
+  arm: Arm;
+  clock: Clock;
+  speed: Speed;
+  log: Logger;
+  caPem: string;
+  registry(cluster: ClusterRecord): Registry;
+}
+
+const RETRY_MS = 500;
+/** A terminating namespace is re-checked this often while its content is being deleted. */
+const NAMESPACE_RECHECK_MS = 200;
+/** How often (emulated time) expired events are looked for. */
+const EVENT_SWEEP_MS = 60_000;
+
+class ClusterRuntime {
+  private watches: Watch[] = [];
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  /** When expired events were last swept (emulated ms); in memory only: a restart sweeps again. */
+  private lastEventSweep = 0;
+  /** Resolves when no pass is running or pending (tests and benchmarks wait for quiescence). */
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly deps: ControllerDeps,
+    readonly record: ClusterRecord,
+  ) {}
+
+  async start(): Promise<void> {
+    const base = `${clusterPrefix(this.record.uid)}/registry/`;
+    const trigger = () => this.trigger();
+    const onError = (err: Error) => {
+      this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
+      void this.rewatch();
+    };
+    for (const p of [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, resourceKey(this.record.armId)]) {
+      this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
+    }
+    this.trigger();
+  }
+
+  private async rewatch(): Promise<void> {
+    for (const w of this.watches) w.cancel();
+    this.watches = [];
+    if (this.stopped) return;
+    await new Promise((r) => setTimeout(r, RETRY_MS));
+    if (!this.stopped) await this.start().catch((err) => this.deps.log.error({ err }, 'could not restart controller watches'));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const w of this.watches) w.cancel();
+    this.watches = [];
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    setImmediate(() => void this.loop());
+  }
+
+  get busy(): boolean {
+    return this.running && !this.stopped;
+  }
+
+  whenIdle(): Promise<void> {
+    if (!this.running || this.stopped) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      let wakeAt: number | undefined;
+      try {
+        wakeAt = await this.pass();
+        this.failures = 0;
+      } catch (err) {
+        if (this.stopped) break;
+        if (err instanceof ClusterGoneError) {
+          // Deleted under our feet: the /aks/clusters/ watch stops this runtime; nothing more to write.
+          this.stop();
+          break;
+        }
+        this.failures++;
+        this.deps.log.warn({ err, cluster: this.record.uid }, 'controller pass failed; retrying');
+        wakeAt = this.deps.clock.nowMs() + Math.min(30_000, RETRY_MS * 2 ** Math.min(this.failures, 6));
+      }
+      if (this.stopped) break;
+      if (wakeAt !== undefined) this.schedule(wakeAt);
+      // The watch events of this pass's own writes arrive just after it: wait for them before calling it idle.
+      if (!this.again) await new Promise((r) => setTimeout(r, 10));
+    } while (this.again && !this.stopped);
+    this.running = false;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private schedule(wakeAt: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    // Capped: setTimeout fires at once beyond 2^31-1 ms (a clock moved years back); a later pass reschedules.
+    const ms = Math.min(2 ** 31 - 1, Math.max(0, wakeAt - this.deps.clock.nowMs()));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.trigger();
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  /** One reconcile pass; answers the emulated time at which something is due. */
+  private async pass(): Promise<number | undefined> {
+    const registry = this.deps.registry(this.record);
+    const arm = (await this.deps.arm.resources.get(this.record.armId))?.value;
+    const cluster: ClusterView = { record: this.record, arm };
+    const namespaces = (await registry.list<Namespace>(nsDef, undefined)).items;
+    const busy = await reconcileNamespaces(registry, this.deps.caPem, namespaces);
+    let nodes = (await registry.list<Node>(nodeDef, undefined)).items;
+    await reconcileNodeLeases(registry, nodes);
+    let pods = (await registry.list<Pod>(podDef, undefined)).items;
+    await reconcileSystemPods(registry, cluster, nodes, pods);
+    pods = (await registry.list<Pod>(podDef, undefined)).items;
+    await schedulePods(registry, nodes, pods);
+    nodes = (await registry.list<Node>(nodeDef, undefined)).items;
+    pods = (await registry.list<Pod>(podDef, undefined)).items;
+    let due = await runKubelets(registry, this.deps.speed, nodes, pods);
+    const now = this.deps.clock.nowMs();
+    if (now - this.lastEventSweep >= EVENT_SWEEP_MS || now < this.lastEventSweep) {
+      this.lastEventSweep = now;
+      await expireEvents(registry);
+    }
+    const sweep = this.lastEventSweep + Math.max(EVENT_SWEEP_MS, EVENT_TTL_MS / 4);
+    due = due === undefined ? sweep : Math.min(due, sweep);
+    if (busy) {
+      const recheck = this.deps.clock.nowMs() + NAMESPACE_RECHECK_MS;
+      due = due === undefined ? recheck : Math.min(due, recheck);
+    }
+    return due;
+  }
+}
+
+/** Starts and stops the per-cluster runtimes as clusters appear and disappear. */
+export class KubeControllers {
+  private readonly clusters = new Map<string, ClusterRuntime>();
+  private watch: Watch | undefined;
+  private unsubscribeClock: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  async start(): Promise<void> {
+    const page = await this.deps.store.range('/aks/clusters/');
+    this.watch = await this.deps.store.watch('/aks/clusters/', { fromRevision: page.revision + 1 }, (events) => {
+      for (const ev of events) {
+        const uid = ev.kv.key.slice('/aks/clusters/'.length);
+        if (ev.type === 'delete') this.remove(uid);
+        else void this.add(decodeJson<ClusterRecord>(ev.kv));
+      }
+    });
+    for (const kv of page.items) await this.add(decodeJson<ClusterRecord>(kv));
+    this.unsubscribeClock = this.deps.clock.onJump(() => {
+      for (const c of this.clusters.values()) c.trigger();
+    });
+  }
+
+  private async add(record: ClusterRecord): Promise<void> {
+    if (this.stopped || this.clusters.has(record.uid)) return;
+    const runtime = new ClusterRuntime(this.deps, record);
+    this.clusters.set(record.uid, runtime);
+    try {
+      await runtime.start();
+    } catch (err) {
+      this.deps.log.error({ err, cluster: record.uid }, 'could not start the controllers of a cluster');
+    }
+  }
+
+  private remove(uid: string): void {
+    this.clusters.get(uid)?.stop();
+    this.clusters.delete(uid);
+  }
+
+  /** Whether any cluster's controllers are working right now (TaskRunner.idle() waits for them). */
+  busy(): boolean {
+    for (const c of this.clusters.values()) if (c.busy) return true;
+    return false;
+  }
+
+  /** Runs a pass of a cluster now and waits until its controllers are idle. */
+  async settle(uid: string): Promise<void> {
+    const c = this.clusters.get(uid);
+    if (!c) return;
+    c.trigger();
+    await c.whenIdle();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.cancel();
+    this.unsubscribeClock?.();
+    for (const c of this.clusters.values()) c.stop();
+    this.clusters.clear();
+  }
+}

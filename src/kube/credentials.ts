@@ -1,0 +1,61 @@
+/**
+ * `POST .../managedClusters/{name}/listClusterUserCredential` and `.../listClusterAdminCredential` (SPEC A-1,
+ * issue 5 item 1): a kubeconfig for the cluster's API with the local CA and a bearer token bound to the caller
+ * (auth.ts explains the two token kinds). `az aks get-credentials` and `aksemu aks get-credentials` call these.
+ */
+import { ArmError, armErrors } from '../arm/errors.js';
+import type { ArmRequest, ArmResponse } from '../arm/router.js';
+import type { EmulatorContext } from '../emulator.js';
+import { listJson } from '../store/json.js';
+import { AKS_AAD_SERVER_APP_ID, adminAudience, KUBECONFIG_TOKEN_LIFETIME_SECONDS } from './auth.js';
+import { findClusterByFqdn, type ClusterRecord } from './cluster-registry.js';
+import { buildKubeconfig, kubeconfigYaml } from './kubeconfig.js';
+
+const CLUSTER_PATH = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}';
+
+async function clusterRecordFor(ctx: EmulatorContext, armId: string, fqdn: string | undefined): Promise<ClusterRecord | undefined> {
+  if (fqdn) {
+    const byFqdn = await findClusterByFqdn(ctx.store, fqdn);
+    if (byFqdn) return byFqdn;
+  }
+  const all = await listJson<ClusterRecord>(ctx.store, '/aks/clusters/');
+  return all.map((d) => d.value).find((r) => r.armId.toLowerCase() === armId.toLowerCase());
+}
+
+export function registerCredentialRoutes(ctx: EmulatorContext): void {
+  const handler = (admin: boolean) => async (req: ArmRequest): Promise<ArmResponse> => {
+    const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
+    await ctx.arm.requireResourceGroup(subscriptionId!, resourceGroupName!);
+    const armId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/${resourceName}`;
+    const doc = await ctx.arm.resources.get(armId);
+    if (!doc) throw armErrors.resourceNotFound('Microsoft.ContainerService/managedClusters', resourceName!, resourceGroupName!);
+    const props = (doc.value.properties ?? {}) as { fqdn?: string; disableLocalAccounts?: boolean };
+    if (admin && props.disableLocalAccounts === true) {
+      throw new ArmError(400, 'BadRequest', 'Getting static credential is not allowed because this cluster is set to disable local accounts.');
+    }
+    const record = await clusterRecordFor(ctx, doc.value.id, props.fqdn);
+    const server = ctx.frontDoor.url();
+    if (!record || !server) {
+      throw new ArmError(409, 'OperationNotAllowed', `The API server of managed cluster '${resourceName}' is not available yet; retry once its provisioningState is Succeeded.`);
+    }
+    const principal = await ctx.directory.getByAppId(req.caller.appId);
+    if (!principal) throw new ArmError(401, 'InvalidAuthenticationToken', 'The caller of this request is not a principal of the directory.');
+    const token = await ctx.tokens.issue(principal, admin ? adminAudience(record.uid) : AKS_AAD_SERVER_APP_ID, KUBECONFIG_TOKEN_LIFETIME_SECONDS);
+    const kubeconfig = buildKubeconfig({
+      clusterName: doc.value.name,
+      resourceGroup: resourceGroupName!,
+      admin,
+      server,
+      tlsServerName: record.fqdn.toLowerCase(),
+      caPem: ctx.ca.certPem,
+      token,
+    });
+    return {
+      status: 200,
+      body: { kubeconfigs: [{ name: admin ? 'clusterAdmin' : 'clusterUser', value: Buffer.from(kubeconfigYaml(kubeconfig), 'utf8').toString('base64') }] },
+    };
+  };
+  const apiVersions = ctx.arm.types.versionPolicy('Microsoft.ContainerService', 'managedClusters');
+  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterUserCredential`, apiVersions, handler: handler(false) });
+  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterAdminCredential`, apiVersions, handler: handler(true) });
+}

@@ -1,0 +1,37 @@
+/**
+ * The clusters' Kubernetes APIs (issue 5): the credential actions on managed clusters, the API under
+ * `/_k8s/<fqdn>` (and `<fqdn>` through the proxy), and the per-cluster controllers (namespaces, kube-system pods,
+ * scheduler, kubelets). Listed in src/emulator.ts MODULES.
+ */
+import type { EmulatorModule } from '../emulator.js';
+import { kubeFrameworkError, registerKubeApi } from './api/server.js';
+import { clusterByFqdn } from './clusters.js';
+import { KubeControllers } from './controllers/runtime.js';
+import { registerCredentialRoutes } from './credentials.js';
+import { kubeServices } from './services.js';
+
+export const kubeModule: EmulatorModule = async (ctx) => {
+  const services = kubeServices(ctx);
+  registerCredentialRoutes(ctx);
+  ctx.frontDoor.setFrameworkErrorFormatter('/_k8s/', kubeFrameworkError);
+  registerKubeApi(ctx.frontDoor.app, {
+    tokens: ctx.tokens,
+    cluster: (fqdn) => clusterByFqdn(ctx.store, ctx.arm, fqdn),
+    registry: (cluster) => services.registry(cluster.record),
+    now: () => ctx.clock.now(),
+  });
+  const controllers = new KubeControllers({
+    store: ctx.store,
+    arm: ctx.arm,
+    clock: ctx.clock,
+    speed: ctx.speed,
+    log: ctx.log.child({ component: 'kube-controllers' }),
+    caPem: ctx.ca.certPem,
+    registry: (record) => services.registry(record),
+  });
+  services.controllers = controllers;
+  ctx.tasks.addActivity(() => controllers.busy());
+  // Stopped before the store closes: the front door (fastify) closes first on shutdown.
+  ctx.frontDoor.app.addHook('onClose', async () => controllers.stop());
+  await controllers.start();
+};

@@ -1,0 +1,26 @@
+/** Every resource the clusters' Kubernetes API serves (issue 5 item 3), in discovery order. */
+import type { ResourceDef } from '../api/resource.js';
+import type { KObject } from '../api/types.js';
+import { configmaps } from './configmaps.js';
+import { events } from './events.js';
+import { leases } from './leases.js';
+import { namespaces } from './namespaces.js';
+import { nodes } from './nodes.js';
+import { pods } from './pods.js';
+import { secrets } from './secrets.js';
+import { serviceaccounts } from './serviceaccounts.js';
+
+export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases];
+
+export function findResource(group: string, version: string, resource: string): ResourceDef<KObject> | undefined {
+  return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
+}
+
+/** The group/versions served, core ("") first. */
+export function servedGroupVersions(): Array<{ group: string; version: string }> {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const r of RESOURCES) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
+  return [...seen.values()].sort((a, b) => (a.group === '' ? -1 : b.group === '' ? 1 : a.group.localeCompare(b.group)));
+}
+
+export { configmaps, events, leases, namespaces, nodes, pods, secrets, serviceaccounts };
