@@ -23,6 +23,7 @@ import type { ManagedClusterDoc } from '../models.js';
 import type { ClusterHooks, ContainerService, OpPayload, StepOutcome } from '../service.js';
 import { kmsIntentOf, kmsMigrationKey, kmsStateKey, nextState, type KmsClusterState, type KmsIdentity, type KmsIntent } from './state.js';
 import type { KmsHealthReport, KmsRuntime } from './runtime.js';
+import { MIGRATION_TASK } from './migration.js';
 
 /** The action a private link needs on the vault (granted by "Key Vault Contributor"). */
 const PRIVATE_LINK_ACTION = 'Microsoft.KeyVault/vaults/privateEndpointConnectionsApproval/action';
@@ -176,6 +177,7 @@ export class AksKms {
     const uid = doc.properties.resourceUID;
     const { state } = await this.readState(uid);
     await this.runtime.stopCluster(uid);
+    await this.ctx.tasks.cancel(MIGRATION_TASK, uid);
     for (const h of state?.history ?? []) {
       if (h.privateEndpointId) await keyVaultServicesOf(this.ctx).privateEndpoints.deleteById(h.privateEndpointId);
     }
