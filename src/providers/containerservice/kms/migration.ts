@@ -51,10 +51,10 @@ export class StorageMigration {
     ctx.tasks.register<{ uid: string }>(MIGRATION_TASK, async ({ payload }) => this.run(payload.uid));
   }
 
-  /** Batch size: etcd allows 128 operations per transaction; SQLite takes bigger ones. */
-  private get batchSize(): number {
-    return this.ctx.store.description.startsWith('etcd') ? 60 : 1000;
-  }
+  /** Secrets rewritten per transaction: both stores allow etcd's 128 operations (and conditions) per transaction. */
+  private readonly chunk = 120;
+  /** Secrets read per store range (several transactions). */
+  private readonly page = 960;
 
   async get(uid: string): Promise<MigrationRecord | undefined> {
     return (await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid)))?.value;
@@ -89,57 +89,67 @@ export class StorageMigration {
     throw new Error('the migration record changed concurrently; retry');
   }
 
-  /** Runs batches until done (or until the cluster's configuration changes under it). */
+  /** Runs batches until done (each chunk of a page is one transaction with the cursor). */
   async run(uid: string): Promise<{ done: true } | { done: false; retryAfterMs: number }> {
     const prefix = `${clusterPrefix(uid)}/registry/secrets/`;
     for (;;) {
       const doc = await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid));
       if (!doc || doc.value.state !== 'Running') return { done: true };
-      const rec = doc.value;
+      let rec = doc.value;
+      let recRevision = doc.modRevision;
       const chain = await this.runtime.transformer(uid);
       if (!chain) {
         await this.finish(uid, doc.modRevision, { ...rec, state: 'Succeeded' });
         return { done: true };
       }
-      const page = await this.ctx.store.range(prefix, { limit: this.batchSize, ...(rec.cursor ? { after: rec.cursor } : {}) });
-      const conditions = [{ key: kmsMigrationKey(uid), modRevision: doc.modRevision }];
-      const ops: TxnOp[] = [];
-      let rewritten = 0;
-      const failures: string[] = [];
-      for (const kv of page.items) {
-        const r = await this.migrateOne(chain, uid, kv);
-        if (r === 'failed') failures.push(`${kv.key.slice(prefix.length)}`);
-        else if (r) {
-          conditions.push({ key: kv.key, modRevision: kv.modRevision });
-          ops.push({ type: 'put', key: kv.key, value: r });
-          rewritten++;
+      const page = await this.ctx.store.range(prefix, { limit: this.page, ...(rec.cursor ? { after: rec.cursor } : {}) });
+      let conflict = false;
+      for (let i = 0; i < page.items.length || (i === 0 && !page.more); i += this.chunk) {
+        const items = page.items.slice(i, i + this.chunk);
+        const lastChunk = !page.more && i + this.chunk >= page.items.length;
+        const conditions = [{ key: kmsMigrationKey(uid), modRevision: recRevision }];
+        const ops: TxnOp[] = [];
+        const failures: string[] = [];
+        for (const kv of items) {
+          const r = await this.migrateOne(chain, uid, kv);
+          if (r === 'failed') failures.push(kv.key.slice(prefix.length));
+          else if (r) {
+            conditions.push({ key: kv.key, modRevision: kv.modRevision });
+            ops.push({ type: 'put', key: kv.key, value: r });
+          }
         }
+        const next: MigrationRecord = {
+          ...rec,
+          processed: rec.processed + items.length,
+          rewritten: rec.rewritten + ops.length,
+          failed: rec.failed + failures.length,
+          failures: [...rec.failures, ...failures].slice(0, 50),
+          cursor: items.length ? items[items.length - 1]!.key : rec.cursor,
+        };
+        if (lastChunk) {
+          next.state = next.failed > 0 ? 'Failed' : 'Succeeded';
+          next.finishedAt = this.ctx.clock.iso();
+          next.total = Math.max(next.total, next.processed);
+          if (next.failed > 0) next.error = `${next.failed} secret(s) could not be read and were left as they are`;
+        }
+        ops.push({ type: 'put', key: kmsMigrationKey(uid), value: encodeJson(next) });
+        const res = await this.ctx.store.txn({ if: conditions, then: ops });
+        if (!res.succeeded) {
+          conflict = true;
+          break;
+        }
+        rec = next;
+        recRevision = res.revision;
+        if (lastChunk) return { done: true };
+        if (items.length === 0) break;
       }
-      const last = page.items[page.items.length - 1];
-      const next: MigrationRecord = {
-        ...rec,
-        processed: rec.processed + page.items.length,
-        rewritten: rec.rewritten + rewritten,
-        failed: rec.failed + failures.length,
-        failures: [...rec.failures, ...failures].slice(0, 50),
-        cursor: last ? last.key : rec.cursor,
-      };
-      if (!page.more) {
-        next.state = next.failed > 0 ? 'Failed' : 'Succeeded';
-        next.finishedAt = this.ctx.clock.iso();
-        if (next.failed > 0) next.error = `${next.failed} secret(s) could not be read and were left as they are`;
-      }
-      ops.push({ type: 'put', key: kmsMigrationKey(uid), value: encodeJson(next) });
-      const res = await this.ctx.store.txn({ if: conditions, then: ops });
-      if (!res.succeeded) {
-        // A client wrote one of these secrets meanwhile (it is then current already): redo the batch.
+      if (conflict) {
+        // A client wrote one of these secrets meanwhile (it is then current already): redo from the cursor.
         const again = await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid));
         if (!again || again.value.state !== 'Running') return { done: true };
         await this.ctx.store.put(kmsMigrationKey(uid), encodeJson({ ...again.value, conflicts: again.value.conflicts + 1 }), { ifModRevision: again.modRevision });
-        continue;
       }
-      if (!page.more) return { done: true };
-      // Let other work (API requests) in between batches.
+      // Let other work (API requests) in between pages.
       await new Promise((r) => setImmediate(r));
     }
   }
