@@ -169,10 +169,12 @@ function registerEncryptionCommands(program: Command): void {
     .requiredOption('-g, --resource-group <group>', "the cluster's resource group")
     .requiredOption('-n, --name <name>', 'the cluster')
     .option('--no-wait', 'start the migration and return')
+    .option('--max-per-second <n>', 'rewrite at most N secrets per second (default: as fast as it goes)')
     .option('--data-dir <dir>', 'instance data directory')
-    .action(async (o: { resourceGroup: string; name: string; wait: boolean; dataDir?: string }) => {
+    .action(async (o: { resourceGroup: string; name: string; wait: boolean; maxPerSecond?: string; dataDir?: string }) => {
+      if (o.maxPerSecond !== undefined && !/^[1-9]\d*$/.test(o.maxPerSecond)) throw new UsageError(`--max-per-second must be a positive integer, not '${o.maxPerSecond}'`);
       const s = await connect(o.dataDir);
-      const started = await call(s, 'POST', `/_aksemu/aks/encryption/migrate${q(o)}`);
+      const started = await call(s, 'POST', `/_aksemu/aks/encryption/migrate${q(o)}${o.maxPerSecond ? `&maxPerSecond=${o.maxPerSecond}` : ''}`);
       if (started.status !== 202) throw failed(started);
       let rec = started.body;
       if (!o.wait) {

@@ -40,6 +40,8 @@ export interface MigrationRecord {
   cursor: string;
   /** Times a batch had to be redone because a client wrote one of its secrets meanwhile. */
   conflicts: number;
+  /** At most this many secrets per second (0: as fast as it goes), to spare Key Vault and the API server. */
+  maxPerSecond: number;
   error?: string;
 }
 
@@ -61,7 +63,7 @@ export class StorageMigration {
   }
 
   /** Starts a migration, or answers the running one. */
-  async start(uid: string, clusterId: string, id: string): Promise<MigrationRecord> {
+  async start(uid: string, clusterId: string, id: string, maxPerSecond = 0): Promise<MigrationRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const cur = await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid));
       if (cur?.value.state === 'Running') return cur.value;
@@ -80,6 +82,7 @@ export class StorageMigration {
         failures: [],
         cursor: '',
         conflicts: 0,
+        maxPerSecond,
       };
       const res = await this.ctx.store.put(kmsMigrationKey(uid), encodeJson(record), { ifModRevision: cur?.modRevision ?? 0 });
       if (!res.succeeded) continue;
@@ -92,6 +95,8 @@ export class StorageMigration {
   /** Runs batches until done (each chunk of a page is one transaction with the cursor). */
   async run(uid: string): Promise<{ done: true } | { done: false; retryAfterMs: number }> {
     const prefix = `${clusterPrefix(uid)}/registry/secrets/`;
+    const runStarted = Date.now();
+    let runProcessed = 0;
     for (;;) {
       const doc = await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid));
       if (!doc || doc.value.state !== 'Running') return { done: true };
@@ -142,6 +147,11 @@ export class StorageMigration {
         recRevision = res.revision;
         if (lastChunk) return { done: true };
         if (items.length === 0) break;
+        runProcessed += items.length;
+        if (rec.maxPerSecond > 0) {
+          const due = runStarted + (runProcessed / rec.maxPerSecond) * 1000;
+          if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+        }
       }
       if (conflict) {
         // A client wrote one of these secrets meanwhile (it is then current already): redo from the cursor.

@@ -3,8 +3,9 @@
  *
  *   GET  /_aksemu/aks/encryption?resourceGroup=RG&name=NAME          the encryption status (report.ts); needs
  *                                                                    managedClusters/read on the cluster
- *   POST /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME  starts (or answers the running) server-side
- *                                                                    migration (migration.ts), 202; needs write
+ *   POST /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME[&maxPerSecond=N]  starts (or answers the
+ *                                                                    running) server-side migration (migration.ts),
+ *                                                                    202; needs managedClusters/write
  *   GET  /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME  the migration's progress
  *
  * Errors are ARM-shaped ({"error":{"code","message"}}).
@@ -66,7 +67,10 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
         const doc = await cluster(req, 'write');
         const state = await kms.runtime.state(doc.properties.resourceUID);
         if (state?.unrecoverable) throw new ArmError(409, 'AzureKeyVaultKmsClusterUnrecoverable', `The cluster's API server is down for good (${state.unrecoverable.reason}): nothing can be migrated.`);
-        const rec = await migration.start(doc.properties.resourceUID, doc.id, newGuid());
+        const raw = new URL(req.url, 'https://x').searchParams.get('maxPerSecond');
+        const max = raw === null ? 0 : Number(raw);
+        if (!Number.isInteger(max) || max < 0) throw new ArmError(400, 'InvalidParameter', `maxPerSecond must be a non-negative integer, not '${raw}'.`);
+        const rec = await migration.start(doc.properties.resourceUID, doc.id, newGuid(), max);
         return reply.code(202).send(rec);
       }),
     );
