@@ -23,13 +23,40 @@ function messageType(): protobuf.Type {
   return type;
 }
 
-export function encodeEncryptedObject(o: EncryptedObject): Buffer {
+/** Encodes the fields present in `o` (absent ones are not written). */
+function encodeFields(o: Partial<EncryptedObject>): Buffer {
   const t = messageType();
-  // Map entries in key order, as Go's deterministic marshalling writes them.
-  const annotations: Record<string, Buffer> = {};
-  for (const k of Object.keys(o.annotations).sort()) annotations[k] = o.annotations[k]!;
-  const msg = t.fromObject({ ...o, annotations });
-  return Buffer.from(t.encode(msg).finish());
+  const fields: Record<string, unknown> = { ...o };
+  if (o.annotations) {
+    // Map entries in key order, as Go's deterministic marshalling writes them.
+    const annotations: Record<string, Buffer> = {};
+    for (const k of Object.keys(o.annotations).sort()) annotations[k] = o.annotations[k]!;
+    fields.annotations = annotations;
+  }
+  return Buffer.from(t.encode(t.fromObject(fields)).finish());
+}
+
+export function encodeEncryptedObject(o: EncryptedObject): Buffer {
+  return encodeFields(o);
+}
+
+/**
+ * Encodes many EncryptedObjects that share every field but encryptedData (all values written under one seed):
+ * the shared fields (2–5) are encoded once by protobufjs, and each value's encryptedData (field 1) is encoded by
+ * protobufjs and put in front. Fields in field-number order, as a full encode writes them: the bytes are the
+ * same as `encodeEncryptedObject` of the whole message.
+ */
+export class EncryptedObjectEncoder {
+  private readonly tail: Buffer;
+
+  constructor(shared: Omit<EncryptedObject, 'encryptedData'>) {
+    this.tail = encodeFields(shared);
+  }
+
+  encode(encryptedData: Buffer): Buffer {
+    const head = messageType().encode({ encryptedData }).finish();
+    return Buffer.concat([head, this.tail]);
+  }
 }
 
 export function decodeEncryptedObject(bytes: Buffer): EncryptedObject {

@@ -14,6 +14,7 @@
  * AES_GCM_KEY mode — reads as stale, so a no-op update re-encrypts it.
  */
 import { randomBytes } from 'node:crypto';
+import { randomBytesFast } from './random.js';
 import type { KmsV2Client } from '../kms/client.js';
 import type { Annotations } from '../kms/protos.js';
 import { GCM_NONCE_BYTES, gcmOpen, gcmSeal } from './aes-gcm.js';
@@ -21,7 +22,7 @@ import {
   DEK_SOURCE_AES_GCM_KEY,
   DEK_SOURCE_HKDF_SEED,
   decodeEncryptedObject,
-  encodeEncryptedObject,
+  EncryptedObjectEncoder,
   validateEncryptedObject,
 } from './encrypted-object.js';
 import { hkdfExpandSha256 } from './hkdf.js';
@@ -50,13 +51,16 @@ interface WriteState {
   seed: Buffer;
   encryptedSeed: Buffer;
   annotations: Annotations;
+  /** The EncryptedObject fields that are the same for every value written under this seed, encoded once. */
+  encoder: EncryptedObjectEncoder;
 }
 
-/** The seed-mode encryption of one value under a seed (exported for the tests and the migration engine). */
+/** The seed-mode encryption of one value under a seed: info(32) || nonce(12) || ciphertext || tag(16). */
 export function sealWithSeed(seed: Buffer, plain: Buffer, etcdKey: string): Buffer {
-  const info = randomBytes(INFO_BYTES);
+  const fresh = randomBytesFast(INFO_BYTES + GCM_NONCE_BYTES);
+  const info = fresh.subarray(0, INFO_BYTES);
   const dek = hkdfExpandSha256(seed, info, 32);
-  return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'))]);
+  return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'), fresh.subarray(INFO_BYTES))]);
 }
 
 export function openWithSeed(seed: Buffer, encryptedData: Buffer, etcdKey: string): Buffer {
@@ -106,7 +110,14 @@ export class KmsV2Provider implements EncryptionProvider {
         const seed = randomBytes(SEED_BYTES);
         const enc = await this.client.encrypt(seed);
         if (enc.key_id !== s.key_id) throw new Error(`the plugin encrypted with key id ${enc.key_id} while Status reported ${s.key_id}`);
-        this.state = { keyId: enc.key_id, seed, encryptedSeed: Buffer.from(enc.ciphertext), annotations: enc.annotations };
+        const encryptedSeed = Buffer.from(enc.ciphertext);
+        this.state = {
+          keyId: enc.key_id,
+          seed,
+          encryptedSeed,
+          annotations: enc.annotations,
+          encoder: new EncryptedObjectEncoder({ keyID: enc.key_id, encryptedDEKSource: encryptedSeed, annotations: enc.annotations, encryptedDEKSourceType: DEK_SOURCE_HKDF_SEED }),
+        };
         this.seeds.set(cacheKey(this.state.encryptedSeed), { seed, expiresMs: at + this.timing.seedCacheTtlMs });
       }
       this.lastStatusOk = true;
@@ -132,14 +143,7 @@ export class KmsV2Provider implements EncryptionProvider {
 
   async write(plain: Buffer, etcdKey: string): Promise<Buffer> {
     const st = await this.writeState();
-    const obj = encodeEncryptedObject({
-      encryptedData: sealWithSeed(st.seed, plain, etcdKey),
-      keyID: st.keyId,
-      encryptedDEKSource: st.encryptedSeed,
-      annotations: st.annotations,
-      encryptedDEKSourceType: DEK_SOURCE_HKDF_SEED,
-    });
-    return Buffer.concat([this.prefix, obj]);
+    return Buffer.concat([this.prefix, st.encoder.encode(sealWithSeed(st.seed, plain, etcdKey))]);
   }
 
   async read(payload: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }> {
