@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gcmOpen, gcmSeal } from '../../src/encryption/aes-gcm.js';
 import { ProviderChain } from '../../src/encryption/chain.js';
-import { decodeEncryptedObject, encodeEncryptedObject, validateEncryptedObject } from '../../src/encryption/encrypted-object.js';
+import { decodeEncryptedObject, EncryptedObjectEncoder, encodeEncryptedObject, validateEncryptedObject } from '../../src/encryption/encrypted-object.js';
+import { randomBytesFast } from '../../src/encryption/random.js';
 import { hkdfExpandSha256 } from '../../src/encryption/hkdf.js';
 import { IdentityProvider } from '../../src/encryption/identity.js';
 import { KmsV1Provider } from '../../src/encryption/kms-v1.js';
@@ -86,6 +87,18 @@ describe('golden vectors and primitives', () => {
     expect(() => validateEncryptedObject({ ...obj, annotations: { 'Not A DNS name': Buffer.from('x') } })).toThrow(/fully qualified domain name/);
     expect(() => validateEncryptedObject({ ...obj, encryptedData: Buffer.alloc(0) })).toThrow(/encrypted data is empty/);
     expect(() => decodeEncryptedObject(Buffer.from([0xff, 0xff, 0xff]))).toThrow(/failed to unmarshal/);
+    // The per-seed encoder writes exactly the bytes of a full encode.
+    const { encryptedData, ...shared } = obj;
+    expect(new EncryptedObjectEncoder(shared).encode(encryptedData).equals(encodeEncryptedObject(obj))).toBe(true);
+  });
+
+  it('random bytes come fresh for every request and are never overwritten', () => {
+    const first = randomBytesFast(44);
+    const copy = Buffer.from(first);
+    const seen = new Set<string>([first.toString('hex')]);
+    for (let i = 0; i < 2000; i++) seen.add(randomBytesFast(44).toString('hex')); // crosses several blocks
+    expect(seen.size).toBe(2001);
+    expect(first.equals(copy)).toBe(true);
   });
 });
 
