@@ -4,6 +4,9 @@
  */
 import { benchArmLatency, benchColdStart, formatFoundation } from './foundation.js';
 import { benchStore, formatStoreBench } from './store.js';
+import { benchKeyVault, formatKeyVaultBench } from './keyvault.js';
+import { benchClusters, formatClusterBench } from './clusters.js';
+import { benchKube, formatKubeBench } from './kube.js';
 import { machine } from './support.js';
 
 type Bench = { name: string; title: string; run: () => Promise<string> };
@@ -15,6 +18,9 @@ export const BENCHES: Bench[] = [
     run: async () => formatFoundation(await benchColdStart(10), await benchArmLatency(20, 250)),
   },
   { name: 'store', title: 'Store (issue 2): put/get throughput', run: async () => formatStoreBench(await benchStore()) },
+  { name: 'keyvault', title: 'Key Vault (issue 3): RSA-OAEP-256 through the HTTPS API', run: async () => formatKeyVaultBench(await benchKeyVault()) },
+  { name: 'clusters', title: 'Clusters and fleet (issue 4)', run: async () => formatClusterBench(await benchClusters()) },
+  { name: 'kube', title: 'Kubernetes API (issue 5)', run: async () => formatKubeBench(await benchKube()) },
 ];
 
 async function main(): Promise<void> {
