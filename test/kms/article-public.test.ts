@@ -103,6 +103,8 @@ describeWith(['kubectl'], 'KMS article, public access-policy vault (SDK + kubect
     await getReplace('legacy');
     expect((await rawSecret(emu.ctx.store, uid, 'legacy', 'x1')).keyId).toBe(kidHash(keys.a.kid));
     expect((await health()).stdout).toBe('ok');
+    // SPEC K-7: without API Server VNet Integration the cluster uses Konnectivity.
+    expect((await kubectl(h, ['get', 'po', '-n', 'kube-system'])).stdout).toMatch(/konnectivity-agent/);
   });
 
   it('rotation: new secrets on the new key, old ones readable (stale) until migrated', async () => {

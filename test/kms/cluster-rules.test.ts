@@ -185,6 +185,19 @@ describe('K-10 on a Kubernetes 1.26 cluster (KMS v1)', () => {
     expect(upgraded.currentKubernetesVersion).toMatch(/^1\.27\./);
   });
 
+  it('K-6: before 2024-09-15 a private vault could still be used with Konnectivity', async () => {
+    const v = await vault(k, 'kms-v1', 'kv-v1-private');
+    const pkey = await importKey(k, 'kv-v1-private', 'etcd-key');
+    await k.kv.vaults.update('kms-v1', 'kv-v1-private', { properties: { publicNetworkAccess: 'Disabled' } });
+    await setPolicy(k, 'kms-v1', 'kv-v1-private', id.principalId);
+    await assignRole(k, v.id!, id.principalId, ROLE.contributor);
+    const mc = await k.aks.managedClusters.beginCreateOrUpdateAndWait('kms-v1', 'konn', kmsCluster({ identityId: id.id, kid: pkey.kid, access: 'Private', vaultId: v.id!, version: '1.27' }));
+    expect(mc.provisioningState).toBe('Succeeded');
+    expect(mc.apiServerAccessProfile?.enableVnetIntegration).toBeFalsy();
+    const raw = await rawCluster(emu.url, emu.env, mc.id!);
+    expect(raw.properties.status.azureKeyVaultKms).toMatchObject({ state: 'Healthy', kmsApiVersion: 'v2' });
+  });
+
   it('refuses enabling KMS v1 on a cluster with more than 2,000 secrets', async () => {
     const mc = await k.aks.managedClusters.beginCreateOrUpdateAndWait('kms-v1', 'many', kmsCluster({ identityId: id.id, version: '1.26' }));
     const uid = (mc as unknown as { resourceUID?: string }).resourceUID ?? (await rawCluster(emu.url, emu.env, mc.id!)).properties.resourceUID;
