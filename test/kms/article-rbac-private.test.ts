@@ -134,6 +134,26 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     expect((await kubectl(h, ['create', 'secret', 'generic', 's2', '--from-literal=v=x'])).code).toBe(0);
   });
 
+  it('K-9: a different vault in the other mode can be set directly (public RBAC vault → private vault)', async () => {
+    const { h, uid } = await home('rbac-aks');
+    const mc = await k.aks.managedClusters.get(rg, 'rbac-aks');
+    const moved = await k.aks.managedClusters.beginCreateOrUpdateAndWait(rg, 'rbac-aks', {
+      ...mc,
+      apiServerAccessProfile: { enableVnetIntegration: true },
+      securityProfile: { azureKeyVaultKms: { enabled: true, keyId: privKey.kid, keyVaultNetworkAccess: 'Private', keyVaultResourceId: privVaultId } },
+    });
+    expect(moved.securityProfile?.azureKeyVaultKms).toMatchObject({ keyId: privKey.kid, keyVaultNetworkAccess: 'Private' });
+    expect((await kubectl(h, ['create', 'secret', 'generic', 's-moved', '--from-literal=v=moved'])).code).toBe(0);
+    expect((await rawSecret(emu.ctx.store, uid, 'default', 's-moved')).keyId).toBe(kidHash(privKey.kid));
+    // The secret on the RBAC vault's key is still readable (the previous key, through the public endpoint).
+    expect(Buffer.from((await kubectl(h, ['get', 'secret', 's1', '-o', 'jsonpath={.data.v}'])).stdout, 'base64').toString()).toBe('rbac');
+    const status = (await rawCluster(emu.url, emu.env, moved.id!)).properties.status.azureKeyVaultKms;
+    expect(status.providers.map((p: { access: string; role: string }) => [p.access, p.role])).toEqual([
+      ['Private', 'write'],
+      ['Public', 'read'],
+    ]);
+  });
+
   it('K-9: private → public through disable, az keyvault update --public-network-access Enabled, enable', async () => {
     const { h, uid, raw } = await home('priv-aks');
     let mc = await k.aks.managedClusters.get(rg, 'priv-aks');

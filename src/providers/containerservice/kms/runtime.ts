@@ -25,7 +25,7 @@ import { KmsV1Client, KmsV2Client } from '../../../kms/client.js';
 import { AppServiceMsiCredential } from '../../../kms/credential.js';
 import { parseKeyId } from '../../../kms/key-id.js';
 import { KeyVaultBackend } from '../../../kms/keyvault-backend.js';
-import { KmsPlugin, type PluginCallEvent } from '../../../kms/plugin.js';
+import { KmsPlugin } from '../../../kms/plugin.js';
 import { ProxyTunnelAgent, UnixSocketAgent } from '../../../kms/transport.js';
 import { getJson } from '../../../store/json.js';
 import { keyVaultServicesOf } from '../../keyvault/module.js';
@@ -71,9 +71,6 @@ export class KmsRuntime {
   private readonly clusters = new Map<string, Promise<ClusterRuntime>>();
   private readonly restarts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  /** Every plugin call (tests and benchmarks count them). */
-  readonly calls: PluginCallEvent[] = [];
-  recordCalls = false;
   private closed = false;
 
   constructor(private readonly ctx: EmulatorContext) {}
@@ -174,9 +171,6 @@ export class KmsRuntime {
           plugin = new KmsPlugin({
             listenAddr: `unix://${socket}`,
             crypto: new KeyVaultBackend({ key: parseKeyId(key.kid), credential, agent: await this.agentFor(key), userAgentPrefix: 'k8s-kms-keyvault/aksemu' }),
-            onCall: (e) => {
-              if (this.recordCalls) this.calls.push(e);
-            },
           });
           await plugin.start();
           plugins.set(socket, plugin);
