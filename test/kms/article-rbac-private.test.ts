@@ -166,7 +166,9 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     const token = await getToken(emu.url, emu.env);
     const inRg = (await httpsCall(`${emu.url}/subscriptions/${k.sub}/resourceGroups/${raw.properties.nodeResourceGroup}/resources?api-version=2021-04-01`, { headers: { authorization: `Bearer ${token}` } })).json().value;
     expect(inRg.some((r: { type: string }) => r.type === 'Microsoft.Network/privateEndpoints')).toBe(false);
-    expect((await k.kv.vaults.get(rg, 'kv-kms-private')).properties.privateEndpointConnections ?? []).toEqual([]);
+    // Only the other cluster's endpoint (rbac-aks moved to this vault) is still connected.
+    const connections = (await k.kv.vaults.get(rg, 'kv-kms-private')).properties.privateEndpointConnections ?? [];
+    expect(connections.map((c) => c.privateEndpoint?.id?.split('/')[4])).toEqual([`MC_${rg}_rbac-aks_eastus`]);
     expect((await rawSecret(emu.ctx.store, uid, 'default', 's1')).keyId).toBe(kidHash(privKey.kid));
   });
 });
