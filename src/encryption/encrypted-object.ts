@@ -60,21 +60,22 @@ export class EncryptedObjectEncoder {
 }
 
 export function decodeEncryptedObject(bytes: Buffer): EncryptedObject {
-  let obj: Record<string, unknown>;
+  let msg: { encryptedData?: Uint8Array; keyID?: string; encryptedDEKSource?: Uint8Array; annotations?: Record<string, Uint8Array>; encryptedDEKSourceType?: number };
   try {
-    obj = messageType().toObject(messageType().decode(bytes), { defaults: true, objects: true }) as Record<string, unknown>;
+    msg = messageType().decode(bytes) as typeof msg;
   } catch (err) {
     throw new Error(`failed to unmarshal encrypted object: ${(err as Error).message}`);
   }
-  const buf = (v: unknown) => (Buffer.isBuffer(v) ? v : Buffer.from((v as Uint8Array | undefined) ?? []));
+  // protobufjs gives node Buffers for bytes fields and the proto3 defaults for absent ones.
+  const buf = (v: Uint8Array | undefined) => (Buffer.isBuffer(v) ? v : Buffer.from(v ?? []));
   const annotations: Record<string, Buffer> = {};
-  for (const [k, v] of Object.entries((obj.annotations as Record<string, unknown>) ?? {})) annotations[k] = buf(v);
+  for (const [k, v] of Object.entries(msg.annotations ?? {})) annotations[k] = buf(v);
   return {
-    encryptedData: buf(obj.encryptedData),
-    keyID: String(obj.keyID ?? ''),
-    encryptedDEKSource: buf(obj.encryptedDEKSource),
+    encryptedData: buf(msg.encryptedData),
+    keyID: msg.keyID ?? '',
+    encryptedDEKSource: buf(msg.encryptedDEKSource),
     annotations,
-    encryptedDEKSourceType: Number(obj.encryptedDEKSourceType ?? 0),
+    encryptedDEKSourceType: msg.encryptedDEKSourceType ?? 0,
   };
 }
 
