@@ -7,6 +7,7 @@ import { benchStore, formatStoreBench } from './store.js';
 import { benchKeyVault, formatKeyVaultBench } from './keyvault.js';
 import { benchClusters, formatClusterBench } from './clusters.js';
 import { benchKube, formatKubeBench } from './kube.js';
+import { benchCommands, benchWalkthrough, formatCliBench } from './cli.js';
 import { machine } from './support.js';
 
 type Bench = { name: string; title: string; run: () => Promise<string> };
@@ -21,6 +22,7 @@ export const BENCHES: Bench[] = [
   { name: 'keyvault', title: 'Key Vault (issue 3): RSA-OAEP-256 through the HTTPS API', run: async () => formatKeyVaultBench(await benchKeyVault()) },
   { name: 'clusters', title: 'Clusters and fleet (issue 4)', run: async () => formatClusterBench(await benchClusters()) },
   { name: 'kube', title: 'Kubernetes API (issue 5)', run: async () => formatKubeBench(await benchKube()) },
+  { name: 'cli', title: 'The aksemu CLI (issue 8): the walkthrough and single invocations', run: async () => formatCliBench(await benchWalkthrough(3), await benchCommands()) },
 ];
 
 async function main(): Promise<void> {

@@ -26,6 +26,7 @@ import { registerMetadataEndpoint, registerSubscriptionRoutes } from './provider
 import { Clock, Speed, type SpeedName } from './runtime/clock.js';
 import { TaskRunner } from './runtime/tasks.js';
 import { containerServiceModule } from './providers/containerservice/index.js';
+import { trustedLaunchModule } from './trustedlaunch/index.js';
 import { Sealer, loadOrCreateMasterKey } from './secrets/sealer.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -89,7 +90,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, authorizationModule, managedIdentityModule, keyVaultModule, kubeModule, aksKmsModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, trustedLaunchModule, authorizationModule, managedIdentityModule, keyVaultModule, kubeModule, aksKmsModule];
 
 export interface Emulator {
   url: string;

@@ -151,6 +151,22 @@ export class Fleet {
     return (await this.instances(uid)).find((i) => i.name.toLowerCase() === name.toLowerCase());
   }
 
+  /**
+   * Restarts one VM the way a reboot does: same OS disk, same model; it goes down (its Node NotReady) and boots
+   * again through the boot hooks (Trusted Launch uses this to show the effect of a tampered boot component).
+   * Undefined when there is no such instance; an error when it is not running or failed.
+   */
+  async restartInstance(uid: string, pool: string, name: string): Promise<InstanceRecord | undefined> {
+    const specDoc = await getJson<VmssSpec>(this.store, vmssSpecKey(uid, pool));
+    const rec = (await this.instances(uid, pool)).find((i) => i.name.toLowerCase() === name.toLowerCase());
+    if (!specDoc || !rec) return undefined;
+    if (rec.state !== 'Running' && rec.state !== 'Failed') throw new Error(`node ${rec.name} is ${rec.state}`);
+    const next: InstanceRecord = { ...rec, state: 'Creating', target: rec.model, readyAt: this.clock.nowMs() + this.speed.delay(FLEET_TIMING.bootMs) };
+    await this.writeInstanceAndNode(specDoc.value, next, false);
+    await this.kick(uid, pool);
+    return next;
+  }
+
   /** Re-enqueues the controller of every pool that has not reached its generation (after a crash between steps). */
   async resync(): Promise<void> {
     let after: string | undefined;

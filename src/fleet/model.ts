@@ -38,6 +38,8 @@ export interface NodeModel {
   nodeTaints: string[];
   /** Trusted Launch switches (issue 7 adds their mechanics). */
   securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean };
+  /** GPU sizes only: whether AKS installs the GPU driver (`gpuProfile.driver`, default Install; SPEC T-4). */
+  gpuDriver?: 'Install' | 'None';
   kubeletIdentityClientId?: string;
   /** `Microsoft.ContainerService/managedClusters` id of the owning cluster. */
   clusterId: string;

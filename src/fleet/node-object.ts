@@ -49,6 +49,12 @@ export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name'>, m
   };
   // SPEC F-1: FIPS nodes carry kubernetes.azure.com/fips_enabled=true.
   if (model.fips) labels['kubernetes.azure.com/fips_enabled'] = 'true';
+  // SPEC T-3: vTPM nodes carry trusted-launch=true, Secure Boot nodes secure-boot=true, and both the security type
+  // current AKS sets on Trusted Launch VMs.
+  const tl = model.securityProfile;
+  if (tl.enableVTPM) labels['kubernetes.azure.com/trusted-launch'] = 'true';
+  if (tl.enableSecureBoot) labels['kubernetes.azure.com/secure-boot'] = 'true';
+  if (tl.enableVTPM || tl.enableSecureBoot) labels['kubernetes.azure.com/security-type'] = 'TrustedLaunch';
   if (!labels['kubernetes.azure.com/kubelet-identity-client-id']) delete labels['kubernetes.azure.com/kubelet-identity-client-id'];
   return labels;
 }

@@ -169,7 +169,8 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     socket.destroy();
   });
 
-  const raw: NetServer = createNetServer((socket) => {
+  // noDelay: responses on kept-alive connections must not wait for the client's delayed ACK (Nagle), ~40 ms each.
+  const raw: NetServer = createNetServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());

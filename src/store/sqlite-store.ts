@@ -58,6 +58,8 @@ interface EventRow extends KvRow {
 const EVENT_PUT = 0;
 const EVENT_DELETE = 1;
 const EMPTY = Buffer.alloc(0);
+/** Longest run of store calls (ms) before the event loop gets a turn. */
+const SLICE_MS = 10;
 /** etcd's default --max-txn-ops. */
 export const MAX_TXN_OPS = 128;
 
@@ -214,7 +216,26 @@ export class SqliteStore implements Store {
     return stmt;
   }
 
+  /**
+   * better-sqlite3 is synchronous, so a caller that awaits many store calls in a row (a controller walking
+   * thousands of objects) would run on microtasks alone and never let the event loop serve HTTP or timers.
+   * Once the store has been busy for a time slice without the loop turning, the next call waits one turn.
+   */
+  private sliceStart = performance.now();
+  private sliceWatched = false;
+  private async fair(): Promise<void> {
+    if (!this.sliceWatched) {
+      this.sliceWatched = true;
+      setImmediate(() => {
+        this.sliceWatched = false;
+        this.sliceStart = performance.now();
+      });
+    }
+    if (performance.now() - this.sliceStart > SLICE_MS) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
   async get(key: string): Promise<KeyValue | undefined> {
+    await this.fair();
     if (this.closed) throw new Error('store is closed');
     checkKey(key);
     const row = this.stmt ? this.stmt.get.get(Buffer.from(key, 'utf8')) : this.getRow(Buffer.from(key, 'utf8'));
@@ -229,6 +250,7 @@ export class SqliteStore implements Store {
 
   async put(key: string, value: Buffer, opts: { ifModRevision?: number } = {}): Promise<WriteResult> {
     checkKey(key);
+    await this.fair();
     const conditions = opts.ifModRevision === undefined ? [] : [{ key, modRevision: opts.ifModRevision }];
     const res = this.apply(conditions, [{ type: 'put', key, value }], [], key);
     if (res.succeeded) return { succeeded: true, revision: res.revision };
@@ -237,6 +259,7 @@ export class SqliteStore implements Store {
 
   async delete(key: string, opts: { ifModRevision?: number } = {}): Promise<DeleteResult> {
     checkKey(key);
+    await this.fair();
     const conditions = opts.ifModRevision === undefined ? [] : [{ key, modRevision: opts.ifModRevision }];
     // The deleted value comes from inside the transaction: a value read before it could be stale by then.
     const res = this.apply(conditions, [{ type: 'delete', key }], [], key);
@@ -245,6 +268,7 @@ export class SqliteStore implements Store {
   }
 
   async txn(req: TxnRequest): Promise<TxnResult> {
+    await this.fair();
     const { succeeded, revision } = this.apply(req.if ?? [], req.then, req.else ?? []);
     return { succeeded, revision };
   }
@@ -341,6 +365,7 @@ export class SqliteStore implements Store {
   }
 
   async range(prefix: string, opts: RangeOptions = {}): Promise<RangeResult> {
+    await this.fair();
     if (this.closed) throw new Error('store is closed');
     if (opts.after !== undefined && !opts.after.startsWith(prefix)) {
       throw new RangeError(`range: 'after' key ${JSON.stringify(opts.after)} is outside prefix ${JSON.stringify(prefix)}`);

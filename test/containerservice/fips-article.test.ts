@@ -166,7 +166,8 @@ describe('FIPS article end to end with @azure/arm-containerservice', () => {
   it('F-6: enabling then disabling FIPS on an existing Linux pool reimages its nodes one by one; label and fact follow', async () => {
     await client.agentPools.beginCreateOrUpdateAndWait(RG, CLUSTER, 'np', { count: 3, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'User' } as AgentPool, poll);
     const before = (await client.agentPools.get(RG, CLUSTER, 'np')).nodeImageVersion!;
-    expect(before).toMatch(/^AKSUbuntu-2204gen2containerd-/);
+    // SPEC T-2: a Trusted Launch compatible pool runs the Trusted Launch image, Secure Boot and vTPM off.
+    expect(before).toMatch(/^AKSUbuntu-2204gen2TLcontainerd-/);
 
     for (const enable of [true, false]) {
       // Watch the pool's Node objects while the update runs.
@@ -186,7 +187,7 @@ describe('FIPS article end to end with @azure/arm-containerservice', () => {
       expect(updated.enableFips).toBe(enable);
       // The recommended (non-)FIPS image of the same OS SKU.
       expect(updated.osSKU).toBe('Ubuntu');
-      expect(updated.nodeImageVersion).toMatch(enable ? /^AKSUbuntu-2004gen2fipscontainerd-/ : /^AKSUbuntu-2204gen2containerd-/);
+      expect(updated.nodeImageVersion).toMatch(enable ? /^AKSUbuntu-2004gen2fipscontainerd-/ : /^AKSUbuntu-2204gen2TLcontainerd-/);
 
       // One by one: never two nodes of the pool down at once; each went down once and came back on the new image.
       const state = new Map<string, boolean>();

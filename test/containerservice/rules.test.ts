@@ -70,7 +70,7 @@ const CASES: Case[] = [
       expect(p.osSKU).toBe('Ubuntu');
       expect(p.nodeImageVersion).toMatch(/^AKSUbuntu-2004gen2fipscontainerd-\d{6}\.\d{2}\.0$/);
       const plain = await poolDoc(a, 'lin');
-      expect(plain.nodeImageVersion).toMatch(/^AKSUbuntu-2204gen2containerd-/);
+      expect(plain.nodeImageVersion).toMatch(/^AKSUbuntu-2204gen2TLcontainerd-/);
       // F-5: the FIPS image has its own version numbers
       expect(p.nodeImageVersion.split('-').pop()).not.toBe(plain.nodeImageVersion.split('-').pop());
     },
@@ -95,7 +95,7 @@ const CASES: Case[] = [
     path: pool('lin'),
     api: AZ_API,
     body: userPool('lin', { enableFIPS: false }),
-    check: async (a) => expect((await poolDoc(a, 'lin')).nodeImageVersion).toMatch(/^AKSUbuntu-2204gen2containerd-/),
+    check: async (a) => expect((await poolDoc(a, 'lin')).nodeImageVersion).toMatch(/^AKSUbuntu-2204gen2TLcontainerd-/),
   },
   // SPEC C-7
   { name: 'C-7 Azure Linux 2.0 pools cannot scale after 2026-03-31', at: '2026-04-01T00:00:00Z', path: pool('al2'), body: userPool('al2', { osSKU: 'AzureLinux', orchestratorVersion: '1.31', count: 2 }), refuse: { status: 400, code: 'OSVersionRetired', message: /AzureLinux3/ } },
@@ -105,7 +105,7 @@ const CASES: Case[] = [
     at: '2026-04-01T00:00:00Z',
     path: pool('al2'),
     body: userPool('al2', { osSKU: 'AzureLinux', orchestratorVersion: '1.32' }),
-    check: async (a) => expect((await poolDoc(a, 'al2')).nodeImageVersion).toMatch(/^AKSAzureLinux-V3gen2-/),
+    check: async (a) => expect((await poolDoc(a, 'al2')).nodeImageVersion).toMatch(/^AKSAzureLinux-V3gen2TL-/),
   },
   { name: 'C-7 Ubuntu 20.04 (FIPS) pools cannot scale from 2027-03-17', at: '2027-03-18T00:00:00Z', path: pool('fipsub'), body: userPool('fipsub', { enableFIPS: true, count: 2 }), refuse: { status: 400, code: 'OSVersionRetired', message: /1\.34/ } },
   // cluster and pool lifecycle rules
@@ -144,7 +144,7 @@ describe('FIPS and node pool rules (table)', () => {
       const r = await a.run('PUT', pool(name)(a), body);
       expect(r.status, `${name}: ${r.first.text}`).toBe('Succeeded');
     }
-    expect((await poolDoc(a, 'al2')).nodeImageVersion).toMatch(/^AKSAzureLinux-V2gen2-/);
+    expect((await poolDoc(a, 'al2')).nodeImageVersion).toMatch(/^AKSAzureLinux-V2gen2TL-/);
   });
 
   afterAll(async () => {

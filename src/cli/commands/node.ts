@@ -1,15 +1,17 @@
 /**
  * `aksemu node show NODE` and `aksemu node exec NODE -- COMMAND...`: a node's facts and a small shell on it
  * (SPEC C-9, F-1, F-7), e.g. `aksemu node exec aks-fipsnp-12345678-vmss000000 -- cat /proc/sys/crypto/fips_enabled`.
- * They find the instance through --data-dir / AKSEMU_DATA_DIR and call its node API over HTTPS with a token of the
- * instance's own principal, as every other client does.
+ * They find the instance through --data-dir / AKSEMU_DATA_DIR and call its node API over HTTPS with the CLI's
+ * client (the instance's CA, a token of the principal the CLI acts as), as the az-compatible commands do.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { paths, readInstanceInfo, resolveDataDir } from '../../config/data-dir.js';
+import { resolveDataDir } from '../../config/data-dir.js';
+import { AzCliError } from '../az/framework/errors.js';
+import { loadCredentials } from '../az/client/credentials.js';
+import { HttpClient } from '../az/client/http.js';
+import { locateInstance } from '../az/client/instance.js';
+import { TokenProvider } from '../az/client/tokens.js';
 import { CommandError } from '../errors.js';
-import { instanceEnvironment } from './env.js';
 
 interface NodeOptions {
   dataDir?: string;
@@ -22,64 +24,39 @@ interface Reply {
   body: any;
 }
 
-function call(url: string, ca: string, method: string, token: string | undefined, body?: string, contentType = 'application/json'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request(
-      {
-        method,
-        hostname: u.hostname,
-        port: u.port,
-        path: `${u.pathname}${u.search}`,
-        ca,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body !== undefined ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
-
-/** Opens a session with the instance: its URL, CA and a bearer token for its own API. */
+/**
+ * Opens a session with the instance through the CLI's client (its CA, the principal `aksemu login` chose, or the
+ * instance's default one) and returns a caller for its node API.
+ */
 async function connect(dataDirFlag: string | undefined) {
   const dataDir = resolveDataDir(dataDirFlag);
-  const info = readInstanceInfo(dataDir);
-  if (!info) throw new CommandError(`no aksemu instance has been started with the data directory ${dataDir}`);
-  const env = instanceEnvironment(dataDir);
-  const ca = readFileSync(paths.caCert(dataDir), 'utf8');
-  const form = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: env.AZURE_CLIENT_ID!,
-    client_secret: env.AZURE_CLIENT_SECRET!,
-    scope: 'https://management.azure.com/.default',
-  }).toString();
-  let tokenReply: Reply;
+  let instance;
   try {
-    tokenReply = await call(`${info.url}/_login/${info.tenantId}/oauth2/v2.0/token`, ca, 'POST', undefined, form, 'application/x-www-form-urlencoded');
-  } catch (err) {
-    throw new CommandError(`cannot reach the aksemu instance at ${info.url} (${(err as Error).message}); is it running? Start it with 'aksemu start --data-dir ${dataDir}'.`);
+    instance = locateInstance(dataDir);
+  } catch {
+    throw new CommandError(`no aksemu instance has been started with the data directory ${dataDir}`);
   }
-  if (tokenReply.status !== 200) throw new CommandError(`the instance refused a token: ${JSON.stringify(tokenReply.body)}`);
-  return { url: info.url, ca, token: tokenReply.body.access_token as string };
+  const creds = loadCredentials(instance);
+  const http = new HttpClient(instance.baseUrl, instance.ca);
+  const tokens = new TokenProvider(http, creds.tenantId, creds.clientId, creds.secret);
+  let token: string;
+  try {
+    token = await tokens.token('arm');
+  } catch (err) {
+    http.close();
+    if (err instanceof AzCliError && /Cannot reach/.test(err.message)) {
+      throw new CommandError(`cannot reach the aksemu instance at ${instance.baseUrl}; is it running? Start it with 'aksemu start --data-dir ${dataDir}'.`);
+    }
+    throw new CommandError(`the instance refused a token: ${(err as Error).message}`);
+  }
+  const call = async (method: string, path: string, body?: string): Promise<Reply> => {
+    const res = await http.request(method, path, {
+      headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body } : {}),
+    });
+    return { status: res.status, body: res.json() ?? res.text };
+  };
+  return { call, close: () => http.close() };
 }
 
 function query(opts: NodeOptions): string {
@@ -111,9 +88,13 @@ export function registerNode(program: Command): void {
   common(node.command('show').argument('<node>', 'node name, e.g. aks-nodepool1-12345678-vmss000000').description("print a node's instance, image, labels and facts as JSON")).action(
     async (name: string, opts: NodeOptions) => {
       const s = await connect(opts.dataDir);
-      const reply = await call(`${s.url}/_aksemu/nodes/${encodeURIComponent(name)}${query(opts)}`, s.ca, 'GET', s.token);
-      if (reply.status !== 200) throw failed(reply);
-      process.stdout.write(`${JSON.stringify(reply.body, null, 2)}\n`);
+      try {
+        const reply = await s.call('GET', `/_aksemu/nodes/${encodeURIComponent(name)}${query(opts)}`);
+        if (reply.status !== 200) throw failed(reply);
+        process.stdout.write(`${JSON.stringify(reply.body, null, 2)}\n`);
+      } finally {
+        s.close();
+      }
     },
   );
   common(
@@ -125,11 +106,15 @@ export function registerNode(program: Command): void {
       .description('run a command on a node, e.g. -- cat /proc/sys/crypto/fips_enabled'),
   ).action(async (name: string, command: string[], opts: NodeOptions & { stdin?: boolean }) => {
     const s = await connect(opts.dataDir);
-    const body = JSON.stringify({ command, ...(opts.stdin ? { stdin: (await readStdin()).toString('base64') } : {}) });
-    const reply = await call(`${s.url}/_aksemu/nodes/${encodeURIComponent(name)}/exec${query(opts)}`, s.ca, 'POST', s.token, body);
-    if (reply.status !== 200) throw failed(reply);
-    process.stdout.write(reply.body.stdout);
-    process.stderr.write(reply.body.stderr);
-    process.exitCode = reply.body.exitCode;
+    try {
+      const body = JSON.stringify({ command, ...(opts.stdin ? { stdin: (await readStdin()).toString('base64') } : {}) });
+      const reply = await s.call('POST', `/_aksemu/nodes/${encodeURIComponent(name)}/exec${query(opts)}`, body);
+      if (reply.status !== 200) throw failed(reply);
+      process.stdout.write(reply.body.stdout);
+      process.stderr.write(reply.body.stderr);
+      process.exitCode = reply.body.exitCode;
+    } finally {
+      s.close();
+    }
   });
 }

@@ -17,6 +17,7 @@ import { normalizePool, type PoolInput } from './pool-spec.js';
 import { runClusterRules } from './rules/index.js';
 import { requireVersion, versionNotSupported } from './rules/versions.js';
 import type { ClusterFacts } from './rules/types.js';
+import { virtualNodesEnabled } from './rules/trusted-launch.js';
 import { TIMING, type ContainerService, type PoolEvaluation } from './service.js';
 
 export const NS = 'Microsoft.ContainerService';
@@ -160,7 +161,7 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
   if (requested !== undefined && typeof requested !== 'string') throw new ArmError(400, 'InvalidParameter', 'properties.kubernetesVersion must be a string.', 'properties.kubernetesVersion');
   const version = resolveVersion(requested, now);
   if (!version) throw versionNotSupported(requested!, now, 'properties.kubernetesVersion');
-  const facts: ClusterFacts = { name, resourceGroup: rg.name, subscriptionId, location, kubernetesVersion: version.current, kubernetesVersionRequested: version.requested };
+  const facts: ClusterFacts = { name, resourceGroup: rg.name, subscriptionId, location, kubernetesVersion: version.current, kubernetesVersionRequested: version.requested, virtualNodes: virtualNodesEnabled(props.addonProfiles as never) };
   const profiles = readProfiles(props);
   const modes = defaultModes(profiles);
   const evaluations: PoolEvaluation[] = [];
@@ -304,7 +305,13 @@ async function updateCluster(
   const requested = (props.kubernetesVersion as string | undefined) || current.properties.kubernetesVersion;
   const version = resolveVersion(requested, now);
   if (!version) throw versionNotSupported(requested, now, 'properties.kubernetesVersion');
-  const facts: ClusterFacts = { ...clusterFactsOf(current, subscriptionId, resourceGroupName), kubernetesVersion: version.current, kubernetesVersionRequested: version.requested, previousKubernetesVersion: current.properties.currentKubernetesVersion };
+  const facts: ClusterFacts = {
+    ...clusterFactsOf(current, subscriptionId, resourceGroupName),
+    kubernetesVersion: version.current,
+    kubernetesVersionRequested: version.requested,
+    previousKubernetesVersion: current.properties.currentKubernetesVersion,
+    virtualNodes: virtualNodesEnabled((props.addonProfiles ?? current.properties.addonProfiles) as never),
+  };
   const byName = new Map(poolDocs.map((d) => [d.value.name.toLowerCase(), d.value] as const));
   const evaluations: PoolEvaluation[] = [];
   const profiles = readProfiles(props);
@@ -374,7 +381,15 @@ async function updateCluster(
 }
 
 export function clusterFactsOf(doc: ManagedClusterDoc, subscriptionId: string, resourceGroup: string): ClusterFacts {
-  return { name: doc.name, resourceGroup, subscriptionId, location: doc.location, kubernetesVersion: doc.properties.currentKubernetesVersion, kubernetesVersionRequested: doc.properties.kubernetesVersion };
+  return {
+    name: doc.name,
+    resourceGroup,
+    subscriptionId,
+    location: doc.location,
+    kubernetesVersion: doc.properties.currentKubernetesVersion,
+    kubernetesVersionRequested: doc.properties.kubernetesVersion,
+    virtualNodes: virtualNodesEnabled(doc.properties.addonProfiles as never),
+  };
 }
 
 export async function deleteCluster(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {

@@ -7,6 +7,7 @@
 import { ArmError } from '../../arm/errors.js';
 import { canonicalOsSku, defaultOsFor, fipsOsFor, OS_SKUS, type OsType, type OsVersion } from '../../fleet/catalog/os-versions.js';
 import { latestImage, type NodeImage } from '../../fleet/catalog/node-images.js';
+import { usesTrustedLaunchImage } from './rules/trusted-launch.js';
 import { findVmSize, preferredGeneration, type Architecture, type VmGeneration, type VmSize } from '../../fleet/catalog/vm-sizes.js';
 
 export type PoolMode = 'System' | 'User' | 'Gateway';
@@ -45,6 +46,7 @@ export interface PoolPlan {
   fipsFellBackFrom?: OsVersion;
   /** The non-FIPS OS the SKU means (what the rules compare against). */
   defaultOs?: OsVersion;
+  /** Whether the pool runs a Trusted Launch image variant (SPEC T-2; not whether Secure Boot / vTPM are on). */
   trustedLaunch: boolean;
   /** The node image a new node gets now, when one exists. */
   image?: NodeImage;
@@ -128,14 +130,19 @@ export function normalizePool(name: string, p: Record<string, unknown>, dfltMode
   };
 }
 
-/** Works out OS, architecture, generation and image for a pool at Kubernetes version `k8s` and time `now`. */
-export function planPool(input: PoolInput, k8s: string, now: Date): PoolPlan {
+/**
+ * Works out OS, architecture, generation and image for a pool at Kubernetes version `k8s` and time `now`.
+ * `previous` (updates): the image the pool runs and whether it was FIPS, which decide its Trusted Launch variant.
+ */
+export function planPool(input: PoolInput, k8s: string, now: Date, previous?: { image?: NodeImage; fips: boolean }): PoolPlan {
   const vmSize = findVmSize(input.vmSize);
   const arch: Architecture = vmSize?.arch ?? 'amd64';
   const generation: VmGeneration = vmSize ? preferredGeneration(vmSize) : 2;
-  const trustedLaunch = input.securityProfile.enableSecureBoot || input.securityProfile.enableVTPM;
   const defaultOs = defaultOsFor(input.osType, input.osSku, k8s);
-  const plan: PoolPlan = { ...(vmSize ? { vmSize } : {}), arch, generation, trustedLaunch, ...(defaultOs ? { defaultOs } : {}) };
+  const plan: PoolPlan = { ...(vmSize ? { vmSize } : {}), arch, generation, trustedLaunch: false, ...(defaultOs ? { defaultOs } : {}) };
+  // SPEC T-2: Trusted Launch compatible pools get a Trusted Launch image, Secure Boot and vTPM on or off.
+  plan.trustedLaunch = usesTrustedLaunchImage(input, plan, k8s, previous);
+  const trustedLaunch = plan.trustedLaunch;
   if (!defaultOs) return plan;
   if (input.enableFIPS && input.osType === 'Linux') {
     const f = fipsOsFor(input.osType, input.osSku, k8s, arch);

@@ -24,6 +24,7 @@ import type { NodeModel } from '../../fleet/model.js';
 import { vmssName } from '../../fleet/naming.js';
 import { normalizePool, planPool, type PoolInput, type PoolMode, type PoolPlan } from './pool-spec.js';
 import { runPoolRules } from './rules/index.js';
+import { gpuDriverOf } from './rules/trusted-launch.js';
 import type { ClusterFacts } from './rules/types.js';
 import { versionNotSupported } from './rules/versions.js';
 import { POOL_TYPE, TERMINAL_STATES, type AgentPoolDoc, type AgentPoolWire, type ManagedClusterDoc } from './models.js';
@@ -143,6 +144,7 @@ export class ContainerService {
       nodeLabels: ev.input.nodeLabels,
       nodeTaints: ev.input.nodeTaints,
       securityProfile: ev.input.securityProfile,
+      ...(ev.plan.vmSize!.gpus > 0 ? { gpuDriver: gpuDriverOf(ev.input.raw) } : {}),
       ...(cluster.properties.identityProfile?.kubeletidentity ? { kubeletIdentityClientId: cluster.properties.identityProfile.kubeletidentity.clientId } : {}),
       clusterId: cluster.id,
     };
@@ -169,11 +171,12 @@ export class ContainerService {
     const requested = input.orchestratorVersion || o.cluster.kubernetesVersion;
     const r = resolveVersion(requested, now);
     if (!r) throw versionNotSupported(requested, now, 'agentPoolProfile.orchestratorVersion');
-    const plan = planPool(input, r.current, now);
+    const prevImage = o.previous && prevInput ? { image: imageByName(o.previous.nodeImageVersion), fips: prevInput.enableFIPS } : undefined;
+    const plan = planPool(input, r.current, now, prevImage);
     let previous: { pool: PoolInput; kubernetesVersion: string; plan: PoolPlan; image: string } | undefined;
     if (o.previous && prevInput) {
       const prevVersion = o.previous.currentOrchestratorVersion;
-      previous = { pool: prevInput, kubernetesVersion: prevVersion, plan: planPool(prevInput, prevVersion, now), image: o.previous.nodeImageVersion };
+      previous = { pool: prevInput, kubernetesVersion: prevVersion, plan: planPool(prevInput, prevVersion, now, prevImage), image: o.previous.nodeImageVersion };
     }
     await runPoolRules({
       phase: o.previous ? 'update' : 'create',

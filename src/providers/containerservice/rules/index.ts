@@ -10,6 +10,7 @@ import { motdRule } from './motd.js';
 import { poolNameRule } from './pool-names.js';
 import { immutablePoolPropertiesRule, osSkuOfferedRule, poolCountRule, poolModeRule, vmSizeRule } from './pool-shape.js';
 import { retirementRule } from './retirement.js';
+import { gpuProfileRule, trustedLaunchPoolRule, trustedLaunchVirtualNodesRule } from './trusted-launch.js';
 import type { ClusterRule, ClusterRuleContext, PoolRule, PoolRuleContext } from './types.js';
 import { clusterVersionRule, poolVersionRule } from './versions.js';
 
@@ -23,6 +24,8 @@ const POOL_COMMON: PoolRule[] = [
   fipsOsSkuRule, // F-3
   fipsArm64Rule, // F-4
   fipsImageRule, // F-3 / F-5
+  gpuProfileRule,
+  trustedLaunchPoolRule, // T-2, T-4
   motdRule, // C-6
   retirementRule, // C-7
 ];
@@ -33,8 +36,8 @@ export const POOL_RULES: Record<'create' | 'update', PoolRule[]> = {
 };
 
 export const CLUSTER_RULES: Record<'create' | 'update', ClusterRule[]> = {
-  create: [clusterNameRule, dnsPrefixRule, identityRule, poolsRule, clusterVersionRule, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
-  update: [dnsPrefixRule, identityRule, poolsRule, clusterVersionRule, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
+  create: [clusterNameRule, dnsPrefixRule, identityRule, poolsRule, clusterVersionRule, trustedLaunchVirtualNodesRule /* T-4 */, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
+  update: [dnsPrefixRule, identityRule, poolsRule, clusterVersionRule, trustedLaunchVirtualNodesRule /* T-4 */, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
 };
 
 export async function runPoolRules(ctx: PoolRuleContext): Promise<void> {

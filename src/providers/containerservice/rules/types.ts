@@ -17,6 +17,8 @@ export interface ClusterFacts {
   /** The version as the cluster shows it in kubernetesVersion ("1.33" or "1.33.5"). */
   kubernetesVersionRequested?: string;
   previousKubernetesVersion?: string;
+  /** Whether the cluster has virtual nodes (the aciConnectorLinux add-on), which Trusted Launch does not support (T-4). */
+  virtualNodes?: boolean;
 }
 
 export interface PoolRuleContext {
