@@ -37,6 +37,7 @@ import { kubeModule } from './kube/module.js';
 import { authorizationModule } from './providers/authorization/module.js';
 import { managedIdentityModule } from './providers/managedidentity/module.js';
 import { keyVaultModule } from './providers/keyvault/module.js';
+import { aksKmsModule } from './providers/containerservice/kms/module.js';
 
 export const DEFAULT_PORT = 10443;
 
@@ -89,7 +90,7 @@ const resourceManagerModule: EmulatorModule = (ctx) => {
   }
 };
 
-export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, trustedLaunchModule, authorizationModule, managedIdentityModule, keyVaultModule, kubeModule];
+export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, trustedLaunchModule, authorizationModule, managedIdentityModule, keyVaultModule, kubeModule, aksKmsModule];
 
 export interface Emulator {
   url: string;

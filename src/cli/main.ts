@@ -21,6 +21,7 @@ const COMMANDS: Array<{ paths: string[][]; register: Registrar }> = [
   { paths: [['az-setup']], register: async (p) => (await import('./commands/az-setup.js')).registerAzSetup(p) },
   { paths: [['keyvault', 'audit']], register: async (p) => (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(p) },
   { paths: [['node'], ['alerts']], register: async (p) => (await import('./commands/trustedlaunch.js')).registerTrustedLaunch(p) },
+  { paths: [['kms-plugin'], ['aks', 'encryption']], register: async (p) => (await import('./commands/kms.js')).registerKms(p) },
 ];
 
 /** Whether the arguments can reach a command path (its group's help lists it: `aksemu keyvault -h`). */

@@ -19,6 +19,14 @@ export const kubeModule: EmulatorModule = async (ctx) => {
     cluster: (fqdn) => clusterByFqdn(ctx.store, ctx.arm, fqdn),
     registry: (cluster) => services.registry(cluster.record),
     now: () => ctx.clock.now(),
+    extraHealthChecks: async (cluster) => (await Promise.all(services.healthChecks.map((h) => h(cluster.record)))).flat(),
+    unavailable: async (cluster) => {
+      for (const a of services.availability) {
+        const reason = await a(cluster.record);
+        if (reason) return reason;
+      }
+      return undefined;
+    },
   });
   const controllers = new KubeControllers({
     store: ctx.store,

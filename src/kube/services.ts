@@ -4,6 +4,7 @@
  * registry (the generic API storage) for any cluster, and the controllers.
  */
 import type { EmulatorContext } from '../emulator.js';
+import type { ExtraHealthCheck } from './api/server.js';
 import { Registry } from './api/registry.js';
 import type { ClusterRecord } from './cluster-registry.js';
 import type { KubeControllers } from './controllers/runtime.js';
@@ -16,6 +17,10 @@ export interface KubeServices {
   registry(cluster: ClusterRecord): Registry;
   /** Set once the module has started them. */
   controllers?: KubeControllers;
+  /** Health checks other modules add to every cluster's API server (KMS: kms-providers). */
+  healthChecks: Array<(cluster: ClusterRecord) => Promise<ExtraHealthCheck[]>>;
+  /** Reasons a cluster's API server is down (every request answers 503), e.g. SPEC K-11. */
+  availability: Array<(cluster: ClusterRecord) => Promise<string | undefined>>;
 }
 
 const services = new WeakMap<EmulatorContext, KubeServices>();
@@ -27,6 +32,8 @@ export function kubeServices(ctx: EmulatorContext): KubeServices {
     const transformers = new StorageTransformers();
     s = {
       transformers,
+      healthChecks: [],
+      availability: [],
       registry: (cluster) => new Registry(new ObjectStorage(ctx.store, cluster, transformers), ctx.clock),
     };
     services.set(ctx, s);

@@ -288,7 +288,14 @@ export class SqliteStore implements Store {
     let current: KeyValue | undefined;
     const before = this.currentRevision;
     const run = this.db.transaction(() => {
-      succeeded = conditions.every((c) => (stmt.get.get(Buffer.from(c.key, 'utf8'))?.mod_rev ?? 0) === c.modRevision);
+      // Rows read for the conditions are the puts' previous rows too (a branch never writes a key twice): one
+      // SELECT per key instead of two makes conditional batch rewrites (a storage migration) a third cheaper.
+      const read = new Map<string, KvRow | undefined>();
+      succeeded = conditions.every((c) => {
+        const row = stmt.get.get(Buffer.from(c.key, 'utf8'));
+        read.set(c.key, row);
+        return (row?.mod_rev ?? 0) === c.modRevision;
+      });
       const ops = succeeded ? then : otherwise;
       const rev = this.currentRevision + 1;
       events = [];
@@ -296,7 +303,7 @@ export class SqliteStore implements Store {
         if (op.type === 'put') {
           const key = Buffer.from(op.key, 'utf8');
           const value = Buffer.from(op.value); // the caller may reuse its buffer; watchers get this copy
-          const prev = stmt.get.get(key);
+          const prev = read.has(op.key) ? read.get(op.key) : stmt.get.get(key);
           const createRev = prev ? prev.create_rev : rev;
           const version = prev ? prev.version + 1 : 1;
           stmt.upsert.run(key, value, createRev, rev, version);

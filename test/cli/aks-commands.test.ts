@@ -126,7 +126,13 @@ describeWithBackend('providers/containerservice/index.js', 'aks and aks nodepool
   it.runIf(HAVE_IDENTITIES)('KMS: create with a user identity and a key, list table, disable and enable again (SPEC K-1, K-4)', async () => {
     expect((await run('identity', 'create', '--name', 'MyIdentity', '--resource-group', RG, '-o', 'none')).code).toBe(0);
     const idRes = (await run('identity', 'show', '-n', 'MyIdentity', '-g', RG, '--query', 'id', '-o', 'tsv')).stdout.trim();
-    const kid = 'https://mykeyvault.vault.azure.net/keys/MyKeyName/0123456789abcdef0123456789abcdef';
+    // A real vault and key the identity may use (the KMS module, issue 6, checks both up front).
+    expect((await run('keyvault', 'create', '--name', 'mykeyvault-cli', '--resource-group', RG, '-o', 'none')).code).toBe(0);
+    const oid = (await run('identity', 'show', '-n', 'MyIdentity', '-g', RG, '--query', 'principalId', '-o', 'tsv')).stdout.trim();
+    expect((await run('keyvault', 'set-policy', '--name', 'mykeyvault-cli', '--key-permissions', 'decrypt', 'encrypt', '--object-id', oid, '-o', 'none')).code).toBe(0);
+    const key = await run('keyvault', 'key', 'create', '--name', 'MyKeyName', '--vault-name', 'mykeyvault-cli', '--query', 'key.kid', '-o', 'tsv');
+    expect(key.code, key.stderr).toBe(0);
+    const kid = key.stdout.trim();
     const created = await run('aks', 'create', '--name', 'kmscluster', '--resource-group', RG, '--assign-identity', idRes, '--enable-azure-keyvault-kms', '--azure-keyvault-kms-key-vault-network-access', 'Public', '--azure-keyvault-kms-key-id', kid, '--generate-ssh-keys', '--node-count', '1');
     expect(created.code, created.stderr).toBe(0);
     expect(created.json()).toMatchObject({ identity: { type: 'UserAssigned' }, securityProfile: { azureKeyVaultKms: { enabled: true, keyId: kid, keyVaultNetworkAccess: 'Public' } } });

@@ -20,7 +20,7 @@ describe('the aksemu program', () => {
   });
 
   it('loads everything for help and unknown words', () => {
-    const all = ['start', 'env', 'store', 'node', 'az-setup', 'keyvault audit', 'node,alerts'];
+    const all = ['start', 'env', 'store', 'node', 'az-setup', 'keyvault audit', 'node,alerts', 'kms-plugin,aks encryption'];
     expect(paths([])).toEqual(all);
     expect(paths(['--help'])).toEqual(all);
     expect(paths(['nod'])).toEqual(all);

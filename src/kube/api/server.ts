@@ -48,12 +48,25 @@ export function kubeFrameworkError(status: number, message: string): { body: unk
   return { body: new KubeError(status, reason, text).toStatus(), contentType: 'application/json' };
 }
 
+/** A health check another module adds to a cluster's API server (KMS: kms-providers). */
+export interface ExtraHealthCheck {
+  name: string;
+  ok: boolean;
+  message?: string;
+  /** Also answered at /healthz/<name> but not listed (kube-apiserver lists kms-providers, serves kms-provider-<i>). */
+  hidden?: boolean;
+}
+
 export interface KubeApiDeps {
   tokens: TokenService;
   /** The cluster serving `fqdn`, or undefined. */
   cluster(fqdn: string): Promise<ClusterView | undefined>;
   registry(cluster: ClusterView): Registry;
   now(): Date;
+  /** Checks of /healthz, /livez and /readyz beyond the built-in ones. */
+  extraHealthChecks?(cluster: ClusterView): Promise<ExtraHealthCheck[]>;
+  /** Why the cluster's API server is down (every request answers 503), or undefined when it is up. */
+  unavailable?(cluster: ClusterView): Promise<string | undefined>;
 }
 
 interface RequestContext {
@@ -174,17 +187,24 @@ function versionInfo(cluster: ClusterView): Record<string, string> {
 
 const HEALTH_CHECKS = ['ping', 'log', 'etcd', 'informer-sync', 'poststarthook/start-apiextensions-controllers', 'poststarthook/bootstrap-controller'];
 
-function health(c: RequestContext, endpoint: string, sub: string[]): FastifyReply {
+/** kube-apiserver's health endpoints: the built-in checks (always ok here) and other modules' checks. */
+async function health(c: RequestContext, deps: KubeApiDeps, endpoint: string, sub: string[]): Promise<FastifyReply> {
+  const extra = deps.extraHealthChecks ? await deps.extraHealthChecks(c.cluster) : [];
+  const text = (code: number, body: string) => c.reply.code(code).type('text/plain; charset=utf-8').send(body);
   if (sub.length > 0) {
     const check = sub.join('/');
-    if (!HEALTH_CHECKS.includes(check)) return c.reply.code(404).type('text/plain; charset=utf-8').send('404 page not found\n');
-    return c.reply.code(200).type('text/plain; charset=utf-8').send('ok');
+    const e = extra.find((x) => x.name === check);
+    if (e) return e.ok ? text(200, 'ok') : text(500, `internal server error: ${e.message ?? 'failed'}\n`);
+    if (!HEALTH_CHECKS.includes(check)) return text(404, '404 page not found\n');
+    return text(200, 'ok');
   }
-  if (c.url.searchParams.has('verbose')) {
-    const lines = HEALTH_CHECKS.map((h) => `[+]${h} ok`).join('\n');
-    return c.reply.code(200).type('text/plain; charset=utf-8').send(`${lines}\n${endpoint} check passed\n`);
+  const listed = extra.filter((x) => !x.hidden);
+  const ok = listed.every((x) => x.ok);
+  if (c.url.searchParams.has('verbose') || !ok) {
+    const lines = [...HEALTH_CHECKS.map((h) => `[+]${h} ok`), ...listed.map((x) => (x.ok ? `[+]${x.name} ok` : `[-]${x.name} failed: reason withheld`))].join('\n');
+    return text(ok ? 200 : 500, `${lines}\n${endpoint} check ${ok ? 'passed' : 'failed'}\n`);
   }
-  return c.reply.code(200).type('text/plain; charset=utf-8').send('ok');
+  return text(200, 'ok');
 }
 
 function discovery(c: RequestContext, parts: string[]): FastifyReply {
@@ -524,7 +544,9 @@ async function dispatch(deps: KubeApiDeps, req: FastifyRequest<{ Params: { fqdn:
 
   // Public information, readable without credentials (system:public-info-viewer).
   if (req.method === 'GET' && parts.length === 1 && head === 'version') return send(reply, 200, versionInfo(cluster));
-  if (req.method === 'GET' && (head === 'healthz' || head === 'livez' || head === 'readyz')) return health(c, head, parts.slice(1));
+  const down = deps.unavailable ? await deps.unavailable(cluster) : undefined;
+  if (down) throw new KubeError(503, 'ServiceUnavailable', down);
+  if (req.method === 'GET' && (head === 'healthz' || head === 'livez' || head === 'readyz')) return health(c, deps, head, parts.slice(1));
   if (!user) throw kubeErrors.unauthorized();
 
   await loadSchema();

@@ -12,6 +12,7 @@ import { clusterPrefix, clusterRecordKey, etcdKey, type ClusterRecord } from '..
 import { decodeObject, encodeObject, type KubeObject } from '../stored-object.js';
 import type { Condition, KeyValue, Store, TxnOp, Watch, WatchEvent } from '../../store/store.js';
 import type { KObject } from '../api/types.js';
+import { KubeError } from '../api/errors.js';
 import type { StorageTransformer, StorageTransformers } from './transformer.js';
 
 export interface StoredObject<T extends KObject = KObject> {
@@ -104,6 +105,8 @@ export class ObjectStorage {
     try {
       return await t.toStorage(encodeObject(obj as unknown as KubeObject), ek);
     } catch (err) {
+      // A transformer may refuse a write as the API would (KMS v1's 2,000-secret limit: 403 Forbidden).
+      if (err instanceof KubeError) throw err;
       throw new TransformError(ek, err);
     }
   }

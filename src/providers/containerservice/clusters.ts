@@ -176,6 +176,7 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
     cluster: facts,
     properties: props,
     identity,
+    emulator: ctx,
     pools: evaluations.map((e) => e.input),
     isFeatureRegistered: (ns, n) => ctx.features.isRegistered(subscriptionId, ns, n),
   });
@@ -332,6 +333,9 @@ async function updateCluster(
     properties: props,
     previousProperties: current.properties,
     identity,
+    previousIdentity: current.identity as Record<string, unknown> | undefined,
+    uid: current.properties.resourceUID,
+    emulator: ctx,
     pools: allPools,
     isFeatureRegistered: (ns, n) => ctx.features.isRegistered(subscriptionId, ns, n),
   });

@@ -11,6 +11,7 @@ import { kubernetesVersions, osOptions } from './locations.js';
 import type { ManagedClusterDoc } from './models.js';
 import { registerNodeApi } from './node-api.js';
 import { ContainerService, OP_TASK, type OpPayload } from './service.js';
+import { registerVmssApi } from './vmss-api.js';
 
 /** The fleet of the running emulator, for modules that need it (the Kubernetes API's node shell, Trusted Launch). */
 const fleets = new WeakMap<EmulatorContext, Fleet>();
@@ -18,10 +19,17 @@ export function fleetOf(ctx: EmulatorContext): Fleet | undefined {
   return fleets.get(ctx);
 }
 
+/** The managed cluster service of the running emulator, for features that hook into clusters (KMS, issue 6). */
+const services = new WeakMap<EmulatorContext, ContainerService>();
+export function containerServiceOf(ctx: EmulatorContext): ContainerService | undefined {
+  return services.get(ctx);
+}
+
 export const containerServiceModule: EmulatorModule = async (ctx) => {
   const fleet = new Fleet(ctx.store, ctx.clock, ctx.speed, ctx.tasks, ctx.log.child({ svc: 'fleet' }));
   fleets.set(ctx, fleet);
   const svc = new ContainerService(ctx, fleet);
+  services.set(ctx, svc);
   const types = ctx.arm.types;
   types.register({
     namespace: NS,
@@ -71,6 +79,7 @@ export const containerServiceModule: EmulatorModule = async (ctx) => {
     }
   });
   registerNodeApi(svc);
+  registerVmssApi(svc);
   // A crash between writing a pool's spec and queueing its controller is healed here (tasks themselves persist).
   await fleet.resync();
 };

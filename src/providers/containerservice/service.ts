@@ -61,6 +61,23 @@ export interface PoolEvaluation {
   changed: { reimage: boolean; version: boolean; count: boolean; any: boolean };
 }
 
+export type StepOutcome = { done: true; failure?: { code: string; message: string } } | { done: false; retryAfterMs: number };
+
+/**
+ * What other features attach to the cluster lifecycle (KMS etcd encryption, issue 6). Every hook is optional;
+ * hooks run in the order they were added.
+ */
+export interface ClusterHooks {
+  /** A step of every cluster create/update operation, run once its pools are done; the operation ends when it is. */
+  operationStep?(p: OpPayload, cluster: ManagedClusterDoc): Promise<StepOutcome>;
+  /** Adds read-only, computed status to a cluster as clients see it. */
+  compose?(doc: ManagedClusterDoc): Promise<ManagedClusterDoc>;
+  /** Before a cluster's records are removed. */
+  teardown?(doc: ManagedClusterDoc): Promise<void>;
+  /** After the Virtual Machine Scale Sets API changed one of the cluster's scale sets behind AKS's back. */
+  scaleSetChanged?(cluster: ManagedClusterDoc): Promise<void>;
+}
+
 export const clusterFacts = (doc: ManagedClusterDoc, id: { subscriptionId: string; resourceGroup: string }): ClusterFacts => ({
   name: doc.name,
   resourceGroup: id.resourceGroup,
@@ -70,10 +87,16 @@ export const clusterFacts = (doc: ManagedClusterDoc, id: { subscriptionId: strin
 });
 
 export class ContainerService {
+  readonly hooks: ClusterHooks[] = [];
+
   constructor(
     readonly ctx: EmulatorContext,
     readonly fleet: Fleet,
   ) {}
+
+  addHooks(h: ClusterHooks): void {
+    this.hooks.push(h);
+  }
 
   // ------------------------------------------------------------------------------------------------ reading
 
@@ -88,10 +111,12 @@ export class ContainerService {
   /** The cluster as clients see it: agentPoolProfiles from the agentPools documents, secrets never shown. */
   async compose(doc: ManagedClusterDoc): Promise<ManagedClusterDoc> {
     const pools = (await this.pools(doc.id)).map((d) => d.value);
-    return {
+    let out: ManagedClusterDoc = {
       ...doc,
       properties: { ...doc.properties, agentPoolProfiles: pools.map((p) => ({ name: p.name, ...p.properties })) },
     };
+    for (const h of this.hooks) if (h.compose) out = await h.compose(out);
+    return out;
   }
 
   /** The node model of a pool: what its nodes are built from. */
@@ -321,6 +346,17 @@ export class ContainerService {
       await this.ctx.arm.operations.finish(opRef, { status: 'Failed', error: { code: 'NotFound', message: 'The managed cluster was deleted while the operation ran.' } });
       return { done: true };
     }
+    if (!failure && (p.kind === 'cluster-create' || p.kind === 'cluster-update')) {
+      for (const h of this.hooks) {
+        if (!h.operationStep) continue;
+        const r = await h.operationStep(p, cluster.value);
+        if (!r.done) return { done: false, retryAfterMs: r.retryAfterMs };
+        if (r.failure) {
+          failure = r.failure;
+          break;
+        }
+      }
+    }
     const final = failure ? 'Failed' : 'Succeeded';
     for (const w of p.pools) {
       const id = `${p.clusterId}/agentPools/${w.name}`;
@@ -371,6 +407,7 @@ export class ContainerService {
     const uid = doc.properties.resourceUID;
     const sub = doc.id.split('/')[2]!;
     const nodeRg = doc.properties.nodeResourceGroup;
+    for (const h of this.hooks) if (h.teardown) await h.teardown(doc);
     await this.fleet.deleteCluster(uid);
     const kubelet = doc.properties.identityProfile?.kubeletidentity;
     for (const objectId of [kubelet?.objectId, doc.identity?.type === 'SystemAssigned' ? doc.identity.principalId : undefined]) {

@@ -4,6 +4,7 @@
  * refused request leaves everything as it was. Other features add their rules to the lists (Trusted Launch: a
  * pool rule; KMS: a cluster rule).
  */
+import type { EmulatorContext } from '../../../emulator.js';
 import type { PoolInput, PoolPlan } from '../pool-spec.js';
 
 export interface ClusterFacts {
@@ -46,6 +47,12 @@ export interface ClusterRuleContext {
   properties: Record<string, unknown>;
   previousProperties?: Record<string, unknown>;
   identity: Record<string, unknown> | undefined;
+  /** On update: the cluster's identity as it is (a request may leave `identity` out). */
+  previousIdentity?: Record<string, unknown> | undefined;
+  /** On update: the cluster's internal uid (its store prefix). */
+  uid?: string;
+  /** The emulator, for rules that look at other resources (a KMS key's vault, the cluster's identity). */
+  emulator: EmulatorContext;
   /** Every pool the cluster will have after the request. */
   pools: PoolInput[];
   isFeatureRegistered(namespace: string, name: string): Promise<boolean>;

@@ -1,0 +1,24 @@
+/**
+ * `node dist/bench/kms-main.js [--json] [--secrets N] [--duration-ms D] [--only plugin,api,transform,migration]`: measures KMS etcd encryption
+ * (bench/kms.ts) and prints markdown tables (or the raw result as JSON).
+ */
+import { benchKms, formatKmsBench } from './kms.js';
+
+const args = process.argv.slice(2);
+const num = (flag: string): number | undefined => {
+  const i = args.indexOf(flag);
+  if (i < 0) return undefined;
+  const v = Number(args[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) {
+    process.stderr.write(`${flag} needs a positive integer\n`);
+    process.exit(2);
+  }
+  return v;
+};
+const secrets = num('--secrets');
+const durationMs = num('--duration-ms');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined;
+const result = await benchKms({ ...(secrets ? { secrets } : {}), ...(durationMs ? { durationMs } : {}), ...(only ? { only } : {}) });
+process.stdout.write(args.includes('--json') ? `${JSON.stringify(result, null, 2)}\n` : `${formatKmsBench(result)}\n`);
+process.exit(0);

@@ -1,0 +1,194 @@
+/**
+ * KMS v2 envelope encryption as kube-apiserver ≥ 1.29 does it (KEP-3299, seed mode), byte for byte:
+ *
+ *   k8s:enc:kms:v2:<name>: || protobuf EncryptedObject {
+ *     encryptedData = info(32) || nonce(12) || AES-256-GCM(object, AAD = etcd key) || tag(16),
+ *     keyID = the plugin's key_id, encryptedDEKSource = the seed as the plugin encrypted it,
+ *     annotations = the plugin's, encryptedDEKSourceType = HKDF_SHA256_XNONCE_AES_GCM_SEED }
+ *
+ * with DEK = HKDF-Expand(SHA-256, PRK = seed, info, 32). The 32-byte seed is made when the provider starts and
+ * whenever the plugin's Status reports a new key_id, and is encrypted once through the plugin: writes cost no
+ * plugin call. Status is polled every minute (10 s after a failure, here lazily on the next write); writes fail
+ * once 3 minutes have passed since the last good Status. Reads decrypt each distinct encrypted seed once through
+ * the plugin and cache it for 24 h. A value whose keyID is not the current key_id — or written in the legacy
+ * AES_GCM_KEY mode — reads as stale, so a no-op update re-encrypts it.
+ */
+import { randomBytes } from 'node:crypto';
+import { randomBytesFast } from './random.js';
+import type { KmsV2Client } from '../kms/client.js';
+import type { Annotations } from '../kms/protos.js';
+import { GCM_NONCE_BYTES, gcmOpen, gcmSeal } from './aes-gcm.js';
+import {
+  DEK_SOURCE_AES_GCM_KEY,
+  DEK_SOURCE_HKDF_SEED,
+  decodeEncryptedObject,
+  EncryptedObjectEncoder,
+  validateEncryptedObject,
+} from './encrypted-object.js';
+import { hkdfExpandSha256 } from './hkdf.js';
+import type { EncryptionProvider, ProviderHealth } from './types.js';
+
+export const kmsV2Prefix = (name: string) => Buffer.from(`k8s:enc:kms:v2:${name}:`);
+
+const SEED_BYTES = 32;
+const INFO_BYTES = 32;
+
+export interface KmsV2Timing {
+  /** Status poll period while healthy (kube-apiserver: 1 min). */
+  statusPeriodMs: number;
+  /** Status poll period after a failure (10 s). */
+  failurePeriodMs: number;
+  /** How long the write state stays usable after the last good Status (3 min). */
+  stateTtlMs: number;
+  /** How long a decrypted seed stays cached (24 h). */
+  seedCacheTtlMs: number;
+}
+
+export const KMS_V2_TIMING: KmsV2Timing = { statusPeriodMs: 60_000, failurePeriodMs: 10_000, stateTtlMs: 180_000, seedCacheTtlMs: 24 * 3600_000 };
+
+interface WriteState {
+  keyId: string;
+  seed: Buffer;
+  encryptedSeed: Buffer;
+  annotations: Annotations;
+  /** The EncryptedObject fields that are the same for every value written under this seed, encoded once. */
+  encoder: EncryptedObjectEncoder;
+}
+
+/** The seed-mode encryption of one value under a seed: info(32) || nonce(12) || ciphertext || tag(16). */
+export function sealWithSeed(seed: Buffer, plain: Buffer, etcdKey: string): Buffer {
+  const fresh = randomBytesFast(INFO_BYTES + GCM_NONCE_BYTES);
+  const info = fresh.subarray(0, INFO_BYTES);
+  const dek = hkdfExpandSha256(seed, info, 32);
+  return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'), fresh.subarray(INFO_BYTES))]);
+}
+
+export function openWithSeed(seed: Buffer, encryptedData: Buffer, etcdKey: string): Buffer {
+  if (encryptedData.length < INFO_BYTES + GCM_NONCE_BYTES + 16) throw new Error('the stored data was shorter than the required size');
+  const dek = hkdfExpandSha256(seed, encryptedData.subarray(0, INFO_BYTES), 32);
+  return gcmOpen(dek, encryptedData.subarray(INFO_BYTES), Buffer.from(etcdKey, 'utf8'));
+}
+
+export class KmsV2Provider implements EncryptionProvider {
+  readonly kind = 'kms-v2' as const;
+  readonly prefix: Buffer;
+  private state: WriteState | undefined;
+  private lastStatusMs = -Infinity;
+  private lastStatusOk = false;
+  private lastGoodStatusMs = -Infinity;
+  private lastError = 'the KMS v2 plugin has not answered Status yet';
+  private polling: Promise<void> | undefined;
+  private readonly seeds = new Map<string, { seed: Buffer; expiresMs: number }>();
+
+  constructor(
+    readonly name: string,
+    private readonly client: KmsV2Client,
+    private readonly now: () => number,
+    private readonly timing: KmsV2Timing = KMS_V2_TIMING,
+  ) {
+    this.prefix = kmsV2Prefix(name);
+  }
+
+  /** The key id new values are written under (undefined until a Status succeeded). */
+  get currentKeyId(): string | undefined {
+    return this.state?.keyId;
+  }
+
+  /** One Status poll (concurrent callers share it); a new key_id makes a new seed. */
+  poll(): Promise<void> {
+    this.polling ??= this.doPoll().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async doPoll(): Promise<void> {
+    const at = this.now();
+    try {
+      const s = await this.client.status();
+      const problem = statusProblem(s);
+      if (problem) throw new Error(problem);
+      if (!this.state || this.state.keyId !== s.key_id) {
+        const seed = randomBytes(SEED_BYTES);
+        const enc = await this.client.encrypt(seed);
+        if (enc.key_id !== s.key_id) throw new Error(`the plugin encrypted with key id ${enc.key_id} while Status reported ${s.key_id}`);
+        const encryptedSeed = Buffer.from(enc.ciphertext);
+        this.state = {
+          keyId: enc.key_id,
+          seed,
+          encryptedSeed,
+          annotations: enc.annotations,
+          encoder: new EncryptedObjectEncoder({ keyID: enc.key_id, encryptedDEKSource: encryptedSeed, annotations: enc.annotations, encryptedDEKSourceType: DEK_SOURCE_HKDF_SEED }),
+        };
+        this.seeds.set(cacheKey(this.state.encryptedSeed), { seed, expiresMs: at + this.timing.seedCacheTtlMs });
+      }
+      this.lastStatusOk = true;
+      this.lastGoodStatusMs = at;
+    } catch (err) {
+      this.lastStatusOk = false;
+      this.lastError = (err as Error).message;
+    } finally {
+      this.lastStatusMs = at;
+    }
+  }
+
+  private async writeState(): Promise<WriteState> {
+    const now = this.now();
+    const period = this.lastStatusOk ? this.timing.statusPeriodMs : this.timing.failurePeriodMs;
+    if (!this.state || now - this.lastStatusMs >= period) await this.poll();
+    if (!this.state) throw new Error(`KMSv2 plugin ${this.name} is not ready: ${this.lastError}`);
+    if (this.now() - this.lastGoodStatusMs > this.timing.stateTtlMs) {
+      throw new Error(`failed to encrypt: KMSv2 write state for provider ${this.name} expired, the last successful Status was at ${new Date(this.lastGoodStatusMs).toISOString()}: ${this.lastError}`);
+    }
+    return this.state;
+  }
+
+  async write(plain: Buffer, etcdKey: string): Promise<Buffer> {
+    const st = await this.writeState();
+    return Buffer.concat([this.prefix, st.encoder.encode(sealWithSeed(st.seed, plain, etcdKey))]);
+  }
+
+  async read(payload: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }> {
+    const obj = decodeEncryptedObject(payload);
+    validateEncryptedObject(obj);
+    const key = cacheKey(obj.encryptedDEKSource);
+    const now = this.now();
+    let hit = this.seeds.get(key);
+    if (!hit || hit.expiresMs <= now) {
+      const seed = await this.client.decrypt({ ciphertext: obj.encryptedDEKSource, keyId: obj.keyID, annotations: obj.annotations });
+      hit = { seed, expiresMs: now + this.timing.seedCacheTtlMs };
+      this.seeds.set(key, hit);
+    }
+    const plain =
+      obj.encryptedDEKSourceType === DEK_SOURCE_AES_GCM_KEY ? gcmOpen(hit.seed, obj.encryptedData, Buffer.from(etcdKey, 'utf8')) : openWithSeed(hit.seed, obj.encryptedData, etcdKey);
+    const stale = obj.encryptedDEKSourceType !== DEK_SOURCE_HKDF_SEED || (this.state !== undefined && obj.keyID !== this.state.keyId);
+    return { plain, stale };
+  }
+
+  /** kube-apiserver's v2 probe: a Status call that must report healthz "ok", a v2 version and a key id. */
+  async health(): Promise<ProviderHealth> {
+    await this.poll();
+    if (this.lastStatusOk) return { ok: true };
+    return { ok: false, message: `kms provider ${this.name}: ${this.lastError}` };
+  }
+
+  dropCaches(): void {
+    this.seeds.clear();
+    this.state = undefined;
+    this.lastStatusMs = -Infinity;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+function cacheKey(encryptedSource: Buffer): string {
+  return encryptedSource.toString('base64');
+}
+
+/** Why a Status answer is not healthy (kube-apiserver's checks), or undefined. */
+export function statusProblem(s: { version: string; healthz: string; key_id: string }): string | undefined {
+  if (s.healthz !== 'ok') return `got unexpected healthz status: ${s.healthz}`;
+  if (s.version !== 'v2' && s.version !== 'v2beta1') return `expected KMSv2 API version v2, got ${s.version}`;
+  if (!s.key_id) return 'got unexpected empty keyID';
+  return undefined;
+}

@@ -1,0 +1,107 @@
+/**
+ * How a plugin run by aksemu for a cluster reaches Key Vault over HTTPS, like any client (ARCHITECTURE: the
+ * plugin reaches Key Vault over HTTPS, never by a function call):
+ *
+ * - public vaults: through aksemu's front door as an HTTPS proxy — `CONNECT <vault>.vault.azure.net:443`, then TLS
+ *   for the vault's host name, trusting aksemu's local CA (what `HTTPS_PROXY` + `NODE_EXTRA_CA_CERTS` do for a
+ *   separate process);
+ * - private vaults (SPEC K-6): through the vault's private endpoint, a unix socket created when KMS was enabled
+ *   with Private access — TLS for the vault's host name over that socket. Nothing else reaches a private vault.
+ *
+ * Both are keep-alive https.Agents, so one TLS connection serves many plugin calls.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { Agent, type AgentOptions } from 'node:https';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+
+type ConnectCallback = (err: Error | null, socket?: Duplex) => void;
+interface ConnectOptions {
+  host?: string | null;
+  servername?: string;
+  port?: number | string | null;
+}
+
+const KEEP_ALIVE: AgentOptions = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 60_000 };
+
+/** Opens `CONNECT host:443` on an HTTP proxy and resolves with the tunnelled socket. */
+export function openTunnel(proxyHost: string, proxyPort: number, host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(proxyPort, proxyHost, () => socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
+    let buf = Buffer.alloc(0);
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      socket.off('error', reject);
+      const head = buf.subarray(0, end).toString('latin1');
+      const status = Number(head.split(' ')[1]);
+      if (status !== 200) {
+        socket.destroy();
+        reject(new Error(`the proxy refused CONNECT ${host}:${port}: ${head.split('\r\n')[0]}`));
+        return;
+      }
+      const rest = buf.subarray(end + 4);
+      if (rest.length > 0) socket.unshift(rest);
+      resolve(socket);
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+/** HTTPS through an HTTP CONNECT proxy, trusting `ca`. */
+export class ProxyTunnelAgent extends Agent {
+  constructor(
+    private readonly proxy: () => { host: string; port: number },
+    private readonly ca: string,
+  ) {
+    super(KEEP_ALIVE);
+  }
+
+  override createConnection(options: ConnectOptions, callback: ConnectCallback): Duplex | undefined {
+    const host = String(options.servername || options.host || '');
+    const port = Number(options.port || 443);
+    const { host: proxyHost, port: proxyPort } = this.proxy();
+    openTunnel(proxyHost, proxyPort, host, port).then(
+      (raw) => {
+        const tls: TLSSocket = tlsConnect({ socket: raw, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] });
+        let settled = false;
+        tls.once('secureConnect', () => {
+          settled = true;
+          callback(null, tls);
+        });
+        tls.once('error', (err) => {
+          if (!settled) callback(err);
+        });
+      },
+      (err: Error) => callback(err),
+    );
+    return undefined;
+  }
+}
+
+/** HTTPS over a unix socket (a vault's private endpoint), trusting `ca`. */
+export class UnixSocketAgent extends Agent {
+  constructor(
+    private readonly socketPath: string,
+    private readonly ca: string,
+  ) {
+    super(KEEP_ALIVE);
+  }
+
+  override createConnection(options: ConnectOptions, callback: ConnectCallback): Duplex | undefined {
+    const host = String(options.servername || options.host || '');
+    const tls = tlsConnect({ path: this.socketPath, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] });
+    let settled = false;
+    tls.once('secureConnect', () => {
+      settled = true;
+      callback(null, tls);
+    });
+    tls.once('error', (err) => {
+      if (!settled) callback(err);
+    });
+    return undefined;
+  }
+}

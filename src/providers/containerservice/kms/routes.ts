@@ -1,0 +1,87 @@
+/**
+ * aksemu's encryption API behind `aksemu aks encryption status|migrate` (issue 6 item 4), authenticated like ARM:
+ *
+ *   GET  /_aksemu/aks/encryption?resourceGroup=RG&name=NAME          the encryption status (report.ts); needs
+ *                                                                    managedClusters/read on the cluster
+ *   POST /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME[&maxPerSecond=N]  starts (or answers the
+ *                                                                    running) server-side migration (migration.ts),
+ *                                                                    202; needs managedClusters/write
+ *   GET  /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME  the migration's progress
+ *
+ * Errors are ARM-shaped ({"error":{"code","message"}}).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ARM_AUDIENCES } from '../../../arm/http.js';
+import { ArmError } from '../../../arm/errors.js';
+import { providerResourceId } from '../../../arm/resource-id.js';
+import { requireBearer } from '../../../identity/authenticate.js';
+import { newGuid } from '../../../util/ids.js';
+import { authorizationOf } from '../../authorization/module.js';
+import type { ManagedClusterDoc } from '../models.js';
+import { NS } from '../clusters.js';
+import { encryptionStatus } from './report.js';
+import type { StorageMigration } from './migration.js';
+import type { AksKms } from './service.js';
+
+export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigration): void {
+  const ctx = kms.ctx;
+  const fail = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ error: { code, message } });
+
+  const cluster = async (req: FastifyRequest, action: 'read' | 'write'): Promise<ManagedClusterDoc> => {
+    const q = new URL(req.url, 'https://x').searchParams;
+    const rg = q.get('resourceGroup');
+    const name = q.get('name');
+    if (!rg || !name) throw new ArmError(400, 'InvalidParameter', 'Give the cluster as ?resourceGroup=RG&name=NAME.');
+    const sub = q.get('subscription') ?? ctx.subscriptionId;
+    const id = providerResourceId(sub, rg, NS, [['managedClusters', name]]);
+    const doc = await kms.svc.getCluster(id);
+    if (!doc) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.`);
+    await authorizationOf(ctx).requireAction(req.caller!, doc.value.id, `Microsoft.ContainerService/managedClusters/${action}`);
+    return doc.value;
+  };
+
+  const guard = (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>) => async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      return await fn(req, reply);
+    } catch (err) {
+      if (err instanceof ArmError) return fail(reply, err.status, err.code, err.message);
+      throw err;
+    }
+  };
+
+  ctx.frontDoor.app.register(async (scope) => {
+    scope.addHook('onRequest', requireBearer(ctx.tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } })));
+    scope.get(
+      '/_aksemu/aks/encryption',
+      guard(async (req) => {
+        const doc = await cluster(req, 'read');
+        const uid = doc.properties.resourceUID;
+        const state = await kms.runtime.state(uid);
+        const status = await encryptionStatus(ctx.store, doc.id, uid, state, await kms.runtime.transformer(uid));
+        return { ...status, migration: (await migration.get(uid)) ?? null };
+      }),
+    );
+    scope.post(
+      '/_aksemu/aks/encryption/migrate',
+      guard(async (req, reply) => {
+        const doc = await cluster(req, 'write');
+        const state = await kms.runtime.state(doc.properties.resourceUID);
+        if (state?.unrecoverable) throw new ArmError(409, 'AzureKeyVaultKmsClusterUnrecoverable', `The cluster's API server is down for good (${state.unrecoverable.reason}): nothing can be migrated.`);
+        const raw = new URL(req.url, 'https://x').searchParams.get('maxPerSecond');
+        const max = raw === null ? 0 : Number(raw);
+        if (!Number.isInteger(max) || max < 0) throw new ArmError(400, 'InvalidParameter', `maxPerSecond must be a non-negative integer, not '${raw}'.`);
+        const rec = await migration.start(doc.properties.resourceUID, doc.id, newGuid(), max);
+        return reply.code(202).send(rec);
+      }),
+    );
+    scope.get(
+      '/_aksemu/aks/encryption/migrate',
+      guard(async (req) => {
+        const doc = await cluster(req, 'read');
+        const rec = await migration.get(doc.properties.resourceUID);
+        if (!rec) throw new ArmError(404, 'NotFound', `No storage migration has run on the cluster '${doc.name}'.`);
+        return rec;
+      }),
+    );
+  });
+}
