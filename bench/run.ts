@@ -8,6 +8,8 @@ import { benchKeyVault, formatKeyVaultBench } from './keyvault.js';
 import { benchClusters, formatClusterBench } from './clusters.js';
 import { benchKube, formatKubeBench } from './kube.js';
 import { benchCommands, benchWalkthrough, formatCliBench } from './cli.js';
+import { benchKms, formatKmsBench } from './kms.js';
+import { benchTrustedLaunch, formatTrustedLaunchBench } from './trustedlaunch.js';
 import { machine } from './support.js';
 
 type Bench = { name: string; title: string; run: () => Promise<string> };
@@ -22,6 +24,8 @@ export const BENCHES: Bench[] = [
   { name: 'keyvault', title: 'Key Vault (issue 3): RSA-OAEP-256 through the HTTPS API', run: async () => formatKeyVaultBench(await benchKeyVault()) },
   { name: 'clusters', title: 'Clusters and fleet (issue 4)', run: async () => formatClusterBench(await benchClusters()) },
   { name: 'kube', title: 'Kubernetes API (issue 5)', run: async () => formatKubeBench(await benchKube()) },
+  { name: 'kms', title: 'KMS etcd encryption (issue 6)', run: async () => formatKmsBench(await benchKms()) },
+  { name: 'trustedlaunch', title: 'Trusted Launch (issue 7): boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
   { name: 'cli', title: 'The aksemu CLI (issue 8): the walkthrough and single invocations', run: async () => formatCliBench(await benchWalkthrough(3), await benchCommands()) },
 ];
 
