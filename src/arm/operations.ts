@@ -79,8 +79,12 @@ export class Operations {
     );
   }
 
+  /**
+   * Seconds a client should wait before polling. Never 0: Python's azure-core (az) reads `Retry-After: 0` as
+   * "not given" and falls back to its 30-second default, so at instant speed we ask for the shortest real wait.
+   */
   retryAfterSeconds(): number {
-    return this.speed.name === 'instant' ? 0 : 10;
+    return this.speed.name === 'instant' ? 1 : 10;
   }
 
   /** The provider-scoped status URL, as real resource providers return it. */
