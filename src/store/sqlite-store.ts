@@ -278,6 +278,16 @@ export class SqliteStore implements Store {
    * (only if it changes something), records the events and hands them to the watchers after commit. With `probe`,
    * a failed transaction also returns that key as it is (read inside the same SQLite transaction).
    */
+  /**
+   * One transaction wrapper for the whole store, taking the work as an argument: better-sqlite3 compiles a
+   * wrapper's BEGIN/COMMIT statements per `db.transaction()` call, which is too costly to repeat per write.
+   */
+  private txnWrapper: Database.Transaction<(work: () => unknown) => unknown> | undefined;
+  private inTransaction(): Database.Transaction<(work: () => unknown) => unknown> {
+    this.txnWrapper ??= this.db.transaction((work: () => unknown) => work());
+    return this.txnWrapper;
+  }
+
   private apply(conditions: Condition[], then: TxnOp[], otherwise: TxnOp[], probe?: string): ApplyResult {
     const stmt = this.writable();
     if (conditions.length > MAX_TXN_OPS) throw new Error('too many operations in txn request');
@@ -287,7 +297,7 @@ export class SqliteStore implements Store {
     let succeeded = false;
     let current: KeyValue | undefined;
     const before = this.currentRevision;
-    const run = this.db.transaction(() => {
+    const run = () => {
       // Rows read for the conditions are the puts' previous rows too (a branch never writes a key twice): one
       // SELECT per key instead of two makes conditional batch rewrites (a storage migration) a third cheaper.
       const read = new Map<string, KvRow | undefined>();
@@ -334,9 +344,9 @@ export class SqliteStore implements Store {
         const row = stmt.get.get(Buffer.from(probe, 'utf8'));
         current = row ? toKv(row) : undefined;
       }
-    });
+    };
     try {
-      run.immediate();
+      this.inTransaction().immediate(run);
     } catch (err) {
       this.currentRevision = before;
       throw err;
@@ -371,11 +381,11 @@ export class SqliteStore implements Store {
       throw new RangeError(`range: 'after' key ${JSON.stringify(opts.after)} is outside prefix ${JSON.stringify(prefix)}`);
     }
     const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : undefined;
-    const read = this.db.transaction(() => {
+    const read = () => {
       const rows = this.rangeRows(prefix, opts.after, limit === undefined ? undefined : limit + 1, opts.keysOnly ?? false);
       return { rows, revision: this.stmt ? this.currentRevision : this.readMeta('revision') };
-    });
-    const { rows, revision } = read.deferred();
+    };
+    const { rows, revision } = this.inTransaction().deferred(read) as { rows: KvRow[]; revision: number };
     const more = limit !== undefined && rows.length > limit;
     return { items: (more ? rows.slice(0, limit) : rows).map(toKv), more, revision };
   }
