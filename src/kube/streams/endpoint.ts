@@ -30,7 +30,7 @@ import { ChannelConnection, CHANNEL_PROTOCOLS, selectProtocol } from './channel.
 import { reportContainerExit } from './container-exit.js';
 import { NodeDebugShell, type DebugTarget } from './node-debug-shell.js';
 import { runAttach, runExec, type ContainerProcess } from './session.js';
-import { hostRootMount, nodeFacts, noProcess, parseStreamOptions, resolveStreamTarget, type StreamKind, type StreamOptions, type StreamTarget } from './target.js';
+import { debuggingContainer, nodeFacts, noProcess, parseStreamOptions, resolveStreamTarget, type StreamKind, type StreamOptions, type StreamTarget } from './target.js';
 
 export interface PodStreamDeps {
   tokens: TokenService;
@@ -87,8 +87,8 @@ export async function checkStreamRequest(deps: PodStreamDeps, fqdn: string, kind
   const opts = parseStreamOptions(kind, query);
   const registry = deps.registry(cluster);
   const target = await resolveStreamTarget(registry, kind, namespace, name, opts);
-  const hostRoot = hostRootMount(target.pod, target.container);
-  if (!hostRoot) throw noProcess(kind, target);
+  const debugging = debuggingContainer(target.pod, target.container);
+  if (!debugging) throw noProcess(kind, target);
   const { facts, instance } = await nodeFacts(deps.store, cluster.record.uid, target.node);
   if (!facts) {
     // The kubelet does not answer: kube-apiserver's proxy error.
@@ -97,7 +97,7 @@ export async function checkStreamRequest(deps: PodStreamDeps, fqdn: string, kind
   }
   const debug: DebugTarget = {
     facts,
-    hostRoot,
+    hostRoot: debugging.hostRoot,
     image: target.container.image ?? '',
     hostname: target.pod.spec?.hostNetwork ? facts.hostname : target.pod.metadata.name!,
   };

@@ -20,8 +20,8 @@ import { parseCommandLine, ShellSyntaxError } from './shell-words.js';
 
 export interface DebugTarget {
   facts: NodeFacts;
-  /** Where the node's root file system is mounted in the container, e.g. `/host`. */
-  hostRoot: string;
+  /** Where the node's root file system is mounted in the container, e.g. `/host`; undefined when it is not. */
+  hostRoot: string | undefined;
   image: string;
   /** The host name the container sees: the node's for hostNetwork pods. */
   hostname: string;
@@ -43,13 +43,22 @@ const LINUX_COMMANDS = new Set(['cat', 'uname', 'hostname', 'echo', 'openssl', '
 const SHELLS = new Set(['sh', 'bash']);
 const BUILTINS = new Set(['exit', 'cd', 'pwd', 'chroot', 'true', 'false', 'help', ...SHELLS]);
 
-const HELP = [
-  'aksemu node shell: container images are not run; this shell reads the node the pod runs on.',
-  "  the node's root file system is at /host (chroot /host to use the node's paths); /proc and /sys are the node's kernel",
-  '  commands: cat, uname, hostname, echo, openssl (dgst, version), mokutil --sb-state, mount -t cifs',
-  '  builtins: exit [n], cd, pwd, chroot DIR [CMD], sh|bash [-c SCRIPT], true, false, help',
-  '  lists: ;  &&  ||  |',
-].join('\n');
+const WINDOWS_HELP =
+  'aksemu node shell (Windows node): container images are not run; this shell reads the node the pod runs on.\r\n' +
+  '  commands: reg query KEY [/v NAME], powershell -Command Get-ItemPropertyValue -Path KEY -Name NAME, cmd /c CMD, hostname, ver\r\n' +
+  '  builtins: exit [n], help\r\n';
+
+function help(hostRoot: string | undefined): string {
+  return [
+    'aksemu node shell: container images are not run; this shell reads the node the pod runs on.',
+    hostRoot
+      ? `  the node's root file system is at ${hostRoot} (chroot ${hostRoot} to use the node's paths); /proc and /sys are the node's kernel`
+      : "  /proc and /sys are the node's kernel; the node's root file system is not mounted in this container",
+    '  commands: cat, uname, hostname, echo, openssl (dgst, version), mokutil --sb-state, mount -t cifs',
+    '  builtins: exit [n], cd, pwd, chroot DIR [CMD], sh|bash [-c SCRIPT], true, false, help',
+    '  lists: ;  &&  ||  |',
+  ].join('\n');
+}
 
 function basename(cmd: string): string {
   return cmd.replace(/^(\/usr)?\/s?bin\//, '');
@@ -95,7 +104,11 @@ export class NodeDebugShell {
 
   /** Said once when the shell starts on a terminal: what this shell is (the image is not run). */
   banner(): string {
-    const where = this.windows ? 'the Windows node' : `the node (its root file system is at ${this.target.hostRoot})`;
+    const where = this.windows
+      ? 'the Windows node'
+      : this.target.hostRoot
+        ? `the node (its root file system is at ${this.target.hostRoot})`
+        : "the node's kernel (/proc, /sys; the node's root file system is not mounted)";
     return `aksemu: the image ${this.target.image} is not run (emulator); this shell reads ${where}. Type 'help' for its commands.\n`;
   }
 
@@ -105,7 +118,7 @@ export class NodeDebugShell {
     if (this.windows || frame.root === 'host') return facts;
     const files: Record<string, string> = {};
     for (const [path, content] of Object.entries(facts.files)) {
-      files[posix.join(this.target.hostRoot, path)] = content;
+      if (this.target.hostRoot) files[posix.join(this.target.hostRoot, path)] = content;
       // The kernel is the node's: /proc (hostPID) and /sys read the same in the container.
       if (path.startsWith('/proc/') || path.startsWith('/sys/')) files[path] = content;
     }
@@ -114,7 +127,7 @@ export class NodeDebugShell {
 
   private isDirectory(path: string, frame: Frame): boolean {
     if (path === '/' || path === '/root' || path === '/tmp') return true;
-    if (frame.root === 'container' && path === this.target.hostRoot) return true;
+    if (frame.root === 'container' && this.target.hostRoot && path === this.target.hostRoot) return true;
     const prefix = path.endsWith('/') ? path : `${path}/`;
     return Object.keys(this.view(frame).files).some((f) => f.startsWith(prefix));
   }
@@ -181,7 +194,7 @@ export class NodeDebugShell {
     const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
     const fail = (exitCode: number, stderr: string): ExecResult => ({ exitCode, stdout: '', stderr });
     if (this.windows) {
-      if (argv[0]?.toLowerCase() === 'help') return ok(`${HELP}\r\n`);
+      if (argv[0]?.toLowerCase() === 'help') return ok(WINDOWS_HELP);
       return execOnNode(this.target.facts, argv, stdin);
     }
     const [cmd0, ...args] = argv;
@@ -193,7 +206,7 @@ export class NodeDebugShell {
       case 'false':
         return { exitCode: 1, stdout: '', stderr: '' };
       case 'help':
-        return mode === 'shell' ? ok(`${HELP}\n`) : fail(127, 'help: command not found\n');
+        return mode === 'shell' ? ok(`${help(this.target.hostRoot)}\n`) : fail(127, 'help: command not found\n');
       case 'pwd':
         return ok(`${frame.cwd}\n`);
       case 'cd': {

@@ -6,9 +6,11 @@
  *   options name at least one stream and exec a command (400), the container is running (400, kubectl's words
  *   for a completed pod), and the container has a process aksemu can run: a node-debugging container (SPEC C-9).
  *
- * aksemu runs no container images. The containers that get a process are the ones that can see their node: a
- * container mounting the node's root file system (a hostPath volume of `/`, as `kubectl debug node/...` makes)
- * on a node with facts. Any other container is refused with a message that says so.
+ * aksemu runs no container images. The containers that get a process (a shell on their node, node-debug-shell.ts)
+ * are the debugging ones: a container mounting the node's root file system (a hostPath volume of `/`, as
+ * `kubectl debug node/...` makes with its default, general and sysadmin profiles), or an interactive one (stdin
+ * and tty, as `-it` makes: the baseline, restricted and netadmin profiles mount no host root, and their shell sees
+ * only the node's kernel, /proc and /sys). Any other container is refused with a message that says so.
  */
 import { listJson } from '../../store/json.js';
 import type { Store } from '../../store/store.js';
@@ -93,6 +95,14 @@ export function hostRootMount(pod: Pod, container: Container): string | undefine
   return (container.volumeMounts ?? []).find((m) => hostRootVolumes.has(m.name))?.mountPath;
 }
 
+/** Whether the container is a debugging one with a shell (see above), and where it sees the node's root. */
+export function debuggingContainer(pod: Pod, container: Container): { hostRoot: string | undefined } | undefined {
+  const hostRoot = hostRootMount(pod, container);
+  if (hostRoot) return { hostRoot };
+  if (container.stdin && container.tty) return { hostRoot: undefined };
+  return undefined;
+}
+
 /** The facts of a node of cluster `uid` (the fleet's instance record), if it is running. */
 export async function nodeFacts(store: Store, uid: string, node: string): Promise<{ facts?: NodeFacts; instance?: InstanceRecord }> {
   const instance = (await listJson<InstanceRecord>(store, `/fleet/${uid}/instances/`)).map((d) => d.value).find((i) => i.name.toLowerCase() === node.toLowerCase());
@@ -105,6 +115,6 @@ export function noProcess(kind: StreamKind, target: StreamTarget): KubeError {
   const verb = kind === 'attach' ? 'attach to' : 'exec in';
   return kubeErrors.badRequest(
     `aksemu does not run container images: container ${target.container.name} of pod ${ns}/${target.pod.metadata.name} (image ${target.container.image}) has no process to ${verb}. ` +
-      `Only node-debugging pods, which mount the node's root file system (kubectl debug node/<node> -it --image=...), get a shell: one on their node.`,
+      `Only debugging containers get a shell on their node: ones that mount the node's root file system (kubectl debug node/<node> -it --image=...) or ask for an interactive terminal (stdin and tty).`,
   );
 }
