@@ -301,6 +301,56 @@ describeWith(['kubectl'], 'kubectl debug node/... -it, attach and exec', () => {
       expect(spdy.json().message).toContain('not over SPDY/3.1');
     });
 
+    it('answers the other refusals with Status too: unknown cluster or path, a bad escape, a POST WebSocket, another upgrade', async () => {
+      const direct = new URL(api.base);
+      const otherCluster = await wsStream(`wss://${direct.host}/_k8s/nope.hcp.eastus.azmk8s.io/api/v1/namespaces/default/pods/p/attach?stdout=true`, { token: api.token });
+      expect(otherCluster.status).toBe(404);
+      expect(otherCluster.body).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+      const portForward = await wsStream(`${api.base.replace(/^https/, 'wss')}/api/v1/namespaces/default/pods/p/portforward`, { token: api.token });
+      expect(portForward.status).toBe(404);
+      expect(portForward.body).toMatchObject({ kind: 'Status', reason: 'NotFound' });
+      const escape = await wsStream(url('%zz', 'attach', 'stdout=true'), { token: api.token });
+      expect(escape.status).toBe(400);
+      expect(escape.body.message).toBe('the request path contains an invalid escape sequence');
+      const pods = (await kubectl(h, ['get', 'pods', '-o', 'json'])).json().items;
+      const name = pods.find((p: any) => p.metadata.name.startsWith('node-debugger-') && p.status.phase === 'Running').metadata.name;
+      const headers = { connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', 'sec-websocket-protocol': 'v5.channel.k8s.io' };
+      const post = await api.call('POST', `/api/v1/namespaces/default/pods/${name}/exec?command=true&stdout=true`, undefined, { ...headers, upgrade: 'websocket' });
+      expect(post.status).toBe(400);
+      expect(post.json().message).toBe('a WebSocket upgrade is a GET request, not POST');
+      const h2c = await api.call('GET', `/api/v1/namespaces/default/pods/${name}/exec?command=true&stdout=true`, undefined, { connection: 'Upgrade', upgrade: 'h2c' });
+      expect(h2c.status).toBe(400);
+      expect(h2c.json().message).toContain('the upgrade "h2c" is not supported');
+    });
+
+    it('answers 503 while the API server is down and 500 when the node kubelet is unreachable', async () => {
+      const pods = (await kubectl(h, ['get', 'pods', '-o', 'json'])).json().items;
+      const name = pods.find((p: any) => p.metadata.name.startsWith('node-debugger-') && p.status.phase === 'Running').metadata.name;
+      const q = 'command=true&stdout=true';
+      const { kubeServices } = await import('../../src/kube/services.js');
+      const availability = kubeServices(emu.ctx).availability;
+      const down = async () => 'aksemu: the API server is down for this test';
+      availability.push(down);
+      try {
+        const r = await wsStream(url(name, 'exec', q), { token: api.token });
+        expect(r.status).toBe(503);
+        expect(r.body).toMatchObject({ reason: 'ServiceUnavailable', message: 'aksemu: the API server is down for this test' });
+      } finally {
+        availability.splice(availability.indexOf(down), 1);
+      }
+      // The node stops (its instance is no longer Running): the kubelet does not answer.
+      const { listJson, putJson } = await import('../../src/store/json.js');
+      const [inst] = (await listJson<any>(emu.ctx.store, `/fleet/${cluster.uid}/instances/`)).filter((d) => d.value.name === fipsNode);
+      await putJson(emu.ctx.store, inst!.key, { ...inst!.value, state: 'Deallocated' });
+      try {
+        const r = await wsStream(url(name, 'exec', q), { token: api.token });
+        expect(r.status).toBe(500);
+        expect(r.body.message).toBe(`error dialing backend: dial tcp ${inst!.value.privateIp}:10250: connect: connection refused`);
+      } finally {
+        await putJson(emu.ctx.store, inst!.key, inst!.value);
+      }
+    });
+
     it('routes by the TLS server name like every cluster request (the kubeconfig form)', async () => {
       const pods = (await kubectl(h, ['get', 'pods', '-o', 'json'])).json().items;
       const name = pods.find((p: any) => p.metadata.name.startsWith('node-debugger-') && p.status.phase === 'Running').metadata.name;

@@ -11,7 +11,7 @@ import { statusAfterExit } from '../../src/kube/streams/container-exit.js';
 import { NodeDebugShell, type DebugTarget } from '../../src/kube/streams/node-debug-shell.js';
 import { exitStatus, notExecutableStatus } from '../../src/kube/streams/session.js';
 import { parseCommandLine, shellWords, ShellSyntaxError } from '../../src/kube/streams/shell-words.js';
-import { parseStreamOptions } from '../../src/kube/streams/target.js';
+import { debuggingContainer, parseStreamOptions, resolveStreamTarget } from '../../src/kube/streams/target.js';
 import { LineDiscipline, onlcr } from '../../src/kube/streams/terminal.js';
 import { KubeError } from '../../src/kube/api/errors.js';
 
@@ -193,5 +193,45 @@ describe('a container process exits', () => {
     expect(statusAfterExit(pod('OnFailure'), 'debugger', 'containerd://a', 1, now)!.containerStatuses![0]!.restartCount).toBe(1);
     expect(statusAfterExit(pod('OnFailure'), 'debugger', 'containerd://a', 0, now)!.phase).toBe('Succeeded');
     expect(statusAfterExit(pod('Never'), 'debugger', 'containerd://other', 0, now)).toBeUndefined();
+  });
+});
+
+describe('what a stream request names', () => {
+  const registryWith = (pod: any) => ({ get: async () => pod }) as any;
+  const running = { containerID: 'containerd://a', state: { running: { startedAt: 't0' } } };
+  const base = (over: any = {}): any => ({
+    metadata: { name: 'p', namespace: 'default' },
+    spec: { nodeName: 'n1', containers: [{ name: 'a', image: 'nginx' }], ...(over.spec ?? {}) },
+    status: { phase: 'Running', containerStatuses: [{ name: 'a', ...running }], ...(over.status ?? {}) },
+  });
+  const check = async (pod: any, kind: 'attach' | 'exec' = 'attach', container?: string) => {
+    try {
+      const t = await resolveStreamTarget(registryWith(pod), kind, 'default', 'p', { container, stdin: true, stdout: true, stderr: false, tty: true, command: ['sh'] });
+      return `ok ${t.container.name} ${t.containerId}`;
+    } catch (e) {
+      return e instanceof KubeError ? `${e.code} ${e.message}` : String(e);
+    }
+  };
+
+  it('defaults the only container and checks the one named', async () => {
+    expect(await check(base())).toBe('ok a containerd://a');
+    expect(await check(base(), 'attach', 'b')).toBe('400 container b is not valid for pod p');
+    const two = base({ spec: { containers: [{ name: 'a' }, { name: 'b' }] } });
+    expect(await check(two)).toBe('400 a container name must be specified for pod p, choose one of: [a b]');
+  });
+
+  it('needs a node, a pod that has not completed and a running container', async () => {
+    expect(await check(base({ spec: { nodeName: undefined } }))).toBe('400 pod p does not have a host assigned');
+    expect(await check(base({ status: { phase: 'Succeeded' } }), 'exec')).toBe('400 cannot exec into a container in a completed pod; current phase is Succeeded');
+    expect(await check(base({ status: { phase: 'Pending', containerStatuses: [{ name: 'a', state: { waiting: { reason: 'ContainerCreating' } } }] } }))).toBe(
+      '400 container a is not running (ContainerCreating): unable to attach to it',
+    );
+  });
+
+  it('gives a process only to debugging containers: a host-root mount, or stdin and tty', () => {
+    const pod: any = { spec: { volumes: [{ name: 'host-root', hostPath: { path: '/' } }, { name: 'data', hostPath: { path: '/var' } }] } };
+    expect(debuggingContainer(pod, { name: 'd', volumeMounts: [{ name: 'host-root', mountPath: '/host' }] })).toEqual({ hostRoot: '/host' });
+    expect(debuggingContainer(pod, { name: 'd', stdin: true, tty: true, volumeMounts: [{ name: 'data', mountPath: '/var' }] })).toEqual({ hostRoot: undefined });
+    expect(debuggingContainer(pod, { name: 'web', stdin: true })).toBeUndefined();
   });
 });
