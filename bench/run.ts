@@ -10,6 +10,7 @@ import { benchKube, formatKubeBench } from './kube.js';
 import { benchCommands, benchWalkthrough, formatCliBench } from './cli.js';
 import { benchKms, formatKmsBench } from './kms.js';
 import { benchTrustedLaunch, formatTrustedLaunchBench } from './trustedlaunch.js';
+import { benchAttach, formatAttachBench } from './attach.js';
 import { machine } from './support.js';
 
 type Bench = { name: string; title: string; run: () => Promise<string> };
@@ -26,6 +27,7 @@ export const BENCHES: Bench[] = [
   { name: 'kube', title: 'Kubernetes API (issue 5)', run: async () => formatKubeBench(await benchKube()) },
   { name: 'kms', title: 'KMS etcd encryption (issue 6)', run: async () => formatKmsBench(await benchKms()) },
   { name: 'trustedlaunch', title: 'Trusted Launch (issue 7): boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
+  { name: 'attach', title: 'pods/attach and pods/exec (SPEC C-9): kubectl debug node sessions', run: async () => formatAttachBench(await benchAttach()) },
   { name: 'cli', title: 'The aksemu CLI (issue 8): the walkthrough and single invocations', run: async () => formatCliBench(await benchWalkthrough(3), await benchCommands()) },
 ];
 

@@ -60,9 +60,11 @@ expect "$OUT" '^aks-fipsnp-[0-9]{8}-vmss[0-9a-z]{6} +Ready +agent' 'Ready FIPS n
 capture kubectl get nodes -l kubernetes.azure.com/fips_enabled=true -o name
 expect "$OUT" '^node/aks-fipsnp-' 'the fips_enabled=true label on the FIPS nodes'
 FIPS_NODE="$(first_node fipsnp)"
-# The node's own shell (kubectl debug node/... -it opens the same session when the API server serves attach).
-capture aksemu node exec "$FIPS_NODE" -- cat /proc/sys/crypto/fips_enabled
+# The article's interactive session on the node (stdin piped: kubectl says it cannot use a TTY, the session is the same).
+capture "printf 'cat /proc/sys/crypto/fips_enabled\\nexit\\n' | kubectl debug node/$FIPS_NODE -it --image=mcr.microsoft.com/dotnet/runtime-deps:6.0 2>/dev/null | tr -d '\\r'"
+expect "$OUT" "^root@$FIPS_NODE:/# cat /proc/sys/crypto/fips_enabled$" 'the prompt root@<node>:/# of the debugging session'
 expect "$OUT" '^1$' 'fips_enabled = 1 on a FIPS node'
+# The same node through aksemu's own node shell.
 capture aksemu node exec "$FIPS_NODE" -- openssl md4 /etc/hostname '2>&1 || true'
 expect "$OUT" 'Error setting digest|unsupported|disabled for FIPS' 'MD4 refused on a FIPS node (SPEC F-7)'
 
@@ -79,7 +81,7 @@ run az aks nodepool add --resource-group myResourceGroup --cluster-name myAKSClu
 run az aks nodepool update --resource-group myResourceGroup --cluster-name myAKSCluster --name np --enable-fips-image -o none
 capture 'az aks show --resource-group myResourceGroup --name myAKSCluster --query="agentPoolProfiles[].{Name:name enableFips:enableFips}" -o table'
 expect "$OUT" '^np +True$' 'np with enableFips True after the update'
-capture aksemu node exec "$(first_node np)" -- cat /proc/sys/crypto/fips_enabled
+capture "printf 'cat /proc/sys/crypto/fips_enabled\\nexit\\n' | kubectl debug node/$(first_node np) -it --image=mcr.microsoft.com/dotnet/runtime-deps:6.0 2>/dev/null | tr -d '\\r'"
 expect "$OUT" '^1$' 'fips_enabled = 1 on the reimaged pool'
 run az aks nodepool update --resource-group myResourceGroup --cluster-name myAKSCluster --name np --disable-fips-image -o none
 capture 'az aks show --resource-group myResourceGroup --name myAKSCluster --query="agentPoolProfiles[].{Name:name enableFips:enableFips}" -o table'

@@ -60,6 +60,24 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     body: { error: { code: status === 400 ? 'InvalidRequestUri' : status === 413 ? 'RequestEntityTooLarge' : 'BadRequest', message } },
   });
 
+  /**
+   * The internal URL of a request (fastify's rewriteUrl, and upgrades, which bypass fastify): host-named services
+   * map onto their direct path prefixes. A request to the direct address whose TLS server name (SNI) is an
+   * emulated host is for that host: a kubeconfig with `server: https://127.0.0.1:PORT` and `tls-server-name:
+   * <cluster fqdn>` reaches its cluster on every path, without a proxy (kubectl get --raw builds paths without
+   * the server's own path).
+   */
+  const internalRequestUrl = (req: IncomingMessage): string => {
+    const { host } = splitHostPort(req.headers.host ?? opts.host);
+    let route = routeForHost(host, localNames);
+    const sni = (req.socket as { servername?: string | false }).servername;
+    if (route?.service === 'direct' && typeof sni === 'string' && sni !== '' && !(req.url ?? '/').startsWith('/_')) {
+      const bySni = routeForHost(sni, localNames);
+      if (bySni && bySni.service !== 'direct') route = bySni;
+    }
+    return route ? internalUrl(route, req.url ?? '/') : (req.url ?? '/');
+  };
+
   const app: FastifyInstance = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 8 * 1024 * 1024,
@@ -75,19 +93,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
       void (reply as unknown as FastifyReply).code(status).type(out.contentType ?? 'application/json; charset=utf-8').send(JSON.stringify(out.body));
     },
     // Host-named services are mapped onto their direct path prefixes, so both ways of addressing meet one router.
-    rewriteUrl: (req) => {
-      const { host } = splitHostPort(req.headers.host ?? opts.host);
-      let route = routeForHost(host, localNames);
-      // A request to the direct address whose TLS server name (SNI) is an emulated host is for that host: a
-      // kubeconfig with `server: https://127.0.0.1:PORT` and `tls-server-name: <cluster fqdn>` reaches its cluster
-      // on every path, without a proxy (kubectl get --raw builds paths without the server's own path).
-      const sni = (req.socket as { servername?: string | false }).servername;
-      if (route?.service === 'direct' && typeof sni === 'string' && sni !== '' && !(req.url ?? '/').startsWith('/_')) {
-        const bySni = routeForHost(sni, localNames);
-        if (bySni && bySni.service !== 'direct') route = bySni;
-      }
-      return route ? internalUrl(route, req.url ?? '/') : (req.url ?? '/');
-    },
+    rewriteUrl: (req) => internalRequestUrl(req),
     serverFactory: (handler) => {
       httpsServer = createHttpsServer(
         {
@@ -158,6 +164,8 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   plainServer.on('clientError', (_err, socket) => socket.destroy());
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Upgrades (kubectl attach/exec over WebSockets) are routed like every other request.
+    req.url = internalRequestUrl(req);
     for (const handler of upgradeHandlers) if (handler(req, socket, head)) return;
     refuse(socket, '404 Not Found', 'no upgrade handler for this URL\n');
   };

@@ -42,8 +42,11 @@ export interface UserInfo {
   admin: boolean;
 }
 
-/** Authenticates a request for cluster `clusterUid`; throws a 401 KubeError. Undefined when no token was sent. */
-export async function authenticate(tokens: TokenService, req: FastifyRequest, clusterUid: string): Promise<UserInfo | undefined> {
+/**
+ * Authenticates a request (a fastify request, or an upgrade's headers) for cluster `clusterUid`; throws a 401
+ * KubeError. Undefined when no token was sent.
+ */
+export async function authenticate(tokens: TokenService, req: Pick<FastifyRequest, 'headers'> | { headers: { authorization?: string | undefined } }, clusterUid: string): Promise<UserInfo | undefined> {
   const token = bearerToken(req.headers.authorization);
   if (token === undefined) return undefined;
   if (token === null) throw kubeErrors.unauthorized();

@@ -30,6 +30,7 @@ import { parseFieldSelector, parseLabelSelector, SelectorError } from './selecto
 import type { KObject, Pod } from './types.js';
 import { serveWatch, validateWatchOptions } from './watch.js';
 import { loadSchema } from './schema.js';
+import { parseStreamOptions, resolveStreamTarget } from '../streams/target.js';
 
 /** kube-apiserver's limit on request bodies (MaxRequestBodyBytes, 3 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -363,6 +364,13 @@ async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<F
     if (sub.name === 'log') {
       if (method !== 'GET') throw kubeErrors.methodNotAllowed(method, gr);
       return podLog(c, def, path);
+    }
+    if (sub.name === 'attach' || sub.name === 'exec') {
+      // SPEC C-9: the streams are upgrades (src/kube/streams); a plain request is refused after the pod is checked.
+      if (method !== 'GET' && method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);
+      const kind = sub.name;
+      await resolveStreamTarget(reg, kind, ns!, path.name, parseStreamOptions(kind, c.url.searchParams));
+      throw kubeErrors.badRequest('Upgrade request required');
     }
     if (sub.name === 'eviction') {
       if (method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);

@@ -47,10 +47,19 @@ export function nodeList(pools: string[]): Check {
   };
 }
 
-/** `cat /proc/sys/crypto/fips_enabled` in the node's debug session prints 1. */
-export const fipsEnabled: Check = (stdout) => {
-  if (!stdout.replace(/\r/g, '').split('\n').some((l) => l.trim() === '1')) fail('expected fips_enabled to print 1', stdout);
-};
+/**
+ * The articles' interactive session on a node of `pool` (`kubectl debug node/... -it`): the prompt
+ * `root@<node>:/#` with the command, and `1` on the next line (SPEC C-9, F-1).
+ */
+export function debugSession(pool: string): Check {
+  return (stdout) => {
+    const lines = stdout.replace(/\r/g, '').split('\n');
+    const prompt = new RegExp(`^root@aks-${pool}-\\d{8}-vmss[0-9a-z]{6}:/# cat /proc/sys/crypto/fips_enabled$`);
+    const at = lines.findIndex((l) => prompt.test(l));
+    if (at < 0) fail(`expected the prompt root@aks-${pool}-...:/# with cat /proc/sys/crypto/fips_enabled`, stdout);
+    if (lines[at + 1]?.trim() !== '1') fail('expected fips_enabled to print 1 on the next line', stdout);
+  };
+}
 
 /** The KMS article's list: Name, KmsEnabled, KeyId, with this cluster's row. */
 export function kmsTable(cluster: string, enabled: boolean): Check {
