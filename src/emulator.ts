@@ -150,7 +150,7 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     const arm = new Arm(store, clock, speed);
     // Independent first-start work (CA, token signing key, directory) runs concurrently.
     const tokens = TokenService.loadOrCreate(store, sealer);
-    const [ca, { tenant, defaultPrincipal }] = await Promise.all([LocalCa.loadOrCreate(dataDir, sealer), directory.bootstrap()]);
+    const [ca, { tenant, defaultPrincipal, defaultUser }] = await Promise.all([LocalCa.loadOrCreate(dataDir, sealer), directory.bootstrap()]);
     const subscriptionId = await bootstrapSubscription(arm, tenant.tenantId);
     const tasks = new TaskRunner(store, clock, log);
     cleanup.unshift(() => tasks.stop());
@@ -178,7 +178,7 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     const startedAt = new Date().toISOString();
     frontDoor.app.addHook('onRequest', async (req, reply) => armResponseHeaders(req, reply));
     registerMetadataEndpoint(frontDoor.app);
-    registerLoginRoutes(frontDoor.app, directory, tokens);
+    registerLoginRoutes(frontDoor.app, directory, tokens, sealer);
     registerGraphRoutes(frontDoor.app, directory, tokens);
     registerAdminRoutes(frontDoor.app, { tokens, clock, speed, store, version: VERSION, startedAt });
     for (const module of modules) await module(ctx);
@@ -198,6 +198,7 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
       tenantId: tenant.tenantId,
       subscriptionId,
       defaultPrincipal: { appId: defaultPrincipal.appId, objectId: defaultPrincipal.objectId, displayName: defaultPrincipal.displayName },
+      defaultUser: { objectId: defaultUser.objectId, userPrincipalName: defaultUser.userPrincipalName, displayName: defaultUser.displayName },
     };
     writeInstanceInfo(dataDir, info);
     let closed = false;

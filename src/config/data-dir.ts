@@ -60,6 +60,8 @@ export interface InstanceInfo {
   tenantId: string;
   subscriptionId: string;
   defaultPrincipal: { appId: string; objectId: string; displayName: string };
+  /** The default user (a person's account: `az login -u`); its password is derived from the master key. */
+  defaultUser: { objectId: string; userPrincipalName: string; displayName: string };
 }
 
 export function writeInstanceInfo(dir: string, info: InstanceInfo): void {

@@ -11,8 +11,11 @@ export interface Caller {
   objectId: string;
   tenantId: string;
   appId: string;
+  /** 'app' for app-only tokens (client credentials), 'user' for delegated ones (a signed-in user). */
   kind: 'app' | 'user';
   displayName?: string;
+  /** A user's sign-in name (user tokens only). */
+  upn?: string;
   /** Set when the caller is a user-assigned managed identity. */
   managedIdentityResourceId?: string;
   claims: AccessTokenClaims;
@@ -40,6 +43,7 @@ export function callerFromClaims(claims: AccessTokenClaims): Caller {
     appId: claims.appid,
     kind: claims.idtyp === 'user' ? 'user' : 'app',
     ...(claims.name ? { displayName: claims.name } : {}),
+    ...(claims.idtyp === 'user' && claims.upn ? { upn: claims.upn } : {}),
     ...(claims.xms_mirid ? { managedIdentityResourceId: claims.xms_mirid } : {}),
     claims,
   };

@@ -1,20 +1,25 @@
 /**
- * The emulated Microsoft Entra ID directory: one tenant and its principals (SPEC I-3).
+ * The emulated Microsoft Entra ID directory: one tenant, its principals and its users (SPEC I-3).
  *
- * A principal is anything the token endpoint can issue tokens for: service principals (the default one created on
- * first start, the one `aksemu env` hands to az and the SDKs), and the user-assigned managed identities that the
- * Key Vault issue registers. Client secrets are never stored: only their SHA-256 (they are 256-bit random values,
- * so a plain hash is enough). The default principal's secret is derived from the master key, which is how
- * `aksemu env` can print it without it being stored anywhere.
+ * A principal is an application identity the token endpoint issues app-only tokens for (client credentials):
+ * service principals (the default one created on first start, the one `aksemu env` hands to the SDKs), and the
+ * user-assigned managed identities that the Key Vault issue registers. A user is a person's account that signs in
+ * with a delegated flow (username and password: `az login -u`); the default user `aksemu-admin@<default domain>`
+ * is created on first start too (`aksemu env`: AKSEMU_USER, AKSEMU_PASSWORD).
+ *
+ * Client secrets and passwords are never stored: only their SHA-256. The default principal's secret and the
+ * default user's password are derived from the master key (256-bit values, so a plain hash is enough), which is
+ * how `aksemu env` can print them without them being stored anywhere. aksemu has no way to set a user-chosen
+ * password, so no slow password hash is needed.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Sealer } from '../secrets/sealer.js';
-import { getJson, putJson } from '../store/json.js';
+import { getJson, listJson, putJson, updateJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
 import { newGuid } from '../util/ids.js';
 import type { Clock } from '../runtime/clock.js';
 
-export type PrincipalType = 'ServicePrincipal' | 'User' | 'ManagedIdentity';
+export type PrincipalType = 'ServicePrincipal' | 'ManagedIdentity';
 
 export interface Tenant {
   tenantId: string;
@@ -36,10 +41,38 @@ export interface Principal {
   createdAt: string;
 }
 
+/** A user account of the directory (a member of the tenant, signing in with its password). */
+export interface DirectoryUser {
+  objectId: string;
+  type: 'User';
+  /** `name@<verified domain>`, the sign-in name (unique in the tenant, case-insensitive). */
+  userPrincipalName: string;
+  displayName: string;
+  tenantId: string;
+  /** SHA-256 (hex) of the user's password. */
+  passwordHashes: string[];
+  createdAt: string;
+}
+
+/** Anything with an object id: an application principal or a user. */
+export type DirectoryObject = Principal | DirectoryUser;
+
 const TENANT_KEY = '/identity/tenant';
 const DEFAULT_PRINCIPAL_KEY = '/identity/default-principal';
 const byApp = (appId: string) => `/identity/principals/by-app/${appId.toLowerCase()}`;
 const byObject = (objectId: string) => `/identity/principals/by-object/${objectId.toLowerCase()}`;
+const USERS = '/identity/users/by-object/';
+const userByObject = (objectId: string) => `${USERS}${objectId.toLowerCase()}`;
+const userByUpn = (upn: string) => `/identity/users/by-upn/${upn.toLowerCase()}`;
+
+/** The local part of the default user's sign-in name: `aksemu-admin@<the tenant's default domain>`. */
+export const DEFAULT_USER_NAME = 'aksemu-admin';
+
+/** The default user's password: derived from the master key, never stored (`aksemu env` prints it). */
+export function defaultUserPassword(sealer: Sealer, objectId: string): string {
+  // Entra ID's password rules want three of: lower case, upper case, digit, symbol; the prefix has all four.
+  return `Aks1-${sealer.derive(`aksemu/default-user-password/${objectId.toLowerCase()}`).toString('base64url')}`;
+}
 
 /** The default principal's client secret: derived from the master key, never stored (`aksemu env` prints it). */
 export function defaultPrincipalSecret(sealer: Sealer, appId: string): string {
@@ -59,8 +92,8 @@ export class Directory {
     private readonly clock: Clock,
   ) {}
 
-  /** Creates the tenant and the default principal on first start; later starts find them. */
-  async bootstrap(): Promise<{ tenant: Tenant; defaultPrincipal: Principal }> {
+  /** Creates the tenant, the default principal and the default user on first start; later starts find them. */
+  async bootstrap(): Promise<{ tenant: Tenant; defaultPrincipal: Principal; defaultUser: DirectoryUser }> {
     let tenant = (await getJson<Tenant>(this.store, TENANT_KEY))?.value;
     if (!tenant) {
       const tenantId = newGuid();
@@ -78,7 +111,19 @@ export class Directory {
     }
     const defaultPrincipal = await this.getByAppId(appId);
     if (!defaultPrincipal) throw new Error('the default principal record is missing from the store');
-    return { tenant, defaultPrincipal };
+    // Found by its sign-in name, so a start that stopped between creating it and setting its password resumes.
+    const upn = `${DEFAULT_USER_NAME}@${tenant.defaultDomain}`;
+    let defaultUser = await this.getUserByUpn(upn);
+    if (!defaultUser) {
+      try {
+        defaultUser = await this.createUser({ displayName: 'aksemu admin', userPrincipalName: upn });
+      } catch (err) {
+        defaultUser = await this.getUserByUpn(upn); // another start made it first
+        if (!defaultUser) throw err;
+      }
+    }
+    await this.addPassword(defaultUser.objectId, defaultUserPassword(this.sealer, defaultUser.objectId));
+    return { tenant, defaultPrincipal, defaultUser: (await this.getUser(defaultUser.objectId))! };
   }
 
   async tenant(): Promise<Tenant> {
@@ -100,6 +145,68 @@ export class Directory {
   async getByObjectId(objectId: string): Promise<Principal | undefined> {
     const ref = await getJson<{ appId: string }>(this.store, byObject(objectId));
     return ref ? this.getByAppId(ref.value.appId) : undefined;
+  }
+
+  async getUser(objectId: string): Promise<DirectoryUser | undefined> {
+    return (await getJson<DirectoryUser>(this.store, userByObject(objectId)))?.value;
+  }
+
+  async getUserByUpn(userPrincipalName: string): Promise<DirectoryUser | undefined> {
+    const ref = await getJson<{ objectId: string }>(this.store, userByUpn(userPrincipalName));
+    return ref ? this.getUser(ref.value.objectId) : undefined;
+  }
+
+  async listUsers(): Promise<DirectoryUser[]> {
+    return (await listJson<DirectoryUser>(this.store, USERS)).map((d) => d.value);
+  }
+
+  /** The principal or user with this object id. */
+  async getObject(objectId: string): Promise<DirectoryObject | undefined> {
+    return (await this.getByObjectId(objectId)) ?? (await this.getUser(objectId));
+  }
+
+  /** Registers a user (its record and sign-in name index in one transaction; object ids are unique directory-wide). */
+  async createUser(input: { displayName: string; userPrincipalName: string; objectId?: string }): Promise<DirectoryUser> {
+    const tenant = await this.tenant();
+    const at = input.userPrincipalName.lastIndexOf('@');
+    if (at < 1 || input.userPrincipalName.slice(at + 1).toLowerCase() !== tenant.defaultDomain.toLowerCase()) {
+      throw new Error(`a user principal name must be name@${tenant.defaultDomain}, not '${input.userPrincipalName}'`);
+    }
+    const user: DirectoryUser = {
+      objectId: input.objectId ?? newGuid(),
+      type: 'User',
+      userPrincipalName: input.userPrincipalName,
+      displayName: input.displayName,
+      tenantId: tenant.tenantId,
+      passwordHashes: [],
+      createdAt: this.clock.iso(),
+    };
+    const res = await this.store.txn({
+      if: [
+        { key: userByObject(user.objectId), modRevision: 0 },
+        { key: userByUpn(user.userPrincipalName), modRevision: 0 },
+        { key: byObject(user.objectId), modRevision: 0 },
+      ],
+      then: [
+        { type: 'put', key: userByObject(user.objectId), value: Buffer.from(JSON.stringify(user)) },
+        { type: 'put', key: userByUpn(user.userPrincipalName), value: Buffer.from(JSON.stringify({ objectId: user.objectId })) },
+      ],
+    });
+    if (!res.succeeded) throw new Error(`a user named ${user.userPrincipalName} or an object with id ${user.objectId} exists`);
+    return user;
+  }
+
+  async addPassword(objectId: string, password: string): Promise<void> {
+    const hash = hashSecret(password);
+    await updateJson<DirectoryUser>(this.store, userByObject(objectId), (u) => {
+      if (!u) throw new Error(`no user with object id ${objectId}`);
+      return u.passwordHashes.includes(hash) ? undefined : { ...u, passwordHashes: [...u.passwordHashes, hash] };
+    });
+  }
+
+  verifyPassword(user: DirectoryUser, password: string): boolean {
+    const presented = Buffer.from(hashSecret(password), 'hex');
+    return user.passwordHashes.some((h) => timingSafeEqual(Buffer.from(h, 'hex'), presented));
   }
 
   /** Registers a new principal (both index entries in one transaction). */
@@ -125,6 +232,7 @@ export class Directory {
       if: [
         { key: byApp(principal.appId), modRevision: 0 },
         { key: byObject(principal.objectId), modRevision: 0 },
+        { key: userByObject(principal.objectId), modRevision: 0 },
       ],
       then: [
         { type: 'put', key: byApp(principal.appId), value: Buffer.from(JSON.stringify(principal)) },

@@ -1,14 +1,16 @@
 /**
- * The few Microsoft Graph endpoints az calls around the flows of the seeds: the signed-in principal (`/me`,
- * used by `az ad signed-in-user show` and `az keyvault create`), service principal lookup by appId
- * (`az keyvault create/set-policy`), and object lookups by id (`az role assignment`).
+ * The few Microsoft Graph endpoints az calls around the flows of the seeds: the signed-in user (`/me`, used by
+ * `az ad signed-in-user show` and `az keyvault create`), service principal lookup by appId
+ * (`az keyvault create/set-policy`), user lookup by sign-in name (`--upn`, `--assignee user@domain`), and object
+ * lookups by id (`az role assignment`).
  *
- * aksemu answers `/me` for any principal with the principal's own directory object, so that the seed's
- * `az ad signed-in-user show --query id` works when signed in as the default service principal.
+ * As in Graph, `/me` is the signed-in user of a delegated token; with an app-only token (a service principal's
+ * client credentials) there is no "me" and Graph answers 400 (az keyvault create then looks the principal up by
+ * its appId, as az does against Azure).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireBearer, type AuthFailure } from './authenticate.js';
-import type { Directory, Principal } from './directory.js';
+import type { Directory, DirectoryObject, DirectoryUser, Principal } from './directory.js';
 import type { TokenService } from './tokens.js';
 
 export const GRAPH_AUDIENCES = ['https://graph.microsoft.com/', '00000003-0000-0000-c000-000000000000', 'https://graph.windows.net/'];
@@ -47,35 +49,41 @@ function servicePrincipalObject(p: Principal) {
   };
 }
 
-function userObject(p: Principal, domain: string) {
+function userObject(u: DirectoryUser) {
   return {
-    id: p.objectId,
-    displayName: p.displayName,
-    userPrincipalName: `${p.displayName.replace(/[^A-Za-z0-9._-]/g, '')}@${domain}`,
-    mail: null,
-    givenName: null,
-    surname: null,
-    jobTitle: null,
     businessPhones: [],
+    displayName: u.displayName,
+    givenName: null,
+    jobTitle: null,
+    mail: null,
+    mobilePhone: null,
     officeLocation: null,
     preferredLanguage: null,
-    mobilePhone: null,
+    surname: null,
+    userPrincipalName: u.userPrincipalName,
+    id: u.objectId,
   };
 }
 
-function directoryObject(p: Principal, domain: string) {
+function directoryObject(p: DirectoryObject) {
   return p.type === 'User'
-    ? { '@odata.type': '#microsoft.graph.user', ...userObject(p, domain) }
+    ? { '@odata.type': '#microsoft.graph.user', ...userObject(p) }
     : { '@odata.type': '#microsoft.graph.servicePrincipal', ...servicePrincipalObject(p) };
 }
 
-/** Parses the $filter forms az sends: servicePrincipalNames/any(c:c eq 'X'), appId eq 'X', id eq 'X'. */
-function parseFilter(filter: string): { field: 'appId' | 'id' | 'spn'; value: string } | undefined {
+/** Parses the $filter forms az sends: servicePrincipalNames/any(c:c eq 'X'), appId eq 'X', id eq 'X', userPrincipalName eq 'X'. */
+function parseFilter(filter: string): { field: 'appId' | 'id' | 'spn' | 'upn'; value: string } | undefined {
   let m = /^servicePrincipalNames\/any\(\s*(\w+)\s*:\s*\1\s+eq\s+'([^']*)'\s*\)$/i.exec(filter.trim());
   if (m) return { field: 'spn', value: m[2]! };
-  m = /^(appId|id)\s+eq\s+'([^']*)'$/i.exec(filter.trim());
-  if (m) return { field: m[1]!.toLowerCase() === 'id' ? 'id' : 'appId', value: m[2]! };
-  return undefined;
+  m = /^(appId|id|userPrincipalName)\s+eq\s+'([^']*)'$/i.exec(filter.trim());
+  if (!m) return undefined;
+  const field = m[1]!.toLowerCase();
+  return { field: field === 'id' ? 'id' : field === 'appid' ? 'appId' : 'upn', value: m[2]! };
+}
+
+/** A user by object id or by sign-in name (Graph's /users/{id | userPrincipalName}). */
+async function findUser(directory: Directory, idOrUpn: string): Promise<DirectoryUser | undefined> {
+  return idOrUpn.includes('@') ? directory.getUserByUpn(idOrUpn) : directory.getUser(idOrUpn);
 }
 
 export function registerGraphRoutes(app: FastifyInstance, directory: Directory, tokens: TokenService): void {
@@ -84,10 +92,27 @@ export function registerGraphRoutes(app: FastifyInstance, directory: Directory, 
       scope.addHook('onRequest', requireBearer(tokens, GRAPH_AUDIENCES, graphAuthFailure));
 
       scope.get('/v1.0/me', async (req, reply) => {
-        const me = await directory.getByObjectId(req.caller!.objectId);
+        // An app-only token has no signed-in user (Graph's own answer and message).
+        if (req.caller!.kind !== 'user') return graphError(req, reply, 400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+        const me = await directory.getUser(req.caller!.objectId);
         if (!me) return graphError(req, reply, 404, 'Request_ResourceNotFound', `Resource '${req.caller!.objectId}' does not exist or one of its queried reference-property objects are not present.`);
-        const tenant = await directory.tenant();
-        return reply.send({ '@odata.context': `${GRAPH}/$metadata#users/$entity`, ...userObject(me, tenant.defaultDomain) });
+        return reply.send({ '@odata.context': `${GRAPH}/$metadata#users/$entity`, ...userObject(me) });
+      });
+
+      // az ad user list --upn, az keyvault set-policy --upn, az role assignment --assignee user@domain.
+      scope.get('/v1.0/users', async (req, reply) => {
+        const filter = new URL(req.url, 'https://x').searchParams.get('$filter');
+        let users: DirectoryUser[];
+        if (filter === null) users = await directory.listUsers();
+        else {
+          const parsed = parseFilter(filter);
+          if (!parsed || parsed.field === 'spn' || parsed.field === 'appId') {
+            return graphError(req, reply, 400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified: '${filter}'.`);
+          }
+          const found = parsed.field === 'upn' ? await directory.getUserByUpn(parsed.value) : await directory.getUser(parsed.value);
+          users = found ? [found] : [];
+        }
+        return reply.send({ '@odata.context': `${GRAPH}/$metadata#users`, value: users.map(userObject) });
       });
 
       scope.get('/v1.0/servicePrincipals', async (req, reply) => {
@@ -96,7 +121,7 @@ export function registerGraphRoutes(app: FastifyInstance, directory: Directory, 
           return graphError(req, reply, 400, 'Request_UnsupportedQuery', 'aksemu lists service principals by $filter only (appId, id or servicePrincipalNames/any).');
         }
         const parsed = parseFilter(filter);
-        if (!parsed) return graphError(req, reply, 400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified: '${filter}'.`);
+        if (!parsed || parsed.field === 'upn') return graphError(req, reply, 400, 'Request_UnsupportedQuery', `Unsupported or invalid query filter clause specified: '${filter}'.`);
         const found = parsed.field === 'id' ? await directory.getByObjectId(parsed.value) : await directory.getByAppId(parsed.value);
         const value = found ? [servicePrincipalObject(found)] : [];
         return reply.send({ '@odata.context': `${GRAPH}/$metadata#servicePrincipals`, value });
@@ -104,13 +129,14 @@ export function registerGraphRoutes(app: FastifyInstance, directory: Directory, 
 
       const byId = (kind: 'servicePrincipals' | 'users' | 'directoryObjects') =>
         async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-          const p = await directory.getByObjectId(req.params.id);
-          const matchesKind = p && (kind === 'directoryObjects' || (kind === 'users') === (p.type === 'User'));
-          if (!p || !matchesKind) {
-            return graphError(req, reply, 404, 'Request_ResourceNotFound', `Resource '${req.params.id}' does not exist or one of its queried reference-property objects are not present.`);
+          const id = req.params.id;
+          const p: DirectoryObject | undefined =
+            kind === 'users' ? await findUser(directory, id) : kind === 'servicePrincipals' ? await directory.getByObjectId(id) : await directory.getObject(id);
+          if (!p) {
+            return graphError(req, reply, 404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
           }
-          const tenant = await directory.tenant();
-          return reply.send({ '@odata.context': `${GRAPH}/$metadata#${kind}/$entity`, ...directoryObject(p, tenant.defaultDomain) });
+          if (kind === 'users') return reply.send({ '@odata.context': `${GRAPH}/$metadata#users/$entity`, ...userObject(p as DirectoryUser) });
+          return reply.send({ '@odata.context': `${GRAPH}/$metadata#${kind}/$entity`, ...directoryObject(p) });
         };
       scope.get('/v1.0/servicePrincipals/:id', byId('servicePrincipals'));
       scope.get('/v1.0/users/:id', byId('users'));
@@ -126,11 +152,10 @@ export function registerGraphRoutes(app: FastifyInstance, directory: Directory, 
         if (!Array.isArray(body.ids) || !body.ids.every((i) => typeof i === 'string')) {
           return graphError(req, reply, 400, 'Request_BadRequest', "The request body must contain 'ids', a list of object ids.");
         }
-        const tenant = await directory.tenant();
-        const found = await Promise.all((body.ids as string[]).map((id) => directory.getByObjectId(id)));
+        const found = await Promise.all((body.ids as string[]).map((id) => directory.getObject(id)));
         return reply.send({
           '@odata.context': `${GRAPH}/$metadata#directoryObjects`,
-          value: found.filter((p): p is Principal => p !== undefined).map((p) => directoryObject(p, tenant.defaultDomain)),
+          value: found.filter((p): p is DirectoryObject => p !== undefined).map(directoryObject),
         });
       });
 

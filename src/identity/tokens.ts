@@ -1,6 +1,9 @@
 /**
  * Access tokens: RS256 JWTs shaped like Microsoft Entra ID v1 access tokens (aud, iss, tid, oid, appid, idtyp),
- * signed with the instance's key (sealed in the store) and published as a JWKS.
+ * signed with the instance's key (sealed in the store) and published as a JWKS. App-only tokens (client
+ * credentials) carry the principal as subject; user tokens (delegated: password or refresh grant) carry the user
+ * (`upn`, `unique_name`, `scp`) and the client application that asked (`appid`). ID tokens (OpenID Connect, v2.0
+ * form) tell the client who signed in.
  *
  * Lifetimes use real time, not the emulated clock: clients cache tokens by their own clocks.
  */
@@ -11,7 +14,7 @@ import type { Sealer } from '../secrets/sealer.js';
 import { getJson, putJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
 import { newGuid, randomHex } from '../util/ids.js';
-import type { Principal } from './directory.js';
+import type { DirectoryUser, Principal } from './directory.js';
 
 const SIGNING_KEY = '/identity/signing-key';
 const SIGNING_KEY_PURPOSE = 'aksemu/token-signing-key';
@@ -30,12 +33,29 @@ export interface AccessTokenClaims {
   oid: string;
   sub: string;
   appid: string;
+  /** '1' when the client authenticated with a secret, '0' for a public client. */
+  appidacr?: string;
   idtyp: 'app' | 'user';
   name?: string;
+  /** User tokens: the user's sign-in name and the delegated permissions granted to the client. */
+  upn?: string;
+  unique_name?: string;
+  scp?: string;
   xms_mirid?: string;
   iat: number;
   nbf: number;
   exp: number;
+}
+
+/** The delegated permissions (`scp`) a user token carries for each audience: what Entra ID grants az's client. */
+const DELEGATED_SCOPES: Record<string, string> = {
+  'https://graph.microsoft.com/':
+    'Application.ReadWrite.All AppRoleAssignment.ReadWrite.All AuditLog.Read.All DelegatedPermissionGrant.ReadWrite.All Directory.AccessAsUser.All email Group.ReadWrite.All openid profile User.Read.All User.ReadWrite.All',
+  '6dae42f8-4368-4678-94ff-3960e28e3630': 'user.read',
+};
+
+export function delegatedScopes(audience: string): string {
+  return DELEGATED_SCOPES[audience] ?? 'user_impersonation';
 }
 
 export type TokenProblem = 'missing' | 'malformed' | 'invalid' | 'expired' | 'audience';
@@ -120,13 +140,59 @@ export class TokenService {
       sub: principal.objectId,
       appid: principal.appId,
       appidacr: '1',
-      idtyp: principal.type === 'User' ? 'user' : 'app',
+      idtyp: 'app',
       name: principal.displayName,
       uti: randomHex(11),
       rh: newGuid(),
       ver: '1.0',
       ...(principal.resourceId ? { xms_mirid: principal.resourceId } : {}),
     };
+    return this.sign(claims, now, lifetimeSeconds);
+  }
+
+  /**
+   * A delegated access token: `user` signed in through the client application `clientId` (`appidacr` 0 for a
+   * public client such as az, 1 for a confidential one that authenticated with its secret).
+   */
+  async issueForUser(user: DirectoryUser, client: { appId: string; authenticated: boolean }, audience: string, scp: string, lifetimeSeconds = TOKEN_LIFETIME_SECONDS): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+      aud: audience,
+      iss: TokenService.issuer(user.tenantId),
+      acr: '1',
+      amr: ['pwd'],
+      tid: user.tenantId,
+      oid: user.objectId,
+      sub: user.objectId,
+      appid: client.appId,
+      appidacr: client.authenticated ? '1' : '0',
+      idtyp: 'user',
+      name: user.displayName,
+      upn: user.userPrincipalName,
+      unique_name: user.userPrincipalName,
+      scp,
+      uti: randomHex(11),
+      rh: newGuid(),
+      ver: '1.0',
+    };
+    return this.sign(claims, now, lifetimeSeconds);
+  }
+
+  /**
+   * An OpenID Connect ID token for `clientId` (what MSAL reads to know the account: `preferred_username`, `oid`,
+   * `tid`); v2.0 claims on the v2.0 endpoint, v1 claims (`upn`, `unique_name`) on the v1 endpoint.
+   */
+  async idToken(user: DirectoryUser, clientId: string, version: 'v1' | 'v2'): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const common = { aud: clientId, tid: user.tenantId, oid: user.objectId, sub: user.objectId, name: user.displayName, rh: newGuid(), uti: randomHex(11) };
+    const claims: Record<string, unknown> =
+      version === 'v2'
+        ? { ...common, iss: `https://login.microsoftonline.com/${user.tenantId}/v2.0`, preferred_username: user.userPrincipalName, ver: '2.0' }
+        : { ...common, iss: TokenService.issuer(user.tenantId), amr: ['pwd'], upn: user.userPrincipalName, unique_name: user.userPrincipalName, ver: '1.0' };
+    return this.sign(claims, now, TOKEN_LIFETIME_SECONDS);
+  }
+
+  private async sign(claims: Record<string, unknown>, now: number, lifetimeSeconds: number): Promise<string> {
     const key = await this.key;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })

@@ -6,6 +6,8 @@
 import { ArmError, armErrors } from '../arm/errors.js';
 import type { ArmRequest, ArmResponse } from '../arm/router.js';
 import type { EmulatorContext } from '../emulator.js';
+import type { Caller } from '../identity/authenticate.js';
+import { delegatedScopes } from '../identity/tokens.js';
 import { listJson } from '../store/json.js';
 import { AKS_AAD_SERVER_APP_ID, adminAudience, KUBECONFIG_TOKEN_LIFETIME_SECONDS } from './auth.js';
 import { findClusterByFqdn, type ClusterRecord } from './cluster-registry.js';
@@ -38,9 +40,8 @@ export function registerCredentialRoutes(ctx: EmulatorContext): void {
     if (!record || !server) {
       throw new ArmError(409, 'OperationNotAllowed', `The API server of managed cluster '${resourceName}' is not available yet; retry once its provisioningState is Succeeded.`);
     }
-    const principal = await ctx.directory.getByAppId(req.caller.appId);
-    if (!principal) throw new ArmError(401, 'InvalidAuthenticationToken', 'The caller of this request is not a principal of the directory.');
-    const token = await ctx.tokens.issue(principal, admin ? adminAudience(record.uid) : AKS_AAD_SERVER_APP_ID, KUBECONFIG_TOKEN_LIFETIME_SECONDS);
+    const audience = admin ? adminAudience(record.uid) : AKS_AAD_SERVER_APP_ID;
+    const token = await kubeconfigToken(ctx, req.caller, audience);
     const kubeconfig = buildKubeconfig({
       clusterName: doc.value.name,
       resourceGroup: resourceGroupName!,
@@ -58,4 +59,16 @@ export function registerCredentialRoutes(ctx: EmulatorContext): void {
   const apiVersions = ctx.arm.types.versionPolicy('Microsoft.ContainerService', 'managedClusters');
   ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterUserCredential`, apiVersions, handler: handler(false) });
   ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterAdminCredential`, apiVersions, handler: handler(true) });
+}
+
+/** The kubeconfig's token is the caller's own: a signed-in user's (through the same client) or the application's. */
+async function kubeconfigToken(ctx: EmulatorContext, caller: Caller, audience: string): Promise<string> {
+  if (caller.kind === 'user') {
+    const user = await ctx.directory.getUser(caller.objectId);
+    if (!user) throw new ArmError(401, 'InvalidAuthenticationToken', 'The caller of this request is not a user of the directory.');
+    return ctx.tokens.issueForUser(user, { appId: caller.appId, authenticated: caller.claims.appidacr === '1' }, audience, delegatedScopes(audience), KUBECONFIG_TOKEN_LIFETIME_SECONDS);
+  }
+  const principal = await ctx.directory.getByAppId(caller.appId);
+  if (!principal) throw new ArmError(401, 'InvalidAuthenticationToken', 'The caller of this request is not a principal of the directory.');
+  return ctx.tokens.issue(principal, audience, KUBECONFIG_TOKEN_LIFETIME_SECONDS);
 }

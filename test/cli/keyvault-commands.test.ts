@@ -97,6 +97,14 @@ describeWithBackend('providers/keyvault/module.js', 'keyvault, identity and role
     const set = await run('keyvault', 'set-policy', '--name', 'MyKeyVault', '--key-permissions', 'decrypt', 'encrypt', '--object-id', oid);
     expect(set.code, set.stderr).toBe(0);
     expect(set.json().properties.accessPolicies).toContainEqual(expect.objectContaining({ objectId: oid, permissions: expect.objectContaining({ keys: ['decrypt', 'encrypt'] }) }));
+    // --upn: the user by its sign-in name (Graph users?$filter=userPrincipalName eq), as az finds it.
+    const me = (await run('ad', 'signed-in-user', 'show', '--query', 'id', '-o', 'tsv')).stdout.trim();
+    const byUpn = await run('keyvault', 'set-policy', '--name', 'MyKeyVault', '--key-permissions', 'get', '--upn', emu.env.AKSEMU_USER!);
+    expect(byUpn.code, byUpn.stderr).toBe(0);
+    expect(byUpn.json().properties.accessPolicies).toContainEqual(expect.objectContaining({ objectId: me, permissions: expect.objectContaining({ keys: ['get'] }) }));
+    const nobody = await run('keyvault', 'set-policy', '--name', 'MyKeyVault', '--key-permissions', 'get', '--upn', 'nobody@contoso.com');
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toBe("WARNING: Unable to find user with upn 'nobody@contoso.com'\nERROR: Unable to get object id from principal name.\n");
     const none = await run('keyvault', 'set-policy', '--name', 'MyKeyVault', '--object-id', oid);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^ERROR: specify at least one: --key-permissions, --secret-permissions, --certificate-permissions --storage-permissions/);

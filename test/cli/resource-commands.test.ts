@@ -76,19 +76,42 @@ describe('resource groups, features, providers, account with the aksemu CLI', ()
     expect(missing.stderr).toMatch(/^ERROR: \(FeatureNotFound\) /);
   });
 
-  it('shows the account and the signed-in principal', async () => {
+  it('signs in as the default user by default (a person at the terminal): account show, signed-in user', async () => {
+    const userId = JSON.parse(readFileSync(join(emu.dataDir, 'instance.json'), 'utf8')).defaultUser.objectId;
     const account = await aksemu(env, ['account', 'show']);
     expect(account.code, account.stderr).toBe(0);
-    expect(account.json()).toMatchObject({ environmentName: 'AzureCloud', id: emu.env.AZURE_SUBSCRIPTION_ID, tenantId: emu.env.AZURE_TENANT_ID, isDefault: true, user: { name: emu.env.AZURE_CLIENT_ID, type: 'servicePrincipal' } });
+    expect(account.json()).toMatchObject({ environmentName: 'AzureCloud', id: emu.env.AZURE_SUBSCRIPTION_ID, tenantId: emu.env.AZURE_TENANT_ID, isDefault: true, user: { name: emu.env.AKSEMU_USER, type: 'user' } });
     const me = await aksemu(env, ['ad', 'signed-in-user', 'show', '--query', 'id', '-o', 'tsv']);
-    expect(me.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/);
+    expect(me.stdout).toBe(`${userId}\n`);
+    expect((await aksemu(env, ['ad', 'signed-in-user', 'show', '--query', 'userPrincipalName', '-o', 'tsv'])).stdout).toBe(`${emu.env.AKSEMU_USER}\n`);
   });
 
-  it('logs in as a service principal, keeps its secret sealed, logs out to the default principal', async () => {
+  it('logs in as a user (aksemu login -u -p) and as a service principal, keeps the secret sealed, logs out to the default user', async () => {
+    const wrong = await aksemu(env, ['login', '-u', emu.env.AKSEMU_USER!, '-p', 'not-the-password']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe('ERROR: AADSTS50126: Error validating credentials due to invalid username or password.\n');
+    const unknown = await aksemu(env, ['login', '-u', `nobody@${emu.env.AKSEMU_USER!.split('@')[1]}`, '-p', 'x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^ERROR: AADSTS50034: The user account \{EUII Hidden\} does not exist/);
+    const noPassword = await aksemu(env, ['login', '-u', emu.env.AKSEMU_USER!]);
+    expect(noPassword.stderr).toBe('ERROR: Please specify both username and password in non-interactive mode.\n');
+    const spNoUser = await aksemu(env, ['login', '--service-principal']);
+    expect(spNoUser.stderr).toBe('ERROR: usage error: --service-principal --username NAME --password SECRET --tenant TENANT\n');
+    expect(existsSync(profilePath(emu.dataDir))).toBe(false);
+
+    const asUser = await aksemu(env, ['login', '-u', emu.env.AKSEMU_USER!, '-p', emu.env.AKSEMU_PASSWORD!]);
+    expect(asUser.code, asUser.stderr).toBe(0);
+    expect(asUser.json()).toEqual([
+      expect.objectContaining({ cloudName: 'AzureCloud', id: emu.env.AZURE_SUBSCRIPTION_ID, tenantId: emu.env.AZURE_TENANT_ID, isDefault: true, state: 'Enabled', user: { name: emu.env.AKSEMU_USER, type: 'user' } }),
+    ]);
+    const storedUser = readFileSync(profilePath(emu.dataDir), 'utf8');
+    expect(storedUser).not.toContain(emu.env.AKSEMU_PASSWORD!);
+    expect(JSON.parse(storedUser)).toMatchObject({ kind: 'user', username: emu.env.AKSEMU_USER, sealedSecret: expect.any(String) });
+    expect((await aksemu(env, ['group', 'list', '-o', 'none'])).code).toBe(0);
+
     const bad = await aksemu(env, ['login', '--service-principal', '-u', emu.env.AZURE_CLIENT_ID!, '-p', 'wrong-secret', '--tenant', emu.env.AZURE_TENANT_ID!]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^ERROR: AADSTS7000215: Invalid client secret provided/);
-    expect(existsSync(profilePath(emu.dataDir))).toBe(false);
     const secret = emu.env.AZURE_CLIENT_SECRET!;
     const login = await aksemu(env, ['login', '--service-principal', '-u', emu.env.AZURE_CLIENT_ID!, '-p', secret, '--tenant', emu.env.AZURE_TENANT_ID!]);
     expect(login.code, login.stderr).toBe(0);
@@ -97,11 +120,32 @@ describe('resource groups, features, providers, account with the aksemu CLI', ()
     ]);
     const stored = readFileSync(profilePath(emu.dataDir), 'utf8');
     expect(stored).not.toContain(secret);
-    expect(JSON.parse(stored)).toMatchObject({ clientId: emu.env.AZURE_CLIENT_ID, sealedSecret: expect.any(String) });
+    expect(JSON.parse(stored)).toMatchObject({ kind: 'servicePrincipal', clientId: emu.env.AZURE_CLIENT_ID, sealedSecret: expect.any(String) });
     expect((await aksemu(env, ['group', 'list', '-o', 'none'])).code).toBe(0);
+    // A service principal has no "me": Graph refuses, and the CLI prints it as az does.
+    const me = await aksemu(env, ['ad', 'signed-in-user', 'show']);
+    expect(me.code).toBe(1);
+    expect(me.stderr).toBe('ERROR: /me request is only valid with delegated authentication flow.\n');
+
     expect((await aksemu(env, ['logout'])).code).toBe(0);
     expect(existsSync(profilePath(emu.dataDir))).toBe(false);
-    expect((await aksemu(env, ['account', 'show', '--query', 'user.name', '-o', 'tsv'])).stdout.trim()).toBe(emu.env.AZURE_CLIENT_ID);
+    expect((await aksemu(env, ['account', 'show', '--query', 'user', '-o', 'tsv'])).stdout).toBe(`${emu.env.AKSEMU_USER}\tuser\n`);
+    // `aksemu login` alone is az's interactive sign-in: the default user again.
+    await aksemu(env, ['login', '--service-principal', '-u', emu.env.AZURE_CLIENT_ID!, '-p', secret, '--tenant', emu.env.AZURE_TENANT_ID!, '-o', 'none']);
+    const plain = await aksemu(env, ['login', '--query', '[].user.name', '-o', 'tsv']);
+    expect(plain.stdout).toBe(`${emu.env.AKSEMU_USER}\n`);
+    expect(existsSync(profilePath(emu.dataDir))).toBe(false);
+  });
+
+  it('reads a profile written before users could sign in (no kind) as a service principal', async () => {
+    const { Sealer } = await import('../../src/secrets/sealer.js');
+    const sealer = new Sealer(readFileSync(join(emu.dataDir, 'master.key')));
+    const sealedSecret = sealer.seal(Buffer.from(emu.env.AZURE_CLIENT_SECRET!), `aksemu/cli/profile/client-secret/${emu.env.AZURE_CLIENT_ID!.toLowerCase()}`).toString('base64');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(join(emu.dataDir, 'cli'), { recursive: true });
+    writeFileSync(profilePath(emu.dataDir), JSON.stringify({ tenantId: emu.env.AZURE_TENANT_ID, clientId: emu.env.AZURE_CLIENT_ID, sealedSecret, subscriptionId: emu.env.AZURE_SUBSCRIPTION_ID, loggedInAt: new Date().toISOString() }));
+    expect((await aksemu(env, ['account', 'show', '--query', 'user', '-o', 'tsv'])).stdout).toBe(`${emu.env.AZURE_CLIENT_ID}\tservicePrincipal\n`);
+    expect((await aksemu(env, ['logout'])).code).toBe(0);
   });
 
   it('--debug logs requests and responses as az does, masking the bearer token and never the client secret', async () => {
@@ -115,6 +159,7 @@ describe('resource groups, features, providers, account with the aksemu CLI', ()
     expect(lines).toContain("    'Authorization': '*****'");
     expect(lines[lines.indexOf('Response content:', show) + 1]).toContain('"name":"myResourceGroup"');
     expect(res.stderr).not.toContain(emu.env.AZURE_CLIENT_SECRET!);
+    expect(res.stderr).not.toContain(emu.env.AKSEMU_PASSWORD!);
     expect(res.stderr).not.toMatch(/Bearer ey/);
     expect(res.stderr).not.toMatch(/"access_token"/);
   });

@@ -65,6 +65,18 @@ describe('cluster lifecycle (instant)', () => {
     expect(r.json().tags).toEqual({ team: 'sec' });
     const versions = await a.call('GET', `/subscriptions/${a.sub}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions`);
     expect(versions.json().values.map((v: { version: string }) => v.version)).toEqual(['1.31', '1.32', '1.33']);
+    // On the day the KMS article's 1.26 → 1.27 example was written, 1.27 offers the two patches AKS had then.
+    const today = emu.ctx.clock.now();
+    emu.ctx.clock.set(new Date('2023-08-01T00:00:00Z'));
+    try {
+      const then = (await a.call('GET', `/subscriptions/${a.sub}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions`)).json().values;
+      const v127 = then.find((v: { version: string }) => v.version === '1.27');
+      expect(Object.keys(v127.patchVersions)).toEqual(['1.27.1', '1.27.3']);
+      expect(v127.patchVersions['1.27.1'].upgrades).toEqual(['1.27.3']);
+      expect(then.find((v: { version: string }) => v.version === '1.26').patchVersions['1.26.12'].upgrades).toEqual(['1.27.1', '1.27.3']);
+    } finally {
+      emu.ctx.clock.set(today);
+    }
   });
 
   it('keeps the seams of the next issues: KMS and VNet integration settings and pool security profiles round-trip', async () => {

@@ -1,6 +1,6 @@
 /** The fleet catalogs as data (SPEC C-3, C-5, C-7, F-3, F-4, F-5). */
 import { describe, expect, it } from 'vitest';
-import { defaultMinor, resolveVersion, supportedMinors } from '../../src/fleet/catalog/kubernetes-versions.js';
+import { defaultMinor, offeredPatches, resolveVersion, supportedMinors } from '../../src/fleet/catalog/kubernetes-versions.js';
 import { allVariants, latestImage, releasesOf } from '../../src/fleet/catalog/node-images.js';
 import { defaultOsFor, fipsOsFor, osById, retirementAt } from '../../src/fleet/catalog/os-versions.js';
 import { findVmSize } from '../../src/fleet/catalog/vm-sizes.js';
@@ -81,6 +81,22 @@ describe('Kubernetes versions and VM sizes', () => {
     expect(supportedMinors(new Date('2035-01-01T00:00:00Z')).map((m) => m.minor)).toEqual(['1.34', '1.35', '1.36']);
     expect(resolveVersion('1.19', new Date())!.current).toBe('1.19.11');
     expect(resolveVersion('1.19.10', new Date())).toBeUndefined();
+  });
+
+  it('offers 1.27 patches from the dates AKS added them (release notes): 1.27.1 with the preview, 1.27.3 before GA, then 1.27.7 and 1.27.9', () => {
+    const at = (d: string) => new Date(`${d}T00:00:00Z`);
+    const minor = supportedMinors(at('2023-08-01')).find((m) => m.minor === '1.27')!;
+    expect(supportedMinors(at('2023-06-10')).map((m) => m.minor)).not.toContain('1.27');
+    expect(offeredPatches(minor, at('2023-06-11'))).toEqual(['1.27.1']);
+    expect(offeredPatches(minor, at('2023-08-01'))).toEqual(['1.27.1', '1.27.3']);
+    expect(offeredPatches(minor, at('2023-12-01'))).toEqual(['1.27.1', '1.27.3', '1.27.7']);
+    expect(offeredPatches(minor, at('2024-03-01'))).toEqual(['1.27.1', '1.27.3', '1.27.7', '1.27.9']);
+    // The KMS article's example (az aks upgrade --kubernetes-version 1.27.1) on the day it was written.
+    expect(resolveVersion('1.27.1', at('2023-08-01'))).toMatchObject({ requested: '1.27.1', current: '1.27.1' });
+    expect(resolveVersion('1.27', at('2023-08-01'))!.current).toBe('1.27.3');
+    expect(resolveVersion('1.27.9', at('2023-08-01'))).toBeUndefined();
+    expect(resolveVersion('1.27', at('2024-03-01'))!.current).toBe('1.27.9');
+    expect(resolveVersion('1.27.2', at('2024-03-01'))).toBeUndefined();
   });
 
   it('knows VM sizes with architecture, generations, GPUs and disks', () => {

@@ -76,7 +76,7 @@ describe('bad input gets a clear 4xx in the service format', () => {
     const badTenant = await post('not-a-tenant', base);
     expect(badTenant.status).toBe(400);
     expect(badTenant.json().error_codes).toEqual([90002]);
-    const badGrant = await post(tenant, { ...base, grant_type: 'password' });
+    const badGrant = await post(tenant, { ...base, grant_type: 'authorization_code' });
     expect(badGrant.json().error).toBe('unsupported_grant_type');
   });
 

@@ -94,6 +94,20 @@ export async function getToken(baseUrl: string, env: Record<string, string>, sco
   return res.json<{ access_token: string }>().access_token;
 }
 
+/** The Azure CLI's public client id (what `az login -u` signs users in through). */
+export const AZ_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
+
+/** A delegated token of the instance's default user (password grant through az's client) for `scope`. */
+export async function getUserToken(baseUrl: string, env: Record<string, string>, scope = 'https://management.core.windows.net//.default'): Promise<string> {
+  const res = await httpsCall(`${baseUrl}/_login/${env.AZURE_TENANT_ID}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: AZ_CLIENT_ID, username: env.AKSEMU_USER!, password: env.AKSEMU_PASSWORD!, scope }).toString(),
+  });
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text}`);
+  return res.json<{ access_token: string }>().access_token;
+}
+
 /**
  * Sends a request whose body the server may refuse before reading it all (413): the body is written in chunks
  * and write errors after the server closed are ignored, so the answer the server sent is what the test sees.

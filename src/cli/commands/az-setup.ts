@@ -1,7 +1,8 @@
 /**
  * `aksemu az-setup`: one step to point the real az CLI at an instance. It prepares the instance's isolated
  * AZURE_CONFIG_DIR (<data-dir>/azure: telemetry, surveys, version checks and dynamic extension installs off, so az
- * makes no calls outside aksemu), signs az in there with the instance's service principal, checks that
+ * makes no calls outside aksemu), signs az in there as the instance's default user (`az login -u`, as a person
+ * does; the SDK settings keep the service principal), checks that
  * `az account show` answers with the instance's subscription, and prints the export lines
  * (`eval "$(aksemu az-setup)"`) after which plain `az ...` works. It also writes a CA bundle with the system's
  * roots plus aksemu's (for tools such as Terraform that trust one bundle file for every host).
@@ -59,7 +60,7 @@ export function writeCaBundle(dataDir: string): string {
 
 export interface AzSetupResult {
   env: Record<string, string>;
-  account: { id: string; tenantId: string; user: { name: string } };
+  account: { id: string; tenantId: string; user: { name: string; type: string } };
 }
 
 /** Prepares and signs in the instance's AZURE_CONFIG_DIR; resolves with the environment for az. */
@@ -75,7 +76,11 @@ export async function setupAz(dataDir: string, opts: { port?: number; login?: bo
     ...env,
   };
   if (opts.login !== false) {
-    const login = await run('az', ['login', '--service-principal', '-u', env.AZURE_CLIENT_ID!, '-p', env.AZURE_CLIENT_SECRET!, '--tenant', env.AZURE_TENANT_ID!, '-o', 'none'], azEnv);
+    // The default user when the instance has one (an instance started by an older aksemu has only the principal).
+    const args = env.AKSEMU_USER
+      ? ['login', '-u', env.AKSEMU_USER, '-p', env.AKSEMU_PASSWORD!, '--tenant', env.AZURE_TENANT_ID!, '-o', 'none']
+      : ['login', '--service-principal', '-u', env.AZURE_CLIENT_ID!, '-p', env.AZURE_CLIENT_SECRET!, '--tenant', env.AZURE_TENANT_ID!, '-o', 'none'];
+    const login = await run('az', args, azEnv);
     if (login.code === 127) throw new CommandError("the az CLI is not installed (or not on PATH); the SDK settings of 'aksemu env' work without it");
     if (login.code !== 0) throw new CommandError(`az login against the instance failed:\n${login.stderr.trim()}`);
   }
@@ -115,6 +120,6 @@ export function registerAzSetup(program: Command): void {
         });
       }
       for (const [name, value] of Object.entries(lines)) process.stdout.write(`export ${name}=${shellQuote(value)}\n`);
-      process.stderr.write(`az is signed in to aksemu (subscription ${account.id}, principal ${account.user.name}) in ${env.AZURE_CONFIG_DIR}\n`);
+      process.stderr.write(`az is signed in to aksemu (subscription ${account.id}, ${account.user.type === 'user' ? 'user' : 'principal'} ${account.user.name}) in ${env.AZURE_CONFIG_DIR}\n`);
     });
 }

@@ -1,11 +1,14 @@
 /**
  * `aksemu env`: the shell lines that point the real az CLI, the Azure SDKs and kubectl at an instance
- * (`eval "$(aksemu env)"`). The service principal's secret is derived from the instance's master key.
+ * (`eval "$(aksemu env)"`): the default service principal (AZURE_CLIENT_ID/SECRET, what the SDKs'
+ * EnvironmentCredential and `az login --service-principal` use) and the default user (AKSEMU_USER/PASSWORD, what a
+ * person signs in with: `az login -u "$AKSEMU_USER" -p "$AKSEMU_PASSWORD"`). Both secrets are derived from the
+ * instance's master key, never stored.
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { paths, readInstanceInfo, resolveDataDir } from '../../config/data-dir.js';
-import { defaultPrincipalSecret } from '../../identity/directory.js';
+import { defaultPrincipalSecret, defaultUserPassword } from '../../identity/directory.js';
 import { Sealer } from '../../secrets/sealer.js';
 import { identityEnvironment, IdentityNotFoundError } from '../../providers/managedidentity/identity-env.js';
 import { CommandError, UsageError } from '../errors.js';
@@ -35,6 +38,8 @@ export function instanceEnvironment(dataDir: string, portOverride?: number): Rec
     AZURE_SUBSCRIPTION_ID: info.subscriptionId,
     AZURE_CLIENT_ID: info.defaultPrincipal.appId,
     AZURE_CLIENT_SECRET: defaultPrincipalSecret(sealer, info.defaultPrincipal.appId),
+    // An instance.json written by an aksemu before the default user existed has none (until its next start).
+    ...(info.defaultUser ? { AKSEMU_USER: info.defaultUser.userPrincipalName, AKSEMU_PASSWORD: defaultUserPassword(sealer, info.defaultUser.objectId) } : {}),
     AKSEMU_DATA_DIR: dataDir,
     AKSEMU_URL: `https://${proxyHost}:${port}`,
   };

@@ -25,8 +25,8 @@ interface Reply {
 }
 
 /**
- * Opens a session with the instance through the CLI's client (its CA, the principal `aksemu login` chose, or the
- * instance's default one) and returns a caller for its node API.
+ * Opens a session with the instance through the CLI's client (its CA, the account `aksemu login` chose, or the
+ * instance's default user) and returns a caller for its node API.
  */
 async function connect(dataDirFlag: string | undefined) {
   const dataDir = resolveDataDir(dataDirFlag);
@@ -38,7 +38,7 @@ async function connect(dataDirFlag: string | undefined) {
   }
   const creds = loadCredentials(instance);
   const http = new HttpClient(instance.baseUrl, instance.ca);
-  const tokens = new TokenProvider(http, creds.tenantId, creds.clientId, creds.secret);
+  const tokens = new TokenProvider(http, creds);
   let token: string;
   try {
     token = await tokens.token('arm');

@@ -4,7 +4,9 @@
  * emulator's clock (`--now`), so a test can stand at any date.
  *
  * Dates are approximate AKS release-calendar dates. The three newest minors never expire, so an emulator started
- * long after this table was written still offers something to create clusters with.
+ * long after this table was written still offers something to create clusters with. Where the dates AKS added
+ * patch releases are known (its release notes, github.com/Azure/AKS CHANGELOG.md), `patchReleases` gives them and a
+ * patch is offered from that date on; other patches are offered for the minor's whole window.
  */
 export interface KubernetesMinor {
   minor: string;
@@ -13,7 +15,8 @@ export interface KubernetesMinor {
   /** End of AKS community support (YYYY-MM-DD): from this day the minor can no longer be chosen. */
   endOfSupport: string;
   patches: string[];
-  /** The default minor of new clusters while it is the newest-but-one supported. */
+  /** When AKS added a patch (YYYY-MM-DD), where known: before that date the patch is not offered. */
+  patchReleases?: Record<string, string>;
 }
 
 export const KUBERNETES_MINORS: KubernetesMinor[] = [
@@ -26,7 +29,15 @@ export const KUBERNETES_MINORS: KubernetesMinor[] = [
   { minor: '1.24', ga: '2022-07-01', endOfSupport: '2023-07-31', patches: ['1.24.6', '1.24.9'] },
   { minor: '1.25', ga: '2022-12-01', endOfSupport: '2023-12-31', patches: ['1.25.5', '1.25.15'] },
   { minor: '1.26', ga: '2023-03-01', endOfSupport: '2024-03-31', patches: ['1.26.6', '1.26.12'] },
-  { minor: '1.27', ga: '2023-06-01', endOfSupport: '2024-07-31', patches: ['1.27.7', '1.27.9'] },
+  // AKS release notes: 1.27 arrived in the 2023-06-11 release (public preview, patch 1.27.1), 1.27.3 in 2023-07-23,
+  // GA in 2023-07-30, 1.27.7 in 2023-11-05 and 1.27.9 in 2024-02-26. Offered here from the preview on.
+  {
+    minor: '1.27',
+    ga: '2023-06-11',
+    endOfSupport: '2024-07-31',
+    patches: ['1.27.1', '1.27.3', '1.27.7', '1.27.9'],
+    patchReleases: { '1.27.1': '2023-06-11', '1.27.3': '2023-07-23', '1.27.7': '2023-11-05', '1.27.9': '2024-02-26' },
+  },
   { minor: '1.28', ga: '2023-09-01', endOfSupport: '2024-11-30', patches: ['1.28.5', '1.28.15'] },
   { minor: '1.29', ga: '2024-02-01', endOfSupport: '2025-03-31', patches: ['1.29.7', '1.29.14'] },
   { minor: '1.30', ga: '2024-06-01', endOfSupport: '2025-07-31', patches: ['1.30.9', '1.30.14'] },
@@ -90,9 +101,16 @@ export function defaultMinor(now: Date): KubernetesMinor {
   return s.length >= 2 ? s[s.length - 2]! : (s[0] ?? KUBERNETES_MINORS[KUBERNETES_MINORS.length - 1]!);
 }
 
-/** The newest patch of a minor. */
-export function latestPatch(m: KubernetesMinor): string {
-  return m.patches[m.patches.length - 1]!;
+/** The patches of a minor AKS offers at `now` (the first one from the minor's start, whatever its recorded date). */
+export function offeredPatches(m: KubernetesMinor, now: Date): string[] {
+  const t = now.getTime();
+  return m.patches.filter((p, i) => i === 0 || !m.patchReleases?.[p] || day(m.patchReleases[p]!) <= t);
+}
+
+/** The newest patch of a minor offered at `now`. */
+export function latestPatch(m: KubernetesMinor, now: Date): string {
+  const offered = offeredPatches(m, now);
+  return offered[offered.length - 1]!;
 }
 
 /**
@@ -102,13 +120,13 @@ export function latestPatch(m: KubernetesMinor): string {
 export function resolveVersion(requested: string | undefined, now: Date): { requested: string; current: string; minor: KubernetesMinor } | undefined {
   if (!requested) {
     const m = defaultMinor(now);
-    return { requested: m.minor, current: latestPatch(m), minor: m };
+    return { requested: m.minor, current: latestPatch(m, now), minor: m };
   }
   const parts = parseVersion(requested);
   const m = findMinor(requested);
   if (!parts || !m) return undefined;
   const norm = `${parts.major}.${parts.minor}${parts.patch !== undefined ? `.${parts.patch}` : ''}`;
-  if (parts.patch === undefined) return { requested: norm, current: latestPatch(m), minor: m };
-  if (!m.patches.includes(norm)) return undefined;
+  if (parts.patch === undefined) return { requested: norm, current: latestPatch(m, now), minor: m };
+  if (!offeredPatches(m, now).includes(norm)) return undefined;
   return { requested: norm, current: norm, minor: m };
 }

@@ -2,8 +2,8 @@
  * The authorization module (issue 3): built-in role definitions, role assignments over ARM, and the shared
  * RoleAssignments service other modules use for per-request decisions (`authorizationOf(ctx)`).
  *
- * Bootstrap: the default principal gets Owner on the subscription (management plane only: Owner carries no data
- * actions, so an RBAC vault's keys still need a Key Vault data role, as in Azure).
+ * Bootstrap: the default principal and the default user get Owner on the subscription (management plane only:
+ * Owner carries no data actions, so an RBAC vault's keys still need a Key Vault data role, as in Azure).
  */
 import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
 import { OWNER_ROLE_ID } from './role-definitions.js';
@@ -25,6 +25,8 @@ export function authorizationOf(ctx: EmulatorContext): RoleAssignments {
 export const authorizationModule: EmulatorModule = async (ctx) => {
   const assignments = authorizationOf(ctx);
   registerAuthorizationRoutes(ctx.arm, assignments, ctx.directory, ctx.clock);
-  const { defaultPrincipal } = await ctx.directory.bootstrap();
-  await assignments.ensure(`/subscriptions/${ctx.subscriptionId}`, OWNER_ROLE_ID, defaultPrincipal.objectId, 'ServicePrincipal', ctx.clock.iso());
+  const { defaultPrincipal, defaultUser } = await ctx.directory.bootstrap();
+  const subscription = `/subscriptions/${ctx.subscriptionId}`;
+  await assignments.ensure(subscription, OWNER_ROLE_ID, defaultPrincipal.objectId, 'ServicePrincipal', ctx.clock.iso());
+  await assignments.ensure(subscription, OWNER_ROLE_ID, defaultUser.objectId, 'User', ctx.clock.iso());
 };

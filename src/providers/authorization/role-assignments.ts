@@ -87,17 +87,17 @@ export class RoleAssignments {
     return findGrant(await this.all(), [principalId], resource, action, kind, (g) => this.roleOf(g));
   }
 
-  /** ARM's AuthorizationFailed (403) unless the caller may perform `action` on `scope` (management plane). */
+  /** ARM's AuthorizationFailed (403) unless the caller may perform `action` on `scope` (management plane); a user is named by its sign-in name, an application by its id. */
   async requireAction(caller: Caller, scope: string, action: string): Promise<void> {
     if (await this.grant(caller.objectId, scope, action, 'action')) return;
     throw new ArmError(
       403,
       'AuthorizationFailed',
-      `The client '${caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      `The client '${caller.upn ?? caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     );
   }
 
-  /** Ensures an assignment the emulator itself makes (e.g. Owner for the default principal at bootstrap). */
+  /** Ensures an assignment the emulator itself makes (e.g. Owner for the default principal and user at bootstrap). */
   async ensure(scope: string, roleGuid: string, principalId: string, principalType: AssignmentPrincipalType, now: string): Promise<void> {
     const name = derivedGuid(normalizeScope(scope), roleGuid, principalId);
     if (await this.get(name)) return;

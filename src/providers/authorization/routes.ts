@@ -131,9 +131,10 @@ export function registerAuthorizationRoutes(arm: Arm, assignments: RoleAssignmen
       throw new ArmError(400, 'InvalidPrincipalType', `The principal type '${String(givenType)}' is invalid. Valid values are ${PRINCIPAL_TYPES.join(', ')}.`);
     }
     const tenant = await directory.tenant();
-    const principal = isGuid(principalId) ? await directory.getByObjectId(principalId) : undefined;
+    const principal = isGuid(principalId) ? await directory.getObject(principalId) : undefined;
     let principalType: AssignmentPrincipalType;
     if (principal) {
+      // SPEC I-2: the type given must be the directory object's (users are User; applications and managed identities ServicePrincipal).
       principalType = principal.type === 'User' ? 'User' : 'ServicePrincipal';
       if (givenType !== undefined && givenType !== principalType) {
         throw new ArmError(400, 'UnmatchedPrincipalType', `The PrincipalId '${principalId}' has type '${principalType}' , which is different from specified PrincipalType '${givenType}'.`);

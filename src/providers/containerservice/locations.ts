@@ -5,7 +5,7 @@
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import { ArmError } from '../../arm/errors.js';
 import { normalizeLocation } from '../../arm/locations.js';
-import { compareVersions, KUBERNETES_MINORS, supportedMinors } from '../../fleet/catalog/kubernetes-versions.js';
+import { compareVersions, KUBERNETES_MINORS, offeredPatches, supportedMinors } from '../../fleet/catalog/kubernetes-versions.js';
 import { FIPS_OS_SKUS, OS_SKUS } from '../../fleet/catalog/os-versions.js';
 import type { ContainerService } from './service.js';
 
@@ -33,21 +33,17 @@ export async function osOptions(_svc: ContainerService, req: ArmRequest): Promis
 
 export async function kubernetesVersions(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   location(req);
-  const supported = supportedMinors(svc.ctx.clock.now());
+  const now = svc.ctx.clock.now();
+  const supported = supportedMinors(now);
   const values = supported.map((m) => ({
     version: m.minor,
     isPreview: false,
     capabilities: { supportPlan: ['KubernetesOfficial'] },
     patchVersions: Object.fromEntries(
-      m.patches.map((p) => [
-        p,
-        {
-          upgrades: [
-            ...m.patches.filter((q) => compareVersions(q, p) > 0),
-            ...(KUBERNETES_MINORS.find((n) => compareVersions(n.minor, m.minor) > 0 && supported.includes(n) && Number(n.minor.split('.')[1]) === Number(m.minor.split('.')[1]) + 1)?.patches ?? []),
-          ],
-        },
-      ]),
+      offeredPatches(m, now).map((p) => {
+        const next = KUBERNETES_MINORS.find((n) => compareVersions(n.minor, m.minor) > 0 && supported.includes(n) && Number(n.minor.split('.')[1]) === Number(m.minor.split('.')[1]) + 1);
+        return [p, { upgrades: [...offeredPatches(m, now).filter((q) => compareVersions(q, p) > 0), ...(next ? offeredPatches(next, now) : [])] }];
+      }),
     ),
   }));
   return { status: 200, body: { values } };

@@ -9,6 +9,7 @@ import { ArmError, armErrors } from '../../arm/errors.js';
 import { AZURE_LOCATIONS, normalizeLocation } from '../../arm/locations.js';
 import { providerResourceId } from '../../arm/resource-id.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
+import type { Caller } from '../../identity/authenticate.js';
 import type { Clock, Speed } from '../../runtime/clock.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
 import type { RoleAssignments } from '../authorization/role-assignments.js';
@@ -181,7 +182,7 @@ export function registerVaultRoutes(d: VaultRouteDeps): void {
       type: VAULT_TYPE,
       location: location!,
       tags: tags ?? {},
-      systemData: { createdBy: req.caller.appId, createdByType: 'Application', createdAt: now, lastModifiedBy: req.caller.appId, lastModifiedByType: 'Application', lastModifiedAt: now },
+      systemData: systemDataOf(req.caller, now),
       properties,
     };
     if (!(await vaults.create(vault))) throw taken();
@@ -291,4 +292,10 @@ export function registerVaultRoutes(d: VaultRouteDeps): void {
       };
     },
   });
+}
+
+/** ARM's systemData for a resource made now by `caller`: a user by its sign-in name, an application by its id. */
+function systemDataOf(caller: Caller, now: string) {
+  const by = caller.kind === 'user' && caller.upn ? { name: caller.upn, type: 'User' } : { name: caller.appId, type: 'Application' };
+  return { createdBy: by.name, createdByType: by.type, createdAt: now, lastModifiedBy: by.name, lastModifiedByType: by.type, lastModifiedAt: now };
 }

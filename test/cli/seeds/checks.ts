@@ -97,6 +97,16 @@ export function jsonWith(pred: (o: any, vars: Record<string, string>) => boolean
   };
 }
 
+/** A command run on a terminal: its prompts and answers come first, then its JSON output (from the first `{` line). */
+export function jsonAfterPrompts(pred: (o: any, vars: Record<string, string>) => boolean, what: string): Check {
+  return (stdout, vars) => {
+    const lines = stdout.replace(/\r/g, '').split('\n');
+    const start = lines.findIndex((l) => l === '{');
+    if (start < 0) fail('expected JSON output after the prompts', stdout);
+    jsonWith(pred, what)(lines.slice(start).join('\n'), vars);
+  };
+}
+
 /** Pods of kube-system, including konnectivity-agent (SPEC K-7). */
 export const kubeSystemPods: Check = (stdout) => {
   const rows = tableRows(stdout);

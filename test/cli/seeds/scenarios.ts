@@ -8,7 +8,7 @@
  * private one), each alternative is its own variant. Where a command must be adapted, `rewrite` says why.
  */
 import { backendBuilt } from '../support/cli.js';
-import { debugSession, fipsTable, guid, jsonWith, keyId, kmsTable, kubeSystemPods, nodeList, resourceId, secretsReplaced, type Check } from './checks.js';
+import { debugSession, fipsTable, guid, jsonAfterPrompts, jsonWith, keyId, kmsTable, kubeSystemPods, nodeList, resourceId, secretsReplaced, type Check } from './checks.js';
 
 export interface Adapt {
   run: string;
@@ -219,14 +219,9 @@ export const VARIANTS: Variant[] = [
     setup: [{ run: 'az group create --name MyResourceGroup --location eastus -o none', why: 'the article starts from an existing resource group' }],
     steps: [
       { line: 56, check: resourceId },
-      {
-        line: 58,
-        gap: {
-          stderr: /UnmatchedPrincipalType/,
-          why: "the article's reader is a user; aksemu's CLI signs in as a service principal, and the authorization backend refuses principal type User for it (the directory has no user accounts to sign in with)",
-        },
-        after: [{ run: 'az role assignment create --role "Key Vault Crypto Officer" --assignee-object-id $(az ad signed-in-user show --query id -o tsv) --assignee-principal-type "ServicePrincipal" --scope $KEYVAULT_RESOURCE_ID -o none', why: 'the same grant for the principal the CLI signs in as, so the article can go on' }],
-      },
+      // The reader is a user: the CLI signs in as the instance's default user, so the grant is principal type User.
+      // (The next command, a key created in the RBAC vault, is what the grant is for.)
+      { line: 58, check: jsonWith((o) => o.principalType === 'User' && /\/roleDefinitions\/14b46e9e-c2b7-41b4-b07b-48a6ebf60603$/i.test(o.roleDefinitionId), 'a Key Vault Crypto Officer grant to the signed-in user') },
       { line: 61 },
       { line: 64, check: keyId },
       { line: 65, check: keyId },
@@ -299,8 +294,7 @@ export const VARIANTS: Variant[] = [
       {
         line: 269,
         tty: { stdin: 'y\ny\n', why: 'az aks upgrade asks for confirmation twice; the reader answers y' },
-        gap: { stderr: /KubernetesVersionNotSupported/, why: "the clusters backend's version catalog has no 1.27.1 patch (it lists 1.27.7 and 1.27.9), the article's example" },
-        after: [{ run: 'az aks upgrade --resource-group myResourceGroup --name myAKSCluster --kubernetes-version 1.27 --yes -o none', why: 'upgrade to 1.27 with the patch the catalog has, so the migration can go on' }],
+        check: jsonAfterPrompts((o) => o.kubernetesVersion === '1.27.1' && o.currentKubernetesVersion === '1.27.1', "the cluster on 1.27.1, the article's example (AKS offered it on 2023-08-01)"),
       },
       {
         line: 276,

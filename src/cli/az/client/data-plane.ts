@@ -4,6 +4,7 @@
  * SDKs: bearer token for the service's audience, api-version for Key Vault, JSON bodies, service error bodies.
  */
 import type { HttpClient, HttpResponse } from './http.js';
+import { AzCliError } from '../framework/errors.js';
 import { serviceError } from './service-error.js';
 import type { TokenProvider } from './tokens.js';
 
@@ -74,7 +75,13 @@ export class GraphClient {
       this.tokens.invalidate('graph');
       res = await send();
     }
-    if (res.status >= 400 && !accept.includes(res.status)) throw serviceError(res);
+    if (res.status >= 400 && !accept.includes(res.status)) throw graphError(res);
     return { status: res.status, body: res.json<T>() };
   }
+}
+
+/** az's GraphError: az prints a Graph error answer as its message alone (exit code 1). */
+function graphError(res: HttpResponse): AzCliError {
+  const message = res.json<{ error?: { message?: string } }>()?.error?.message;
+  return message ? new AzCliError(message) : serviceError(res);
 }

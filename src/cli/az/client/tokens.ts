@@ -1,5 +1,6 @@
 /**
- * Access tokens from the instance's token endpoint (OAuth2 client credentials, as MSAL gets them for az). Like
+ * Access tokens from the instance's token endpoint, as MSAL gets them for az: for a user the password grant with
+ * az's public client id, for a service principal the client-credentials grant. Like
  * MSAL's token cache in az's config directory, tokens are kept between commands until shortly before they expire,
  * so a script of many commands does not ask for a new token each time: in <data-dir>/cli/tokens.json, sealed with
  * the master key (a bearer token is a credential), per principal and resource. A token the service refuses is
@@ -10,7 +11,11 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../../config/data-dir.js';
 import type { Sealer } from '../../../secrets/sealer.js';
 import { AzCliError } from '../framework/errors.js';
+import type { SignIn } from './credentials.js';
 import type { HttpClient } from './http.js';
+
+/** The Azure CLI's public client id: az signs users in through it, and so does aksemu's CLI. */
+export const AZ_CLI_CLIENT_ID = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 
 export const SCOPES = {
   arm: 'https://management.core.windows.net//.default',
@@ -80,14 +85,13 @@ export class TokenProvider {
 
   constructor(
     private readonly http: HttpClient,
-    private readonly tenantId: string,
-    private readonly clientId: string,
-    private readonly secret: string,
+    private readonly signIn: SignIn,
     private readonly cache?: TokenCache,
   ) {}
 
   private key(resource: TokenResource): string {
-    return `${this.tenantId.toLowerCase()}/${this.clientId.toLowerCase()}/${resource}`;
+    const who = this.signIn.kind === 'user' ? `user:${this.signIn.username}` : this.signIn.clientId;
+    return `${this.signIn.tenantId.toLowerCase()}/${who.toLowerCase()}/${resource}`;
   }
 
   token(resource: TokenResource): Promise<string> {
@@ -108,8 +112,13 @@ export class TokenProvider {
   }
 
   private async fetch(resource: TokenResource): Promise<string> {
-    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.secret, scope: SCOPES[resource] }).toString();
-    const res = await this.http.request('POST', `/_login/${encodeURIComponent(this.tenantId)}/oauth2/v2.0/token`, {
+    const s = this.signIn;
+    const form: Record<string, string> =
+      s.kind === 'user'
+        ? { grant_type: 'password', client_id: AZ_CLI_CLIENT_ID, username: s.username, password: s.password, scope: SCOPES[resource] }
+        : { grant_type: 'client_credentials', client_id: s.clientId, client_secret: s.secret, scope: SCOPES[resource] };
+    const body = new URLSearchParams(form).toString();
+    const res = await this.http.request('POST', `/_login/${encodeURIComponent(s.tenantId)}/oauth2/v2.0/token`, {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body,
       secret: true,

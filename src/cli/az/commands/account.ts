@@ -1,9 +1,11 @@
 /**
- * `aksemu login`, `aksemu logout`, `aksemu account show|list` and `aksemu ad signed-in-user show`: which principal
- * the CLI acts as (see client/credentials.ts) and who that is.
+ * `aksemu login`, `aksemu logout`, `aksemu account show|list` and `aksemu ad signed-in-user show`: which account
+ * the CLI acts as (see client/credentials.ts) and who that is. Like az: `login -u USER -p PASSWORD` signs a user
+ * in, `login --service-principal -u APP -p SECRET --tenant T` a service principal, and `login` alone (az's
+ * interactive sign-in: a person at the terminal) the instance's default user.
  */
 import { API } from '../api-versions.js';
-import { clearLogin, loadCredentials, saveLogin, type Credentials } from '../client/credentials.js';
+import { accountName, accountUser, clearLogin, loadCredentials, saveLogin, type SignIn } from '../client/credentials.js';
 import { HttpClient } from '../client/http.js';
 import { TokenProvider } from '../client/tokens.js';
 import { ArmClient } from '../client/arm.js';
@@ -19,7 +21,7 @@ interface Subscription {
   managedByTenants?: unknown[];
 }
 
-function accountEntry(sub: Subscription, creds: Pick<Credentials, 'clientId' | 'tenantId'>, cloudKey: 'cloudName' | 'environmentName') {
+function accountEntry(sub: Subscription, creds: SignIn, cloudKey: 'cloudName' | 'environmentName') {
   return {
     [cloudKey]: 'AzureCloud',
     homeTenantId: sub.tenantId ?? creds.tenantId,
@@ -29,15 +31,15 @@ function accountEntry(sub: Subscription, creds: Pick<Credentials, 'clientId' | '
     name: sub.displayName,
     state: sub.state,
     tenantId: sub.tenantId ?? creds.tenantId,
-    user: { name: creds.clientId, type: 'servicePrincipal' },
+    user: accountUser(creds),
   };
 }
 
-async function subscriptionsFor(ctx: CommandContext, creds: Omit<Credentials, 'subscriptionId' | 'source'>): Promise<Subscription[]> {
+async function subscriptionsFor(ctx: CommandContext, creds: SignIn): Promise<Subscription[]> {
   const instance = ctx.instance();
   const http = new HttpClient(instance.baseUrl, instance.ca, (l) => ctx.debug(l));
   try {
-    const tokens = new TokenProvider(http, creds.tenantId, creds.clientId, creds.secret);
+    const tokens = new TokenProvider(http, creds);
     const arm = new ArmClient(http, tokens, '');
     return await arm.list<Subscription>('/subscriptions', API.subscriptions);
   } finally {
@@ -48,45 +50,54 @@ async function subscriptionsFor(ctx: CommandContext, creds: Omit<Credentials, 's
 export const accountCommands: CommandSpec[] = [
   {
     path: 'login',
-    summary: 'Log in to the aksemu instance as a service principal (default: the instance\'s own principal).',
+    summary: 'Log in to the aksemu instance: as a user (default: the instance\'s own user) or a service principal.',
     subscription: false,
     args: [
       { dest: 'servicePrincipal', options: ['--service-principal'], kind: 'flag', help: 'Log in with a service principal.' },
-      { dest: 'username', options: ['--username', '-u'], help: 'Client ID of the service principal.' },
-      { dest: 'password', options: ['--password', '-p'], help: 'The client secret of the service principal.' },
-      { dest: 'tenant', options: ['--tenant', '-t'], help: 'The Microsoft Entra tenant.' },
+      { dest: 'username', options: ['--username', '-u'], help: 'User name, service principal, or managed service identity ID.' },
+      { dest: 'password', options: ['--password', '-p'], help: 'Credentials like user password, or for a service principal, provide client secret or a pem file with key and public certificate. Will prompt if not given.' },
+      { dest: 'tenant', options: ['--tenant', '-t'], help: 'The Microsoft Entra tenant, must be provided when using a service principal.' },
       { dest: 'allowNoSubscriptions', options: ['--allow-no-subscriptions'], kind: 'flag', help: 'Support access tenants without subscriptions.' },
       { dest: 'useDeviceCode', options: ['--use-device-code'], kind: 'flag', help: 'Use CLI\'s old authentication flow based on device code.' },
       { dest: 'identity', options: ['--identity', '-i'], kind: 'flag', help: 'Log in using the Virtual Machine\'s identity.' },
     ],
     examples: [
+      { name: 'Log in interactively.', text: 'az login' },
+      { name: 'Log in with user name and password. This doesn\'t work with Microsoft accounts or accounts that have two-factor authentication enabled. Use -p=secret if the first character of the password is \'-\'.', text: 'az login -u johndoe@contoso.com -p VerySecret' },
       { name: 'Log in with a service principal using client secret.', text: 'az login --service-principal -u http://azure-cli-2016-08-05-14-31-15 -p VerySecret --tenant contoso.onmicrosoft.com' },
     ],
     async run(ctx, a) {
-      if (a.useDeviceCode || a.identity) throw new ValidationError('aksemu supports service principal logins only: aksemu login --service-principal -u APP_ID -p SECRET --tenant TENANT');
+      if (a.useDeviceCode || a.identity) {
+        throw new ValidationError('aksemu signs in with a user name and password or a service principal: aksemu login -u USER -p PASSWORD, or aksemu login --service-principal -u APP_ID -p SECRET --tenant TENANT');
+      }
+      if (a.servicePrincipal && !a.username) throw new ValidationError('usage error: --service-principal --username NAME --password SECRET --tenant TENANT');
       const instance = ctx.instance();
-      let creds: Omit<Credentials, 'subscriptionId' | 'source'>;
-      if (a.username === undefined && a.password === undefined && !a.servicePrincipal) {
+      let creds: SignIn;
+      if (!a.username) {
+        // az's interactive sign-in, a person at the terminal: here the instance's default user.
         clearLogin(instance);
         creds = loadCredentials(instance);
       } else {
-        if (!a.servicePrincipal) throw new ValidationError('aksemu supports service principal logins only: add --service-principal');
-        if (!a.username || !a.password || !a.tenant) {
-          throw new ValidationError('usage error: --service-principal --username NAME --password SECRET --tenant TENANT');
+        if (!a.password) throw new AzCliError('Please specify both username and password in non-interactive mode.');
+        if (a.servicePrincipal) {
+          if (!a.tenant) throw new ValidationError('usage error: --service-principal --username NAME --password SECRET --tenant TENANT');
+          creds = { kind: 'servicePrincipal', tenantId: a.tenant, clientId: a.username, secret: a.password };
+        } else {
+          // Without --tenant az signs users in through the 'organizations' authority (their home tenant).
+          creds = { kind: 'user', tenantId: a.tenant ?? 'organizations', username: a.username, password: a.password };
         }
-        creds = { tenantId: a.tenant, clientId: a.username, secret: a.password };
       }
       const subs = await subscriptionsFor(ctx, creds);
       const enabled = subs.filter((s) => s.state === 'Enabled');
-      if (enabled.length === 0 && !a.allowNoSubscriptions) throw new AzCliError(`No subscriptions found for ${creds.clientId}.`);
-      const tenantId = enabled[0]?.tenantId ?? creds.tenantId;
-      if (a.username !== undefined) saveLogin(instance, { ...creds, tenantId, subscriptionId: enabled[0]?.subscriptionId ?? '' });
-      return enabled.map((s, i) => ({ ...accountEntry(s, creds, 'cloudName'), isDefault: i === 0 }));
+      if (enabled.length === 0 && !a.allowNoSubscriptions) throw new AzCliError(`No subscriptions found for ${accountName(creds)}.`);
+      const signedIn = { ...creds, tenantId: enabled[0]?.tenantId ?? (creds.tenantId === 'organizations' ? instance.info.tenantId : creds.tenantId) };
+      if (a.username) saveLogin(instance, { ...signedIn, subscriptionId: enabled[0]?.subscriptionId ?? '' });
+      return enabled.map((s, i) => ({ ...accountEntry(s, signedIn, 'cloudName'), isDefault: i === 0 }));
     },
   },
   {
     path: 'logout',
-    summary: 'Log out: the CLI acts as the instance\'s default principal again.',
+    summary: 'Log out: the CLI acts as the instance\'s default user again.',
     subscription: false,
     args: [{ dest: 'username', options: ['--username'], help: 'account user, if missing, logout the current active account' }],
     async run(ctx) {

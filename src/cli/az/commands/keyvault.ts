@@ -51,17 +51,33 @@ export async function vaultResourceGroup(s: Session, name: string, resourceGroup
   return rg;
 }
 
-/** The object id of the signed-in principal (az: Graph /me, else the service principal by appId). */
+/**
+ * The object id of the signed-in account, as az finds it: Graph's /me (a user); when that fails (an app-only token
+ * has no "me") the account by its name, a user's sign-in name or a service principal's appId.
+ */
 async function currentObjectId(s: Session): Promise<string> {
-  const me = await s.graph.get<{ id?: string }>('/v1.0/me', [404]);
+  const me = await s.graph.get<{ id?: string }>('/v1.0/me', [400, 403, 404]);
   if (me.status === 200 && me.body?.id) return me.body.id;
-  const filter = encodeURIComponent(`servicePrincipalNames/any(c:c eq '${s.credentials.clientId}')`);
-  const sp = await s.graph.get<{ value?: Array<{ id: string }> }>(`/v1.0/servicePrincipals?$filter=${filter}`);
-  const id = sp.body?.value?.[0]?.id;
+  const c = s.credentials;
+  const id = c.kind === 'user' ? await objectIdByUpn(s, c.username) : await objectIdBySpn(s, c.clientId);
   if (!id) {
     throw new AzCliError('Cannot create vault.\nUnable to query active directory for information about the current user.\nYou may try the --no-self-perms flag to create a vault without permissions.');
   }
   return id;
+}
+
+/** az's _get_object_id_by_spn: servicePrincipals?$filter=servicePrincipalNames/any(c:c eq 'SPN'). */
+async function objectIdBySpn(s: Session, spn: string): Promise<string | undefined> {
+  const filter = encodeURIComponent(`servicePrincipalNames/any(c:c eq '${spn}')`);
+  const sp = await s.graph.get<{ value?: Array<{ id: string }> }>(`/v1.0/servicePrincipals?$filter=${filter}`);
+  return sp.body?.value?.[0]?.id;
+}
+
+/** az's _get_object_id_by_upn: users?$filter=userPrincipalName eq 'UPN'. */
+async function objectIdByUpn(s: Session, upn: string): Promise<string | undefined> {
+  const filter = encodeURIComponent(`userPrincipalName eq '${upn}'`);
+  const users = await s.graph.get<{ value?: Array<{ id: string }> }>(`/v1.0/users?$filter=${filter}`);
+  return users.body?.value?.[0]?.id;
 }
 
 function networkAcls(a: Record<string, any>): Record<string, unknown> {
@@ -74,18 +90,14 @@ async function putVault(ctx: CommandContext, s: Session, rg: string, name: strin
 }
 
 /** az's _object_id_args_helper: --object-id as given, --spn / --upn resolved through Graph. */
-async function principalObjectId(s: Session, a: Record<string, any>): Promise<string> {
+async function principalObjectId(ctx: CommandContext, s: Session, a: Record<string, any>): Promise<string> {
   if (a.objectId) return a.objectId;
-  if (a.spn) {
-    const filter = encodeURIComponent(`servicePrincipalNames/any(c:c eq '${a.spn}')`);
-    const sp = await s.graph.get<{ value?: Array<{ id: string }> }>(`/v1.0/servicePrincipals?$filter=${filter}`);
-    const id = sp.body?.value?.[0]?.id;
-    if (!id) throw new AzCliError(`Unable to get object id from principal name: ${a.spn}`);
-    return id;
+  const id = a.spn ? await objectIdBySpn(s, a.spn) : await objectIdByUpn(s, a.upn);
+  if (!id) {
+    ctx.warn(a.spn ? `Unable to find user with spn '${a.spn}'` : `Unable to find user with upn '${a.upn}'`);
+    throw new AzCliError('Unable to get object id from principal name.');
   }
-  const user = await s.graph.get<{ id?: string }>(`/v1.0/users/${encodeURIComponent(a.upn)}`, [404]);
-  if (!user.body?.id) throw new AzCliError(`Unable to get object id from principal name: ${a.upn}`);
-  return user.body.id;
+  return id;
 }
 
 const principalArgs: ArgSpec[] = [
@@ -291,7 +303,7 @@ export const keyvaultCommands: CommandSpec[] = [
         throw new ArgumentUsageError('specify at least one: --key-permissions, --secret-permissions, --certificate-permissions --storage-permissions');
       }
       const s = await ctx.session();
-      const objectId = await principalObjectId(s, a);
+      const objectId = await principalObjectId(ctx, s, a);
       const rg = await vaultResourceGroup(s, a.name, a.resourceGroup);
       const vault = await s.arm.get(vaultPath(s.subscriptionId, rg, a.name), API.keyVaultVaults);
       const p = vault.properties ?? {};
@@ -331,7 +343,7 @@ export const keyvaultCommands: CommandSpec[] = [
     async run(ctx, a) {
       requireOnePrincipal(a);
       const s = await ctx.session();
-      const objectId = await principalObjectId(s, a);
+      const objectId = await principalObjectId(ctx, s, a);
       const rg = await vaultResourceGroup(s, a.name, a.resourceGroup);
       const vault = await s.arm.get(vaultPath(s.subscriptionId, rg, a.name), API.keyVaultVaults);
       const p = vault.properties ?? {};

@@ -148,7 +148,7 @@ export class CommandContext {
     const http = new HttpClient(instance.baseUrl, instance.ca, (line) => this.debug(`cli.azure.cli.core.sdk.policies: ${line}`));
     this.httpClient = http;
     const cache = new TokenCache(instance.dataDir, new Sealer(readFileSync(paths.masterKey(instance.dataDir))));
-    const tokens = new TokenProvider(http, credentials.tenantId, credentials.clientId, credentials.secret, cache);
+    const tokens = new TokenProvider(http, credentials, cache);
     const subscriptionId = this.opts.subscription ?? credentials.subscriptionId;
     const vaults = new Map<string, VaultClient>();
     return {
