@@ -97,13 +97,17 @@ export function jsonWith(pred: (o: any, vars: Record<string, string>) => boolean
   };
 }
 
-/** A command run on a terminal: its prompts and answers come first, then its JSON output (from the first `{` line). */
+/**
+ * A command run on a terminal: its prompts, answers and progress spinner (stderr shares the terminal, with its
+ * erase-line escapes) come first, then its JSON output, from the first `{` that ends a line.
+ */
 export function jsonAfterPrompts(pred: (o: any, vars: Record<string, string>) => boolean, what: string): Check {
   return (stdout, vars) => {
-    const lines = stdout.replace(/\r/g, '').split('\n');
-    const start = lines.findIndex((l) => l === '{');
+    // eslint-disable-next-line no-control-regex
+    const text = stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
+    const start = text.indexOf('{\n');
     if (start < 0) fail('expected JSON output after the prompts', stdout);
-    jsonWith(pred, what)(lines.slice(start).join('\n'), vars);
+    jsonWith(pred, what)(text.slice(start), vars);
   };
 }
 
