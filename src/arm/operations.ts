@@ -80,11 +80,14 @@ export class Operations {
   }
 
   /**
-   * Seconds a client should wait before polling. Never 0: Python's azure-core (az) reads `Retry-After: 0` as
-   * "not given" and falls back to its 30-second default, so at instant speed we ask for the shortest real wait.
+   * When a client should poll again. `Retry-After` is whole seconds and never 0: Python's azure-core (az) reads
+   * `Retry-After: 0` as "not given" and falls back to its 30-second default, so at instant speed it asks for the
+   * shortest whole wait. `Retry-After-Ms` says the same more finely (the Azure SDK for JavaScript's pipeline reads
+   * it before `Retry-After`; az reads it only when `Retry-After` is absent): at instant speed the work is done
+   * within milliseconds, so a client that reads it need not sit out a whole second per operation.
    */
-  retryAfterSeconds(): number {
-    return this.speed.name === 'instant' ? 1 : 10;
+  pollHeaders(): Record<string, string> {
+    return this.speed.name === 'instant' ? { 'Retry-After': '1', 'Retry-After-Ms': '50' } : { 'Retry-After': '10', 'Retry-After-Ms': '10000' };
   }
 
   /** The provider-scoped status URL, as real resource providers return it. */
@@ -101,7 +104,7 @@ export class Operations {
     return {
       ...(which.includes('async') ? { 'Azure-AsyncOperation': this.statusUrl(req, op) } : {}),
       ...(which.includes('location') ? { Location: this.resultUrl(req, op) } : {}),
-      'Retry-After': String(this.retryAfterSeconds()),
+      ...this.pollHeaders(),
     };
   }
 
@@ -119,13 +122,13 @@ export class Operations {
     return {
       status: 200,
       body,
-      ...(op.status === 'InProgress' ? { headers: { 'Retry-After': String(this.retryAfterSeconds()) } } : {}),
+      ...(op.status === 'InProgress' ? { headers: this.pollHeaders() } : {}),
     };
   }
 
   /** The operation result: 202 while running, then the recorded result (or the error of a failed operation). */
   resultResponse(req: Pick<ArmRequest, 'baseUrl' | 'apiVersion'>, op: OperationRecord): ArmResponse {
-    if (op.status === 'InProgress') return { status: 202, headers: { Location: this.resultUrl(req, op), 'Retry-After': String(this.retryAfterSeconds()) } };
+    if (op.status === 'InProgress') return { status: 202, headers: { Location: this.resultUrl(req, op), ...this.pollHeaders() } };
     if (op.status === 'Failed' || op.status === 'Canceled') {
       return { status: 400, body: { error: op.error ?? { code: op.status, message: `The operation ${op.status.toLowerCase()}.` } } };
     }

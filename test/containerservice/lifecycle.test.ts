@@ -201,6 +201,7 @@ describe('provisioningState through operations at realistic speed', () => {
     expect(put.json().properties.agentPoolProfiles[0].provisioningState).toBe('Creating');
     const asyncUrl = put.headers['azure-asyncoperation'] as string;
     expect(put.headers['retry-after']).toBe('10');
+    expect(put.headers['retry-after-ms']).toBe('10000');
     expect((await opStatus(asyncUrl)).status).toBe('InProgress');
 
     const before = await emu.ctx.store.revision();

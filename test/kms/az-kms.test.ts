@@ -5,9 +5,9 @@
  * Public --azure-keyvault-kms-key-id ...`, `az aks update` to rotate and `--disable-azure-keyvault-kms`, `az aks
  * update` to enable on an existing cluster, and the article's `az aks list --query ... -o table`. (`az keyvault
  * key create` fails before any request in Debian's packaging, so keys are created with the SDK.) Errors are the
- * RP's messages as az prints them. At --speed instant az 2.45 still waits its default 30 s before the first poll of
- * an operation (the emulator sends Retry-After: 0), so only the first create waits in az; the later commands run
- * with --no-wait and the test waits for the operation through the SDK.
+ * RP's messages as az prints them. az waits out each operation's Retry-After (1 s at --speed instant) before it
+ * polls, so after the first create the commands run with --no-wait and the test waits for the operation through
+ * the SDK.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

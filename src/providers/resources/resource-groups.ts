@@ -136,7 +136,7 @@ export function registerResourceGroups(arm: Arm, tasks: TaskRunner): void {
       );
       // ARM answers a resource group delete with a subscription-level operation result URL.
       const location = `${req.baseUrl}/subscriptions/${subscriptionId}/operationresults/${op.id}?api-version=${req.apiVersion}`;
-      return { status: 202, headers: { Location: location, 'Retry-After': String(arm.operations.retryAfterSeconds()) } };
+      return { status: 202, headers: { Location: location, ...arm.operations.pollHeaders() } };
     },
   });
 
@@ -148,7 +148,7 @@ export function registerResourceGroups(arm: Arm, tasks: TaskRunner): void {
       const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
       if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${req.params.operationId}' could not be found.`);
       if (op.status === 'InProgress') {
-        return { status: 202, headers: { Location: `${req.baseUrl}${req.path}?api-version=${req.apiVersion}`, 'Retry-After': String(arm.operations.retryAfterSeconds()) } };
+        return { status: 202, headers: { Location: `${req.baseUrl}${req.path}?api-version=${req.apiVersion}`, ...arm.operations.pollHeaders() } };
       }
       return arm.operations.resultResponse(req, op);
     },

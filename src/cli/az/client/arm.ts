@@ -101,10 +101,6 @@ export class ArmClient {
     const asyncUrl = initial.header('azure-asyncoperation');
     const location = initial.header('location');
     const initialBody = initial.json<any>();
-    const retryAfter = (res: HttpResponse) => {
-      const s = Number(res.header('retry-after'));
-      return Number.isFinite(s) && s >= 0 ? s * 1000 : 1000;
-    };
     try {
       if (initial.status === 204 || (initial.status === 200 && !asyncUrl && !location && method !== 'PUT' && method !== 'PATCH')) return initialBody as T;
       if (asyncUrl && [200, 201, 202].includes(initial.status)) {
@@ -140,10 +136,6 @@ export class ArmClient {
       }
       delay = retryAfter(res);
     }
-    function retryAfter(res: HttpResponse): number {
-      const n = Number(res.header('retry-after'));
-      return Number.isFinite(n) && n >= 0 ? n * 1000 : 1000;
-    }
   }
 
   private async finalFromLocation<T>(url: string, opts: LroOptions, firstDelay = 0): Promise<T | undefined> {
@@ -153,8 +145,7 @@ export class ArmClient {
       const res = await this.call('GET', url, { apiVersion: opts.apiVersion });
       if (res.status !== 202) return res.status === 204 ? undefined : (res.json<T>() as T);
       opts.progress?.update('InProgress');
-      const n = Number(res.header('retry-after'));
-      delay = Math.max(Number.isFinite(n) && n >= 0 ? n * 1000 : 1000, 20);
+      delay = Math.max(retryAfter(res), 20);
     }
   }
 
@@ -168,8 +159,20 @@ export class ArmClient {
       opts.progress?.update(state);
       if (state.toLowerCase() === 'succeeded') return body as T;
       if (TERMINAL.has(state.toLowerCase())) throw new AzCliError(`The resource ended in provisioning state ${state}.`);
-      const n = Number(res.header('retry-after'));
-      delay = Number.isFinite(n) && n >= 0 ? n * 1000 : 1000;
+      delay = retryAfter(res);
     }
   }
+}
+
+/**
+ * How long to wait before polling again, in ms: the finer `retry-after-ms` / `x-ms-retry-after-ms` first, then
+ * `Retry-After` in seconds (the order of the Azure SDK for JavaScript's pipeline); 1 s when none is given.
+ */
+export function retryAfter(res: Pick<HttpResponse, 'header'>): number {
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const ms = Number(res.header(name) ?? NaN);
+    if (Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  const s = Number(res.header('retry-after') ?? NaN);
+  return Number.isFinite(s) && s >= 0 ? s * 1000 : 1000;
 }
