@@ -3,8 +3,9 @@
  * kube-apiserver's validation of it (ValidateEncryptedObject): encryptedData, keyID and encryptedDEKSource
  * present, keyID and encryptedDEKSource at most 1 KiB, annotation keys DNS names, annotations at most 32 KiB.
  */
-import protobuf from 'protobufjs';
-import { protoFile } from '../kms/protos.js';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs';
+import { protoFile } from '../util/proto-file.js';
 
 export const DEK_SOURCE_AES_GCM_KEY = 0;
 export const DEK_SOURCE_HKDF_SEED = 1;
@@ -17,9 +18,10 @@ export interface EncryptedObject {
   encryptedDEKSourceType: number;
 }
 
-let type: protobuf.Type | undefined;
-function messageType(): protobuf.Type {
-  type ??= protobuf.loadSync(protoFile('encryption', 'encrypted-object.proto')).lookupType('v2.EncryptedObject');
+let type: Protobuf.Type | undefined;
+function messageType(): Protobuf.Type {
+  // Loaded on first use (synchronously: the transformers are synchronous here): only KMS v2 clusters need it.
+  type ??= (createRequire(import.meta.url)('protobufjs') as typeof Protobuf).loadSync(protoFile('encryption', 'encrypted-object.proto')).lookupType('v2.EncryptedObject');
   return type;
 }
 

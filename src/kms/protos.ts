@@ -3,27 +3,9 @@
  * files (src/kms/proto), and the TypeScript shapes of their messages (proto-loader with `keepCase`: field names as
  * in the .proto; bytes as Buffer).
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-
-/**
- * The path of a .proto file kept under `src/<area>/proto/`. Compiled code runs from dist/, which holds no .proto
- * files: walk up from this module to the directory that has `src/<area>/proto/<name>`.
- */
-export function protoFile(area: string, name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'src', area, 'proto', name);
-    if (existsSync(candidate)) return candidate;
-    const sibling = join(dir, '..', area, 'proto', name);
-    if (existsSync(sibling)) return sibling;
-    dir = dirname(dir);
-  }
-  throw new Error(`cannot find src/${area}/proto/${name} above ${fileURLToPath(import.meta.url)}`);
-}
+import { protoFile } from '../util/proto-file.js';
 
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 

@@ -17,7 +17,7 @@
 import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { TokenService } from '../../identity/tokens.js';
 import type { Store } from '../../store/store.js';
 import { StoreUnavailableError } from '../../store/store.js';
@@ -105,7 +105,8 @@ export async function checkStreamRequest(deps: PodStreamDeps, fqdn: string, kind
 }
 
 export class PodStreams {
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
+  /** Made on the first stream: most instances never open one, and `ws` is a noticeable part of a start-up. */
+  private wss: Promise<WebSocketServer> | undefined;
   /** Container processes (attach), by cluster, pod and container id: the shell lives as long as the container. */
   private readonly processes = new Map<string, ContainerProcess>();
 
@@ -148,8 +149,9 @@ export class PodStreams {
     if (!protocol) {
       throw kubeErrors.badRequest(`unable to upgrade: unable to negotiate protocol: client supports [${offered.map((p) => p.trim()).join(' ')}], server supports [${CHANNEL_PROTOCOLS.join(' ')}]`);
     }
+    const wss = await (this.wss ??= import('ws').then(({ WebSocketServer }) => new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false })));
     if (socket.destroyed) return;
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new ChannelConnection(ws, protocol);
       if (kind === 'exec') return runExec(conn, s.opts, new NodeDebugShell(s.debug), s.target.containerId);
       this.attach(conn, s);

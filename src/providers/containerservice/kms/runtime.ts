@@ -21,16 +21,19 @@ import { IdentityProvider } from '../../../encryption/identity.js';
 import { KmsV1Provider } from '../../../encryption/kms-v1.js';
 import { KmsV2Provider } from '../../../encryption/kms-v2.js';
 import type { EncryptionProvider } from '../../../encryption/types.js';
-import { KmsV1Client, KmsV2Client } from '../../../kms/client.js';
-import { AppServiceMsiCredential } from '../../../kms/credential.js';
 import { parseKeyId } from '../../../kms/key-id.js';
-import { KeyVaultBackend } from '../../../kms/keyvault-backend.js';
-import { KmsPlugin } from '../../../kms/plugin.js';
-import { ProxyTunnelAgent, UnixSocketAgent } from '../../../kms/transport.js';
+import type { KmsPlugin } from '../../../kms/plugin.js';
 import { getJson } from '../../../store/json.js';
 import { keyVaultServicesOf } from '../../keyvault/module.js';
 import { identityHeaderFor, MSI_PATH } from '../../managedidentity/msi-secret.js';
 import { kmsStateKey, providerOrder, type KmsClusterState, type KmsKeyRecord } from './state.js';
+
+/**
+ * The plugins, their gRPC clients and their Key Vault client, loaded the first time a cluster needs them: gRPC and
+ * the Azure SDK are a good part of a start-up that most instances (no KMS cluster yet) would pay for nothing.
+ */
+let machinery: Promise<typeof import('./runtime-machinery.js')> | undefined;
+const loadMachinery = () => (machinery ??= import('./runtime-machinery.js'));
 
 export const PROBE_TTL = { healthyMs: 20_000, unhealthyMs: 3_000 };
 const BACKGROUND_PROBE_MS = 60_000;
@@ -125,6 +128,7 @@ export class KmsRuntime {
 
   /** How the plugin of `key` reaches Key Vault: the front door as a proxy, or the vault's private endpoint. */
   private async agentFor(key: KmsKeyRecord) {
+    const { UnixSocketAgent, ProxyTunnelAgent } = await loadMachinery();
     const ca = this.ctx.ca.certPem;
     if (key.access === 'Private') {
       const pes = await keyVaultServicesOf(this.ctx).privateEndpoints.list();
@@ -146,6 +150,7 @@ export class KmsRuntime {
   }
 
   private async build(uid: string, state: KmsClusterState): Promise<ClusterRuntime> {
+    const { AppServiceMsiCredential, KeyVaultBackend, KmsPlugin, KmsV1Client, KmsV2Client } = await loadMachinery();
     const plugins = new Map<string, KmsPlugin>();
     const credential = new AppServiceMsiCredential(() => {
       const { host, port } = this.frontDoor();
