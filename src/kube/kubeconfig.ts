@@ -9,7 +9,7 @@
  * `kubectl get --raw`) with or without the proxy settings of `aksemu env`, and verifies the API server's
  * certificate for the cluster's fqdn against the instance's local CA (certificate-authority-data).
  */
-import { parse as yamlParse, stringify as yamlStringify } from 'yaml';
+import { yaml } from '../util/yaml.js';
 import { deepEqual } from './util/deep.js';
 
 export interface NamedEntry {
@@ -63,7 +63,7 @@ export function buildKubeconfig(input: KubeconfigInput): Kubeconfig {
 }
 
 export function kubeconfigYaml(cfg: Kubeconfig): string {
-  return yamlStringify(cfg);
+  return yaml().stringify(cfg);
 }
 
 export class KubeconfigMergeError extends Error {}
@@ -78,7 +78,7 @@ export function mergeKubeconfig(existing: string | undefined, addition: Kubeconf
   if (existing && existing.trim() !== '') {
     let parsed: unknown;
     try {
-      parsed = yamlParse(existing);
+      parsed = yaml().parse(existing);
     } catch (err) {
       throw new KubeconfigMergeError(`the existing kubeconfig file is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }

@@ -8,7 +8,8 @@
  * - wrong field types: 400 with encoding/json's message; unknown and duplicate fields: per `fieldValidation`
  *   (Strict: 400 "strict decoding error: unknown field "spec.foo""; Warn: `Warning` headers; Ignore: dropped).
  */
-import { parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { yaml } from '../../util/yaml.js';
 import { KubeError, kubeErrors } from './errors.js';
 import { apiVersionOf, type ResourceDef } from './resource.js';
 import { DecodeError, decodeAs } from './schema.js';
@@ -44,6 +45,7 @@ export interface ParsedBody {
 
 function yamlPathDuplicates(node: YamlNode | null | undefined, path: string, out: string[]): void {
   if (!node) return;
+  const { isMap, isScalar, isSeq } = yaml();
   if (isMap(node)) {
     const seen = new Set<string>();
     for (const pair of node.items) {
@@ -85,10 +87,10 @@ export function parseBody(body: Buffer, format: BodyFormat, kind: string, findDu
       throw kubeErrors.badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${msg} (${summarize(body)})`);
     }
     const duplicates: string[] = [];
-    if (findDuplicates && mayHaveDuplicateKeys(text)) yamlPathDuplicates(parseDocument(text, { uniqueKeys: false }).contents as YamlNode, '', duplicates);
+    if (findDuplicates && mayHaveDuplicateKeys(text)) yamlPathDuplicates(yaml().parseDocument(text, { uniqueKeys: false }).contents as YamlNode, '', duplicates);
     return { value, duplicates };
   }
-  const doc = parseDocument(body.toString('utf8'), { uniqueKeys: false, prettyErrors: false });
+  const doc = yaml().parseDocument(body.toString('utf8'), { uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw kubeErrors.badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; yaml parse error: ${doc.errors[0]!.message.split('\n')[0]}`);
   }

@@ -12,7 +12,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { stringify as yamlStringify } from 'yaml';
 import { StoreUnavailableError } from '../../store/store.js';
 import type { TokenService } from '../../identity/tokens.js';
 import { authenticate, type UserInfo } from '../auth.js';
@@ -31,6 +30,7 @@ import type { KObject, Pod } from './types.js';
 import { serveWatch, validateWatchOptions } from './watch.js';
 import { loadSchema } from './schema.js';
 import { parseStreamOptions, resolveStreamTarget } from '../streams/target.js';
+import { yaml } from '../../util/yaml.js';
 
 /** kube-apiserver's limit on request bodies (MaxRequestBodyBytes, 3 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -86,7 +86,7 @@ function sendStatus(reply: FastifyReply, err: KubeError): FastifyReply {
 
 function send(reply: FastifyReply, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): FastifyReply {
   if (warnings.length > 0) reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
-  const text = contentType === 'application/yaml' ? yamlStringify(body) : JSON.stringify(body);
+  const text = contentType === 'application/yaml' ? yaml().stringify(body) : JSON.stringify(body);
   // Set verbatim: clients read the media type parameters (as=Table, g=apidiscovery.k8s.io) from it.
   return reply.code(code).header('content-type', contentType).send(Buffer.from(text, 'utf8'));
 }
