@@ -5,12 +5,10 @@
  *     Ready in the cluster registry (target ≤ 3 s);
  *   - enable FIPS on a 100-node pool and wait until every node has been reimaged onto the FIPS image.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:https';
-import { instanceEnvironment } from '../src/cli/commands/env.js';
-import { paths } from '../src/config/data-dir.js';
+import { armClient } from './clients.js';
 import { startEmulator, type Emulator } from '../src/emulator.js';
 import { decodeObject } from '../src/kube/stored-object.js';
 
@@ -27,44 +25,6 @@ export interface ClusterBenchResult {
   rows: ClusterBenchRow[];
 }
 
-const API = '2026-04-01';
-
-function client(emu: Emulator, dataDir: string) {
-  const ca = readFileSync(paths.caCert(dataDir), 'utf8');
-  const send = (method: string, url: string, body?: string, type = 'application/json', token?: string) =>
-    new Promise<{ status: number; json: any; headers: Record<string, unknown> }>((resolve, reject) => {
-      const u = new URL(url);
-      const req = request({ method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, ca, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': type, 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined, headers: res.headers });
-        });
-      });
-      req.on('error', reject);
-      if (body) req.write(body);
-      req.end();
-    });
-  let token = '';
-  return {
-    async login() {
-      const env = instanceEnvironment(dataDir);
-      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.AZURE_CLIENT_ID!, client_secret: env.AZURE_CLIENT_SECRET!, scope: 'https://management.azure.com/.default' }).toString();
-      token = (await send('POST', `${emu.url}/_login/${env.AZURE_TENANT_ID}/oauth2/v2.0/token`, form, 'application/x-www-form-urlencoded')).json.access_token;
-    },
-    call: (method: string, path: string, body?: unknown, api = API) => send(method, `${emu.url}${path}?api-version=${api}`, body === undefined ? undefined : JSON.stringify(body), 'application/json', token),
-    /** Polls an Azure-AsyncOperation URL until it ends. */
-    async wait(asyncUrl: string) {
-      const u = new URL(asyncUrl);
-      for (;;) {
-        const r = await send('GET', `${emu.url}${u.pathname}${u.search}`, undefined, undefined, token);
-        if (r.json.status !== 'InProgress') return r.json.status as string;
-        await new Promise((res) => setTimeout(res, 2));
-      }
-    },
-  };
-}
 
 async function readyNodes(emu: Emulator, uid: string, prefix = ''): Promise<{ total: number; ready: number; images: Set<string> }> {
   const page = await emu.ctx.store.range(`/clusters/${uid}/registry/minions/${prefix}`);
@@ -85,7 +45,7 @@ export async function benchClusters(opts: { pools?: number; nodesPerPool?: numbe
   const emu = await startEmulator({ dataDir, port: 0, speed: 'instant', now: new Date('2025-09-01T00:00:00Z') });
   const rows: ClusterBenchRow[] = [];
   try {
-    const c = client(emu, dataDir);
+    const c = armClient(emu, dataDir);
     await c.login();
     const sub = emu.info.subscriptionId;
     await c.call('PUT', `/subscriptions/${sub}/resourcegroups/bench`, { location: 'eastus' }, '2021-04-01');

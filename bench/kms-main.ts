@@ -3,18 +3,10 @@
  * (bench/kms.ts) and prints markdown tables (or the raw result as JSON).
  */
 import { benchKms, formatKmsBench } from './kms.js';
+import { positiveIntFlag } from './support.js';
 
 const args = process.argv.slice(2);
-const num = (flag: string): number | undefined => {
-  const i = args.indexOf(flag);
-  if (i < 0) return undefined;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) {
-    process.stderr.write(`${flag} needs a positive integer\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const num = (flag: string) => positiveIntFlag(args, flag);
 const secrets = num('--secrets');
 const durationMs = num('--duration-ms');
 const onlyAt = args.indexOf('--only');

@@ -11,7 +11,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -19,6 +18,8 @@ import { startEmulator, type Emulator } from '../src/emulator.js';
 import { KmsV1Client, KmsV2Client } from '../src/kms/client.js';
 import { keyIdHash } from '../src/kms/key-id.js';
 import { aksKmsOf } from '../src/providers/containerservice/kms/module.js';
+import { bearerClient, type BearerClient } from './clients.js';
+import { inParallel } from './support.js';
 
 export interface KmsBenchOptions {
   secrets?: number;
@@ -40,46 +41,10 @@ export interface KmsBenchResult {
   rows: KmsBenchRow[];
 }
 
-interface Http {
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }>;
-}
-
-function http(base: string, token: string, ca: string): Http {
-  const agent = new Agent({ keepAlive: true, maxSockets: 32, ca });
-  return {
-    call: (method, path, body) =>
-      new Promise((resolve, reject) => {
-        const u = new URL(`${base}${path}`);
-        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const req = request(
-          { method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, agent, headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        if (payload) req.write(payload);
-        req.end();
-      }),
-  };
-}
-
 async function ok(p: Promise<{ status: number; body: string }>, what: string): Promise<any> {
   const r = await p;
   if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.body}`);
   return r.body ? JSON.parse(r.body) : undefined;
-}
-
-async function inParallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < n; i = next++) await fn(i);
-    }),
-  );
 }
 
 /** Calls per second of `fn` with `concurrency` in flight for `durationMs`. */
@@ -112,7 +77,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
 interface Setup {
   emu: Emulator;
-  arm: Http;
+  arm: BearerClient;
   sub: string;
   identityId: string;
   kid: string;
@@ -123,7 +88,7 @@ async function setup(dataDir: string): Promise<Setup> {
   const emu = await startEmulator({ dataDir, port: 0, logLevel: 'error', now: new Date('2024-01-15T00:00:00Z') });
   const principal = (await emu.ctx.directory.getByAppId(emu.info.defaultPrincipal.appId))!;
   const ca = emu.ctx.ca.certPem;
-  const arm = http(emu.url, await emu.ctx.tokens.issue(principal, 'https://management.azure.com/'), ca);
+  const arm = bearerClient(emu.url, await emu.ctx.tokens.issue(principal, 'https://management.azure.com/'), ca);
   const sub = emu.ctx.subscriptionId;
   const rg = `/subscriptions/${sub}/resourceGroups/bench`;
   await ok(arm.call('PUT', `${rg}?api-version=2021-04-01`, { location: 'eastus' }), 'resource group');
@@ -142,12 +107,12 @@ async function setup(dataDir: string): Promise<Setup> {
     }),
     'vault',
   );
-  const kv = http(`${emu.url}/_vault/kv-kms-bench`, await emu.ctx.tokens.issue(principal, 'https://vault.azure.net'), ca);
+  const kv = bearerClient(`${emu.url}/_vault/kv-kms-bench`, await emu.ctx.tokens.issue(principal, 'https://vault.azure.net'), ca);
   const key = await ok(kv.call('POST', '/keys/etcd-key/create?api-version=7.4', { kty: 'RSA', key_size: 2048 }), 'key');
   return { emu, arm, sub, identityId: id.id, kid: key.key.kid };
 }
 
-async function cluster(s: Setup, name: string, version: string, kms: boolean): Promise<{ uid: string; kube: Http; kubeconfig: string }> {
+async function cluster(s: Setup, name: string, version: string, kms: boolean): Promise<{ uid: string; kube: BearerClient; kubeconfig: string }> {
   const id = `/subscriptions/${s.sub}/resourceGroups/bench/providers/Microsoft.ContainerService/managedClusters/${name}`;
   await ok(
     s.arm.call('PUT', `${id}?api-version=2026-04-01`, {
@@ -171,10 +136,10 @@ async function cluster(s: Setup, name: string, version: string, kms: boolean): P
   const cred = await ok(s.arm.call('POST', `${id}/listClusterUserCredential?api-version=2026-04-01`), 'credentials');
   const kubeconfig = Buffer.from(cred.kubeconfigs[0].value, 'base64').toString('utf8');
   const cfg = parse(kubeconfig);
-  return { uid: doc.properties.resourceUID, kube: http(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, s.emu.ctx.ca.certPem), kubeconfig };
+  return { uid: doc.properties.resourceUID, kube: bearerClient(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, s.emu.ctx.ca.certPem), kubeconfig };
 }
 
-async function writeRead(kube: Http, n: number, ns: string): Promise<{ writeMs: number; readMs: number }> {
+async function writeRead(kube: BearerClient, n: number, ns: string): Promise<{ writeMs: number; readMs: number }> {
   await kube.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
   let t0 = performance.now();
   await inParallel(n, 16, async (i) => {

@@ -3,19 +3,11 @@
  * Kubernetes API (bench/kube.ts) and prints a markdown table (or the raw result as JSON).
  */
 import { benchKube, formatKubeBench } from './kube.js';
+import { positiveIntFlag } from './support.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
-const num = (flag: string): number | undefined => {
-  const i = args.indexOf(flag);
-  if (i < 0) return undefined;
-  const v = Number(args[i + 1]);
-  if (!Number.isInteger(v) || v <= 0) {
-    process.stderr.write(`${flag} needs a positive integer\n`);
-    process.exit(2);
-  }
-  return v;
-};
+const num = (flag: string) => positiveIntFlag(args, flag);
 
 const result = await benchKube({ secrets: num('--secrets'), watchers: num('--watchers'), updates: num('--updates') });
 process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${formatKubeBench(result)}\n`);

@@ -12,12 +12,14 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { request } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { MODULES, startEmulator, type Emulator } from '../src/emulator.js';
 import { kubeServices } from '../src/kube/services.js';
+import { bearerClient, type BearerClient } from './clients.js';
+import { inParallel, percentile } from './support.js';
 import { createFixtureCluster, fixtureModule } from '../test/kube/support/fixtures.js';
 
 export interface KubeBenchOptions {
@@ -36,52 +38,6 @@ export interface KubeBenchResult {
   machine: { cpus: number; cpuModel: string; node: string };
   secrets: number;
   rows: KubeBenchRow[];
-}
-
-interface Client {
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }>;
-  base: string;
-  token: string;
-  ca: string;
-}
-
-function client(base: string, token: string, ca: string, maxSockets = 32): Client {
-  const agent = new Agent({ keepAlive: true, maxSockets, ca });
-  return {
-    base,
-    token,
-    ca,
-    call: (method, path, body) =>
-      new Promise((resolve, reject) => {
-        const u = new URL(`${base}${path}`);
-        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const req = request(
-          { method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, agent, headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}) } },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        if (payload) req.write(payload);
-        req.end();
-      }),
-  };
-}
-
-async function inParallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < n; i = next++) await fn(i);
-    }),
-  );
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
@@ -103,7 +59,7 @@ interface WatchCounter {
   close(): void;
 }
 
-function openWatch(c: Client, path: string, onEvent: (obj: any) => void): Promise<WatchCounter> {
+function openWatch(c: BearerClient, path: string, onEvent: (obj: any) => void): Promise<WatchCounter> {
   return new Promise((resolve, reject) => {
     const u = new URL(`${c.base}${path}`);
     const counter: WatchCounter = { received: 0, arrivals: [], close: () => req.destroy() };
@@ -143,11 +99,11 @@ export async function benchKube(opts: KubeBenchOptions = {}): Promise<KubeBenchR
     const ca = emu.ctx.ca.certPem;
     const principal = (await emu.ctx.directory.getByAppId(emu.info.defaultPrincipal.appId))!;
     const armToken = await emu.ctx.tokens.issue(principal, 'https://management.azure.com/');
-    const arm = client(emu.url, armToken, ca);
+    const arm = bearerClient(emu.url, armToken, ca);
     const cred = await arm.call('POST', `${cluster.armId}/listClusterUserCredential?api-version=2022-11-01`);
     const kubeconfig = Buffer.from(JSON.parse(cred.body).kubeconfigs[0].value, 'base64').toString('utf8');
     const cfg = parse(kubeconfig);
-    const kube = client(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, ca);
+    const kube = bearerClient(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, ca);
     const home = mkdtempSync(join(tmpdir(), 'aksemu-bench-home-'));
     writeFileSync(join(home, 'kubeconfig'), kubeconfig, { mode: 0o600 });
 

@@ -78,3 +78,25 @@ export function machine(): string {
 export function fmt(n: number, digits = 1): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
+
+/** Runs `fn(0..n-1)` with `concurrency` calls in flight. */
+export async function inParallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < n; i = next++) await fn(i);
+    }),
+  );
+}
+
+/** The value of `flag` in a benchmark's arguments, which must be a positive integer (exit 2 otherwise). */
+export function positiveIntFlag(args: string[], flag: string): number | undefined {
+  const i = args.indexOf(flag);
+  if (i < 0) return undefined;
+  const v = Number(args[i + 1]);
+  if (!Number.isInteger(v) || v <= 0) {
+    process.stderr.write(`${flag} needs a positive integer\n`);
+    process.exit(2);
+  }
+  return v;
+}

@@ -10,12 +10,10 @@
  * Run twice: with every module of the emulator, and without the clusters' Kubernetes API module (whose controllers
  * react to every new Node: kubelets, system pods, events), which isolates what Trusted Launch itself costs.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { instanceEnvironment } from '../src/cli/commands/env.js';
-import { paths } from '../src/config/data-dir.js';
+import { armClient } from './clients.js';
 import { MODULES, startEmulator, type Emulator, type EmulatorModule } from '../src/emulator.js';
 import { kubeModule } from '../src/kube/module.js';
 import { listJson } from '../src/store/json.js';
@@ -34,46 +32,6 @@ export interface TlBenchResult {
   rows: TlBenchRow[];
 }
 
-function client(emu: Emulator, dataDir: string) {
-  const ca = readFileSync(paths.caCert(dataDir), 'utf8');
-  const send = (method: string, url: string, body?: string, type = 'application/json', token?: string) =>
-    new Promise<{ status: number; json: any; headers: Record<string, unknown> }>((resolve, reject) => {
-      const u = new URL(url);
-      const req = request(
-        { method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, ca, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': type, 'content-length': Buffer.byteLength(body) } : {}) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined, headers: res.headers });
-          });
-        },
-      );
-      req.on('error', reject);
-      if (body) req.write(body);
-      req.end();
-    });
-  let token = '';
-  return {
-    async login() {
-      const env = instanceEnvironment(dataDir);
-      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.AZURE_CLIENT_ID!, client_secret: env.AZURE_CLIENT_SECRET!, scope: 'https://management.azure.com/.default' }).toString();
-      token = (await send('POST', `${emu.url}/_login/${env.AZURE_TENANT_ID}/oauth2/v2.0/token`, form, 'application/x-www-form-urlencoded')).json.access_token;
-    },
-    call: (method: string, path: string, body?: unknown, api = '2026-04-01') => send(method, `${emu.url}${path}?api-version=${api}`, body === undefined ? undefined : JSON.stringify(body), 'application/json', token),
-    direct: (method: string, path: string, body?: unknown) => send(method, `${emu.url}${path}`, body === undefined ? undefined : JSON.stringify(body), 'application/json', token),
-    async wait(asyncUrl: string) {
-      const u = new URL(asyncUrl);
-      for (;;) {
-        const r = await send('GET', `${emu.url}${u.pathname}${u.search}`, undefined, undefined, token);
-        if (r.json.status !== 'InProgress') return r.json.status as string;
-        await new Promise((res) => setTimeout(res, 2));
-      }
-    },
-  };
-}
-
 export async function benchTrustedLaunch(opts: { nodes?: number } = {}): Promise<TlBenchResult> {
   const rows = [
     ...(await benchOnce(opts.nodes ?? 100, MODULES, 'all modules')),
@@ -88,7 +46,7 @@ async function benchOnce(n: number, modules: EmulatorModule[], label: string): P
   const emu = await startEmulator({ dataDir, port: 0, speed: 'instant', now: new Date('2025-09-01T00:00:00Z') }, modules);
   const rows: TlBenchRow[] = [];
   try {
-    const c = client(emu, dataDir);
+    const c = armClient(emu, dataDir);
     await c.login();
     const sub = emu.info.subscriptionId;
     await c.call('PUT', `/subscriptions/${sub}/resourcegroups/bench`, { location: 'eastus' }, '2021-04-01');
