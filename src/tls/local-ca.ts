@@ -15,28 +15,13 @@ import { dirname, join } from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type * as X509Lib from '@peculiar/x509';
+import { loadX509 } from './x509-lib.js';
 import { paths, writeFileAtomic } from '../config/data-dir.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { randomHex } from '../util/ids.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-
-/**
- * The X.509 library is loaded only when a certificate has to be made (first start, or a host name not seen
- * before): a restart serves the cached default certificate without it, which keeps start-up fast.
- */
-let x509Loading: Promise<typeof X509Lib> | undefined;
-function loadX509(): Promise<typeof X509Lib> {
-  x509Loading ??= (async () => {
-    // @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
-    await import('reflect-metadata');
-    const x509 = await import('@peculiar/x509');
-    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-    return x509;
-  })();
-  return x509Loading;
-}
 
 const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNING_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;

@@ -37,6 +37,7 @@ import {
   id_ce_subjectKeyIdentifier,
 } from '@peculiar/asn1-x509';
 import type * as X509Lib from '@peculiar/x509';
+import { loadX509 } from '../tls/x509-lib.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { getJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
@@ -90,18 +91,6 @@ const ALGS: Record<KeyAlg, { gen: webcrypto.RsaHashedKeyGenParams | webcrypto.Ec
   p256: { gen: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
   p384: { gen: { name: 'ECDSA', namedCurve: 'P-384' }, sign: { name: 'ECDSA', hash: 'SHA-384' } },
 };
-
-let x509Loading: Promise<typeof X509Lib> | undefined;
-/** @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API first. */
-export function loadX509(): Promise<typeof X509Lib> {
-  x509Loading ??= (async () => {
-    await import('reflect-metadata');
-    const x509 = await import('@peculiar/x509');
-    x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-    return x509;
-  })();
-  return x509Loading;
-}
 
 const sealPurpose = (id: string) => `trustedlaunch/pki/${id}`;
 const arrayBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;

@@ -13,7 +13,7 @@ import { locateInstance } from '../az/client/instance.js';
 import { TokenProvider } from '../az/client/tokens.js';
 import { CommandError } from '../errors.js';
 
-interface NodeOptions {
+export interface NodeOptions {
   dataDir?: string;
   clusterName?: string;
   resourceGroup?: string;
@@ -59,17 +59,28 @@ async function connect(dataDirFlag: string | undefined) {
   return { call, close: () => http.close() };
 }
 
-function query(opts: NodeOptions): string {
-  const q = new URLSearchParams();
-  if (opts.clusterName) q.set('cluster', opts.clusterName);
-  if (opts.resourceGroup) q.set('resourceGroup', opts.resourceGroup);
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
-
 function failed(reply: Reply): CommandError {
   const e = reply.body?.error;
   return new CommandError(e ? `(${e.code}) ${e.message}` : `the instance answered ${reply.status}`);
+}
+
+/**
+ * One call to the instance's `/_aksemu` API as the CLI's account, for a node (the cluster and resource group
+ * options become the query that picks it) or the instance (alerts). Answers the reply's body; anything but 200 is
+ * a CommandError with the service's message.
+ */
+export async function callInstanceApi(opts: NodeOptions, method: string, path: string, body?: unknown): Promise<any> {
+  const s = await connect(opts.dataDir);
+  try {
+    const url = new URL(path, 'https://instance.invalid');
+    if (opts.clusterName) url.searchParams.set('cluster', opts.clusterName);
+    if (opts.resourceGroup) url.searchParams.set('resourceGroup', opts.resourceGroup);
+    const reply = await s.call(method, `${url.pathname}${url.search}`, body === undefined ? undefined : JSON.stringify(body));
+    if (reply.status !== 200) throw failed(reply);
+    return reply.body;
+  } finally {
+    s.close();
+  }
 }
 
 async function readStdin(): Promise<Buffer> {
@@ -87,14 +98,8 @@ export function registerNode(program: Command): void {
       .option('--data-dir <dir>', 'instance data directory (default: $AKSEMU_DATA_DIR or ~/.local/share/aksemu)');
   common(node.command('show').argument('<node>', 'node name, e.g. aks-nodepool1-12345678-vmss000000').description("print a node's instance, image, labels and facts as JSON")).action(
     async (name: string, opts: NodeOptions) => {
-      const s = await connect(opts.dataDir);
-      try {
-        const reply = await s.call('GET', `/_aksemu/nodes/${encodeURIComponent(name)}${query(opts)}`);
-        if (reply.status !== 200) throw failed(reply);
-        process.stdout.write(`${JSON.stringify(reply.body, null, 2)}\n`);
-      } finally {
-        s.close();
-      }
+      const body = await callInstanceApi(opts, 'GET', `/_aksemu/nodes/${encodeURIComponent(name)}`);
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     },
   );
   common(
@@ -105,16 +110,10 @@ export function registerNode(program: Command): void {
       .option('-i, --stdin', 'pass standard input to the command')
       .description('run a command on a node, e.g. -- cat /proc/sys/crypto/fips_enabled'),
   ).action(async (name: string, command: string[], opts: NodeOptions & { stdin?: boolean }) => {
-    const s = await connect(opts.dataDir);
-    try {
-      const body = JSON.stringify({ command, ...(opts.stdin ? { stdin: (await readStdin()).toString('base64') } : {}) });
-      const reply = await s.call('POST', `/_aksemu/nodes/${encodeURIComponent(name)}/exec${query(opts)}`, body);
-      if (reply.status !== 200) throw failed(reply);
-      process.stdout.write(reply.body.stdout);
-      process.stderr.write(reply.body.stderr);
-      process.exitCode = reply.body.exitCode;
-    } finally {
-      s.close();
-    }
+    const stdin = opts.stdin ? (await readStdin()).toString('base64') : undefined;
+    const reply = await callInstanceApi(opts, 'POST', `/_aksemu/nodes/${encodeURIComponent(name)}/exec`, { command, ...(stdin !== undefined ? { stdin } : {}) });
+    process.stdout.write(reply.stdout);
+    process.stderr.write(reply.stderr);
+    process.exitCode = reply.exitCode;
   });
 }

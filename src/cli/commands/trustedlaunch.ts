@@ -7,81 +7,14 @@
  *   aksemu node tamper NODE --component kernel      change a boot component on the node's disk (and reboot it)
  *   aksemu alerts list                              Defender-style integrity alerts
  *
- * The node subcommands join the `node` group (show, exec); `alerts` is a group of its own.
+ * The node subcommands join the `node` group (show, exec) and call the instance as it does, with the CLI's
+ * account (callInstanceApi); `alerts` is a group of its own.
  */
 import type { Command } from 'commander';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { paths, readInstanceInfo, resolveDataDir } from '../../config/data-dir.js';
-import { CommandError, UsageError } from '../errors.js';
-import { instanceEnvironment } from './env.js';
-
-interface Common {
-  dataDir?: string;
-  clusterName?: string;
-  resourceGroup?: string;
-}
-
-interface Reply {
-  status: number;
-  body: any;
-}
-
-function send(url: string, ca: string, method: string, token: string | undefined, body?: string, type = 'application/json'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request(
-      { method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, ca, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': type } : {}) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            /* not JSON */
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
-
-/** A caller of the instance's API with a token of the instance's principal (as `aksemu node show` does). */
-async function connect(opts: Common): Promise<(method: string, path: string, body?: unknown) => Promise<any>> {
-  const dataDir = resolveDataDir(opts.dataDir);
-  const info = readInstanceInfo(dataDir);
-  if (!info) throw new CommandError(`no aksemu instance has been started with the data directory ${dataDir}`);
-  const env = instanceEnvironment(dataDir);
-  const ca = readFileSync(paths.caCert(dataDir), 'utf8');
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: env.AZURE_CLIENT_ID!, client_secret: env.AZURE_CLIENT_SECRET!, scope: 'https://management.azure.com/.default' }).toString();
-  let t: Reply;
-  try {
-    t = await send(`${info.url}/_login/${info.tenantId}/oauth2/v2.0/token`, ca, 'POST', undefined, form, 'application/x-www-form-urlencoded');
-  } catch (err) {
-    throw new CommandError(`cannot reach the aksemu instance at ${info.url} (${(err as Error).message}); is it running? Start it with 'aksemu start --data-dir ${dataDir}'.`);
-  }
-  if (t.status !== 200) throw new CommandError(`the instance refused a token: ${JSON.stringify(t.body)}`);
-  const token = t.body.access_token as string;
-  return async (method, path, body) => {
-    const url = new URL(`${info.url}${path}`);
-    if (opts.clusterName) url.searchParams.set('cluster', opts.clusterName);
-    if (opts.resourceGroup) url.searchParams.set('resourceGroup', opts.resourceGroup);
-    const r = await send(url.toString(), ca, method, token, body === undefined ? undefined : JSON.stringify(body));
-    if (r.status !== 200) {
-      const e = r.body?.error;
-      throw new CommandError(e ? `(${e.code}) ${e.message}` : `the instance answered ${r.status}`);
-    }
-    return r.body;
-  };
-}
+import { UsageError } from '../errors.js';
+import { callInstanceApi, type NodeOptions } from './node.js';
 
 const nodePath = (name: string, what: string) => `/_aksemu/nodes/${encodeURIComponent(name)}/${what}`;
 
@@ -128,16 +61,16 @@ export function registerTrustedLaunch(program: Command): void {
   const node = program.commands.find((c) => c.name() === 'node') ?? program.command('node').description("the clusters' simulated nodes");
 
   withCommon(node.command('boot-log').argument('<node>', 'node name').option('-o, --output <format>', 'text or json', 'text').description("a node's last boot: Secure Boot verdicts, where it halted, kernel modules, serial console")).action(
-    async (name: string, opts: Common & { output?: string }) => {
+    async (name: string, opts: NodeOptions & { output?: string }) => {
       const out = outputOf(opts.output, ['text', 'json']);
-      const b = await (await connect(opts))('GET', nodePath(name, 'boot-log'));
+      const b = await callInstanceApi(opts, 'GET', nodePath(name, 'boot-log'));
       process.stdout.write(out === 'json' ? `${JSON.stringify(b, null, 2)}\n` : bootLogText(b));
     },
   );
 
   withCommon(node.command('attest').argument('<node>', 'node name').description('attest a node now: quote over a fresh nonce, verification, Trusted Launch claims and token, alerts')).action(
-    async (name: string, opts: Common) => {
-      const r = await (await connect(opts))('POST', nodePath(name, 'attest'));
+    async (name: string, opts: NodeOptions) => {
+      const r = await callInstanceApi(opts, 'POST', nodePath(name, 'attest'));
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       if (!r.healthy) process.exitCode = 3;
     },
@@ -151,9 +84,9 @@ export function registerTrustedLaunch(program: Command): void {
       .requiredOption('--out <dir>', 'directory for ak.pem, quote.msg, quote.sig, quote.pcrs, eventlog.bin')
       .option('--pcrs <list>', 'PCRs to quote (sha256 bank)', '0-7')
       .description("a vTPM quote and event log in the formats tpm2_checkquote reads"),
-  ).action(async (name: string, opts: Common & { nonce: string; out: string; pcrs: string }) => {
+  ).action(async (name: string, opts: NodeOptions & { nonce: string; out: string; pcrs: string }) => {
     if (!/^([0-9a-fA-F]{2})+$/.test(opts.nonce)) throw new UsageError(`--nonce must be hex digits (an even number of them), not '${opts.nonce}'`);
-    const r = await (await connect(opts))('POST', nodePath(name, 'quote'), { nonce: opts.nonce, pcrs: opts.pcrs });
+    const r = await callInstanceApi(opts, 'POST', nodePath(name, 'quote'), { nonce: opts.nonce, pcrs: opts.pcrs });
     mkdirSync(opts.out, { recursive: true });
     for (const [file, b64] of Object.entries(r.files as Record<string, string>)) writeFileSync(join(opts.out, file), Buffer.from(b64, 'base64'));
     writeFileSync(join(opts.out, 'ak.crt'), r.akCertificatePem);
@@ -172,8 +105,8 @@ export function registerTrustedLaunch(program: Command): void {
       .option('--mode <mode>', 'modify (default), unsigned, untrusted-key, revoked-key, or restore')
       .option('--no-reboot', 'change the disk without restarting the node')
       .description("change a boot component on a node's OS disk and reboot it (for demonstrations and tests)"),
-  ).action(async (name: string, opts: Common & { component: string; mode?: string; reboot: boolean }) => {
-    const r = await (await connect(opts))('POST', nodePath(name, 'tamper'), { component: opts.component, ...(opts.mode ? { mode: opts.mode } : {}), reboot: opts.reboot });
+  ).action(async (name: string, opts: NodeOptions & { component: string; mode?: string; reboot: boolean }) => {
+    const r = await callInstanceApi(opts, 'POST', nodePath(name, 'tamper'), { component: opts.component, ...(opts.mode ? { mode: opts.mode } : {}), reboot: opts.reboot });
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   });
 
@@ -186,7 +119,7 @@ export function registerTrustedLaunch(program: Command): void {
     .description('list integrity alerts ("VM attestation failure", "Untrusted Linux kernel module")')
     .action(async (opts: { output?: string; subscription?: string; dataDir?: string }) => {
       const out = outputOf(opts.output, ['json', 'table']);
-      const r = await (await connect(opts))('GET', `/_aksemu/alerts${opts.subscription ? `?subscription=${encodeURIComponent(opts.subscription)}` : ''}`);
+      const r = await callInstanceApi(opts, 'GET', `/_aksemu/alerts${opts.subscription ? `?subscription=${encodeURIComponent(opts.subscription)}` : ''}`);
       process.stdout.write(out === 'table' ? alertsTable(r.value) : `${JSON.stringify(r.value, null, 2)}\n`);
     });
 }
