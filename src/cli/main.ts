@@ -57,11 +57,10 @@ export async function buildProgram(argv?: string[]): Promise<Command> {
   // A word of aksemu's own (`start`, `env`, `node`, ...) reaches no az group: the az tree is not loaded for it
   // (for `start`, a good part of a cold start).
   const ownWord = first !== undefined && !AZ_TOP_LEVEL.includes(first) && COMMANDS.some((c) => c.paths.some((p) => p.length === 1 && p[0] === first));
-  if (ownWord) return program;
-  const az = await import('./az/index.js');
-  az.registerAzCommands(program);
+  const az = ownWord ? undefined : await import('./az/index.js');
+  az?.registerAzCommands(program);
   for (const c of load) if (insideAzGroup(c)) await c.register(program);
-  az.restoreCommanderHelp(program);
+  az?.restoreCommanderHelp(program);
   return program;
 }
 

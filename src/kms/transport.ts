@@ -66,15 +66,7 @@ export class ProxyTunnelAgent extends Agent {
     const { host: proxyHost, port: proxyPort } = this.proxy();
     openTunnel(proxyHost, proxyPort, host, port).then(
       (raw) => {
-        const tls: TLSSocket = tlsConnect({ socket: raw, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] });
-        let settled = false;
-        tls.once('secureConnect', () => {
-          settled = true;
-          callback(null, tls);
-        });
-        tls.once('error', (err) => {
-          if (!settled) callback(err);
-        });
+        handOver(tlsConnect({ socket: raw, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] }), callback);
       },
       (err: Error) => callback(err),
     );
@@ -93,15 +85,19 @@ export class UnixSocketAgent extends Agent {
 
   override createConnection(options: ConnectOptions, callback: ConnectCallback): Duplex | undefined {
     const host = String(options.servername || options.host || '');
-    const tls = tlsConnect({ path: this.socketPath, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] });
-    let settled = false;
-    tls.once('secureConnect', () => {
-      settled = true;
-      callback(null, tls);
-    });
-    tls.once('error', (err) => {
-      if (!settled) callback(err);
-    });
+    handOver(tlsConnect({ path: this.socketPath, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] }), callback);
     return undefined;
   }
+}
+
+/** Gives the agent the TLS socket once its handshake is done, or the error that ended it before. */
+function handOver(tls: TLSSocket, callback: ConnectCallback): void {
+  let settled = false;
+  tls.once('secureConnect', () => {
+    settled = true;
+    callback(null, tls);
+  });
+  tls.once('error', (err) => {
+    if (!settled) callback(err);
+  });
 }
