@@ -18,6 +18,8 @@ export function poolArgs(prefix: 'nodepool' | 'plain'): ArgSpec[] {
   const labels = prefix === 'nodepool' ? { dest: 'nodepoolLabels', options: ['--nodepool-labels'] } : { dest: 'labels', options: ['--labels'] };
   const taints = prefix === 'nodepool' ? { dest: 'nodepoolTaints', options: ['--nodepool-taints'] } : { dest: 'nodeTaints', options: ['--node-taints'] };
   const tags = prefix === 'nodepool' ? { dest: 'nodepoolTags', options: ['--nodepool-tags'] } : { dest: 'tags', options: ['--tags'] };
+  // az's wording: the cluster's create speaks of all its pools, `nodepool add` of the one it adds.
+  const where = prefix === 'nodepool' ? 'all node pools in the cluster' : 'agent node pool';
   return [
     { dest: 'nodeCount', options: ['--node-count', '-c'], kind: 'int', default: 3, help: 'Number of nodes in the Kubernetes node pool. It is required when --enable-cluster-autoscaler specified. After creating a cluster, you can change the size of its node pool with `az aks scale`.' },
     { dest: 'nodeVmSize', options: ['--node-vm-size', '-s'], help: 'Size of Virtual Machines to create as Kubernetes nodes.' },
@@ -34,8 +36,8 @@ export function poolArgs(prefix: 'nodepool' | 'plain'): ArgSpec[] {
     { ...taints, help: 'The node taints for the node pool.' },
     { ...tags, kind: 'list', allowEmpty: true, help: 'The tags of the node pool.' },
     { dest: 'enableFipsImage', options: ['--enable-fips-image'], kind: 'flag', help: 'Use FIPS-enabled OS on agent nodes.' },
-    { dest: 'enableSecureBoot', options: ['--enable-secure-boot'], kind: 'flag', help: 'Enable Secure Boot on all node pools in the cluster. Must use VMSS agent pool type.' },
-    { dest: 'enableVtpm', options: ['--enable-vtpm'], kind: 'flag', help: 'Enable vTPM on all node pools in the cluster. Must use VMSS agent pool type.' },
+    { dest: 'enableSecureBoot', options: ['--enable-secure-boot'], kind: 'flag', help: `Enable Secure Boot on ${where}. Must use VMSS agent pool type.` },
+    { dest: 'enableVtpm', options: ['--enable-vtpm'], kind: 'flag', help: `Enable vTPM on ${where}. Must use VMSS agent pool type.` },
     { dest: 'messageOfTheDay', options: ['--message-of-the-day'], help: 'Path to a file containing the desired message of the day. Only valid for linux nodes. Will be written to /etc/motd.' },
     { dest: 'gpuDriver', options: ['--gpu-driver'], choices: ['Install', 'None'], help: 'Whether to install driver for GPU node pool. Possible values are "Install" or "None". Default is "Install".' },
     { dest: 'enableEncryptionAtHost', options: ['--enable-encryption-at-host'], kind: 'flag', help: 'Enable EncryptionAtHost, default value is false.' },
