@@ -26,6 +26,17 @@ describe('the aksemu program', () => {
     expect(paths(['nod'])).toEqual(all);
   });
 
+  it('builds a word of its own without the az groups, and still with what it registers inside them', async () => {
+    const start = (await buildProgram(['node', 'aksemu', 'start', '--port', '0'])).commands.map((c) => c.name());
+    expect(start).toContain('start');
+    expect(start).not.toContain('group');
+    const plugin = await buildProgram(['node', 'aksemu', 'kms-plugin', '--key-id', 'x']);
+    expect(plugin.commands.map((c) => c.name())).toContain('kms-plugin');
+    expect(plugin.commands.map((c) => c.name())).not.toContain('group');
+    const aks = await buildProgram(['node', 'aksemu', 'aks', 'encryption', 'status']);
+    expect(aks.commands.find((c) => c.name() === 'aks')!.commands.map((c) => c.name())).toEqual(expect.arrayContaining(['create', 'encryption']));
+  });
+
   it('lists aksemu commands, then the az groups, with the commands other modules add inside them', async () => {
     const program = await buildProgram();
     const names = program.commands.map((c) => c.name());
