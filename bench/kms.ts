@@ -19,7 +19,7 @@ import { KmsV1Client, KmsV2Client } from '../src/kms/client.js';
 import { keyIdHash } from '../src/kms/key-id.js';
 import { aksKmsOf } from '../src/providers/containerservice/kms/module.js';
 import { bearerClient, type BearerClient } from './clients.js';
-import { inParallel } from './support.js';
+import { inParallel, removeDir } from './support.js';
 
 export interface KmsBenchOptions {
   secrets?: number;
@@ -160,6 +160,7 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
   const D = opts.durationMs ?? 3000;
   const dataDir = mkdtempSync(join(tmpdir(), 'aksemu-bench-kms-'));
   const s = await setup(dataDir);
+  const cleanup = [dataDir];
   const rows: KmsBenchRow[] = [];
   const want = (section: string) => !opts.only || opts.only.includes(section);
   try {
@@ -287,6 +288,7 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
 
     const viaKubectl = await migrate('mig-kubectl');
     const home = mkdtempSync(join(tmpdir(), 'aksemu-bench-kms-home-'));
+    cleanup.push(home);
     writeFileSync(join(home, 'kubeconfig'), viaKubectl.kubeconfig, { mode: 0o600 });
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(home, 'kubeconfig') };
     const cpu = process.cpuUsage();
@@ -302,6 +304,7 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
     return { machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version }, rows };
   } finally {
     await s.emu.close();
+    cleanup.forEach(removeDir);
   }
 }
 

@@ -19,7 +19,7 @@ import { parse } from 'yaml';
 import { MODULES, startEmulator, type Emulator } from '../src/emulator.js';
 import { kubeServices } from '../src/kube/services.js';
 import { bearerClient, type BearerClient } from './clients.js';
-import { inParallel, percentile } from './support.js';
+import { inParallel, percentile, removeDir } from './support.js';
 import { createFixtureCluster, fixtureModule } from '../test/kube/support/fixtures.js';
 
 export interface KubeBenchOptions {
@@ -90,6 +90,7 @@ export async function benchKube(opts: KubeBenchOptions = {}): Promise<KubeBenchR
   const W = opts.watchers ?? 50;
   const U = opts.updates ?? 200;
   const dataDir = mkdtempSync(join(tmpdir(), 'aksemu-bench-kube-'));
+  const cleanup = [dataDir];
   const emu: Emulator = await startEmulator({ dataDir, port: 0, logLevel: 'error' }, [...MODULES, fixtureModule]);
   const rows: KubeBenchRow[] = [];
   try {
@@ -105,6 +106,7 @@ export async function benchKube(opts: KubeBenchOptions = {}): Promise<KubeBenchR
     const cfg = parse(kubeconfig);
     const kube = bearerClient(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, ca);
     const home = mkdtempSync(join(tmpdir(), 'aksemu-bench-home-'));
+    cleanup.push(home);
     writeFileSync(join(home, 'kubeconfig'), kubeconfig, { mode: 0o600 });
 
     // 1. Create N secrets in 10 namespaces.
@@ -190,6 +192,7 @@ export async function benchKube(opts: KubeBenchOptions = {}): Promise<KubeBenchR
     return { machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version }, secrets: N, rows };
   } finally {
     await emu.close();
+    cleanup.forEach(removeDir);
   }
 }
 

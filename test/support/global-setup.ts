@@ -5,23 +5,30 @@
  * processes, configured only through the environment as a user's shell would be) need to trust the emulator's
  * CA before they start. Every test emulator's data directory is therefore seeded with one shared test CA (and
  * master key) made here; its certificate is what the test processes trust.
+ *
+ * Everything the tests write to the temporary directory (data directories, HOMEs, kubeconfigs, and what the
+ * emulators, az and kubectl they spawn write there) goes into one directory per run, through TMPDIR, removed when
+ * the run ends. Its name is short on purpose: unix socket paths under it (KMS plugins) must stay under 108 bytes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { paths } from '../../src/config/data-dir.js';
 import { LocalCa } from '../../src/tls/local-ca.js';
 import { Sealer, loadOrCreateMasterKey } from '../../src/secrets/sealer.js';
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => void> {
   const root = join(import.meta.dirname, '..', '..');
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js')) || !existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   }
-  const seed = mkdtempSync(join(tmpdir(), 'aksemu-test-seed-'));
+  const run = mkdtempSync(join(tmpdir(), 'ak-'));
+  process.env.TMPDIR = run;
+  const seed = mkdtempSync(join(run, 'aksemu-test-seed-'));
   const sealer = new Sealer(loadOrCreateMasterKey(paths.masterKey(seed)));
   await LocalCa.loadOrCreate(seed, sealer);
   process.env.AKSEMU_TEST_SEED = seed;
   process.env.NODE_EXTRA_CA_CERTS = paths.caCert(seed);
+  return () => rmSync(run, { recursive: true, force: true });
 }

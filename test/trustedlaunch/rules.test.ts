@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDataDir } from '../support/emulator.js';
 import { clusterBody, linuxPool, type ArmClient } from '../containerservice/helpers.js';
+import { kubeServices } from '../../src/kube/services.js';
 import { TL_ON, tlTestbed, type Emu, type TlTestbed } from './helpers.js';
 
 interface Case {
@@ -169,6 +170,10 @@ describe('T-2: Secure Boot and vTPM need a pool that already runs a Trusted Laun
     // The variant is kept across the upgrade: a standard 22.04 image, not the Trusted Launch one.
     expect(p.nodeImageVersion).toMatch(/^AKSUbuntu-2204gen2containerd-/);
 
+    // The upgrade's rollout and the kubelets' follow-up writes end before "nothing changed" is measured.
+    await emu.ctx.tasks.idle();
+    await kubeServices(emu.ctx).controllers?.settle((await a.call('GET', old)).json().properties.resourceUID);
+    await emu.ctx.tasks.idle();
     const before = await emu.ctx.store.revision();
     const refused = await a.call('PUT', `${old}/agentPools/nodepool1`, { properties: { ...p, securityProfile: { enableSecureBoot: true } } });
     expect(refused.status).toBe(400);
