@@ -14,6 +14,7 @@
  * One process writes a database at a time (the revision counter is kept in memory); others may open it read-only.
  */
 import Database from 'better-sqlite3';
+import { WalCheckpointer, type WalCheckpointerOptions } from './wal-checkpointer.js';
 import {
   CompactedError,
   prefixEnd,
@@ -40,6 +41,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Keep at least this many revisions of watch history (default 100,000). */
   historyRevisions?: number;
+  /** Tuning of the background WAL checkpointer (tests start it early). */
+  checkpointer?: Omit<WalCheckpointerOptions, 'synchronous'>;
 }
 
 interface KvRow {
@@ -66,6 +69,8 @@ export const MAX_TXN_OPS = 128;
 interface WatchRegistration {
   prefix: Buffer;
   end: Buffer | undefined;
+  /** The watched prefix as given: live events are matched with startsWith, no per-event key encoding. */
+  prefixText: string;
   /** Live events below this revision are not delivered (a watch from a future revision). */
   minRevision: number;
   onEvents: WatchListener;
@@ -88,10 +93,6 @@ function toKv(row: KvRow): KeyValue {
 function rangeBounds(prefix: string): { start: Buffer; end: Buffer | undefined } {
   const start = Buffer.from(prefix, 'utf8');
   return { start, end: prefix === '' ? undefined : prefixEnd(prefix) };
-}
-
-function inRange(key: Buffer, start: Buffer, end: Buffer | undefined): boolean {
-  return Buffer.compare(key, start) >= 0 && (end === undefined || Buffer.compare(key, end) < 0);
 }
 
 /** The key-value of a delete event, as etcd reports it: empty value, the deleting revision, no create revision. */
@@ -136,6 +137,8 @@ export class SqliteStore implements Store {
   private compactRevision: number;
   private writesSinceCompaction = 0;
   private closed = false;
+  /** Checkpoints the WAL off the writer's thread (undefined when read-only). */
+  readonly checkpointer: WalCheckpointer | undefined;
 
   private readonly stmt: {
     get: Database.Statement<[Buffer], KvRow>;
@@ -166,6 +169,8 @@ export class SqliteStore implements Store {
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS events_by_key ON events (key, revision);
       `);
+      const synchronous = opts.synchronous ?? 'NORMAL';
+      this.checkpointer = new WalCheckpointer(path, this.db, { ...opts.checkpointer, synchronous });
     }
     this.currentRevision = this.readMeta('revision');
     this.compactRevision = this.readMeta('compact_revision');
@@ -352,6 +357,7 @@ export class SqliteStore implements Store {
       throw err;
     }
     if (events.length > 0) {
+      this.checkpointer?.noteWrites(events.length);
       this.dispatch(events);
       this.maybeCompact();
     }
@@ -407,6 +413,7 @@ export class SqliteStore implements Store {
     const reg: WatchRegistration = {
       prefix: start,
       end,
+      prefixText: prefix,
       minRevision: from ?? 0,
       onEvents,
       onError,
@@ -476,7 +483,8 @@ export class SqliteStore implements Store {
   private dispatch(events: WatchEvent[]): void {
     for (const reg of this.watches) {
       if (events[0]!.kv.modRevision < reg.minRevision) continue;
-      const mine = events.filter((e) => inRange(Buffer.from(e.kv.key, 'utf8'), reg.prefix, reg.end));
+      // A key is in [prefix, prefixEnd(prefix)) exactly when it starts with the prefix.
+      const mine = reg.prefixText === '' ? events : events.filter((e) => e.kv.key.startsWith(reg.prefixText));
       if (mine.length === 0) continue;
       reg.queue.push(mine);
       this.schedule(reg);
@@ -527,6 +535,7 @@ export class SqliteStore implements Store {
     this.closed = true;
     for (const reg of this.watches) reg.cancelled = true;
     this.watches.clear();
+    await this.checkpointer?.stop();
     this.db.close();
   }
 }

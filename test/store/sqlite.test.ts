@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { storeConformance } from './conformance.js';
@@ -57,5 +58,41 @@ describe('SqliteStore specifics', () => {
     const w = await s.watch('/hist/', { fromRevision: 950 }, () => undefined);
     w.cancel();
     await s.close();
+  });
+});
+
+describe('SqliteStore WAL checkpointer', () => {
+  it('is not started by a store that writes little', async () => {
+    const s = new SqliteStore(join(dir, 'little.db'));
+    for (let i = 0; i < 20; i++) await s.put(`/little/${i}`, Buffer.from('x'));
+    expect(s.checkpointer?.running).toBe(false);
+    expect(s.checkpointer?.checkpoints).toBe(0);
+    await s.close();
+  });
+
+  it('checkpoints on its own thread under sustained writes; the data and the WAL end up sound', async () => {
+    const path = join(dir, 'checkpointer.db');
+    const s = new SqliteStore(path, { checkpointer: { startAfterOps: 500, gatherMs: 5 } });
+    const value = Buffer.alloc(2000, 7);
+    const writeBatch = (b: number) =>
+      s.txn({ then: Array.from({ length: 100 }, (_, j) => ({ type: 'put' as const, key: `/ckpt/${String(b * 100 + j).padStart(6, '0')}`, value })) });
+    for (let b = 0; b < 4; b++) await writeBatch(b);
+    expect(s.checkpointer?.running).toBe(false);
+    await writeBatch(4);
+    expect(s.checkpointer?.running).toBe(true);
+    for (let b = 5; b < 60; b++) await writeBatch(b);
+    for (let i = 0; i < 300 && (s.checkpointer?.checkpoints ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(s.checkpointer!.checkpoints).toBeGreaterThan(0);
+    // A second connection sees a sound database with every write while the worker is attached.
+    const raw = new Database(path, { readonly: true });
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    raw.close();
+    await s.close();
+    // The writer closes after the worker's connection, so the WAL is folded in and removed.
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const again = new SqliteStore(path);
+    expect(await again.count('/ckpt/')).toBe(6000);
+    expect((await again.get('/ckpt/005999'))?.value.equals(value)).toBe(true);
+    await again.close();
   });
 });
