@@ -6,8 +6,12 @@
  * only an operating-system crash or power loss can lose the last transactions, as documented by SQLite.
  * Pass `synchronous: 'FULL'` to trade write speed for power-loss durability.
  *
- * Revisions and watch history follow etcd: table `kv` holds the current keys, table `events` the change log that
- * watches replay from; old events are compacted away (a watch that asks for them gets CompactedError). Like etcd,
+ * Revisions and watch history follow etcd: table `events` is the change log that watches replay from and holds
+ * every value written, table `kv` the current keys, each pointing at the event that wrote its value (as etcd's
+ * index points into its revisions): a value is stored once, which halves what a write puts into the WAL. Old
+ * events are compacted away except those still holding a current value (a watch that asks for compacted history
+ * gets CompactedError). Databases written with the earlier layout (schema 1, the value in both tables) are
+ * converted when a writer opens them. Like etcd,
  * `compact(r)` removes the history before revision r, a watch may still start at r, and a transaction is checked
  * the way etcd checks it (no key written twice in one branch, at most 128 operations per branch).
  *
@@ -51,12 +55,21 @@ interface KvRow {
   create_rev: number;
   mod_rev: number;
   version: number;
+  /** The seq of the event holding the value (null in a read-only view of a schema 1 database). */
+  mod_seq: number | null;
 }
 
-interface EventRow extends KvRow {
+interface EventRow extends Omit<KvRow, 'mod_seq'> {
   revision: number;
   type: number; // 0 put, 1 delete
 }
+
+/** The table layout this code writes (meta `schema`); 1 kept each value in `kv` too. */
+const SCHEMA = 2;
+/** A current key-value: the key's row joined to the event that wrote its value. */
+const KV_COLUMNS = 'kv.key AS key, e.value AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version, kv.mod_seq AS mod_seq';
+const KV_FROM = 'kv CROSS JOIN events e ON e.revision = kv.mod_rev AND e.seq = kv.mod_seq';
+const LEGACY_KV_COLUMNS = 'kv.key AS key, kv.value AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version, NULL AS mod_seq';
 
 const EVENT_PUT = 0;
 const EVENT_DELETE = 1;
@@ -80,7 +93,7 @@ interface WatchRegistration {
   cancelled: boolean;
 }
 
-function toKv(row: KvRow): KeyValue {
+function toKv(row: Omit<KvRow, 'mod_seq'>): KeyValue {
   return {
     key: row.key.toString('utf8'),
     value: row.value,
@@ -142,8 +155,9 @@ export class SqliteStore implements Store {
 
   private readonly stmt: {
     get: Database.Statement<[Buffer], KvRow>;
-    upsert: Database.Statement<[Buffer, Buffer, number, number, number]>;
+    upsert: Database.Statement<[Buffer, number, number, number, number]>;
     del: Database.Statement<[Buffer]>;
+    dropEvent: Database.Statement<[number, number]>;
     event: Database.Statement<[number, number, Buffer, number, Buffer, number, number, number]>;
     setMeta: Database.Statement<[string, number]>;
   } | undefined;
@@ -158,10 +172,6 @@ export class SqliteStore implements Store {
       this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS kv (
-          key BLOB PRIMARY KEY, value BLOB NOT NULL,
-          create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL
-        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS events (
           revision INTEGER NOT NULL, seq INTEGER NOT NULL, key BLOB NOT NULL, type INTEGER NOT NULL,
           value BLOB NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL,
@@ -169,25 +179,75 @@ export class SqliteStore implements Store {
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS events_by_key ON events (key, revision);
       `);
+      this.upgradeSchema();
       const synchronous = opts.synchronous ?? 'NORMAL';
       this.checkpointer = new WalCheckpointer(path, this.db, { ...opts.checkpointer, synchronous });
     }
     this.currentRevision = this.readMeta('revision');
     this.compactRevision = this.readMeta('compact_revision');
+    this.kvColumns = this.hasLegacyKv() ? LEGACY_KV_COLUMNS : KV_COLUMNS;
+    this.kvFrom = this.kvColumns === LEGACY_KV_COLUMNS ? 'kv' : KV_FROM;
     this.stmt = opts.readonly
       ? undefined
       : {
-          get: this.db.prepare('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?'),
+          get: this.db.prepare(`SELECT ${KV_COLUMNS} FROM ${KV_FROM} WHERE kv.key = ?`),
           upsert: this.db.prepare(
-            'INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?) ' +
-              'ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev, version = excluded.version',
+            'INSERT INTO kv (key, create_rev, mod_rev, mod_seq, version) VALUES (?, ?, ?, ?, ?) ' +
+              'ON CONFLICT(key) DO UPDATE SET mod_rev = excluded.mod_rev, mod_seq = excluded.mod_seq, version = excluded.version',
           ),
           del: this.db.prepare('DELETE FROM kv WHERE key = ?'),
+          dropEvent: this.db.prepare('DELETE FROM events WHERE revision = ? AND seq = ?'),
           event: this.db.prepare(
             'INSERT INTO events (revision, seq, key, type, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           ),
           setMeta: this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
         };
+  }
+
+  /** How current key-values are selected: the join of schema 2, or a read-only view of a schema 1 database. */
+  private readonly kvColumns: string;
+  private readonly kvFrom: string;
+
+  private hasLegacyKv(): boolean {
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('kv')").all() as Array<{ name: string }>;
+    return columns.some((c) => c.name === 'value');
+  }
+
+  /**
+   * Creates the schema-2 `kv` table, or converts a schema-1 one: each current value stays in (or, when its event
+   * was compacted away, goes back into) the history at its revision, and the key's row points at it. One
+   * transaction: a crash in the middle leaves the database as it was.
+   */
+  private upgradeSchema(): void {
+    const schema = this.readMeta('schema');
+    if (schema > SCHEMA) {
+      throw new Error(`${this.path} was written by a newer aksemu (store schema ${schema}; this version reads ${SCHEMA} and older)`);
+    }
+    const createKv = (name: string) => `
+      CREATE TABLE IF NOT EXISTS ${name} (
+        key BLOB PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, mod_seq INTEGER NOT NULL,
+        version INTEGER NOT NULL
+      ) WITHOUT ROWID;`;
+    this.db.transaction(() => {
+      if (!this.hasLegacyKv()) {
+        this.db.exec(createKv('kv'));
+      } else {
+        // Seqs below zero cannot clash with the seqs a revision's own events have (0, 1, ...).
+        this.db.exec(`
+          ${createKv('kv_schema2')}
+          INSERT INTO events (revision, seq, key, type, value, create_rev, mod_rev, version)
+            SELECT kv.mod_rev, -row_number() OVER (ORDER BY kv.key), kv.key, ${EVENT_PUT}, kv.value, kv.create_rev, kv.mod_rev, kv.version
+            FROM kv WHERE NOT EXISTS (
+              SELECT 1 FROM events e WHERE e.key = kv.key AND e.revision = kv.mod_rev AND e.type = ${EVENT_PUT});
+          INSERT INTO kv_schema2 (key, create_rev, mod_rev, mod_seq, version)
+            SELECT kv.key, kv.create_rev, kv.mod_rev, e.seq, kv.version
+            FROM kv JOIN events e ON e.key = kv.key AND e.revision = kv.mod_rev AND e.type = ${EVENT_PUT};
+          DROP TABLE kv;
+          ALTER TABLE kv_schema2 RENAME TO kv;
+        `);
+      }
+      this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run('schema', SCHEMA);
+    }).immediate();
   }
 
   private readMeta(name: string): number {
@@ -206,7 +266,7 @@ export class SqliteStore implements Store {
   }
 
   private getRow(key: Buffer): KvRow | undefined {
-    return this.cached('SELECT key, value, create_rev, mod_rev, version FROM kv WHERE key = ?').get(key) as KvRow | undefined;
+    return this.cached(`SELECT ${this.kvColumns} FROM ${this.kvFrom} WHERE kv.key = ?`).get(key) as KvRow | undefined;
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -319,10 +379,11 @@ export class SqliteStore implements Store {
           const key = Buffer.from(op.key, 'utf8');
           const value = Buffer.from(op.value); // the caller may reuse its buffer; watchers get this copy
           const prev = read.has(op.key) ? read.get(op.key) : stmt.get.get(key);
+          if (prev) this.dropIfCompacted(stmt, prev);
           const createRev = prev ? prev.create_rev : rev;
           const version = prev ? prev.version + 1 : 1;
-          stmt.upsert.run(key, value, createRev, rev, version);
           stmt.event.run(rev, events.length, key, EVENT_PUT, value, createRev, rev, version);
+          stmt.upsert.run(key, createRev, rev, events.length, version);
           events.push({
             type: 'put',
             kv: { key: op.key, value, createRevision: createRev, modRevision: rev, version },
@@ -334,6 +395,7 @@ export class SqliteStore implements Store {
               ? [stmt.get.get(Buffer.from(op.key, 'utf8'))].filter((r): r is KvRow => r !== undefined)
               : this.rangeRows(op.prefix, undefined, undefined, false);
           for (const prev of keys) {
+            this.dropIfCompacted(stmt, prev);
             stmt.del.run(prev.key);
             // A delete event row keeps the deleted key-value (the watchers' prevKv).
             stmt.event.run(rev, events.length, prev.key, EVENT_DELETE, prev.value, prev.create_rev, prev.mod_rev, prev.version);
@@ -364,15 +426,24 @@ export class SqliteStore implements Store {
     return { succeeded, revision: this.currentRevision, events, current };
   }
 
+  /**
+   * A value's event outlives compaction only while it is current: once its key is written again or deleted, an
+   * event from before the compaction revision is history no watch may ask for, so it goes now.
+   */
+  private dropIfCompacted(stmt: NonNullable<SqliteStore['stmt']>, prev: KvRow): void {
+    if (prev.mod_rev < this.compactRevision && prev.mod_seq !== null) stmt.dropEvent.run(prev.mod_rev, prev.mod_seq);
+  }
+
   private rangeRows(prefix: string, after: string | undefined, limit: number | undefined, keysOnly: boolean): KvRow[] {
     const { start, end } = rangeBounds(prefix);
-    const cols = keysOnly ? "key, X'' AS value, create_rev, mod_rev, version" : 'key, value, create_rev, mod_rev, version';
-    const lower = after !== undefined ? 'key > ?' : 'key >= ?';
+    // Keys only need no value, so no join.
+    const cols = keysOnly ? "kv.key AS key, X'' AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version" : this.kvColumns;
+    const lower = after !== undefined ? 'kv.key > ?' : 'kv.key >= ?';
     const lowerArg = after !== undefined ? Buffer.from(after, 'utf8') : start;
     const sql =
-      `SELECT ${cols} FROM kv WHERE ${lower}` +
-      (end ? ' AND key < ?' : '') +
-      ' ORDER BY key' +
+      `SELECT ${cols} FROM ${keysOnly ? 'kv' : this.kvFrom} WHERE ${lower}` +
+      (end ? ' AND kv.key < ?' : '') +
+      ' ORDER BY kv.key' +
       (limit !== undefined ? ' LIMIT ?' : '');
     const args: unknown[] = [lowerArg];
     if (end) args.push(end);
@@ -524,7 +595,12 @@ export class SqliteStore implements Store {
     if (revision > this.currentRevision) throw new Error('required revision is a future revision');
     if (revision <= this.compactRevision) return;
     this.db.transaction(() => {
-      this.cached('DELETE FROM events WHERE revision < ?').run(revision);
+      // The events that hold current values stay: the keys' rows point at them. Below the previous compaction
+      // revision only such events are left (writes drop the ones they supersede), so that part needs no scan.
+      this.cached(
+        'DELETE FROM events WHERE revision >= ? AND revision < ? AND NOT EXISTS ' +
+          '(SELECT 1 FROM kv WHERE kv.key = events.key AND kv.mod_rev = events.revision AND kv.mod_seq = events.seq)',
+      ).run(this.compactRevision, revision);
       stmt.setMeta.run('compact_revision', revision);
     })();
     this.compactRevision = revision;

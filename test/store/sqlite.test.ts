@@ -96,3 +96,98 @@ describe('SqliteStore WAL checkpointer', () => {
     await again.close();
   });
 });
+
+describe('SqliteStore layout (schema 2: each value stored once, in the history)', () => {
+  const eventsRows = (path: string) => {
+    const raw = new Database(path, { readonly: true });
+    try {
+      return (raw.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+    } finally {
+      raw.close();
+    }
+  };
+
+  it('keeps the events that hold current values through compaction, and drops them once superseded', async () => {
+    const path = join(dir, 'layout-compaction.db');
+    const s = new SqliteStore(path, { historyRevisions: 50 });
+    const early = await s.put('/layout/early', Buffer.from('written once, long ago'));
+    for (let i = 0; i < 1000; i++) await s.put(`/layout/busy/${i % 10}`, Buffer.from(String(i)));
+    // Compacted to revision 950 at the 1,000th write: what is left is revisions 950-1001 and the early key's value.
+    await expect(s.watch('/layout/', { fromRevision: early.revision }, () => undefined)).rejects.toMatchObject({ name: 'CompactedError', compactRevision: 950 });
+    expect(eventsRows(path)).toBe(52 + 1);
+    expect(await s.get('/layout/early')).toMatchObject({ modRevision: early.revision, version: 1 });
+    expect((await s.get('/layout/early'))?.value.toString()).toBe('written once, long ago');
+    expect((await s.range('/layout/')).items.map((kv) => kv.value.toString())).toEqual([
+      '990', '991', '992', '993', '994', '995', '996', '997', '998', '999', 'written once, long ago',
+    ]);
+    // Overwriting the early key drops its old event (no watch may ask for it any more) and adds the new one.
+    await s.put('/layout/early', Buffer.from('again'));
+    expect(eventsRows(path)).toBe(53 + 1 - 1);
+    expect((await s.get('/layout/early'))?.value.toString()).toBe('again');
+    await s.close();
+  });
+
+  it('converts a database written with schema 1 (values in kv and events) when a writer opens it', async () => {
+    const path = join(dir, 'legacy.db');
+    const raw = new Database(path);
+    raw.exec(`
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE kv (key BLOB PRIMARY KEY, value BLOB NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE events (revision INTEGER NOT NULL, seq INTEGER NOT NULL, key BLOB NOT NULL, type INTEGER NOT NULL, value BLOB NOT NULL,
+        create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (revision, seq)) WITHOUT ROWID;
+      CREATE INDEX events_by_key ON events (key, revision);
+    `);
+    const b = (t: string) => Buffer.from(t);
+    // Revisions 1-2 were compacted away: /old/a and /old/b (both written at revision 2) only live in kv.
+    const kv = raw.prepare('INSERT INTO kv VALUES (?, ?, ?, ?, ?)');
+    kv.run(b('/old/a'), b('a@2'), 1, 2, 2);
+    kv.run(b('/old/b'), b('b@2'), 2, 2, 1);
+    kv.run(b('/old/c'), b('c@4'), 3, 4, 2);
+    const ev = raw.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    ev.run(3, 0, b('/old/c'), 0, b('c@3'), 3, 3, 1);
+    ev.run(4, 0, b('/old/c'), 0, b('c@4'), 3, 4, 2);
+    raw.prepare('INSERT INTO meta VALUES (?, ?)').run('revision', 4);
+    raw.prepare('INSERT INTO meta VALUES (?, ?)').run('compact_revision', 3);
+    raw.close();
+
+    const legacyReader = new SqliteStore(path, { readonly: true });
+    expect((await legacyReader.get('/old/a'))?.value.toString()).toBe('a@2');
+    await legacyReader.close();
+
+    const s = new SqliteStore(path);
+    expect(await s.revision()).toBe(4);
+    const items = (await s.range('/old/')).items;
+    expect(items.map((i) => [i.key, i.value.toString(), i.createRevision, i.modRevision, i.version])).toEqual([
+      ['/old/a', 'a@2', 1, 2, 2],
+      ['/old/b', 'b@2', 2, 2, 1],
+      ['/old/c', 'c@4', 3, 4, 2],
+    ]);
+    const replayed: string[] = [];
+    const w = await s.watch('/old/', { fromRevision: 3 }, (events) => replayed.push(...events.map((e) => `${e.kv.key}=${e.kv.value}@${e.kv.modRevision}`)));
+    await new Promise((r) => setTimeout(r, 20));
+    w.cancel();
+    expect(replayed).toEqual(['/old/c=c@3@3', '/old/c=c@4@4']);
+    const put = await s.put('/old/a', b('a@5'));
+    expect(put.revision).toBe(5);
+    expect(await s.get('/old/a')).toMatchObject({ version: 3, createRevision: 1, modRevision: 5 });
+    const del = await s.delete('/old/b');
+    expect(del.deleted?.value.toString()).toBe('b@2');
+    await s.close();
+
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE name = 'schema'").get()).toEqual({ value: 2 });
+    expect((check.prepare("SELECT name FROM pragma_table_info('kv')").all() as Array<{ name: string }>).map((c) => c.name)).not.toContain('value');
+    check.close();
+  });
+
+  it('refuses a database written by a newer schema', async () => {
+    const path = join(dir, 'future.db');
+    const s = new SqliteStore(path);
+    await s.put('/f', Buffer.from('1'));
+    await s.close();
+    const raw = new Database(path);
+    raw.prepare("UPDATE meta SET value = 99 WHERE name = 'schema'").run();
+    raw.close();
+    expect(() => new SqliteStore(path)).toThrow(/newer aksemu \(store schema 99/);
+  });
+});
