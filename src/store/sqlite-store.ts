@@ -8,10 +8,11 @@
  *
  * Revisions and watch history follow etcd: table `events` is the change log that watches replay from and holds
  * every value written, table `kv` the current keys, each pointing at the event that wrote its value (as etcd's
- * index points into its revisions): a value is stored once, which halves what a write puts into the WAL. Old
- * events are compacted away except those still holding a current value (a watch that asks for compacted history
- * gets CompactedError). Databases written with the earlier layout (schema 1, the value in both tables) are
- * converted when a writer opens them. Like etcd,
+ * index points into its revisions): a value is stored once, which halves what a write puts into the WAL. `events`
+ * is a rowid table because its rows are large: an encrypted secret (~1.1 KB) stays on its leaf page, where a
+ * WITHOUT ROWID row over ~1,000 bytes would spill into an overflow page of its own. Old events are compacted away
+ * except those still holding a current value (a watch that asks for compacted history gets CompactedError).
+ * Databases written with an earlier layout are converted when a writer opens them. Like etcd,
  * `compact(r)` removes the history before revision r, a watch may still start at r, and a transaction is checked
  * the way etcd checks it (no key written twice in one branch, at most 128 operations per branch).
  *
@@ -55,21 +56,35 @@ interface KvRow {
   create_rev: number;
   mod_rev: number;
   version: number;
-  /** The seq of the event holding the value (null in a read-only view of a schema 1 database). */
-  mod_seq: number | null;
+  /** The id of the event holding the value (null in a read-only view of a schema 1 database). */
+  event_id: number | null;
 }
 
-interface EventRow extends Omit<KvRow, 'mod_seq'> {
+interface EventRow extends Omit<KvRow, 'event_id'> {
   revision: number;
   type: number; // 0 put, 1 delete
 }
 
-/** The table layout this code writes (meta `schema`); 1 kept each value in `kv` too. */
-const SCHEMA = 2;
+/**
+ * The table layout this code writes (meta `schema`). 1 (no meta row): the value in `kv` and in a WITHOUT ROWID
+ * `events`; 2 (never released): `kv` pointing at (revision, seq) of a WITHOUT ROWID `events`; 3: this one.
+ */
+const SCHEMA = 3;
+const CREATE_TABLES = `
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY, revision INTEGER NOT NULL, seq INTEGER NOT NULL, key BLOB NOT NULL, type INTEGER NOT NULL,
+    value BLOB NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX events_by_revision ON events (revision, seq);
+  CREATE INDEX events_by_key ON events (key, revision);
+  CREATE TABLE kv (
+    key BLOB PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL,
+    event_id INTEGER NOT NULL
+  ) WITHOUT ROWID;`;
 /** A current key-value: the key's row joined to the event that wrote its value. */
-const KV_COLUMNS = 'kv.key AS key, e.value AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version, kv.mod_seq AS mod_seq';
-const KV_FROM = 'kv CROSS JOIN events e ON e.revision = kv.mod_rev AND e.seq = kv.mod_seq';
-const LEGACY_KV_COLUMNS = 'kv.key AS key, kv.value AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version, NULL AS mod_seq';
+const KV_COLUMNS = 'kv.key AS key, e.value AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version, kv.event_id AS event_id';
+const KV_FROM = 'kv CROSS JOIN events e ON e.id = kv.event_id';
+const LEGACY_KV_COLUMNS = 'kv.key AS key, kv.value AS value, kv.create_rev AS create_rev, kv.mod_rev AS mod_rev, kv.version AS version, NULL AS event_id';
 
 const EVENT_PUT = 0;
 const EVENT_DELETE = 1;
@@ -93,7 +108,7 @@ interface WatchRegistration {
   cancelled: boolean;
 }
 
-function toKv(row: Omit<KvRow, 'mod_seq'>): KeyValue {
+function toKv(row: Omit<KvRow, 'event_id'>): KeyValue {
   return {
     key: row.key.toString('utf8'),
     value: row.value,
@@ -155,9 +170,9 @@ export class SqliteStore implements Store {
 
   private readonly stmt: {
     get: Database.Statement<[Buffer], KvRow>;
-    upsert: Database.Statement<[Buffer, number, number, number, number]>;
+    upsert: Database.Statement<[Buffer, number, number, number, number | bigint]>;
     del: Database.Statement<[Buffer]>;
-    dropEvent: Database.Statement<[number, number]>;
+    dropEvent: Database.Statement<[number]>;
     event: Database.Statement<[number, number, Buffer, number, Buffer, number, number, number]>;
     setMeta: Database.Statement<[string, number]>;
   } | undefined;
@@ -170,16 +185,8 @@ export class SqliteStore implements Store {
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
-      this.db.exec(`
-        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS events (
-          revision INTEGER NOT NULL, seq INTEGER NOT NULL, key BLOB NOT NULL, type INTEGER NOT NULL,
-          value BLOB NOT NULL, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL,
-          PRIMARY KEY (revision, seq)
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS events_by_key ON events (key, revision);
-      `);
-      this.upgradeSchema();
+      this.db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
+      this.createOrUpgradeSchema();
       const synchronous = opts.synchronous ?? 'NORMAL';
       this.checkpointer = new WalCheckpointer(path, this.db, { ...opts.checkpointer, synchronous });
     }
@@ -192,11 +199,11 @@ export class SqliteStore implements Store {
       : {
           get: this.db.prepare(`SELECT ${KV_COLUMNS} FROM ${KV_FROM} WHERE kv.key = ?`),
           upsert: this.db.prepare(
-            'INSERT INTO kv (key, create_rev, mod_rev, mod_seq, version) VALUES (?, ?, ?, ?, ?) ' +
-              'ON CONFLICT(key) DO UPDATE SET mod_rev = excluded.mod_rev, mod_seq = excluded.mod_seq, version = excluded.version',
+            'INSERT INTO kv (key, create_rev, mod_rev, version, event_id) VALUES (?, ?, ?, ?, ?) ' +
+              'ON CONFLICT(key) DO UPDATE SET mod_rev = excluded.mod_rev, version = excluded.version, event_id = excluded.event_id',
           ),
           del: this.db.prepare('DELETE FROM kv WHERE key = ?'),
-          dropEvent: this.db.prepare('DELETE FROM events WHERE revision = ? AND seq = ?'),
+          dropEvent: this.db.prepare('DELETE FROM events WHERE id = ?'),
           event: this.db.prepare(
             'INSERT INTO events (revision, seq, key, type, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           ),
@@ -204,7 +211,7 @@ export class SqliteStore implements Store {
         };
   }
 
-  /** How current key-values are selected: the join of schema 2, or a read-only view of a schema 1 database. */
+  /** How current key-values are selected: the join of schema 3, or a read-only view of a schema 1 database. */
   private readonly kvColumns: string;
   private readonly kvFrom: string;
 
@@ -214,36 +221,44 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Creates the schema-2 `kv` table, or converts a schema-1 one: each current value stays in (or, when its event
-   * was compacted away, goes back into) the history at its revision, and the key's row points at it. One
-   * transaction: a crash in the middle leaves the database as it was.
+   * Creates the tables of a new database, or converts one written with an earlier layout: the history is copied
+   * in its order, a current value whose event was compacted away (schema 1 kept it in `kv` only) goes back into
+   * the history at its revision, and each key's row points at the event holding its value. One transaction: a
+   * crash in the middle leaves the database as it was.
    */
-  private upgradeSchema(): void {
+  private createOrUpgradeSchema(): void {
     const schema = this.readMeta('schema');
     if (schema > SCHEMA) {
       throw new Error(`${this.path} was written by a newer aksemu (store schema ${schema}; this version reads ${SCHEMA} and older)`);
     }
-    const createKv = (name: string) => `
-      CREATE TABLE IF NOT EXISTS ${name} (
-        key BLOB PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, mod_seq INTEGER NOT NULL,
-        version INTEGER NOT NULL
-      ) WITHOUT ROWID;`;
+    if (schema === SCHEMA) return;
     this.db.transaction(() => {
-      if (!this.hasLegacyKv()) {
-        this.db.exec(createKv('kv'));
+      const tables = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('kv', 'events')").all();
+      if (tables.length === 0) {
+        this.db.exec(CREATE_TABLES);
       } else {
-        // Seqs below zero cannot clash with the seqs a revision's own events have (0, 1, ...).
+        const legacy = this.hasLegacyKv();
+        // Seqs below zero (ascending in key order) cannot clash with a revision's own seqs (0, 1, ...).
+        const lost = legacy
+          ? `UNION ALL SELECT kv_old.mod_rev, row_number() OVER (ORDER BY kv_old.key) - 1 - (SELECT count(*) FROM kv_old), kv_old.key, ${EVENT_PUT}, kv_old.value,
+               kv_old.create_rev, kv_old.mod_rev, kv_old.version
+             FROM kv_old WHERE NOT EXISTS (
+               SELECT 1 FROM events_old e WHERE e.key = kv_old.key AND e.revision = kv_old.mod_rev AND e.type = ${EVENT_PUT})`
+          : '';
         this.db.exec(`
-          ${createKv('kv_schema2')}
+          DROP INDEX IF EXISTS events_by_key;
+          ALTER TABLE events RENAME TO events_old;
+          ALTER TABLE kv RENAME TO kv_old;
+          ${CREATE_TABLES}
           INSERT INTO events (revision, seq, key, type, value, create_rev, mod_rev, version)
-            SELECT kv.mod_rev, -row_number() OVER (ORDER BY kv.key), kv.key, ${EVENT_PUT}, kv.value, kv.create_rev, kv.mod_rev, kv.version
-            FROM kv WHERE NOT EXISTS (
-              SELECT 1 FROM events e WHERE e.key = kv.key AND e.revision = kv.mod_rev AND e.type = ${EVENT_PUT});
-          INSERT INTO kv_schema2 (key, create_rev, mod_rev, mod_seq, version)
-            SELECT kv.key, kv.create_rev, kv.mod_rev, e.seq, kv.version
-            FROM kv JOIN events e ON e.key = kv.key AND e.revision = kv.mod_rev AND e.type = ${EVENT_PUT};
-          DROP TABLE kv;
-          ALTER TABLE kv_schema2 RENAME TO kv;
+            SELECT * FROM (
+              SELECT revision, seq, key, type, value, create_rev, mod_rev, version FROM events_old ${lost}
+            ) ORDER BY 1, 2;
+          INSERT INTO kv (key, create_rev, mod_rev, version, event_id)
+            SELECT kv_old.key, kv_old.create_rev, kv_old.mod_rev, kv_old.version, e.id
+            FROM kv_old JOIN events e ON e.key = kv_old.key AND e.revision = kv_old.mod_rev AND e.type = ${EVENT_PUT};
+          DROP TABLE kv_old;
+          DROP TABLE events_old;
         `);
       }
       this.db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value').run('schema', SCHEMA);
@@ -382,8 +397,8 @@ export class SqliteStore implements Store {
           if (prev) this.dropIfCompacted(stmt, prev);
           const createRev = prev ? prev.create_rev : rev;
           const version = prev ? prev.version + 1 : 1;
-          stmt.event.run(rev, events.length, key, EVENT_PUT, value, createRev, rev, version);
-          stmt.upsert.run(key, createRev, rev, events.length, version);
+          const { lastInsertRowid } = stmt.event.run(rev, events.length, key, EVENT_PUT, value, createRev, rev, version);
+          stmt.upsert.run(key, createRev, rev, version, lastInsertRowid);
           events.push({
             type: 'put',
             kv: { key: op.key, value, createRevision: createRev, modRevision: rev, version },
@@ -431,7 +446,7 @@ export class SqliteStore implements Store {
    * event from before the compaction revision is history no watch may ask for, so it goes now.
    */
   private dropIfCompacted(stmt: NonNullable<SqliteStore['stmt']>, prev: KvRow): void {
-    if (prev.mod_rev < this.compactRevision && prev.mod_seq !== null) stmt.dropEvent.run(prev.mod_rev, prev.mod_seq);
+    if (prev.mod_rev < this.compactRevision && prev.event_id !== null) stmt.dropEvent.run(prev.event_id);
   }
 
   private rangeRows(prefix: string, after: string | undefined, limit: number | undefined, keysOnly: boolean): KvRow[] {
@@ -599,7 +614,7 @@ export class SqliteStore implements Store {
       // revision only such events are left (writes drop the ones they supersede), so that part needs no scan.
       this.cached(
         'DELETE FROM events WHERE revision >= ? AND revision < ? AND NOT EXISTS ' +
-          '(SELECT 1 FROM kv WHERE kv.key = events.key AND kv.mod_rev = events.revision AND kv.mod_seq = events.seq)',
+          '(SELECT 1 FROM kv WHERE kv.key = events.key AND kv.event_id = events.id)',
       ).run(this.compactRevision, revision);
       stmt.setMeta.run('compact_revision', revision);
     })();

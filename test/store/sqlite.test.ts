@@ -97,7 +97,7 @@ describe('SqliteStore WAL checkpointer', () => {
   });
 });
 
-describe('SqliteStore layout (schema 2: each value stored once, in the history)', () => {
+describe('SqliteStore layout (schema 3: each value stored once, in the history)', () => {
   const eventsRows = (path: string) => {
     const raw = new Database(path, { readonly: true });
     try {
@@ -156,6 +156,15 @@ describe('SqliteStore layout (schema 2: each value stored once, in the history)'
 
     const s = new SqliteStore(path);
     expect(await s.revision()).toBe(4);
+    // The history kept its order and gained the two values whose events had been compacted away.
+    const converted = new Database(path, { readonly: true });
+    expect(converted.prepare('SELECT revision, seq < 0 AS restored, CAST(value AS TEXT) AS value FROM events ORDER BY revision, seq').all()).toEqual([
+      { revision: 2, restored: 1, value: 'a@2' },
+      { revision: 2, restored: 1, value: 'b@2' },
+      { revision: 3, restored: 0, value: 'c@3' },
+      { revision: 4, restored: 0, value: 'c@4' },
+    ]);
+    converted.close();
     const items = (await s.range('/old/')).items;
     expect(items.map((i) => [i.key, i.value.toString(), i.createRevision, i.modRevision, i.version])).toEqual([
       ['/old/a', 'a@2', 1, 2, 2],
@@ -175,8 +184,17 @@ describe('SqliteStore layout (schema 2: each value stored once, in the history)'
     await s.close();
 
     const check = new Database(path, { readonly: true });
-    expect(check.prepare("SELECT value FROM meta WHERE name = 'schema'").get()).toEqual({ value: 2 });
-    expect((check.prepare("SELECT name FROM pragma_table_info('kv')").all() as Array<{ name: string }>).map((c) => c.name)).not.toContain('value');
+    expect(check.prepare("SELECT value FROM meta WHERE name = 'schema'").get()).toEqual({ value: 3 });
+    expect((check.prepare("SELECT name FROM pragma_table_info('kv')").all() as Array<{ name: string }>).map((c) => c.name)).toEqual([
+      'key', 'create_rev', 'mod_rev', 'version', 'event_id',
+    ]);
+    // The restored events went once their keys were written again (they were below the compaction revision).
+    expect(check.prepare('SELECT revision, type, CAST(value AS TEXT) AS value FROM events ORDER BY revision, seq').all()).toEqual([
+      { revision: 3, type: 0, value: 'c@3' },
+      { revision: 4, type: 0, value: 'c@4' },
+      { revision: 5, type: 0, value: 'a@5' },
+      { revision: 6, type: 1, value: 'b@2' },
+    ]);
     check.close();
   });
 
