@@ -197,6 +197,35 @@ describe('SqliteStore layout (schema 3: each value stored once, in the history)'
     expect(history(path)).toEqual(['3 put c@3', '4 put c@4', '5 put a@5', '6 delete b@2']);
   });
 
+  it('converts a database of the unreleased schema 2 (kv pointing at revision and seq)', async () => {
+    const path = join(dir, 'schema2.db');
+    const raw = new Database(path);
+    raw.exec(`
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE events (revision INTEGER NOT NULL, seq INTEGER NOT NULL, key BLOB NOT NULL, type INTEGER NOT NULL, value BLOB NOT NULL,
+        create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (revision, seq)) WITHOUT ROWID;
+      CREATE INDEX events_by_key ON events (key, revision);
+      CREATE TABLE kv (key BLOB PRIMARY KEY, create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL, mod_seq INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+    `);
+    const b = (t: string) => Buffer.from(t);
+    const ev = raw.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    ev.run(1, 0, b('/two/x'), 0, b('x@1'), 1, 1, 1);
+    ev.run(1, 1, b('/two/y'), 0, b('y@1'), 1, 1, 1);
+    ev.run(2, 0, b('/two/x'), 0, b('x@2'), 1, 2, 2);
+    const kv = raw.prepare('INSERT INTO kv VALUES (?, ?, ?, ?, ?)');
+    kv.run(b('/two/x'), 1, 2, 0, 2);
+    kv.run(b('/two/y'), 1, 1, 1, 1);
+    raw.prepare('INSERT INTO meta VALUES (?, ?)').run('revision', 2);
+    raw.prepare('INSERT INTO meta VALUES (?, ?)').run('schema', 2);
+    raw.close();
+
+    const s = new SqliteStore(path);
+    expect((await s.range('/two/')).items.map((i) => `${i.key}=${i.value}@${i.modRevision}/v${i.version}`)).toEqual(['/two/x=x@2@2/v2', '/two/y=y@1@1/v1']);
+    expect(history(path)).toEqual(['1 put x@1', '1 put y@1', '2 put x@2']);
+    expect((await s.put('/two/y', b('y@3'))).revision).toBe(3);
+    await s.close();
+  });
+
   it('refuses a database written by a newer schema', async () => {
     const path = join(dir, 'future.db');
     const s = new SqliteStore(path);
