@@ -183,17 +183,19 @@ export class SqliteStore implements Store {
     this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
+      const synchronous = opts.synchronous ?? 'NORMAL';
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${opts.synchronous ?? 'NORMAL'}`);
+      this.db.pragma(`synchronous = ${synchronous}`);
       this.db.exec('CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID');
       this.createOrUpgradeSchema();
-      const synchronous = opts.synchronous ?? 'NORMAL';
       this.checkpointer = new WalCheckpointer(path, this.db, { ...opts.checkpointer, synchronous });
     }
     this.currentRevision = this.readMeta('revision');
     this.compactRevision = this.readMeta('compact_revision');
-    this.kvColumns = this.hasLegacyKv() ? LEGACY_KV_COLUMNS : KV_COLUMNS;
-    this.kvFrom = this.kvColumns === LEGACY_KV_COLUMNS ? 'kv' : KV_FROM;
+    // A writer has just converted the database; only a reader can find the schema 1 layout.
+    const legacy = opts.readonly === true && this.hasLegacyKv();
+    this.kvColumns = legacy ? LEGACY_KV_COLUMNS : KV_COLUMNS;
+    this.kvFrom = legacy ? 'kv' : KV_FROM;
     this.stmt = opts.readonly
       ? undefined
       : {
