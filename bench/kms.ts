@@ -205,12 +205,12 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
     const N1 = Math.min(N, 2000);
     const kv1 = await writeRead(v1c.kube, N1, 'bench-v1');
     const perSecret = (ms: number, n: number) => (ms * 1000) / n;
-    const overhead = (x: number, y: number) => `${(((x - y) / y) * 100).toFixed(1)}%`;
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const overhead = (x: number, y: number) => pct(x / y - 1);
     const total = (r: { writeMs: number; readMs: number }) => r.writeMs + r.readMs;
     const ratios = runs.v2.map((r, i) => total(r) / total(runs.identity[i]!) - 1);
     const sorted = [...ratios].sort((a, b) => a - b);
     const median = (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     rows.push({ section: 'api', measure: `identity: write ${fmt(N)} / read ${fmt(N)}`, value: `${(base.writeMs / 1000).toFixed(2)} s / ${(base.readMs / 1000).toFixed(2)} s`, note: `${perSecret(base.writeMs, N).toFixed(0)} µs / ${perSecret(base.readMs, N).toFixed(0)} µs per secret; mean of ${runs.identity.length} runs (order A B B A A B B A with KMS v2)` });
     rows.push({
       section: 'api',
