@@ -6,32 +6,31 @@
  *     keyID = the plugin's key_id, encryptedDEKSource = the seed as the plugin encrypted it,
  *     annotations = the plugin's, encryptedDEKSourceType = HKDF_SHA256_XNONCE_AES_GCM_SEED }
  *
- * with DEK = HKDF-Expand(SHA-256, PRK = seed, info, 32). The 32-byte seed is made when the provider starts and
+ * with DEK = HKDF-Expand(SHA-256, PRK = seed, info, 32) (seed-transformer.ts). The 32-byte seed is made when the provider starts and
  * whenever the plugin's Status reports a new key_id, and is encrypted once through the plugin: writes cost no
  * plugin call. Status is polled every minute (10 s after a failure, here lazily on the next write); writes fail
  * once 3 minutes have passed since the last good Status. Reads decrypt each distinct encrypted seed once through
- * the plugin and cache it for 24 h. A value whose keyID is not the current key_id — or written in the legacy
+ * the plugin and cache it for 24 h (the current seed needs no lookup). A value whose keyID is not the current key_id — or written in the legacy
  * AES_GCM_KEY mode — reads as stale, so a no-op update re-encrypts it.
  */
 import { randomBytes } from 'node:crypto';
-import { randomBytesFast } from './random.js';
 import type { KmsV2Client } from '../kms/client.js';
 import type { Annotations } from '../kms/protos.js';
-import { GCM_NONCE_BYTES, gcmOpen, gcmSeal } from './aes-gcm.js';
+import { gcmOpen } from './aes-gcm.js';
 import {
   DEK_SOURCE_AES_GCM_KEY,
   DEK_SOURCE_HKDF_SEED,
   decodeEncryptedObject,
+  type EncryptedObject,
   EncryptedObjectEncoder,
   validateEncryptedObject,
 } from './encrypted-object.js';
-import { hkdfExpandSha256 } from './hkdf.js';
+import { SeedTransformer } from './seed-transformer.js';
 import type { EncryptionProvider, ProviderHealth } from './types.js';
 
 export const kmsV2Prefix = (name: string) => Buffer.from(`k8s:enc:kms:v2:${name}:`);
 
 const SEED_BYTES = 32;
-const INFO_BYTES = 32;
 
 export interface KmsV2Timing {
   /** Status poll period while healthy (kube-apiserver: 1 min). */
@@ -46,27 +45,20 @@ export interface KmsV2Timing {
 
 export const KMS_V2_TIMING: KmsV2Timing = { statusPeriodMs: 60_000, failurePeriodMs: 10_000, stateTtlMs: 180_000, seedCacheTtlMs: 24 * 3600_000 };
 
+/** A seed as the plugin decrypted it, and the transformer of the values written under it. */
+interface SeedEntry {
+  seed: Buffer;
+  transformer: SeedTransformer;
+  expiresMs: number;
+}
+
 interface WriteState {
   keyId: string;
-  seed: Buffer;
+  seed: SeedEntry;
   encryptedSeed: Buffer;
   annotations: Annotations;
   /** The EncryptedObject fields that are the same for every value written under this seed, encoded once. */
   encoder: EncryptedObjectEncoder;
-}
-
-/** The seed-mode encryption of one value under a seed: info(32) || nonce(12) || ciphertext || tag(16). */
-export function sealWithSeed(seed: Buffer, plain: Buffer, etcdKey: string): Buffer {
-  const fresh = randomBytesFast(INFO_BYTES + GCM_NONCE_BYTES);
-  const info = fresh.subarray(0, INFO_BYTES);
-  const dek = hkdfExpandSha256(seed, info, 32);
-  return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'), fresh.subarray(INFO_BYTES))]);
-}
-
-export function openWithSeed(seed: Buffer, encryptedData: Buffer, etcdKey: string): Buffer {
-  if (encryptedData.length < INFO_BYTES + GCM_NONCE_BYTES + 16) throw new Error('the stored data was shorter than the required size');
-  const dek = hkdfExpandSha256(seed, encryptedData.subarray(0, INFO_BYTES), 32);
-  return gcmOpen(dek, encryptedData.subarray(INFO_BYTES), Buffer.from(etcdKey, 'utf8'));
 }
 
 export class KmsV2Provider implements EncryptionProvider {
@@ -78,7 +70,7 @@ export class KmsV2Provider implements EncryptionProvider {
   private lastGoodStatusMs = -Infinity;
   private lastError = 'the KMS v2 plugin has not answered Status yet';
   private polling: Promise<void> | undefined;
-  private readonly seeds = new Map<string, { seed: Buffer; expiresMs: number }>();
+  private readonly seeds = new Map<string, SeedEntry>();
 
   constructor(
     readonly name: string,
@@ -107,8 +99,8 @@ export class KmsV2Provider implements EncryptionProvider {
       const problem = statusProblem(s);
       if (problem) throw new Error(problem);
       if (!this.state || this.state.keyId !== s.key_id) {
-        const seed = randomBytes(SEED_BYTES);
-        const enc = await this.client.encrypt(seed);
+        const seed = this.seedEntry(randomBytes(SEED_BYTES), at);
+        const enc = await this.client.encrypt(seed.seed);
         if (enc.key_id !== s.key_id) throw new Error(`the plugin encrypted with key id ${enc.key_id} while Status reported ${s.key_id}`);
         const encryptedSeed = Buffer.from(enc.ciphertext);
         this.state = {
@@ -118,7 +110,7 @@ export class KmsV2Provider implements EncryptionProvider {
           annotations: enc.annotations,
           encoder: new EncryptedObjectEncoder({ keyID: enc.key_id, encryptedDEKSource: encryptedSeed, annotations: enc.annotations, encryptedDEKSourceType: DEK_SOURCE_HKDF_SEED }),
         };
-        this.seeds.set(cacheKey(this.state.encryptedSeed), { seed, expiresMs: at + this.timing.seedCacheTtlMs });
+        this.seeds.set(cacheKey(this.state.encryptedSeed), seed);
       }
       this.lastStatusOk = true;
       this.lastGoodStatusMs = at;
@@ -143,24 +135,36 @@ export class KmsV2Provider implements EncryptionProvider {
 
   async write(plain: Buffer, etcdKey: string): Promise<Buffer> {
     const st = await this.writeState();
-    return Buffer.concat([this.prefix, st.encoder.encode(sealWithSeed(st.seed, plain, etcdKey))]);
+    return Buffer.concat([this.prefix, st.encoder.encode(st.seed.transformer.seal(plain, etcdKey))]);
   }
 
   async read(payload: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }> {
     const obj = decodeEncryptedObject(payload);
     validateEncryptedObject(obj);
-    const key = cacheKey(obj.encryptedDEKSource);
-    const now = this.now();
-    let hit = this.seeds.get(key);
-    if (!hit || hit.expiresMs <= now) {
-      const seed = await this.client.decrypt({ ciphertext: obj.encryptedDEKSource, keyId: obj.keyID, annotations: obj.annotations });
-      hit = { seed, expiresMs: now + this.timing.seedCacheTtlMs };
-      this.seeds.set(key, hit);
-    }
+    const entry = this.cachedSeed(obj) ?? (await this.decryptSeed(obj));
     const plain =
-      obj.encryptedDEKSourceType === DEK_SOURCE_AES_GCM_KEY ? gcmOpen(hit.seed, obj.encryptedData, Buffer.from(etcdKey, 'utf8')) : openWithSeed(hit.seed, obj.encryptedData, etcdKey);
+      obj.encryptedDEKSourceType === DEK_SOURCE_AES_GCM_KEY ? gcmOpen(entry.seed, obj.encryptedData, Buffer.from(etcdKey, 'utf8')) : entry.transformer.open(obj.encryptedData, etcdKey);
     const stale = obj.encryptedDEKSourceType !== DEK_SOURCE_HKDF_SEED || (this.state !== undefined && obj.keyID !== this.state.keyId);
     return { plain, stale };
+  }
+
+  /** The seed a value was written under when it is the current one or cached (no plugin call, no await). */
+  private cachedSeed(obj: EncryptedObject): SeedEntry | undefined {
+    if (this.state && obj.encryptedDEKSource.equals(this.state.encryptedSeed)) return this.state.seed;
+    const entry = this.seeds.get(cacheKey(obj.encryptedDEKSource));
+    return entry && entry.expiresMs > this.now() ? entry : undefined;
+  }
+
+  /** One plugin Decrypt of the seed a value was written under, cached for `seedCacheTtlMs`. */
+  private async decryptSeed(obj: EncryptedObject): Promise<SeedEntry> {
+    const seed = await this.client.decrypt({ ciphertext: obj.encryptedDEKSource, keyId: obj.keyID, annotations: obj.annotations });
+    const entry = this.seedEntry(seed, this.now());
+    this.seeds.set(cacheKey(obj.encryptedDEKSource), entry);
+    return entry;
+  }
+
+  private seedEntry(seed: Buffer, now: number): SeedEntry {
+    return { seed, transformer: new SeedTransformer(seed, this.now), expiresMs: now + this.timing.seedCacheTtlMs };
   }
 
   /** kube-apiserver's v2 probe: a Status call that must report healthz "ok", a v2 version and a key id. */

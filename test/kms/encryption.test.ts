@@ -15,7 +15,8 @@ import { randomBytesFast } from '../../src/encryption/random.js';
 import { hkdfExpandSha256 } from '../../src/encryption/hkdf.js';
 import { IdentityProvider } from '../../src/encryption/identity.js';
 import { KmsV1Provider } from '../../src/encryption/kms-v1.js';
-import { KmsV2Provider, openWithSeed } from '../../src/encryption/kms-v2.js';
+import { KmsV2Provider } from '../../src/encryption/kms-v2.js';
+import { openWithSeed, SeedTransformer } from '../../src/encryption/seed-transformer.js';
 import { Lru } from '../../src/encryption/lru.js';
 import { KmsV1Client, KmsV2Client } from '../../src/kms/client.js';
 import { ANNOTATION, KmsPlugin } from '../../src/kms/plugin.js';
@@ -56,6 +57,48 @@ describe('golden vectors and primitives', () => {
     const prk = Buffer.from('077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5', 'hex');
     const info = Buffer.from('f0f1f2f3f4f5f6f7f8f9', 'hex');
     expect(hkdfExpandSha256(prk, info, 42).toString('hex')).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
+  });
+
+  it('the seed transformer keeps each etcd key’s derived DEK for 10 minutes, and only for the same info', () => {
+    const seed = Buffer.from(golden.hkdf_sha256_xnonce_aes_gcm_seed.seed_hex, 'hex');
+    let nowMs = 0;
+    const t = new SeedTransformer(seed, () => nowMs);
+    const key = '/registry/secrets/default/a';
+    const first = t.seal(Buffer.from('one'), key);
+    const second = t.seal(Buffer.from('two'), key); // a new info: the entry of `key` now holds the second DEK
+    expect(first.subarray(0, 32).equals(second.subarray(0, 32))).toBe(false);
+    expect(t.cachedKeys).toBe(1);
+    // The older value's info is not the cached one: its DEK is derived again, not taken from the cache.
+    expect(t.open(first, key).toString()).toBe('one');
+    expect(t.open(second, key).toString()).toBe('two');
+    // Each value is sealed with HKDF-Expand(seed, its own info), checked with the test's own HMAC.
+    const dek = createHmac('sha256', seed).update(second.subarray(0, 32)).update(Buffer.from([1])).digest();
+    expect(independentGcmOpen(dek, second.subarray(32), key).toString()).toBe('two');
+    // A cached DEK does not bypass the etcd key as authenticated data.
+    expect(() => t.open(second, '/registry/secrets/default/b')).toThrow(/authentication failed/);
+    expect(t.cachedKeys).toBe(2); // the failed read derived (and kept) the DEK for its own key, as kube-apiserver does
+
+    nowMs += 9 * 60_000;
+    t.seal(Buffer.from('three'), '/registry/secrets/default/c');
+    expect(t.cachedKeys).toBe(3);
+    nowMs += 2 * 60_000; // 11 minutes after the first two entries, 2 after the third
+    t.seal(Buffer.from('four'), '/registry/secrets/default/d');
+    expect(t.cachedKeys).toBe(2);
+    expect(t.open(first, key).toString()).toBe('one'); // an expired entry is only a cache miss
+  });
+
+  it('cached derived keys do not keep shared Buffer pool memory alive', () => {
+    const t = new SeedTransformer(Buffer.alloc(32, 9), () => 0);
+    const before = process.memoryUsage().arrayBuffers;
+    const filler: Buffer[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      t.seal(Buffer.from('x'), `/registry/secrets/default/s-${i}`);
+      // Small pooled allocations between writes, as a server makes: a cached slice of a pool slab would keep it alive.
+      filler.push(Buffer.from('y'.repeat(3000)));
+      if (filler.length > 16) filler.shift();
+    }
+    expect(t.cachedKeys).toBe(20_000);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
   });
 
   it('AES-GCM seals with a fresh nonce each time', () => {

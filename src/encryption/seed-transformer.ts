@@ -1,0 +1,91 @@
+/**
+ * KMS v2 seed mode's per-object encryption under one seed, as kube-apiserver's extended-nonce AES-GCM transformer
+ * does it (k8s.io/apiserver .../value/encrypt/aes, HKDF_SHA256_XNONCE_AES_GCM_SEED):
+ *
+ *   encryptedData = info(32) || nonce(12) || AES-256-GCM(object, AAD = etcd key) || tag(16),
+ *   DEK = HKDF-Expand(SHA-256, PRK = seed, info, 32)
+ *
+ * Every write draws a fresh info, so every object has its own DEK. Like kube-apiserver, the transformer keeps the
+ * DEK it derived for each etcd key (on write and on read) for 10 minutes, and reuses it on a read whose info is the
+ * same: reading an object that was just written or read costs no key derivation. An entry is keyed by the etcd
+ * key, so a client creating objects under new names adds at most one small entry per name for the TTL; expired
+ * entries are dropped as new ones are added (kube-apiserver's expiring cache serves an expired entry until then,
+ * and so does this one).
+ */
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import { GCM_NONCE_BYTES, GCM_TAG_BYTES, gcmOpen, gcmSeal } from './aes-gcm.js';
+import { hkdfExpandSha256 } from './hkdf.js';
+import { randomBytesFast } from './random.js';
+
+export const SEED_INFO_BYTES = 32;
+const DEK_BYTES = 32;
+
+/** kube-apiserver's cacheTTL for derived keys. */
+export const DERIVED_KEY_TTL_MS = 10 * 60_000;
+
+/** The seed-mode encryption of one value under a seed: info(32) || nonce(12) || ciphertext || tag(16). */
+export function sealWithSeed(seed: Buffer, plain: Buffer, etcdKey: string): Buffer {
+  return new SeedTransformer(seed, () => 0).seal(plain, etcdKey);
+}
+
+export function openWithSeed(seed: Buffer, encryptedData: Buffer, etcdKey: string): Buffer {
+  return new SeedTransformer(seed, () => 0).open(encryptedData, etcdKey);
+}
+
+interface DerivedKey {
+  /** info(32) || DEK(32), in memory of its own (see `derive`). */
+  infoAndDek: Buffer;
+  expiresMs: number;
+}
+
+export class SeedTransformer {
+  /** By etcd key, oldest first: an entry set again moves to the end, so expired entries are found at the front. */
+  private readonly derived = new Map<string, DerivedKey>();
+  private readonly seed: KeyObject;
+
+  constructor(
+    seed: Buffer,
+    private readonly now: () => number,
+    private readonly ttlMs = DERIVED_KEY_TTL_MS,
+  ) {
+    if (seed.length < 32) throw new Error(`invalid seed length ${seed.length} used for key generation`);
+    this.seed = createSecretKey(seed);
+  }
+
+  seal(plain: Buffer, etcdKey: string): Buffer {
+    const fresh = randomBytesFast(SEED_INFO_BYTES + GCM_NONCE_BYTES);
+    const info = fresh.subarray(0, SEED_INFO_BYTES);
+    const dek = this.derive(info, etcdKey);
+    return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'), fresh.subarray(SEED_INFO_BYTES))]);
+  }
+
+  open(encryptedData: Buffer, etcdKey: string): Buffer {
+    if (encryptedData.length < SEED_INFO_BYTES + GCM_NONCE_BYTES + GCM_TAG_BYTES) throw new Error('the stored data was shorter than the required size');
+    const info = encryptedData.subarray(0, SEED_INFO_BYTES);
+    const cached = this.derived.get(etcdKey)?.infoAndDek;
+    const dek = cached && cached.subarray(0, SEED_INFO_BYTES).equals(info) ? cached.subarray(SEED_INFO_BYTES) : this.derive(info, etcdKey);
+    return gcmOpen(dek, encryptedData.subarray(SEED_INFO_BYTES), Buffer.from(etcdKey, 'utf8'));
+  }
+
+  /** How many derived keys are cached (tests). */
+  get cachedKeys(): number {
+    return this.derived.size;
+  }
+
+  private derive(info: Buffer, etcdKey: string): Buffer {
+    const dek = hkdfExpandSha256(this.seed, info, DEK_BYTES);
+    const now = this.now();
+    // Copies into memory of their own: the info is a slice of the stored value or of a block of random bytes, and
+    // small Buffers share 8 KiB pool slabs, so keeping slices would keep whole slabs alive for the TTL.
+    const infoAndDek = Buffer.allocUnsafeSlow(SEED_INFO_BYTES + DEK_BYTES);
+    info.copy(infoAndDek, 0);
+    dek.copy(infoAndDek, SEED_INFO_BYTES);
+    this.derived.delete(etcdKey);
+    this.derived.set(etcdKey, { infoAndDek, expiresMs: now + this.ttlMs });
+    for (const [key, entry] of this.derived) {
+      if (entry.expiresMs > now) break;
+      this.derived.delete(key);
+    }
+    return dek;
+  }
+}
