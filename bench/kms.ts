@@ -141,9 +141,9 @@ async function cluster(s: Setup, name: string, version: string, kms: boolean): P
 
 async function writeRead(kube: BearerClient, n: number, ns: string): Promise<{ writeMs: number; readMs: number }> {
   await kube.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
-  // The client's 16 connections are open before the clock starts: connections opened while the timed requests
-  // run slow the whole run down by 20–30% on this machine (identity and KMS alike), which is what made single
-  // runs of this section move by up to 40 points.
+  // The client's 16 connections are open before the clock starts: connections this in-process client opens while
+  // the timed requests run slow the whole run down by 20–30% (identity and KMS alike; a client in its own process
+  // does not), which is what made single runs of this section move by up to 40 points.
   await inParallel(16, 16, async () => {
     const r = await kube.call('GET', `/api/v1/namespaces/${ns}`);
     if (r.status !== 200) throw new Error(`namespace get answered ${r.status}: ${r.body}`);
