@@ -25,6 +25,7 @@ import {
   EncryptedObjectEncoder,
   validateEncryptedObject,
 } from './encrypted-object.js';
+import type { SeedCryptoPool } from './seed-crypto-pool.js';
 import { SeedTransformer } from './seed-transformer.js';
 import type { EncryptionProvider, ProviderHealth } from './types.js';
 
@@ -77,6 +78,8 @@ export class KmsV2Provider implements EncryptionProvider {
     private readonly client: KmsV2Client,
     private readonly now: () => number,
     private readonly timing: KmsV2Timing = KMS_V2_TIMING,
+    /** Where the per-object HKDF and AES-GCM run (a worker thread); on this thread without one. */
+    private readonly pool?: SeedCryptoPool,
   ) {
     this.prefix = kmsV2Prefix(name);
   }
@@ -135,7 +138,7 @@ export class KmsV2Provider implements EncryptionProvider {
 
   async write(plain: Buffer, etcdKey: string): Promise<Buffer> {
     const st = await this.writeState();
-    return Buffer.concat([this.prefix, st.encoder.encode(st.seed.transformer.seal(plain, etcdKey))]);
+    return Buffer.concat([this.prefix, st.encoder.encode(await st.seed.transformer.seal(plain, etcdKey))]);
   }
 
   async read(payload: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }> {
@@ -143,7 +146,7 @@ export class KmsV2Provider implements EncryptionProvider {
     validateEncryptedObject(obj);
     const entry = this.cachedSeed(obj) ?? (await this.decryptSeed(obj));
     const plain =
-      obj.encryptedDEKSourceType === DEK_SOURCE_AES_GCM_KEY ? gcmOpen(entry.seed, obj.encryptedData, Buffer.from(etcdKey, 'utf8')) : entry.transformer.open(obj.encryptedData, etcdKey);
+      obj.encryptedDEKSourceType === DEK_SOURCE_AES_GCM_KEY ? gcmOpen(entry.seed, obj.encryptedData, Buffer.from(etcdKey, 'utf8')) : await entry.transformer.open(obj.encryptedData, etcdKey);
     const stale = obj.encryptedDEKSourceType !== DEK_SOURCE_HKDF_SEED || (this.state !== undefined && obj.keyID !== this.state.keyId);
     return { plain, stale };
   }
@@ -164,7 +167,7 @@ export class KmsV2Provider implements EncryptionProvider {
   }
 
   private seedEntry(seed: Buffer, now: number): SeedEntry {
-    return { seed, transformer: new SeedTransformer(seed, this.now), expiresMs: now + this.timing.seedCacheTtlMs };
+    return { seed, transformer: new SeedTransformer(seed, this.now, this.pool), expiresMs: now + this.timing.seedCacheTtlMs };
   }
 
   /** kube-apiserver's v2 probe: a Status call that must report healthz "ok", a v2 version and a key id. */

@@ -10,12 +10,14 @@
  * same: reading an object that was just written or read costs no key derivation. An entry is keyed by the etcd
  * key, so a client creating objects under new names adds at most one small entry per name for the TTL; expired
  * entries are dropped as new ones are added (kube-apiserver's expiring cache serves an expired entry until then,
- * and so does this one).
+ * and so does this one). Given a SeedCryptoPool, the HKDF and AES-GCM run on its worker thread, and the cache stays
+ * here.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { GCM_NONCE_BYTES, GCM_TAG_BYTES, gcmOpen, gcmSeal } from './aes-gcm.js';
 import { hkdfExpandSha256 } from './hkdf.js';
 import { randomBytesFast } from './random.js';
+import { SeedCryptoError, type SeedCryptoPool } from './seed-crypto-pool.js';
 
 export const SEED_INFO_BYTES = 32;
 const DEK_BYTES = 32;
@@ -25,11 +27,18 @@ export const DERIVED_KEY_TTL_MS = 10 * 60_000;
 
 /** The seed-mode encryption of one value under a seed: info(32) || nonce(12) || ciphertext || tag(16). */
 export function sealWithSeed(seed: Buffer, plain: Buffer, etcdKey: string): Buffer {
-  return new SeedTransformer(seed, () => 0).seal(plain, etcdKey);
+  const fresh = randomBytesFast(SEED_INFO_BYTES + GCM_NONCE_BYTES);
+  const info = fresh.subarray(0, SEED_INFO_BYTES);
+  return Buffer.concat([info, gcmSeal(hkdfExpandSha256(seed, info, DEK_BYTES), plain, Buffer.from(etcdKey, 'utf8'), fresh.subarray(SEED_INFO_BYTES))]);
 }
 
 export function openWithSeed(seed: Buffer, encryptedData: Buffer, etcdKey: string): Buffer {
-  return new SeedTransformer(seed, () => 0).open(encryptedData, etcdKey);
+  checkLength(encryptedData);
+  return gcmOpen(hkdfExpandSha256(seed, encryptedData.subarray(0, SEED_INFO_BYTES), DEK_BYTES), encryptedData.subarray(SEED_INFO_BYTES), Buffer.from(etcdKey, 'utf8'));
+}
+
+function checkLength(encryptedData: Buffer): void {
+  if (encryptedData.length < SEED_INFO_BYTES + GCM_NONCE_BYTES + GCM_TAG_BYTES) throw new Error('the stored data was shorter than the required size');
 }
 
 interface DerivedKey {
@@ -41,30 +50,55 @@ interface DerivedKey {
 export class SeedTransformer {
   /** By etcd key, oldest first: an entry set again moves to the end, so expired entries are found at the front. */
   private readonly derived = new Map<string, DerivedKey>();
-  private readonly seed: KeyObject;
+  private readonly seedKey: KeyObject;
 
   constructor(
-    seed: Buffer,
+    private readonly seed: Buffer,
     private readonly now: () => number,
+    /** Where the HKDF and AES-GCM run; on this thread without one, or once its worker has gone. */
+    private readonly pool?: SeedCryptoPool,
     private readonly ttlMs = DERIVED_KEY_TTL_MS,
   ) {
     if (seed.length < 32) throw new Error(`invalid seed length ${seed.length} used for key generation`);
-    this.seed = createSecretKey(seed);
+    this.seedKey = createSecretKey(seed);
   }
 
-  seal(plain: Buffer, etcdKey: string): Buffer {
+  async seal(plain: Buffer, etcdKey: string): Promise<Buffer> {
     const fresh = randomBytesFast(SEED_INFO_BYTES + GCM_NONCE_BYTES);
     const info = fresh.subarray(0, SEED_INFO_BYTES);
-    const dek = this.derive(info, etcdKey);
-    return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'), fresh.subarray(SEED_INFO_BYTES))]);
+    const nonce = fresh.subarray(SEED_INFO_BYTES);
+    if (this.pool?.available) {
+      const { out, dek } = await this.pool.seal(this.seed, info, nonce, plain, etcdKey);
+      this.remember(etcdKey, info, dek);
+      return Buffer.concat([info, out]);
+    }
+    const dek = hkdfExpandSha256(this.seedKey, info, DEK_BYTES);
+    this.remember(etcdKey, info, dek);
+    return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'), nonce)]);
   }
 
-  open(encryptedData: Buffer, etcdKey: string): Buffer {
-    if (encryptedData.length < SEED_INFO_BYTES + GCM_NONCE_BYTES + GCM_TAG_BYTES) throw new Error('the stored data was shorter than the required size');
+  async open(encryptedData: Buffer, etcdKey: string): Promise<Buffer> {
+    checkLength(encryptedData);
     const info = encryptedData.subarray(0, SEED_INFO_BYTES);
+    const sealed = encryptedData.subarray(SEED_INFO_BYTES);
     const cached = this.derived.get(etcdKey)?.infoAndDek;
-    const dek = cached && cached.subarray(0, SEED_INFO_BYTES).equals(info) ? cached.subarray(SEED_INFO_BYTES) : this.derive(info, etcdKey);
-    return gcmOpen(dek, encryptedData.subarray(SEED_INFO_BYTES), Buffer.from(etcdKey, 'utf8'));
+    const cachedDek = cached && cached.subarray(0, SEED_INFO_BYTES).equals(info) ? cached.subarray(SEED_INFO_BYTES) : undefined;
+    if (this.pool?.available) {
+      try {
+        const { out, dek } = await this.pool.open(cachedDek ? { dek: cachedDek } : { seed: this.seed, info }, sealed, etcdKey);
+        if (!cachedDek) this.remember(etcdKey, info, dek);
+        return out;
+      } catch (err) {
+        if (!cachedDek && err instanceof SeedCryptoError && err.dek) this.remember(etcdKey, info, err.dek);
+        throw err;
+      }
+    }
+    let dek = cachedDek;
+    if (!dek) {
+      dek = hkdfExpandSha256(this.seedKey, info, DEK_BYTES);
+      this.remember(etcdKey, info, dek);
+    }
+    return gcmOpen(dek, sealed, Buffer.from(etcdKey, 'utf8'));
   }
 
   /** How many derived keys are cached (tests). */
@@ -72,8 +106,8 @@ export class SeedTransformer {
     return this.derived.size;
   }
 
-  private derive(info: Buffer, etcdKey: string): Buffer {
-    const dek = hkdfExpandSha256(this.seed, info, DEK_BYTES);
+  /** Caches the DEK derived for `etcdKey` from `info`, as kube-apiserver does on every derivation (write or read). */
+  private remember(etcdKey: string, info: Buffer, dek: Buffer): void {
     const now = this.now();
     // Copies into memory of their own: the info is a slice of the stored value or of a block of random bytes, and
     // small Buffers share 8 KiB pool slabs, so keeping slices would keep whole slabs alive for the TTL.
@@ -86,6 +120,5 @@ export class SeedTransformer {
       if (entry.expiresMs > now) break;
       this.derived.delete(key);
     }
-    return dek;
   }
 }

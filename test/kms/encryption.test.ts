@@ -16,6 +16,7 @@ import { hkdfExpandSha256 } from '../../src/encryption/hkdf.js';
 import { IdentityProvider } from '../../src/encryption/identity.js';
 import { KmsV1Provider } from '../../src/encryption/kms-v1.js';
 import { KmsV2Provider } from '../../src/encryption/kms-v2.js';
+import { SeedCryptoPool } from '../../src/encryption/seed-crypto-pool.js';
 import { openWithSeed, SeedTransformer } from '../../src/encryption/seed-transformer.js';
 import { Lru } from '../../src/encryption/lru.js';
 import { KmsV1Client, KmsV2Client } from '../../src/kms/client.js';
@@ -59,40 +60,61 @@ describe('golden vectors and primitives', () => {
     expect(hkdfExpandSha256(prk, info, 42).toString('hex')).toBe('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865');
   });
 
-  it('the seed transformer keeps each etcd key’s derived DEK for 10 minutes, and only for the same info', () => {
-    const seed = Buffer.from(golden.hkdf_sha256_xnonce_aes_gcm_seed.seed_hex, 'hex');
-    let nowMs = 0;
-    const t = new SeedTransformer(seed, () => nowMs);
-    const key = '/registry/secrets/default/a';
-    const first = t.seal(Buffer.from('one'), key);
-    const second = t.seal(Buffer.from('two'), key); // a new info: the entry of `key` now holds the second DEK
-    expect(first.subarray(0, 32).equals(second.subarray(0, 32))).toBe(false);
-    expect(t.cachedKeys).toBe(1);
-    // The older value's info is not the cached one: its DEK is derived again, not taken from the cache.
-    expect(t.open(first, key).toString()).toBe('one');
-    expect(t.open(second, key).toString()).toBe('two');
-    // Each value is sealed with HKDF-Expand(seed, its own info), checked with the test's own HMAC.
-    const dek = createHmac('sha256', seed).update(second.subarray(0, 32)).update(Buffer.from([1])).digest();
-    expect(independentGcmOpen(dek, second.subarray(32), key).toString()).toBe('two');
-    // A cached DEK does not bypass the etcd key as authenticated data.
-    expect(() => t.open(second, '/registry/secrets/default/b')).toThrow(/authentication failed/);
-    expect(t.cachedKeys).toBe(2); // the failed read derived (and kept) the DEK for its own key, as kube-apiserver does
+  for (const where of ['on the main thread', 'on the crypto worker'] as const) {
+    it(`the seed transformer keeps each etcd key’s derived DEK for 10 minutes, and only for the same info (${where})`, async () => {
+      const seed = Buffer.from(golden.hkdf_sha256_xnonce_aes_gcm_seed.seed_hex, 'hex');
+      let nowMs = 0;
+      const pool = where === 'on the crypto worker' ? new SeedCryptoPool() : undefined;
+      try {
+        const t = new SeedTransformer(seed, () => nowMs, pool);
+        // The golden vector decrypts, its DEK derived from the seed.
+        expect((await t.open(Buffer.from(golden.hkdf_sha256_xnonce_aes_gcm_seed.ciphertext_hex, 'hex'), golden.aad_utf8)).toString()).toBe('pandas are the best');
+        const key = '/registry/secrets/default/a';
+        const first = await t.seal(Buffer.from('one'), key);
+        const second = await t.seal(Buffer.from('two'), key); // a new info: the entry of `key` now holds the second DEK
+        expect(first.subarray(0, 32).equals(second.subarray(0, 32))).toBe(false);
+        expect(t.cachedKeys).toBe(2);
+        // The older value's info is not the cached one: its DEK is derived again, not taken from the cache.
+        expect((await t.open(first, key)).toString()).toBe('one');
+        expect((await t.open(second, key)).toString()).toBe('two');
+        // Each value is sealed with HKDF-Expand(seed, its own info), checked with the test's own HMAC.
+        const dek = createHmac('sha256', seed).update(second.subarray(0, 32)).update(Buffer.from([1])).digest();
+        expect(independentGcmOpen(dek, second.subarray(32), key).toString()).toBe('two');
+        // A cached DEK does not bypass the etcd key as authenticated data.
+        await expect(t.open(second, '/registry/secrets/default/b')).rejects.toThrow(/authentication failed/);
+        expect(t.cachedKeys).toBe(3); // the failed read derived (and kept) the DEK for its own key, as kube-apiserver does
 
-    nowMs += 9 * 60_000;
-    t.seal(Buffer.from('three'), '/registry/secrets/default/c');
-    expect(t.cachedKeys).toBe(3);
-    nowMs += 2 * 60_000; // 11 minutes after the first two entries, 2 after the third
-    t.seal(Buffer.from('four'), '/registry/secrets/default/d');
-    expect(t.cachedKeys).toBe(2);
-    expect(t.open(first, key).toString()).toBe('one'); // an expired entry is only a cache miss
+        nowMs += 9 * 60_000;
+        await t.seal(Buffer.from('three'), '/registry/secrets/default/c');
+        expect(t.cachedKeys).toBe(4);
+        nowMs += 2 * 60_000; // 11 minutes after the first three entries, 2 after the fourth
+        await t.seal(Buffer.from('four'), '/registry/secrets/default/d');
+        expect(t.cachedKeys).toBe(2);
+        expect((await t.open(first, key)).toString()).toBe('one'); // an expired entry is only a cache miss
+      } finally {
+        await pool?.close();
+      }
+    });
+  }
+
+  it('a crypto worker that is gone fails the calls it had; the transformer then works on the main thread', async () => {
+    const pool = new SeedCryptoPool();
+    const t = new SeedTransformer(Buffer.alloc(32, 3), () => 0, pool);
+    const sealed = await t.seal(Buffer.from('x'), '/k');
+    const inFlight = pool.seal(Buffer.alloc(32, 3), Buffer.alloc(32), Buffer.alloc(12), Buffer.from('y'), '/k');
+    await pool.close();
+    await expect(inFlight).rejects.toThrow(/closed|exited/);
+    expect(pool.available).toBe(false);
+    expect((await t.open(sealed, '/k')).toString()).toBe('x');
+    expect(openWithSeed(Buffer.alloc(32, 3), await t.seal(Buffer.from('z'), '/k2'), '/k2').toString()).toBe('z');
   });
 
-  it('cached derived keys do not keep shared Buffer pool memory alive', () => {
+  it('cached derived keys do not keep shared Buffer pool memory alive', async () => {
     const t = new SeedTransformer(Buffer.alloc(32, 9), () => 0);
     const before = process.memoryUsage().arrayBuffers;
     const filler: Buffer[] = [];
     for (let i = 0; i < 20_000; i++) {
-      t.seal(Buffer.from('x'), `/registry/secrets/default/s-${i}`);
+      await t.seal(Buffer.from('x'), `/registry/secrets/default/s-${i}`);
       // Small pooled allocations between writes, as a server makes: a cached slice of a pool slab would keep it alive.
       filler.push(Buffer.from('y'.repeat(3000)));
       if (filler.length > 16) filler.shift();

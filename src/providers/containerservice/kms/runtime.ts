@@ -19,7 +19,8 @@ import type { EmulatorContext } from '../../../emulator.js';
 import { ProviderChain } from '../../../encryption/chain.js';
 import { IdentityProvider } from '../../../encryption/identity.js';
 import { KmsV1Provider } from '../../../encryption/kms-v1.js';
-import { KmsV2Provider } from '../../../encryption/kms-v2.js';
+import { KMS_V2_TIMING, KmsV2Provider } from '../../../encryption/kms-v2.js';
+import { SeedCryptoPool } from '../../../encryption/seed-crypto-pool.js';
 import type { EncryptionProvider } from '../../../encryption/types.js';
 import { parseKeyId } from '../../../kms/key-id.js';
 import type { KmsPlugin } from '../../../kms/plugin.js';
@@ -75,6 +76,7 @@ export class KmsRuntime {
   private readonly restarts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private pool: SeedCryptoPool | undefined;
 
   constructor(private readonly ctx: EmulatorContext) {}
 
@@ -181,7 +183,7 @@ export class KmsRuntime {
           plugins.set(socket, plugin);
         }
         const endpoint = `unix://${socket}`;
-        const provider = key.api === 'v1' ? new KmsV1Provider(key.name, new KmsV1Client(endpoint)) : new KmsV2Provider(key.name, new KmsV2Client(endpoint), () => this.ctx.clock.nowMs());
+        const provider = key.api === 'v1' ? new KmsV1Provider(key.name, new KmsV1Client(endpoint)) : new KmsV2Provider(key.name, new KmsV2Client(endpoint), () => this.ctx.clock.nowMs(), KMS_V2_TIMING, this.seedCryptoPool());
         records.set(provider, key);
         providers.push(provider);
       }
@@ -263,6 +265,16 @@ export class KmsRuntime {
     rmSync(join(this.ctx.dataDir, 'kms', uid), { recursive: true, force: true });
   }
 
+  /**
+   * The worker thread of the KMS v2 transformers' per-object cryptography, started with the first KMS v2 provider
+   * (`AKSEMU_KMS_CRYPTO_WORKERS=0`: none, the transformers encrypt on the main thread).
+   */
+  private seedCryptoPool(): SeedCryptoPool | undefined {
+    if (process.env.AKSEMU_KMS_CRYPTO_WORKERS === '0') return undefined;
+    this.pool ??= new SeedCryptoPool();
+    return this.pool;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
@@ -272,5 +284,6 @@ export class KmsRuntime {
       const rt = await p.catch(() => undefined);
       if (rt) await this.shutdown(rt);
     }
+    await this.pool?.close();
   }
 }
