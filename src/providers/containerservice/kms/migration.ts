@@ -109,14 +109,18 @@ export class StorageMigration {
       }
       const page = await this.ctx.store.range(prefix, { limit: this.page, ...(rec.cursor ? { after: rec.cursor } : {}) });
       let conflict = false;
+      // The whole page is transformed at once (KMS v2's crypto worker gets it as one batch and encrypts while the
+      // chunks commit); a chunk waits only for its own secrets.
+      const transformed = page.items.map((kv) => this.migrateOne(chain, uid, kv));
       for (let i = 0; i < page.items.length || (i === 0 && !page.more); i += this.chunk) {
         const items = page.items.slice(i, i + this.chunk);
         const lastChunk = !page.more && i + this.chunk >= page.items.length;
         const conditions = [{ key: kmsMigrationKey(uid), modRevision: recRevision }];
         const ops: TxnOp[] = [];
         const failures: string[] = [];
-        for (const kv of items) {
-          const r = await this.migrateOne(chain, uid, kv);
+        const results = await Promise.all(transformed.slice(i, i + this.chunk));
+        for (const [j, kv] of items.entries()) {
+          const r = results[j];
           if (r === 'failed') failures.push(kv.key.slice(prefix.length));
           else if (r) {
             conditions.push({ key: kv.key, modRevision: kv.modRevision });
