@@ -139,7 +139,14 @@ async function cluster(s: Setup, name: string, version: string, kms: boolean): P
   return { uid: doc.properties.resourceUID, kube: bearerClient(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, s.emu.ctx.ca.certPem), kubeconfig };
 }
 
-async function writeRead(kube: BearerClient, n: number, ns: string): Promise<{ writeMs: number; readMs: number }> {
+interface WriteReadRun {
+  writeMs: number;
+  readMs: number;
+  /** CPU time of the whole process over both phases: every thread (crypto workers, checkpointer) and the client. */
+  cpuMs: number;
+}
+
+async function writeRead(kube: BearerClient, n: number, ns: string): Promise<WriteReadRun> {
   await kube.call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
   // The client's 16 connections are open before the clock starts: connections this in-process client opens while
   // the timed requests run slow the whole run down by 20–30% (identity and KMS alike; a client in its own process
@@ -148,6 +155,7 @@ async function writeRead(kube: BearerClient, n: number, ns: string): Promise<{ w
     const r = await kube.call('GET', `/api/v1/namespaces/${ns}`);
     if (r.status !== 200) throw new Error(`namespace get answered ${r.status}: ${r.body}`);
   });
+  const cpu0 = process.cpuUsage();
   let t0 = performance.now();
   await inParallel(n, 16, async (i) => {
     const r = await kube.call('POST', `/api/v1/namespaces/${ns}/secrets`, { metadata: { name: `s-${i}` }, stringData: { password: `value-${i}`.padEnd(64, '.') } });
@@ -159,7 +167,9 @@ async function writeRead(kube: BearerClient, n: number, ns: string): Promise<{ w
     const r = await kube.call('GET', `/api/v1/namespaces/${ns}/secrets/s-${i}`);
     if (r.status !== 200) throw new Error(`get answered ${r.status}: ${r.body}`);
   });
-  return { writeMs, readMs: performance.now() - t0 };
+  const readMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { writeMs, readMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResult> {
@@ -201,12 +211,13 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
     async function apiRows() {
     // Identity and KMS v2 alternate (A B B A, twice) so that the store's growth and the machine's drift fall on
     // both; a single pair moves by several percent from run to run on this 2-core machine.
-    const runs = { identity: [] as Array<{ writeMs: number; readMs: number }>, v2: [] as Array<{ writeMs: number; readMs: number }> };
+    const runs = { identity: [] as WriteReadRun[], v2: [] as WriteReadRun[] };
     let round = 0;
     for (const which of ['identity', 'v2', 'v2', 'identity', 'identity', 'v2', 'v2', 'identity'] as const) {
       runs[which].push(await writeRead(which === 'identity' ? plain.kube : v2c.kube, N, `bench-${round++}`));
     }
-    const mean = (xs: Array<{ writeMs: number; readMs: number }>) => ({ writeMs: xs.reduce((a, x) => a + x.writeMs, 0) / xs.length, readMs: xs.reduce((a, x) => a + x.readMs, 0) / xs.length });
+    const avg = (xs: WriteReadRun[], f: (x: WriteReadRun) => number) => xs.reduce((a, x) => a + f(x), 0) / xs.length;
+    const mean = (xs: WriteReadRun[]) => ({ writeMs: avg(xs, (x) => x.writeMs), readMs: avg(xs, (x) => x.readMs), cpuMs: avg(xs, (x) => x.cpuMs) });
     const base = mean(runs.identity);
     const kv2 = mean(runs.v2);
     const N1 = Math.min(N, 2000);
@@ -223,7 +234,7 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
       section: 'api',
       measure: `KMS v2: write ${fmt(N)} / read ${fmt(N)}`,
       value: `${(kv2.writeMs / 1000).toFixed(2)} s / ${(kv2.readMs / 1000).toFixed(2)} s`,
-      note: `${perSecret(kv2.writeMs, N).toFixed(0)} µs / ${perSecret(kv2.readMs, N).toFixed(0)} µs per secret; overhead over identity: write ${overhead(kv2.writeMs, base.writeMs)}, read ${overhead(kv2.readMs, base.readMs)}, write+read ${overhead(kv2.writeMs + kv2.readMs, base.writeMs + base.readMs)} (target ≤ 10%); run by run ${ratios.map(pct).join(', ')}, median ${pct(median)}`,
+      note: `${perSecret(kv2.writeMs, N).toFixed(0)} µs / ${perSecret(kv2.readMs, N).toFixed(0)} µs per secret; overhead over identity: write ${overhead(kv2.writeMs, base.writeMs)}, read ${overhead(kv2.readMs, base.readMs)}, write+read ${overhead(kv2.writeMs + kv2.readMs, base.writeMs + base.readMs)} (target ≤ 10%); run by run ${ratios.map(pct).join(', ')}, median ${pct(median)}; CPU of the process (all threads, the client included) ${perSecret(kv2.cpuMs, N).toFixed(0)} µs per secret written and read against ${perSecret(base.cpuMs, N).toFixed(0)} µs, ${overhead(kv2.cpuMs, base.cpuMs)}`,
     });
     rows.push({
       section: 'api',
@@ -247,7 +258,7 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
       t0 = performance.now();
       for (let i = 0; i < n; i++) await chain.fromStorage(stored[i]!, `/registry/secrets/default/t-${i}`);
       const r = (performance.now() - t0) / n;
-      rows.push({ section: 'transform', measure: `${label} toStorage / fromStorage`, value: `${(w * 1000).toFixed(1)} µs / ${(r * 1000).toFixed(1)} µs`, note: `mean of ${fmt(n)} sequential calls, cold caches for the reads (${label === 'KMS v2' ? 'one plugin Decrypt for the seed' : 'one plugin Decrypt per secret'})` });
+      rows.push({ section: 'transform', measure: `${label} toStorage / fromStorage`, value: `${(w * 1000).toFixed(1)} µs / ${(r * 1000).toFixed(1)} µs`, note: `mean of ${fmt(n)} sequential calls, cold caches for the reads (${label === 'KMS v2' ? 'one plugin Decrypt for the seed; each call waits for its round trip to the crypto worker thread, which concurrent requests share' : 'one plugin Decrypt per secret'})` });
     }
 
     // ------------------------------------------------------------------ 4. migration: server-side vs kubectl
