@@ -5,13 +5,16 @@
  * an HMAC and a cipher, native-backed objects with OpenSSL's algorithm lookup, ~30 µs on the request thread; a
  * request's share of a batch message costs a few.
  *
- * The operations of one event-loop turn go to the worker as one message, answered by one message. The worker is
+ * The operations of one event-loop turn go to the worker as one message, answered by one message; a turn with more
+ * than 128 (a bulk job's page) runs on the calling thread, which would only wait otherwise. The worker is
  * stateless: each operation carries the seed (or the DEK the transformer already derived), and every answer
  * carries the DEK, so the transformer's derived-key cache stays in one place. The worker is inline JavaScript so
  * that it runs the same from dist/, the CLI bundle and under the test runner. `AKSEMU_KMS_CRYPTO_WORKERS=0` runs
  * everything on the main thread, and so does a transformer whose pool's worker has died.
  */
 import { Worker } from 'node:worker_threads';
+import { gcmOpen, gcmSeal } from './aes-gcm.js';
+import { hkdfExpandSha256 } from './hkdf.js';
 
 // Batches travel as one ArrayBuffer each way (transferred, not copied), with a small descriptor per operation.
 // To the worker, per operation: key(32: the seed, or the DEK when `derive` is false) || info(32, when deriving) ||
@@ -98,8 +101,8 @@ export class SeedCryptoError extends Error {
   }
 }
 
-/** Operations per message to the worker. */
-const MAX_BATCH = 64;
+/** Batches of more operations run on the calling thread (see `flush`). */
+const INLINE_BATCH = 128;
 
 export class SeedCryptoPool {
   private readonly worker: Worker;
@@ -167,9 +170,27 @@ export class SeedCryptoPool {
     const queued = this.queue;
     this.queue = [];
     if (this.failure) return;
-    // A large batch (a storage migration's page) goes in parts, so the first answers come back, and their
-    // transactions commit, while the worker encrypts the rest.
-    for (let i = 0; i < queued.length; i += MAX_BATCH) this.post(queued.slice(i, i + MAX_BATCH));
+    // A batch this large comes from a bulk job (a storage migration's page), whose thread has nothing to do but
+    // wait for it: the copies and round trips would cost it more than the worker saves, so it runs here.
+    if (queued.length > INLINE_BATCH) {
+      for (const op of queued) this.runHere(op);
+      return;
+    }
+    this.post(queued);
+  }
+
+  /** One operation on this thread, with the same primitives and the same answer as the worker's. */
+  private runHere(op: Operation): void {
+    const p = this.pending.get(op.id)!;
+    this.pending.delete(op.id);
+    let dek: Buffer | undefined;
+    try {
+      dek = op.info ? hkdfExpandSha256(op.key, op.info, 32) : op.key;
+      const aad = Buffer.from(op.aad, 'utf8');
+      p.resolve({ out: op.nonce ? gcmSeal(dek, op.data, aad, op.nonce) : gcmOpen(dek, op.data, aad), dek });
+    } catch (err) {
+      p.reject(new SeedCryptoError((err as Error).message, dek));
+    }
   }
 
   private post(batch: Operation[]): void {

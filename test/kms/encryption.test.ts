@@ -97,6 +97,26 @@ describe('golden vectors and primitives', () => {
     });
   }
 
+  it('a batch of more than 128 operations (a migration page) runs on the calling thread, with the same results', async () => {
+    const seed = Buffer.alloc(32, 5);
+    const pool = new SeedCryptoPool();
+    try {
+      const t = new SeedTransformer(seed, () => 0, pool);
+      const keys = Array.from({ length: 500 }, (_, i) => `/registry/secrets/default/m-${i}`);
+      const sealed = await Promise.all(keys.map((k, i) => t.seal(Buffer.from(`value-${i}`), k)));
+      // Independent check of every value, whichever thread sealed it.
+      sealed.forEach((v, i) => expect(openWithSeed(seed, v, keys[i]!).toString()).toBe(`value-${i}`));
+      // Opened in one batch too, one of them under the wrong key: only that one fails.
+      const opened = await Promise.allSettled(sealed.map((v, i) => t.open(v, i === 301 ? '/registry/secrets/default/other' : keys[i]!)));
+      opened.forEach((r, i) => {
+        if (i === 301) expect(r.status === 'rejected' && /authentication failed/.test(String(r.reason))).toBe(true);
+        else expect(r.status === 'fulfilled' && r.value.toString()).toBe(`value-${i}`);
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a crypto worker that is gone fails the calls it had; the transformer then works on the main thread', async () => {
     const pool = new SeedCryptoPool();
     const t = new SeedTransformer(Buffer.alloc(32, 3), () => 0, pool);

@@ -109,8 +109,8 @@ export class StorageMigration {
       }
       const page = await this.ctx.store.range(prefix, { limit: this.page, ...(rec.cursor ? { after: rec.cursor } : {}) });
       let conflict = false;
-      // The whole page is transformed at once (KMS v2's crypto worker gets it as one batch and encrypts while the
-      // chunks commit); a chunk waits only for its own secrets.
+      // The whole page is transformed at once: for KMS v2 one batch, which the crypto pool runs on this thread
+      // rather than waiting a worker round trip per chunk; a chunk waits only for its own secrets.
       const transformed = page.items.map((kv) => this.migrateOne(chain, uid, kv));
       for (let i = 0; i < page.items.length || (i === 0 && !page.more); i += this.chunk) {
         const items = page.items.slice(i, i + this.chunk);
