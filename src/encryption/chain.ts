@@ -6,7 +6,7 @@
  *
  * Disabling encryption puts identity first and keeps the KMS providers after it for reading (SPEC K-8, K-10).
  */
-import type { EncryptionProvider, ProviderHealth, StorageTransformer } from './types.js';
+import type { EncryptionProvider, ProviderHealth, StorageTransformer, TransformOptions } from './types.js';
 
 export class NoProviderError extends Error {
   constructor(message: string) {
@@ -27,8 +27,8 @@ export class ProviderChain implements StorageTransformer {
     return this.providers[0]!;
   }
 
-  toStorage(plain: Buffer, etcdKey: string): Promise<Buffer> {
-    return this.writer.write(plain, etcdKey);
+  toStorage(plain: Buffer, etcdKey: string, opts?: TransformOptions): Promise<Buffer> {
+    return this.writer.write(plain, etcdKey, opts);
   }
 
   /** Which provider would read `stored` (by prefix), or undefined. */
@@ -40,7 +40,7 @@ export class ProviderChain implements StorageTransformer {
     return undefined;
   }
 
-  async fromStorage(stored: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }> {
+  async fromStorage(stored: Buffer, etcdKey: string, opts?: TransformOptions): Promise<{ plain: Buffer; stale: boolean }> {
     let identityError: Error | undefined;
     for (let i = 0; i < this.providers.length; i++) {
       const p = this.providers[i]!;
@@ -54,7 +54,7 @@ export class ProviderChain implements StorageTransformer {
         }
       }
       if (stored.subarray(0, p.prefix.length).equals(p.prefix)) {
-        const r = await p.read(stored.subarray(p.prefix.length), etcdKey);
+        const r = await p.read(stored.subarray(p.prefix.length), etcdKey, opts);
         return { plain: r.plain, stale: r.stale || i !== 0 };
       }
     }

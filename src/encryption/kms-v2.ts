@@ -27,7 +27,7 @@ import {
 } from './encrypted-object.js';
 import type { SeedCryptoPool } from './seed-crypto-pool.js';
 import { SeedTransformer } from './seed-transformer.js';
-import type { EncryptionProvider, ProviderHealth } from './types.js';
+import type { EncryptionProvider, ProviderHealth, TransformOptions } from './types.js';
 
 export const kmsV2Prefix = (name: string) => Buffer.from(`k8s:enc:kms:v2:${name}:`);
 
@@ -136,17 +136,17 @@ export class KmsV2Provider implements EncryptionProvider {
     return this.state;
   }
 
-  async write(plain: Buffer, etcdKey: string): Promise<Buffer> {
+  async write(plain: Buffer, etcdKey: string, opts?: TransformOptions): Promise<Buffer> {
     const st = await this.writeState();
-    return Buffer.concat([this.prefix, st.encoder.encode(await st.seed.transformer.seal(plain, etcdKey))]);
+    return Buffer.concat([this.prefix, st.encoder.encode(await st.seed.transformer.seal(plain, etcdKey, opts?.bulk))]);
   }
 
-  async read(payload: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }> {
+  async read(payload: Buffer, etcdKey: string, opts?: TransformOptions): Promise<{ plain: Buffer; stale: boolean }> {
     const obj = decodeEncryptedObject(payload);
     validateEncryptedObject(obj);
     const entry = this.cachedSeed(obj) ?? (await this.decryptSeed(obj));
     const plain =
-      obj.encryptedDEKSourceType === DEK_SOURCE_AES_GCM_KEY ? gcmOpen(entry.seed, obj.encryptedData, Buffer.from(etcdKey, 'utf8')) : await entry.transformer.open(obj.encryptedData, etcdKey);
+      obj.encryptedDEKSourceType === DEK_SOURCE_AES_GCM_KEY ? gcmOpen(entry.seed, obj.encryptedData, Buffer.from(etcdKey, 'utf8')) : await entry.transformer.open(obj.encryptedData, etcdKey, opts?.bulk);
     const stale = obj.encryptedDEKSourceType !== DEK_SOURCE_HKDF_SEED || (this.state !== undefined && obj.keyID !== this.state.keyId);
     return { plain, stale };
   }

@@ -6,7 +6,8 @@
  * request's share of a batch message costs a few.
  *
  * The operations of one event-loop turn go to the worker as one message, answered by one message; a turn with more
- * than 128 (a bulk job's page) runs on the calling thread, which would only wait otherwise. The worker is
+ * than 128 runs on the calling thread, which would only wait otherwise (callers walking many values one by one
+ * mark them `bulk` and do not come here at all, see seed-transformer.ts). The worker is
  * stateless: each operation carries the seed (or the DEK the transformer already derived), and every answer
  * carries the DEK, so the transformer's derived-key cache stays in one place. The worker is inline JavaScript so
  * that it runs the same from dist/, the CLI bundle and under the test runner. `AKSEMU_KMS_CRYPTO_WORKERS=0` runs
@@ -170,8 +171,8 @@ export class SeedCryptoPool {
     const queued = this.queue;
     this.queue = [];
     if (this.failure) return;
-    // A batch this large comes from a bulk job (a storage migration's page), whose thread has nothing to do but
-    // wait for it: the copies and round trips would cost it more than the worker saves, so it runs here.
+    // A batch this large comes from a caller that started many transformations at once and has nothing to do but
+    // wait for them: the copies and round trips would cost it more than the worker saves, so it runs here.
     if (queued.length > INLINE_BATCH) {
       for (const op of queued) this.runHere(op);
       return;

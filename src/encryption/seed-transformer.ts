@@ -63,11 +63,12 @@ export class SeedTransformer {
     this.seedKey = createSecretKey(seed);
   }
 
-  async seal(plain: Buffer, etcdKey: string): Promise<Buffer> {
+  /** `here`: on this thread even with a pool (one of many values a caller walks through; see `open`). */
+  async seal(plain: Buffer, etcdKey: string, here = false): Promise<Buffer> {
     const fresh = randomBytesFast(SEED_INFO_BYTES + GCM_NONCE_BYTES);
     const info = fresh.subarray(0, SEED_INFO_BYTES);
     const nonce = fresh.subarray(SEED_INFO_BYTES);
-    if (this.pool?.available) {
+    if (this.pool?.available && !here) {
       const { out, dek } = await this.pool.seal(this.seed, info, nonce, plain, etcdKey);
       this.remember(etcdKey, info, dek);
       return Buffer.concat([info, out]);
@@ -77,13 +78,17 @@ export class SeedTransformer {
     return Buffer.concat([info, gcmSeal(dek, plain, Buffer.from(etcdKey, 'utf8'), nonce)]);
   }
 
-  async open(encryptedData: Buffer, etcdKey: string): Promise<Buffer> {
+  /**
+   * `here`: on this thread even with a pool. A caller walking through many values (a list, a watch, a migration)
+   * awaits them one by one, and a round trip to the worker for each would make the walk several times slower.
+   */
+  async open(encryptedData: Buffer, etcdKey: string, here = false): Promise<Buffer> {
     checkLength(encryptedData);
     const info = encryptedData.subarray(0, SEED_INFO_BYTES);
     const sealed = encryptedData.subarray(SEED_INFO_BYTES);
     const cached = this.derived.get(etcdKey)?.infoAndDek;
     const cachedDek = cached && cached.subarray(0, SEED_INFO_BYTES).equals(info) ? cached.subarray(SEED_INFO_BYTES) : undefined;
-    if (this.pool?.available) {
+    if (this.pool?.available && !here) {
       try {
         const { out, dek } = await this.pool.open(cachedDek ? { dek: cachedDek } : { seed: this.seed, info }, sealed, etcdKey);
         if (!cachedDek) this.remember(etcdKey, info, dek);

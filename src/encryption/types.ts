@@ -6,9 +6,14 @@
  */
 export interface StorageTransformer {
   readonly name: string;
-  toStorage(plain: Buffer, etcdKey: string): Promise<Buffer>;
+  toStorage(plain: Buffer, etcdKey: string, opts?: TransformOptions): Promise<Buffer>;
   /** `stale`: the bytes are not in the form the current configuration writes (a no-op update rewrites them). */
-  fromStorage(stored: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }>;
+  fromStorage(stored: Buffer, etcdKey: string, opts?: TransformOptions): Promise<{ plain: Buffer; stale: boolean }>;
+}
+
+/** `bulk`: one of many values a caller walks through (see src/kube/storage/transformer.ts). */
+export interface TransformOptions {
+  bulk?: boolean;
 }
 
 /** The result of one provider's health check (kube-apiserver's `/healthz/kms-provider-<i>`). */
@@ -28,8 +33,8 @@ export interface EncryptionProvider {
   readonly name: string;
   /** `k8s:enc:kms:v1:<name>:` / `k8s:enc:kms:v2:<name>:`; empty for identity. */
   readonly prefix: Buffer;
-  write(plain: Buffer, etcdKey: string): Promise<Buffer>;
-  read(payload: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }>;
+  write(plain: Buffer, etcdKey: string, opts?: TransformOptions): Promise<Buffer>;
+  read(payload: Buffer, etcdKey: string, opts?: TransformOptions): Promise<{ plain: Buffer; stale: boolean }>;
   health(): Promise<ProviderHealth>;
   /** Drops cached DEKs/seeds (an API server restart). */
   dropCaches(): void;

@@ -97,7 +97,7 @@ describe('golden vectors and primitives', () => {
     });
   }
 
-  it('a batch of more than 128 operations (a migration page) runs on the calling thread, with the same results', async () => {
+  it('a batch of more than 128 operations in one turn runs on the calling thread, with the same results', async () => {
     const seed = Buffer.alloc(32, 5);
     const pool = new SeedCryptoPool();
     try {
@@ -106,6 +106,10 @@ describe('golden vectors and primitives', () => {
       const sealed = await Promise.all(keys.map((k, i) => t.seal(Buffer.from(`value-${i}`), k)));
       // Independent check of every value, whichever thread sealed it.
       sealed.forEach((v, i) => expect(openWithSeed(seed, v, keys[i]!).toString()).toBe(`value-${i}`));
+      // A bulk caller's values are sealed and opened on this thread, the pool being there or not.
+      const bulk = await t.seal(Buffer.from('bulk'), '/registry/secrets/default/bulk', true);
+      expect(openWithSeed(seed, bulk, '/registry/secrets/default/bulk').toString()).toBe('bulk');
+      expect((await t.open(bulk, '/registry/secrets/default/bulk', true)).toString()).toBe('bulk');
       // Opened in one batch too, one of them under the wrong key: only that one fails.
       const opened = await Promise.allSettled(sealed.map((v, i) => t.open(v, i === 301 ? '/registry/secrets/default/other' : keys[i]!)));
       opened.forEach((r, i) => {

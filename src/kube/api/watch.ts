@@ -145,8 +145,8 @@ export async function serveWatch(reply: FastifyReply, registry: Registry, req: W
         if (closed) return;
         const revision = ev.kv.modRevision;
         try {
-          const cur = ev.type === 'put' ? (await storage.decode(transformer, ev.kv)).obj : undefined;
-          const prev = ev.prevKv ? (await storage.decode(transformer, ev.prevKv)).obj : undefined;
+          const cur = ev.type === 'put' ? (await storage.decode(transformer, ev.kv, { bulk: true })).obj : undefined;
+          const prev = ev.prevKv ? (await storage.decode(transformer, ev.prevKv, { bulk: true })).obj : undefined;
           const curMatch = cur !== undefined && matches(def, cur, req);
           const prevMatch = prev !== undefined && matches(def, prev, req);
           lastRv = revision;

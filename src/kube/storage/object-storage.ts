@@ -13,7 +13,9 @@ import { decodeObject, encodeObject, type KubeObject } from '../stored-object.js
 import type { Condition, KeyValue, Store, TxnOp, Watch, WatchEvent } from '../../store/store.js';
 import type { KObject } from '../api/types.js';
 import { KubeError } from '../api/errors.js';
-import type { StorageTransformer, StorageTransformers } from './transformer.js';
+import type { StorageTransformer, StorageTransformers, TransformOptions } from './transformer.js';
+
+const BULK: TransformOptions = { bulk: true };
 
 export interface StoredObject<T extends KObject = KObject> {
   obj: T;
@@ -88,12 +90,13 @@ export class ObjectStorage {
     return this.transformers.forResource(this.cluster, resource);
   }
 
-  async decode<T extends KObject>(t: StorageTransformer, kv: KeyValue): Promise<StoredObject<T>> {
+  /** `opts.bulk`: one of many objects the caller walks through (a list page, a watch). */
+  async decode<T extends KObject>(t: StorageTransformer, kv: KeyValue, opts?: TransformOptions): Promise<StoredObject<T>> {
     const ek = this.etcdKeyOf(kv.key);
     let plain: Buffer;
     let stale: boolean;
     try {
-      ({ plain, stale } = await t.fromStorage(kv.value, ek));
+      ({ plain, stale } = await t.fromStorage(kv.value, ek, opts));
     } catch (err) {
       throw new TransformError(ek, err);
     }
@@ -123,7 +126,7 @@ export class ObjectStorage {
     const page = await this.store.range(prefix, { ...(opts.limit ? { limit: opts.limit } : {}), ...(opts.after ? { after: opts.after } : {}) });
     const t = await this.transformer(resource);
     const items: Array<StoredObject<T>> = [];
-    for (const kv of page.items) items.push(await this.decode<T>(t, kv));
+    for (const kv of page.items) items.push(await this.decode<T>(t, kv, BULK));
     return { items, revision: page.revision, more: page.more, lastKey: page.items.length > 0 ? page.items[page.items.length - 1]!.key : undefined };
   }
 

@@ -10,14 +10,21 @@
  * `stale` on read means "these bytes are not in the form the current configuration would write" (plaintext while
  * KMS is on, an old key after a rotation). Every update path re-encodes through `toStorage`, so a read-then-write
  * of a stale object (`kubectl get secrets -A -o json | kubectl replace -f -`) migrates it.
+ *
+ * `bulk` marks one of many objects a caller walks through (a list, a watch, a migration) rather than the object of
+ * a single request: KMS v2 then does its cryptography on the calling thread instead of its worker thread.
  */
 import type { ClusterRecord } from '../cluster-registry.js';
 
 export interface StorageTransformer {
   /** A short name for diagnostics ("identity", "kms:v2:<plugin>"). */
   readonly name: string;
-  toStorage(plain: Buffer, etcdKey: string): Promise<Buffer>;
-  fromStorage(stored: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }>;
+  toStorage(plain: Buffer, etcdKey: string, opts?: TransformOptions): Promise<Buffer>;
+  fromStorage(stored: Buffer, etcdKey: string, opts?: TransformOptions): Promise<{ plain: Buffer; stale: boolean }>;
+}
+
+export interface TransformOptions {
+  bulk?: boolean;
 }
 
 export const identityTransformer: StorageTransformer = {

@@ -109,18 +109,14 @@ export class StorageMigration {
       }
       const page = await this.ctx.store.range(prefix, { limit: this.page, ...(rec.cursor ? { after: rec.cursor } : {}) });
       let conflict = false;
-      // The whole page is transformed at once: for KMS v2 one batch, which the crypto pool runs on this thread
-      // rather than waiting a worker round trip per chunk; a chunk waits only for its own secrets.
-      const transformed = page.items.map((kv) => this.migrateOne(chain, uid, kv));
       for (let i = 0; i < page.items.length || (i === 0 && !page.more); i += this.chunk) {
         const items = page.items.slice(i, i + this.chunk);
         const lastChunk = !page.more && i + this.chunk >= page.items.length;
         const conditions = [{ key: kmsMigrationKey(uid), modRevision: recRevision }];
         const ops: TxnOp[] = [];
         const failures: string[] = [];
-        const results = await Promise.all(transformed.slice(i, i + this.chunk));
-        for (const [j, kv] of items.entries()) {
-          const r = results[j];
+        for (const kv of items) {
+          const r = await this.migrateOne(chain, uid, kv);
           if (r === 'failed') failures.push(kv.key.slice(prefix.length));
           else if (r) {
             conditions.push({ key: kv.key, modRevision: kv.modRevision });
@@ -173,14 +169,15 @@ export class StorageMigration {
     const etcdKey = kv.key.slice(clusterPrefix(uid).length);
     let plain: Buffer;
     try {
-      const r = await chain.fromStorage(kv.value, etcdKey);
+      // Bulk: KMS v2's cryptography on this thread, which would only wait for the worker's round trips.
+      const r = await chain.fromStorage(kv.value, etcdKey, { bulk: true });
       if (!r.stale) return undefined;
       plain = r.plain;
     } catch {
       return 'failed';
     }
     try {
-      return await chain.toStorage(plain, etcdKey);
+      return await chain.toStorage(plain, etcdKey, { bulk: true });
     } catch {
       return 'failed';
     }

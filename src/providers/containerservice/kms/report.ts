@@ -82,7 +82,7 @@ export async function encryptionStatus(store: Store, clusterId: string, uid: str
       }
       if (!chain) continue;
       try {
-        const r = await chain.fromStorage(kv.value, kv.key.slice(clusterPrefix(uid).length));
+        const r = await chain.fromStorage(kv.value, kv.key.slice(clusterPrefix(uid).length), { bulk: true });
         if (r.stale) out.stale++;
       } catch (err) {
         unreadable(kv.key, (err as Error).message);

@@ -5,7 +5,7 @@
  */
 import { KubeError } from '../../../kube/api/errors.js';
 import type { ProviderChain } from '../../../encryption/chain.js';
-import type { StorageTransformer } from '../../../encryption/types.js';
+import type { StorageTransformer, TransformOptions } from '../../../encryption/types.js';
 import type { Store } from '../../../store/store.js';
 import { KMS_V1_SECRET_LIMIT } from '../rules/kms.js';
 
@@ -21,7 +21,7 @@ export class SecretLimitTransformer implements StorageTransformer {
     this.name = inner.name;
   }
 
-  async toStorage(plain: Buffer, etcdKey: string): Promise<Buffer> {
+  async toStorage(plain: Buffer, etcdKey: string, opts?: TransformOptions): Promise<Buffer> {
     if (this.inner.writer.kind === 'kms-v1' && !(await this.store.get(`${this.prefix}${etcdKey}`))) {
       const count = await this.store.count(`${this.prefix}/registry/secrets/`);
       if (count >= KMS_V1_SECRET_LIMIT) {
@@ -34,10 +34,10 @@ export class SecretLimitTransformer implements StorageTransformer {
         );
       }
     }
-    return this.inner.toStorage(plain, etcdKey);
+    return this.inner.toStorage(plain, etcdKey, opts);
   }
 
-  fromStorage(stored: Buffer, etcdKey: string): Promise<{ plain: Buffer; stale: boolean }> {
-    return this.inner.fromStorage(stored, etcdKey);
+  fromStorage(stored: Buffer, etcdKey: string, opts?: TransformOptions): Promise<{ plain: Buffer; stale: boolean }> {
+    return this.inner.fromStorage(stored, etcdKey, opts);
   }
 }
