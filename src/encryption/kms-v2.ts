@@ -6,12 +6,12 @@
  *     keyID = the plugin's key_id, encryptedDEKSource = the seed as the plugin encrypted it,
  *     annotations = the plugin's, encryptedDEKSourceType = HKDF_SHA256_XNONCE_AES_GCM_SEED }
  *
- * with DEK = HKDF-Expand(SHA-256, PRK = seed, info, 32) (seed-transformer.ts). The 32-byte seed is made when the provider starts and
- * whenever the plugin's Status reports a new key_id, and is encrypted once through the plugin: writes cost no
- * plugin call. Status is polled every minute (10 s after a failure, here lazily on the next write); writes fail
- * once 3 minutes have passed since the last good Status. Reads decrypt each distinct encrypted seed once through
- * the plugin and cache it for 24 h (the current seed needs no lookup). A value whose keyID is not the current key_id — or written in the legacy
- * AES_GCM_KEY mode — reads as stale, so a no-op update re-encrypts it.
+ * with DEK = HKDF-Expand(SHA-256, PRK = seed, info, 32) (seed-transformer.ts). The 32-byte seed is made when the
+ * provider starts and whenever the plugin's Status reports a new key_id, and is encrypted once through the plugin:
+ * writes cost no plugin call. Status is polled every minute (10 s after a failure, here lazily on the next write);
+ * writes fail once 3 minutes have passed since the last good Status. Reads decrypt each distinct encrypted seed
+ * once through the plugin and cache it for 24 h (the current seed needs no lookup). A value whose keyID is not the
+ * current key_id — or written in the legacy AES_GCM_KEY mode — reads as stale, so a no-op update re-encrypts it.
  */
 import { randomBytes } from 'node:crypto';
 import type { KmsV2Client } from '../kms/client.js';

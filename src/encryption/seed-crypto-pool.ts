@@ -5,17 +5,14 @@
  * an HMAC and a cipher, native-backed objects with OpenSSL's algorithm lookup, ~30 µs on the request thread; a
  * request's share of a batch message costs a few.
  *
- * The operations of one event-loop turn go to the worker as one message, answered by one message; a turn with more
- * than 128 runs on the calling thread, which would only wait otherwise (callers walking many values one by one
- * mark them `bulk` and do not come here at all, see seed-transformer.ts). The worker is
- * stateless: each operation carries the seed (or the DEK the transformer already derived), and every answer
- * carries the DEK, so the transformer's derived-key cache stays in one place. The worker is inline JavaScript so
+ * The operations of one event-loop turn go to the worker as one message, answered by one message (callers walking
+ * many values one by one mark them `bulk` and do not come here, see seed-transformer.ts). The worker is stateless:
+ * each operation carries the seed (or the DEK the transformer already derived), and every answer carries the DEK,
+ * so the transformer's derived-key cache stays in one place. The worker is inline JavaScript so
  * that it runs the same from dist/, the CLI bundle and under the test runner. `AKSEMU_KMS_CRYPTO_WORKERS=0` runs
  * everything on the main thread, and so does a transformer whose pool's worker has died.
  */
 import { Worker } from 'node:worker_threads';
-import { gcmOpen, gcmSeal } from './aes-gcm.js';
-import { hkdfExpandSha256 } from './hkdf.js';
 
 // Batches travel as one ArrayBuffer each way (transferred, not copied), with a small descriptor per operation.
 // To the worker, per operation: key(32: the seed, or the DEK when `derive` is false) || info(32, when deriving) ||
@@ -102,9 +99,6 @@ export class SeedCryptoError extends Error {
   }
 }
 
-/** Batches of more operations run on the calling thread (see `flush`). */
-const INLINE_BATCH = 128;
-
 export class SeedCryptoPool {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (r: SeedCryptoResult) => void; reject: (e: Error) => void }>();
@@ -168,33 +162,9 @@ export class SeedCryptoPool {
 
   private flush(): void {
     this.flushScheduled = false;
-    const queued = this.queue;
+    const batch = this.queue;
     this.queue = [];
     if (this.failure) return;
-    // A batch this large comes from a caller that started many transformations at once and has nothing to do but
-    // wait for them: the copies and round trips would cost it more than the worker saves, so it runs here.
-    if (queued.length > INLINE_BATCH) {
-      for (const op of queued) this.runHere(op);
-      return;
-    }
-    this.post(queued);
-  }
-
-  /** One operation on this thread, with the same primitives and the same answer as the worker's. */
-  private runHere(op: Operation): void {
-    const p = this.pending.get(op.id)!;
-    this.pending.delete(op.id);
-    let dek: Buffer | undefined;
-    try {
-      dek = op.info ? hkdfExpandSha256(op.key, op.info, 32) : op.key;
-      const aad = Buffer.from(op.aad, 'utf8');
-      p.resolve({ out: op.nonce ? gcmSeal(dek, op.data, aad, op.nonce) : gcmOpen(dek, op.data, aad), dek });
-    } catch (err) {
-      p.reject(new SeedCryptoError((err as Error).message, dek));
-    }
-  }
-
-  private post(batch: Operation[]): void {
     let total = 0;
     for (const op of batch) total += 32 + (op.info ? 32 : 0) + (op.nonce ? 12 : 0) + op.data.length;
     // Memory of its own, handed over to the worker: the operations' Buffers are often views of larger pooled ones.
