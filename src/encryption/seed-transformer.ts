@@ -25,13 +25,7 @@ const DEK_BYTES = 32;
 /** kube-apiserver's cacheTTL for derived keys. */
 export const DERIVED_KEY_TTL_MS = 10 * 60_000;
 
-/** The seed-mode encryption of one value under a seed: info(32) || nonce(12) || ciphertext || tag(16). */
-export function sealWithSeed(seed: Buffer, plain: Buffer, etcdKey: string): Buffer {
-  const fresh = randomBytesFast(SEED_INFO_BYTES + GCM_NONCE_BYTES);
-  const info = fresh.subarray(0, SEED_INFO_BYTES);
-  return Buffer.concat([info, gcmSeal(hkdfExpandSha256(seed, info, DEK_BYTES), plain, Buffer.from(etcdKey, 'utf8'), fresh.subarray(SEED_INFO_BYTES))]);
-}
-
+/** Opens one seed-mode value, info(32) || nonce(12) || ciphertext || tag(16), without a transformer (its caches). */
 export function openWithSeed(seed: Buffer, encryptedData: Buffer, etcdKey: string): Buffer {
   checkLength(encryptedData);
   return gcmOpen(hkdfExpandSha256(seed, encryptedData.subarray(0, SEED_INFO_BYTES), DEK_BYTES), encryptedData.subarray(SEED_INFO_BYTES), Buffer.from(etcdKey, 'utf8'));
@@ -42,7 +36,7 @@ function checkLength(encryptedData: Buffer): void {
 }
 
 interface DerivedKey {
-  /** info(32) || DEK(32), in memory of its own (see `derive`). */
+  /** info(32) || DEK(32), in memory of its own (see `remember`). */
   infoAndDek: Buffer;
   expiresMs: number;
 }
