@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armClient } from './clients.js';
 import { startEmulator, type Emulator } from '../src/emulator.js';
-import { decodeObject } from '../src/kube/stored-object.js';
+import { decodeObject } from '../src/clusters/stored-object.js';
 
 export interface ClusterBenchRow {
   scenario: string;

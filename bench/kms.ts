@@ -15,7 +15,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { startEmulator, type Emulator } from '../src/emulator.js';
-import { KmsV1Client, KmsV2Client } from '../src/kms/client.js';
+import { KmsV1Client, KmsV2Client } from '../src/encryption/kms-api/client.js';
 import { keyIdHash } from '../src/kms/key-id.js';
 import { aksKmsOf } from '../src/providers/containerservice/kms/module.js';
 import { bearerClient, type BearerClient } from './clients.js';

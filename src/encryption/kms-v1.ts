@@ -9,7 +9,7 @@
  * of a recently written or read object works while the plugin is down, and a cache miss fails.
  */
 import { randomBytes } from 'node:crypto';
-import type { KmsV1Client } from '../kms/client.js';
+import type { KmsV1Client } from './kms-api/client.js';
 import { gcmOpen, gcmSeal } from './aes-gcm.js';
 import { Lru } from './lru.js';
 import type { EncryptionProvider, ProviderHealth } from './types.js';

@@ -14,8 +14,8 @@
  * current key_id — or written in the legacy AES_GCM_KEY mode — reads as stale, so a no-op update re-encrypts it.
  */
 import { randomBytes } from 'node:crypto';
-import type { KmsV2Client } from '../kms/client.js';
-import type { Annotations } from '../kms/protos.js';
+import type { KmsV2Client } from './kms-api/client.js';
+import type { Annotations } from './kms-api/protos.js';
 import { gcmOpen } from './aes-gcm.js';
 import {
   DEK_SOURCE_AES_GCM_KEY,

@@ -1,8 +1,13 @@
 /**
- * The storage-transformer contract of the clusters' Kubernetes API (src/kube/storage/transformer.ts): every object
- * goes through `toStorage` on its way into the store and through `fromStorage` on its way out, with its real etcd
- * key (`/registry/secrets/<ns>/<name>`, no cluster prefix). Declared here structurally so the encryption layer
- * does not depend on the API layer above it.
+ * The storage-transformer seam (SPEC A-3): every object the clusters' Kubernetes API writes goes through
+ * `toStorage` on its way into the store and through `fromStorage` on its way out, exactly where kube-apiserver
+ * applies its EncryptionConfiguration (k8s.io/apiserver/pkg/storage/value). `etcdKey` is the object's real etcd key
+ * (`/registry/secrets/<ns>/<name>`, without the cluster prefix): KMS v2 binds ciphertexts to it as authenticated
+ * data, as kube-apiserver does.
+ *
+ * `stale` on read means "these bytes are not in the form the current configuration would write" (plaintext while
+ * KMS is on, an old key after a rotation). Every update path re-encodes through `toStorage`, so a read-then-write
+ * of a stale object (`kubectl get secrets -A -o json | kubectl replace -f -`) migrates it.
  */
 export interface StorageTransformer {
   readonly name: string;
@@ -11,7 +16,10 @@ export interface StorageTransformer {
   fromStorage(stored: Buffer, etcdKey: string, opts?: TransformOptions): Promise<{ plain: Buffer; stale: boolean }>;
 }
 
-/** `bulk`: one of many values a caller walks through (see src/kube/storage/transformer.ts). */
+/**
+ * `bulk` marks one of many objects a caller walks through (a list, a watch, a migration) rather than the object of
+ * a single request: KMS v2 then does its cryptography on the calling thread instead of its worker thread.
+ */
 export interface TransformOptions {
   bulk?: boolean;
 }

@@ -12,8 +12,8 @@ import type { Clock, Speed } from '../runtime/clock.js';
 import type { TaskOutcome, TaskRunner } from '../runtime/tasks.js';
 import { getJson, listJson } from '../store/json.js';
 import type { Store, TxnOp } from '../store/store.js';
-import { registryKey } from '../kube/cluster-registry.js';
-import { decodeObject, encodeObject, stampNew } from '../kube/stored-object.js';
+import { registryKey } from '../clusters/cluster-registry.js';
+import { decodeObject, encodeObject, stampNew } from '../clusters/stored-object.js';
 import {
   fleetPrefix,
   instanceKey,

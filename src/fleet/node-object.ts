@@ -7,7 +7,7 @@
 import { osById } from './catalog/os-versions.js';
 import { findVmSize } from './catalog/vm-sizes.js';
 import type { InstanceRecord, NodeModel, VmssSpec } from './model.js';
-import type { KubeObject } from '../kube/stored-object.js';
+import type { KubeObject } from '../clusters/stored-object.js';
 
 /** A v1 Node in its JSON wire form (timestamps are strings, unlike @kubernetes/client-node's Date fields). */
 export type NodeObject = KubeObject & { spec: Record<string, unknown>; status: Record<string, any> };

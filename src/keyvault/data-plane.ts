@@ -16,7 +16,7 @@ import { TokenValidationError, type TokenService } from '../identity/tokens.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { randomHex } from '../util/ids.js';
-import type { RoleAssignments } from '../providers/authorization/role-assignments.js';
+import type { RoleAssignments } from '../authorization/role-assignments.js';
 import { privateEndpointOf } from '../providers/keyvault/private-endpoints.js';
 import type { VaultResource } from '../providers/keyvault/vault-model.js';
 import type { Vaults } from '../providers/keyvault/vaults.js';

@@ -4,9 +4,9 @@
  * with both APIs' algorithms. 200 "ok", or 503 (socket) / 500 (Key Vault) with the reason as text.
  */
 import { createServer, type Server } from 'node:http';
-import { KmsV1Client, KmsV2Client } from './client.js';
+import { KmsV1Client, KmsV2Client } from '../encryption/kms-api/client.js';
 import { HEALTHCHECK_PLAINTEXT, RUNTIME_NAME } from './plugin.js';
-import { KMS_V1_API_VERSION, KMS_V2_API_VERSION } from './protos.js';
+import { KMS_V1_API_VERSION, KMS_V2_API_VERSION } from '../encryption/kms-api/protos.js';
 
 export interface HealthzOptions {
   listenAddr: string;

@@ -36,7 +36,7 @@ import {
   type V2EncryptRequest,
   type V2EncryptResponse,
   type V2StatusResponse,
-} from './protos.js';
+} from '../encryption/kms-api/protos.js';
 
 export const RUNTIME_NAME = 'Microsoft AzureKMS';
 /** Azure's plugin's encryption response version, checked again on decrypt. */

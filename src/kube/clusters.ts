@@ -6,7 +6,7 @@
 import type { ArmResource } from '../arm/repository.js';
 import type { Arm } from '../arm/arm.js';
 import type { Store } from '../store/store.js';
-import { findClusterByFqdn, type ClusterRecord } from './cluster-registry.js';
+import { findClusterByFqdn, type ClusterRecord } from '../clusters/cluster-registry.js';
 
 export interface ClusterView {
   record: ClusterRecord;

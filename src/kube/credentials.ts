@@ -10,7 +10,7 @@ import type { Caller } from '../identity/authenticate.js';
 import { delegatedScopes } from '../identity/tokens.js';
 import { listJson } from '../store/json.js';
 import { AKS_AAD_SERVER_APP_ID, adminAudience, KUBECONFIG_TOKEN_LIFETIME_SECONDS } from './auth.js';
-import { findClusterByFqdn, type ClusterRecord } from './cluster-registry.js';
+import { findClusterByFqdn, type ClusterRecord } from '../clusters/cluster-registry.js';
 import { buildKubeconfig, kubeconfigYaml } from './kubeconfig.js';
 
 const CLUSTER_PATH = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}';

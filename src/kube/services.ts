@@ -6,10 +6,10 @@
 import type { EmulatorContext } from '../emulator.js';
 import type { ExtraHealthCheck } from './api/server.js';
 import { Registry } from './api/registry.js';
-import type { ClusterRecord } from './cluster-registry.js';
+import type { ClusterRecord } from '../clusters/cluster-registry.js';
 import type { KubeControllers } from './controllers/runtime.js';
 import { ObjectStorage } from './storage/object-storage.js';
-import { StorageTransformers } from './storage/transformer.js';
+import { StorageTransformers } from '../encryption/transformers.js';
 
 export interface KubeServices {
   transformers: StorageTransformers;

@@ -9,8 +9,8 @@ import { ClientSecretCredential } from '@azure/identity';
 import { ContainerServiceClient, type AgentPool } from '@azure/arm-containerservice';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryKey } from '../../src/kube/cluster-registry.js';
-import { decodeObject } from '../../src/kube/stored-object.js';
+import { registryKey } from '../../src/clusters/cluster-registry.js';
+import { decodeObject } from '../../src/clusters/stored-object.js';
 import { getToken, httpsCall } from '../support/http.js';
 import { removeDataDir, startTestEmulator, useEnvironment } from '../support/emulator.js';
 

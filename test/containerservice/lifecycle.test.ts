@@ -4,7 +4,7 @@
  * operations at realistic speed and the 409 for a second operation while one runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeObject } from '../../src/kube/stored-object.js';
+import { decodeObject } from '../../src/clusters/stored-object.js';
 import { removeDataDir, startTestEmulator } from '../support/emulator.js';
 import { armClient, AZ_API, clusterBody, linuxPool, type ArmClient } from './helpers.js';
 

@@ -19,7 +19,7 @@ import { KmsV2Provider } from '../../src/encryption/kms-v2.js';
 import { SeedCryptoPool } from '../../src/encryption/seed-crypto-pool.js';
 import { openWithSeed, SeedTransformer } from '../../src/encryption/seed-transformer.js';
 import { Lru } from '../../src/encryption/lru.js';
-import { KmsV1Client, KmsV2Client } from '../../src/kms/client.js';
+import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
 import { ANNOTATION, KmsPlugin } from '../../src/kms/plugin.js';
 import { LocalRsaCrypto, rsaUnwrap, tempSocket } from './support.js';
 

@@ -14,7 +14,7 @@ import { KeyVaultManagementClient } from '@azure/arm-keyvault';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KmsV1Client, KmsV2Client } from '../../src/kms/client.js';
+import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
 import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
 import { getToken, httpsCall } from '../support/http.js';
 import { createVault, defaultCredential } from '../keyvault/helpers.js';

@@ -5,8 +5,8 @@
  * collection, and all of it resuming from the store after a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registryKey } from '../../src/kube/cluster-registry.js';
-import { upsertObject } from '../../src/kube/stored-object.js';
+import { registryKey } from '../../src/clusters/cluster-registry.js';
+import { upsertObject } from '../../src/clusters/stored-object.js';
 import { startEmulator, MODULES } from '../../src/emulator.js';
 import { newDataDir } from '../support/emulator.js';
 import { instanceEnvironment } from '../../src/cli/commands/env.js';

@@ -5,7 +5,7 @@
  * K-2, K-7).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { registryKey } from '../../src/kube/cluster-registry.js';
+import { registryKey } from '../../src/clusters/cluster-registry.js';
 import { describeWith } from '../support/optional.js';
 import type { FixtureCluster } from './support/fixtures.js';
 import { createArmCluster } from './support/arm-cluster.js';

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeServices } from '../../src/kube/services.js';
-import type { StorageTransformer } from '../../src/kube/storage/transformer.js';
+import type { StorageTransformer } from '../../src/encryption/types.js';
 import { CLI } from '../support/emulator.js';
 import { EtcdCluster } from '../support/etcd.js';
 import { describeWith } from '../support/optional.js';

@@ -9,7 +9,7 @@ import { ContainerServiceClient, type AgentPool } from '@azure/arm-containerserv
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeObject } from '../../src/kube/stored-object.js';
+import { decodeObject } from '../../src/clusters/stored-object.js';
 import { removeDataDir, useEnvironment } from '../support/emulator.js';
 import { httpsCall } from '../support/http.js';
 import { isReady, nodeObjects, tlTestbed, type NodeView, type TlTestbed } from './helpers.js';

@@ -1,7 +1,7 @@
 /** Shared pieces of the Trusted Launch tests: an emulator with a resource group, its /_aksemu API, the built CLI. */
 import { execFile } from 'node:child_process';
 import { expect } from 'vitest';
-import { decodeObject } from '../../src/kube/stored-object.js';
+import { decodeObject } from '../../src/clusters/stored-object.js';
 import { getToken, httpsCall, type TestResponse } from '../support/http.js';
 import { CLI, startTestEmulator } from '../support/emulator.js';
 import { armClient, type ArmClient } from '../containerservice/helpers.js';

@@ -18,7 +18,7 @@ import { decodeJson } from '../../store/json.js';
 import type { Store, Watch } from '../../store/store.js';
 import type { Registry } from '../api/registry.js';
 import type { Namespace, Node, Pod } from '../api/types.js';
-import { clusterPrefix, type ClusterRecord } from '../cluster-registry.js';
+import { clusterPrefix, type ClusterRecord } from '../../clusters/cluster-registry.js';
 import type { ClusterView } from '../clusters.js';
 import { namespaces as nsDef, nodes as nodeDef, pods as podDef } from '../resources/index.js';
 import { ClusterGoneError } from '../storage/object-storage.js';

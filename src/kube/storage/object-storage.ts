@@ -8,12 +8,13 @@
  * revision) passed through the resource's storage transformer. This is the only place that reads or writes a
  * cluster's registry for the API, so every write goes through `toStorage` and every read through `fromStorage`.
  */
-import { clusterPrefix, clusterRecordKey, etcdKey, type ClusterRecord } from '../cluster-registry.js';
-import { decodeObject, encodeObject, type KubeObject } from '../stored-object.js';
+import { clusterPrefix, clusterRecordKey, etcdKey, type ClusterRecord } from '../../clusters/cluster-registry.js';
+import { decodeObject, encodeObject, type KubeObject } from '../../clusters/stored-object.js';
 import type { Condition, KeyValue, Store, TxnOp, Watch, WatchEvent } from '../../store/store.js';
 import type { KObject } from '../api/types.js';
 import { KubeError } from '../api/errors.js';
-import type { StorageTransformer, StorageTransformers, TransformOptions } from './transformer.js';
+import type { StorageTransformer, TransformOptions } from '../../encryption/types.js';
+import type { StorageTransformers } from '../../encryption/transformers.js';
 
 const BULK: TransformOptions = { bulk: true };
 

@@ -6,8 +6,8 @@
  * Owner carries no data actions, so an RBAC vault's keys still need a Key Vault data role, as in Azure).
  */
 import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
-import { OWNER_ROLE_ID } from './role-definitions.js';
-import { RoleAssignments } from './role-assignments.js';
+import { OWNER_ROLE_ID } from '../../authorization/role-definitions.js';
+import { RoleAssignments } from '../../authorization/role-assignments.js';
 import { registerAuthorizationRoutes } from './routes.js';
 
 const services = new WeakMap<EmulatorContext, RoleAssignments>();

@@ -12,9 +12,9 @@ import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { Directory } from '../../identity/directory.js';
 import type { Clock } from '../../runtime/clock.js';
 import { isGuid } from '../../util/ids.js';
-import { normalizeScope, scopeCovers } from './access-check.js';
-import { BUILT_IN_ROLES, builtInRole, roleDefinitionId, roleGuidFromId, type RoleDefinition } from './role-definitions.js';
-import type { AssignmentPrincipalType, RoleAssignmentRecord, RoleAssignments } from './role-assignments.js';
+import { normalizeScope, scopeCovers } from '../../authorization/access-check.js';
+import { BUILT_IN_ROLES, builtInRole, roleDefinitionId, roleGuidFromId, type RoleDefinition } from '../../authorization/role-definitions.js';
+import type { AssignmentPrincipalType, RoleAssignmentRecord, RoleAssignments } from '../../authorization/role-assignments.js';
 
 export const NS = 'Microsoft.Authorization';
 export const AUTHORIZATION_API_VERSIONS = [

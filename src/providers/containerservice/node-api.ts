@@ -9,8 +9,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ARM_AUDIENCES } from '../../arm/http.js';
 import { requireBearer } from '../../identity/authenticate.js';
-import { registryKey } from '../../kube/cluster-registry.js';
-import { decodeObject } from '../../kube/stored-object.js';
+import { registryKey } from '../../clusters/cluster-registry.js';
+import { decodeObject } from '../../clusters/stored-object.js';
 import type { InstanceRecord } from '../../fleet/model.js';
 import type { NodeObject } from '../../fleet/node-object.js';
 import { execOnNode } from '../../fleet/node-shell.js';

@@ -6,51 +6,10 @@
  */
 import { ArmError } from '../../arm/errors.js';
 import { canonicalOsSku, defaultOsFor, fipsOsFor, OS_SKUS, type OsType, type OsVersion } from '../../fleet/catalog/os-versions.js';
+import type { PoolInput, PoolMode, PoolPlan } from './pool-model.js';
 import { latestImage, type NodeImage } from '../../fleet/catalog/node-images.js';
 import { usesTrustedLaunchImage } from './rules/trusted-launch.js';
-import { findVmSize, preferredGeneration, type Architecture, type VmGeneration, type VmSize } from '../../fleet/catalog/vm-sizes.js';
-
-export type PoolMode = 'System' | 'User' | 'Gateway';
-
-/** A pool's desired settings after defaults. `raw` keeps every property the client sent (echoed back). */
-export interface PoolInput {
-  name: string;
-  raw: Record<string, unknown>;
-  count: number;
-  vmSize: string;
-  osType: OsType;
-  osSku?: string;
-  type: 'VirtualMachineScaleSets' | 'AvailabilitySet' | 'VirtualMachines';
-  mode: PoolMode;
-  /** As requested ('' = the cluster's version). */
-  orchestratorVersion: string;
-  enableFIPS: boolean;
-  messageOfTheDay?: string;
-  maxPods: number;
-  osDiskSizeGB: number;
-  osDiskType: 'Managed' | 'Ephemeral';
-  nodeLabels: Record<string, string>;
-  nodeTaints: string[];
-  powerState: 'Running' | 'Stopped';
-  securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean };
-}
-
-/** What a pool input means at a given Kubernetes version and time. */
-export interface PoolPlan {
-  vmSize?: VmSize;
-  arch: Architecture;
-  generation: VmGeneration;
-  /** The OS the pool will run: for FIPS pools after the F-3 fallback; undefined when none fits. */
-  os?: OsVersion;
-  /** SPEC F-3: the default OS version a FIPS pool fell back from. */
-  fipsFellBackFrom?: OsVersion;
-  /** The non-FIPS OS the SKU means (what the rules compare against). */
-  defaultOs?: OsVersion;
-  /** Whether the pool runs a Trusted Launch image variant (SPEC T-2; not whether Secure Boot / vTPM are on). */
-  trustedLaunch: boolean;
-  /** The node image a new node gets now, when one exists. */
-  image?: NodeImage;
-}
+import { findVmSize, preferredGeneration, type Architecture, type VmGeneration } from '../../fleet/catalog/vm-sizes.js';
 
 const bad = (target: string, message: string) => new ArmError(400, 'InvalidParameter', message, target);
 

@@ -15,7 +15,7 @@ import { ArmError, armErrors } from '../../arm/errors.js';
 import { resourceKey, type ArmResource } from '../../arm/repository.js';
 import { providerResourceId } from '../../arm/resource-id.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
-import { clusterRecordKey, type ClusterRecord } from '../../kube/cluster-registry.js';
+import { clusterRecordKey, type ClusterRecord } from '../../clusters/cluster-registry.js';
 import { getJson } from '../../store/json.js';
 import type { ManagedClusterDoc } from './models.js';
 import type { ContainerService } from './service.js';

@@ -5,7 +5,7 @@
  */
 import type { Caller } from '../../identity/authenticate.js';
 import { accessPolicyAllows, OPERATIONS } from '../../keyvault/access.js';
-import type { RoleAssignments } from '../authorization/role-assignments.js';
+import type { RoleAssignments } from '../../authorization/role-assignments.js';
 import type { VaultResource } from './vault-model.js';
 import type { Vaults } from './vaults.js';
 

@@ -12,7 +12,7 @@ import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { Caller } from '../../identity/authenticate.js';
 import type { Clock, Speed } from '../../runtime/clock.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
-import type { RoleAssignments } from '../authorization/role-assignments.js';
+import type { RoleAssignments } from '../../authorization/role-assignments.js';
 import type { ProviderRegistrations } from '../resources/provider-registration.js';
 import {
   applyAccessPolicyChange,

@@ -13,7 +13,7 @@ import { providerResourceId } from '../../arm/resource-id.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { Directory } from '../../identity/directory.js';
 import type { ProviderRegistrations } from '../resources/provider-registration.js';
-import type { RoleAssignments } from '../authorization/role-assignments.js';
+import type { RoleAssignments } from '../../authorization/role-assignments.js';
 
 export const MSI_NS = 'Microsoft.ManagedIdentity';
 export const IDENTITY_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';

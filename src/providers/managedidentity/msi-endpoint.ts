@@ -19,7 +19,7 @@ import { audienceFor } from '../../identity/login-routes.js';
 import { TOKEN_LIFETIME_SECONDS, type TokenService } from '../../identity/tokens.js';
 import type { Sealer } from '../../secrets/sealer.js';
 import type { ResourceRepository } from '../../arm/repository.js';
-import type { RoleAssignments } from '../authorization/role-assignments.js';
+import type { RoleAssignments } from '../../authorization/role-assignments.js';
 import { IDENTITY_TYPE, type IdentityResource } from './identities.js';
 import { identityHeaderFor, MSI_HEADER, verifyIdentityHeader } from './msi-secret.js';
 

@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EmulatorContext, EmulatorModule } from '../../../src/emulator.js';
 import { putJson } from '../../../src/store/json.js';
-import { clusterByFqdnKey, clusterRecordKey, registryKey, type ClusterRecord } from '../../../src/kube/cluster-registry.js';
-import { upsertObject } from '../../../src/kube/stored-object.js';
+import { clusterByFqdnKey, clusterRecordKey, registryKey, type ClusterRecord } from '../../../src/clusters/cluster-registry.js';
+import { upsertObject } from '../../../src/clusters/stored-object.js';
 
 export const AKS_API_VERSIONS = ['2025-01-01', '2024-05-01', '2023-01-01', '2022-11-01'];
 

@@ -12,7 +12,7 @@
  * A secret that cannot be read is counted as failed and left as it is.
  */
 import type { EmulatorContext } from '../../../emulator.js';
-import { clusterPrefix } from '../../../kube/cluster-registry.js';
+import { clusterPrefix } from '../../../clusters/cluster-registry.js';
 import { encodeJson, getJson } from '../../../store/json.js';
 import type { KeyValue, TxnOp } from '../../../store/store.js';
 import { kmsMigrationKey } from './state.js';

@@ -6,7 +6,7 @@
  * Key Vault and Kubernetes API modules.
  */
 import type { EmulatorContext, EmulatorModule } from '../../../emulator.js';
-import { clusterPrefix } from '../../../kube/cluster-registry.js';
+import { clusterPrefix } from '../../../clusters/cluster-registry.js';
 import { kubeServices } from '../../../kube/services.js';
 import { containerServiceOf } from '../index.js';
 import { KmsRuntime } from './runtime.js';

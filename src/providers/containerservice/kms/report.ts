@@ -9,7 +9,7 @@ import { classify } from '../../../encryption/inspect.js';
 import type { ProviderChain } from '../../../encryption/chain.js';
 import { parseKeyId } from '../../../kms/key-id.js';
 import type { Store } from '../../../store/store.js';
-import { clusterPrefix } from '../../../kube/cluster-registry.js';
+import { clusterPrefix } from '../../../clusters/cluster-registry.js';
 import type { KmsClusterState, KmsKeyRecord } from './state.js';
 
 export interface KeyCount {

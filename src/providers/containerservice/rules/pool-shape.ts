@@ -57,7 +57,7 @@ export const osSkuOfferedRule: PoolRule = ({ pool, plan, kubernetesVersion }) =>
   }
 };
 
-const IMMUTABLE: Array<[keyof import('../pool-spec.js').PoolInput, string]> = [
+const IMMUTABLE: Array<[keyof import('../pool-model.js').PoolInput, string]> = [
   ['vmSize', 'vmSize'],
   ['osType', 'osType'],
   ['osSku', 'osSKU'],

@@ -12,7 +12,7 @@
 import { ArmError } from '../../../arm/errors.js';
 import { compareVersions } from '../../../fleet/catalog/kubernetes-versions.js';
 import type { NodeImage } from '../../../fleet/catalog/node-images.js';
-import type { PoolInput, PoolPlan } from '../pool-spec.js';
+import type { PoolInput, PoolPlan } from '../pool-model.js';
 import type { ClusterRule, PoolRule } from './types.js';
 
 const T = 'agentPoolProfile.securityProfile';

@@ -5,7 +5,7 @@
  * pool rule; KMS: a cluster rule).
  */
 import type { EmulatorContext } from '../../../emulator.js';
-import type { PoolInput, PoolPlan } from '../pool-spec.js';
+import type { PoolInput, PoolPlan } from '../pool-model.js';
 
 export interface ClusterFacts {
   name: string;

@@ -8,10 +8,10 @@
  * whenever this process writes, and on start).
  */
 import { createHash } from 'node:crypto';
-import { ArmError } from '../../arm/errors.js';
-import type { Caller } from '../../identity/authenticate.js';
-import { listJson, putJson } from '../../store/json.js';
-import type { Store } from '../../store/store.js';
+import { ArmError } from '../arm/errors.js';
+import type { Caller } from '../identity/authenticate.js';
+import { listJson, putJson } from '../store/json.js';
+import type { Store } from '../store/store.js';
 import { findGrant, normalizeScope, scopeCovers, type OperationKind } from './access-check.js';
 import { builtInRole, type RoleDefinition } from './role-definitions.js';
 

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { protoFile } from '../util/proto-file.js';
+import { protoFile } from '../../util/proto-file.js';
 
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
@@ -23,8 +23,8 @@ let loaded: { v1: ServiceCtor; v2: ServiceCtor } | undefined;
 /** The two services (client constructors with their `.service` definitions), loaded once. */
 export function kmsServices(): { v1: ServiceCtor; v2: ServiceCtor } {
   if (!loaded) {
-    const v1 = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile('kms', 'kms-v1beta1.proto'), LOADER_OPTIONS)) as unknown as { v1beta1: { KeyManagementService: ServiceCtor } };
-    const v2 = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile('kms', 'kms-v2.proto'), LOADER_OPTIONS)) as unknown as { v2: { KeyManagementService: ServiceCtor } };
+    const v1 = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile('encryption/kms-api', 'kms-v1beta1.proto'), LOADER_OPTIONS)) as unknown as { v1beta1: { KeyManagementService: ServiceCtor } };
+    const v2 = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile('encryption/kms-api', 'kms-v2.proto'), LOADER_OPTIONS)) as unknown as { v2: { KeyManagementService: ServiceCtor } };
     loaded = { v1: v1.v1beta1.KeyManagementService, v2: v2.v2.KeyManagementService };
   }
   return loaded;
