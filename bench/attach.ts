@@ -14,11 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { parse } from 'yaml';
-import { MODULES, startEmulator } from '../src/emulator.js';
+import { startEmulator } from '../src/emulator.js';
 import { instanceEnvironment } from '../src/cli/commands/env.js';
 import { createArmCluster } from '../test/kube/support/arm-cluster.js';
 import { fetchKubeconfig } from '../test/kube/support/kube-env.js';
-import { fixtureModule } from '../test/kube/support/fixtures.js';
 import { fmt, freshDataDir, median, percentile, removeDir } from './support.js';
 
 export interface AttachBenchRow {
@@ -56,7 +55,7 @@ export async function benchAttach(opts: { sessions?: number; execs?: number; upg
   const execs = opts.execs ?? 20;
   const upgrades = opts.upgrades ?? 200;
   const dataDir = freshDataDir();
-  const emu = await startEmulator({ dataDir, port: 0, now: new Date('2026-05-01T00:00:00Z') }, [...MODULES, fixtureModule]);
+  const emu = await startEmulator({ dataDir, port: 0, now: new Date('2026-05-01T00:00:00Z') });
   const home = mkdtempSync(join(tmpdir(), 'aksemu-bench-attach-'));
   try {
     const test = Object.assign(emu, { dataDir, env: instanceEnvironment(dataDir) });

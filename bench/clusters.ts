@@ -27,7 +27,7 @@ export interface ClusterBenchResult {
 
 
 async function readyNodes(emu: Emulator, uid: string, prefix = ''): Promise<{ total: number; ready: number; images: Set<string> }> {
-  const page = await emu.ctx.store.range(`/clusters/${uid}/registry/minions/${prefix}`);
+  const page = await emu.core.store.range(`/clusters/${uid}/registry/minions/${prefix}`);
   let ready = 0;
   const images = new Set<string>();
   for (const kv of page.items) {

@@ -17,7 +17,6 @@ import { parse } from 'yaml';
 import { startEmulator, type Emulator } from '../src/emulator.js';
 import { KmsV1Client, KmsV2Client } from '../src/encryption/kms-api/client.js';
 import { keyIdHash } from '../src/kms/key-id.js';
-import { aksKmsOf } from '../src/providers/containerservice/kms/module.js';
 import { bearerClient, type BearerClient } from './clients.js';
 import { inParallel, removeDir } from './support.js';
 
@@ -86,10 +85,10 @@ interface Setup {
 async function setup(dataDir: string): Promise<Setup> {
   // January 2024: Kubernetes 1.26 (KMS v1) and 1.28 (KMS v2) are both offered.
   const emu = await startEmulator({ dataDir, port: 0, logLevel: 'error', now: new Date('2024-01-15T00:00:00Z') });
-  const principal = (await emu.ctx.directory.getByAppId(emu.info.defaultPrincipal.appId))!;
-  const ca = emu.ctx.ca.certPem;
-  const arm = bearerClient(emu.url, await emu.ctx.tokens.issue(principal, 'https://management.azure.com/'), ca);
-  const sub = emu.ctx.subscriptionId;
+  const principal = (await emu.core.directory.getByAppId(emu.info.defaultPrincipal.appId))!;
+  const ca = emu.core.ca.certPem;
+  const arm = bearerClient(emu.url, await emu.core.tokens.issue(principal, 'https://management.azure.com/'), ca);
+  const sub = emu.core.subscriptionId;
   const rg = `/subscriptions/${sub}/resourceGroups/bench`;
   await ok(arm.call('PUT', `${rg}?api-version=2021-04-01`, { location: 'eastus' }), 'resource group');
   const id = await ok(arm.call('PUT', `${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/bench-id?api-version=2023-01-31`, { location: 'eastus' }), 'identity');
@@ -97,17 +96,17 @@ async function setup(dataDir: string): Promise<Setup> {
     arm.call('PUT', `${rg}/providers/Microsoft.KeyVault/vaults/kv-kms-bench?api-version=2022-07-01`, {
       location: 'eastus',
       properties: {
-        tenantId: emu.ctx.tenantId,
+        tenantId: emu.core.tenantId,
         sku: { family: 'A', name: 'standard' },
         accessPolicies: [
-          { tenantId: emu.ctx.tenantId, objectId: principal.objectId, permissions: { keys: ['all'] } },
-          { tenantId: emu.ctx.tenantId, objectId: id.properties.principalId, permissions: { keys: ['encrypt', 'decrypt'] } },
+          { tenantId: emu.core.tenantId, objectId: principal.objectId, permissions: { keys: ['all'] } },
+          { tenantId: emu.core.tenantId, objectId: id.properties.principalId, permissions: { keys: ['encrypt', 'decrypt'] } },
         ],
       },
     }),
     'vault',
   );
-  const kv = bearerClient(`${emu.url}/_vault/kv-kms-bench`, await emu.ctx.tokens.issue(principal, 'https://vault.azure.net'), ca);
+  const kv = bearerClient(`${emu.url}/_vault/kv-kms-bench`, await emu.core.tokens.issue(principal, 'https://vault.azure.net'), ca);
   const key = await ok(kv.call('POST', '/keys/etcd-key/create?api-version=7.4', { kty: 'RSA', key_size: 2048 }), 'key');
   return { emu, arm, sub, identityId: id.id, kid: key.key.kid };
 }
@@ -136,7 +135,7 @@ async function cluster(s: Setup, name: string, version: string, kms: boolean): P
   const cred = await ok(s.arm.call('POST', `${id}/listClusterUserCredential?api-version=2026-04-01`), 'credentials');
   const kubeconfig = Buffer.from(cred.kubeconfigs[0].value, 'base64').toString('utf8');
   const cfg = parse(kubeconfig);
-  return { uid: doc.properties.resourceUID, kube: bearerClient(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, s.emu.ctx.ca.certPem), kubeconfig };
+  return { uid: doc.properties.resourceUID, kube: bearerClient(`${cfg.clusters[0].cluster.server}/_k8s/${cfg.clusters[0].cluster['tls-server-name']}`, cfg.users[0].user.token, s.emu.core.ca.certPem), kubeconfig };
 }
 
 interface WriteReadRun {
@@ -185,7 +184,7 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
     const v2c = await cluster(s, 'kms-v2', '1.28', true);
     const v1c = await cluster(s, 'kms-v1', '1.26', true);
     const plain = await cluster(s, 'identity', '1.28', false);
-    const runtime = aksKmsOf(s.emu.ctx)!.runtime;
+    const runtime = s.emu.services.kms.runtime;
     await runtime.transformer(v2c.uid); // starts the cluster's plugin
     const socket = `unix://${join(dataDir, 'kms', v2c.uid, `${keyIdHash(s.kid).slice(0, 16)}.sock`)}`;
     const v1 = new KmsV1Client(socket, 30_000);
@@ -295,14 +294,14 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
     // The store's share: the same transactions (120 conditional rewrites each) without any encryption.
     const scratch = '/bench/scratch/secrets/';
     const value = Buffer.alloc(700, 1);
-    for (let i = 0; i < N; i += 120) await s.emu.ctx.store.txn({ then: Array.from({ length: Math.min(120, N - i) }, (_, j) => ({ type: 'put' as const, key: `${scratch}${String(i + j).padStart(6, '0')}`, value })) });
+    for (let i = 0; i < N; i += 120) await s.emu.core.store.txn({ then: Array.from({ length: Math.min(120, N - i) }, (_, j) => ({ type: 'put' as const, key: `${scratch}${String(i + j).padStart(6, '0')}`, value })) });
     t0 = performance.now();
     let after: string | undefined;
     for (;;) {
-      const page = await s.emu.ctx.store.range(scratch, { limit: 960, ...(after ? { after } : {}) });
+      const page = await s.emu.core.store.range(scratch, { limit: 960, ...(after ? { after } : {}) });
       for (let i = 0; i < page.items.length; i += 120) {
         const items = page.items.slice(i, i + 120);
-        await s.emu.ctx.store.txn({ if: items.map((kv) => ({ key: kv.key, modRevision: kv.modRevision })), then: items.map((kv) => ({ type: 'put' as const, key: kv.key, value: Buffer.from(kv.value) })) });
+        await s.emu.core.store.txn({ if: items.map((kv) => ({ key: kv.key, modRevision: kv.modRevision })), then: items.map((kv) => ({ type: 'put' as const, key: kv.key, value: Buffer.from(kv.value) })) });
       }
       if (!page.more) break;
       after = page.items[page.items.length - 1]!.key;

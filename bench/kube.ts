@@ -16,11 +16,10 @@ import { request } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { MODULES, startEmulator, type Emulator } from '../src/emulator.js';
-import { kubeServices } from '../src/kube/services.js';
+import { startEmulator, type Emulator } from '../src/emulator.js';
 import { bearerClient, type BearerClient } from './clients.js';
 import { inParallel, percentile, removeDir } from './support.js';
-import { createFixtureCluster, fixtureModule } from '../test/kube/support/fixtures.js';
+import { createFixtureCluster } from '../test/kube/support/fixtures.js';
 
 export interface KubeBenchOptions {
   secrets?: number;
@@ -91,15 +90,15 @@ export async function benchKube(opts: KubeBenchOptions = {}): Promise<KubeBenchR
   const U = opts.updates ?? 200;
   const dataDir = mkdtempSync(join(tmpdir(), 'aksemu-bench-kube-'));
   const cleanup = [dataDir];
-  const emu: Emulator = await startEmulator({ dataDir, port: 0, logLevel: 'error' }, [...MODULES, fixtureModule]);
+  const emu: Emulator = await startEmulator({ dataDir, port: 0, logLevel: 'error' });
   const rows: KubeBenchRow[] = [];
   try {
-    const cluster = await createFixtureCluster(emu.ctx, { name: 'bench', resourceGroup: 'bench', pools: [{ name: 'nodepool1', count: 3 }] });
-    await kubeServices(emu.ctx).controllers!.settle(cluster.uid);
+    const cluster = await createFixtureCluster(emu.core, { name: 'bench', resourceGroup: 'bench', pools: [{ name: 'nodepool1', count: 3 }] });
+    await emu.services.kube.controllers.settle(cluster.uid);
     // Credentials as a user gets them: the ARM action, with a token from the token endpoint.
-    const ca = emu.ctx.ca.certPem;
-    const principal = (await emu.ctx.directory.getByAppId(emu.info.defaultPrincipal.appId))!;
-    const armToken = await emu.ctx.tokens.issue(principal, 'https://management.azure.com/');
+    const ca = emu.core.ca.certPem;
+    const principal = (await emu.core.directory.getByAppId(emu.info.defaultPrincipal.appId))!;
+    const armToken = await emu.core.tokens.issue(principal, 'https://management.azure.com/');
     const arm = bearerClient(emu.url, armToken, ca);
     const cred = await arm.call('POST', `${cluster.armId}/listClusterUserCredential?api-version=2022-11-01`);
     const kubeconfig = Buffer.from(JSON.parse(cred.body).kubeconfigs[0].value, 'base64').toString('utf8');
@@ -142,12 +141,12 @@ export async function benchKube(opts: KubeBenchOptions = {}): Promise<KubeBenchR
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: join(home, 'kubeconfig') };
 
     // 3. The storage migration pipeline with the real kubectl.
-    const revBefore = await emu.ctx.store.revision();
+    const revBefore = await emu.core.store.revision();
     // The emulator runs in this process: its CPU time over the pipeline is the server's share.
     const cpuBefore = process.cpuUsage();
     const pipe = await timedPipeline('kubectl get secrets -A -o json | kubectl replace -f - > /dev/null', env);
     const serverCpu = process.cpuUsage(cpuBefore);
-    const written = (await emu.ctx.store.revision()) - revBefore;
+    const written = (await emu.core.store.revision()) - revBefore;
     const get = await timedPipeline('kubectl get secrets -A -o json > /dev/null', env);
     rows.push({
       measure: 'kubectl get secrets -A -o json \\| kubectl replace -f -',

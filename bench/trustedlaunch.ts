@@ -14,8 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armClient } from './clients.js';
-import { MODULES, startEmulator, type Emulator, type EmulatorModule } from '../src/emulator.js';
-import { kubeModule } from '../src/kube/module.js';
+import { startEmulator, type Emulator } from '../src/emulator.js';
 import { listJson } from '../src/store/json.js';
 import type { NodeRecord } from '../src/trustedlaunch/service.js';
 
@@ -33,17 +32,14 @@ export interface TlBenchResult {
 }
 
 export async function benchTrustedLaunch(opts: { nodes?: number } = {}): Promise<TlBenchResult> {
-  const rows = [
-    ...(await benchOnce(opts.nodes ?? 100, MODULES, 'all modules')),
-    ...(await benchOnce(opts.nodes ?? 100, MODULES.filter((m) => m !== kubeModule), 'without the Kubernetes API module')),
-  ];
+  const rows = await benchOnce(opts.nodes ?? 100, 'all modules');
   const cpu = cpus();
   return { machine: { cpus: cpu.length, cpuModel: cpu[0]?.model.trim() ?? 'unknown', node: process.version }, rows };
 }
 
-async function benchOnce(n: number, modules: EmulatorModule[], label: string): Promise<TlBenchRow[]> {
+async function benchOnce(n: number, label: string): Promise<TlBenchRow[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'aksemu-bench-tl-'));
-  const emu = await startEmulator({ dataDir, port: 0, speed: 'instant', now: new Date('2025-09-01T00:00:00Z') }, modules);
+  const emu = await startEmulator({ dataDir, port: 0, speed: 'instant', now: new Date('2025-09-01T00:00:00Z') });
   const rows: TlBenchRow[] = [];
   try {
     const c = armClient(emu, dataDir);
@@ -63,7 +59,7 @@ async function benchOnce(n: number, modules: EmulatorModule[], label: string): P
     const add = await c.call('PUT', `${cluster}/agentPools/tlpool`, { properties: { count: n, vmSize: 'Standard_DS2_v2', mode: 'User', securityProfile: tl } });
     const st = await c.wait(add.headers['azure-asyncoperation'] as string);
     let seconds = (performance.now() - t0) / 1000;
-    const recs = (await listJson<NodeRecord>(emu.ctx.store, `/fleet/${uid}/trustedlaunch/aks-tlpool-`)).map((d) => d.value);
+    const recs = (await listJson<NodeRecord>(emu.core.store, `/fleet/${uid}/trustedlaunch/aks-tlpool-`)).map((d) => d.value);
     const healthy = recs.filter((r) => r.boot && !r.boot.halted && r.attestation?.healthy && r.attestation.token).length;
     if (st !== 'Succeeded' || healthy !== n) throw new Error(`boot + attest ended ${st} with ${healthy}/${n} nodes attested healthy`);
     rows.push({ scenario: `${label}: boot + attest ${n} Trusted Launch nodes (Secure Boot + vTPM; verified, measured, quoted, attested, token issued)`, nodes: n, seconds, nodesPerSecond: n / seconds, target: '≤ 2 s' });

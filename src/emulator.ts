@@ -1,43 +1,47 @@
 /**
  * The composition root: opens the data directory and the store, bootstraps the directory and the subscription,
- * wires every service module onto the front door and starts the background task runner.
+ * creates each service module with the dependencies it names, hands what one module provides to those that use
+ * it, and starts the background task runner. Only the CLI (`aksemu start`) and tests import this file.
  *
- * A service module (a resource provider, Key Vault, the clusters' Kubernetes APIs...) is a function that receives
- * the EmulatorContext and registers its ARM routes, resource types, fastify plugins and task handlers. Adding a
- * feature is adding a module to MODULES.
+ * Order matters only where one module uses what another returns: the container service before Trusted Launch
+ * (its fleet) and the Kubernetes API (its cluster configuration); Key Vault and the Kubernetes API before KMS.
  */
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { Arm } from './arm/arm.js';
 import { registerArmHttp, armResponseHeaders } from './arm/http.js';
-import { registerOperationRoutes } from './arm/operation-routes.js';
+import { RoleAssignments } from './authorization/role-assignments.js';
 import { ensurePrivateDir, paths, writeInstanceInfo, type InstanceInfo } from './config/data-dir.js';
 import { registerAdminRoutes } from './frontdoor/admin-routes.js';
 import { createFrontDoor, type FrontDoor } from './frontdoor/server.js';
+import type { Fleet } from './fleet/fleet.js';
 import { Directory } from './identity/directory.js';
 import { registerGraphRoutes } from './identity/graph-routes.js';
 import { registerLoginRoutes } from './identity/login-routes.js';
 import { TokenService } from './identity/tokens.js';
-import { FeatureRegistrations, registerFeatureRoutes } from './providers/features/features.js';
-import { registerGenericResources } from './providers/resources/generic-resources.js';
-import { ProviderRegistrations, registerProviderRoutes } from './providers/resources/provider-registration.js';
-import { registerResourceGroups } from './providers/resources/resource-groups.js';
-import { registerMetadataEndpoint, registerSubscriptionRoutes } from './providers/resources/subscriptions.js';
+import { startKube, type Kube } from './kube/module.js';
+import { startAuthorization } from './providers/authorization/module.js';
+import { startAksKms } from './providers/containerservice/kms/module.js';
+import type { AksKms } from './providers/containerservice/kms/service.js';
+import { startContainerService } from './providers/containerservice/module.js';
+import type { ContainerService } from './providers/containerservice/service.js';
+import { FeatureRegistrations } from './providers/features/features.js';
+import { startKeyVault, type KeyVaultServices } from './providers/keyvault/module.js';
+import { startManagedIdentity } from './providers/managedidentity/module.js';
+import { startResourceManager } from './providers/resources/module.js';
+import { ProviderRegistrations } from './providers/resources/provider-registration.js';
+import { registerMetadataEndpoint } from './providers/resources/subscriptions.js';
 import { Clock, Speed, type SpeedName } from './runtime/clock.js';
+import type { Lifecycle } from './runtime/lifecycle.js';
 import { TaskRunner } from './runtime/tasks.js';
-import { containerServiceModule } from './providers/containerservice/index.js';
-import { trustedLaunchModule } from './trustedlaunch/index.js';
 import { Sealer, loadOrCreateMasterKey } from './secrets/sealer.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
+import { startTrustedLaunch } from './trustedlaunch/module.js';
+import type { TrustedLaunch } from './trustedlaunch/service.js';
 import { LocalCa } from './tls/local-ca.js';
 import { newGuid } from './util/ids.js';
 import { VERSION } from './version.js';
-import { kubeModule } from './kube/module.js';
-import { authorizationModule } from './providers/authorization/module.js';
-import { managedIdentityModule } from './providers/managedidentity/module.js';
-import { keyVaultModule } from './providers/keyvault/module.js';
-import { aksKmsModule } from './providers/containerservice/kms/module.js';
 
 export const DEFAULT_PORT = 10443;
 
@@ -55,8 +59,8 @@ export interface EmulatorOptions {
   logger?: Logger;
 }
 
-/** Everything a service module may use. Layers call downward only (ARCHITECTURE "rules of the road"). */
-export interface EmulatorContext {
+/** The instance's own machinery, which every module is built on (tests and the CLI read it too). */
+export interface EmulatorCore {
   dataDir: string;
   store: Store;
   clock: Clock;
@@ -75,28 +79,23 @@ export interface EmulatorContext {
   subscriptionId: string;
 }
 
-export type EmulatorModule = (ctx: EmulatorContext) => void | Promise<void>;
-
-/** ARM's own APIs: subscriptions, resource groups, generic resources, providers, features, operations. */
-const resourceManagerModule: EmulatorModule = (ctx) => {
-  registerSubscriptionRoutes(ctx.arm, ctx.directory);
-  registerResourceGroups(ctx.arm, ctx.tasks);
-  registerGenericResources(ctx.arm);
-  registerProviderRoutes(ctx.arm, ctx.providers);
-  registerFeatureRoutes(ctx.arm, ctx.features);
-  registerOperationRoutes(ctx.arm);
-  for (const ns of ['Microsoft.Resources', 'Microsoft.ContainerService', 'Microsoft.KeyVault', 'Microsoft.ManagedIdentity', 'Microsoft.Authorization', 'Microsoft.Network', 'Microsoft.Compute']) {
-    ctx.arm.types.declareNamespace(ns);
-  }
-};
-
-export const MODULES: EmulatorModule[] = [resourceManagerModule, containerServiceModule, trustedLaunchModule, authorizationModule, managedIdentityModule, keyVaultModule, kubeModule, aksKmsModule];
+/** What the service modules returned (tests and benchmarks look inside them). */
+export interface EmulatorServices {
+  authz: RoleAssignments;
+  keyVault: KeyVaultServices;
+  containerService: ContainerService;
+  fleet: Fleet;
+  trustedLaunch: TrustedLaunch;
+  kube: Kube;
+  kms: AksKms;
+}
 
 export interface Emulator {
   url: string;
   port: number;
   info: InstanceInfo;
-  ctx: EmulatorContext;
+  core: EmulatorCore;
+  services: EmulatorServices;
   close(): Promise<void>;
 }
 
@@ -134,7 +133,7 @@ function acquireLock(dataDir: string): () => void {
   throw new Error(`could not lock ${dataDir}`);
 }
 
-export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModule[] = MODULES): Promise<Emulator> {
+export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const dataDir = opts.dataDir;
   ensurePrivateDir(dataDir);
   const releaseLock = acquireLock(dataDir);
@@ -157,7 +156,7 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     const host = opts.host ?? '127.0.0.1';
     const frontDoor = await createFrontDoor({ host, port: opts.port ?? DEFAULT_PORT, ca, logger: log });
     cleanup.unshift(() => frontDoor.close());
-    const ctx: EmulatorContext = {
+    const core: EmulatorCore = {
       dataDir,
       store,
       clock,
@@ -181,7 +180,7 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
     registerLoginRoutes(frontDoor.app, directory, tokens, sealer);
     registerGraphRoutes(frontDoor.app, directory, tokens);
     registerAdminRoutes(frontDoor.app, { tokens, clock, speed, store, version: VERSION, startedAt });
-    for (const module of modules) await module(ctx);
+    const services = await startServices(core);
     registerArmHttp(frontDoor.app, arm, tokens);
     const { url, port } = await frontDoor.listen();
     await tasks.start();
@@ -206,7 +205,8 @@ export async function startEmulator(opts: EmulatorOptions, modules: EmulatorModu
       url,
       port,
       info,
-      ctx,
+      core,
+      services,
       close: async () => {
         if (closed) return;
         closed = true;
@@ -237,7 +237,72 @@ async function bootstrapSubscription(arm: Arm, tenantId: string): Promise<string
   return (await arm.subscriptions())[0]!.subscriptionId;
 }
 
-/** Exposed for `aksemu env`: whether a data directory has been initialised by a start. */
-export function isInitialised(dataDir: string): boolean {
-  return existsSync(paths.masterKey(dataDir)) && existsSync(paths.caCert(dataDir));
+/** Creates every service module with what it names, in the order their dependencies dictate. */
+async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
+  const { store, arm, clock, speed, tasks, log, sealer, tokens, directory, providers, features, frontDoor, tenantId, subscriptionId, dataDir } = core;
+  const app = frontDoor.app;
+  const lifecycle: Lifecycle = {
+    onReady: (step) => app.addHook('onReady', async () => step()),
+    onClose: (step) => app.addHook('onClose', async () => step()),
+  };
+  const caPem = core.ca.certPem;
+  const url = () => frontDoor.url();
+
+  startResourceManager({ arm, directory, tasks, providers, features });
+  const authz = new RoleAssignments(store);
+  await startAuthorization({ arm, directory, clock, assignments: authz, subscriptionId });
+  startManagedIdentity({ arm, app, directory, tokens, sealer, providers, authz });
+  const keyVault = startKeyVault({ store, arm, clock, speed, tasks, sealer, tokens, providers, authz, app, lifecycle, dataDir });
+  const { service: containerService, fleet, clusterConfig } = await startContainerService({
+    store,
+    arm,
+    clock,
+    speed,
+    tasks,
+    log,
+    directory,
+    providers,
+    features,
+    tenantId,
+    app,
+    tokens,
+    caPem,
+    url,
+    lookups: {
+      tenantId,
+      resource: async (id) => (await arm.resources.get(id))?.value as never,
+      vaultByName: (name) => keyVault.vaults.byName(name),
+      keyVersion: async (vault, name, version) => {
+        const { meta } = await keyVault.keys.meta(vault, name);
+        return meta && !meta.deleted ? keyVault.keys.version(vault, meta.name, version) : undefined;
+      },
+      checkKeyAccess: (q) => keyVault.checkKeyAccess(q),
+      secretCount: (uid) => store.count(`/clusters/${uid}/registry/secrets/`),
+      json: async (key) => {
+        const kv = await store.get(key);
+        return kv ? JSON.parse(kv.value.toString('utf8')) : undefined;
+      },
+    },
+  });
+  const trustedLaunch = startTrustedLaunch({ store, clock, sealer, tenantId, fleet, arm, app, tokens });
+  const kube = await startKube({ store, clock, speed, log, tokens, tasks, frontDoor, lifecycle, caPem, clusterConfig });
+  const kms = startAksKms({
+    store,
+    arm,
+    clock,
+    tasks,
+    log,
+    dataDir,
+    sealer,
+    tokens,
+    subscriptionId,
+    caPem,
+    frontDoor,
+    keyVault,
+    authz,
+    containerService,
+    kube,
+    lifecycle,
+  });
+  return { authz, keyVault, containerService, fleet, trustedLaunch, kube, kms };
 }

@@ -1,37 +1,42 @@
 /**
- * A managed cluster as the Kubernetes API sees it: its ClusterRecord (cluster-registry.ts) and the parts of its
- * ARM document that shape the API (version) and the system pods (SPEC K-7: API Server VNet Integration or
- * Konnectivity; KMS).
+ * A managed cluster as the Kubernetes API sees it: its ClusterRecord (src/clusters/cluster-registry.ts) and the
+ * configuration that shapes the API (its version) and the system pods (SPEC K-7: API Server VNet Integration or
+ * Konnectivity). The configuration belongs to the cluster's owner, the container service, which answers through
+ * `ClusterConfigSource`: this package never reads ARM documents.
  */
-import type { ArmResource } from '../arm/repository.js';
-import type { Arm } from '../arm/arm.js';
 import type { Store } from '../store/store.js';
 import { findClusterByFqdn, type ClusterRecord } from '../clusters/cluster-registry.js';
 
+export interface ClusterConfig {
+  /** "1.32.4" (the current version, else the requested one); undefined when unknown. */
+  kubernetesVersion: string | undefined;
+  /** Whether the cluster uses API Server VNet Integration (no Konnectivity then; SPEC K-7). */
+  vnetIntegration: boolean;
+}
+
+/** Where the API gets a cluster's configuration, and the store key whose changes mean it may have changed. */
+export interface ClusterConfigSource {
+  config(record: ClusterRecord): Promise<ClusterConfig>;
+  watchKey(record: ClusterRecord): string;
+}
+
 export interface ClusterView {
   record: ClusterRecord;
-  arm: ArmResource | undefined;
+  config: ClusterConfig;
 }
 
-export async function clusterByFqdn(store: Store, arm: Arm, fqdn: string): Promise<ClusterView | undefined> {
+export async function clusterByFqdn(store: Store, source: ClusterConfigSource, fqdn: string): Promise<ClusterView | undefined> {
   const record = await findClusterByFqdn(store, fqdn);
   if (!record) return undefined;
-  return { record, arm: (await arm.resources.get(record.armId))?.value };
+  return { record, config: await source.config(record) };
 }
 
-/** "1.32.4" from the ARM document (currentKubernetesVersion, else kubernetesVersion), patch 0 when absent. */
-export function kubernetesVersion(arm: ArmResource | undefined): { major: string; minor: string; gitVersion: string } {
-  const props = (arm?.properties ?? {}) as { currentKubernetesVersion?: string; kubernetesVersion?: string };
-  const v = props.currentKubernetesVersion || props.kubernetesVersion || '1.32.4';
+/** "1.32.4" as major, minor and gitVersion (patch 0 when absent). */
+export function kubernetesVersion(config: ClusterConfig): { major: string; minor: string; gitVersion: string } {
+  const v = config.kubernetesVersion || '1.32.4';
   const parts = v.replace(/^v/, '').split('.');
   const major = parts[0] ?? '1';
   const minor = parts[1] ?? '32';
   const patch = parts[2] ?? '0';
   return { major, minor, gitVersion: `v${major}.${minor}.${patch}` };
-}
-
-/** Whether the cluster uses API Server VNet Integration (no Konnectivity then; SPEC K-7). */
-export function usesVnetIntegration(arm: ArmResource | undefined): boolean {
-  const props = (arm?.properties ?? {}) as { apiServerAccessProfile?: { enableVnetIntegration?: boolean } };
-  return props.apiServerAccessProfile?.enableVnetIntegration === true;
 }

@@ -1,57 +1,101 @@
 /**
- * The clusters' Kubernetes APIs (issue 5): the credential actions on managed clusters, the API under
- * `/_k8s/<fqdn>` (and `<fqdn>` through the proxy), and the per-cluster controllers (namespaces, kube-system pods,
- * scheduler, kubelets). Listed in src/emulator.ts MODULES.
+ * The clusters' Kubernetes APIs (SPEC A-1..A-3): the API under `/_k8s/<fqdn>` (and `<fqdn>` through the proxy),
+ * pods/attach and pods/exec over WebSockets, and the per-cluster controllers (namespaces, kube-system pods,
+ * scheduler, kubelets). Wired by the composition root, which hands it the cluster configuration source (the
+ * container service) and receives the seams other features plug into (`KubeExtensions`: KMS registers its
+ * storage transformer, health checks and "down" reason there).
  */
-import type { EmulatorModule } from '../emulator.js';
-import { kubeFrameworkError, registerKubeApi } from './api/server.js';
-import { clusterByFqdn, type ClusterView } from './clusters.js';
+import type { Logger } from 'pino';
+import type { ClusterRecord } from '../clusters/cluster-registry.js';
+import { StorageTransformers } from '../encryption/transformers.js';
+import type { FrontDoor } from '../frontdoor/server.js';
+import type { TokenService } from '../identity/tokens.js';
+import type { Clock, Speed } from '../runtime/clock.js';
+import type { Lifecycle } from '../runtime/lifecycle.js';
+import type { TaskRunner } from '../runtime/tasks.js';
+import type { Store } from '../store/store.js';
+import { kubeFrameworkError, registerKubeApi, type ExtraHealthCheck } from './api/server.js';
+import { Registry } from './api/registry.js';
+import { clusterByFqdn, type ClusterConfigSource, type ClusterView } from './clusters.js';
 import { KubeControllers } from './controllers/runtime.js';
-import { registerCredentialRoutes } from './credentials.js';
-import { kubeServices } from './services.js';
+import { ObjectStorage } from './storage/object-storage.js';
 import { PodStreams } from './streams/endpoint.js';
 
-export const kubeModule: EmulatorModule = async (ctx) => {
-  const services = kubeServices(ctx);
-  registerCredentialRoutes(ctx);
+export interface KubeDeps {
+  store: Store;
+  clock: Clock;
+  speed: Speed;
+  log: Logger;
+  tokens: TokenService;
+  tasks: Pick<TaskRunner, 'addActivity'>;
+  frontDoor: Pick<FrontDoor, 'app' | 'onUpgrade' | 'setFrameworkErrorFormatter'>;
+  lifecycle: Lifecycle;
+  /** The instance's CA certificate (the kube-root-ca.crt config maps). */
+  caPem: string;
+  /** What the cluster's owner says about each cluster (its version, VNet Integration). */
+  clusterConfig: ClusterConfigSource;
+}
+
+/** The seams through which other features extend every cluster's API server. */
+export interface KubeExtensions {
+  /** Storage transformers per resource (KMS encrypts secrets). */
+  transformers: StorageTransformers;
+  /** Health checks added to every cluster's API server (KMS: kms-providers). */
+  healthChecks: Array<(cluster: ClusterRecord) => Promise<ExtraHealthCheck[]>>;
+  /** Reasons a cluster's API server is down (every request answers 503), e.g. SPEC K-11. */
+  availability: Array<(cluster: ClusterRecord) => Promise<string | undefined>>;
+}
+
+export interface Kube extends KubeExtensions {
+  /** The API registry of one cluster (validation, conflicts, transformer on every read and write). */
+  registry(cluster: ClusterRecord): Registry;
+  controllers: KubeControllers;
+}
+
+export async function startKube(deps: KubeDeps): Promise<Kube> {
+  const transformers = new StorageTransformers();
+  const registry = (cluster: ClusterRecord) => new Registry(new ObjectStorage(deps.store, cluster, transformers), deps.clock);
+  const healthChecks: KubeExtensions['healthChecks'] = [];
+  const availability: KubeExtensions['availability'] = [];
   const unavailable = async (cluster: ClusterView): Promise<string | undefined> => {
-    for (const a of services.availability) {
+    for (const a of availability) {
       const reason = await a(cluster.record);
       if (reason) return reason;
     }
     return undefined;
   };
-  ctx.frontDoor.setFrameworkErrorFormatter('/_k8s/', kubeFrameworkError);
-  registerKubeApi(ctx.frontDoor.app, {
-    tokens: ctx.tokens,
-    cluster: (fqdn) => clusterByFqdn(ctx.store, ctx.arm, fqdn),
-    registry: (cluster) => services.registry(cluster.record),
-    now: () => ctx.clock.now(),
-    extraHealthChecks: async (cluster) => (await Promise.all(services.healthChecks.map((h) => h(cluster.record)))).flat(),
+  const cluster = (fqdn: string) => clusterByFqdn(deps.store, deps.clusterConfig, fqdn);
+  deps.frontDoor.setFrameworkErrorFormatter('/_k8s/', kubeFrameworkError);
+  registerKubeApi(deps.frontDoor.app, {
+    tokens: deps.tokens,
+    cluster,
+    registry: (c) => registry(c.record),
+    now: () => deps.clock.now(),
+    extraHealthChecks: async (c) => (await Promise.all(healthChecks.map((h) => h(c.record)))).flat(),
     unavailable,
   });
   // pods/attach and pods/exec: WebSocket upgrades, which reach the front door's upgrade hook, not fastify.
   const streams = new PodStreams({
-    tokens: ctx.tokens,
-    store: ctx.store,
-    cluster: (fqdn) => clusterByFqdn(ctx.store, ctx.arm, fqdn),
-    registry: (cluster) => services.registry(cluster.record),
+    tokens: deps.tokens,
+    store: deps.store,
+    cluster,
+    registry: (c) => registry(c.record),
     unavailable,
-    log: ctx.log.child({ component: 'kube-streams' }),
+    log: deps.log.child({ component: 'kube-streams' }),
   });
-  ctx.frontDoor.onUpgrade(streams.onUpgrade);
+  deps.frontDoor.onUpgrade(streams.onUpgrade);
   const controllers = new KubeControllers({
-    store: ctx.store,
-    arm: ctx.arm,
-    clock: ctx.clock,
-    speed: ctx.speed,
-    log: ctx.log.child({ component: 'kube-controllers' }),
-    caPem: ctx.ca.certPem,
-    registry: (record) => services.registry(record),
+    store: deps.store,
+    clusterConfig: deps.clusterConfig,
+    clock: deps.clock,
+    speed: deps.speed,
+    log: deps.log.child({ component: 'kube-controllers' }),
+    caPem: deps.caPem,
+    registry,
   });
-  services.controllers = controllers;
-  ctx.tasks.addActivity(() => controllers.busy());
+  deps.tasks.addActivity(() => controllers.busy());
   // Stopped before the store closes: the front door (fastify) closes first on shutdown.
-  ctx.frontDoor.app.addHook('onClose', async () => controllers.stop());
+  deps.lifecycle.onClose(async () => controllers.stop());
   await controllers.start();
-};
+  return { transformers, healthChecks, availability, registry, controllers };
+}

@@ -10,7 +10,9 @@
  * A new VM (a new instance under the same name) gets a new record; a reimage (new OS disk) clears tampers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { EmulatorContext } from '../emulator.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Sealer } from '../secrets/sealer.js';
+import type { Store } from '../store/store.js';
 import { imageByName, type NodeImage } from '../fleet/catalog/node-images.js';
 import { osById } from '../fleet/catalog/os-versions.js';
 import { findVmSize } from '../fleet/catalog/vm-sizes.js';
@@ -83,6 +85,15 @@ export interface NodeRecord {
 
 export const nodeRecordKey = (uid: string, node: string) => `/fleet/${uid}/trustedlaunch/${node.toLowerCase()}`;
 
+/** What Trusted Launch needs from the rest of the emulator. */
+export interface TrustedLaunchDeps {
+  store: Store;
+  clock: Clock;
+  /** Seals the Secure Boot PKI's private keys and the vTPMs' endorsement and attestation keys. */
+  sealer: Sealer;
+  tenantId: string;
+}
+
 /** A request the API answers with a 4xx. */
 export class TlError extends Error {
   constructor(
@@ -111,7 +122,7 @@ export class TrustedLaunch {
   private readonly pkiId = randomUUID();
 
   constructor(
-    readonly ctx: EmulatorContext,
+    readonly deps: TrustedLaunchDeps,
     readonly fleet: Fleet,
   ) {}
 
@@ -123,7 +134,7 @@ export class TrustedLaunch {
   }
 
   pki(): Promise<TrustedLaunchPki> {
-    this.pkiLoading ??= TrustedLaunchPki.loadOrCreate(this.ctx.store, this.ctx.sealer).catch((err) => {
+    this.pkiLoading ??= TrustedLaunchPki.loadOrCreate(this.deps.store, this.deps.sealer).catch((err) => {
       this.pkiLoading = undefined;
       throw err;
     });
@@ -131,7 +142,7 @@ export class TrustedLaunch {
   }
 
   attestationService(): Promise<AttestationService> {
-    this.attestationLoading ??= this.pki().then((pki) => new AttestationService(pki, `urn:aksemu:attestation:${this.ctx.tenantId}`));
+    this.attestationLoading ??= this.pki().then((pki) => new AttestationService(pki, `urn:aksemu:attestation:${this.deps.tenantId}`));
     return this.attestationLoading;
   }
 
@@ -162,7 +173,7 @@ export class TrustedLaunch {
     if (!image?.trustedLaunch || b.model.osType !== 'Linux') return { ok: true };
     const sp = b.model.securityProfile;
     const key = nodeRecordKey(b.uid, b.instance.name);
-    const stored = (await getJson<NodeRecord>(this.ctx.store, key))?.value;
+    const stored = (await getJson<NodeRecord>(this.deps.store, key))?.value;
     const sameVm = stored && stored.instanceCreatedAt === b.instance.createdAt;
     // With both switches off nothing is verified and there is no vTPM: unless this VM has a Trusted Launch history
     // (tampering, an earlier boot with a switch on), the node boots like one of a standard image, and its boot is
@@ -172,7 +183,7 @@ export class TrustedLaunch {
     let rec: NodeRecord = sameVm ? stored : this.newRecord(b.uid, b.pool, b.instance, b.model);
     // A reimage builds a new OS disk from the image: whatever was tampered with is gone.
     if (b.instance.state === 'Reimaging') rec = { ...rec, tampers: [] };
-    if (sp.enableVTPM) rec.vtpm ??= await createVtpm(pki, this.ctx.sealer, rec.vmId, this.ctx.clock.nowMs());
+    if (sp.enableVTPM) rec.vtpm ??= await createVtpm(pki, this.deps.sealer, rec.vmId, this.deps.clock.nowMs());
     else delete rec.vtpm;
     const gpuDriverInstalled = this.gpuDriverInstalled(b.model);
     const { result, log } = await this.runBoot(image, sp.enableSecureBoot, gpuDriverInstalled, rec.tampers);
@@ -182,7 +193,7 @@ export class TrustedLaunch {
     }
     rec.boot = {
       seq,
-      at: this.ctx.clock.iso(),
+      at: this.deps.clock.iso(),
       image: image.name,
       secureBoot: sp.enableSecureBoot,
       vtpm: sp.enableVTPM,
@@ -232,7 +243,7 @@ export class TrustedLaunch {
   }
 
   private save(rec: NodeRecord): Promise<unknown> {
-    return this.ctx.store.put(nodeRecordKey(rec.uid, rec.node), Buffer.from(JSON.stringify(rec)));
+    return this.deps.store.put(nodeRecordKey(rec.uid, rec.node), Buffer.from(JSON.stringify(rec)));
   }
 
   /** What a shell on the node sees of its boot: lockdown, the kernel log, loaded modules, taint, the TPM. */
@@ -267,8 +278,8 @@ export class TrustedLaunch {
   }
 
   private async alert(rec: NodeRecord, f: Finding): Promise<Alert> {
-    const alert = buildAlert({ ...rec.subject, bootKey: `${rec.instanceCreatedAt}#${rec.boot?.seq ?? 0}` }, f, this.ctx.clock.iso());
-    return (await raiseAlert(this.ctx.store, alert)).alert;
+    const alert = buildAlert({ ...rec.subject, bootKey: `${rec.instanceCreatedAt}#${rec.boot?.seq ?? 0}` }, f, this.deps.clock.iso());
+    return (await raiseAlert(this.deps.store, alert)).alert;
   }
 
   // ------------------------------------------------------------------------------------------- attestation
@@ -277,7 +288,7 @@ export class TrustedLaunch {
   private async attestRecord(rec: NodeRecord, image: NodeImage, secureBootConfigured: boolean): Promise<AttestationSummary> {
     const svc = await this.attestationService();
     const nonce = randomBytes(32);
-    const q = quote(rec.vtpm!, this.ctx.sealer, rec.vmId, nonce, ATTESTED_PCRS, this.ctx.clock.nowMs());
+    const q = quote(rec.vtpm!, this.deps.sealer, rec.vmId, nonce, ATTESTED_PCRS, this.deps.clock.nowMs());
     const outcome: AttestationOutcome = await svc.attest(
       { akCertPem: rec.vtpm!.akCertPem, attest: q.attest, signature: q.signature, eventLog: Buffer.from(rec.vtpm!.eventLog, 'base64'), nonce, os: osClaims(image) },
       rec.vmId,
@@ -305,7 +316,7 @@ export class TrustedLaunch {
     const alerts: string[] = [];
     for (const f of findings) alerts.push((await this.alert(rec, f)).name);
     const summary: AttestationSummary = {
-      at: this.ctx.clock.iso(),
+      at: this.deps.clock.iso(),
       bootSeq: rec.boot?.seq ?? 0,
       healthy,
       checks: outcome.verification.checks,
@@ -322,7 +333,7 @@ export class TrustedLaunch {
 
   /** Finds a node by name in the instance's clusters (optionally one cluster, by name or id, and resource group). */
   async findNode(name: string, q: { cluster?: string; resourceGroup?: string }): Promise<{ uid: string; clusterId: string; inst: InstanceRecord }> {
-    const recs = await listJson<{ uid: string; armId: string }>(this.ctx.store, '/aks/clusters/');
+    const recs = await listJson<{ uid: string; armId: string }>(this.deps.store, '/aks/clusters/');
     const hits: Array<{ uid: string; clusterId: string; inst: InstanceRecord }> = [];
     for (const { value: c } of recs) {
       const parts = c.armId.split('/');
@@ -341,7 +352,7 @@ export class TrustedLaunch {
     if (!image?.trustedLaunch) {
       throw new TlError(409, 'NotTrustedLaunchNode', `Node '${inst.name}' runs node image ${inst.model.image}, which is not a Trusted Launch image: it has no Secure Boot or vTPM. Use a node of a pool created with a Trusted Launch compatible configuration.`);
     }
-    const rec = (await getJson<NodeRecord>(this.ctx.store, nodeRecordKey(uid, inst.name)))?.value;
+    const rec = (await getJson<NodeRecord>(this.deps.store, nodeRecordKey(uid, inst.name)))?.value;
     if (rec && rec.instanceCreatedAt === inst.createdAt && rec.boot) return { rec, image };
     // A node that booted with both switches off and no history has no record yet: its boot is the image's.
     const sp = inst.model.securityProfile;
@@ -389,7 +400,7 @@ export class TrustedLaunch {
   async exportQuote(uid: string, inst: InstanceRecord, nonce: Buffer, pcrs: number[]) {
     const { rec } = await this.trustedLaunchRecord(uid, inst);
     const vtpm = this.requireVtpm(rec, inst);
-    const q = quote(vtpm, this.ctx.sealer, rec.vmId, nonce, pcrs, this.ctx.clock.nowMs());
+    const q = quote(vtpm, this.deps.sealer, rec.vmId, nonce, pcrs, this.deps.clock.nowMs());
     const pki = await this.pki();
     return {
       node: inst.name,
@@ -413,7 +424,7 @@ export class TrustedLaunch {
     const { rec, image } = await this.trustedLaunchRecord(uid, inst);
     this.requireVtpm(rec, inst);
     const summary = await this.attestRecord(rec, image, rec.boot!.secureBoot);
-    await updateJson<NodeRecord>(this.ctx.store, nodeRecordKey(rec.uid, rec.node), (cur) => (cur && cur.vmId === rec.vmId ? { ...cur, attestation: summary } : undefined));
+    await updateJson<NodeRecord>(this.deps.store, nodeRecordKey(rec.uid, rec.node), (cur) => (cur && cur.vmId === rec.vmId ? { ...cur, attestation: summary } : undefined));
     return { node: inst.name, vmId: rec.vmId, ...summary };
   }
 
@@ -435,10 +446,10 @@ export class TrustedLaunch {
     const chosen: TamperMode | 'restore' = (mode as TamperMode | 'restore' | undefined) ?? (isPresent ? 'modify' : 'unsigned');
     const { rec: base } = await this.trustedLaunchRecord(uid, inst);
     const key = nodeRecordKey(uid, inst.name);
-    const updated = await updateJson<NodeRecord>(this.ctx.store, key, (stored) => {
+    const updated = await updateJson<NodeRecord>(this.deps.store, key, (stored) => {
       const cur = stored && stored.instanceCreatedAt === inst.createdAt ? stored : base;
       const others = cur.tampers.filter((t) => t.component !== component);
-      return { ...cur, tampers: chosen === 'restore' ? others : [...others, { component, mode: chosen, at: this.ctx.clock.iso() }] };
+      return { ...cur, tampers: chosen === 'restore' ? others : [...others, { component, mode: chosen, at: this.deps.clock.iso() }] };
     });
     if (!updated) throw new TlError(409, 'NodeNotBooted', `Node '${inst.name}' has not booted yet: wait until its pool's operation has finished.`);
     if (reboot) await this.fleet.restartInstance(uid, inst.pool, inst.name);

@@ -33,7 +33,7 @@ describe('FIPS article end to end with @azure/arm-containerservice', () => {
   let uid: string;
 
   const nodes = async (): Promise<NodeView[]> => {
-    const page = await emu.ctx.store.range(`/clusters/${uid}/registry/minions/`);
+    const page = await emu.core.store.range(`/clusters/${uid}/registry/minions/`);
     return page.items.map((kv) => decodeObject(kv.value, kv.modRevision) as unknown as NodeView);
   };
   const ready = (n: NodeView) => n.status.conditions.find((c) => c.type === 'Ready')?.status === 'True';
@@ -172,7 +172,7 @@ describe('FIPS article end to end with @azure/arm-containerservice', () => {
     for (const enable of [true, false]) {
       // Watch the pool's Node objects while the update runs.
       const events: Array<{ name: string; ready: boolean; unschedulable: boolean; image: string }> = [];
-      const watch = await emu.ctx.store.watch(`/clusters/${uid}/registry/minions/aks-np-`, {}, (evs) => {
+      const watch = await emu.core.store.watch(`/clusters/${uid}/registry/minions/aks-np-`, {}, (evs) => {
         for (const e of evs) {
           if (e.type !== 'put') continue;
           const n = decodeObject(e.kv.value, e.kv.modRevision) as unknown as NodeView;
@@ -218,7 +218,7 @@ describe('FIPS article end to end with @azure/arm-containerservice', () => {
   });
 
   it('node image upgrade and deletion: the pool moves to the newest image of its variant; deleting the cluster removes everything', async () => {
-    emu.ctx.clock.set(new Date('2026-03-15T00:00:00Z'));
+    emu.core.clock.set(new Date('2026-03-15T00:00:00Z'));
     const before = (await client.agentPools.get(RG, CLUSTER, 'fipsnp')).nodeImageVersion!;
     await client.agentPools.beginUpgradeNodeImageVersionAndWait(RG, CLUSTER, 'fipsnp', poll);
     const after = (await client.agentPools.get(RG, CLUSTER, 'fipsnp')).nodeImageVersion!;
@@ -232,10 +232,10 @@ describe('FIPS article end to end with @azure/arm-containerservice', () => {
     const nodeRg = `MC_${RG}_${CLUSTER}_eastus`;
     await client.managedClusters.beginDeleteAndWait(RG, CLUSTER, poll);
     await expect(client.managedClusters.get(RG, CLUSTER)).rejects.toMatchObject({ statusCode: 404 });
-    expect(await emu.ctx.store.count(`/clusters/${uid}/`)).toBe(0);
-    expect(await emu.ctx.store.count(`/fleet/${uid}/`)).toBe(0);
-    expect(await emu.ctx.store.get(`/aks/clusters/${uid}`)).toBeUndefined();
-    expect(await emu.ctx.arm.resources.getResourceGroup(emu.env.AZURE_SUBSCRIPTION_ID!, nodeRg)).toBeUndefined();
-    expect(await emu.ctx.store.get(registryKey(uid, 'nodes', undefined, 'x'))).toBeUndefined();
+    expect(await emu.core.store.count(`/clusters/${uid}/`)).toBe(0);
+    expect(await emu.core.store.count(`/fleet/${uid}/`)).toBe(0);
+    expect(await emu.core.store.get(`/aks/clusters/${uid}`)).toBeUndefined();
+    expect(await emu.core.arm.resources.getResourceGroup(emu.env.AZURE_SUBSCRIPTION_ID!, nodeRg)).toBeUndefined();
+    expect(await emu.core.store.get(registryKey(uid, 'nodes', undefined, 'x'))).toBeUndefined();
   });
 });

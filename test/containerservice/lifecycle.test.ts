@@ -11,7 +11,7 @@ import { armClient, AZ_API, clusterBody, linuxPool, type ArmClient } from './hel
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 
 async function nodeNames(emu: Emu, uid: string, prefix = ''): Promise<string[]> {
-  return (await emu.ctx.store.range(`/clusters/${uid}/registry/minions/${prefix}`, { keysOnly: true })).items.map((k) => k.key.split('/').pop()!);
+  return (await emu.core.store.range(`/clusters/${uid}/registry/minions/${prefix}`, { keysOnly: true })).items.map((k) => k.key.split('/').pop()!);
 }
 
 describe('cluster lifecycle (instant)', () => {
@@ -38,12 +38,12 @@ describe('cluster lifecycle (instant)', () => {
     const mc = (await a.call('GET', a.cluster('rg', 'c1'))).json();
     expect(mc).toMatchObject({ name: 'c1', type: 'Microsoft.ContainerService/ManagedClusters', location: 'westeurope' });
     expect(mc.properties).toMatchObject({ provisioningState: 'Succeeded', powerState: { code: 'Running' }, kubernetesVersion: '1.32', currentKubernetesVersion: '1.32.7', servicePrincipalProfile: { clientId: 'msi' } });
-    expect(mc.identity).toMatchObject({ type: 'SystemAssigned', tenantId: emu.ctx.tenantId });
-    const sp = await emu.ctx.directory.getByObjectId(mc.identity.principalId);
+    expect(mc.identity).toMatchObject({ type: 'SystemAssigned', tenantId: emu.core.tenantId });
+    const sp = await emu.core.directory.getByObjectId(mc.identity.principalId);
     expect(sp).toMatchObject({ type: 'ManagedIdentity', resourceId: mc.id });
     const kubelet = mc.properties.identityProfile.kubeletidentity;
-    expect((await emu.ctx.directory.getByObjectId(kubelet.objectId))?.appId).toBe(kubelet.clientId);
-    const identityDoc = await emu.ctx.arm.resources.get(kubelet.resourceId);
+    expect((await emu.core.directory.getByObjectId(kubelet.objectId))?.appId).toBe(kubelet.clientId);
+    const identityDoc = await emu.core.arm.resources.get(kubelet.resourceId);
     expect(identityDoc?.value).toMatchObject({ type: 'Microsoft.ManagedIdentity/userAssignedIdentities', properties: { principalId: kubelet.objectId, clientId: kubelet.clientId } });
     // The scale sets are documents in the node resource group.
     const inRg = (await a.call('GET', `/subscriptions/${a.sub}/resourceGroups/${mc.properties.nodeResourceGroup}/resources`, undefined, '2021-04-01')).json().value.map((r: { type: string }) => r.type).sort();
@@ -66,8 +66,8 @@ describe('cluster lifecycle (instant)', () => {
     const versions = await a.call('GET', `/subscriptions/${a.sub}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions`);
     expect(versions.json().values.map((v: { version: string }) => v.version)).toEqual(['1.31', '1.32', '1.33']);
     // On the day the KMS article's 1.26 → 1.27 example was written, 1.27 offers the two patches AKS had then.
-    const today = emu.ctx.clock.now();
-    emu.ctx.clock.set(new Date('2023-08-01T00:00:00Z'));
+    const today = emu.core.clock.now();
+    emu.core.clock.set(new Date('2023-08-01T00:00:00Z'));
     try {
       const then = (await a.call('GET', `/subscriptions/${a.sub}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions`)).json().values;
       const v127 = then.find((v: { version: string }) => v.version === '1.27');
@@ -75,7 +75,7 @@ describe('cluster lifecycle (instant)', () => {
       expect(v127.patchVersions['1.27.1'].upgrades).toEqual(['1.27.3']);
       expect(then.find((v: { version: string }) => v.version === '1.26').patchVersions['1.26.12'].upgrades).toEqual(['1.27.1', '1.27.3']);
     } finally {
-      emu.ctx.clock.set(today);
+      emu.core.clock.set(today);
     }
   });
 
@@ -120,7 +120,7 @@ describe('cluster lifecycle (instant)', () => {
     expect(after.properties).toMatchObject({ provisioningState: 'Succeeded', kubernetesVersion: '1.33', currentKubernetesVersion: '1.33.5' });
     expect(after.properties.agentPoolProfiles[0]).toMatchObject({ currentOrchestratorVersion: '1.33.5', provisioningState: 'Succeeded' });
     for (const name of await nodeNames(emu, uid)) {
-      const kv = await emu.ctx.store.get(`/clusters/${uid}/registry/minions/${name}`);
+      const kv = await emu.core.store.get(`/clusters/${uid}/registry/minions/${name}`);
       const node = decodeObject(kv!.value, kv!.modRevision) as unknown as { status: { nodeInfo: { kubeletVersion: string } } };
       expect(node.status.nodeInfo.kubeletVersion).toBe('v1.33.5');
     }
@@ -159,11 +159,11 @@ describe('cluster lifecycle (instant)', () => {
     const principal = mc.identity.principalId;
     const rgDel = await a.call('DELETE', `/subscriptions/${a.sub}/resourcegroups/rg`, undefined, '2021-04-01');
     expect(rgDel.status).toBe(202);
-    await emu.ctx.tasks.idle();
-    expect(await emu.ctx.store.count(`/clusters/${uid}/`)).toBe(0);
-    expect(await emu.ctx.store.count(`/fleet/${uid}/`)).toBe(0);
-    expect(await emu.ctx.directory.getByObjectId(principal)).toBeUndefined();
-    expect(await emu.ctx.arm.resources.getResourceGroup(a.sub, mc.properties.nodeResourceGroup)).toBeUndefined();
+    await emu.core.tasks.idle();
+    expect(await emu.core.store.count(`/clusters/${uid}/`)).toBe(0);
+    expect(await emu.core.store.count(`/fleet/${uid}/`)).toBe(0);
+    expect(await emu.core.directory.getByObjectId(principal)).toBeUndefined();
+    expect(await emu.core.arm.resources.getResourceGroup(a.sub, mc.properties.nodeResourceGroup)).toBeUndefined();
     // The other cluster is untouched.
     expect((await a.call('GET', a.cluster('other', 'c2'))).json().properties.provisioningState).toBe('Succeeded');
   });
@@ -188,10 +188,10 @@ describe('provisioningState through operations at realistic speed', () => {
   };
   const settle = async () => {
     for (let i = 0; i < 20; i++) {
-      emu.ctx.clock.advance(60_000);
+      emu.core.clock.advance(60_000);
       await new Promise((r) => setTimeout(r, 20));
     }
-    await emu.ctx.tasks.idle();
+    await emu.core.tasks.idle();
   };
 
   it('Creating → Succeeded; a second operation meanwhile is refused with 409 and changes nothing; Deleting → gone', async () => {
@@ -204,11 +204,11 @@ describe('provisioningState through operations at realistic speed', () => {
     expect(put.headers['retry-after-ms']).toBe('10000');
     expect((await opStatus(asyncUrl)).status).toBe('InProgress');
 
-    const before = await emu.ctx.store.revision();
+    const before = await emu.core.store.revision();
     const second = await a.call('PUT', `${a.cluster('rg', 'c1')}/agentPools/np2`, { properties: linuxPool('np2', { mode: 'User' }) });
     expect(second.status).toBe(409);
     expect(second.json().error.code).toBe('OperationNotAllowed');
-    expect(await emu.ctx.store.revision()).toBe(before);
+    expect(await emu.core.store.revision()).toBe(before);
 
     await settle();
     expect((await opStatus(asyncUrl)).status).toBe('Succeeded');

@@ -154,23 +154,23 @@ describe('FIPS and node pool rules (table)', () => {
 
   for (const c of CASES) {
     it(c.name, async () => {
-      if (c.at) emu.ctx.clock.set(new Date(c.at));
+      if (c.at) emu.core.clock.set(new Date(c.at));
       if (c.name.includes('MutableFipsPreview Registered')) {
         await a.call('POST', `/subscriptions/${a.sub}/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/MutableFipsPreview/register`, undefined, '2021-07-01');
-        await emu.ctx.tasks.idle();
-        expect(await emu.ctx.features.isRegistered(a.sub, 'Microsoft.ContainerService', 'MutableFipsPreview')).toBe(true);
+        await emu.core.tasks.idle();
+        expect(await emu.core.features.isRegistered(a.sub, 'Microsoft.ContainerService', 'MutableFipsPreview')).toBe(true);
       }
-      await emu.ctx.tasks.idle();
+      await emu.core.tasks.idle();
       const method = c.method ?? 'PUT';
       if (c.refuse) {
-        const before = await emu.ctx.store.revision();
+        const before = await emu.core.store.revision();
         const res = await a.call(method, c.path(a), c.body, c.api);
         expect(res.status, res.text).toBe(c.refuse.status);
         const err = res.json().error;
         expect(err.code).toBe(c.refuse.code);
         if (c.refuse.message) expect(err.message).toMatch(c.refuse.message);
         // Nothing was written: not a document, not an operation, not a task.
-        expect(await emu.ctx.store.revision()).toBe(before);
+        expect(await emu.core.store.revision()).toBe(before);
       } else if (method === 'GET') {
         const res = await a.call(method, c.path(a), undefined, c.api);
         expect(res.status, res.text).toBe(200);
@@ -208,14 +208,14 @@ describe('F-2 and C-7 in 2021: FIPS on Kubernetes 1.19, then Ubuntu 18.04 retire
   });
 
   it('C-7 refuses scaling the Ubuntu 18.04 pool from 2025-06-17, naming the way out', async () => {
-    emu.ctx.clock.set(new Date('2025-06-17T00:00:00Z'));
+    emu.core.clock.set(new Date('2025-06-17T00:00:00Z'));
     // The clock jump wakes the cluster's controllers (node leases, event TTL): let them settle first.
-    await emu.ctx.tasks.idle();
-    const before = await emu.ctx.store.revision();
+    await emu.core.tasks.idle();
+    const before = await emu.core.store.revision();
     const res = await a.call('PUT', pool('nodepool1')(a), { properties: linuxPool('nodepool1', { enableFIPS: true, count: 2 }) });
     expect(res.status).toBe(400);
     expect(res.json().error.code).toBe('OSVersionRetired');
     expect(res.json().error.message).toMatch(/Ubuntu 18\.04 is retired since 2025-06-17.*upgrade the node pool/);
-    expect(await emu.ctx.store.revision()).toBe(before);
+    expect(await emu.core.store.revision()).toBe(before);
   });
 });

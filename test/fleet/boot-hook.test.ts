@@ -4,7 +4,6 @@
  * code and message, and a later change of the pool tries again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fleetOf } from '../../src/providers/containerservice/index.js';
 import { removeDataDir, startTestEmulator } from '../support/emulator.js';
 import { armClient, clusterBody, linuxPool, type ArmClient } from '../containerservice/helpers.js';
 
@@ -15,7 +14,7 @@ describe('boot hooks', () => {
   beforeAll(async () => {
     emu = await startTestEmulator({ now: new Date('2025-09-01T00:00:00Z') });
     a = await armClient(emu.url, emu.env);
-    fleetOf(emu.ctx)!.addBootHook(async ({ model, facts }) =>
+    emu.services.fleet.addBootHook(async ({ model, facts }) =>
       refuse && model.securityProfile.enableSecureBoot
         ? { ok: false, code: 'SecureBootViolation', message: 'The boot loader is not signed by a trusted publisher.' }
         : { ok: true, facts: { ...facts, files: { ...facts.files, '/var/log/measured': 'yes\n' } } },
@@ -29,7 +28,7 @@ describe('boot hooks', () => {
   });
 
   it('hooks can add facts to a booting node', async () => {
-    const inst = (await fleetOf(emu.ctx)!.instances((await a.call('GET', a.cluster('rg', 'c1'))).json().properties.resourceUID, 'np'))[0]!;
+    const inst = (await emu.services.fleet.instances((await a.call('GET', a.cluster('rg', 'c1'))).json().properties.resourceUID, 'np'))[0]!;
     expect(inst.facts?.files['/var/log/measured']).toBe('yes\n');
   });
 
@@ -40,15 +39,15 @@ describe('boot hooks', () => {
     expect(r.error).toEqual({ code: 'SecureBootViolation', message: 'The boot loader is not signed by a trusted publisher.' });
     expect((await a.call('GET', `${a.cluster('rg', 'c1')}/agentPools/np`)).json().properties.provisioningState).toBe('Failed');
     const uid = (await a.call('GET', a.cluster('rg', 'c1'))).json().properties.resourceUID;
-    const insts = await fleetOf(emu.ctx)!.instances(uid, 'np');
+    const insts = await emu.services.fleet.instances(uid, 'np');
     expect(insts.map((i) => i.state)).toEqual(['Failed', 'Running', 'Running']);
     expect(insts[0]!.failure?.code).toBe('SecureBootViolation');
-    expect(await emu.ctx.store.get(`/clusters/${uid}/registry/minions/${insts[0]!.name}`)).toBeDefined();
+    expect(await emu.core.store.get(`/clusters/${uid}/registry/minions/${insts[0]!.name}`)).toBeDefined();
 
     refuse = false;
     const retry = await a.run('PUT', `${a.cluster('rg', 'c1')}/agentPools/np`, { properties: linuxPool('np', { mode: 'User', count: 3, securityProfile: { enableSecureBoot: true } }) });
     expect(retry.status).toBe('Succeeded');
-    expect((await fleetOf(emu.ctx)!.instances(uid, 'np')).map((i) => [i.state, i.facts?.secureBoot])).toEqual([
+    expect((await emu.services.fleet.instances(uid, 'np')).map((i) => [i.state, i.facts?.secureBoot])).toEqual([
       ['Running', 'enabled'],
       ['Running', 'enabled'],
       ['Running', 'enabled'],

@@ -3,7 +3,6 @@
  * etcd's limits (128 operations, no key twice), a cluster is created, a pool reimaged and the cluster removed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fleetOf } from '../../src/providers/containerservice/index.js';
 import { removeDataDir, startTestEmulator } from '../support/emulator.js';
 import { EtcdCluster } from '../support/etcd.js';
 import { describeWith } from '../support/optional.js';
@@ -29,14 +28,14 @@ describeWith(['etcd'], 'clusters on the etcd backend', () => {
     const r = await a.run('PUT', a.cluster('rg', 'c1'), clusterBody({ pools: [linuxPool('nodepool1', { count: 1 }), linuxPool('np', { mode: 'User', count: 70 })] }));
     expect(r.status, JSON.stringify(r.error)).toBe('Succeeded');
     const uid = r.first.json().properties.resourceUID;
-    expect(await emu.ctx.store.count(`/clusters/${uid}/registry/minions/`)).toBe(71);
+    expect(await emu.core.store.count(`/clusters/${uid}/registry/minions/`)).toBe(71);
     const fips = await a.run('PUT', `${a.cluster('rg', 'c1')}/agentPools/np`, { properties: linuxPool('np', { mode: 'User', count: 70, enableFIPS: true }) });
     expect(fips.status, JSON.stringify(fips.error)).toBe('Succeeded');
-    const insts = await fleetOf(emu.ctx)!.instances(uid, 'np');
+    const insts = await emu.services.fleet.instances(uid, 'np');
     expect(new Set(insts.map((i) => i.model.image)).size).toBe(1);
     expect(insts[0]!.model.image).toMatch(/fips/);
     expect((await a.run('DELETE', a.cluster('rg', 'c1'))).status).toBe('Succeeded');
-    expect(await emu.ctx.store.count(`/clusters/${uid}/`)).toBe(0);
-    expect(await emu.ctx.store.count(`/fleet/${uid}/`)).toBe(0);
+    expect(await emu.core.store.count(`/clusters/${uid}/`)).toBe(0);
+    expect(await emu.core.store.count(`/fleet/${uid}/`)).toBe(0);
   });
 });

@@ -35,7 +35,7 @@ describe('aksemu node show / exec', () => {
       clusterBody({ pools: [linuxPool('nodepool1', { count: 1 }), linuxPool('fipsnp', { mode: 'User', count: 1, enableFIPS: true }), linuxPool('win', { mode: 'User', count: 1, osType: 'Windows', enableFIPS: true })] }),
     );
     expect(r.status, JSON.stringify(r.error)).toBe('Succeeded');
-    const names = (await emu.ctx.store.range('/clusters/', { keysOnly: true })).items.map((k) => k.key.split('/').pop()!);
+    const names = (await emu.core.store.range('/clusters/', { keysOnly: true })).items.map((k) => k.key.split('/').pop()!);
     fipsNode = names.find((n) => n.startsWith('aks-fipsnp-'))!;
     plainNode = names.find((n) => n.startsWith('aks-nodepool1-'))!;
     winNode = names.find((n) => n.startsWith('akswin'))!;

@@ -13,7 +13,6 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../src/config/data-dir.js';
-import { keyVaultServicesOf } from '../../src/providers/keyvault/module.js';
 import { CLI, startTestEmulator } from '../support/emulator.js';
 import { getToken, httpsCall, testCa, type TestResponse } from '../support/http.js';
 
@@ -137,7 +136,7 @@ describe('Key Vault data plane on the wire', () => {
     expect(forged.status).toBe(403);
 
     await armCall(`/subscriptions/${sub}/resourcegroups/MC_wire_aks_eastus?api-version=2021-04-01`, 'PUT', { location: 'eastus' });
-    const pe = await keyVaultServicesOf(emu.ctx).privateEndpoints.create({ subscriptionId: sub, resourceGroup: 'MC_wire_aks_eastus', name: 'kms-pe', vaultName: 'kv-private' });
+    const pe = await emu.services.keyVault.privateEndpoints.create({ subscriptionId: sub, resourceGroup: 'MC_wire_aks_eastus', name: 'kms-pe', vaultName: 'kv-private' });
     expect(pe.socketPath.startsWith(emu.dataDir)).toBe(true);
     const viaPe = await peCall(pe.socketPath, 'kv-private.vault.azure.net', `/keys/kek?api-version=7.4`, vaultToken);
     expect(viaPe.status, viaPe.text).toBe(200);
@@ -153,10 +152,10 @@ describe('Key Vault data plane on the wire', () => {
     expect(other.json().error.innererror.code).toBe('ForbiddenByConnection');
     expect((await armCall(vaultPath('kv-wire'), 'PUT', wire)).status).toBe(200);
     // deleting the endpoint removes its socket and its connection
-    await keyVaultServicesOf(emu.ctx).privateEndpoints.deleteById(pe.id);
+    await emu.services.keyVault.privateEndpoints.deleteById(pe.id);
     await expect(peCall(pe.socketPath, 'kv-private.vault.azure.net', `/keys/kek?api-version=7.4`, vaultToken)).rejects.toThrow();
     expect((await armCall(vaultPath('kv-private'))).json().properties.privateEndpointConnections).toBeUndefined();
-    const again = await keyVaultServicesOf(emu.ctx).privateEndpoints.create({ subscriptionId: sub, resourceGroup: 'MC_wire_aks_eastus', name: 'kms-pe', vaultName: 'kv-private' });
+    const again = await emu.services.keyVault.privateEndpoints.create({ subscriptionId: sub, resourceGroup: 'MC_wire_aks_eastus', name: 'kms-pe', vaultName: 'kv-private' });
     expect((await peCall(again.socketPath, 'kv-private.vault.azure.net', `/keys/kek?api-version=7.4`, vaultToken)).status).toBe(200);
     const latest = (await armCall(vaultPath('kv-private'))).json();
     await armCall(vaultPath('kv-private'), 'PUT', { ...latest, properties: { ...latest.properties, publicNetworkAccess: 'Enabled' } });
@@ -195,7 +194,7 @@ describe('Key Vault data plane on the wire', () => {
     expect(events.some((e) => e.httpStatusCode === 400 && e.resultType === 'Failure')).toBe(true);
     const denied = await httpsCall(`${emu.url}/_aksemu/keyvault/vaults/kv-wire/audit`, { headers: { authorization: `Bearer ${vaultToken}` } });
     expect(denied.status).toBe(401);
-    await emu.ctx.store.revision(); // the API flushed the log into the store
+    await emu.core.store.revision(); // the API flushed the log into the store
     const { stdout } = await run(process.execPath, [CLI, 'keyvault', 'audit', '--vault-name', 'kv-wire', '--data-dir', emu.dataDir, '-o', 'table']);
     expect(stdout.split('\n')[0]).toMatch(/^Time\s+Operation\s+CallerObjectId\s+Key\s+Version\s+Status/);
     expect(stdout).toMatch(new RegExp(`KeyDecrypt\\s+${oid}\\s+audited\\s+${kid.split('/').pop()}\\s+200`));
@@ -218,7 +217,7 @@ describe('Key Vault data plane on the wire', () => {
   });
 
   it('answers "may this principal use this key" for other modules (SPEC K-5)', async () => {
-    const kvs = keyVaultServicesOf(emu.ctx);
+    const kvs = emu.services.keyVault;
     await call('kv-wire', '/keys/kms/create?api-version=7.4', { method: 'POST', body: { kty: 'RSA' } });
     const tenantId = emu.env.AZURE_TENANT_ID!;
     expect((await kvs.checkKeyAccess({ keyId: 'https://kv-wire.vault.azure.net/keys/kms', principalId: oid, tenantId, operations: ['encrypt', 'decrypt'] })).missing).toEqual([]);
@@ -230,9 +229,9 @@ describe('Key Vault data plane on the wire', () => {
   it('keeps no private key bytes in clear in the store', async () => {
     const created = await call('kv-wire', '/keys/sealed/create?api-version=7.4', { method: 'POST', body: { kty: 'RSA' } });
     const kid: string = created.json().key.kid;
-    await keyVaultServicesOf(emu.ctx).audit.flush();
+    await emu.services.keyVault.audit.flush();
     // the private key, as the emulator holds it in memory
-    const loaded = await keyVaultServicesOf(emu.ctx).keys.load('kv-wire', 'sealed', kid.split('/').pop()!);
+    const loaded = await emu.services.keyVault.keys.load('kv-wire', 'sealed', kid.split('/').pop()!);
     const jwk = loaded!.privateKey.export({ format: 'jwk' });
     const d = Buffer.from(jwk.d!, 'base64url');
     const p = Buffer.from(jwk.p!, 'base64url');
@@ -243,7 +242,7 @@ describe('Key Vault data plane on the wire', () => {
     let after: string | undefined;
     let scanned = 0;
     for (;;) {
-      const page = await emu.ctx.store.range('/', { limit: 500, ...(after ? { after } : {}) });
+      const page = await emu.core.store.range('/', { limit: 500, ...(after ? { after } : {}) });
       for (const kv of page.items) {
         scanned++;
         for (const n of needles) for (const e of encodings(n.subarray(0, 48))) expect(kv.value.includes(e), kv.key).toBe(false);

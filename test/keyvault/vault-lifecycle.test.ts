@@ -7,7 +7,6 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyVaultServicesOf } from '../../src/providers/keyvault/module.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { getToken, httpsCall, testCa } from '../support/http.js';
 
@@ -91,7 +90,7 @@ describe('vault lifecycle', () => {
     await armCall(vaultPath('life-a', 'kv-life'), 'DELETE');
     const purge = await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-life/purge?api-version=2023-07-01`, 'POST');
     expect(purge.status).toBe(202);
-    await emu.ctx.tasks.idle();
+    await emu.core.tasks.idle();
     expect((await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-life?api-version=2023-07-01`)).status).toBe(404);
     // the name is free again, the keys are gone
     expect((await armCall(vaultPath('life-b', 'kv-life'), 'PUT', { location: 'westeurope', properties: props() })).status).toBe(200);
@@ -118,9 +117,9 @@ describe('vault lifecycle', () => {
     await armCall(vaultPath('life-a', 'kv-protected'), 'DELETE');
     const purge = await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/locations/westeurope/deletedVaults/kv-protected/purge?api-version=2023-07-01`, 'POST');
     expect(purge.status).toBe(409);
-    emu.ctx.clock.advance(8 * 86_400_000);
+    emu.core.clock.advance(8 * 86_400_000);
     await new Promise((r) => setTimeout(r, 50));
-    await emu.ctx.tasks.idle();
+    await emu.core.tasks.idle();
     expect((await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/deletedVaults?api-version=2023-07-01`)).json().value.map((v: { name: string }) => v.name)).not.toContain('kv-protected');
     expect((await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/checkNameAvailability?api-version=2023-07-01`, 'POST', { name: 'kv-protected' })).json().nameAvailable).toBe(true);
   });
@@ -131,13 +130,13 @@ describe('vault lifecycle', () => {
     const id = await armCall(`/subscriptions/${sub}/resourceGroups/life-c/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-rgdel?api-version=2023-01-31`, 'PUT', { location: 'westeurope' });
     expect(id.status).toBe(201);
     const principalId = id.json().properties.principalId;
-    expect(await emu.ctx.directory.getByObjectId(principalId)).toBeDefined();
+    expect(await emu.core.directory.getByObjectId(principalId)).toBeDefined();
     expect((await armCall(`/subscriptions/${sub}/resourcegroups/life-c?api-version=2021-04-01`, 'DELETE')).status).toBe(202);
     // (tasks.idle() would wait for the vault's scheduled purge, 90 days away: poll the group instead)
     for (let i = 0; i < 100 && (await armCall(`/subscriptions/${sub}/resourcegroups/life-c?api-version=2021-04-01`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
     expect((await armCall(`/subscriptions/${sub}/resourcegroups/life-c?api-version=2021-04-01`)).status).toBe(404);
     expect((await armCall(`/subscriptions/${sub}/providers/Microsoft.KeyVault/deletedVaults?api-version=2023-07-01`)).json().value.map((v: { name: string }) => v.name)).toContain('kv-rgdel');
-    expect(await emu.ctx.directory.getByObjectId(principalId)).toBeUndefined();
+    expect(await emu.core.directory.getByObjectId(principalId)).toBeUndefined();
   });
 
   it('keeps vaults, keys, identities and private endpoints across a restart', async () => {
@@ -146,7 +145,7 @@ describe('vault lifecycle', () => {
     const key = await httpsCall(`${emu.url}/_vault/kv-restart/keys/k/create?api-version=7.4`, { method: 'POST', headers: { authorization: `Bearer ${vaultToken}`, 'content-type': 'application/json' }, body: '{"kty":"RSA"}' });
     const path = new URL(key.json().key.kid).pathname;
     const enc = await httpsCall(`${emu.url}/_vault/kv-restart${path}/encrypt?api-version=7.4`, { method: 'POST', headers: { authorization: `Bearer ${vaultToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ alg: 'RSA-OAEP-256', value: Buffer.from('persist').toString('base64url') }) });
-    const pe = await keyVaultServicesOf(emu.ctx).privateEndpoints.create({ subscriptionId: sub, resourceGroup: 'life-b', name: 'pe-restart', vaultName: 'kv-restart' });
+    const pe = await emu.services.keyVault.privateEndpoints.create({ subscriptionId: sub, resourceGroup: 'life-b', name: 'pe-restart', vaultName: 'kv-restart' });
     const doc = (await armCall(vaultPath('life-a', 'kv-restart'))).json();
     await armCall(vaultPath('life-a', 'kv-restart'), 'PUT', { ...doc, properties: { ...doc.properties, publicNetworkAccess: 'Disabled' } });
 

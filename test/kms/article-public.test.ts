@@ -78,15 +78,15 @@ describeWith(['kubectl'], 'KMS article, public access-policy vault (SDK + kubect
   it('enable on update: older secrets stay plaintext until get | replace; new ones are KMS v2 under the key', async () => {
     await create('default', 'p1', 'before-kms');
     await create('legacy', 'x1', 'legacy-before-kms');
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'p1')).format).toBe('plaintext');
+    expect((await rawSecret(emu.core.store, uid, 'default', 'p1')).format).toBe('plaintext');
 
     const mc = await update({ enabled: true, keyId: keys.a.kid, keyVaultNetworkAccess: 'Public' });
     expect(mc.securityProfile?.azureKeyVaultKms).toEqual({ enabled: true, keyId: keys.a.kid, keyVaultNetworkAccess: 'Public' });
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'p1')).format).toBe('plaintext');
+    expect((await rawSecret(emu.core.store, uid, 'default', 'p1')).format).toBe('plaintext');
     expect(await secretValue('default', 'p1')).toBe('before-kms');
 
     await create('default', 'a1', 'on-key-a');
-    const a1 = await rawSecret(emu.ctx.store, uid, 'default', 'a1');
+    const a1 = await rawSecret(emu.core.store, uid, 'default', 'a1');
     expect(a1.format).toBe('kms-v2');
     expect(a1.provider).toBe(`azurekmsprovider-${kidHash(keys.a.kid).slice(0, 8)}`);
     expect(a1.keyId).toBe(kidHash(keys.a.kid));
@@ -97,11 +97,11 @@ describeWith(['kubectl'], 'KMS article, public access-policy vault (SDK + kubect
     expect(() => decryptSecret(a1, '/registry/secrets/default/other', keys.a.privateKey)).toThrow();
 
     await getReplace('default');
-    const p1 = await rawSecret(emu.ctx.store, uid, 'default', 'p1');
+    const p1 = await rawSecret(emu.core.store, uid, 'default', 'p1');
     expect(p1.keyId).toBe(kidHash(keys.a.kid));
     expect(Buffer.from(decryptSecret(p1, '/registry/secrets/default/p1', keys.a.privateKey).data.v, 'base64').toString()).toBe('before-kms');
     await getReplace('legacy');
-    expect((await rawSecret(emu.ctx.store, uid, 'legacy', 'x1')).keyId).toBe(kidHash(keys.a.kid));
+    expect((await rawSecret(emu.core.store, uid, 'legacy', 'x1')).keyId).toBe(kidHash(keys.a.kid));
     expect((await health()).stdout).toBe('ok');
     // SPEC K-7: without API Server VNet Integration the cluster uses Konnectivity.
     expect((await kubectl(h, ['get', 'po', '-n', 'kube-system'])).stdout).toMatch(/konnectivity-agent/);
@@ -110,11 +110,11 @@ describeWith(['kubectl'], 'KMS article, public access-policy vault (SDK + kubect
   it('rotation: new secrets on the new key, old ones readable (stale) until migrated', async () => {
     await update({ enabled: true, keyId: keys.b.kid, keyVaultNetworkAccess: 'Public' });
     await create('default', 'b1', 'on-key-b');
-    const b1 = await rawSecret(emu.ctx.store, uid, 'default', 'b1');
+    const b1 = await rawSecret(emu.core.store, uid, 'default', 'b1');
     expect(b1.keyId).toBe(kidHash(keys.b.kid));
     expect(Buffer.from(decryptSecret(b1, '/registry/secrets/default/b1', keys.b.privateKey).data.v, 'base64').toString()).toBe('on-key-b');
     expect(await secretValue('default', 'a1')).toBe('on-key-a');
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'a1')).keyId).toBe(kidHash(keys.a.kid));
+    expect((await rawSecret(emu.core.store, uid, 'default', 'a1')).keyId).toBe(kidHash(keys.a.kid));
     const status = (await rawCluster(emu.url, emu.env, clusterId)).properties.status.azureKeyVaultKms;
     expect(status.providers.map((p: { kid: string; role: string; healthy: boolean }) => [p.kid, p.role, p.healthy])).toEqual([
       [keys.b.kid, 'write', true],
@@ -125,7 +125,7 @@ describeWith(['kubectl'], 'KMS article, public access-policy vault (SDK + kubect
   it('deleting the previous key right after one rotation breaks exactly the secrets still on it; recovering it repairs them', async () => {
     const kc = keyClient();
     await (await kc.beginDeleteKey('etcd-a')).pollUntilDone();
-    emu.ctx.clock.advance(21_000); // past the healthy probe's cache
+    emu.core.clock.advance(21_000); // past the healthy probe's cache
     const hz = await health();
     expect(hz.code).not.toBe(0);
     expect(hz.stderr + hz.stdout).toMatch(/kms-provider-1/);
@@ -141,21 +141,21 @@ describeWith(['kubectl'], 'KMS article, public access-policy vault (SDK + kubect
     expect(arm.azureKeyVaultKms.apiServerRestarts).toBeGreaterThanOrEqual(1);
 
     await (await kc.beginRecoverDeletedKey('etcd-a')).pollUntilDone();
-    emu.ctx.clock.advance(4_000); // past the failed probe's cache
+    emu.core.clock.advance(4_000); // past the failed probe's cache
     expect((await health()).stdout).toBe('ok');
     expect(await secretValue('default', 'a1')).toBe('on-key-a');
   });
 
   it('after the second rotation the oldest key is gone from the configuration: its unmigrated secrets become unreadable', async () => {
     await getReplace('default'); // default moves to key B; legacy/x1 stays on key A
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'a1')).keyId).toBe(kidHash(keys.b.kid));
+    expect((await rawSecret(emu.core.store, uid, 'default', 'a1')).keyId).toBe(kidHash(keys.b.kid));
     expect(await secretValue('legacy', 'x1')).toBe('legacy-before-kms'); // still readable: A is the previous key
     await update({ enabled: true, keyId: keys.c.kid, keyVaultNetworkAccess: 'Public' });
     expect(await secretValue('default', 'a1')).toBe('on-key-a'); // on B, the previous key now
     expect(await secretValue('legacy', 'x1')).toMatch(/^ERROR: .*unable to transform key "\/registry\/secrets\/legacy\/x1"/);
     // The oldest key may now be deleted without affecting the (migrated) cluster.
     await (await keyClient().beginDeleteKey('etcd-a')).pollUntilDone();
-    emu.ctx.clock.advance(21_000);
+    emu.core.clock.advance(21_000);
     expect((await health()).stdout).toBe('ok');
     expect(await secretValue('default', 'b1')).toBe('on-key-b');
     // Like kube-apiserver, the API cannot even delete a value it cannot decrypt: x1 blocks `get secrets -A` until
@@ -164,18 +164,18 @@ describeWith(['kubectl'], 'KMS article, public access-policy vault (SDK + kubect
     expect(del.code).not.toBe(0);
     expect(del.stderr).toMatch(/unable to transform key/);
     expect((await kubectl(h, ['get', 'secrets', '--all-namespaces'])).stderr).toMatch(/unable to transform key "\/registry\/secrets\/legacy\/x1"/);
-    await emu.ctx.store.delete(`/clusters/${uid}/registry/secrets/legacy/x1`);
+    await emu.core.store.delete(`/clusters/${uid}/registry/secrets/legacy/x1`);
   });
 
   it('disable: identity first, KMS kept for reads; get | replace migrates back to plaintext', async () => {
     const mc = await update({ enabled: false, keyId: keys.c.kid, keyVaultNetworkAccess: 'Public' });
     expect(mc.securityProfile?.azureKeyVaultKms?.enabled).toBe(false);
     await create('default', 'd1', 'after-disable');
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'd1')).format).toBe('plaintext');
+    expect((await rawSecret(emu.core.store, uid, 'default', 'd1')).format).toBe('plaintext');
     expect(await secretValue('default', 'b1')).toBe('on-key-b');
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'b1')).format).toBe('kms-v2');
+    expect((await rawSecret(emu.core.store, uid, 'default', 'b1')).format).toBe('kms-v2');
     await getReplace();
-    for (const name of ['p1', 'a1', 'b1', 'd1']) expect((await rawSecret(emu.ctx.store, uid, 'default', name)).format).toBe('plaintext');
+    for (const name of ['p1', 'a1', 'b1', 'd1']) expect((await rawSecret(emu.core.store, uid, 'default', name)).format).toBe('plaintext');
     expect(await secretValue('default', 'p1')).toBe('before-kms');
   });
 

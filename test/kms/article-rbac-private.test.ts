@@ -64,7 +64,7 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     expect(mc.provisioningState).toBe('Succeeded');
     const { h, uid } = await home('rbac-aks');
     expect((await kubectl(h, ['create', 'secret', 'generic', 's1', '--from-literal=v=rbac'])).code).toBe(0);
-    const v = await rawSecret(emu.ctx.store, uid, 'default', 's1');
+    const v = await rawSecret(emu.core.store, uid, 'default', 's1');
     expect(v.keyId).toBe(kidHash(rbacKey.kid));
     expect(Buffer.from(decryptSecret(v, '/registry/secrets/default/s1', rbacKey.privateKey).data.v, 'base64').toString()).toBe('rbac');
     const plugin = (await auditOf('kv-kms-rbac')).filter((e) => e.identity.claim.oid === id.principalId);
@@ -100,7 +100,7 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     expect(v.properties.privateEndpointConnections?.[0]?.privateEndpoint?.id?.toLowerCase()).toBe(pe.id.toLowerCase());
 
     expect((await kubectl(h, ['create', 'secret', 'generic', 's1', '--from-literal=v=private'])).code).toBe(0);
-    const at = await rawSecret(emu.ctx.store, uid, 'default', 's1');
+    const at = await rawSecret(emu.core.store, uid, 'default', 's1');
     expect(Buffer.from(decryptSecret(at, '/registry/secrets/default/s1', privKey.privateKey).data.v, 'base64').toString()).toBe('private');
     const calls = (await auditOf('kv-kms-private')).filter((e) => e.identity.claim.oid === id.principalId);
     expect(calls.length).toBeGreaterThan(0);
@@ -117,7 +117,7 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     const { h } = await home('priv-aks');
     await k.kv.vaults.updateAccessPolicy(rg, 'kv-kms-private', 'remove', { properties: { accessPolicies: [{ tenantId: k.tenant, objectId: id.principalId, permissions: { keys: ['decrypt', 'encrypt'] } }] } });
     try {
-      emu.ctx.clock.advance(4 * 60_000); // past the health probe cache and the 3-minute KMS v2 write state
+      emu.core.clock.advance(4 * 60_000); // past the health probe cache and the 3-minute KMS v2 write state
       const hz = await kubectl(h, ['get', '--raw', '/healthz/kms-providers']);
       expect(hz.code).not.toBe(0);
       expect(hz.stderr).toMatch(/does not have keys encrypt permission|Forbidden/);
@@ -129,7 +129,7 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     } finally {
       await setPolicy(k, rg, 'kv-kms-private', id.principalId);
     }
-    emu.ctx.clock.advance(11_000);
+    emu.core.clock.advance(11_000);
     expect((await kubectl(h, ['get', '--raw', '/healthz/kms-providers'])).stdout).toBe('ok');
     expect((await kubectl(h, ['create', 'secret', 'generic', 's2', '--from-literal=v=x'])).code).toBe(0);
   });
@@ -144,7 +144,7 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     });
     expect(moved.securityProfile?.azureKeyVaultKms).toMatchObject({ keyId: privKey.kid, keyVaultNetworkAccess: 'Private' });
     expect((await kubectl(h, ['create', 'secret', 'generic', 's-moved', '--from-literal=v=moved'])).code).toBe(0);
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 's-moved')).keyId).toBe(kidHash(privKey.kid));
+    expect((await rawSecret(emu.core.store, uid, 'default', 's-moved')).keyId).toBe(kidHash(privKey.kid));
     // The secret on the RBAC vault's key is still readable (the previous key, through the public endpoint).
     expect(Buffer.from((await kubectl(h, ['get', 'secret', 's1', '-o', 'jsonpath={.data.v}'])).stdout, 'base64').toString()).toBe('rbac');
     const status = (await rawCluster(emu.url, emu.env, moved.id!)).properties.status.azureKeyVaultKms;
@@ -169,6 +169,6 @@ describeWith(['kubectl'], 'KMS article, public RBAC vault and private vault (SDK
     // Only the other cluster's endpoint (rbac-aks moved to this vault) is still connected.
     const connections = (await k.kv.vaults.get(rg, 'kv-kms-private')).properties.privateEndpointConnections ?? [];
     expect(connections.map((c) => c.privateEndpoint?.id?.split('/')[4])).toEqual([`MC_${rg}_rbac-aks_eastus`]);
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 's1')).keyId).toBe(kidHash(privKey.kid));
+    expect((await rawSecret(emu.core.store, uid, 'default', 's1')).keyId).toBe(kidHash(privKey.kid));
   });
 });

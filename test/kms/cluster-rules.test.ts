@@ -202,7 +202,7 @@ describe('K-10 on a Kubernetes 1.26 cluster (KMS v1)', () => {
     const mc = await k.aks.managedClusters.beginCreateOrUpdateAndWait('kms-v1', 'many', kmsCluster({ identityId: id.id, version: '1.26' }));
     const uid = (mc as unknown as { resourceUID?: string }).resourceUID ?? (await rawCluster(emu.url, emu.env, mc.id!)).properties.resourceUID;
     const ops = Array.from({ length: 2001 }, (_, i) => ({ type: 'put' as const, key: `/clusters/${uid}/registry/secrets/default/s${i}`, value: Buffer.from(JSON.stringify({ kind: 'Secret', metadata: { name: `s${i}`, namespace: 'default' } })) }));
-    for (let i = 0; i < ops.length; i += 100) await emu.ctx.store.txn({ then: ops.slice(i, i + 100) });
+    for (let i = 0; i < ops.length; i += 100) await emu.core.store.txn({ then: ops.slice(i, i + 100) });
     const r = await refused(k.aks.managedClusters.beginCreateOrUpdateAndWait('kms-v1', 'many', { ...mc, securityProfile: { azureKeyVaultKms: { enabled: true, keyId: key.kid, keyVaultNetworkAccess: 'Public' } } }));
     expect(r.code).toBe('AzureKeyVaultKmsV1SecretLimitExceeded');
     expect(r.message).toMatch(/has 2001 secrets.*at most 2000/);

@@ -83,7 +83,7 @@ describeWith(['kubectl'], 'aksemu aks encryption status | migrate', () => {
     const kc = new KeyClient('https://kv-kms-cli.vault.azure.net/', k.cred);
     await (await kc.beginDeleteKey('key-a')).pollUntilDone();
     try {
-      emu.ctx.clock.advance(21_000);
+      emu.core.clock.advance(21_000);
       await kubectl(h, ['get', '--raw', '/healthz']); // the failing probe restarts the API server (caches dropped)
       const s = JSON.parse((await aksemu(['aks', 'encryption', 'status', ...target(), '-o', 'json'])).stdout);
       expect(s.unreadable).toBe(2);
@@ -94,7 +94,7 @@ describeWith(['kubectl'], 'aksemu aks encryption status | migrate', () => {
       expect(m.stderr).toMatch(/the migration ended Failed: 2 secret\(s\) could not be read/);
     } finally {
       await (await kc.beginRecoverDeletedKey('key-a')).pollUntilDone();
-      emu.ctx.clock.advance(4_000);
+      emu.core.clock.advance(4_000);
     }
   });
 
@@ -106,7 +106,7 @@ describeWith(['kubectl'], 'aksemu aks encryption status | migrate', () => {
     const s = JSON.parse((await aksemu(['aks', 'encryption', 'status', ...target(), '-o', 'json'])).stdout);
     expect(s).toMatchObject({ total: 6, plaintext: 0, stale: 0, unreadable: 0 });
     expect(s.keys.map((x: { keyName: string; secrets: number }) => [x.keyName, x.secrets])).toEqual([['key-b', 6]]);
-    const at = await rawSecret(emu.ctx.store, uid, 'default', 'plain-1');
+    const at = await rawSecret(emu.core.store, uid, 'default', 'plain-1');
     expect(Buffer.from(decryptSecret(at, '/registry/secrets/default/plain-1', b.privateKey).data.v, 'base64').toString()).toBe('1');
     expect(Buffer.from((await kubectl(h, ['get', 'secret', 'on-a-1', '-o', 'jsonpath={.data.v}'])).stdout, 'base64').toString()).toBe('a1');
   });

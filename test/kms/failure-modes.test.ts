@@ -60,11 +60,11 @@ describeWith(['kubectl'], 'KMS failure modes: deleted identity, vault or key; VM
     const { h, vaultName } = await setup('novault');
     const v = await k.kv.vaults.get(rg, vaultName);
     await k.kv.vaults.delete(rg, vaultName);
-    emu.ctx.clock.advance(21_000);
+    emu.core.clock.advance(21_000);
     expect((await kubectl(h, ['get', '--raw', '/healthz/kms-providers'])).stderr).toMatch(/VaultNotFound|404/);
     expect(await read(h, 's1')).toMatch(/^ERROR: .*unable to transform key/);
     await k.kv.vaults.beginCreateOrUpdateAndWait(rg, vaultName, { location: v.location!, properties: { tenantId: k.tenant, sku: { family: 'A', name: 'standard' }, createMode: 'recover' } });
-    emu.ctx.clock.advance(4_000);
+    emu.core.clock.advance(4_000);
     expect((await kubectl(h, ['get', '--raw', '/healthz/kms-providers'])).stdout).toBe('ok');
     expect(await read(h, 's1')).toBe('one');
   });
@@ -73,11 +73,11 @@ describeWith(['kubectl'], 'KMS failure modes: deleted identity, vault or key; VM
     const { h, key, vaultName, mc, uid } = await setup('destroyed');
     await k.aks.managedClusters.beginCreateOrUpdateAndWait(rg, 'destroyed', { ...mc, securityProfile: { azureKeyVaultKms: { ...mc.securityProfile!.azureKeyVaultKms!, enabled: false } } });
     expect((await kubectl(h, ['create', 'secret', 'generic', 'plain', '--from-literal=v=two'])).code).toBe(0);
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 's1')).format).toBe('kms-v2'); // not migrated
+    expect((await rawSecret(emu.core.store, uid, 'default', 's1')).format).toBe('kms-v2'); // not migrated
     const kc = new KeyClient(`https://${vaultName}.vault.azure.net/`, k.cred);
     await (await kc.beginDeleteKey(key.name)).pollUntilDone();
     await kc.purgeDeletedKey(key.name);
-    emu.ctx.clock.advance(21_000);
+    emu.core.clock.advance(21_000);
     for (const endpoint of ['/healthz', '/livez', '/readyz']) {
       const r = await kubectl(h, ['get', '--raw', `${endpoint}?verbose`]);
       expect(r.code, endpoint).not.toBe(0);
@@ -117,12 +117,12 @@ describeWith(['kubectl'], 'KMS failure modes: deleted identity, vault or key; VM
     expect(await read(h, 's1')).toBe('one');
     await k.msi.userAssignedIdentities.delete(rg, 'noid-id');
     // Tokens already issued stay valid (as in Azure): the running plugin keeps working for now.
-    emu.ctx.clock.advance(21_000);
+    emu.core.clock.advance(21_000);
     expect((await kubectl(h, ['get', '--raw', '/healthz/kms-providers'])).stdout).toBe('ok');
     // The control plane restarts (here: aksemu does), the plugin asks for a token of an identity that is gone.
     const { dataDir, port } = emu;
     await emu.close();
-    emu = await startTestEmulator({ dataDir, port, now: emu.ctx.clock.now() });
+    emu = await startTestEmulator({ dataDir, port, now: emu.core.clock.now() });
     useEnvironment(emu.env);
     const hz = await kubectl(h, ['get', '--raw', '/healthz/kms-providers']);
     expect(hz.code).not.toBe(0);
@@ -133,7 +133,7 @@ describeWith(['kubectl'], 'KMS failure modes: deleted identity, vault or key; VM
     // A new identity of the same name is a new principal: the cluster does not get its key back.
     const again = await identity(k, rg, 'noid-id');
     expect(again.principalId).not.toBe(mc.identity?.userAssignedIdentities?.[again.id]?.principalId);
-    emu.ctx.clock.advance(4_000);
+    emu.core.clock.advance(4_000);
     expect((await kubectl(h, ['get', '--raw', '/healthz/kms-providers'])).code).not.toBe(0);
   });
 
@@ -141,7 +141,7 @@ describeWith(['kubectl'], 'KMS failure modes: deleted identity, vault or key; VM
     const { h, nodeRg } = await setup('plainvmss', { kms: false });
     const list = (await arm('GET', `/subscriptions/${k.sub}/resourceGroups/${nodeRg}/providers/Microsoft.Compute/virtualMachineScaleSets?api-version=2024-07-01`)).json().value;
     expect((await arm('POST', `${list[0].id}/deallocate?api-version=2024-07-01`)).status).toBe(200);
-    await emu.ctx.tasks.idle();
+    await emu.core.tasks.idle();
     const vms = (await arm('GET', `${list[0].id}/virtualMachines?api-version=2024-07-01`)).json().value;
     expect(vms.map((v: any) => v.properties.instanceView.statuses[0].code)).toEqual(['PowerState/deallocated']);
     expect((await kubectl(h, ['get', 'secrets'])).code).toBe(0);

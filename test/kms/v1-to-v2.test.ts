@@ -55,7 +55,7 @@ describeWith(['kubectl'], 'KMS v1 on 1.26 and the documented migration to KMS v2
   it('1.26: secrets at rest in the KMS v1 envelope, decryptable with the key (RSA1_5 DEK, AES-GCM)', async () => {
     const { h, uid } = await cluster('old-aks');
     expect((await kubectl(h, ['create', 'secret', 'generic', 'v1s', '--from-literal=v=kms-v1'])).code).toBe(0);
-    const at = await rawSecret(emu.ctx.store, uid, 'default', 'v1s');
+    const at = await rawSecret(emu.core.store, uid, 'default', 'v1s');
     expect(at.format).toBe('kms-v1');
     expect(at.provider).toBe(`azurekmsprovider-${kidHash(key.kid).slice(0, 8)}`);
     expect(Buffer.from(decryptSecret(at, '/registry/secrets/default/v1s', key.privateKey).data.v, 'base64').toString()).toBe('kms-v1');
@@ -70,15 +70,15 @@ describeWith(['kubectl'], 'KMS v1 on 1.26 and the documented migration to KMS v2
     const kms = { enabled: true, keyId: key.kid, keyVaultNetworkAccess: 'Public' };
     await put('old-aks', { ...kms, enabled: false });
     await getReplace(h);
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'v1s')).format).toBe('plaintext');
+    expect((await rawSecret(emu.core.store, uid, 'default', 'v1s')).format).toBe('plaintext');
     const upgraded = await put('old-aks', undefined, '1.27');
     expect(upgraded.currentKubernetesVersion).toMatch(/^1\.27\./);
     await put('old-aks', kms);
     const status = (await rawCluster(emu.url, emu.env, upgraded.id!)).properties.status.azureKeyVaultKms;
     expect(status.kmsApiVersion).toBe('v2');
-    expect((await rawSecret(emu.ctx.store, uid, 'default', 'v1s')).format).toBe('plaintext');
+    expect((await rawSecret(emu.core.store, uid, 'default', 'v1s')).format).toBe('plaintext');
     await getReplace(h);
-    const at = await rawSecret(emu.ctx.store, uid, 'default', 'v1s');
+    const at = await rawSecret(emu.core.store, uid, 'default', 'v1s');
     expect(at.format).toBe('kms-v2');
     expect(at.keyId).toBe(kidHash(key.kid));
     expect(Buffer.from(decryptSecret(at, '/registry/secrets/default/v1s', key.privateKey).data.v, 'base64').toString()).toBe('kms-v1');
@@ -88,7 +88,7 @@ describeWith(['kubectl'], 'KMS v1 on 1.26 and the documented migration to KMS v2
     const { h, uid } = await cluster('full-aks');
     // 1,999 secrets already at rest (written directly, as a cluster that has grown), then two through kubectl.
     const ops = Array.from({ length: 1999 }, (_, i) => ({ type: 'put' as const, key: `/clusters/${uid}/registry/secrets/bulk/s${i}`, value: Buffer.from(JSON.stringify({ kind: 'Secret', apiVersion: 'v1', metadata: { name: `s${i}`, namespace: 'bulk' } })) }));
-    for (let i = 0; i < ops.length; i += 100) await emu.ctx.store.txn({ then: ops.slice(i, i + 100) });
+    for (let i = 0; i < ops.length; i += 100) await emu.core.store.txn({ then: ops.slice(i, i + 100) });
     expect((await kubectl(h, ['create', 'secret', 'generic', 'the-2000th', '--from-literal=v=x'])).code).toBe(0);
     const over = await kubectl(h, ['create', 'secret', 'generic', 'the-2001st', '--from-literal=v=x']);
     expect(over.code).not.toBe(0);

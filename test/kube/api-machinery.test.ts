@@ -117,7 +117,7 @@ describe('Kubernetes API machinery', () => {
   it('keeps resourceVersion, uid, creationTimestamp and generation as the conventions say', async () => {
     const created = (await api.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'gen' }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } })).json();
     expect(created.metadata).toMatchObject({ generation: 1, uid: expect.stringMatching(/^[0-9a-f-]{36}$/), creationTimestamp: expect.stringMatching(/Z$/) });
-    const kv = await emu.ctx.store.get(`/clusters/${cluster.uid}/registry/pods/default/gen`);
+    const kv = await emu.core.store.get(`/clusters/${cluster.uid}/registry/pods/default/gen`);
     expect(created.metadata.resourceVersion).toBe(String(kv!.modRevision));
     // The spec changes: generation +1; a label changes: generation stays.
     const img = await api.call('PATCH', '/api/v1/namespaces/default/pods/gen', { spec: { containers: [{ name: 'c', image: 'nginx:1.28' }] } }, { 'content-type': 'application/strategic-merge-patch+json' });
@@ -257,7 +257,7 @@ describe('Kubernetes API machinery', () => {
       const start = (await api.call('GET', '/api/v1/namespaces/watched/configmaps')).json().metadata.resourceVersion;
       await api.call('POST', '/api/v1/namespaces/watched/configmaps', { metadata: { name: 'after-compaction' } });
       await api.call('POST', '/api/v1/namespaces/watched/configmaps', { metadata: { name: 'after-compaction-2' } });
-      const store = emu.ctx.store as SqliteStore;
+      const store = emu.core.store as SqliteStore;
       store.compact(await store.revision());
       const w = await openWatch(api, `/api/v1/namespaces/watched/configmaps?watch=true&resourceVersion=${start}`);
       await Promise.race([w.ended, new Promise((r) => setTimeout(r, 5000))]);

@@ -327,8 +327,7 @@ describeWith(['kubectl'], 'kubectl debug node/... -it, attach and exec', () => {
       const pods = (await kubectl(h, ['get', 'pods', '-o', 'json'])).json().items;
       const name = pods.find((p: any) => p.metadata.name.startsWith('node-debugger-') && p.status.phase === 'Running').metadata.name;
       const q = 'command=true&stdout=true';
-      const { kubeServices } = await import('../../src/kube/services.js');
-      const availability = kubeServices(emu.ctx).availability;
+      const availability = emu.services.kube.availability;
       const down = async () => 'aksemu: the API server is down for this test';
       availability.push(down);
       try {
@@ -340,14 +339,14 @@ describeWith(['kubectl'], 'kubectl debug node/... -it, attach and exec', () => {
       }
       // The node stops (its instance is no longer Running): the kubelet does not answer.
       const { listJson, putJson } = await import('../../src/store/json.js');
-      const [inst] = (await listJson<any>(emu.ctx.store, `/fleet/${cluster.uid}/instances/`)).filter((d) => d.value.name === fipsNode);
-      await putJson(emu.ctx.store, inst!.key, { ...inst!.value, state: 'Deallocated' });
+      const [inst] = (await listJson<any>(emu.core.store, `/fleet/${cluster.uid}/instances/`)).filter((d) => d.value.name === fipsNode);
+      await putJson(emu.core.store, inst!.key, { ...inst!.value, state: 'Deallocated' });
       try {
         const r = await wsStream(url(name, 'exec', q), { token: api.token });
         expect(r.status).toBe(500);
         expect(r.body.message).toBe(`error dialing backend: dial tcp ${inst!.value.privateIp}:10250: connect: connection refused`);
       } finally {
-        await putJson(emu.ctx.store, inst!.key, inst!.value);
+        await putJson(emu.core.store, inst!.key, inst!.value);
       }
     });
 

@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryKey } from '../../src/clusters/cluster-registry.js';
 import { upsertObject } from '../../src/clusters/stored-object.js';
-import { startEmulator, MODULES } from '../../src/emulator.js';
+import { startEmulator } from '../../src/emulator.js';
 import { newDataDir } from '../support/emulator.js';
 import { instanceEnvironment } from '../../src/cli/commands/env.js';
-import { fixtureModule, nodeObject, setNodeReady, type FixtureCluster } from './support/fixtures.js';
+import { nodeObject, setNodeReady, type FixtureCluster } from './support/fixtures.js';
 import { addCluster, kubeApi, settle, startEmulatorWithFixtures, waitFor, type KubeApiClient, type TestEmulator } from './support/kube-env.js';
 
 const pod = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec } });
@@ -76,25 +76,25 @@ describe('cluster controllers', () => {
     expect((await get('spare-pod')).status.phase).toBe('Pending');
     expect((await get('spare-pod')).spec.nodeName).toBeUndefined();
     expect((await get('bound-early')).status.phase).toBe('Pending');
-    await setNodeReady(emu.ctx, cluster.uid, node('spare'), true);
+    await setNodeReady(emu.core, cluster.uid, node('spare'), true);
     await waitFor('spare-pod running', async () => (await get('spare-pod')).status.phase === 'Running');
     expect((await get('spare-pod')).spec.nodeName).toBe(node('spare'));
     await waitFor('bound-early running', async () => (await get('bound-early')).status.phase === 'Running');
     // The node goes NotReady again: its pods are reported not Ready.
-    await setNodeReady(emu.ctx, cluster.uid, node('spare'), false);
+    await setNodeReady(emu.core, cluster.uid, node('spare'), false);
     await waitFor('spare-pod not ready', async () => (await get('spare-pod')).status.conditions.find((c: any) => c.type === 'Ready').status === 'False');
-    await setNodeReady(emu.ctx, cluster.uid, node('spare'), true);
+    await setNodeReady(emu.core, cluster.uid, node('spare'), true);
   });
 
   it('runs a DaemonSet pod on a new node and collects the pods of a node that is gone', async () => {
     const ds = async () => (await api.call('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=component%3Dkube-proxy')).json().items;
     expect((await ds()).length).toBe(3);
-    const extra = nodeObject({ uid: cluster.uid, resourceGroup: 'rg', name: 'sched', location: 'eastus', version: '1.32.4', subscriptionId: emu.ctx.subscriptionId }, { name: 'nodepool1', count: 1 }, '99999999', 7, 40);
-    await upsertObject(emu.ctx.store, registryKey(cluster.uid, 'nodes', undefined, extra.metadata.name), () => emu.ctx.clock.now(), () => extra);
+    const extra = nodeObject({ uid: cluster.uid, resourceGroup: 'rg', name: 'sched', location: 'eastus', version: '1.32.4', subscriptionId: emu.core.subscriptionId }, { name: 'nodepool1', count: 1 }, '99999999', 7, 40);
+    await upsertObject(emu.core.store, registryKey(cluster.uid, 'nodes', undefined, extra.metadata.name), () => emu.core.clock.now(), () => extra);
     await waitFor('a kube-proxy pod on the new node', async () => (await ds()).some((p: any) => p.spec.nodeName === extra.metadata.name && p.status.phase === 'Running'));
     await api.call('POST', '/api/v1/namespaces/default/pods', pod('on-extra', { nodeName: extra.metadata.name }));
     await waitFor('on-extra running', async () => (await get('on-extra')).status.phase === 'Running');
-    await emu.ctx.store.delete(registryKey(cluster.uid, 'nodes', undefined, extra.metadata.name));
+    await emu.core.store.delete(registryKey(cluster.uid, 'nodes', undefined, extra.metadata.name));
     await waitFor('on-extra collected', async () => (await api.call('GET', '/api/v1/namespaces/default/pods/on-extra')).status === 404);
     await waitFor('its kube-proxy pod gone', async () => (await ds()).every((p: any) => p.spec.nodeName !== extra.metadata.name));
   });
@@ -124,8 +124,8 @@ describe('cluster controllers', () => {
     expect(await konnectivity(vapi)).toHaveLength(0);
     expect((await vapi.call('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns')).json().items).toHaveLength(2);
     // Turning VNet Integration on removes the agents (the cluster's ARM document drives the controllers).
-    const doc = (await emu.ctx.arm.resources.get(cluster.armId))!.value;
-    await emu.ctx.arm.resources.put({ ...doc, properties: { ...doc.properties, apiServerAccessProfile: { enableVnetIntegration: true } } });
+    const doc = (await emu.core.arm.resources.get(cluster.armId))!.value;
+    await emu.core.arm.resources.put({ ...doc, properties: { ...doc.properties, apiServerAccessProfile: { enableVnetIntegration: true } } });
     await waitFor('the konnectivity agents gone', async () => (await konnectivity(api)).length === 0);
   });
 });
@@ -134,7 +134,7 @@ describe('controllers resume after a restart', () => {
   it('starts a pod that was scheduled before the emulator stopped', async () => {
     const dataDir = newDataDir();
     const start = async (speed: 'instant' | 'realistic') => {
-      const e = await startEmulator({ dataDir, port: 0, speed }, [...MODULES, fixtureModule]);
+      const e = await startEmulator({ dataDir, port: 0, speed });
       return Object.assign(e, { dataDir, env: instanceEnvironment(dataDir) }) as TestEmulator;
     };
     let emu = await start('realistic');
@@ -167,7 +167,7 @@ describe('event expiry', () => {
       const api = await kubeApi(emu, cluster);
       const count = async () => (await api.call('GET', '/api/v1/events')).json().items.length;
       expect(await count()).toBeGreaterThan(0);
-      emu.ctx.clock.advance(61 * 60 * 1000);
+      emu.core.clock.advance(61 * 60 * 1000);
       await waitFor('the old events to expire', async () => (await count()) === 0);
     } finally {
       await emu.close();
@@ -188,9 +188,9 @@ describe('a deleted cluster', () => {
       const arm = await armClient(emu.url, emu.env);
       const del = await arm.run('DELETE', arm.cluster('rg', 'gone'));
       expect(del.status).toBe('Succeeded');
-      await emu.ctx.tasks.idle();
+      await emu.core.tasks.idle();
       await new Promise((r) => setTimeout(r, 200));
-      expect(await emu.ctx.store.count(`/clusters/${cluster.uid}/`)).toBe(0);
+      expect(await emu.core.store.count(`/clusters/${cluster.uid}/`)).toBe(0);
       const res = await api.call('GET', '/api/v1/namespaces');
       expect(res.status).toBe(404);
       expect(res.json().kind).toBe('Status');

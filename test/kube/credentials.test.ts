@@ -56,7 +56,7 @@ describe('cluster credentials', () => {
     const cfg = parse(Buffer.from(body.kubeconfigs[0].value, 'base64').toString('utf8'));
     expect(cfg).toMatchObject({ apiVersion: 'v1', kind: 'Config', 'current-context': 'credCluster', preferences: {} });
     expect(cfg.clusters).toEqual([
-      { name: 'credCluster', cluster: { server: emu.url, 'tls-server-name': cluster.fqdn, 'certificate-authority-data': Buffer.from(emu.ctx.ca.certPem).toString('base64') } },
+      { name: 'credCluster', cluster: { server: emu.url, 'tls-server-name': cluster.fqdn, 'certificate-authority-data': Buffer.from(emu.core.ca.certPem).toString('base64') } },
     ]);
     expect(cfg.contexts).toEqual([{ name: 'credCluster', context: { cluster: 'credCluster', user: 'clusterUser_credRG_credCluster' } }]);
     expect(cfg.users[0].name).toBe('clusterUser_credRG_credCluster');

@@ -155,7 +155,7 @@ describeWith(['kubectl'], 'kubectl against an emulated cluster', () => {
     expect(before.items.length).toBeGreaterThanOrEqual(7);
     const storeRevs = new Map<string, number>();
     for (const s of before.items) {
-      const kv = await emu.ctx.store.get(registryKey(cluster.uid, 'secrets', s.metadata.namespace, s.metadata.name));
+      const kv = await emu.core.store.get(registryKey(cluster.uid, 'secrets', s.metadata.namespace, s.metadata.name));
       storeRevs.set(`${s.metadata.namespace}/${s.metadata.name}`, kv!.modRevision);
       expect(String(kv!.modRevision)).toBe(s.metadata.resourceVersion);
     }
@@ -170,7 +170,7 @@ describeWith(['kubectl'], 'kubectl against an emulated cluster', () => {
       expect(Number(s.metadata.resourceVersion)).toBeGreaterThan(Number(old.metadata.resourceVersion));
       expect(s.metadata.uid).toBe(old.metadata.uid);
       expect(s.data).toEqual(old.data);
-      const kv = await emu.ctx.store.get(registryKey(cluster.uid, 'secrets', s.metadata.namespace, s.metadata.name));
+      const kv = await emu.core.store.get(registryKey(cluster.uid, 'secrets', s.metadata.namespace, s.metadata.name));
       expect(kv!.modRevision).toBeGreaterThan(storeRevs.get(key)!);
     }
   });

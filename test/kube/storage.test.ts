@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeServices } from '../../src/kube/services.js';
 import type { StorageTransformer } from '../../src/encryption/types.js';
 import { CLI } from '../support/emulator.js';
 import { EtcdCluster } from '../support/etcd.js';
@@ -75,20 +74,20 @@ describe('cluster objects at rest', () => {
         fromStorage: async (stored) =>
           stored.subarray(0, 8).toString() === 'test:v1:' ? { plain: stored.subarray(8), stale: false } : { plain: stored, stale: true },
       };
-      kubeServices(emu.ctx).transformers.register((c, resource) => (c.uid === cluster.uid && resource === 'secrets' ? wrap : undefined));
+      emu.services.kube.transformers.register((c, resource) => (c.uid === cluster.uid && resource === 'secrets' ? wrap : undefined));
       const key = `/clusters/${cluster.uid}/registry/secrets/default/alpha`;
-      expect((await emu.ctx.store.get(key))!.value.subarray(0, 8).toString()).not.toBe('test:v1:');
+      expect((await emu.core.store.get(key))!.value.subarray(0, 8).toString()).not.toBe('test:v1:');
       const got = (await api.call('GET', '/api/v1/namespaces/default/secrets/alpha')).json();
       expect(got.metadata.name).toBe('alpha');
       const replaced = await api.call('PUT', '/api/v1/namespaces/default/secrets/alpha', got);
       expect(replaced.status).toBe(200);
       expect(seen).toEqual(['/registry/secrets/default/alpha']);
-      const raw = (await emu.ctx.store.get(key))!.value;
+      const raw = (await emu.core.store.get(key))!.value;
       expect(raw.subarray(0, 8).toString()).toBe('test:v1:');
       expect(JSON.parse(raw.subarray(8).toString()).metadata.name).toBe('alpha');
       expect((await api.call('GET', '/api/v1/namespaces/default/secrets/alpha')).json().data).toEqual(got.data);
       // Other resources are untouched by a secrets-only transformer.
-      const cm = await emu.ctx.store.get(`/clusters/${cluster.uid}/registry/configmaps/default/kube-root-ca.crt`);
+      const cm = await emu.core.store.get(`/clusters/${cluster.uid}/registry/configmaps/default/kube-root-ca.crt`);
       expect(cm!.value[0]).toBe('{'.charCodeAt(0));
     });
   });

@@ -136,7 +136,7 @@ describe('Trusted Launch article end to end with @azure/arm-containerservice', (
   /** Runs an update of a pool while watching its Node objects; asserts the one-by-one reimage. */
   async function updateWatched(pool: string, securityProfile: { enableSecureBoot?: boolean; enableVtpm?: boolean }) {
     const events: Array<{ name: string; ready: boolean }> = [];
-    const watch = await tb.emu.ctx.store.watch(`/clusters/${uid}/registry/minions/aks-${pool}-`, {}, (evs) => {
+    const watch = await tb.emu.core.store.watch(`/clusters/${uid}/registry/minions/aks-${pool}-`, {}, (evs) => {
       for (const e of evs) if (e.type === 'put') events.push({ name: (decodeObject(e.kv.value, e.kv.modRevision) as unknown as NodeView).metadata.name, ready: isReady(decodeObject(e.kv.value, e.kv.modRevision) as unknown as NodeView) });
     });
     const bootsBefore = new Map<string, number>();

@@ -34,7 +34,7 @@ describeWith(['az'], 'real az 2.45 reads Trusted Launch pools and integrity aler
     };
     const put = await az(['rest', '--method', 'put', '--url', url, '--body', JSON.stringify(body), '-o', 'none'], env);
     expect(put.code, put.stderr).toBe(0);
-    await emu.ctx.tasks.idle();
+    await emu.core.tasks.idle();
   });
   afterAll(async () => {
     await emu?.close();

@@ -40,7 +40,7 @@ export interface NodeView {
 
 /** The Node objects of a cluster (as the fleet wrote them for the Kubernetes API). */
 export async function nodeObjects(emu: Emu, uid: string, prefix = ''): Promise<NodeView[]> {
-  const page = await emu.ctx.store.range(`/clusters/${uid}/registry/minions/${prefix}`);
+  const page = await emu.core.store.range(`/clusters/${uid}/registry/minions/${prefix}`);
   return page.items.map((kv) => decodeObject(kv.value, kv.modRevision) as unknown as NodeView);
 }
 

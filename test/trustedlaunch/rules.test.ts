@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDataDir } from '../support/emulator.js';
 import { clusterBody, linuxPool, type ArmClient } from '../containerservice/helpers.js';
-import { kubeServices } from '../../src/kube/services.js';
 import { TL_ON, tlTestbed, type Emu, type TlTestbed } from './helpers.js';
 
 interface Case {
@@ -125,11 +124,11 @@ describe('Trusted Launch limitations (T-4) and image variants (T-2), as a table'
 
   for (const c of CASES) {
     it(c.name, async () => {
-      emu.ctx.clock.set(new Date(c.at ?? '2025-09-01T00:00:00Z'));
-      await emu.ctx.tasks.idle();
+      emu.core.clock.set(new Date(c.at ?? '2025-09-01T00:00:00Z'));
+      await emu.core.tasks.idle();
       const method = c.method ?? 'PUT';
       if (c.refuse) {
-        const before = await emu.ctx.store.revision();
+        const before = await emu.core.store.revision();
         const res = await tb.a.call(method, c.path(tb.a), c.body);
         expect(res.status, res.text).toBe(c.refuse.status);
         const err = res.json().error;
@@ -137,7 +136,7 @@ describe('Trusted Launch limitations (T-4) and image variants (T-2), as a table'
         expect(err.message, err.message).toMatch(c.refuse.message);
         if (err.code === 'TrustedLaunchIncompatibleWithConfig') expect(err.message).toMatch(INCOMPATIBLE);
         // Nothing was written: not a document, not an operation, not a task.
-        expect(await emu.ctx.store.revision()).toBe(before);
+        expect(await emu.core.store.revision()).toBe(before);
       } else {
         const r = await tb.a.run(method, c.path(tb.a), c.body);
         expect(r.first.status, r.first.text).toBeLessThan(300);
@@ -171,16 +170,16 @@ describe('T-2: Secure Boot and vTPM need a pool that already runs a Trusted Laun
     expect(p.nodeImageVersion).toMatch(/^AKSUbuntu-2204gen2containerd-/);
 
     // The upgrade's rollout and the kubelets' follow-up writes end before "nothing changed" is measured.
-    await emu.ctx.tasks.idle();
-    await kubeServices(emu.ctx).controllers?.settle((await a.call('GET', old)).json().properties.resourceUID);
-    await emu.ctx.tasks.idle();
-    const before = await emu.ctx.store.revision();
+    await emu.core.tasks.idle();
+    await emu.services.kube.controllers.settle((await a.call('GET', old)).json().properties.resourceUID);
+    await emu.core.tasks.idle();
+    const before = await emu.core.store.revision();
     const refused = await a.call('PUT', `${old}/agentPools/nodepool1`, { properties: { ...p, securityProfile: { enableSecureBoot: true } } });
     expect(refused.status).toBe(400);
     expect(refused.json().error.code).toBe('TrustedLaunchIncompatibleWithConfig');
     expect(refused.json().error.message).toMatch(INCOMPATIBLE);
     expect(refused.json().error.message).toMatch(/runs node image AKSUbuntu-2204gen2containerd-.*which is not a Trusted Launch image.*Add a new node pool with --enable-secure-boot/);
-    expect(await emu.ctx.store.revision()).toBe(before);
+    expect(await emu.core.store.revision()).toBe(before);
 
     // The way out: a new pool with Secure Boot.
     const added = await a.run('PUT', `${old}/agentPools/tlpool`, { properties: { ...linuxPool('tlpool', { mode: 'User', count: 1, orchestratorVersion: '1.25' }), securityProfile: { enableSecureBoot: true } } });

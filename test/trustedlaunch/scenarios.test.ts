@@ -186,13 +186,13 @@ describe('Trusted Launch integrity scenarios with the aksemu CLI', () => {
       ['GET', `/_aksemu/nodes/${byPool.gen1![0]}/boot-log`, undefined, 409, 'NotTrustedLaunchNode'],
       ['POST', `/_aksemu/nodes/${byPool.gen1![0]}/tamper`, { component: 'kernel' }, 409, 'NotTrustedLaunchNode'],
     ];
-    const before = await tb.emu.ctx.store.revision();
+    const before = await tb.emu.core.store.revision();
     for (const [method, path, body, status, code] of cases) {
       const r = await tb.api(method, path, body);
       expect(r.status, `${method} ${path} ${JSON.stringify(body)}: ${r.text}`).toBe(status);
       expect(r.json().error.code, path).toBe(code);
     }
-    expect(await tb.emu.ctx.store.revision()).toBe(before);
+    expect(await tb.emu.core.store.revision()).toBe(before);
     expect((await httpsCall(`${tb.emu.url}/_aksemu/alerts`)).status).toBe(401);
     const cli = await aksemu(['node', 'quote', sb, '--nonce', 'zz', '--out', '/tmp/never', ...dd()]);
     expect(cli.code).toBe(2);

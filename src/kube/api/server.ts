@@ -171,7 +171,7 @@ function parseResourcePath(group: string, version: string, parts: string[]): Res
 }
 
 function versionInfo(cluster: ClusterView): Record<string, string> {
-  const v = kubernetesVersion(cluster.arm);
+  const v = kubernetesVersion(cluster.config);
   const commit = createHash('sha1').update(`aksemu-kube-${v.gitVersion}`).digest('hex');
   return {
     major: v.major,

@@ -4,22 +4,20 @@
  *
  * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
  * - a cluster's pass runs when its nodes, pods or namespaces change (store watches on those key prefixes), when
- *   its ARM document changes (configuration such as VNet Integration), when the emulated clock jumps, and at
+ *   its configuration changes (version, VNet Integration), when the emulated clock jumps, and at
  *   the due time of the next delayed step (a pod start, a graceful deletion);
  * - passes of one cluster never overlap; a change during a pass makes it run again right after.
  *
  * Nothing here is state: after a restart the first pass sees everything in the store and carries on.
  */
 import type { Logger } from 'pino';
-import type { Arm } from '../../arm/arm.js';
-import { resourceKey } from '../../arm/repository.js';
 import type { Clock, Speed } from '../../runtime/clock.js';
 import { decodeJson } from '../../store/json.js';
 import type { Store, Watch } from '../../store/store.js';
 import type { Registry } from '../api/registry.js';
 import type { Namespace, Node, Pod } from '../api/types.js';
 import { clusterPrefix, type ClusterRecord } from '../../clusters/cluster-registry.js';
-import type { ClusterView } from '../clusters.js';
+import type { ClusterConfigSource, ClusterView } from '../clusters.js';
 import { namespaces as nsDef, nodes as nodeDef, pods as podDef } from '../resources/index.js';
 import { ClusterGoneError } from '../storage/object-storage.js';
 import { EVENT_TTL_MS, expireEvents } from './event-ttl.js';
@@ -31,7 +29,8 @@ import { reconcileSystemPods } from './system-pods.js';
 
 export interface ControllerDeps {
   store: Store;
-  arm: Arm;
+  /** The cluster's configuration (version, VNet Integration) as its owner states it. */
+  clusterConfig: ClusterConfigSource;
   clock: Clock;
   speed: Speed;
   log: Logger;
@@ -69,7 +68,7 @@ class ClusterRuntime {
       this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
       void this.rewatch();
     };
-    for (const p of [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, resourceKey(this.record.armId)]) {
+    for (const p of [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, this.deps.clusterConfig.watchKey(this.record)]) {
       this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
     }
     this.trigger();
@@ -151,8 +150,7 @@ class ClusterRuntime {
   /** One reconcile pass; answers the emulated time at which something is due. */
   private async pass(): Promise<number | undefined> {
     const registry = this.deps.registry(this.record);
-    const arm = (await this.deps.arm.resources.get(this.record.armId))?.value;
-    const cluster: ClusterView = { record: this.record, arm };
+    const cluster: ClusterView = { record: this.record, config: await this.deps.clusterConfig.config(this.record) };
     const namespaces = (await registry.list<Namespace>(nsDef, undefined)).items;
     const busy = await reconcileNamespaces(registry, this.deps.caPem, namespaces);
     let nodes = (await registry.list<Node>(nodeDef, undefined)).items;

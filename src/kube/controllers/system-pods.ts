@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Registry } from '../api/registry.js';
 import type { Container, KObject, Node, Pod, ServiceAccount, Toleration } from '../api/types.js';
 import { pods as podDef, serviceaccounts as saDef } from '../resources/index.js';
-import { kubernetesVersion, usesVnetIntegration, type ClusterView } from '../clusters.js';
+import { kubernetesVersion, type ClusterView } from '../clusters.js';
 import { randomSuffix } from '../util/names.js';
 import { KubeError } from '../api/errors.js';
 
@@ -53,7 +53,7 @@ function container(name: string, image: string, cpu: string, memory: string, lim
 
 /** The workloads a cluster with this ARM document runs in kube-system. */
 export function desiredWorkloads(cluster: ClusterView): Workload[] {
-  const v = kubernetesVersion(cluster.arm).gitVersion;
+  const v = kubernetesVersion(cluster.config).gitVersion;
   const list: Workload[] = [
     {
       name: 'coredns',
@@ -90,7 +90,7 @@ export function desiredWorkloads(cluster: ClusterView): Workload[] {
     },
   ];
   // SPEC K-7: the Konnectivity agent runs unless API Server VNet Integration replaces the tunnel.
-  if (!usesVnetIntegration(cluster.arm)) {
+  if (!cluster.config.vnetIntegration) {
     list.push({
       name: 'konnectivity-agent',
       kind: 'Deployment',

@@ -1,32 +1,30 @@
 /**
- * The authorization module (issue 3): built-in role definitions, role assignments over ARM, and the shared
- * RoleAssignments service other modules use for per-request decisions (`authorizationOf(ctx)`).
+ * The authorization module: built-in role definitions and role assignments over ARM. The role assignment
+ * service itself (src/authorization/) is created by the composition root and shared with every module that makes
+ * per-request decisions (Key Vault, managed identities, the KMS encryption API).
  *
  * Bootstrap: the default principal and the default user get Owner on the subscription (management plane only:
  * Owner carries no data actions, so an RBAC vault's keys still need a Key Vault data role, as in Azure).
  */
-import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
+import type { Arm } from '../../arm/arm.js';
 import { OWNER_ROLE_ID } from '../../authorization/role-definitions.js';
-import { RoleAssignments } from '../../authorization/role-assignments.js';
+import type { RoleAssignments } from '../../authorization/role-assignments.js';
+import type { Directory } from '../../identity/directory.js';
+import type { Clock } from '../../runtime/clock.js';
 import { registerAuthorizationRoutes } from './routes.js';
 
-const services = new WeakMap<EmulatorContext, RoleAssignments>();
-
-/** The role assignment service of an emulator (created on first use, so module order does not matter). */
-export function authorizationOf(ctx: EmulatorContext): RoleAssignments {
-  let s = services.get(ctx);
-  if (!s) {
-    s = new RoleAssignments(ctx.store);
-    services.set(ctx, s);
-  }
-  return s;
+export interface AuthorizationDeps {
+  arm: Arm;
+  directory: Directory;
+  clock: Clock;
+  assignments: RoleAssignments;
+  subscriptionId: string;
 }
 
-export const authorizationModule: EmulatorModule = async (ctx) => {
-  const assignments = authorizationOf(ctx);
-  registerAuthorizationRoutes(ctx.arm, assignments, ctx.directory, ctx.clock);
-  const { defaultPrincipal, defaultUser } = await ctx.directory.bootstrap();
-  const subscription = `/subscriptions/${ctx.subscriptionId}`;
-  await assignments.ensure(subscription, OWNER_ROLE_ID, defaultPrincipal.objectId, 'ServicePrincipal', ctx.clock.iso());
-  await assignments.ensure(subscription, OWNER_ROLE_ID, defaultUser.objectId, 'User', ctx.clock.iso());
-};
+export async function startAuthorization({ arm, directory, clock, assignments, subscriptionId }: AuthorizationDeps): Promise<void> {
+  registerAuthorizationRoutes(arm, assignments, directory, clock);
+  const { defaultPrincipal, defaultUser } = await directory.bootstrap();
+  const subscription = `/subscriptions/${subscriptionId}`;
+  await assignments.ensure(subscription, OWNER_ROLE_ID, defaultPrincipal.objectId, 'ServicePrincipal', clock.iso());
+  await assignments.ensure(subscription, OWNER_ROLE_ID, defaultUser.objectId, 'User', clock.iso());
+}

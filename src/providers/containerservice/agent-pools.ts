@@ -17,7 +17,7 @@ function poolNotFound(name: string, cluster: string): ArmError {
 
 async function loadCluster(svc: ContainerService, req: ArmRequest): Promise<{ cluster: ManagedClusterDoc; sub: string; rg: string }> {
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
-  await svc.ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
+  await svc.deps.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const doc = await svc.getCluster(providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]));
   if (!doc) throw clusterNotFound(resourceName, resourceGroupName);
   return { cluster: doc.value, sub: subscriptionId, rg: resourceGroupName };
@@ -30,7 +30,7 @@ export async function listPools(svc: ContainerService, req: ArmRequest): Promise
 
 export async function getPool(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { cluster } = await loadCluster(svc, req);
-  const doc = await svc.ctx.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${req.params.agentPoolName}`);
+  const doc = await svc.deps.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${req.params.agentPoolName}`);
   if (!doc) throw poolNotFound(req.params.agentPoolName!, cluster.name);
   return { status: 200, body: doc.value };
 }
@@ -43,7 +43,7 @@ export async function putPool(svc: ContainerService, req: ArmRequest): Promise<A
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw armErrors.invalidContent('The request body must be an agent pool JSON object');
   const props = (body.properties ?? {}) as Record<string, unknown>;
   if (typeof props !== 'object' || Array.isArray(props)) throw armErrors.invalidContent('properties must be a JSON object');
-  const existing = await svc.ctx.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
+  const existing = await svc.deps.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
   if (existing && !TERMINAL_STATES.has(existing.value.properties.provisioningState)) throw operationNotAllowed(`agent pool '${name}'`, existing.value.properties.provisioningState);
   const all = await svc.pools(cluster.id);
   if (!existing && all.length >= 100) throw new ArmError(400, 'InvalidParameter', `Managed cluster '${cluster.name}' already has 100 node pools, the maximum.`, 'agentPoolProfile');
@@ -64,13 +64,13 @@ export async function putPool(svc: ContainerService, req: ArmRequest): Promise<A
   const doc = svc.poolDoc(cluster.id, ev, state);
   const generation = await svc.applyPool(cluster, sub, uid, ev, await svc.ordinalOf(uid, name), [svc.putOp(doc)]);
   const op = await svc.startOperation(req, { subscriptionId: sub, clusterId: cluster.id, uid, kind: 'pool-put', pools: [{ name, generation }], pool: name }, cluster.location, doc.id);
-  return { status: existing ? 200 : 201, body: doc, headers: svc.ctx.arm.operations.headers(req, op, ['async']) };
+  return { status: existing ? 200 : 201, body: doc, headers: svc.deps.arm.operations.headers(req, op, ['async']) };
 }
 
 export async function deletePool(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { cluster, sub } = await loadCluster(svc, req);
   const name = req.params.agentPoolName!;
-  const existing = await svc.ctx.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
+  const existing = await svc.deps.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
   if (!existing) return { status: 204 };
   if (!TERMINAL_STATES.has(cluster.properties.provisioningState)) throw operationNotAllowed(`managed cluster '${cluster.name}'`, cluster.properties.provisioningState);
   if (!TERMINAL_STATES.has(existing.value.properties.provisioningState)) throw operationNotAllowed(`agent pool '${name}'`, existing.value.properties.provisioningState);
@@ -83,24 +83,24 @@ export async function deletePool(svc: ContainerService, req: ArmRequest): Promis
   const generation = (await svc.fleet.deletePool(uid, existing.value.name)) ?? 0;
   const op = await svc.startOperation(
     req,
-    { subscriptionId: sub, clusterId: cluster.id, uid, kind: 'pool-delete', pools: [{ name: existing.value.name, generation }], readyAtMs: svc.ctx.clock.nowMs() + svc.ctx.speed.delay(TIMING.poolDeleteMs) },
+    { subscriptionId: sub, clusterId: cluster.id, uid, kind: 'pool-delete', pools: [{ name: existing.value.name, generation }], readyAtMs: svc.deps.clock.nowMs() + svc.deps.speed.delay(TIMING.poolDeleteMs) },
     cluster.location,
     existing.value.id,
   );
-  return { status: 202, headers: svc.ctx.arm.operations.headers(req, op) };
+  return { status: 202, headers: svc.deps.arm.operations.headers(req, op) };
 }
 
 /** SPEC F-5: node image upgrade moves a pool to the newest image of the same variant (FIPS packages included). */
 export async function upgradeNodeImage(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { cluster, sub, rg } = await loadCluster(svc, req);
   const name = req.params.agentPoolName!;
-  const existing = await svc.ctx.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
+  const existing = await svc.deps.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
   if (!existing) throw poolNotFound(name, cluster.name);
   if (!TERMINAL_STATES.has(cluster.properties.provisioningState)) throw operationNotAllowed(`managed cluster '${cluster.name}'`, cluster.properties.provisioningState);
   if (!TERMINAL_STATES.has(existing.value.properties.provisioningState)) throw operationNotAllowed(`agent pool '${name}'`, existing.value.properties.provisioningState);
   const ev = await svc.evaluatePool({ apiVersion: req.apiVersion, cluster: clusterFactsOf(cluster, sub, rg), name, props: {}, dfltMode: 'User', previous: existing.value.properties });
   const current = imageByName(existing.value.properties.nodeImageVersion);
-  const now = svc.ctx.clock.now();
+  const now = svc.deps.clock.now();
   if (current) {
     const os = osById(current.os);
     // SPEC C-7: a retired OS has no images left to upgrade to.
@@ -117,5 +117,5 @@ export async function upgradeNodeImage(svc: ContainerService, req: ArmRequest): 
   const doc = svc.poolDoc(cluster.id, ev, 'UpgradingNodeImageVersion');
   const generation = await svc.applyPool(cluster, sub, uid, ev, await svc.ordinalOf(uid, name), [svc.putOp(doc)]);
   const op = await svc.startOperation(req, { subscriptionId: sub, clusterId: cluster.id, uid, kind: 'pool-node-image', pools: [{ name, generation }], pool: name }, cluster.location, doc.id);
-  return { status: 202, body: doc, headers: svc.ctx.arm.operations.headers(req, op) };
+  return { status: 202, body: doc, headers: svc.deps.arm.operations.headers(req, op) };
 }

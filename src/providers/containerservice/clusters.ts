@@ -2,7 +2,7 @@
  * Microsoft.ContainerService/managedClusters (SPEC C-1): create/update (one PUT with the whole cluster, as az and the
  * SDK send it), show, list per resource group and per subscription, tags, delete — each mutation a long-running
  * operation (201/202 + Azure-AsyncOperation) with provisioningState Creating/Updating/Upgrading/Deleting →
- * Succeeded/Failed. Credentials (listClusterUserCredential...) belong to the Kubernetes API module.
+ * Succeeded/Failed. Credentials (listClusterUserCredential...) are in credentials.ts.
  */
 import { ArmError, armErrors } from '../../arm/errors.js';
 import { normalizeLocation } from '../../arm/locations.js';
@@ -116,16 +116,16 @@ async function resolveIdentity(
   createdPrincipals: string[],
 ): Promise<ManagedClusterDoc['identity']> {
   const type = (identity?.type as string | undefined) ?? previous?.type ?? 'SystemAssigned';
-  const tenantId = svc.ctx.tenantId;
+  const tenantId = svc.deps.tenantId;
   if (type === 'None') return { type: 'None' };
   if (type === 'SystemAssigned') {
     if (previous?.type === 'SystemAssigned' && previous.principalId) return previous;
-    const p = await svc.ctx.directory.createPrincipal({ displayName: name, type: 'ManagedIdentity', resourceId: clusterId });
+    const p = await svc.deps.directory.createPrincipal({ displayName: name, type: 'ManagedIdentity', resourceId: clusterId });
     createdPrincipals.push(p.appId);
     return { type: 'SystemAssigned', principalId: p.objectId, tenantId };
   }
   const id = Object.keys((identity?.userAssignedIdentities ?? previous?.userAssignedIdentities ?? {}) as object)[0]!;
-  const doc = await svc.ctx.arm.resources.get(id);
+  const doc = await svc.deps.arm.resources.get(id);
   const props = (doc?.value.properties ?? {}) as { principalId?: string; clientId?: string };
   if (!doc || !props.principalId) {
     throw new ArmError(
@@ -140,7 +140,7 @@ async function resolveIdentity(
 
 export async function putCluster(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
-  const ctx = svc.ctx;
+  const ctx = svc.deps;
   const rg = await ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   await ctx.providers.requireRegistered(subscriptionId, NS);
   const body = req.json<Record<string, unknown>>();
@@ -153,7 +153,7 @@ export async function putCluster(svc: ContainerService, req: ArmRequest): Promis
 }
 
 async function createCluster(svc: ContainerService, req: ArmRequest, rg: ResourceGroup, id: string, body: Record<string, unknown>, props: Record<string, unknown>): Promise<ArmResponse> {
-  const ctx = svc.ctx;
+  const ctx = svc.deps;
   const { subscriptionId, resourceName: name } = req.params as Record<string, string>;
   const now = ctx.clock.now();
   const location = normalizeLocation(String(body.location ?? rg.location));
@@ -177,7 +177,7 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
     cluster: facts,
     properties: props,
     identity,
-    emulator: ctx,
+    lookups: ctx.lookups,
     pools: evaluations.map((e) => e.input),
     isFeatureRegistered: (ns, n) => ctx.features.isRegistered(subscriptionId, ns, n),
   });
@@ -293,7 +293,7 @@ async function updateCluster(
   body: Record<string, unknown>,
   props: Record<string, unknown>,
 ): Promise<ArmResponse> {
-  const ctx = svc.ctx;
+  const ctx = svc.deps;
   const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
   const now = ctx.clock.now();
   if (!TERMINAL_STATES.has(current.properties.provisioningState)) throw operationNotAllowed(`managed cluster '${current.name}'`, current.properties.provisioningState);
@@ -336,7 +336,7 @@ async function updateCluster(
     identity,
     previousIdentity: current.identity as Record<string, unknown> | undefined,
     uid: current.properties.resourceUID,
-    emulator: ctx,
+    lookups: ctx.lookups,
     pools: allPools,
     isFeatureRegistered: (ns, n) => ctx.features.isRegistered(subscriptionId, ns, n),
   });
@@ -395,7 +395,7 @@ export function clusterFactsOf(doc: ManagedClusterDoc, subscriptionId: string, r
 
 export async function deleteCluster(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
-  const ctx = svc.ctx;
+  const ctx = svc.deps;
   await ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const id = providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]);
   const existing = await svc.getCluster(id);
@@ -415,7 +415,7 @@ export async function deleteCluster(svc: ContainerService, req: ArmRequest): Pro
 
 export async function getCluster(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
-  await svc.ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
+  await svc.deps.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const doc = await svc.getCluster(providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]));
   if (!doc) throw clusterNotFound(resourceName, resourceGroupName);
   return { status: 200, body: await svc.compose(doc.value) };
@@ -423,8 +423,8 @@ export async function getCluster(svc: ContainerService, req: ArmRequest): Promis
 
 export async function listClusters(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
-  if (resourceGroupName) await svc.ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
-  const docs = await svc.ctx.arm.resources.list(subscriptionId, { ...(resourceGroupName ? { resourceGroup: resourceGroupName } : {}), type: CLUSTER_TYPE });
+  if (resourceGroupName) await svc.deps.arm.requireResourceGroup(subscriptionId, resourceGroupName);
+  const docs = await svc.deps.arm.resources.list(subscriptionId, { ...(resourceGroupName ? { resourceGroup: resourceGroupName } : {}), type: CLUSTER_TYPE });
   const value = [];
   for (const d of docs) value.push(await svc.compose(d as ManagedClusterDoc));
   return { status: 200, body: { value } };
@@ -432,7 +432,7 @@ export async function listClusters(svc: ContainerService, req: ArmRequest): Prom
 
 export async function patchClusterTags(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
-  await svc.ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
+  await svc.deps.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const id = providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]);
   const body = asObject(req.json(), 'body');
   const tags = asObject(body.tags, 'tags');
@@ -448,7 +448,7 @@ export async function patchClusterTags(svc: ContainerService, req: ArmRequest): 
  */
 export async function stopOrStartCluster(svc: ContainerService, req: ArmRequest, target: 'Stopped' | 'Running'): Promise<ArmResponse> {
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
-  const ctx = svc.ctx;
+  const ctx = svc.deps;
   await ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const id = providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]);
   const existing = await svc.getCluster(id);

@@ -33,7 +33,7 @@ export async function osOptions(_svc: ContainerService, req: ArmRequest): Promis
 
 export async function kubernetesVersions(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   location(req);
-  const now = svc.ctx.clock.now();
+  const now = svc.deps.clock.now();
   const supported = supportedMinors(now);
   const values = supported.map((m) => ({
     version: m.minor,

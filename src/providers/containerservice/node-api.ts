@@ -6,9 +6,10 @@
  *   GET  /_aksemu/nodes/NODE[?cluster=...&resourceGroup=...]        one node: instance, image, labels, facts
  *   POST /_aksemu/nodes/NODE/exec  {"command": [...], "stdin"?: base64}  → {exitCode, stdout, stderr}
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ARM_AUDIENCES } from '../../arm/http.js';
 import { requireBearer } from '../../identity/authenticate.js';
+import type { TokenService } from '../../identity/tokens.js';
 import { registryKey } from '../../clusters/cluster-registry.js';
 import { decodeObject } from '../../clusters/stored-object.js';
 import type { InstanceRecord } from '../../fleet/model.js';
@@ -59,7 +60,7 @@ async function findNode(svc: ContainerService, name: string, q: Query): Promise<
 
 async function describe(svc: ContainerService, cluster: ManagedClusterDoc, inst: InstanceRecord) {
   const uid = cluster.properties.resourceUID;
-  const kv = await svc.ctx.store.get(registryKey(uid, 'nodes', undefined, inst.name));
+  const kv = await svc.deps.store.get(registryKey(uid, 'nodes', undefined, inst.name));
   const node = kv ? decodeObject<NodeObject>(kv.value, kv.modRevision) : undefined;
   const ready = (node?.status?.conditions as Array<{ type: string; status: string }> | undefined)?.find((c) => c.type === 'Ready')?.status === 'True';
   const f = inst.facts;
@@ -100,9 +101,8 @@ async function describe(svc: ContainerService, cluster: ManagedClusterDoc, inst:
   };
 }
 
-export function registerNodeApi(svc: ContainerService): void {
-  const { frontDoor, tokens } = svc.ctx;
-  frontDoor.app.register(
+export function registerNodeApi(svc: ContainerService, app: FastifyInstance, tokens: TokenService): void {
+  app.register(
     async (scope) => {
       scope.addHook('onRequest', requireBearer(tokens, ARM_AUDIENCES, (_req, reply, f) => err(reply, 401, 'AuthenticationFailed', f.message)));
       scope.get('/', async (req: FastifyRequest<{ Querystring: Query }>) => {

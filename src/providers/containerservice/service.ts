@@ -10,7 +10,15 @@
  * The cluster's uid is its `properties.resourceUID`. `agentPoolProfiles` is composed from the agentPools documents
  * on every read, so the two views can never disagree.
  */
-import type { EmulatorContext } from '../../emulator.js';
+import type { Logger } from 'pino';
+import type { Arm } from '../../arm/arm.js';
+import type { Directory } from '../../identity/directory.js';
+import type { Clock, Speed } from '../../runtime/clock.js';
+import type { TaskRunner } from '../../runtime/tasks.js';
+import type { Store } from '../../store/store.js';
+import type { FeatureRegistrations } from '../features/features.js';
+import type { ProviderRegistrations } from '../resources/provider-registration.js';
+import type { ClusterLookups } from './rules/types.js';
 import { ArmError } from '../../arm/errors.js';
 import type { ArmRequest } from '../../arm/router.js';
 import { resourceKey, type ArmResource } from '../../arm/repository.js';
@@ -87,11 +95,27 @@ export const clusterFacts = (doc: ManagedClusterDoc, id: { subscriptionId: strin
   kubernetesVersion: doc.properties.currentKubernetesVersion,
 });
 
+/** What the managed cluster service needs from the rest of the emulator, named one by one. */
+export interface ContainerServiceDeps {
+  store: Store;
+  arm: Arm;
+  clock: Clock;
+  speed: Speed;
+  tasks: TaskRunner;
+  log: Logger;
+  directory: Directory;
+  providers: ProviderRegistrations;
+  features: FeatureRegistrations;
+  tenantId: string;
+  /** What the cluster rules may look up beyond the request (a KMS key's vault, the cluster's identity). */
+  lookups: ClusterLookups;
+}
+
 export class ContainerService {
   readonly hooks: ClusterHooks[] = [];
 
   constructor(
-    readonly ctx: EmulatorContext,
+    readonly deps: ContainerServiceDeps,
     readonly fleet: Fleet,
   ) {}
 
@@ -102,11 +126,11 @@ export class ContainerService {
   // ------------------------------------------------------------------------------------------------ reading
 
   getCluster(id: string): Promise<JsonDocument<ManagedClusterDoc> | undefined> {
-    return this.ctx.arm.resources.get<ManagedClusterDoc>(id);
+    return this.deps.arm.resources.get<ManagedClusterDoc>(id);
   }
 
   async pools(clusterId: string): Promise<Array<JsonDocument<AgentPoolDoc>>> {
-    return this.ctx.arm.resources.listChildren<AgentPoolDoc>(clusterId, 'agentPools');
+    return this.deps.arm.resources.listChildren<AgentPoolDoc>(clusterId, 'agentPools');
   }
 
   /** The cluster as clients see it: agentPoolProfiles from the agentPools documents, secrets never shown. */
@@ -164,7 +188,7 @@ export class ContainerService {
     dfltMode: PoolMode;
     previous?: AgentPoolWire;
   }): Promise<PoolEvaluation> {
-    const now = this.ctx.clock.now();
+    const now = this.deps.clock.now();
     const prevInput = o.previous ? normalizePool(o.name, o.previous as Record<string, unknown>, 'User') : undefined;
     const input = normalizePool(o.name, o.props, o.dfltMode, prevInput);
     const raw = { ...(o.previous ? stripReadOnly(o.previous as Record<string, unknown>) : {}), ...stripReadOnly(o.props) };
@@ -188,7 +212,7 @@ export class ContainerService {
       kubernetesVersion: r.current,
       plan,
       ...(previous ? { previous } : {}),
-      isFeatureRegistered: (ns, name) => this.ctx.features.isRegistered(o.cluster.subscriptionId, ns, name),
+      isFeatureRegistered: (ns, name) => this.deps.features.isRegistered(o.cluster.subscriptionId, ns, name),
     });
     // Nodes keep their image unless the image variant or the Kubernetes version changes (then: the newest image).
     let image = plan.image?.name;
@@ -312,27 +336,27 @@ export class ContainerService {
   // --------------------------------------------------------------------------------------------- operations
 
   async startOperation(req: Pick<ArmRequest, 'baseUrl' | 'apiVersion'>, payload: Omit<OpPayload, 'opId'>, location: string, resourceId: string) {
-    const op = await this.ctx.arm.operations.create({ subscriptionId: payload.subscriptionId, namespace: 'Microsoft.ContainerService', location, resourceId });
-    await this.ctx.tasks.enqueue<OpPayload>(OP_TASK, op.id, { ...payload, opId: op.id }, 0);
+    const op = await this.deps.arm.operations.create({ subscriptionId: payload.subscriptionId, namespace: 'Microsoft.ContainerService', location, resourceId });
+    await this.deps.tasks.enqueue<OpPayload>(OP_TASK, op.id, { ...payload, opId: op.id }, 0);
     return op;
   }
 
   /** Sets provisioningState (and optionally more) on a stored document, compare-and-swap. */
   async setState<T extends ArmResource>(id: string, mutate: (doc: T) => T | undefined): Promise<T | undefined> {
-    return updateJson<T>(this.ctx.store, resourceKey(id), (cur) => (cur ? mutate(cur) : undefined));
+    return updateJson<T>(this.deps.store, resourceKey(id), (cur) => (cur ? mutate(cur) : undefined));
   }
 
   /** One step of an operation: done when the control plane and every pool it waits for are. */
   async runOperation(p: OpPayload): Promise<{ done: true } | { done: false; retryAfterMs: number }> {
-    const now = this.ctx.clock.nowMs();
-    const poll = this.ctx.speed.name === 'instant' ? 5 : 5_000;
+    const now = this.deps.clock.nowMs();
+    const poll = this.deps.speed.name === 'instant' ? 5 : 5_000;
     if (p.readyAtMs && now < p.readyAtMs) return { done: false, retryAfterMs: p.readyAtMs - now };
     const opRef = { subscriptionId: p.subscriptionId, id: p.opId };
 
     if (p.kind === 'cluster-delete') {
       const doc = await this.getCluster(p.clusterId);
       if (doc) await this.teardown(doc.value);
-      await this.ctx.arm.operations.finish(opRef, { status: 'Succeeded' });
+      await this.deps.arm.operations.finish(opRef, { status: 'Succeeded' });
       return { done: true };
     }
 
@@ -344,7 +368,7 @@ export class ContainerService {
     }
     const cluster = await this.getCluster(p.clusterId);
     if (!cluster) {
-      await this.ctx.arm.operations.finish(opRef, { status: 'Failed', error: { code: 'NotFound', message: 'The managed cluster was deleted while the operation ran.' } });
+      await this.deps.arm.operations.finish(opRef, { status: 'Failed', error: { code: 'NotFound', message: 'The managed cluster was deleted while the operation ran.' } });
       return { done: true };
     }
     if (!failure && (p.kind === 'cluster-create' || p.kind === 'cluster-update')) {
@@ -362,8 +386,8 @@ export class ContainerService {
     for (const w of p.pools) {
       const id = `${p.clusterId}/agentPools/${w.name}`;
       if (p.kind === 'pool-delete') {
-        const doc = await this.ctx.arm.resources.get<AgentPoolDoc>(id);
-        if (doc) await this.ctx.store.txn({ then: [{ type: 'delete', key: resourceKey(id) }, { type: 'delete', key: resourceKey(this.vmssId(cluster.value, p.subscriptionId, p.uid, w.name)) }] });
+        const doc = await this.deps.arm.resources.get<AgentPoolDoc>(id);
+        if (doc) await this.deps.store.txn({ then: [{ type: 'delete', key: resourceKey(id) }, { type: 'delete', key: resourceKey(this.vmssId(cluster.value, p.subscriptionId, p.uid, w.name)) }] });
         continue;
       }
       await this.setState<AgentPoolDoc>(id, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: final } }));
@@ -373,13 +397,13 @@ export class ContainerService {
     }
     let result: { status: number; body?: unknown } | undefined;
     if (p.pool && p.kind !== 'pool-delete') {
-      const doc = await this.ctx.arm.resources.get<AgentPoolDoc>(`${p.clusterId}/agentPools/${p.pool}`);
+      const doc = await this.deps.arm.resources.get<AgentPoolDoc>(`${p.clusterId}/agentPools/${p.pool}`);
       if (doc) result = { status: 200, body: doc.value };
     } else if (p.kind !== 'pool-delete') {
       const doc = await this.getCluster(p.clusterId);
       if (doc) result = { status: 200, body: await this.compose(doc.value) };
     }
-    await this.ctx.arm.operations.finish(opRef, {
+    await this.deps.arm.operations.finish(opRef, {
       status: final,
       ...(failure ? { error: failure } : {}),
       ...(result ? { result } : {}),
@@ -395,7 +419,7 @@ export class ContainerService {
     if (p.kind.startsWith('cluster-')) {
       await this.setState<ManagedClusterDoc>(p.clusterId, (d) => (TERMINAL_STATES.has(d.properties.provisioningState) ? undefined : { ...d, properties: { ...d.properties, provisioningState: 'Failed' } }));
     }
-    await this.ctx.arm.operations.finish({ subscriptionId: p.subscriptionId, id: p.opId }, { status: 'Failed', error: { code: 'InternalOperationError', message } });
+    await this.deps.arm.operations.finish({ subscriptionId: p.subscriptionId, id: p.opId }, { status: 'Failed', error: { code: 'InternalOperationError', message } });
   }
 
   // --------------------------------------------------------------------------------------------- teardown
@@ -413,12 +437,12 @@ export class ContainerService {
     const kubelet = doc.properties.identityProfile?.kubeletidentity;
     for (const objectId of [kubelet?.objectId, doc.identity?.type === 'SystemAssigned' ? doc.identity.principalId : undefined]) {
       if (!objectId) continue;
-      const p = await this.ctx.directory.getByObjectId(objectId);
+      const p = await this.deps.directory.getByObjectId(objectId);
       if (p && p.type === 'ManagedIdentity' && (p.resourceId?.toLowerCase().startsWith(`/subscriptions/${sub}/resourcegroups/${nodeRg}/`.toLowerCase()) || p.resourceId?.toLowerCase() === doc.id.toLowerCase())) {
-        await this.ctx.directory.deletePrincipal(p.appId);
+        await this.deps.directory.deletePrincipal(p.appId);
       }
     }
-    const rg = await this.ctx.arm.resources.getResourceGroup(sub, nodeRg);
+    const rg = await this.deps.arm.resources.getResourceGroup(sub, nodeRg);
     const ops: TxnOp[] = [
       { type: 'deletePrefix', prefix: `${clusterPrefix(uid)}/` },
       { type: 'delete', key: clusterRecordKey(uid) },
@@ -430,12 +454,12 @@ export class ContainerService {
       ops.push({ type: 'deletePrefix', prefix: `/arm/resources/subscriptions/${sub.toLowerCase()}/resourcegroups/${nodeRg.toLowerCase()}/` });
       ops.push({ type: 'delete', key: `/arm/resourcegroups/${sub.toLowerCase()}/${nodeRg.toLowerCase()}` });
     }
-    await this.ctx.store.txn({ then: ops });
+    await this.deps.store.txn({ then: ops });
   }
 
   /** Clusters whose uid is known to the store (for listings and the node API). */
   async allClusters(): Promise<ManagedClusterDoc[]> {
-    const recs = await listJson<{ uid: string; armId: string }>(this.ctx.store, '/aks/clusters/');
+    const recs = await listJson<{ uid: string; armId: string }>(this.deps.store, '/aks/clusters/');
     const out: ManagedClusterDoc[] = [];
     for (const r of recs) {
       const doc = await this.getCluster(r.value.armId);

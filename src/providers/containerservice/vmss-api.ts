@@ -35,8 +35,8 @@ function idOf(req: ArmRequest): string {
 }
 
 async function load(svc: ContainerService, req: ArmRequest) {
-  await svc.ctx.arm.requireResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
-  const doc = await svc.ctx.arm.resources.get<VmssDoc>(idOf(req));
+  await svc.deps.arm.requireResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
+  const doc = await svc.deps.arm.resources.get<VmssDoc>(idOf(req));
   if (!doc || doc.value.type !== 'Microsoft.Compute/virtualMachineScaleSets') {
     throw armErrors.resourceNotFound('Microsoft.Compute/virtualMachineScaleSets', req.params.vmScaleSetName!, req.params.resourceGroupName!);
   }
@@ -52,7 +52,7 @@ function view(doc: VmssDoc, capacity: number, powerState: string): VmssDoc {
 }
 
 async function clusterOf(svc: ContainerService, uid: string): Promise<ManagedClusterDoc | undefined> {
-  const rec = await getJson<ClusterRecord>(svc.ctx.store, clusterRecordKey(uid));
+  const rec = await getJson<ClusterRecord>(svc.deps.store, clusterRecordKey(uid));
   return rec ? (await svc.getCluster(rec.value.armId))?.value : undefined;
 }
 
@@ -74,7 +74,7 @@ async function applyToFleet(svc: ContainerService, loaded: Awaited<ReturnType<ty
 }
 
 export function registerVmssApi(svc: ContainerService): void {
-  const arm = svc.ctx.arm;
+  const arm = svc.deps.arm;
   arm.types.register({ namespace: COMPUTE_NS, resourceType: 'virtualMachineScaleSets', apiVersions: VMSS_API_VERSIONS });
   const v = arm.types.versionPolicy(COMPUTE_NS, 'virtualMachineScaleSets');
   const base = `/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/${COMPUTE_NS}/virtualMachineScaleSets`;

@@ -1,20 +1,28 @@
 /**
- * The Key Vault module (issue 3): the management plane (vaults over ARM), the data plane (`/_vault/<vault>`,
+ * The Key Vault module (SPEC V-1..V-5): the management plane (vaults over ARM), the data plane (`/_vault/<vault>`,
  * host `<vault>.vault.azure.net`), private endpoints, and the audit log API
  * (`GET /_aksemu/keyvault/vaults/<vault>/audit[?since=ISO&top=N]`, ARM token with read access to the vault).
  *
- * Other modules reach it through `keyVaultServicesOf(ctx)` — e.g. the KMS work (issue 6) creates a private
- * endpoint for a vault in a cluster's node resource group with `privateEndpoints.create({...})` and connects its
- * plugin to the returned `socketPath`.
+ * Wired by the composition root, which hands what it returns to the features that use Key Vault: the KMS feature
+ * creates a private endpoint for a vault in a cluster's node resource group with `privateEndpoints.create({...})`
+ * and connects its plugin to the returned `socketPath`; the cluster rules check key access (SPEC K-5).
  */
-import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
+import type { FastifyInstance } from 'fastify';
+import type { Arm } from '../../arm/arm.js';
+import type { TokenService } from '../../identity/tokens.js';
+import type { Clock, Speed } from '../../runtime/clock.js';
+import type { Lifecycle } from '../../runtime/lifecycle.js';
+import type { TaskRunner } from '../../runtime/tasks.js';
+import type { Sealer } from '../../secrets/sealer.js';
+import type { Store } from '../../store/store.js';
+import type { ProviderRegistrations } from '../resources/provider-registration.js';
 import { ARM_AUDIENCES } from '../../arm/http.js';
 import { requireBearer } from '../../identity/authenticate.js';
 import { AuditLog } from '../../keyvault/audit.js';
 import { CryptoPool } from '../../keyvault/crypto-pool.js';
 import { registerDataPlane } from '../../keyvault/data-plane.js';
 import { KeyStore } from '../../keyvault/key-store.js';
-import { authorizationOf } from '../authorization/module.js';
+import type { RoleAssignments } from '../../authorization/role-assignments.js';
 import { checkKeyAccess, type KeyAccessAnswer, type KeyAccessQuery } from './key-access.js';
 import { PrivateEndpoints } from './private-endpoints.js';
 import { registerVaultRoutes } from './vault-routes.js';
@@ -29,31 +37,35 @@ export interface KeyVaultServices {
   checkKeyAccess(q: KeyAccessQuery): Promise<KeyAccessAnswer>;
 }
 
-const services = new WeakMap<EmulatorContext, KeyVaultServices>();
-
-export function keyVaultServicesOf(ctx: EmulatorContext): KeyVaultServices {
-  let s = services.get(ctx);
-  if (!s) {
-    const vaults = new Vaults(ctx.arm, ctx.store);
-    s = {
-      vaults,
-      keys: new KeyStore(ctx.store, ctx.sealer),
-      audit: new AuditLog(ctx.store),
-      privateEndpoints: new PrivateEndpoints(ctx.store, ctx.arm, vaults, ctx.clock, ctx.frontDoor.app, ctx.dataDir),
-      checkKeyAccess: (q) => checkKeyAccess(vaults, authorizationOf(ctx), q),
-    };
-    services.set(ctx, s);
-  }
-  return s;
+export interface KeyVaultDeps {
+  store: Store;
+  arm: Arm;
+  clock: Clock;
+  speed: Speed;
+  tasks: TaskRunner;
+  sealer: Sealer;
+  tokens: TokenService;
+  providers: ProviderRegistrations;
+  authz: RoleAssignments;
+  app: FastifyInstance;
+  lifecycle: Lifecycle;
+  dataDir: string;
 }
 
-export const keyVaultModule: EmulatorModule = (ctx) => {
-  const kv = keyVaultServicesOf(ctx);
-  const authz = authorizationOf(ctx);
+export function startKeyVault(ctx: KeyVaultDeps): KeyVaultServices {
+  const { authz } = ctx;
+  const vaults = new Vaults(ctx.arm, ctx.store);
+  const kv: KeyVaultServices = {
+    vaults,
+    keys: new KeyStore(ctx.store, ctx.sealer),
+    audit: new AuditLog(ctx.store),
+    privateEndpoints: new PrivateEndpoints(ctx.store, ctx.arm, vaults, ctx.clock, ctx.app, ctx.dataDir),
+    checkKeyAccess: (q) => checkKeyAccess(vaults, authz, q),
+  };
   kv.vaults.onChange((name) => kv.keys.dropVault(name));
   registerVaultRoutes({ arm: ctx.arm, vaults: kv.vaults, authz, providers: ctx.providers, tasks: ctx.tasks, clock: ctx.clock, speed: ctx.speed });
   const pool = new CryptoPool();
-  registerDataPlane(ctx.frontDoor.app, {
+  registerDataPlane(ctx.app, {
     pool,
     vaults: kv.vaults,
     keys: kv.keys,
@@ -63,7 +75,7 @@ export const keyVaultModule: EmulatorModule = (ctx) => {
     sealer: ctx.sealer,
     clock: ctx.clock,
   });
-  ctx.frontDoor.app.register(async (scope) => {
+  ctx.app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(ctx.tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } })));
     scope.get('/_aksemu/keyvault/vaults/:vault/audit', async (req, reply) => {
       const name = (req.params as { vault: string }).vault;
@@ -79,12 +91,13 @@ export const keyVaultModule: EmulatorModule = (ctx) => {
       return reply.send({ value: events });
     });
   });
-  ctx.frontDoor.app.addHook('onReady', async () => {
+  ctx.lifecycle.onReady(async () => {
     await kv.privateEndpoints.startAll();
   });
-  ctx.frontDoor.app.addHook('onClose', async () => {
+  ctx.lifecycle.onClose(async () => {
     await kv.audit.flush();
     await kv.privateEndpoints.stopAll();
     await pool.close();
   });
-};
+  return kv;
+}

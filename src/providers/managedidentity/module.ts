@@ -1,11 +1,25 @@
-/** The managed identity module (issue 3): userAssignedIdentities over ARM and the `/_msi` token endpoint. */
-import type { EmulatorModule } from '../../emulator.js';
-import { authorizationOf } from '../authorization/module.js';
+/** The managed identity module: userAssignedIdentities over ARM and the `/_msi` token endpoint. */
+import type { FastifyInstance } from 'fastify';
+import type { Arm } from '../../arm/arm.js';
+import type { RoleAssignments } from '../../authorization/role-assignments.js';
+import type { Directory } from '../../identity/directory.js';
+import type { TokenService } from '../../identity/tokens.js';
+import type { Sealer } from '../../secrets/sealer.js';
+import type { ProviderRegistrations } from '../resources/provider-registration.js';
 import { registerIdentityRoutes } from './identities.js';
 import { registerMsiEndpoint } from './msi-endpoint.js';
 
-export const managedIdentityModule: EmulatorModule = (ctx) => {
-  const authz = authorizationOf(ctx);
-  registerIdentityRoutes(ctx.arm, ctx.directory, ctx.providers, authz);
-  registerMsiEndpoint(ctx.frontDoor.app, { directory: ctx.directory, tokens: ctx.tokens, sealer: ctx.sealer, resources: ctx.arm.resources, authz });
-};
+export interface ManagedIdentityDeps {
+  arm: Arm;
+  app: FastifyInstance;
+  directory: Directory;
+  tokens: TokenService;
+  sealer: Sealer;
+  providers: ProviderRegistrations;
+  authz: RoleAssignments;
+}
+
+export function startManagedIdentity({ arm, app, directory, tokens, sealer, providers, authz }: ManagedIdentityDeps): void {
+  registerIdentityRoutes(arm, directory, providers, authz);
+  registerMsiEndpoint(app, { directory, tokens, sealer, resources: arm.resources, authz });
+}

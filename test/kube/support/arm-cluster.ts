@@ -35,9 +35,9 @@ export async function createArmCluster(
   const res = await arm.run('PUT', arm.cluster(spec.resourceGroup, spec.name), body);
   if (res.status !== 'Succeeded') throw new Error(`cluster create ${res.status}: ${JSON.stringify(res.error ?? res.first.text)}`);
   const doc = (await arm.call('GET', arm.cluster(spec.resourceGroup, spec.name))).json();
-  const record = await findClusterByFqdn(emu.ctx.store, doc.properties.fqdn);
+  const record = await findClusterByFqdn(emu.core.store, doc.properties.fqdn);
   if (!record) throw new Error('the provider wrote no ClusterRecord');
-  const nodes = (await emu.ctx.store.range(`/clusters/${record.uid}/registry/minions/`, { keysOnly: true })).items.map((kv) => kv.key.split('/').pop()!);
+  const nodes = (await emu.core.store.range(`/clusters/${record.uid}/registry/minions/`, { keysOnly: true })).items.map((kv) => kv.key.split('/').pop()!);
   const cluster: FixtureCluster = { uid: record.uid, armId: doc.id, fqdn: record.fqdn, name: spec.name, resourceGroup: spec.resourceGroup, nodeNames: nodes };
   await settle(emu, cluster);
   return cluster;

@@ -4,23 +4,14 @@
  * managed-cluster ARM document, and full v1 Node objects written with `upsertObject` at the node's registry key,
  * as the fleet's kubelets do. Used until the clusters branch is merged; then acceptance tests create clusters
  * through ARM.
- *
- * `fixtureModule` registers the managedClusters resource type (api-versions) when no provider has, so that the
- * credential actions accept az's api-version.
  */
 import { randomUUID } from 'node:crypto';
-import type { EmulatorContext, EmulatorModule } from '../../../src/emulator.js';
+import type { EmulatorCore } from '../../../src/emulator.js';
 import { putJson } from '../../../src/store/json.js';
 import { clusterByFqdnKey, clusterRecordKey, registryKey, type ClusterRecord } from '../../../src/clusters/cluster-registry.js';
 import { upsertObject } from '../../../src/clusters/stored-object.js';
 
 export const AKS_API_VERSIONS = ['2025-01-01', '2024-05-01', '2023-01-01', '2022-11-01'];
-
-export const fixtureModule: EmulatorModule = (ctx) => {
-  if (!ctx.arm.types.type('Microsoft.ContainerService', 'managedClusters')) {
-    ctx.arm.types.register({ namespace: 'Microsoft.ContainerService', resourceType: 'managedClusters', apiVersions: AKS_API_VERSIONS });
-  }
-};
 
 export interface PoolSpec {
   name: string;
@@ -129,7 +120,7 @@ export function nodeObject(cluster: { uid: string; resourceGroup: string; name: 
 }
 
 /** Writes a cluster: ARM document, ClusterRecord, fqdn mapping and its nodes. */
-export async function createFixtureCluster(ctx: EmulatorContext, spec: FixtureClusterSpec): Promise<FixtureCluster> {
+export async function createFixtureCluster(ctx: EmulatorCore, spec: FixtureClusterSpec): Promise<FixtureCluster> {
   const location = spec.location ?? 'eastus';
   const version = spec.kubernetesVersion ?? '1.32.4';
   const sub = ctx.subscriptionId;
@@ -179,7 +170,7 @@ export async function createFixtureCluster(ctx: EmulatorContext, spec: FixtureCl
 }
 
 /** Marks a node Ready or NotReady, as its kubelet would report (the fleet's write path). */
-export async function setNodeReady(ctx: EmulatorContext, uid: string, node: string, ready: boolean): Promise<void> {
+export async function setNodeReady(ctx: EmulatorCore, uid: string, node: string, ready: boolean): Promise<void> {
   await upsertObject<any>(ctx.store, registryKey(uid, 'nodes', undefined, node), () => ctx.clock.now(), (current) => {
     if (!current) return undefined;
     const now = ctx.clock.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -190,4 +181,4 @@ export async function setNodeReady(ctx: EmulatorContext, uid: string, node: stri
   });
 }
 
-export type { EmulatorContext };
+export type { EmulatorCore };

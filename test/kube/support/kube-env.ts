@@ -7,10 +7,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MODULES, type Emulator } from '../../../src/emulator.js';
-import { kubeServices } from '../../../src/kube/services.js';
+import type { Emulator } from '../../../src/emulator.js';
 import { getToken, httpsCall } from '../../support/http.js';
-import { AKS_API_VERSIONS, createFixtureCluster, fixtureModule, type FixtureCluster, type FixtureClusterSpec } from './fixtures.js';
+import { AKS_API_VERSIONS, createFixtureCluster, type FixtureCluster, type FixtureClusterSpec } from './fixtures.js';
 
 export type TestEmulator = Emulator & { dataDir: string; env: Record<string, string> };
 
@@ -20,19 +19,19 @@ export async function startEmulatorWithFixtures(opts: { store?: string; now?: Da
   const { newDataDir } = await import('../../support/emulator.js');
   const { instanceEnvironment } = await import('../../../src/cli/commands/env.js');
   const dataDir = newDataDir();
-  const emulator = await startEmulator({ dataDir, port: 0, ...(opts.store ? { store: opts.store } : {}), ...(opts.now ? { now: opts.now } : {}) }, [...MODULES, fixtureModule]);
+  const emulator = await startEmulator({ dataDir, port: 0, ...(opts.store ? { store: opts.store } : {}), ...(opts.now ? { now: opts.now } : {}) });
   return Object.assign(emulator, { dataDir, env: instanceEnvironment(dataDir) });
 }
 
 export async function addCluster(emu: TestEmulator, spec: FixtureClusterSpec): Promise<FixtureCluster> {
-  const cluster = await createFixtureCluster(emu.ctx, spec);
+  const cluster = await createFixtureCluster(emu.core, spec);
   await settle(emu, cluster);
   return cluster;
 }
 
 /** Waits until the cluster's controllers have nothing left to do (after the changes made so far). */
 export async function settle(emu: TestEmulator, cluster: { uid: string }): Promise<void> {
-  const controllers = kubeServices(emu.ctx).controllers!;
+  const controllers = emu.services.kube.controllers;
   for (let i = 0; i < 3; i++) {
     await new Promise((r) => setTimeout(r, 20));
     await controllers.settle(cluster.uid);

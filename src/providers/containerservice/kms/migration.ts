@@ -11,7 +11,7 @@
  * (SIGKILL included) the task resumes at the first secret not yet migrated, and nothing is done twice or lost.
  * A secret that cannot be read is counted as failed and left as it is.
  */
-import type { EmulatorContext } from '../../../emulator.js';
+import type { AksKmsDeps } from './deps.js';
 import { clusterPrefix } from '../../../clusters/cluster-registry.js';
 import { encodeJson, getJson } from '../../../store/json.js';
 import type { KeyValue, TxnOp } from '../../../store/store.js';
@@ -47,10 +47,10 @@ export interface MigrationRecord {
 
 export class StorageMigration {
   constructor(
-    private readonly ctx: EmulatorContext,
+    private readonly deps: AksKmsDeps,
     private readonly runtime: KmsRuntime,
   ) {
-    ctx.tasks.register<{ uid: string }>(MIGRATION_TASK, async ({ payload }) => this.run(payload.uid));
+    deps.tasks.register<{ uid: string }>(MIGRATION_TASK, async ({ payload }) => this.run(payload.uid));
   }
 
   /** Secrets rewritten per transaction: both stores allow etcd's 128 operations (and conditions) per transaction. */
@@ -59,13 +59,13 @@ export class StorageMigration {
   private readonly page = 960;
 
   async get(uid: string): Promise<MigrationRecord | undefined> {
-    return (await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid)))?.value;
+    return (await getJson<MigrationRecord>(this.deps.store, kmsMigrationKey(uid)))?.value;
   }
 
   /** Starts a migration, or answers the running one. */
   async start(uid: string, clusterId: string, id: string, maxPerSecond = 0): Promise<MigrationRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const cur = await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid));
+      const cur = await getJson<MigrationRecord>(this.deps.store, kmsMigrationKey(uid));
       if (cur?.value.state === 'Running') return cur.value;
       const chain = await this.runtime.transformer(uid);
       const record: MigrationRecord = {
@@ -74,8 +74,8 @@ export class StorageMigration {
         uid,
         state: 'Running',
         writer: chain?.writer.kind === 'identity' || !chain ? 'identity' : `${chain.writer.kind}:${chain.writer.name}`,
-        startedAt: this.ctx.clock.iso(),
-        total: await this.ctx.store.count(`${clusterPrefix(uid)}/registry/secrets/`),
+        startedAt: this.deps.clock.iso(),
+        total: await this.deps.store.count(`${clusterPrefix(uid)}/registry/secrets/`),
         processed: 0,
         rewritten: 0,
         failed: 0,
@@ -84,9 +84,9 @@ export class StorageMigration {
         conflicts: 0,
         maxPerSecond,
       };
-      const res = await this.ctx.store.put(kmsMigrationKey(uid), encodeJson(record), { ifModRevision: cur?.modRevision ?? 0 });
+      const res = await this.deps.store.put(kmsMigrationKey(uid), encodeJson(record), { ifModRevision: cur?.modRevision ?? 0 });
       if (!res.succeeded) continue;
-      await this.ctx.tasks.enqueue(MIGRATION_TASK, uid, { uid }, 0);
+      await this.deps.tasks.enqueue(MIGRATION_TASK, uid, { uid }, 0);
       return record;
     }
     throw new Error('the migration record changed concurrently; retry');
@@ -98,7 +98,7 @@ export class StorageMigration {
     const runStarted = Date.now();
     let runProcessed = 0;
     for (;;) {
-      const doc = await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid));
+      const doc = await getJson<MigrationRecord>(this.deps.store, kmsMigrationKey(uid));
       if (!doc || doc.value.state !== 'Running') return { done: true };
       let rec = doc.value;
       let recRevision = doc.modRevision;
@@ -107,7 +107,7 @@ export class StorageMigration {
         await this.finish(uid, doc.modRevision, { ...rec, state: 'Succeeded' });
         return { done: true };
       }
-      const page = await this.ctx.store.range(prefix, { limit: this.page, ...(rec.cursor ? { after: rec.cursor } : {}) });
+      const page = await this.deps.store.range(prefix, { limit: this.page, ...(rec.cursor ? { after: rec.cursor } : {}) });
       let conflict = false;
       for (let i = 0; i < page.items.length || (i === 0 && !page.more); i += this.chunk) {
         const items = page.items.slice(i, i + this.chunk);
@@ -133,12 +133,12 @@ export class StorageMigration {
         };
         if (lastChunk) {
           next.state = next.failed > 0 ? 'Failed' : 'Succeeded';
-          next.finishedAt = this.ctx.clock.iso();
+          next.finishedAt = this.deps.clock.iso();
           next.total = Math.max(next.total, next.processed);
           if (next.failed > 0) next.error = `${next.failed} secret(s) could not be read and were left as they are`;
         }
         ops.push({ type: 'put', key: kmsMigrationKey(uid), value: encodeJson(next) });
-        const res = await this.ctx.store.txn({ if: conditions, then: ops });
+        const res = await this.deps.store.txn({ if: conditions, then: ops });
         if (!res.succeeded) {
           conflict = true;
           break;
@@ -155,9 +155,9 @@ export class StorageMigration {
       }
       if (conflict) {
         // A client wrote one of these secrets meanwhile (it is then current already): redo from the cursor.
-        const again = await getJson<MigrationRecord>(this.ctx.store, kmsMigrationKey(uid));
+        const again = await getJson<MigrationRecord>(this.deps.store, kmsMigrationKey(uid));
         if (!again || again.value.state !== 'Running') return { done: true };
-        await this.ctx.store.put(kmsMigrationKey(uid), encodeJson({ ...again.value, conflicts: again.value.conflicts + 1 }), { ifModRevision: again.modRevision });
+        await this.deps.store.put(kmsMigrationKey(uid), encodeJson({ ...again.value, conflicts: again.value.conflicts + 1 }), { ifModRevision: again.modRevision });
       }
       // Let other work (API requests) in between pages.
       await new Promise((r) => setImmediate(r));
@@ -184,6 +184,6 @@ export class StorageMigration {
   }
 
   private async finish(uid: string, modRevision: number, rec: MigrationRecord): Promise<void> {
-    await this.ctx.store.put(kmsMigrationKey(uid), encodeJson({ ...rec, finishedAt: this.ctx.clock.iso() }), { ifModRevision: modRevision });
+    await this.deps.store.put(kmsMigrationKey(uid), encodeJson({ ...rec, finishedAt: this.deps.clock.iso() }), { ifModRevision: modRevision });
   }
 }

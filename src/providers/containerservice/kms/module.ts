@@ -1,42 +1,40 @@
 /**
- * KMS etcd encryption for managed clusters (issue 6): hooks the KMS service (service.ts) into the cluster
+ * KMS etcd encryption for managed clusters (SPEC K-1..K-12): hooks the KMS service (service.ts) into the cluster
  * lifecycle, runs the clusters' KMS plugins and transformers (runtime.ts), plugs them into the clusters'
  * Kubernetes API (the storage transformer of `secrets`, the `kms-providers` health checks, SPEC K-11's "down"),
- * and serves aksemu's encryption API (routes.ts). Listed in src/emulator.ts MODULES after the containerservice,
- * Key Vault and Kubernetes API modules.
+ * and serves aksemu's encryption API (routes.ts). Wired by the composition root (src/emulator.ts), which hands it
+ * the container service, the Key Vault service and the clusters' Kubernetes API seams it plugs into.
  */
-import type { EmulatorContext, EmulatorModule } from '../../../emulator.js';
 import { clusterPrefix } from '../../../clusters/cluster-registry.js';
-import { kubeServices } from '../../../kube/services.js';
-import { containerServiceOf } from '../index.js';
+import type { KubeExtensions } from '../../../kube/module.js';
+import type { Lifecycle } from '../../../runtime/lifecycle.js';
+import type { ContainerService } from '../service.js';
+import type { AksKmsDeps } from './deps.js';
 import { KmsRuntime } from './runtime.js';
 import { SecretLimitTransformer } from './secret-limit.js';
 import { StorageMigration } from './migration.js';
 import { registerEncryptionRoutes } from './routes.js';
 import { AksKms } from './service.js';
 
-const services = new WeakMap<EmulatorContext, AksKms>();
-
-/** The KMS service of a running emulator (the encryption API and the tests use it). */
-export function aksKmsOf(ctx: EmulatorContext): AksKms | undefined {
-  return services.get(ctx);
+export interface AksKmsModuleDeps extends AksKmsDeps {
+  containerService: ContainerService;
+  /** The clusters' Kubernetes API seams: storage transformers, health checks, availability. */
+  kube: KubeExtensions;
+  lifecycle: Lifecycle;
 }
 
-export const aksKmsModule: EmulatorModule = (ctx) => {
-  const svc = containerServiceOf(ctx);
-  if (!svc) throw new Error('the KMS module needs the containerservice module before it in MODULES');
-  const runtime = new KmsRuntime(ctx);
-  const kms = new AksKms(ctx, svc, runtime);
-  services.set(ctx, kms);
-  svc.addHooks(kms.hooks());
-  registerEncryptionRoutes(kms, new StorageMigration(ctx, runtime));
+export function startAksKms(deps: AksKmsModuleDeps): AksKms {
+  const { containerService, kube, lifecycle } = deps;
+  const runtime = new KmsRuntime(deps);
+  const kms = new AksKms(deps, containerService, runtime);
+  containerService.addHooks(kms.hooks());
+  registerEncryptionRoutes(kms, new StorageMigration(deps, runtime));
 
-  const kube = kubeServices(ctx);
   // Only secrets are encrypted (AKS's EncryptionConfiguration lists `secrets`).
   kube.transformers.register(async (cluster, resource) => {
     if (resource !== 'secrets') return undefined;
     const chain = await runtime.transformer(cluster.uid);
-    return chain ? new SecretLimitTransformer(chain, ctx.store, clusterPrefix(cluster.uid)) : undefined;
+    return chain ? new SecretLimitTransformer(chain, deps.store, clusterPrefix(cluster.uid)) : undefined;
   });
   kube.healthChecks.push(async (cluster) => {
     const report = await runtime.health(cluster.uid);
@@ -51,5 +49,6 @@ export const aksKmsModule: EmulatorModule = (ctx) => {
     const state = await runtime.state(cluster.uid);
     return state?.unrecoverable ? `the cluster's API server is unavailable: ${state.unrecoverable.reason} (since ${state.unrecoverable.since}); the cluster cannot be recovered` : undefined;
   });
-  ctx.frontDoor.app.addHook('onClose', async () => runtime.close());
-};
+  lifecycle.onClose(async () => runtime.close());
+  return kms;
+}

@@ -16,7 +16,6 @@ import { ArmError } from '../../../arm/errors.js';
 import { providerResourceId } from '../../../arm/resource-id.js';
 import { requireBearer } from '../../../identity/authenticate.js';
 import { newGuid } from '../../../util/ids.js';
-import { authorizationOf } from '../../authorization/module.js';
 import type { ManagedClusterDoc } from '../models.js';
 import { NS } from '../clusters.js';
 import { encryptionStatus } from './report.js';
@@ -24,7 +23,7 @@ import type { StorageMigration } from './migration.js';
 import type { AksKms } from './service.js';
 
 export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigration): void {
-  const ctx = kms.ctx;
+  const ctx = kms.deps;
   const fail = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ error: { code, message } });
 
   const cluster = async (req: FastifyRequest, action: 'read' | 'write'): Promise<ManagedClusterDoc> => {
@@ -36,7 +35,7 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
     const id = providerResourceId(sub, rg, NS, [['managedClusters', name]]);
     const doc = await kms.svc.getCluster(id);
     if (!doc) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.`);
-    await authorizationOf(ctx).requireAction(req.caller!, doc.value.id, `Microsoft.ContainerService/managedClusters/${action}`);
+    await ctx.authz.requireAction(req.caller!, doc.value.id, `Microsoft.ContainerService/managedClusters/${action}`);
     return doc.value;
   };
 

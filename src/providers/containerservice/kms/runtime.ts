@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import type { EmulatorContext } from '../../../emulator.js';
+import type { AksKmsDeps } from './deps.js';
 import { ProviderChain } from '../../../encryption/chain.js';
 import { IdentityProvider } from '../../../encryption/identity.js';
 import { KmsV1Provider } from '../../../encryption/kms-v1.js';
@@ -25,7 +25,6 @@ import type { EncryptionProvider } from '../../../encryption/types.js';
 import { parseKeyId } from '../../../kms/key-id.js';
 import type { KmsPlugin } from '../../../kms/plugin.js';
 import { getJson } from '../../../store/json.js';
-import { keyVaultServicesOf } from '../../keyvault/module.js';
 import { identityHeaderFor, MSI_PATH } from '../../managedidentity/msi-secret.js';
 import { kmsStateKey, providerOrder, type KmsClusterState, type KmsKeyRecord } from './state.js';
 
@@ -78,14 +77,14 @@ export class KmsRuntime {
   private closed = false;
   private pool: SeedCryptoPool | undefined;
 
-  constructor(private readonly ctx: EmulatorContext) {}
+  constructor(private readonly deps: AksKmsDeps) {}
 
   // ------------------------------------------------------------------------------------------- configuration
 
   /** The cluster's KMS configuration (cached: this process is its only writer, through `stateChanged`). */
   async state(uid: string): Promise<KmsClusterState | undefined> {
     if (this.states.has(uid)) return this.states.get(uid);
-    const s = (await getJson<KmsClusterState>(this.ctx.store, kmsStateKey(uid)))?.value;
+    const s = (await getJson<KmsClusterState>(this.deps.store, kmsStateKey(uid)))?.value;
     this.states.set(uid, s);
     return s;
   }
@@ -125,19 +124,19 @@ export class KmsRuntime {
   }
 
   private socketPath(uid: string, key: KmsKeyRecord): string {
-    return join(this.ctx.dataDir, 'kms', uid, `${key.keyIdHash.slice(0, 16)}.sock`);
+    return join(this.deps.dataDir, 'kms', uid, `${key.keyIdHash.slice(0, 16)}.sock`);
   }
 
   /** How the plugin of `key` reaches Key Vault: the front door as a proxy, or the vault's private endpoint. */
   private async agentFor(key: KmsKeyRecord) {
     const { UnixSocketAgent, ProxyTunnelAgent } = await loadMachinery();
-    const ca = this.ctx.ca.certPem;
+    const ca = this.deps.caPem;
     if (key.access === 'Private') {
-      const pes = await keyVaultServicesOf(this.ctx).privateEndpoints.list();
+      const pes = await this.deps.keyVault.privateEndpoints.list();
       const pe = pes.find((r) => r.id.toLowerCase() === (key.privateEndpointId ?? '').toLowerCase());
       // Without its private endpoint the plugin has no route to a private vault: it gets a socket that does not
       // exist, and every call fails as a real plugin's would.
-      const path = pe ? keyVaultServicesOf(this.ctx).privateEndpoints.socketPath(pe) : join(this.ctx.dataDir, 'pe', 'missing-private-endpoint.sock');
+      const path = pe ? this.deps.keyVault.privateEndpoints.socketPath(pe) : join(this.deps.dataDir, 'pe', 'missing-private-endpoint.sock');
       return new UnixSocketAgent(path, ca);
     }
     return new ProxyTunnelAgent(() => this.frontDoor(), ca);
@@ -145,7 +144,7 @@ export class KmsRuntime {
 
   /** The front door's direct address (the plugins' proxy and managed identity endpoint). */
   private frontDoor(): { host: string; port: number } {
-    const url = this.ctx.frontDoor.url();
+    const url = this.deps.frontDoor.url();
     if (!url) throw new Error('aksemu is not listening yet');
     const u = new URL(url);
     return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port) };
@@ -158,9 +157,9 @@ export class KmsRuntime {
       const { host, port } = this.frontDoor();
       return {
         url: `https://${host.includes(':') ? `[${host}]` : host}:${port}${MSI_PATH}`,
-        secret: identityHeaderFor(this.ctx.sealer, state.identity.principalId),
+        secret: identityHeaderFor(this.deps.sealer, state.identity.principalId),
         clientId: state.identity.clientId,
-        ca: this.ctx.ca.certPem,
+        ca: this.deps.caPem,
       };
     });
     const records = new Map<EncryptionProvider, KmsKeyRecord>();
@@ -183,7 +182,7 @@ export class KmsRuntime {
           plugins.set(socket, plugin);
         }
         const endpoint = `unix://${socket}`;
-        const provider = key.api === 'v1' ? new KmsV1Provider(key.name, new KmsV1Client(endpoint)) : new KmsV2Provider(key.name, new KmsV2Client(endpoint), () => this.ctx.clock.nowMs(), KMS_V2_TIMING, this.seedCryptoPool());
+        const provider = key.api === 'v1' ? new KmsV1Provider(key.name, new KmsV1Client(endpoint)) : new KmsV2Provider(key.name, new KmsV2Client(endpoint), () => this.deps.clock.nowMs(), KMS_V2_TIMING, this.seedCryptoPool());
         records.set(provider, key);
         providers.push(provider);
       }
@@ -206,7 +205,7 @@ export class KmsRuntime {
   async health(uid: string, opts: { force?: boolean } = {}): Promise<KmsHealthReport | undefined> {
     const rt = await this.runtime(uid);
     if (!rt) return undefined;
-    const now = this.ctx.clock.nowMs();
+    const now = this.deps.clock.nowMs();
     if (!opts.force && rt.probe) {
       const ttl = rt.probe.report.healthy ? PROBE_TTL.healthyMs : PROBE_TTL.unhealthyMs;
       if (now - rt.probe.atMs < ttl) return rt.probe.report;
@@ -239,8 +238,8 @@ export class KmsRuntime {
       rt.restarts++;
       this.restarts.set(uid, rt.restarts);
     }
-    const report: KmsHealthReport = { healthy, checkedAt: this.ctx.clock.iso(), providers, apiServerRestarts: rt.restarts };
-    rt.probe = { atMs: this.ctx.clock.nowMs(), report };
+    const report: KmsHealthReport = { healthy, checkedAt: this.deps.clock.iso(), providers, apiServerRestarts: rt.restarts };
+    rt.probe = { atMs: this.deps.clock.nowMs(), report };
     return report;
   }
 
@@ -262,7 +261,7 @@ export class KmsRuntime {
     this.restarts.delete(uid);
     const rt = await p?.catch(() => undefined);
     if (rt) await this.shutdown(rt);
-    rmSync(join(this.ctx.dataDir, 'kms', uid), { recursive: true, force: true });
+    rmSync(join(this.deps.dataDir, 'kms', uid), { recursive: true, force: true });
   }
 
   /**

@@ -11,13 +11,11 @@
  * - scale set changes through the VMSS API: deallocating every node of a KMS cluster leaves it down for good
  *   (SPEC K-11).
  */
-import type { EmulatorContext } from '../../../emulator.js';
+import type { AksKmsDeps } from './deps.js';
 import { resourceKey } from '../../../arm/repository.js';
 import { providerResourceId } from '../../../arm/resource-id.js';
 import { parseKeyId } from '../../../kms/key-id.js';
 import { getJson, putJson } from '../../../store/json.js';
-import { authorizationOf } from '../../authorization/module.js';
-import { keyVaultServicesOf } from '../../keyvault/module.js';
 import type { VaultResource } from '../../keyvault/vault-model.js';
 import type { ManagedClusterDoc } from '../models.js';
 import type { ClusterHooks, ContainerService, OpPayload, StepOutcome } from '../service.js';
@@ -31,7 +29,7 @@ const PRIVATE_DNS_ZONE = 'privatelink.vaultcore.azure.net';
 
 export class AksKms {
   constructor(
-    readonly ctx: EmulatorContext,
+    readonly deps: AksKmsDeps,
     readonly svc: ContainerService,
     readonly runtime: KmsRuntime,
   ) {}
@@ -54,18 +52,18 @@ export class AksKms {
   }
 
   private async vaultOf(intent: KmsIntent): Promise<VaultResource | undefined> {
-    if (intent.keyVaultNetworkAccess === 'Private' && intent.keyVaultResourceId) return (await this.ctx.arm.resources.get<VaultResource>(intent.keyVaultResourceId))?.value;
-    return keyVaultServicesOf(this.ctx).vaults.byName(parseKeyId(intent.keyId!).vaultName);
+    if (intent.keyVaultNetworkAccess === 'Private' && intent.keyVaultResourceId) return (await this.deps.arm.resources.get<VaultResource>(intent.keyVaultResourceId))?.value;
+    return this.deps.keyVault.vaults.byName(parseKeyId(intent.keyId!).vaultName);
   }
 
   async readState(uid: string): Promise<{ state: KmsClusterState | undefined; modRevision: number }> {
-    const doc = await getJson<KmsClusterState>(this.ctx.store, kmsStateKey(uid));
+    const doc = await getJson<KmsClusterState>(this.deps.store, kmsStateKey(uid));
     return { state: doc?.value, modRevision: doc?.modRevision ?? 0 };
   }
 
   /** Writes a new configuration (compare-and-swap) and restarts the cluster's transformers. */
   async writeState(uid: string, state: KmsClusterState, ifModRevision: number): Promise<boolean> {
-    const res = await putJson(this.ctx.store, kmsStateKey(uid), state, { ifModRevision });
+    const res = await putJson(this.deps.store, kmsStateKey(uid), state, { ifModRevision });
     if (res.succeeded) await this.runtime.stateChanged(uid, state);
     return res.succeeded;
   }
@@ -76,10 +74,10 @@ export class AksKms {
     const nodeRg = cluster.properties.nodeResourceGroup;
     const name = `kms-${vault.name.toLowerCase()}`;
     const id = providerResourceId(sub, nodeRg, 'Microsoft.Network', [['privateEndpoints', name]]);
-    const pes = keyVaultServicesOf(this.ctx).privateEndpoints;
+    const pes = this.deps.keyVault.privateEndpoints;
     if ((await pes.list()).some((r) => r.id.toLowerCase() === id.toLowerCase())) return { id };
     // AKS creates the private link as the cluster's identity: it needs Key Vault Contributor on the vault.
-    if (!(await authorizationOf(this.ctx).grant(identity.principalId, vault.id, PRIVATE_LINK_ACTION, 'action'))) {
+    if (!(await this.deps.authz.grant(identity.principalId, vault.id, PRIVATE_LINK_ACTION, 'action'))) {
       return {
         failure: {
           code: 'AzureKeyVaultKmsPrivateLinkCreationFailed',
@@ -89,7 +87,7 @@ export class AksKms {
     }
     const created = await pes.create({ subscriptionId: sub, resourceGroup: nodeRg, name, vaultName: vault.name, location: cluster.location });
     const zoneId = providerResourceId(sub, nodeRg, 'Microsoft.Network', [['privateDnsZones', PRIVATE_DNS_ZONE]]);
-    await this.ctx.arm.resources.put({
+    await this.deps.arm.resources.put({
       id: zoneId,
       name: PRIVATE_DNS_ZONE,
       type: 'Microsoft.Network/privateDnsZones',
@@ -97,7 +95,7 @@ export class AksKms {
       tags: {},
       properties: { provisioningState: 'Succeeded', numberOfRecordSets: 2, privateEndpoints: [created.id] },
     });
-    await this.ctx.arm.resources.put({
+    await this.deps.arm.resources.put({
       id: `${zoneId}/A/${vault.name.toLowerCase()}`,
       name: vault.name.toLowerCase(),
       type: 'Microsoft.Network/privateDnsZones/A',
@@ -126,7 +124,7 @@ export class AksKms {
         key.privateEndpointId = link.id;
       }
     }
-    const next = nextState(prev, intent, { kubernetesVersion: cluster.properties.currentKubernetesVersion, identity: identity ?? prev?.identity, ...(key ? { key } : {}), now: this.ctx.clock.iso() });
+    const next = nextState(prev, intent, { kubernetesVersion: cluster.properties.currentKubernetesVersion, identity: identity ?? prev?.identity, ...(key ? { key } : {}), now: this.deps.clock.iso() });
     if (next && next !== prev && !(await this.writeState(uid, next, modRevision))) return { done: false, retryAfterMs: 5 };
     if (next) await this.releasePrivateEndpoints(next);
     void p;
@@ -137,7 +135,7 @@ export class AksKms {
   private async releasePrivateEndpoints(state: KmsClusterState): Promise<void> {
     const used = new Set(state.providers.map((k) => k.privateEndpointId?.toLowerCase()).filter(Boolean));
     for (const h of state.history) {
-      if (h.privateEndpointId && !used.has(h.privateEndpointId.toLowerCase())) await keyVaultServicesOf(this.ctx).privateEndpoints.deleteById(h.privateEndpointId);
+      if (h.privateEndpointId && !used.has(h.privateEndpointId.toLowerCase())) await this.deps.keyVault.privateEndpoints.deleteById(h.privateEndpointId);
     }
   }
 
@@ -149,7 +147,7 @@ export class AksKms {
     try {
       report = await this.runtime.health(uid);
     } catch (err) {
-      this.ctx.log.warn({ err, uid }, 'KMS health probe failed');
+      this.deps.log.warn({ err, uid }, 'KMS health probe failed');
     }
     const status = { ...((doc.properties.status as Record<string, unknown> | undefined) ?? {}) };
     if (state.unrecoverable) {
@@ -177,11 +175,11 @@ export class AksKms {
     const uid = doc.properties.resourceUID;
     const { state } = await this.readState(uid);
     await this.runtime.stopCluster(uid);
-    await this.ctx.tasks.cancel(MIGRATION_TASK, uid);
+    await this.deps.tasks.cancel(MIGRATION_TASK, uid);
     for (const h of state?.history ?? []) {
-      if (h.privateEndpointId) await keyVaultServicesOf(this.ctx).privateEndpoints.deleteById(h.privateEndpointId);
+      if (h.privateEndpointId) await this.deps.keyVault.privateEndpoints.deleteById(h.privateEndpointId);
     }
-    await this.ctx.store.txn({ then: [{ type: 'delete', key: kmsStateKey(uid) }, { type: 'delete', key: kmsMigrationKey(uid) }] });
+    await this.deps.store.txn({ then: [{ type: 'delete', key: kmsStateKey(uid) }, { type: 'delete', key: kmsMigrationKey(uid) }] });
   }
 
   /**
@@ -199,8 +197,8 @@ export class AksKms {
       const next: KmsClusterState = {
         ...state,
         generation: state.generation + 1,
-        unrecoverable: { reason: 'every node of the cluster was deallocated through the Virtual Machine Scale Sets API while KMS etcd encryption was enabled', since: this.ctx.clock.iso() },
-        updatedAt: this.ctx.clock.iso(),
+        unrecoverable: { reason: 'every node of the cluster was deallocated through the Virtual Machine Scale Sets API while KMS etcd encryption was enabled', since: this.deps.clock.iso() },
+        updatedAt: this.deps.clock.iso(),
       };
       if (await this.writeState(uid, next, modRevision)) return;
     }
@@ -208,6 +206,6 @@ export class AksKms {
 
   /** The cluster document of a uid (for the encryption API). */
   async clusterDoc(id: string): Promise<ManagedClusterDoc | undefined> {
-    return (await getJson<ManagedClusterDoc>(this.ctx.store, resourceKey(id)))?.value;
+    return (await getJson<ManagedClusterDoc>(this.deps.store, resourceKey(id)))?.value;
   }
 }

@@ -7,10 +7,8 @@
 import { ArmError } from '../../../arm/errors.js';
 import { minorOf } from '../../../fleet/catalog/kubernetes-versions.js';
 import { KeyIdError, parseKeyId } from '../../../kms/key-id.js';
-import { keyVaultServicesOf } from '../../keyvault/module.js';
 import type { VaultResource } from '../../keyvault/vault-model.js';
 import type { IdentityResource } from '../../managedidentity/identities.js';
-import { getJson } from '../../../store/json.js';
 import { kmsApiFor, kmsIntentOf, kmsStateKey, type KmsClusterState, type KmsIntent } from '../kms/state.js';
 import type { ClusterRule, ClusterRuleContext } from './types.js';
 
@@ -50,16 +48,15 @@ function usesVnetIntegration(ctx: ClusterRuleContext): boolean {
 }
 
 async function vaultOf(ctx: ClusterRuleContext, kms: KmsIntent): Promise<VaultResource | undefined> {
-  const kv = keyVaultServicesOf(ctx.emulator);
   if (kms.keyVaultNetworkAccess === 'Private' && kms.keyVaultResourceId) {
-    const doc = await ctx.emulator.arm.resources.get<VaultResource>(kms.keyVaultResourceId);
-    return doc?.value.type.toLowerCase() === 'microsoft.keyvault/vaults' ? doc.value : undefined;
+    const doc = await ctx.lookups.resource<VaultResource>(kms.keyVaultResourceId);
+    return doc?.type.toLowerCase() === 'microsoft.keyvault/vaults' ? doc : undefined;
   }
-  return kv.vaults.byName(parseKeyId(kms.keyId!).vaultName);
+  return ctx.lookups.vaultByName(parseKeyId(kms.keyId!).vaultName);
 }
 
 async function kmsState(ctx: ClusterRuleContext): Promise<KmsClusterState | undefined> {
-  return ctx.uid ? (await getJson<KmsClusterState>(ctx.emulator.store, kmsStateKey(ctx.uid)))?.value : undefined;
+  return ctx.uid ? ctx.lookups.json<KmsClusterState>(kmsStateKey(ctx.uid)) : undefined;
 }
 
 /** SPEC K-1: the shape of securityProfile.azureKeyVaultKms. */
@@ -133,11 +130,11 @@ export const kmsVaultRule: ClusterRule = async (ctx) => {
   if (vault.name.toLowerCase() !== key.vaultName) {
     throw new ArmError(400, 'AzureKeyVaultKmsKeyVaultMismatch', `The key id names the vault '${key.vaultName}' but keyVaultResourceId names '${vault.name}': they must be the same vault.`, `${TARGET}.keyVaultResourceId`);
   }
-  if (vault.properties.tenantId.toLowerCase() !== ctx.emulator.tenantId.toLowerCase()) {
+  if (vault.properties.tenantId.toLowerCase() !== ctx.lookups.tenantId.toLowerCase()) {
     throw new ArmError(
       400,
       'AzureKeyVaultKmsCrossTenantKeyVaultNotSupported',
-      `The key vault '${vault.name}' belongs to tenant ${vault.properties.tenantId}, not to the cluster's tenant ${ctx.emulator.tenantId}: bring-your-own key vaults from another tenant are not supported. Use a key vault of the cluster's tenant.`,
+      `The key vault '${vault.name}' belongs to tenant ${vault.properties.tenantId}, not to the cluster's tenant ${ctx.lookups.tenantId}: bring-your-own key vaults from another tenant are not supported. Use a key vault of the cluster's tenant.`,
       `${TARGET}.keyId`,
     );
   }
@@ -180,9 +177,7 @@ export const kmsPermissionRule: ClusterRule = async (ctx) => {
   const kms = effectiveKms(ctx);
   if (kms.keyVaultNetworkAccess !== 'Public') return; // a private vault cannot be checked from AKS (runtime failure)
   const key = parseKeyId(kms.keyId!);
-  const kv = keyVaultServicesOf(ctx.emulator);
-  const { meta } = await kv.keys.meta(key.vaultName, key.keyName);
-  const version = meta && !meta.deleted ? await kv.keys.version(key.vaultName, meta.name, key.keyVersion.toLowerCase()) : undefined;
+  const version = await ctx.lookups.keyVersion(key.vaultName, key.keyName, key.keyVersion.toLowerCase());
   if (!version) {
     throw new ArmError(400, 'AzureKeyVaultKmsKeyNotFound', `The key '${kms.keyId}' was not found in the key vault '${key.vaultName}': create it (az keyvault key create) and pass its versioned id.`, `${TARGET}.keyId`);
   }
@@ -191,14 +186,14 @@ export const kmsPermissionRule: ClusterRule = async (ctx) => {
   }
   const identity = (ctx.identity ?? ctx.previousIdentity) as { userAssignedIdentities?: Record<string, unknown> } | undefined;
   const identityId = Object.keys(identity?.userAssignedIdentities ?? {})[0];
-  const doc = identityId ? await ctx.emulator.arm.resources.get<IdentityResource>(identityId) : undefined;
+  const doc = identityId ? await ctx.lookups.resource<IdentityResource>(identityId) : undefined;
   if (!doc) return; // the identity rule of the cluster reports a missing identity
-  const answer = await kv.checkKeyAccess({ keyId: kms.keyId!, principalId: doc.value.properties.principalId, appId: doc.value.properties.clientId, tenantId: ctx.emulator.tenantId, operations: ['encrypt', 'decrypt'] });
+  const answer = await ctx.lookups.checkKeyAccess({ keyId: kms.keyId!, principalId: doc.properties.principalId, appId: doc.properties.clientId, tenantId: ctx.lookups.tenantId, operations: ['encrypt', 'decrypt'] });
   if (answer.missing.length > 0) {
     throw new ArmError(
       400,
       'AzureKeyVaultKmsValidateIdentityPermissionCustomerError',
-      `The identity does not have keys encrypt/decrypt permission on key vault '${key.vaultName}' (missing: ${answer.missing.join(', ')}). Grant them to the identity ${doc.value.properties.principalId}: az keyvault set-policy --key-permissions decrypt encrypt (access policy vault) or the role "Key Vault Crypto User" (RBAC vault).`,
+      `The identity does not have keys encrypt/decrypt permission on key vault '${key.vaultName}' (missing: ${answer.missing.join(', ')}). Grant them to the identity ${doc.properties.principalId}: az keyvault set-policy --key-permissions decrypt encrypt (access policy vault) or the role "Key Vault Crypto User" (RBAC vault).`,
       `${TARGET}.keyId`,
     );
   }
@@ -234,7 +229,7 @@ export const kmsUpgradeRule: ClusterRule = (ctx) => {
 /** SPEC K-10: KMS v1 supports at most 2,000 secrets; enabling it on a cluster with more is refused. */
 export const kmsV1SecretLimitRule: ClusterRule = async (ctx) => {
   if (!kmsChanges(ctx) || kmsApiFor(ctx.cluster.kubernetesVersion) !== 'v1' || !ctx.uid) return;
-  const count = await ctx.emulator.store.count(`/clusters/${ctx.uid}/registry/secrets/`);
+  const count = await ctx.lookups.secretCount(ctx.uid);
   if (count <= KMS_V1_SECRET_LIMIT) return;
   throw new ArmError(
     400,

@@ -4,7 +4,10 @@
  * refused request leaves everything as it was. Other features add their rules to the lists (Trusted Launch: a
  * pool rule; KMS: a cluster rule).
  */
-import type { EmulatorContext } from '../../../emulator.js';
+import type { ArmResource } from '../../../arm/repository.js';
+import type { KeyAccessAnswer, KeyAccessQuery } from '../../keyvault/key-access.js';
+import type { VaultResource } from '../../keyvault/vault-model.js';
+import type { KeyVersionRecord } from '../../../keyvault/key-store.js';
 import type { PoolInput, PoolPlan } from '../pool-model.js';
 
 export interface ClusterFacts {
@@ -51,11 +54,32 @@ export interface ClusterRuleContext {
   previousIdentity?: Record<string, unknown> | undefined;
   /** On update: the cluster's internal uid (its store prefix). */
   uid?: string;
-  /** The emulator, for rules that look at other resources (a KMS key's vault, the cluster's identity). */
-  emulator: EmulatorContext;
+  /** What the rules may look up beyond the request: a KMS key's vault, the cluster's identity, its KMS state. */
+  lookups: ClusterLookups;
   /** Every pool the cluster will have after the request. */
   pools: PoolInput[];
   isFeatureRegistered(namespace: string, name: string): Promise<boolean>;
 }
 
 export type ClusterRule = (ctx: ClusterRuleContext) => void | Promise<void>;
+
+/**
+ * Read-only look-ups for cluster rules (a rule stays a function of its inputs: these are the inputs it may fetch).
+ * The composition root builds them from the Key Vault service and the store.
+ */
+export interface ClusterLookups {
+  /** The emulator's tenant (SPEC K-9: vaults of another tenant are refused). */
+  tenantId: string;
+  /** An ARM resource by id, or undefined (a private vault's resource id, a user-assigned identity). */
+  resource<T extends ArmResource>(id: string): Promise<T | undefined>;
+  /** A vault by name (public KMS vaults are named by the key id). */
+  vaultByName(name: string): Promise<VaultResource | undefined>;
+  /** A key's version, unless the key or the version does not exist or the key is deleted. */
+  keyVersion(vaultName: string, keyName: string, version: string): Promise<KeyVersionRecord | undefined>;
+  /** SPEC K-5: whether a principal may perform key operations (access policies or RBAC, as the data plane). */
+  checkKeyAccess(q: KeyAccessQuery): Promise<KeyAccessAnswer>;
+  /** How many secrets a cluster has (SPEC K-10's KMS v1 limit). */
+  secretCount(uid: string): Promise<number>;
+  /** A stored JSON document of the cluster's own features (its KMS state). */
+  json<T>(key: string): Promise<T | undefined>;
+}

@@ -1,21 +1,34 @@
 /**
- * `POST .../managedClusters/{name}/listClusterUserCredential` and `.../listClusterAdminCredential` (SPEC A-1,
- * issue 5 item 1): a kubeconfig for the cluster's API with the local CA and a bearer token bound to the caller
- * (auth.ts explains the two token kinds). `az aks get-credentials` and `aksemu aks get-credentials` call these.
+ * `POST .../managedClusters/{name}/listClusterUserCredential` and `.../listClusterAdminCredential` (SPEC A-1):
+ * a kubeconfig for the cluster's API with the local CA and a bearer token bound to the caller
+ * (src/kube/auth.ts explains the two token kinds). `az aks get-credentials` and `aksemu aks get-credentials` call these.
  */
-import { ArmError, armErrors } from '../arm/errors.js';
-import type { ArmRequest, ArmResponse } from '../arm/router.js';
-import type { EmulatorContext } from '../emulator.js';
-import type { Caller } from '../identity/authenticate.js';
-import { delegatedScopes } from '../identity/tokens.js';
-import { listJson } from '../store/json.js';
-import { AKS_AAD_SERVER_APP_ID, adminAudience, KUBECONFIG_TOKEN_LIFETIME_SECONDS } from './auth.js';
-import { findClusterByFqdn, type ClusterRecord } from '../clusters/cluster-registry.js';
-import { buildKubeconfig, kubeconfigYaml } from './kubeconfig.js';
+import type { Arm } from '../../arm/arm.js';
+import { ArmError, armErrors } from '../../arm/errors.js';
+import type { ArmRequest, ArmResponse } from '../../arm/router.js';
+import { findClusterByFqdn, type ClusterRecord } from '../../clusters/cluster-registry.js';
+import type { Caller } from '../../identity/authenticate.js';
+import type { Directory } from '../../identity/directory.js';
+import { delegatedScopes, type TokenService } from '../../identity/tokens.js';
+import { AKS_AAD_SERVER_APP_ID, adminAudience, KUBECONFIG_TOKEN_LIFETIME_SECONDS } from '../../kube/auth.js';
+import { buildKubeconfig, kubeconfigYaml } from '../../kube/kubeconfig.js';
+import { listJson } from '../../store/json.js';
+import type { Store } from '../../store/store.js';
 
 const CLUSTER_PATH = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/{resourceName}';
 
-async function clusterRecordFor(ctx: EmulatorContext, armId: string, fqdn: string | undefined): Promise<ClusterRecord | undefined> {
+export interface CredentialDeps {
+  arm: Arm;
+  store: Store;
+  directory: Directory;
+  tokens: TokenService;
+  /** The instance's CA certificate (the kubeconfig's certificate-authority-data). */
+  caPem: string;
+  /** The instance's direct HTTPS address once it listens (the kubeconfig's server). */
+  url(): string | undefined;
+}
+
+async function clusterRecordFor(ctx: CredentialDeps, armId: string, fqdn: string | undefined): Promise<ClusterRecord | undefined> {
   if (fqdn) {
     const byFqdn = await findClusterByFqdn(ctx.store, fqdn);
     if (byFqdn) return byFqdn;
@@ -24,7 +37,7 @@ async function clusterRecordFor(ctx: EmulatorContext, armId: string, fqdn: strin
   return all.map((d) => d.value).find((r) => r.armId.toLowerCase() === armId.toLowerCase());
 }
 
-export function registerCredentialRoutes(ctx: EmulatorContext): void {
+export function registerCredentialRoutes(ctx: CredentialDeps): void {
   const handler = (admin: boolean) => async (req: ArmRequest): Promise<ArmResponse> => {
     const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
     await ctx.arm.requireResourceGroup(subscriptionId!, resourceGroupName!);
@@ -36,7 +49,7 @@ export function registerCredentialRoutes(ctx: EmulatorContext): void {
       throw new ArmError(400, 'BadRequest', 'Getting static credential is not allowed because this cluster is set to disable local accounts.');
     }
     const record = await clusterRecordFor(ctx, doc.value.id, props.fqdn);
-    const server = ctx.frontDoor.url();
+    const server = ctx.url();
     if (!record || !server) {
       throw new ArmError(409, 'OperationNotAllowed', `The API server of managed cluster '${resourceName}' is not available yet; retry once its provisioningState is Succeeded.`);
     }
@@ -48,7 +61,7 @@ export function registerCredentialRoutes(ctx: EmulatorContext): void {
       admin,
       server,
       tlsServerName: record.fqdn.toLowerCase(),
-      caPem: ctx.ca.certPem,
+      caPem: ctx.caPem,
       token,
     });
     return {
@@ -62,7 +75,7 @@ export function registerCredentialRoutes(ctx: EmulatorContext): void {
 }
 
 /** The kubeconfig's token is the caller's own: a signed-in user's (through the same client) or the application's. */
-async function kubeconfigToken(ctx: EmulatorContext, caller: Caller, audience: string): Promise<string> {
+async function kubeconfigToken(ctx: CredentialDeps, caller: Caller, audience: string): Promise<string> {
   if (caller.kind === 'user') {
     const user = await ctx.directory.getUser(caller.objectId);
     if (!user) throw new ArmError(401, 'InvalidAuthenticationToken', 'The caller of this request is not a user of the directory.');

@@ -1,35 +1,41 @@
 /**
- * The Microsoft.ContainerService module: managed clusters, agent pools, the location APIs, the node fleet behind
- * them and aksemu's node API. Registered in src/emulator.ts MODULES.
+ * The Microsoft.ContainerService module: managed clusters, agent pools, their credentials, the location APIs, the
+ * node fleet behind them and aksemu's node API. Wired by the composition root (src/emulator.ts); it returns the
+ * service (other features hook into the cluster lifecycle through `addHooks`), the fleet (Trusted Launch hooks its
+ * boots) and what the clusters' Kubernetes APIs read about each cluster.
  */
-import type { EmulatorContext, EmulatorModule } from '../../emulator.js';
+import type { FastifyInstance } from 'fastify';
+import type { TokenService } from '../../identity/tokens.js';
+import type { ClusterConfigSource } from '../../kube/clusters.js';
 import { Fleet } from '../../fleet/fleet.js';
+import { clusterConfigSource } from './cluster-config.js';
+import { registerCredentialRoutes } from './credentials.js';
 import { AKS_API_VERSIONS, OS_OPTIONS_API_VERSIONS } from './api-versions.js';
 import { deletePool, getPool, listPools, putPool, upgradeNodeImage } from './agent-pools.js';
 import { deleteCluster, getCluster, listClusters, NS, patchClusterTags, putCluster, stopOrStartCluster } from './clusters.js';
 import { kubernetesVersions, osOptions } from './locations.js';
 import type { ManagedClusterDoc } from './models.js';
 import { registerNodeApi } from './node-api.js';
-import { ContainerService, OP_TASK, type OpPayload } from './service.js';
+import { ContainerService, OP_TASK, type ContainerServiceDeps, type OpPayload } from './service.js';
 import { registerVmssApi } from './vmss-api.js';
 
-/** The fleet of the running emulator, for modules that need it (the Kubernetes API's node shell, Trusted Launch). */
-const fleets = new WeakMap<EmulatorContext, Fleet>();
-export function fleetOf(ctx: EmulatorContext): Fleet | undefined {
-  return fleets.get(ctx);
+export interface ContainerServiceModuleDeps extends ContainerServiceDeps {
+  app: FastifyInstance;
+  tokens: TokenService;
+  caPem: string;
+  /** The instance's direct HTTPS address once it listens (kubeconfigs point at it). */
+  url(): string | undefined;
 }
 
-/** The managed cluster service of the running emulator, for features that hook into clusters (KMS, issue 6). */
-const services = new WeakMap<EmulatorContext, ContainerService>();
-export function containerServiceOf(ctx: EmulatorContext): ContainerService | undefined {
-  return services.get(ctx);
+export interface ContainerServiceModule {
+  service: ContainerService;
+  fleet: Fleet;
+  clusterConfig: ClusterConfigSource;
 }
 
-export const containerServiceModule: EmulatorModule = async (ctx) => {
+export async function startContainerService(ctx: ContainerServiceModuleDeps): Promise<ContainerServiceModule> {
   const fleet = new Fleet(ctx.store, ctx.clock, ctx.speed, ctx.tasks, ctx.log.child({ svc: 'fleet' }));
-  fleets.set(ctx, fleet);
   const svc = new ContainerService(ctx, fleet);
-  services.set(ctx, svc);
   const types = ctx.arm.types;
   types.register({
     namespace: NS,
@@ -78,8 +84,10 @@ export const containerServiceModule: EmulatorModule = async (ctx) => {
       return { done: true };
     }
   });
-  registerNodeApi(svc);
+  registerCredentialRoutes(ctx);
+  registerNodeApi(svc, ctx.app, ctx.tokens);
   registerVmssApi(svc);
   // A crash between writing a pool's spec and queueing its controller is healed here (tasks themselves persist).
   await fleet.resync();
-};
+  return { service: svc, fleet, clusterConfig: clusterConfigSource(ctx.arm) };
+}
