@@ -16,8 +16,8 @@ import { WebSocket } from 'ws';
 import { parse } from 'yaml';
 import { startEmulator } from '../src/emulator.js';
 import { instanceEnvironment } from '../src/cli/commands/env.js';
-import { createArmCluster } from '../test/kube/support/arm-cluster.js';
-import { fetchKubeconfig } from '../test/kube/support/kube-env.js';
+import { createArmCluster } from '../testkit/kube/arm-cluster.js';
+import { fetchKubeconfig } from '../testkit/kube/kube-env.js';
 import { fmt, freshDataDir, median, percentile, removeDir } from './support.js';
 
 export interface AttachBenchRow {

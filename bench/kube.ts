@@ -19,7 +19,7 @@ import { parse } from 'yaml';
 import { startEmulator, type Emulator } from '../src/emulator.js';
 import { bearerClient, type BearerClient } from './clients.js';
 import { inParallel, percentile, removeDir } from './support.js';
-import { createFixtureCluster } from '../test/kube/support/fixtures.js';
+import { createFixtureCluster } from '../testkit/kube/fixtures.js';
 
 export interface KubeBenchOptions {
   secrets?: number;

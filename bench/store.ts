@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { EtcdStore } from '../src/store/etcd-store.js';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import type { Store } from '../src/store/store.js';
-import { EtcdCluster } from '../test/support/etcd.js';
+import { EtcdCluster } from '../testkit/etcd.js';
 
 export interface StoreBenchOptions {
   /** Duration of each measurement (default 2,000 ms). */

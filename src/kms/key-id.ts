@@ -5,7 +5,7 @@
  *   (the plugin always decrypts with the configured version, so a versionless id is refused);
  * - the KMS v2 `key_id` is the lowercase hex SHA-256 of that URL, so a rotation (new name or new version) is a new
  *   key id, and a key id is never reused;
- * - plugins listen on `unix:///absolute/path` (or the abstract socket `unix:///@name`).
+ * - plugins listen on `unix:///absolute/path` (or the abstract socket `unix:///@name`): src/encryption/kms-api/address.ts.
  */
 import { createHash } from 'node:crypto';
 
@@ -58,17 +58,4 @@ export function parseKeyId(kid: string): KeyRef {
 /** The KMS v2 key id Azure's plugin reports for a key: hex SHA-256 of the key id URL. */
 export function keyIdHash(kid: string): string {
   return createHash('sha256').update(kid, 'utf8').digest('hex');
-}
-
-/** A unix socket address: `unix:///path/to.sock` → `/path/to.sock`; `unix:///@name` → abstract `\0name`. */
-export function parseListenAddress(addr: string): { socketPath: string; grpcTarget: string } {
-  const m = /^unix:\/\/(\/.+)$/.exec(addr);
-  if (!m) throw new KeyIdError(`--listen-addr must be a unix socket address such as unix:///opt/azurekms.socket, not '${addr}'`);
-  const path = m[1]!;
-  if (path.startsWith('/@')) {
-    const name = path.slice(2);
-    if (!name) throw new KeyIdError(`the abstract socket name in '${addr}' is empty`);
-    return { socketPath: `\0${name}`, grpcTarget: `unix-abstract:${name}` };
-  }
-  return { socketPath: path, grpcTarget: `unix://${path}` };
 }

@@ -18,7 +18,8 @@ import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { VERSION } from '../version.js';
-import { keyIdHash, parseListenAddress } from './key-id.js';
+import { parseListenAddress } from '../encryption/kms-api/address.js';
+import { keyIdHash } from './key-id.js';
 import { V1_ALGORITHM, V2_ALGORITHM, type KeyVaultCrypto } from './keyvault-backend.js';
 import {
   kmsServices,

@@ -6,7 +6,8 @@
  * HTTPS goes wherever the SDK sends it (HTTPS_PROXY for aksemu, the internet for Azure).
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { keyIdHash, parseKeyId, parseListenAddress, type KeyRef } from './key-id.js';
+import { parseListenAddress } from '../encryption/kms-api/address.js';
+import { keyIdHash, parseKeyId, type KeyRef } from './key-id.js';
 import { KeyVaultBackend } from './keyvault-backend.js';
 import { serveHealthz } from './healthz.js';
 import { KmsPlugin } from './plugin.js';

@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { az } from '../support/az.js';
-import { CLI, spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { haveCommand } from '../support/optional.js';
+import { az } from '../../testkit/az.js';
+import { CLI, spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { haveCommand } from '../../testkit/optional.js';
 import { aksemu, backendBuilt, describeWithBackend, shell, type CliEnv } from './support/cli.js';
 
 /** The KMS steps need user-assigned identities (the Key Vault issue's module). */

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
+import { CLI } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
 
 interface Run {
   code: number;

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { az } from '../support/az.js';
-import { spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { haveCommand } from '../support/optional.js';
+import { az } from '../../testkit/az.js';
+import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { haveCommand } from '../../testkit/optional.js';
 import { aksemu, describeWithBackend, type CliEnv } from './support/cli.js';
 
 const KID = /^https:\/\/mykeyvault\.vault\.azure\.net\/keys\/MyKeyName\/[0-9a-f]{32}$/;

@@ -7,7 +7,7 @@ import { compileQuery } from '../../src/cli/az/framework/query.js';
 import { produceOutput } from '../../src/cli/az/framework/runner.js';
 import { CLUSTER, KEY, ODD_VALUES, RESOURCE_GROUPS } from './support/fixtures.js';
 import { knackAvailable, knackFormat, type FormatCase } from './support/knack.js';
-import { describeWith } from '../support/optional.js';
+import { describeWith } from '../../testkit/optional.js';
 
 async function ours(c: FormatCase): Promise<string> {
   try {

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryAfter } from '../../src/cli/az/client/arm.js';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { getToken, httpsCall } from '../support/http.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
 
 const headers = (h: Record<string, string>) => ({ header: (name: string) => h[name] });
 

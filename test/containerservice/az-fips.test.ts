@@ -7,9 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { az, azLogin } from '../support/az.js';
-import { spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
+import { az, azLogin } from '../../testkit/az.js';
+import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
 
 describeWith(['az'], 'real az 2.45: FIPS node pools', () => {
   let emu: SpawnedEmulator;

@@ -11,8 +11,8 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryKey } from '../../src/clusters/cluster-registry.js';
 import { decodeObject } from '../../src/clusters/stored-object.js';
-import { getToken, httpsCall } from '../support/http.js';
-import { removeDataDir, startTestEmulator, useEnvironment } from '../support/emulator.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
+import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 const RG = 'myResourceGroup';

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeObject } from '../../src/clusters/stored-object.js';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { armClient, AZ_API, clusterBody, linuxPool, type ArmClient } from './helpers.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { armClient, AZ_API, clusterBody, linuxPool, type ArmClient } from '../../testkit/containerservice.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 

@@ -4,8 +4,8 @@
  * must write nothing: the store revision is the same before and after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { armClient, AZ_API, clusterBody, linuxPool, type ArmClient } from './helpers.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { armClient, AZ_API, clusterBody, linuxPool, type ArmClient } from '../../testkit/containerservice.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 

@@ -4,8 +4,8 @@
  * code and message, and a later change of the pool tries again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { armClient, clusterBody, linuxPool, type ArmClient } from '../containerservice/helpers.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { armClient, clusterBody, linuxPool, type ArmClient } from '../../testkit/containerservice.js';
 
 describe('boot hooks', () => {
   let emu: Awaited<ReturnType<typeof startTestEmulator>>;

@@ -3,10 +3,10 @@
  * etcd's limits (128 operations, no key twice), a cluster is created, a pool reimaged and the cluster removed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { EtcdCluster } from '../support/etcd.js';
-import { describeWith } from '../support/optional.js';
-import { armClient, clusterBody, linuxPool, type ArmClient } from '../containerservice/helpers.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { EtcdCluster } from '../../testkit/etcd.js';
+import { describeWith } from '../../testkit/optional.js';
+import { armClient, clusterBody, linuxPool, type ArmClient } from '../../testkit/containerservice.js';
 
 describeWith(['etcd'], 'clusters on the etcd backend', () => {
   let etcd: EtcdCluster;

@@ -4,8 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { armClient, clusterBody, linuxPool } from '../containerservice/helpers.js';
+import { CLI, removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { armClient, clusterBody, linuxPool } from '../../testkit/containerservice.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 

@@ -5,11 +5,12 @@
  * with the admin clock API, killed with SIGKILL while the second of three nodes is being reimaged, and started again
  * on the same data directory; the reimage then completes and every node runs the new image, each reimaged once.
  */
+import { waitFor } from '../../testkit/wait.js';
 import { afterAll, expect, it } from 'vitest';
 import { describe } from 'vitest';
-import { getToken, httpsCall } from '../support/http.js';
-import { removeDataDir, spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { armClient, clusterBody, linuxPool } from '../containerservice/helpers.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
+import { removeDataDir, spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { armClient, clusterBody, linuxPool } from '../../testkit/containerservice.js';
 
 const ARGS = ['--speed', 'realistic', '--now', '2025-09-01T00:00:00Z'];
 
@@ -47,20 +48,14 @@ describe('restart in the middle of a reimage', () => {
       return r.json<{ value: NodeInfo[] }>().value.filter((n) => n.pool === 'np');
     };
     const poolState = async () => (await a.call('GET', `${a.cluster('rg', 'c1')}/agentPools/np`)).json().properties;
-    const waitFor = async (what: string, cond: () => Promise<boolean>, stepSeconds: number) => {
-      for (let i = 0; i < 200; i++) {
-        if (await cond()) return;
-        if (stepSeconds > 0) await advance(stepSeconds);
-        await new Promise((r) => setTimeout(r, 30));
-      }
-      throw new Error(`timed out waiting for ${what}`);
-    };
+    const until = (what: string, cond: () => Promise<boolean>, stepSeconds: number) =>
+      waitFor(what, cond, { timeoutMs: 60_000, intervalMs: 30, ...(stepSeconds > 0 ? { between: () => advance(stepSeconds) } : {}) });
 
     await a.call('PUT', `/subscriptions/${a.sub}/resourcegroups/rg`, { location: 'eastus' }, '2021-04-01');
     const create = await a.call('PUT', a.cluster('rg', 'c1'), clusterBody({ pools: [linuxPool('nodepool1', { count: 1 }), linuxPool('np', { mode: 'User', count: 3 })] }));
     expect(create.status, create.text).toBe(201);
     expect(create.json().properties.provisioningState).toBe('Creating');
-    await waitFor('the cluster', async () => (await a.call('GET', a.cluster('rg', 'c1'))).json().properties.provisioningState === 'Succeeded', 60);
+    await until('the cluster', async () => (await a.call('GET', a.cluster('rg', 'c1'))).json().properties.provisioningState === 'Succeeded', 60);
     const oldImage = (await poolState()).nodeImageVersion as string;
     expect((await nodes()).map((n) => n.bootCount)).toEqual([1, 1, 1]);
 
@@ -70,9 +65,9 @@ describe('restart in the middle of a reimage', () => {
     expect(put.json().properties.provisioningState).toBe('Updating');
     const newImage = put.json().properties.nodeImageVersion as string;
     expect(newImage).toMatch(/fips/);
-    await waitFor('the first node to be reimaging', async () => (await nodes()).filter((n) => n.state === 'Reimaging').map((n) => n.name.slice(-1)).join() === '0', 0);
+    await until('the first node to be reimaging', async () => (await nodes()).filter((n) => n.state === 'Reimaging').map((n) => n.name.slice(-1)).join() === '0', 0);
     await advance(125);
-    await waitFor('the second node to be reimaging', async () => {
+    await until('the second node to be reimaging', async () => {
       const ns = await nodes();
       return ns[0]!.state === 'Running' && ns[0]!.nodeImageVersion === newImage && ns[1]!.state === 'Reimaging';
     }, 0);
@@ -89,7 +84,7 @@ describe('restart in the middle of a reimage', () => {
     expect((await nodes()).map((n) => n.state)).toEqual(['Running', 'Reimaging', 'Running']);
     expect((await poolState()).provisioningState).toBe('Updating');
 
-    await waitFor('the pool to finish', async () => (await poolState()).provisioningState === 'Succeeded', 60);
+    await until('the pool to finish', async () => (await poolState()).provisioningState === 'Succeeded', 60);
     const done = await nodes();
     expect(done).toHaveLength(3);
     for (const n of done) {

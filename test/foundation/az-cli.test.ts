@@ -3,9 +3,9 @@
  * groups, preview features and provider registration (SPEC X-2, C-8).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { az, azLogin } from '../support/az.js';
-import { spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
+import { az, azLogin } from '../../testkit/az.js';
+import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
 
 describeWith(['az'], 'real az CLI against aksemu', () => {
   let emu: SpawnedEmulator;

@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { paths } from '../../src/config/data-dir.js';
-import { az } from '../support/az.js';
-import { spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
+import { az } from '../../testkit/az.js';
+import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
 
 describeWith(['az'], 'the real az signs a user in', () => {
   let emu: SpawnedEmulator;

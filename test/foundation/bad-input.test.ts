@@ -3,8 +3,8 @@
  * JSON, missing or unknown api-versions and unknown resource types get ARM 4xx errors, never a 500 or a crash.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { getToken, httpsCall, openTunnel, sendOversized } from '../support/http.js';
+import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall, openTunnel, sendOversized } from '../../testkit/http.js';
 import { connect } from 'node:net';
 
 describe('bad input gets a clear 4xx in the service format', () => {

@@ -8,10 +8,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, newDataDir, spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { getToken, httpsCall, openTunnel, testCa } from '../support/http.js';
-import { EtcdCluster } from '../support/etcd.js';
-import { describeWith } from '../support/optional.js';
+import { CLI, newDataDir, spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall, openTunnel, testCa } from '../../testkit/http.js';
+import { EtcdCluster } from '../../testkit/etcd.js';
+import { describeWith } from '../../testkit/optional.js';
 
 const API = 'api-version=2022-09-01';
 const running: SpawnedEmulator[] = [];

@@ -7,7 +7,7 @@ import { ClientSecretCredential, EnvironmentCredential } from '@azure/identity';
 import { FeatureClient } from '@azure/arm-features';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
+import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
 
 describe('Azure SDK for JavaScript against aksemu', () => {
   let emu: SpawnedEmulator;

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../src/config/data-dir.js';
 import { RefreshTokens, REFRESH_TOKEN_LIFETIME_SECONDS } from '../../src/identity/refresh-tokens.js';
 import { Sealer } from '../../src/secrets/sealer.js';
-import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
-import { AZ_CLIENT_ID, getToken, getUserToken, httpsCall, type TestResponse } from '../support/http.js';
+import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { AZ_CLIENT_ID, getToken, getUserToken, httpsCall, type TestResponse } from '../../testkit/http.js';
 
 const ARM_SCOPE = 'https://management.core.windows.net//.default';
 const OIDC = 'openid profile offline_access';

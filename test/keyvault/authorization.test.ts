@@ -12,8 +12,8 @@ import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ManagedIdentityCredential } from '@azure/identity';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
-import { getToken, httpsCall } from '../support/http.js';
+import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
 import { createVault, defaultCredential } from './helpers.js';
 
 const run = promisify(execFile);

@@ -5,9 +5,9 @@
  * create` fail inside Debian's az before sending anything: see CLIENTS.md.)
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { az, azLogin } from '../support/az.js';
-import { spawnEmulator, type SpawnedEmulator } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
+import { az, azLogin } from '../../testkit/az.js';
+import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
 
 describeWith(['az'], 'real az CLI: key vaults and identities', () => {
   let emu: SpawnedEmulator;

@@ -13,8 +13,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../src/config/data-dir.js';
-import { CLI, startTestEmulator } from '../support/emulator.js';
-import { getToken, httpsCall, testCa, type TestResponse } from '../support/http.js';
+import { CLI, startTestEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall, testCa, type TestResponse } from '../../testkit/http.js';
 
 const run = promisify(execFile);
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;

@@ -7,7 +7,7 @@ import { constants, createHash, createPublicKey, generateKeyPairSync, privateDec
 import { CryptographyClient, KeyClient, type JsonWebKey } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
-import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
+import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
 
 /** ECDSA over a digest needs @noble/curves (node:crypto cannot sign a precomputed digest with ECDSA). */
 const haveNoble = (() => {

@@ -7,8 +7,8 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEmulator } from '../support/emulator.js';
-import { getToken, httpsCall, testCa } from '../support/http.js';
+import { startTestEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall, testCa } from '../../testkit/http.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 

@@ -8,10 +8,10 @@
  */
 import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { removeDataDir, startTestEmulator, useEnvironment } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
-import { getToken, httpsCall } from '../support/http.js';
-import { kubectl, kubectlHome, type KubectlHome } from '../kube/support/kube-env.js';
+import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
+import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { decryptSecret, kidHash, rawSecret } from './at-rest.js';
 import { identity, importKey, kit, kmsCluster, rawCluster, resourceGroup, setPolicy, vault, type Kit, type TestKey } from './fixtures.js';
 

@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { az, azLogin } from '../support/az.js';
-import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
+import { az, azLogin } from '../../testkit/az.js';
+import { spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
 import { defaultCredential } from '../keyvault/helpers.js';
 
 describeWith(['az'], 'real az 2.45: KMS etcd encryption', () => {

@@ -5,7 +5,7 @@
  */
 import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDataDir, startTestEmulator, useEnvironment } from '../support/emulator.js';
+import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
 import { assignRole, identity, rawCluster, importKey, kit, kmsCluster, resourceGroup, ROLE, setPolicy, vault, type Kit, type TestKey } from './fixtures.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;

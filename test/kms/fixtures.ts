@@ -12,7 +12,7 @@ import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { KeyClient } from '@azure/keyvault-keys';
 import { defaultCredential } from '../keyvault/helpers.js';
-import { getToken, httpsCall } from '../support/http.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
 import { newRsaKey } from './support.js';
 
 export const ROLE = {

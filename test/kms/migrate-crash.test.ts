@@ -10,8 +10,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../src/config/data-dir.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
-import { getToken, httpsCall, testCa } from '../support/http.js';
+import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall, testCa } from '../../testkit/http.js';
 import { identity, importKey, kit, kmsCluster, resourceGroup, setPolicy, vault, type Kit } from './fixtures.js';
 
 const run = promisify(execFile);

@@ -15,8 +15,8 @@ import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
-import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../support/emulator.js';
-import { getToken, httpsCall } from '../support/http.js';
+import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
 import { createVault, defaultCredential } from '../keyvault/helpers.js';
 import { newRsaKey, rsaUnwrap, tempSocket } from './support.js';
 

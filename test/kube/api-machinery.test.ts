@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { FixtureCluster } from './support/fixtures.js';
-import { addCluster, kubeApi, openWatch, settle, startEmulatorWithFixtures, waitFor, type KubeApiClient, type TestEmulator } from './support/kube-env.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { addCluster, kubeApi, openWatch, settle, startEmulatorWithFixtures, waitFor, type KubeApiClient, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 

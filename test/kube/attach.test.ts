@@ -11,11 +11,11 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { describeWith } from '../support/optional.js';
-import { testCa } from '../support/http.js';
-import { createArmCluster } from './support/arm-cluster.js';
-import type { FixtureCluster } from './support/fixtures.js';
-import { kubeApi, kubectl, kubectlHome, settle, startEmulatorWithFixtures, waitFor, type KubeApiClient, type KubectlHome, type TestEmulator } from './support/kube-env.js';
+import { describeWith } from '../../testkit/optional.js';
+import { testCa } from '../../testkit/http.js';
+import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { kubeApi, kubectl, kubectlHome, settle, startEmulatorWithFixtures, waitFor, type KubeApiClient, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 const IMAGE = 'mcr.microsoft.com/dotnet/runtime-deps:6.0';
 const SESSION = 'cat /proc/sys/crypto/fips_enabled\nexit\n';

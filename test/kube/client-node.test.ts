@@ -5,9 +5,9 @@
  */
 import { CoreV1Api, KubeConfig, Watch, type V1Secret } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FixtureCluster } from './support/fixtures.js';
-import { createArmCluster } from './support/arm-cluster.js';
-import { fetchKubeconfig, startEmulatorWithFixtures, waitFor, type TestEmulator } from './support/kube-env.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
+import { fetchKubeconfig, startEmulatorWithFixtures, waitFor, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 describe('@kubernetes/client-node against an emulated cluster', () => {
   let emu: TestEmulator;

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryKey } from '../../src/clusters/cluster-registry.js';
 import { upsertObject } from '../../src/clusters/stored-object.js';
 import { startEmulator } from '../../src/emulator.js';
-import { newDataDir } from '../support/emulator.js';
+import { newDataDir } from '../../testkit/emulator.js';
 import { instanceEnvironment } from '../../src/cli/commands/env.js';
-import { nodeObject, setNodeReady, type FixtureCluster } from './support/fixtures.js';
-import { addCluster, kubeApi, settle, startEmulatorWithFixtures, waitFor, type KubeApiClient, type TestEmulator } from './support/kube-env.js';
+import { nodeObject, setNodeReady, type FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { addCluster, kubeApi, settle, startEmulatorWithFixtures, waitFor, type KubeApiClient, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 const pod = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }], ...spec } });
 
@@ -177,8 +177,8 @@ describe('event expiry', () => {
 
 describe('a deleted cluster', () => {
   it('leaves nothing under its prefix and its API answers 404', async () => {
-    const { createArmCluster } = await import('./support/arm-cluster.js');
-    const { armClient } = await import('../containerservice/helpers.js');
+    const { createArmCluster } = await import('../../testkit/kube/arm-cluster.js');
+    const { armClient } = await import('../../testkit/containerservice.js');
     const emu = await startEmulatorWithFixtures();
     try {
       const cluster = await createArmCluster(emu, { name: 'gone', resourceGroup: 'rg', pools: [{ name: 'nodepool1', count: 2 }] });

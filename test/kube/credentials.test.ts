@@ -10,13 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { az, azLogin } from '../support/az.js';
-import { CLI } from '../support/emulator.js';
-import { getToken, httpsCall } from '../support/http.js';
-import { describeWith } from '../support/optional.js';
-import type { FixtureCluster } from './support/fixtures.js';
-import { createArmCluster } from './support/arm-cluster.js';
-import { addCluster, fetchKubeconfig, kubectl, startEmulatorWithFixtures, type TestEmulator } from './support/kube-env.js';
+import { az, azLogin } from '../../testkit/az.js';
+import { CLI } from '../../testkit/emulator.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
+import { describeWith } from '../../testkit/optional.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
+import { addCluster, fetchKubeconfig, kubectl, startEmulatorWithFixtures, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 function claims(token: string): Record<string, any> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));

@@ -4,10 +4,10 @@
  * bodies, invalid names, missing or foreign credentials).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getToken, httpsCall } from '../support/http.js';
-import { describeWith } from '../support/optional.js';
-import type { FixtureCluster } from './support/fixtures.js';
-import { addCluster, kubeApi, kubectl, kubectlHome, startEmulatorWithFixtures, type KubeApiClient, type TestEmulator } from './support/kube-env.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
+import { describeWith } from '../../testkit/optional.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { addCluster, kubeApi, kubectl, kubectlHome, startEmulatorWithFixtures, type KubeApiClient, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 function expectStatus(res: { status: number; json(): any; headers: Record<string, unknown> }, code: number, reason: string, message?: string | RegExp) {
   expect(res.status).toBe(code);

@@ -4,8 +4,8 @@
  * newer ones for v2, the typed create commands post protobuf). The seeds' commands work with each.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWith } from '../support/optional.js';
-import { addCluster, kubectl, kubectlHome, startEmulatorWithFixtures, type KubectlHome, type TestEmulator } from './support/kube-env.js';
+import { describeWith } from '../../testkit/optional.js';
+import { addCluster, kubectl, kubectlHome, startEmulatorWithFixtures, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 const VERSIONS = ['1.27.16', '1.29.14', '1.33.2'];
 

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registryKey } from '../../src/clusters/cluster-registry.js';
-import { describeWith } from '../support/optional.js';
-import type { FixtureCluster } from './support/fixtures.js';
-import { createArmCluster } from './support/arm-cluster.js';
-import { kubectl, kubectlHome, kubectlStream, settle, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator } from './support/kube-env.js';
+import { describeWith } from '../../testkit/optional.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
+import { kubectl, kubectlHome, kubectlStream, settle, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 const podManifest = (name: string, selector: Record<string, string>) => `apiVersion: v1
 kind: Pod

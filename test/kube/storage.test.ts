@@ -7,11 +7,11 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageTransformer } from '../../src/encryption/types.js';
-import { CLI } from '../support/emulator.js';
-import { EtcdCluster } from '../support/etcd.js';
-import { describeWith } from '../support/optional.js';
-import type { FixtureCluster } from './support/fixtures.js';
-import { addCluster, kubeApi, startEmulatorWithFixtures, type KubeApiClient, type TestEmulator } from './support/kube-env.js';
+import { CLI } from '../../testkit/emulator.js';
+import { EtcdCluster } from '../../testkit/etcd.js';
+import { describeWith } from '../../testkit/optional.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { addCluster, kubeApi, startEmulatorWithFixtures, type KubeApiClient, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve) => {

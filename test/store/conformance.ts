@@ -5,6 +5,7 @@
  *
  * Compaction is not part of the Store interface; both backends have `compact(revision)` (etcd's compaction).
  */
+import { waitFor } from '../../testkit/wait.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CompactedError,
@@ -18,14 +19,6 @@ type Compactable = Store & { compact(revision: number): void | Promise<void> };
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 const str = (kv: KeyValue | undefined) => kv?.value.toString('utf8');
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -48,7 +41,7 @@ class Recorder {
     return this.events.map((e) => `${e.type} ${e.kv.key}`);
   }
   async waitEvents(n: number, timeoutMs?: number): Promise<void> {
-    await waitFor(`${n} watch events (have ${this.events.length}: ${this.keys().join(', ')})`, () => this.events.length >= n, timeoutMs);
+    await waitFor(`${n} watch events (have ${this.events.length}: ${this.keys().join(', ')})`, () => this.events.length >= n, { timeoutMs, intervalMs: 5 });
   }
 }
 

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EtcdStore } from '../../src/store/etcd-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { EtcdCluster } from '../support/etcd.js';
-import { describeWith } from '../support/optional.js';
+import { EtcdCluster } from '../../testkit/etcd.js';
+import { describeWith } from '../../testkit/optional.js';
 
 interface Ack {
   value: string;

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdStore } from '../../src/store/etcd-store.js';
 import { openStore, describeStoreSpec } from '../../src/store/open-store.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
-import { EtcdCluster, freePorts } from '../support/etcd.js';
-import { describeWith } from '../support/optional.js';
+import { EtcdCluster, freePorts } from '../../testkit/etcd.js';
+import { describeWith } from '../../testkit/optional.js';
 import { storeConformance } from './conformance.js';
 
 describeWith(['etcd'], 'EtcdStore against Debian etcd', () => {

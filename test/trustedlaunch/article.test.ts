@@ -10,8 +10,8 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeObject } from '../../src/clusters/stored-object.js';
-import { removeDataDir, useEnvironment } from '../support/emulator.js';
-import { httpsCall } from '../support/http.js';
+import { removeDataDir, useEnvironment } from '../../testkit/emulator.js';
+import { httpsCall } from '../../testkit/http.js';
 import { isReady, nodeObjects, tlTestbed, type NodeView, type TlTestbed } from './helpers.js';
 
 const RG = 'myResourceGroup';

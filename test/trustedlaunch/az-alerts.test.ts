@@ -8,9 +8,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { az, azLogin } from '../support/az.js';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
+import { az, azLogin } from '../../testkit/az.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
 
 describeWith(['az'], 'real az 2.45 reads Trusted Launch pools and integrity alerts', () => {
   let emu: Awaited<ReturnType<typeof startTestEmulator>>;

@@ -2,9 +2,9 @@
 import { execFile } from 'node:child_process';
 import { expect } from 'vitest';
 import { decodeObject } from '../../src/clusters/stored-object.js';
-import { getToken, httpsCall, type TestResponse } from '../support/http.js';
-import { CLI, startTestEmulator } from '../support/emulator.js';
-import { armClient, type ArmClient } from '../containerservice/helpers.js';
+import { getToken, httpsCall, type TestResponse } from '../../testkit/http.js';
+import { CLI, startTestEmulator } from '../../testkit/emulator.js';
+import { armClient, type ArmClient } from '../../testkit/containerservice.js';
 
 export type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 

@@ -4,12 +4,12 @@
  * "assign pods to Trusted Launch nodes" section does; the labels follow a pool update.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
-import { armClient, linuxPool } from '../containerservice/helpers.js';
-import { createArmCluster } from '../kube/support/arm-cluster.js';
-import type { FixtureCluster } from '../kube/support/fixtures.js';
-import { kubectl, kubectlHome, settle, type KubectlHome, type TestEmulator } from '../kube/support/kube-env.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
+import { armClient, linuxPool } from '../../testkit/containerservice.js';
+import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { kubectl, kubectlHome, settle, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
 import { TL_ON } from './helpers.js';
 
 const pod = (name: string, selector: string) => `apiVersion: v1

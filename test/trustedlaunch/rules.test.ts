@@ -4,8 +4,8 @@
  * nothing (the store revision is unchanged); the positive cases next to them succeed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDataDir } from '../support/emulator.js';
-import { clusterBody, linuxPool, type ArmClient } from '../containerservice/helpers.js';
+import { removeDataDir } from '../../testkit/emulator.js';
+import { clusterBody, linuxPool, type ArmClient } from '../../testkit/containerservice.js';
 import { TL_ON, tlTestbed, type Emu, type TlTestbed } from './helpers.js';
 
 interface Case {

@@ -10,9 +10,9 @@ import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyQuote } from '../../src/trustedlaunch/attestation.js';
 import { decodeTpm2ToolsPcrs } from '../../src/trustedlaunch/tpm2.js';
-import { removeDataDir, startTestEmulator } from '../support/emulator.js';
-import { httpsCall } from '../support/http.js';
-import { clusterBody, linuxPool } from '../containerservice/helpers.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { httpsCall } from '../../testkit/http.js';
+import { clusterBody, linuxPool } from '../../testkit/containerservice.js';
 import { aksemu, eventually, isReady, nodeObjects, TL_ON, tlTestbed, type TlTestbed } from './helpers.js';
 
 describe('Trusted Launch integrity scenarios with the aksemu CLI', () => {
@@ -215,7 +215,7 @@ describe('a restart keeps every vTPM and the PKI', () => {
       tb = undefined;
       const emu = await startTestEmulator({ dataDir, now: new Date('2025-09-01T01:00:00Z') });
       try {
-        const { getToken } = await import('../support/http.js');
+        const { getToken } = await import('../../testkit/http.js');
         const token = await getToken(emu.url, emu.env);
         const call = (method: string, path: string, body?: unknown) =>
           httpsCall(`${emu.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });

@@ -21,7 +21,7 @@ import { PKI_KEY, TrustedLaunchPki } from '../../src/trustedlaunch/pki.js';
 import { firmwareTrust, shimTrust, verifyFile } from '../../src/trustedlaunch/secure-boot.js';
 import { splitSignedFile } from '../../src/trustedlaunch/signing.js';
 import { EV, replay } from '../../src/trustedlaunch/tcg-log.js';
-import { describeWith } from '../support/optional.js';
+import { describeWith } from '../../testkit/optional.js';
 
 let dir: string;
 let store: Store;

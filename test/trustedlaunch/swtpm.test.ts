@@ -14,9 +14,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyQuote } from '../../src/trustedlaunch/attestation.js';
 import { parseLog } from '../../src/trustedlaunch/tcg-log.js';
 import { decodeQuoteAttest, decodeTpm2ToolsPcrs, TPM_ALG } from '../../src/trustedlaunch/tpm2.js';
-import { removeDataDir } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
-import { clusterBody, linuxPool } from '../containerservice/helpers.js';
+import { removeDataDir } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
+import { clusterBody, linuxPool } from '../../testkit/containerservice.js';
 import { TL_ON, tlTestbed, type TlTestbed } from './helpers.js';
 
 const NONCE = '0badc0de5eed0001';

@@ -12,9 +12,9 @@ import { verifyQuote } from '../../src/trustedlaunch/attestation.js';
 import { parseLog } from '../../src/trustedlaunch/tcg-log.js';
 import { decodeTpm2ToolsPcrs } from '../../src/trustedlaunch/tpm2.js';
 import { createPublicKey } from 'node:crypto';
-import { removeDataDir } from '../support/emulator.js';
-import { describeWith } from '../support/optional.js';
-import { clusterBody, linuxPool } from '../containerservice/helpers.js';
+import { removeDataDir } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
+import { clusterBody, linuxPool } from '../../testkit/containerservice.js';
 import { aksemu, TL_ON, tlTestbed, type TlTestbed } from './helpers.js';
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

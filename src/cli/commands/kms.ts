@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { paths, readInstanceInfo, resolveDataDir } from '../../config/data-dir.js';
 import { instanceEnvironment } from './env.js';
+import { ListenAddressError } from '../../encryption/kms-api/address.js';
 import { KeyIdError } from '../../kms/key-id.js';
 import { runStandalonePlugin } from '../../kms/standalone.js';
 import { CommandError, UsageError } from '../errors.js';
@@ -46,7 +47,7 @@ export function registerKms(program: Command): void {
           ...(opts.verbose ? { log: (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) } : {}),
         });
       } catch (err) {
-        if (err instanceof KeyIdError || /^give --key-id/.test((err as Error).message)) throw new UsageError((err as Error).message);
+        if (err instanceof KeyIdError || err instanceof ListenAddressError || /^give --key-id/.test((err as Error).message)) throw new UsageError((err as Error).message);
         throw err;
       }
       process.stdout.write(

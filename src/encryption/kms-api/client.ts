@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { parseListenAddress } from '../../kms/key-id.js';
+import { parseListenAddress } from './address.js';
 import {
   kmsServices,
   type Annotations,

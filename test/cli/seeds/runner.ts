@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI } from '../../support/emulator.js';
+import { CLI } from '../../../testkit/emulator.js';
 
 export interface ShellResult {
   code: number;

@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'vitest';
-import { CLI, ROOT } from '../../support/emulator.js';
+import { CLI, ROOT } from '../../../testkit/emulator.js';
 
 export interface CliResult {
   code: number;

@@ -1,5 +1,5 @@
 /** A small ARM client for the containerservice tests: raw HTTPS against an emulator, polling async operations. */
-import { getToken, httpsCall, type TestResponse } from '../support/http.js';
+import { getToken, httpsCall, type TestResponse } from './http.js';
 
 export const NEW_API = '2026-04-01';
 export const AZ_API = '2022-11-01';

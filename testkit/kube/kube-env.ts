@@ -7,17 +7,18 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Emulator } from '../../../src/emulator.js';
-import { getToken, httpsCall } from '../../support/http.js';
+export { waitFor } from '../wait.js';
+import type { Emulator } from '../../src/emulator.js';
+import { getToken, httpsCall } from '../http.js';
 import { AKS_API_VERSIONS, createFixtureCluster, type FixtureCluster, type FixtureClusterSpec } from './fixtures.js';
 
 export type TestEmulator = Emulator & { dataDir: string; env: Record<string, string> };
 
 /** An in-process emulator whose modules include the test cluster fixture. */
 export async function startEmulatorWithFixtures(opts: { store?: string; now?: Date } = {}): Promise<TestEmulator> {
-  const { startEmulator } = await import('../../../src/emulator.js');
-  const { newDataDir } = await import('../../support/emulator.js');
-  const { instanceEnvironment } = await import('../../../src/cli/commands/env.js');
+  const { startEmulator } = await import('../../src/emulator.js');
+  const { newDataDir } = await import('../emulator.js');
+  const { instanceEnvironment } = await import('../../src/cli/commands/env.js');
   const dataDir = newDataDir();
   const emulator = await startEmulator({ dataDir, port: 0, ...(opts.store ? { store: opts.store } : {}), ...(opts.now ? { now: opts.now } : {}) });
   return Object.assign(emulator, { dataDir, env: instanceEnvironment(dataDir) });
@@ -88,20 +89,10 @@ export function kubectlStream(h: KubectlHome, args: string[]): { child: ChildPro
   return { child, output: () => out, stderr: () => err, exited };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export interface KubeApiClient {
   base: string;
   token: string;
-  call(method: string, path: string, body?: string | Buffer | object, headers?: Record<string, string>): Promise<import('../../support/http.js').TestResponse>;
+  call(method: string, path: string, body?: string | Buffer | object, headers?: Record<string, string>): Promise<import('../http.js').TestResponse>;
 }
 
 /** Raw HTTPS access to a cluster's API with the token of its user (or admin) kubeconfig. */
@@ -137,7 +128,7 @@ export interface WatchStream {
 /** Opens a watch (`?watch=true...`) and collects its JSON events as they arrive. */
 export async function openWatch(client: KubeApiClient, path: string, headers: Record<string, string> = {}): Promise<WatchStream> {
   const { request } = await import('node:https');
-  const { testCa } = await import('../../support/http.js');
+  const { testCa } = await import('../http.js');
   const u = new URL(`${client.base}${path}`);
   return new Promise((resolve, reject) => {
     const req = request(

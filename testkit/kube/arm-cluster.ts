@@ -2,8 +2,8 @@
  * Managed clusters created the way users create them: through ARM (the containerservice provider), whose fleet
  * writes the ClusterRecord and the Node objects the Kubernetes API serves.
  */
-import { findClusterByFqdn } from '../../../src/clusters/cluster-registry.js';
-import { armClient } from '../../containerservice/helpers.js';
+import { findClusterByFqdn } from '../../src/clusters/cluster-registry.js';
+import { armClient } from '../containerservice.js';
 import type { FixtureCluster } from './fixtures.js';
 import { settle, type TestEmulator } from './kube-env.js';
 

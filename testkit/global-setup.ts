@@ -14,9 +14,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paths } from '../../src/config/data-dir.js';
-import { LocalCa } from '../../src/tls/local-ca.js';
-import { Sealer, loadOrCreateMasterKey } from '../../src/secrets/sealer.js';
+import { paths } from '../src/config/data-dir.js';
+import { LocalCa } from '../src/tls/local-ca.js';
+import { Sealer, loadOrCreateMasterKey } from '../src/secrets/sealer.js';
 
 export default async function setup(): Promise<() => void> {
   const root = join(import.meta.dirname, '..', '..');

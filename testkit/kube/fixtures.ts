@@ -6,10 +6,10 @@
  * through ARM.
  */
 import { randomUUID } from 'node:crypto';
-import type { EmulatorCore } from '../../../src/emulator.js';
-import { putJson } from '../../../src/store/json.js';
-import { clusterByFqdnKey, clusterRecordKey, registryKey, type ClusterRecord } from '../../../src/clusters/cluster-registry.js';
-import { upsertObject } from '../../../src/clusters/stored-object.js';
+import type { EmulatorCore } from '../../src/emulator.js';
+import { putJson } from '../../src/store/json.js';
+import { clusterByFqdnKey, clusterRecordKey, registryKey, type ClusterRecord } from '../../src/clusters/cluster-registry.js';
+import { upsertObject } from '../../src/clusters/stored-object.js';
 
 export const AKS_API_VERSIONS = ['2025-01-01', '2024-05-01', '2023-01-01', '2022-11-01'];
 

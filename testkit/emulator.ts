@@ -7,9 +7,9 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { paths } from '../../src/config/data-dir.js';
-import { instanceEnvironment } from '../../src/cli/commands/env.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator.js';
+import { paths } from '../src/config/data-dir.js';
+import { instanceEnvironment } from '../src/cli/commands/env.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'aksemu.js');
