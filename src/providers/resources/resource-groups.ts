@@ -7,11 +7,11 @@ import { ArmError, armErrors } from '../../arm/errors.js';
 import { normalizeLocation, AZURE_LOCATIONS } from '../../arm/locations.js';
 import { resourceGroupId, parseResourceId } from '../../arm/resource-id.js';
 import type { ResourceGroup } from '../../arm/repository.js';
-import type { ArmRequest } from '../../arm/router.js';
+import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
 import { RESOURCES_API_VERSIONS } from './api-versions.js';
+import { filterByTag, validateName, validateTags } from './resource-group-validation.js';
 
-const RG_NAME = /^[-\w.()]{1,90}$/u;
 const DELETE_TASK = 'resource-group-delete';
 /** Azure takes a while to delete even an empty resource group. */
 const REALISTIC_DELETE_MS = 15_000;
@@ -22,154 +22,30 @@ interface DeletePayload {
   operationId: string;
 }
 
-function validateName(name: string): void {
-  if (RG_NAME.test(name) && !name.endsWith('.')) return;
-  const invalid = [...new Set([...name].filter((c) => !/[-\w.()]/u.test(c)))].join('');
-  throw new ArmError(
-    400,
-    'InvalidResourceGroup',
-    invalid
-      ? `The provided resource group name '${name}' has these invalid characters: '${invalid}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.`
-      : `Resource group name '${name}' is invalid. It must be 1-90 characters of letters, digits, '-', '.', '(', ')' or '_', and must not end with a period.`,
-  );
+interface ResourceGroupDeps {
+  arm: Arm;
+  tasks: TaskRunner;
 }
 
-function validateTags(tags: unknown): Record<string, string> | undefined {
-  if (tags === undefined || tags === null) return undefined;
-  if (typeof tags !== 'object' || Array.isArray(tags)) throw armErrors.invalidContent('tags must be an object of strings');
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw armErrors.invalidContent(`the value of tag '${k}' must be a string`);
-    if (k.length > 512 || v.length > 256) {
-      throw new ArmError(400, 'InvalidTag', `The tag name '${k}' or its value exceeds the maximum length (512 for names, 256 for values).`);
-    }
-    out[k] = v;
-  }
-  if (Object.keys(out).length > 50) throw new ArmError(400, 'InvalidTag', 'A resource can have at most 50 tags.');
-  return out;
-}
+type ResourceGroupHandler = (deps: ResourceGroupDeps, req: ArmRequest) => Promise<ArmResponse>;
 
-export function registerResourceGroups(arm: Arm, tasks: TaskRunner): void {
-  const base = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}';
+const listGroups: ResourceGroupHandler = async ({ arm }, req) => {
+  let groups = filterByTag(await arm.resources.listResourceGroups(req.params.subscriptionId!), req.query.get('$filter'));
+  const top = Number(req.query.get('$top') ?? NaN);
+  if (Number.isInteger(top) && top > 0) groups = groups.slice(0, top);
+  return { status: 200, body: { value: groups } };
+};
 
-  arm.router.add({
-    methods: ['GET'],
-    path: '/subscriptions/{subscriptionId}/resourcegroups',
-    apiVersions: RESOURCES_API_VERSIONS,
-    handler: async (req) => {
-      let groups = await arm.resources.listResourceGroups(req.params.subscriptionId!);
-      const filter = req.query.get('$filter');
-      if (filter) {
-        const m = /^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq\s+'([^']*)')?\s*$/i.exec(filter);
-        if (!m) throw new ArmError(400, 'InvalidFilterInQueryString', `The $filter '${filter}' is not supported. Supported: tagName eq 'name' [and tagValue eq 'value'].`);
-        groups = groups.filter((g) => g.tags && m[1]! in g.tags && (m[2] === undefined || g.tags[m[1]!] === m[2]));
-      }
-      const top = Number(req.query.get('$top') ?? NaN);
-      if (Number.isInteger(top) && top > 0) groups = groups.slice(0, top);
-      return { status: 200, body: { value: groups } };
-    },
-  });
+/** GET shows a group; HEAD answers whether it exists (204 or 404, no body). */
+const getGroup: ResourceGroupHandler = async ({ arm }, req) => {
+  const rg = await arm.resources.getResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
+  if (req.method === 'HEAD') return { status: rg ? 204 : 404 };
+  if (!rg) throw armErrors.resourceGroupNotFound(req.params.resourceGroupName!);
+  return { status: 200, body: rg.value };
+};
 
-  arm.router.add({
-    methods: ['GET', 'HEAD'],
-    path: base,
-    apiVersions: RESOURCES_API_VERSIONS,
-    handler: async (req) => {
-      const rg = await arm.resources.getResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
-      if (req.method === 'HEAD') return { status: rg ? 204 : 404 };
-      if (!rg) throw armErrors.resourceGroupNotFound(req.params.resourceGroupName!);
-      return { status: 200, body: rg.value };
-    },
-  });
-
-  arm.router.add({
-    methods: ['PUT'],
-    path: base,
-    apiVersions: RESOURCES_API_VERSIONS,
-    handler: async (req) => createOrUpdate(arm, req),
-  });
-
-  arm.router.add({
-    methods: ['PATCH'],
-    path: base,
-    apiVersions: RESOURCES_API_VERSIONS,
-    handler: async (req) => {
-      const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
-      const body = req.json<Record<string, unknown>>() ?? {};
-      const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
-      if (!current) throw armErrors.resourceGroupNotFound(resourceGroupName);
-      if (current.value.properties.provisioningState === 'Deleting') throw deletingConflict(resourceGroupName);
-      const tags = validateTags(body.tags);
-      const next: ResourceGroup = {
-        ...current.value,
-        ...(tags !== undefined ? { tags } : {}),
-        ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
-      };
-      const res = await arm.resources.putResourceGroup(next, subscriptionId, { ifModRevision: current.modRevision });
-      if (!res.succeeded) throw concurrentUpdate(resourceGroupName);
-      return { status: 200, body: next };
-    },
-  });
-
-  arm.router.add({
-    methods: ['DELETE'],
-    path: base,
-    apiVersions: RESOURCES_API_VERSIONS,
-    handler: async (req) => {
-      const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
-      const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
-      if (!current) throw armErrors.resourceGroupNotFound(resourceGroupName);
-      const op = await arm.operations.create({
-        subscriptionId,
-        namespace: 'Microsoft.Resources',
-        location: current.value.location,
-        resourceId: current.value.id,
-      });
-      const deleting: ResourceGroup = { ...current.value, properties: { provisioningState: 'Deleting' } };
-      const res = await arm.resources.putResourceGroup(deleting, subscriptionId, { ifModRevision: current.modRevision });
-      if (!res.succeeded) throw concurrentUpdate(resourceGroupName);
-      await tasks.enqueue<DeletePayload>(
-        DELETE_TASK,
-        op.id,
-        { subscriptionId, resourceGroup: current.value.name, operationId: op.id },
-        arm.speed.delay(REALISTIC_DELETE_MS),
-      );
-      // ARM answers a resource group delete with a subscription-level operation result URL.
-      const location = `${req.baseUrl}/subscriptions/${subscriptionId}/operationresults/${op.id}?api-version=${req.apiVersion}`;
-      return { status: 202, headers: { Location: location, ...arm.operations.pollHeaders() } };
-    },
-  });
-
-  arm.router.add({
-    methods: ['GET'],
-    path: '/subscriptions/{subscriptionId}/operationresults/{operationId}',
-    apiVersions: RESOURCES_API_VERSIONS,
-    handler: async (req) => {
-      const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
-      if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${req.params.operationId}' could not be found.`);
-      if (op.status === 'InProgress') {
-        return { status: 202, headers: { Location: `${req.baseUrl}${req.path}?api-version=${req.apiVersion}`, ...arm.operations.pollHeaders() } };
-      }
-      return arm.operations.resultResponse(req, op);
-    },
-  });
-
-  tasks.register<DeletePayload>(DELETE_TASK, async ({ payload }) => {
-    const { subscriptionId, resourceGroup, operationId } = payload;
-    // Each resource goes through its provider's delete hook (idempotent: a resumed task simply finds fewer).
-    for (const resource of await arm.resources.list(subscriptionId, { resourceGroup })) {
-      const parsed = parseResourceId(resource.id);
-      const reg = parsed?.namespace ? arm.types.type(parsed.namespace, parsed.types.join('/')) : undefined;
-      if (reg?.onResourceGroupDelete) await reg.onResourceGroupDelete(resource.id);
-      await arm.resources.delete(resource.id);
-    }
-    await arm.resources.deleteResourceGroup(subscriptionId, resourceGroup);
-    await arm.operations.finish({ subscriptionId, id: operationId }, { status: 'Succeeded', result: { status: 200 } });
-    return { done: true };
-  });
-}
-
-async function createOrUpdate(arm: Arm, req: ArmRequest) {
+/** PUT: creates a group, or updates its tags and managedBy (its location cannot change). */
+const createOrUpdate: ResourceGroupHandler = async ({ arm }, req) => {
   const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
   validateName(resourceGroupName);
   const body = req.json<Record<string, unknown>>();
@@ -209,6 +85,91 @@ async function createOrUpdate(arm: Arm, req: ArmRequest) {
   const res = await arm.resources.putResourceGroup(rg, subscriptionId, { ifModRevision: current?.modRevision ?? 0 });
   if (!res.succeeded) throw concurrentUpdate(resourceGroupName);
   return { status: current ? 200 : 201, body: rg };
+};
+
+/** PATCH: replaces the tags and managedBy given, nothing else. */
+const patchGroup: ResourceGroupHandler = async ({ arm }, req) => {
+  const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
+  const body = req.json<Record<string, unknown>>() ?? {};
+  const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
+  if (!current) throw armErrors.resourceGroupNotFound(resourceGroupName);
+  if (current.value.properties.provisioningState === 'Deleting') throw deletingConflict(resourceGroupName);
+  const tags = validateTags(body.tags);
+  const next: ResourceGroup = {
+    ...current.value,
+    ...(tags !== undefined ? { tags } : {}),
+    ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
+  };
+  const res = await arm.resources.putResourceGroup(next, subscriptionId, { ifModRevision: current.modRevision });
+  if (!res.succeeded) throw concurrentUpdate(resourceGroupName);
+  return { status: 200, body: next };
+};
+
+/** DELETE: marks the group Deleting and leaves the work to the delete task (202 with a subscription-level operation). */
+const deleteGroup: ResourceGroupHandler = async ({ arm, tasks }, req) => {
+  const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
+  const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
+  if (!current) throw armErrors.resourceGroupNotFound(resourceGroupName);
+  const op = await arm.operations.create({
+    subscriptionId,
+    namespace: 'Microsoft.Resources',
+    location: current.value.location,
+    resourceId: current.value.id,
+  });
+  const deleting: ResourceGroup = { ...current.value, properties: { provisioningState: 'Deleting' } };
+  const res = await arm.resources.putResourceGroup(deleting, subscriptionId, { ifModRevision: current.modRevision });
+  if (!res.succeeded) throw concurrentUpdate(resourceGroupName);
+  await tasks.enqueue<DeletePayload>(
+    DELETE_TASK,
+    op.id,
+    { subscriptionId, resourceGroup: current.value.name, operationId: op.id },
+    arm.speed.delay(REALISTIC_DELETE_MS),
+  );
+  // ARM answers a resource group delete with a subscription-level operation result URL.
+  const location = `${req.baseUrl}/subscriptions/${subscriptionId}/operationresults/${op.id}?api-version=${req.apiVersion}`;
+  return { status: 202, headers: { Location: location, ...arm.operations.pollHeaders() } };
+};
+
+const getOperationResult: ResourceGroupHandler = async ({ arm }, req) => {
+  const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
+  if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${req.params.operationId}' could not be found.`);
+  if (op.status === 'InProgress') {
+    return { status: 202, headers: { Location: `${req.baseUrl}${req.path}?api-version=${req.apiVersion}`, ...arm.operations.pollHeaders() } };
+  }
+  return arm.operations.resultResponse(req, op);
+};
+
+/** The delete task: deletes every resource in the group, then the group, then finishes the operation. */
+async function deleteGroupContents(arm: Arm, { subscriptionId, resourceGroup, operationId }: DeletePayload): Promise<{ done: true }> {
+  // Each resource goes through its provider's delete hook (idempotent: a resumed task simply finds fewer).
+  for (const resource of await arm.resources.list(subscriptionId, { resourceGroup })) {
+    const parsed = parseResourceId(resource.id);
+    const reg = parsed?.namespace ? arm.types.type(parsed.namespace, parsed.types.join('/')) : undefined;
+    if (reg?.onResourceGroupDelete) await reg.onResourceGroupDelete(resource.id);
+    await arm.resources.delete(resource.id);
+  }
+  await arm.resources.deleteResourceGroup(subscriptionId, resourceGroup);
+  await arm.operations.finish({ subscriptionId, id: operationId }, { status: 'Succeeded', result: { status: 200 } });
+  return { done: true };
+}
+
+const GROUP = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}';
+
+const ROUTES: Array<{ methods: string[]; path: string; handler: ResourceGroupHandler }> = [
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/resourcegroups', handler: listGroups },
+  { methods: ['GET', 'HEAD'], path: GROUP, handler: getGroup },
+  { methods: ['PUT'], path: GROUP, handler: createOrUpdate },
+  { methods: ['PATCH'], path: GROUP, handler: patchGroup },
+  { methods: ['DELETE'], path: GROUP, handler: deleteGroup },
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/operationresults/{operationId}', handler: getOperationResult },
+];
+
+export function registerResourceGroups(arm: Arm, tasks: TaskRunner): void {
+  const deps: ResourceGroupDeps = { arm, tasks };
+  for (const route of ROUTES) {
+    arm.router.add({ methods: route.methods, path: route.path, apiVersions: RESOURCES_API_VERSIONS, handler: (req) => route.handler(deps, req) });
+  }
+  tasks.register<DeletePayload>(DELETE_TASK, async ({ payload }) => deleteGroupContents(arm, payload));
 }
 
 function deletingConflict(name: string): ArmError {
