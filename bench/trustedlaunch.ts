@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armClient } from './clients.js';
-import { startEmulator, type Emulator } from '../src/emulator.js';
+import { startEmulator } from '../src/emulator.js';
 import { listJson } from '../src/store/json.js';
 import type { NodeRecord } from '../src/trustedlaunch/service.js';
 

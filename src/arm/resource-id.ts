@@ -48,11 +48,3 @@ export function providerResourceId(
   return `${resourceGroupId(subscriptionId, resourceGroup)}/providers/${namespace}/${typesAndNames.map(([t, n]) => `${t}/${n}`).join('/')}`;
 }
 
-/** `Microsoft.ContainerService/managedClusters/agentPools` for a parsed id. */
-export function fullType(id: ResourceId): string {
-  return [id.namespace, ...id.types].join('/');
-}
-
-export function sameId(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}

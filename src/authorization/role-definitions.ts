@@ -213,11 +213,6 @@ export function builtInRole(guid: string): RoleDefinition | undefined {
   return BUILT_IN_ROLES.find((r) => r.name === g);
 }
 
-export function builtInRoleByName(roleName: string): RoleDefinition | undefined {
-  const n = roleName.trim().toLowerCase();
-  return BUILT_IN_ROLES.find((r) => r.roleName.toLowerCase() === n);
-}
-
 /** The role definition's resource id as it is written at a scope ("/subscriptions/S/providers/..."). */
 export function roleDefinitionId(scope: string, guid: string): string {
   const base = scope === '/' ? '' : scope.replace(/\/+$/, '');

@@ -13,6 +13,7 @@
  * password, so no slow password hash is needed.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { defaultPrincipalSecret, defaultUserPassword } from '../secrets/default-credentials.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { getJson, listJson, putJson, updateJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
@@ -67,17 +68,6 @@ const userByUpn = (upn: string) => `/identity/users/by-upn/${upn.toLowerCase()}`
 
 /** The local part of the default user's sign-in name: `aksemu-admin@<the tenant's default domain>`. */
 export const DEFAULT_USER_NAME = 'aksemu-admin';
-
-/** The default user's password: derived from the master key, never stored (`aksemu env` prints it). */
-export function defaultUserPassword(sealer: Sealer, objectId: string): string {
-  // Entra ID's password rules want three of: lower case, upper case, digit, symbol; the prefix has all four.
-  return `Aks1-${sealer.derive(`aksemu/default-user-password/${objectId.toLowerCase()}`).toString('base64url')}`;
-}
-
-/** The default principal's client secret: derived from the master key, never stored (`aksemu env` prints it). */
-export function defaultPrincipalSecret(sealer: Sealer, appId: string): string {
-  return `aks~${sealer.derive(`aksemu/default-principal-secret/${appId.toLowerCase()}`).toString('base64url')}`;
-}
 
 function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');

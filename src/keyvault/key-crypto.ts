@@ -13,7 +13,6 @@
  */
 import {
   constants,
-  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPair,
@@ -21,7 +20,6 @@ import {
   privateEncrypt,
   publicDecrypt,
   publicEncrypt,
-  randomBytes,
   timingSafeEqual,
   type JsonWebKey,
   type KeyObject,

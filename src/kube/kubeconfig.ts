@@ -10,7 +10,6 @@
  * certificate for the cluster's fqdn against the instance's local CA (certificate-authority-data).
  */
 import { yaml } from '../util/yaml.js';
-import { deepEqual } from './util/deep.js';
 
 export interface NamedEntry {
   name: string;
@@ -64,48 +63,4 @@ export function buildKubeconfig(input: KubeconfigInput): Kubeconfig {
 
 export function kubeconfigYaml(cfg: Kubeconfig): string {
   return yaml().stringify(cfg);
-}
-
-export class KubeconfigMergeError extends Error {}
-
-/**
- * Merges `addition` into the kubeconfig text `existing` the way az does: entries with the same name are
- * replaced when identical or when `overwrite`, otherwise the merge fails ("A different object named X already
- * exists in users in your kubeconfig file."); the addition's context becomes the current one.
- */
-export function mergeKubeconfig(existing: string | undefined, addition: Kubeconfig, overwrite: boolean): Kubeconfig {
-  let base: Partial<Kubeconfig> = {};
-  if (existing && existing.trim() !== '') {
-    let parsed: unknown;
-    try {
-      parsed = yaml().parse(existing);
-    } catch (err) {
-      throw new KubeconfigMergeError(`the existing kubeconfig file is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
-    if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) throw new KubeconfigMergeError('the existing kubeconfig file is not a kubeconfig (expected a mapping)');
-    base = (parsed ?? {}) as Partial<Kubeconfig>;
-  }
-  const out: Kubeconfig = {
-    ...base,
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [...(base.clusters ?? [])],
-    contexts: [...(base.contexts ?? [])],
-    users: [...(base.users ?? [])],
-    preferences: base.preferences ?? {},
-    'current-context': addition['current-context'],
-  };
-  for (const key of ['clusters', 'users', 'contexts'] as const) {
-    for (const item of addition[key]) {
-      const i = out[key].findIndex((e) => e?.name === item.name);
-      if (i >= 0) {
-        if (!overwrite && !deepEqual(out[key][i], item)) {
-          throw new KubeconfigMergeError(`A different object named ${item.name} already exists in ${key} in your kubeconfig file.`);
-        }
-        out[key].splice(i, 1);
-      }
-      out[key].push(item);
-    }
-  }
-  return out;
 }

@@ -115,7 +115,6 @@ function osClaims(image: NodeImage): { type: 'Linux'; distro: string; versionMaj
 export class TrustedLaunch {
   private pkiLoading: Promise<TrustedLaunchPki> | undefined;
   private attestationLoading: Promise<AttestationService> | undefined;
-  private readonly baselines = new Map<string, LogEvent[]>();
   /** Boots are deterministic in their inputs: the nodes of a pool share one result (and one encoded log). */
   private readonly boots = new Map<string, { result: BootResult; log: string }>();
   /** Distinguishes the component cache of this instance's PKI from others in the same process (tests). */

@@ -26,8 +26,6 @@ export const AK_OBJECT_ATTRIBUTES = 0x00050072;
 export const PCR_COUNT = 24;
 const SIZEOF_SELECT = 3;
 
-export const DIGEST_SIZE: Record<number, number> = { [TPM_ALG.SHA1]: 20, [TPM_ALG.SHA256]: 32, [TPM_ALG.SHA384]: 48, [TPM_ALG.SHA512]: 64 };
-
 export class TpmFormatError extends Error {}
 
 /** A big-endian writer for TPM marshalling. */

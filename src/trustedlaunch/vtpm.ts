@@ -5,7 +5,7 @@
  * TPM CA — that signs quotes: a TPMS_ATTEST over the caller's nonce and the digest of the selected PCRs, with a
  * TPMT_SIGNATURE.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { Sealer } from '../secrets/sealer.js';
 import type { TrustedLaunchPki } from './pki.js';
 import { TPM_FIRMWARE_VERSION } from './measured-boot.js';
@@ -108,6 +108,3 @@ export function quote(state: VtpmState, sealer: Sealer, vmId: string, nonce: Buf
   return { attest, signature, pcrs, values };
 }
 
-export function akPublicKey(state: VtpmState): KeyObject {
-  return createPublicKey(state.akPublicPem);
-}

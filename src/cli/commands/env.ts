@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { paths, readInstanceInfo, resolveDataDir } from '../../config/data-dir.js';
-import { defaultPrincipalSecret, defaultUserPassword } from '../../identity/directory.js';
+import { defaultPrincipalSecret, defaultUserPassword } from '../../secrets/default-credentials.js';
 import { Sealer } from '../../secrets/sealer.js';
 import { identityEnvironment, IdentityNotFoundError } from '../../providers/managedidentity/identity-env.js';
 import { CommandError, UsageError } from '../errors.js';

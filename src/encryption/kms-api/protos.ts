@@ -9,8 +9,6 @@ import { protoFile } from '../../util/proto-file.js';
 
 const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
-export const V1_SERVICE = 'v1beta1.KeyManagementService';
-export const V2_SERVICE = 'v2.KeyManagementService';
 /** The API version strings of the two APIs (what Version/Status answer). */
 export const KMS_V1_API_VERSION = 'v1beta1';
 /** Azure's plugin answers "v2beta1" to Status (kube-apiserver accepts "v2" and "v2beta1"). */

@@ -41,7 +41,6 @@ interface Frame {
 /** Commands of the Linux node shell (execOnNode), by their names in /usr/bin. */
 const LINUX_COMMANDS = new Set(['cat', 'uname', 'hostname', 'echo', 'openssl', 'mount', 'mokutil']);
 const SHELLS = new Set(['sh', 'bash']);
-const BUILTINS = new Set(['exit', 'cd', 'pwd', 'chroot', 'true', 'false', 'help', ...SHELLS]);
 
 const WINDOWS_HELP =
   'aksemu node shell (Windows node): container images are not run; this shell reads the node the pod runs on.\r\n' +

@@ -5,7 +5,7 @@
  * (rules/*.ts) judge the plan before any change is made.
  */
 import { ArmError } from '../../arm/errors.js';
-import { canonicalOsSku, defaultOsFor, fipsOsFor, OS_SKUS, type OsType, type OsVersion } from '../../fleet/catalog/os-versions.js';
+import { canonicalOsSku, defaultOsFor, fipsOsFor, OS_SKUS } from '../../fleet/catalog/os-versions.js';
 import type { PoolInput, PoolMode, PoolPlan } from './pool-model.js';
 import { latestImage, type NodeImage } from '../../fleet/catalog/node-images.js';
 import { usesTrustedLaunchImage } from './rules/trusted-launch.js';

@@ -87,14 +87,6 @@ export interface ClusterHooks {
   scaleSetChanged?(cluster: ManagedClusterDoc): Promise<void>;
 }
 
-export const clusterFacts = (doc: ManagedClusterDoc, id: { subscriptionId: string; resourceGroup: string }): ClusterFacts => ({
-  name: doc.name,
-  resourceGroup: id.resourceGroup,
-  subscriptionId: id.subscriptionId,
-  location: doc.location,
-  kubernetesVersion: doc.properties.currentKubernetesVersion,
-});
-
 /** What the managed cluster service needs from the rest of the emulator, named one by one. */
 export interface ContainerServiceDeps {
   store: Store;

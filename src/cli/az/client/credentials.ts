@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths, writeFileAtomic } from '../../../config/data-dir.js';
-import { defaultPrincipalSecret, defaultUserPassword } from '../../../identity/directory.js';
+import { defaultPrincipalSecret, defaultUserPassword } from '../../../secrets/default-credentials.js';
 import { Sealer } from '../../../secrets/sealer.js';
 import type { Instance } from './instance.js';
 
