@@ -127,6 +127,14 @@ function unknownRoute(arm: Arm, segments: string[], apiVersion: string, path: st
   return armErrors.invalidRequestUri(path);
 }
 
+/**
+ * The bearer hook of aksemu's own APIs (`/_aksemu/...`, the MSI credential endpoint): ARM tokens, and a 401 in
+ * the ARM error shape `{"error":{"code":"AuthenticationFailed","message":...}}` those APIs answer in.
+ */
+export function requireArmToken(tokens: TokenService) {
+  return requireBearer(tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } }));
+}
+
 export function registerArmHttp(app: FastifyInstance, arm: Arm, tokens: TokenService): void {
   app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(tokens, ARM_AUDIENCES, armAuthFailure));

@@ -3,9 +3,8 @@
  * emulated clock. Authenticated like ARM; it is what the CLI's `status` command and the tests use.
  */
 import type { FastifyInstance } from 'fastify';
-import { requireBearer } from '../identity/authenticate.js';
 import type { TokenService } from '../identity/tokens.js';
-import { ARM_AUDIENCES } from '../arm/http.js';
+import { requireArmToken } from '../arm/http.js';
 import type { Clock, Speed } from '../runtime/clock.js';
 import type { Store } from '../store/store.js';
 
@@ -22,10 +21,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   app.register(
     async (scope) => {
       const fail = (status: number, code: string, message: string) => ({ error: { code, message } });
-      scope.addHook(
-        'onRequest',
-        requireBearer(deps.tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send(fail(401, 'AuthenticationFailed', f.message))),
-      );
+      scope.addHook('onRequest', requireArmToken(deps.tokens));
       scope.get('/status', async () => ({
         version: deps.version,
         startedAt: deps.startedAt,

@@ -12,11 +12,10 @@
  * NODE may be qualified with ?cluster=NAME|ID&resourceGroup=RG. Errors are `{"error":{"code","message"}}`.
  * Defender's own API shape is served too: GET /subscriptions/{sub}/providers/Microsoft.Security/alerts (ARM).
  */
-import { ARM_AUDIENCES, baseUrlOf } from '../arm/http.js';
+import { baseUrlOf, requireArmToken } from '../arm/http.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenService } from '../identity/tokens.js';
 import type { Store } from '../store/store.js';
-import { requireBearer } from '../identity/authenticate.js';
 import { listAlerts } from './alerts.js';
 import { TlError, type TrustedLaunch } from './service.js';
 import { parsePcrList, TpmFormatError } from './tpm2.js';
@@ -53,7 +52,7 @@ async function handle(reply: FastifyReply, fn: () => Promise<unknown>): Promise<
 }
 
 export function registerTrustedLaunchApi(ctx: { app: FastifyInstance; tokens: TokenService; store: Store }, tl: TrustedLaunch): void {
-  const auth = requireBearer(ctx.tokens, ARM_AUDIENCES, (_req, reply, f) => send(reply, 401, 'AuthenticationFailed', f.message));
+  const auth = requireArmToken(ctx.tokens);
   const app = ctx.app;
 
   app.register(

@@ -7,8 +7,7 @@
  *   POST /_aksemu/nodes/NODE/exec  {"command": [...], "stdin"?: base64}  → {exitCode, stdout, stderr}
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ARM_AUDIENCES } from '../../arm/http.js';
-import { requireBearer } from '../../identity/authenticate.js';
+import { requireArmToken } from '../../arm/http.js';
 import type { TokenService } from '../../identity/tokens.js';
 import { registryKey } from '../../clusters/cluster-registry.js';
 import { decodeObject } from '../../clusters/stored-object.js';
@@ -104,7 +103,7 @@ async function describe(svc: ContainerService, cluster: ManagedClusterDoc, inst:
 export function registerNodeApi(svc: ContainerService, app: FastifyInstance, tokens: TokenService): void {
   app.register(
     async (scope) => {
-      scope.addHook('onRequest', requireBearer(tokens, ARM_AUDIENCES, (_req, reply, f) => err(reply, 401, 'AuthenticationFailed', f.message)));
+      scope.addHook('onRequest', requireArmToken(tokens));
       scope.get('/', async (req: FastifyRequest<{ Querystring: Query }>) => {
         const out = [];
         for (const c of await clustersMatching(svc, req.query)) {

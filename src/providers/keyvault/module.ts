@@ -16,8 +16,7 @@ import type { TaskRunner } from '../../runtime/tasks.js';
 import type { Sealer } from '../../secrets/sealer.js';
 import type { Store } from '../../store/store.js';
 import type { ProviderRegistrations } from '../resources/provider-registration.js';
-import { ARM_AUDIENCES } from '../../arm/http.js';
-import { requireBearer } from '../../identity/authenticate.js';
+import { requireArmToken } from '../../arm/http.js';
 import { AuditLog } from '../../keyvault/audit.js';
 import { CryptoPool } from '../../keyvault/crypto-pool.js';
 import { registerDataPlane } from '../../keyvault/data-plane.js';
@@ -76,7 +75,7 @@ export function startKeyVault(ctx: KeyVaultDeps): KeyVaultServices {
     clock: ctx.clock,
   });
   ctx.app.register(async (scope) => {
-    scope.addHook('onRequest', requireBearer(ctx.tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } })));
+    scope.addHook('onRequest', requireArmToken(ctx.tokens));
     scope.get('/_aksemu/keyvault/vaults/:vault/audit', async (req, reply) => {
       const name = (req.params as { vault: string }).vault;
       const vault = (await kv.vaults.byName(name)) ?? (await kv.vaults.deleted(name))?.vault;

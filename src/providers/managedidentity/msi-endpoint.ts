@@ -12,8 +12,7 @@
  * front door. `POST /_msi/credentials {resourceId}` hands the header to a caller allowed to assign the identity.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ARM_AUDIENCES } from '../../arm/http.js';
-import { requireBearer } from '../../identity/authenticate.js';
+import { requireArmToken } from '../../arm/http.js';
 import type { Directory } from '../../identity/directory.js';
 import { audienceFor } from '../../identity/login-routes.js';
 import { TOKEN_LIFETIME_SECONDS, type TokenService } from '../../identity/tokens.js';
@@ -81,7 +80,7 @@ export function registerMsiEndpoint(app: FastifyInstance, deps: MsiDeps): void {
       scope.register(async (admin) => {
         admin.addHook(
           'onRequest',
-          requireBearer(deps.tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } })),
+          requireArmToken(deps.tokens),
         );
         admin.post('/credentials', async (req, reply) => {
           let body: { resourceId?: unknown };

@@ -11,10 +11,9 @@
  * Errors are ARM-shaped ({"error":{"code","message"}}).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ARM_AUDIENCES } from '../../../arm/http.js';
+import { requireArmToken } from '../../../arm/http.js';
 import { ArmError } from '../../../arm/errors.js';
 import { providerResourceId } from '../../../arm/resource-id.js';
-import { requireBearer } from '../../../identity/authenticate.js';
 import { newGuid } from '../../../util/ids.js';
 import type { ManagedClusterDoc } from '../models.js';
 import { NS } from '../clusters.js';
@@ -49,7 +48,7 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
   };
 
   ctx.frontDoor.app.register(async (scope) => {
-    scope.addHook('onRequest', requireBearer(ctx.tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } })));
+    scope.addHook('onRequest', requireArmToken(ctx.tokens));
     scope.get(
       '/_aksemu/aks/encryption',
       guard(async (req) => {
