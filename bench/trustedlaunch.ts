@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { armClient } from './clients.js';
 import { startEmulator } from '../src/emulator.js';
 import { listJson } from '../src/store/json.js';
-import type { NodeRecord } from '../src/trustedlaunch/service.js';
+import type { NodeRecord } from '../src/trustedlaunch/records.js';
 
 export interface TlBenchRow {
   scenario: string;

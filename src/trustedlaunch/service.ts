@@ -20,70 +20,17 @@ import type { BootContext, BootOutcome, Fleet } from '../fleet/fleet.js';
 import type { InstanceRecord, NodeFacts, NodeModel } from '../fleet/model.js';
 import { vmssName } from '../fleet/naming.js';
 import { getJson, listJson, updateJson } from '../store/json.js';
-import { buildAlert, raiseAlert, type Alert, type AlertSubject, type Finding } from './alerts.js';
-import { AttestationService, ATTESTED_PCRS, compareToBaseline, describeEvent, type AttestationOutcome, type Check, type Deviation } from './attestation.js';
+import { buildAlert, raiseAlert, type Alert, type Finding } from './alerts.js';
+import { AttestationService, ATTESTED_PCRS, compareToBaseline, describeEvent, type AttestationOutcome, type Deviation } from './attestation.js';
 import { applyTampers, imageComponents, resolveComponentId, TAMPER_MODES, type Tamper, type TamperMode } from './components.js';
-import { imageKernelArgs, measuredBoot, type BootResult, type BootStep, type ModuleLoad } from './measured-boot.js';
+import { imageKernelArgs, measuredBoot, type BootResult } from './measured-boot.js';
 import { TrustedLaunchPki } from './pki.js';
 import { encodeLog, parseLog, eventTypeName, type LogEvent } from './tcg-log.js';
 import { encodeTpm2ToolsPcrs, TPM_ALG } from './tpm2.js';
 import { createVtpm, quote, type VtpmState } from './vtpm.js';
+import { nodeRecordKey, type AttestationSummary, type BootView, type NodeRecord } from './records.js';
 
 export const BOOT_FAILURE_CODE = 'NodeSecureBootViolation';
-
-/**
- * One boot, as recorded: its inputs (the image, the switches, the disk's tampering, the GPU driver) and where it
- * halted. A boot is a deterministic function of these, so its steps, modules and serial console are recomputed
- * (and cached) when someone asks, rather than stored for every node.
- */
-export interface BootRecord {
-  /** Boot number of this VM (failed boots count too). */
-  seq: number;
-  bootId?: string;
-  at: string;
-  image: string;
-  secureBoot: boolean;
-  vtpm: boolean;
-  gpuDriverInstalled: boolean;
-  tampers: Tamper[];
-  halted?: BootResult['halted'];
-}
-
-/** A boot record with its (recomputed) results, as the boot-log API shows it. */
-export interface BootView extends BootRecord {
-  kernelArgs: string;
-  steps: BootStep[];
-  modules: ModuleLoad[];
-  serial: string[];
-}
-
-export interface AttestationSummary {
-  at: string;
-  bootSeq: number;
-  healthy: boolean;
-  checks: Check[];
-  deviations: Deviation[];
-  findings: Finding[];
-  claims?: Record<string, unknown>;
-  token?: string;
-  alerts: string[];
-}
-
-export interface NodeRecord {
-  node: string;
-  uid: string;
-  pool: string;
-  instanceId: number;
-  instanceCreatedAt: string;
-  vmId: string;
-  subject: Omit<AlertSubject, 'bootKey'>;
-  tampers: Tamper[];
-  vtpm?: VtpmState;
-  boot?: BootRecord;
-  attestation?: AttestationSummary;
-}
-
-export const nodeRecordKey = (uid: string, node: string) => `/fleet/${uid}/trustedlaunch/${node.toLowerCase()}`;
 
 /** What Trusted Launch needs from the rest of the emulator. */
 export interface TrustedLaunchDeps {

@@ -9,7 +9,8 @@ import { latestImage, imageByName } from '../../fleet/catalog/node-images.js';
 import { osById, retirementAt } from '../../fleet/catalog/os-versions.js';
 import { clusterFactsOf, clusterNotFound, NS, operationNotAllowed } from './clusters.js';
 import { TERMINAL_STATES, type AgentPoolDoc, type ManagedClusterDoc } from './models.js';
-import { TIMING, type ContainerService } from './service.js';
+import { TIMING } from './cluster-lifecycle.js';
+import type { ContainerService } from './service.js';
 
 function poolNotFound(name: string, cluster: string): ArmError {
   return new ArmError(404, 'NotFound', `Agent pool '${name}' was not found in managed cluster '${cluster}'. Run 'az aks nodepool list' to see its node pools.`);

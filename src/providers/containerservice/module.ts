@@ -16,7 +16,8 @@ import { deleteCluster, getCluster, listClusters, NS, patchClusterTags, putClust
 import { kubernetesVersions, osOptions } from './locations.js';
 import type { ManagedClusterDoc } from './models.js';
 import { registerNodeApi } from './node-api.js';
-import { ContainerService, OP_TASK, type ContainerServiceDeps, type OpPayload } from './service.js';
+import { OP_TASK, type OpPayload } from './cluster-lifecycle.js';
+import { ContainerService, type ContainerServiceDeps } from './service.js';
 import { registerVmssApi } from './vmss-api.js';
 
 export interface ContainerServiceModuleDeps extends ContainerServiceDeps {

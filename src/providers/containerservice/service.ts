@@ -22,7 +22,7 @@ import type { ClusterLookups } from './rules/types.js';
 import { ArmError } from '../../arm/errors.js';
 import type { ArmRequest } from '../../arm/router.js';
 import { resourceKey, type ArmResource } from '../../arm/repository.js';
-import { getJson, listJson, putJson, updateJson, type JsonDocument } from '../../store/json.js';
+import { listJson, updateJson, type JsonDocument } from '../../store/json.js';
 import type { TxnOp } from '../../store/store.js';
 import { clusterByFqdnKey, clusterPrefix, clusterRecordKey } from '../../clusters/cluster-registry.js';
 import { resolveVersion } from '../../fleet/catalog/kubernetes-versions.js';
@@ -36,56 +36,11 @@ import { runPoolRules } from './rules/index.js';
 import { gpuDriverOf } from './rules/trusted-launch.js';
 import type { ClusterFacts } from './rules/types.js';
 import { versionNotSupported } from './rules/versions.js';
+import { OP_TASK, type ClusterHooks, type OpPayload, type PoolEvaluation } from './cluster-lifecycle.js';
 import { POOL_TYPE, TERMINAL_STATES, type AgentPoolDoc, type AgentPoolWire, type ManagedClusterDoc } from './models.js';
-
-export const OP_TASK = 'aks-operation';
-/** How long Azure takes (used at --speed realistic). */
-export const TIMING = { controlPlaneMs: 240_000, clusterDeleteMs: 120_000, poolDeleteMs: 30_000 };
-
-export type OpKind = 'cluster-create' | 'cluster-update' | 'cluster-delete' | 'cluster-stop' | 'cluster-start' | 'pool-put' | 'pool-delete' | 'pool-node-image';
-
-export interface OpPayload {
-  opId: string;
-  subscriptionId: string;
-  clusterId: string;
-  uid: string;
-  kind: OpKind;
-  /** Fleet generations the operation waits for. */
-  pools: Array<{ name: string; generation: number }>;
-  /** For pool operations: the pool the result is. */
-  pool?: string;
-  /** Emulated time before which the control plane part is not done. */
-  readyAtMs?: number;
-}
 
 /** Pool properties that are computed by the service, never taken from a request. */
 const POOL_READ_ONLY = ['provisioningState', 'currentOrchestratorVersion', 'nodeImageVersion', 'name', 'id', 'status', 'eTag', 'virtualMachineNodesStatus'];
-
-export interface PoolEvaluation {
-  input: PoolInput;
-  plan: PoolPlan;
-  requestedVersion: string;
-  currentVersion: string;
-  image: string;
-  changed: { reimage: boolean; version: boolean; count: boolean; any: boolean };
-}
-
-export type StepOutcome = { done: true; failure?: { code: string; message: string } } | { done: false; retryAfterMs: number };
-
-/**
- * What other features attach to the cluster lifecycle (KMS etcd encryption, issue 6). Every hook is optional;
- * hooks run in the order they were added.
- */
-export interface ClusterHooks {
-  /** A step of every cluster create/update operation, run once its pools are done; the operation ends when it is. */
-  operationStep?(p: OpPayload, cluster: ManagedClusterDoc): Promise<StepOutcome>;
-  /** Adds read-only, computed status to a cluster as clients see it. */
-  compose?(doc: ManagedClusterDoc): Promise<ManagedClusterDoc>;
-  /** Before a cluster's records are removed. */
-  teardown?(doc: ManagedClusterDoc): Promise<void>;
-  /** After the Virtual Machine Scale Sets API changed one of the cluster's scale sets behind AKS's back. */
-  scaleSetChanged?(cluster: ManagedClusterDoc): Promise<void>;
-}
 
 /** What the managed cluster service needs from the rest of the emulator, named one by one. */
 export interface ContainerServiceDeps {
@@ -467,4 +422,3 @@ function stripReadOnly(p: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export { getJson, putJson };
