@@ -10,8 +10,9 @@ import { createInterface } from 'node:readline';
 import { paths } from '../src/config/data-dir.js';
 import { instanceEnvironment } from '../src/cli/commands/env.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../src/emulator.js';
+import { repoRoot } from './root.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+export const ROOT = repoRoot();
 export const CLI = join(ROOT, 'bin', 'aksemu.js');
 
 /** A fresh data directory holding the shared test CA and master key. */

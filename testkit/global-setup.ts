@@ -17,9 +17,10 @@ import { join } from 'node:path';
 import { paths } from '../src/config/data-dir.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { Sealer, loadOrCreateMasterKey } from '../src/secrets/sealer.js';
+import { repoRoot } from './root.js';
 
 export default async function setup(): Promise<() => void> {
-  const root = join(import.meta.dirname, '..', '..');
+  const root = repoRoot();
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js')) || !existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   }
