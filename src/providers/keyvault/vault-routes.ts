@@ -24,8 +24,8 @@ import {
   VAULT_API_VERSIONS,
   VAULT_TYPE,
   type VaultResource,
-} from './vault-model.js';
-import type { DeletedVaultRecord, Vaults } from './vaults.js';
+} from '../../keyvault/vault-model.js';
+import type { DeletedVaultRecord, Vaults } from '../../keyvault/vaults.js';
 
 const PURGE_TASK = 'keyvault-vault-purge';
 const DAY_MS = 86_400_000;

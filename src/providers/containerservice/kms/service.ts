@@ -18,7 +18,7 @@ import { parseKeyId } from '../../../kms/key-id.js';
 import { getJson, putJson } from '../../../store/json.js';
 import { authorizationOf } from '../../authorization/module.js';
 import { keyVaultServicesOf } from '../../keyvault/module.js';
-import type { VaultResource } from '../../keyvault/vault-model.js';
+import type { VaultResource } from '../../../keyvault/vault-model.js';
 import type { ManagedClusterDoc } from '../models.js';
 import type { ClusterHooks, ContainerService, OpPayload, StepOutcome } from '../service.js';
 import { kmsIntentOf, kmsMigrationKey, kmsStateKey, nextState, type KmsClusterState, type KmsIdentity, type KmsIntent } from './state.js';

@@ -8,7 +8,7 @@ import { ArmError } from '../../../arm/errors.js';
 import { minorOf } from '../../../fleet/catalog/kubernetes-versions.js';
 import { KeyIdError, parseKeyId } from '../../../kms/key-id.js';
 import { keyVaultServicesOf } from '../../keyvault/module.js';
-import type { VaultResource } from '../../keyvault/vault-model.js';
+import type { VaultResource } from '../../../keyvault/vault-model.js';
 import type { IdentityResource } from '../../managedidentity/identities.js';
 import { getJson } from '../../../store/json.js';
 import { kmsApiFor, kmsIntentOf, kmsStateKey, type KmsClusterState, type KmsIntent } from '../kms/state.js';
