@@ -12,7 +12,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import type { Caller } from '../identity/authenticate.js';
-import type { VaultResource } from '../providers/keyvault/vault-model.js';
+import type { VaultResource } from './vault-model.js';
 import { KvError } from './errors.js';
 
 export interface KeyOperationSpec {

@@ -1,6 +1,6 @@
 /** Key Vault wire shapes (KeyBundle, KeyItem, DeletedKeyBundle) from the stored records (SPEC V-2). */
-import type { VaultResource } from '../providers/keyvault/vault-model.js';
-import { recoveryLevel } from '../providers/keyvault/vault-model.js';
+import type { VaultResource } from './vault-model.js';
+import { recoveryLevel } from './vault-model.js';
 import { atLeast } from './api-version.js';
 import type { KeyMeta, KeyVersionRecord } from './key-store.js';
 

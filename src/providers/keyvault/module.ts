@@ -22,10 +22,10 @@ import { CryptoPool } from '../../keyvault/crypto-pool.js';
 import { registerDataPlane } from '../../keyvault/data-plane.js';
 import { KeyStore } from '../../keyvault/key-store.js';
 import type { RoleAssignments } from '../../authorization/role-assignments.js';
-import { checkKeyAccess, type KeyAccessAnswer, type KeyAccessQuery } from './key-access.js';
-import { PrivateEndpoints } from './private-endpoints.js';
+import { checkKeyAccess, type KeyAccessAnswer, type KeyAccessQuery } from '../../keyvault/key-access.js';
+import { PrivateEndpoints } from '../../keyvault/private-endpoints.js';
 import { registerVaultRoutes } from './vault-routes.js';
-import { Vaults } from './vaults.js';
+import { Vaults } from '../../keyvault/vaults.js';
 
 export interface KeyVaultServices {
   vaults: Vaults;

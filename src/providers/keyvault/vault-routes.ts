@@ -2,74 +2,49 @@
  * `Microsoft.KeyVault/vaults` over ARM (SPEC V-1): create/update (PUT, PATCH), show, list, delete (soft), deleted
  * vaults (list, show, purge), accessPolicies add/replace/remove, checkNameAvailability, and recovery with
  * `createMode: recover`. Purge protection is honoured and soft-deleted vaults are purged automatically at their
- * scheduled purge date (emulated clock).
+ * scheduled purge date (emulated clock). The handlers are in vault-handlers.ts; this file says which path reaches
+ * which, and registers the resource types and the purge task.
  */
-import type { Arm } from '../../arm/arm.js';
-import { ArmError, armErrors } from '../../arm/errors.js';
-import { AZURE_LOCATIONS, normalizeLocation } from '../../arm/locations.js';
-import { providerResourceId } from '../../arm/resource-id.js';
-import type { ArmRequest, ArmResponse } from '../../arm/router.js';
-import type { Caller } from '../../identity/authenticate.js';
-import type { Clock, Speed } from '../../runtime/clock.js';
-import type { TaskRunner } from '../../runtime/tasks.js';
-import type { RoleAssignments } from '../../authorization/role-assignments.js';
-import type { ProviderRegistrations } from '../resources/provider-registration.js';
+import { KV_NS, VAULT_API_VERSIONS, type VaultResource } from '../../keyvault/vault-model.js';
 import {
-  applyAccessPolicyChange,
-  KV_NS,
-  mergeVaultProperties,
-  parseAccessPolicies,
-  requireValidVaultName,
-  validVaultName,
-  VAULT_API_VERSIONS,
-  VAULT_TYPE,
-  type VaultResource,
-} from './vault-model.js';
-import type { DeletedVaultRecord, Vaults } from './vaults.js';
+  changeAccessPolicies,
+  checkNameAvailability,
+  deleteVault,
+  getDeletedVault,
+  getVault,
+  listDeletedVaults,
+  listVaults,
+  patchVault,
+  purgeDeletedVault,
+  PURGE_TASK,
+  putVault,
+  softDeleteVault,
+  type PurgePayload,
+  type VaultHandler,
+  type VaultRouteDeps,
+} from './vault-handlers.js';
 
-const PURGE_TASK = 'keyvault-vault-purge';
-const DAY_MS = 86_400_000;
+export type { VaultRouteDeps } from './vault-handlers.js';
 
-interface PurgePayload {
-  name: string;
-  subscriptionId?: string;
-  operationId?: string;
-}
+const VAULTS = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults';
+const DELETED_VAULT = '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}';
 
-export interface VaultRouteDeps {
-  arm: Arm;
-  vaults: Vaults;
-  authz: RoleAssignments;
-  providers: ProviderRegistrations;
-  tasks: TaskRunner;
-  clock: Clock;
-  speed: Speed;
-}
-
-function deletedVaultBody(subscriptionId: string, r: DeletedVaultRecord) {
-  return {
-    id: `/subscriptions/${subscriptionId}/providers/Microsoft.KeyVault/locations/${r.location}/deletedVaults/${r.name}`,
-    name: r.name,
-    type: 'Microsoft.KeyVault/deletedVaults',
-    properties: {
-      vaultId: r.vaultId,
-      location: r.location,
-      deletionDate: r.deletionDate,
-      scheduledPurgeDate: r.scheduledPurgeDate,
-      tags: r.tags,
-      purgeProtectionEnabled: r.purgeProtectionEnabled,
-    },
-  };
-}
-
-function tagsOf(value: unknown): Record<string, string> | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) throw armErrors.invalidContent('tags must be an object of strings');
-  return value as Record<string, string>;
-}
+const VAULT_ROUTES: Array<{ methods: string[]; path: string; handler: VaultHandler }> = [
+  { methods: ['GET'], path: `${VAULTS}/{vaultName}`, handler: getVault },
+  { methods: ['PUT'], path: `${VAULTS}/{vaultName}`, handler: putVault },
+  { methods: ['PATCH'], path: `${VAULTS}/{vaultName}`, handler: patchVault },
+  { methods: ['DELETE'], path: `${VAULTS}/{vaultName}`, handler: deleteVault },
+  { methods: ['GET'], path: VAULTS, handler: listVaults },
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/vaults', handler: listVaults },
+  { methods: ['PUT'], path: `${VAULTS}/{vaultName}/accessPolicies/{operationKind}`, handler: changeAccessPolicies },
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/deletedVaults', handler: listDeletedVaults },
+  { methods: ['GET'], path: DELETED_VAULT, handler: getDeletedVault },
+  { methods: ['POST'], path: `${DELETED_VAULT}/purge`, handler: purgeDeletedVault },
+  { methods: ['POST'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability', handler: checkNameAvailability },
+];
 
 export function registerVaultRoutes(d: VaultRouteDeps): void {
-  const { arm, vaults, authz } = d;
+  const { arm, vaults } = d;
   arm.types.register({
     namespace: KV_NS,
     resourceType: 'vaults',
@@ -77,24 +52,12 @@ export function registerVaultRoutes(d: VaultRouteDeps): void {
     // A resource group delete soft-deletes its vaults (they stay recoverable), as in Azure.
     onResourceGroupDelete: async (id) => {
       const doc = await arm.resources.get<VaultResource>(id);
-      if (doc) await softDelete(doc.value);
+      if (doc) await softDeleteVault(d, doc.value);
     },
   });
   for (const t of ['vaults/accessPolicies', 'deletedVaults', 'locations/deletedVaults', 'checkNameAvailability', 'locations/operationResults']) {
     arm.types.register({ namespace: KV_NS, resourceType: t, apiVersions: VAULT_API_VERSIONS });
   }
-  const versions = arm.types.versionPolicy(KV_NS, 'vaults');
-  const base = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults';
-  const idOf = (req: ArmRequest) => providerResourceId(req.params.subscriptionId!, req.params.resourceGroupName!, KV_NS, [['vaults', req.params.vaultName!]]);
-  const notFound = (req: ArmRequest) => armErrors.resourceNotFound(VAULT_TYPE, req.params.vaultName!, req.params.resourceGroupName!);
-
-  const softDelete = async (vault: VaultResource): Promise<void> => {
-    const now = d.clock.nowMs();
-    const purgeAt = now + vault.properties.softDeleteRetentionInDays * DAY_MS;
-    await vaults.softDelete(vault, new Date(now).toISOString(), new Date(purgeAt).toISOString());
-    // Scheduled purge on the emulated clock (the task runner waits in emulator time).
-    await d.tasks.enqueue<PurgePayload>(PURGE_TASK, vault.name.toLowerCase(), { name: vault.name }, purgeAt - now);
-  };
 
   d.tasks.register<PurgePayload>(PURGE_TASK, async ({ payload }) => {
     const record = await vaults.deleted(payload.name);
@@ -105,197 +68,6 @@ export function registerVaultRoutes(d: VaultRouteDeps): void {
     return { done: true };
   });
 
-  const load = async (req: ArmRequest) => {
-    await arm.requireResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
-    return arm.resources.get<VaultResource>(idOf(req));
-  };
-
-  const get = async (req: ArmRequest): Promise<ArmResponse> => {
-    const doc = await load(req);
-    if (!doc) throw notFound(req);
-    await authz.requireAction(req.caller, doc.value.id, 'Microsoft.KeyVault/vaults/read');
-    return { status: 200, body: doc.value };
-  };
-
-  const write = async (req: ArmRequest, mode: 'put' | 'patch'): Promise<ArmResponse> => {
-    const { subscriptionId, resourceGroupName, vaultName } = req.params as Record<string, string>;
-    const current = await load(req);
-    if (mode === 'patch' && !current) throw notFound(req);
-    requireValidVaultName(vaultName);
-    const body = req.json<Record<string, unknown>>();
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw armErrors.invalidContent('The request body must be a JSON object');
-    const props = (body.properties ?? {}) as Record<string, unknown>;
-    if (typeof props !== 'object' || Array.isArray(props)) throw armErrors.invalidContent("'properties' must be an object");
-    const id = current?.value.id ?? idOf(req);
-    await authz.requireAction(req.caller, id, 'Microsoft.KeyVault/vaults/write');
-    await d.providers.requireRegistered(subscriptionId, KV_NS);
-    const tags = tagsOf(body.tags);
-
-    let location = current?.value.location;
-    if (mode === 'put') {
-      if (typeof body.location !== 'string' || body.location.trim() === '') throw armErrors.missingProperty('location');
-      const loc = normalizeLocation(body.location);
-      if (!loc) {
-        throw new ArmError(400, 'LocationNotAvailableForResourceType', `The provided location '${body.location}' is not available for resource type '${VAULT_TYPE}'. List of available regions for the resource type is '${AZURE_LOCATIONS.map((l) => l.name).join(',')}'.`);
-      }
-      if (current && current.value.location !== loc) {
-        throw new ArmError(400, 'InvalidResourceLocation', `The resource '${vaultName}' already exists in location '${current.value.location}' in resource group '${resourceGroupName}'. A resource with the same name cannot be created in location '${loc}'. Please select a new resource name.`);
-      }
-      location = loc;
-    }
-
-    // createMode: recover brings a soft-deleted vault back (SPEC V-1).
-    if (!current && props.createMode === 'recover') {
-      const record = await vaults.deleted(vaultName);
-      if (!record) throw new ArmError(404, 'ResourceNotFound', `The vault '${vaultName}' was not found in the deleted vaults; there is nothing to recover.`);
-      if (record.vaultId.toLowerCase() !== id.toLowerCase()) {
-        throw new ArmError(400, 'BadRequest', `The deleted vault '${vaultName}' belongs to '${record.vaultId}'; it can only be recovered there.`);
-      }
-      const recovered: VaultResource = { ...record.vault, ...(tags ? { tags } : {}) };
-      await vaults.recover(record, recovered);
-      await d.tasks.cancel(PURGE_TASK, vaultName.toLowerCase());
-      return { status: 200, body: recovered };
-    }
-    if (props.createMode !== undefined && props.createMode !== 'default' && props.createMode !== 'recover') {
-      throw new ArmError(400, 'BadRequest', `Invalid value found at properties.createMode: '${String(props.createMode)}'. Allowed values are default, recover.`);
-    }
-
-    const properties = mergeVaultProperties(vaultName, props, current?.value.properties, mode);
-    if (current) {
-      const next: VaultResource = { ...current.value, ...(tags !== undefined ? { tags } : {}), properties };
-      if (!(await vaults.update(next, current.modRevision))) throw new ArmError(409, 'Conflict', `The vault '${vaultName}' was changed by another request; retry the operation.`);
-      return { status: 200, body: next };
-    }
-
-    // Global name uniqueness, including soft-deleted vaults (SPEC V-1).
-    const reservation = await vaults.reservation(vaultName);
-    if (reservation?.deleted) {
-      throw new ArmError(409, 'ConflictError', 'A vault with the same name already exists in deleted state. You need to either recover or purge existing key vault. Follow this link https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft delete.');
-    }
-    const taken = () =>
-      new ArmError(409, 'VaultAlreadyExists', `The vault name '${vaultName}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state. If the vault is in a recoverable state then the vault will need to be purged before reusing the name. For more information on VaultAlreadyExists, soft delete and purging a vault follow this link https://go.microsoft.com/fwlink/?linkid=2147740.`);
-    if (reservation) throw taken();
-    const now = d.clock.iso();
-    const vault: VaultResource = {
-      id,
-      name: vaultName,
-      type: VAULT_TYPE,
-      location: location!,
-      tags: tags ?? {},
-      systemData: systemDataOf(req.caller, now),
-      properties,
-    };
-    if (!(await vaults.create(vault))) throw taken();
-    return { status: 200, body: vault };
-  };
-
-  const del = async (req: ArmRequest): Promise<ArmResponse> => {
-    const doc = await load(req);
-    if (!doc) return { status: 204 };
-    await authz.requireAction(req.caller, doc.value.id, 'Microsoft.KeyVault/vaults/delete');
-    // SPEC K-8: deleting the vault of a KMS cluster is unsupported; it goes to the soft-deleted list.
-    await softDelete(doc.value);
-    return { status: 200 };
-  };
-
-  const list = async (req: ArmRequest): Promise<ArmResponse> => {
-    const rg = req.params.resourceGroupName;
-    if (rg) await arm.requireResourceGroup(req.params.subscriptionId!, rg);
-    const items = await arm.resources.list(req.params.subscriptionId!, { ...(rg ? { resourceGroup: rg } : {}), type: VAULT_TYPE });
-    const top = Number(req.query.get('$top') ?? NaN);
-    return { status: 200, body: { value: Number.isInteger(top) && top > 0 ? items.slice(0, top) : items } };
-  };
-
-  const accessPolicies = async (req: ArmRequest): Promise<ArmResponse> => {
-    const kind = req.params.operationKind!.toLowerCase();
-    if (kind !== 'add' && kind !== 'replace' && kind !== 'remove') {
-      throw new ArmError(400, 'BadRequest', `Invalid operation kind '${req.params.operationKind}'. Allowed values are add, replace, remove.`);
-    }
-    const doc = await load(req);
-    if (!doc) throw notFound(req);
-    await authz.requireAction(req.caller, doc.value.id, 'Microsoft.KeyVault/vaults/accessPolicies/write');
-    const body = req.json<{ properties?: { accessPolicies?: unknown } }>();
-    const changes = parseAccessPolicies(body?.properties?.accessPolicies, 'properties.accessPolicies');
-    if (changes.length === 0) throw new ArmError(400, 'BadRequest', 'The parameter properties.accessPolicies must name at least one access policy.');
-    const next: VaultResource = { ...doc.value, properties: { ...doc.value.properties, accessPolicies: applyAccessPolicyChange(doc.value.properties.accessPolicies, kind, changes) } };
-    if (!(await vaults.update(next, doc.modRevision))) throw new ArmError(409, 'Conflict', 'The vault was changed by another request; retry the operation.');
-    return {
-      status: 200,
-      body: { id: `${doc.value.id}/accessPolicies/${kind}`, name: kind, type: 'Microsoft.KeyVault/vaults/accessPolicies', location: doc.value.location, properties: { accessPolicies: next.properties.accessPolicies } },
-    };
-  };
-
-  arm.router.add({ methods: ['GET'], path: `${base}/{vaultName}`, apiVersions: versions, handler: get });
-  arm.router.add({ methods: ['PUT'], path: `${base}/{vaultName}`, apiVersions: versions, handler: (req) => write(req, 'put') });
-  arm.router.add({ methods: ['PATCH'], path: `${base}/{vaultName}`, apiVersions: versions, handler: (req) => write(req, 'patch') });
-  arm.router.add({ methods: ['DELETE'], path: `${base}/{vaultName}`, apiVersions: versions, handler: del });
-  arm.router.add({ methods: ['GET'], path: base, apiVersions: versions, handler: list });
-  arm.router.add({ methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/vaults', apiVersions: versions, handler: list });
-  arm.router.add({ methods: ['PUT'], path: `${base}/{vaultName}/accessPolicies/{operationKind}`, apiVersions: versions, handler: accessPolicies });
-
-  arm.router.add({
-    methods: ['GET'],
-    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/deletedVaults',
-    apiVersions: versions,
-    handler: async (req) => {
-      const sub = req.params.subscriptionId!.toLowerCase();
-      const items = (await vaults.listDeleted()).filter((r) => r.vaultId.toLowerCase().startsWith(`/subscriptions/${sub}/`));
-      return { status: 200, body: { value: items.map((r) => deletedVaultBody(req.params.subscriptionId!, r)) } };
-    },
-  });
-  const findDeleted = async (req: ArmRequest) => {
-    const r = await vaults.deleted(req.params.vaultName!);
-    const sub = req.params.subscriptionId!.toLowerCase();
-    if (!r || !r.vaultId.toLowerCase().startsWith(`/subscriptions/${sub}/`) || r.location !== normalizeLocation(req.params.location!)) {
-      throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.KeyVault/deletedVaults/${req.params.vaultName}' under location '${req.params.location}' was not found.`);
-    }
-    return r;
-  };
-  const deletedBase = '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}';
-  arm.router.add({ methods: ['GET'], path: deletedBase, apiVersions: versions, handler: async (req) => ({ status: 200, body: deletedVaultBody(req.params.subscriptionId!, await findDeleted(req)) }) });
-  arm.router.add({
-    methods: ['POST'],
-    path: `${deletedBase}/purge`,
-    apiVersions: versions,
-    handler: async (req) => {
-      const r = await findDeleted(req);
-      await authz.requireAction(req.caller, `/subscriptions/${req.params.subscriptionId}/providers/Microsoft.KeyVault/locations/${r.location}/deletedVaults/${r.name}`, 'Microsoft.KeyVault/locations/deletedVaults/purge/action');
-      if (r.purgeProtectionEnabled && d.clock.nowMs() < Date.parse(r.scheduledPurgeDate)) {
-        throw new ArmError(
-          409,
-          'Conflict',
-          `The vault '${r.name}' has purge protection enabled and cannot be purged before its scheduled purge date ${r.scheduledPurgeDate}; Key Vault purges it automatically then.`,
-        );
-      }
-      const op = await arm.operations.create({ subscriptionId: req.params.subscriptionId!, namespace: KV_NS, location: r.location, resourceId: r.vaultId });
-      await d.tasks.enqueue<PurgePayload>(PURGE_TASK, r.name.toLowerCase(), { name: r.name, subscriptionId: req.params.subscriptionId!, operationId: op.id }, d.speed.delay(10_000));
-      return { status: 202, headers: arm.operations.headers(req, op) };
-    },
-  });
-  arm.router.add({
-    methods: ['POST'],
-    path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability',
-    apiVersions: versions,
-    handler: async (req) => {
-      const body = req.json<{ name?: unknown; type?: unknown }>();
-      if (typeof body?.name !== 'string') throw armErrors.missingProperty('name');
-      if (body.type !== undefined && String(body.type).toLowerCase() !== VAULT_TYPE.toLowerCase()) {
-        throw new ArmError(400, 'BadRequest', `Invalid value found at type: '${String(body.type)}'. Allowed value is ${VAULT_TYPE}.`);
-      }
-      if (!validVaultName(body.name)) {
-        return { status: 200, body: { nameAvailable: false, reason: 'AccountNameInvalid', message: `Vault name '${body.name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.` } };
-      }
-      const taken = await vaults.reservation(body.name);
-      return {
-        status: 200,
-        body: taken ? { nameAvailable: false, reason: 'AlreadyExists', message: `The vault name '${body.name}' is already in use.` } : { nameAvailable: true },
-      };
-    },
-  });
-}
-
-/** ARM's systemData for a resource made now by `caller`: a user by its sign-in name, an application by its id. */
-function systemDataOf(caller: Caller, now: string) {
-  const by = caller.kind === 'user' && caller.upn ? { name: caller.upn, type: 'User' } : { name: caller.appId, type: 'Application' };
-  return { createdBy: by.name, createdByType: by.type, createdAt: now, lastModifiedBy: by.name, lastModifiedByType: by.type, lastModifiedAt: now };
+  const versions = arm.types.versionPolicy(KV_NS, 'vaults');
+  for (const r of VAULT_ROUTES) arm.router.add({ methods: r.methods, path: r.path, apiVersions: versions, handler: (req) => r.handler(d, req) });
 }

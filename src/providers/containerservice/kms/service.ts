@@ -16,7 +16,7 @@ import { resourceKey } from '../../../arm/repository.js';
 import { providerResourceId } from '../../../arm/resource-id.js';
 import { parseKeyId } from '../../../kms/key-id.js';
 import { getJson, putJson } from '../../../store/json.js';
-import type { VaultResource } from '../../keyvault/vault-model.js';
+import type { VaultResource } from '../../../keyvault/vault-model.js';
 import type { ManagedClusterDoc } from '../models.js';
 import type { ClusterHooks, OpPayload, StepOutcome } from '../cluster-lifecycle.js';
 import type { ContainerService } from '../service.js';

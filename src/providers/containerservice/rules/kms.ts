@@ -7,7 +7,7 @@
 import { ArmError } from '../../../arm/errors.js';
 import { minorOf } from '../../../fleet/catalog/kubernetes-versions.js';
 import { KeyIdError, parseKeyId } from '../../../kms/key-id.js';
-import type { VaultResource } from '../../keyvault/vault-model.js';
+import type { VaultResource } from '../../../keyvault/vault-model.js';
 import type { IdentityResource } from '../../managedidentity/identities.js';
 import { kmsApiFor, kmsIntentOf, kmsStateKey, type KmsClusterState, type KmsIntent } from '../kms/state.js';
 import type { ClusterRule, ClusterRuleContext } from './types.js';

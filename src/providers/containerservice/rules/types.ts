@@ -5,8 +5,8 @@
  * pool rule; KMS: a cluster rule).
  */
 import type { ArmResource } from '../../../arm/repository.js';
-import type { KeyAccessAnswer, KeyAccessQuery } from '../../keyvault/key-access.js';
-import type { VaultResource } from '../../keyvault/vault-model.js';
+import type { KeyAccessAnswer, KeyAccessQuery } from '../../../keyvault/key-access.js';
+import type { VaultResource } from '../../../keyvault/vault-model.js';
 import type { KeyVersionRecord } from '../../../keyvault/key-store.js';
 import type { PoolInput, PoolPlan } from '../pool-model.js';
 

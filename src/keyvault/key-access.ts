@@ -3,9 +3,9 @@
  * encrypt and decrypt on the key of a public vault (AzureKeyVaultKmsValidateIdentityPermissionCustomerError
  * otherwise). The same rules as the data plane's per-request check (keyvault/access.ts): access policies or RBAC.
  */
-import type { Caller } from '../../identity/authenticate.js';
-import { accessPolicyAllows, OPERATIONS } from '../../keyvault/access.js';
-import type { RoleAssignments } from '../../authorization/role-assignments.js';
+import type { Caller } from '../identity/authenticate.js';
+import { accessPolicyAllows, OPERATIONS } from './access.js';
+import type { RoleAssignments } from '../authorization/role-assignments.js';
 import type { VaultResource } from './vault-model.js';
 import type { Vaults } from './vaults.js';
 

@@ -7,9 +7,9 @@
  * URI is always `https://<name>.vault.azure.net/`.
  */
 import { isIP } from 'node:net';
-import { ArmError } from '../../arm/errors.js';
-import type { ArmResource } from '../../arm/repository.js';
-import { isGuid } from '../../util/ids.js';
+import { ArmError } from '../arm/errors.js';
+import type { ArmResource } from '../arm/repository.js';
+import { isGuid } from '../util/ids.js';
 
 export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
 export const KV_NS = 'Microsoft.KeyVault';

@@ -11,10 +11,10 @@
  * Reads for the data plane go through an in-process copy of active vaults, dropped on every write this process
  * makes (the only writer of these keys), so per-request authorization costs no store read.
  */
-import type { Arm } from '../../arm/arm.js';
-import type { Store } from '../../store/store.js';
-import { encodeJson, getJson, listJson } from '../../store/json.js';
-import { resourceKey } from '../../arm/repository.js';
+import type { Arm } from '../arm/arm.js';
+import type { Store } from '../store/store.js';
+import { encodeJson, getJson, listJson } from '../store/json.js';
+import { resourceKey } from '../arm/repository.js';
 import type { VaultResource } from './vault-model.js';
 
 export interface NameReservation {

@@ -23,12 +23,12 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Arm } from '../../arm/arm.js';
-import { providerResourceId } from '../../arm/resource-id.js';
-import type { Clock } from '../../runtime/clock.js';
-import { getJson, listJson, putJson } from '../../store/json.js';
-import type { Store } from '../../store/store.js';
-import { newGuid } from '../../util/ids.js';
+import type { Arm } from '../arm/arm.js';
+import { providerResourceId } from '../arm/resource-id.js';
+import type { Clock } from '../runtime/clock.js';
+import { getJson, listJson, putJson } from '../store/json.js';
+import type { Store } from '../store/store.js';
+import { newGuid } from '../util/ids.js';
 import type { PrivateEndpointConnectionItem, VaultResource } from './vault-model.js';
 import type { Vaults } from './vaults.js';
 
