@@ -26,7 +26,8 @@ import type { AksKms } from './providers/containerservice/kms/service.js';
 import { startContainerService } from './providers/containerservice/module.js';
 import type { ContainerService } from './providers/containerservice/service.js';
 import { FeatureRegistrations } from './providers/features/features.js';
-import { startKeyVault, type KeyVaultServices } from './providers/keyvault/module.js';
+import { startKeyVault, type KeyVaultServices } from './keyvault/module.js';
+import { startKeyVaultProvider } from './providers/keyvault/module.js';
 import { startManagedIdentity } from './providers/managedidentity/module.js';
 import { startResourceManager } from './providers/resources/module.js';
 import { ProviderRegistrations } from './providers/resources/provider-registration.js';
@@ -252,7 +253,8 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
   const authz = new RoleAssignments(store);
   await startAuthorization({ arm, directory, clock, assignments: authz, subscriptionId });
   startManagedIdentity({ arm, app, directory, tokens, sealer, providers, authz });
-  const keyVault = startKeyVault({ store, arm, clock, speed, tasks, sealer, tokens, providers, authz, app, lifecycle, dataDir });
+  const keyVault = startKeyVault({ store, arm, clock, sealer, tokens, authz, app, lifecycle, dataDir });
+  startKeyVaultProvider({ arm, vaults: keyVault.vaults, authz, providers, tasks, clock, speed });
   const { service: containerService, fleet, clusterConfig } = await startContainerService({
     store,
     arm,

@@ -14,7 +14,7 @@ import { aksemu, describeWithBackend, type CliEnv } from './support/cli.js';
 
 const KID = /^https:\/\/mykeyvault\.vault\.azure\.net\/keys\/MyKeyName\/[0-9a-f]{32}$/;
 
-describeWithBackend('providers/keyvault/module.js', 'keyvault, identity and role assignment commands', () => {
+describeWithBackend('keyvault/module.js', 'keyvault, identity and role assignment commands', () => {
   let emu: SpawnedEmulator;
   let env: CliEnv;
   let home: string;

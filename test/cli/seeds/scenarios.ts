@@ -315,7 +315,7 @@ export const VARIANTS: Variant[] = [
 export type Backend = 'containerservice' | 'keyvault' | 'kube';
 export const BACKEND_MODULES: Record<Backend, string> = {
   containerservice: 'providers/containerservice/index.js',
-  keyvault: 'providers/keyvault/module.js',
+  keyvault: 'keyvault/module.js',
   kube: 'kube/module.js',
 };
 

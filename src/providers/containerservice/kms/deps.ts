@@ -12,7 +12,7 @@ import type { Clock } from '../../../runtime/clock.js';
 import type { TaskRunner } from '../../../runtime/tasks.js';
 import type { Sealer } from '../../../secrets/sealer.js';
 import type { Store } from '../../../store/store.js';
-import type { KeyVaultServices } from '../../keyvault/module.js';
+import type { KeyVaultServices } from '../../../keyvault/module.js';
 
 export interface AksKmsDeps {
   store: Store;
