@@ -1,5 +1,5 @@
 /**
- * Benchmarks of the aksemu CLI (issue 8):
+ * Benchmarks of the aksemu CLI:
  * - the walkthrough (scripts/walkthrough.sh: the three seed articles, ~60 CLI and kubectl commands) on a fresh
  *   instance at --speed instant, wall time per run, start-up of the instance included (target < 15 s);
  * - the latency of single CLI invocations on a warm instance: a process per command, as in a script (start-up,

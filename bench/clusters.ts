@@ -1,5 +1,5 @@
 /**
- * Cluster benchmarks (issue 4), through the ARM API of an in-process emulator at --speed instant on a temporary
+ * Cluster benchmarks, through the ARM API of an in-process emulator at --speed instant on a temporary
  * SQLite store:
  *   - create a cluster with 10 pools × 100 nodes and wait until its operation has Succeeded and all 1,000 Nodes are
  *     Ready in the cluster registry (target ≤ 3 s);

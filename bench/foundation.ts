@@ -1,5 +1,5 @@
 /**
- * Issue 2 figures: cold start to the ready line (median of 10; target ≤ 500 ms), for a brand-new data
+ * Figures: cold start to the ready line (median of 10; target ≤ 500 ms), for a brand-new data
  * directory (CA, master key, signing key and store created) and for a restart; and ARM GET latency p50/p99 with
  * 20 concurrent clients on keep-alive connections.
  */

@@ -1,10 +1,10 @@
 /**
- * Key Vault data-plane throughput (issue 3): RSA-2048 RSA-OAEP-256 decrypt and encrypt operations per second
+ * Key Vault data-plane throughput: RSA-2048 RSA-OAEP-256 decrypt and encrypt operations per second
  * through the HTTPS API (a spawned `aksemu start`, the direct address, bearer tokens, access-policy checks, audit
  * log — the whole request path), with N concurrent clients (default 8, each awaiting one request at a time on its
  * own keep-alive connection), next to `openssl speed rsa2048` measured on the same machine in the same run.
  *
- * The target (issue 3): decrypt ops/s ≥ 70% of OpenSSL's per-core RSA-2048 private-key rate (its sign/s figure)
+ * The target: decrypt ops/s ≥ 70% of OpenSSL's per-core RSA-2048 private-key rate (its sign/s figure)
  * times the cores the emulator uses for RSA — its crypto worker threads (keyvault/crypto-pool.ts). The emulator's
  * whole CPU during the run (from /proc) is reported too, so the per-core efficiency of the full request path is
  * visible. The machine is shared: rounds of (openssl, decrypt) run back to back and the median is reported.

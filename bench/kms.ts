@@ -1,5 +1,5 @@
 /**
- * KMS etcd encryption under load (issue 6), on an in-process emulator (SQLite store) whose Key Vault does real
+ * KMS etcd encryption under load, on an in-process emulator (SQLite store) whose Key Vault does real
  * RSA-2048 and whose clusters run the real KMS plugins (gRPC over unix sockets → HTTPS → Key Vault):
  *
  * 1. plugin calls per second over a cluster's plugin socket, 16 in flight: v1 Encrypt/Decrypt (RSA1_5), v2

@@ -1,5 +1,5 @@
 /**
- * The clusters' Kubernetes API under load (issue 5), on the default SQLite store, with an in-process emulator
+ * The clusters' Kubernetes API under load, on the default SQLite store, with an in-process emulator
  * and one test cluster:
  *
  * - create N secrets (default 10,000) over HTTPS, 16 requests in flight;

@@ -18,17 +18,17 @@ type Bench = { name: string; title: string; run: () => Promise<string> };
 export const BENCHES: Bench[] = [
   {
     name: 'foundation',
-    title: 'Foundation (issue 2): start-up and ARM latency',
+    title: 'Foundation: start-up and ARM latency',
     run: async () => formatFoundation(await benchColdStart(10), await benchArmLatency(20, 250)),
   },
-  { name: 'store', title: 'Store (issue 2): put/get throughput', run: async () => formatStoreBench(await benchStore()) },
-  { name: 'keyvault', title: 'Key Vault (issue 3): RSA-OAEP-256 through the HTTPS API', run: async () => formatKeyVaultBench(await benchKeyVault()) },
-  { name: 'clusters', title: 'Clusters and fleet (issue 4)', run: async () => formatClusterBench(await benchClusters()) },
-  { name: 'kube', title: 'Kubernetes API (issue 5)', run: async () => formatKubeBench(await benchKube()) },
-  { name: 'kms', title: 'KMS etcd encryption (issue 6)', run: async () => formatKmsBench(await benchKms()) },
-  { name: 'trustedlaunch', title: 'Trusted Launch (issue 7): boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
+  { name: 'store', title: 'Store: put/get throughput', run: async () => formatStoreBench(await benchStore()) },
+  { name: 'keyvault', title: 'Key Vault: RSA-OAEP-256 through the HTTPS API', run: async () => formatKeyVaultBench(await benchKeyVault()) },
+  { name: 'clusters', title: 'Clusters and fleet', run: async () => formatClusterBench(await benchClusters()) },
+  { name: 'kube', title: 'Kubernetes API', run: async () => formatKubeBench(await benchKube()) },
+  { name: 'kms', title: 'KMS etcd encryption', run: async () => formatKmsBench(await benchKms()) },
+  { name: 'trustedlaunch', title: 'Trusted Launch: boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
   { name: 'attach', title: 'pods/attach and pods/exec (SPEC C-9): kubectl debug node sessions', run: async () => formatAttachBench(await benchAttach()) },
-  { name: 'cli', title: 'The aksemu CLI (issue 8): the walkthrough and single invocations', run: async () => formatCliBench(await benchWalkthrough(3), await benchCommands()) },
+  { name: 'cli', title: 'The aksemu CLI: the walkthrough and single invocations', run: async () => formatCliBench(await benchWalkthrough(3), await benchCommands()) },
 ];
 
 async function main(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Trusted Launch benchmark (issue 7), through the ARM and /_aksemu APIs of an in-process emulator at --speed
+ * Trusted Launch benchmark, through the ARM and /_aksemu APIs of an in-process emulator at --speed
  * instant on a temporary SQLite store:
  *   - first use: the instance's Secure Boot / vTPM PKI is made (RSA key generation) while a 1-node pool boots;
  *   - boot + attest of 100 Trusted Launch nodes (Secure Boot + vTPM): the pool operation until Succeeded with every

@@ -113,7 +113,7 @@ if [ -n "$OUT" ]; then
   capture aksemu node exec "$TL_NODE" -- cat /sys/class/tpm/tpm0/tpm_version_major
   expect "$OUT" '^2$' 'a TPM 2.0 (the vTPM) in the node'
 else
-  printf 'NOTE: this build does not label Trusted Launch nodes yet (the Trusted Launch module, issue 7)\n'
+  printf 'NOTE: this build does not label Trusted Launch nodes yet (the Trusted Launch module)\n'
 fi
 
 section "KMS etcd encryption with Azure Key Vault (seed 003)"
@@ -141,7 +141,7 @@ if [ "${OUT#k8s:enc:kms:}" != "$OUT" ]; then
   expect "$OUT" '^k8s:enc:kms:v2:azurekmsprovider-[0-9a-f]{8}:$' 'the secret encrypted at rest with KMS v2 (provider azurekmsprovider-<key hash>)'
   FIRST_ENVELOPE="$OUT"
 else
-  printf 'NOTE: this build stores secrets as they are (the KMS module, issue 6)\n'
+  printf 'NOTE: this build stores secrets as they are (the KMS module)\n'
 fi
 run "export NEW_KEY_ID=\$(az keyvault key rotate --name MyKeyName --vault-name MyKeyVault --query key.kid -o tsv)"
 run az aks update --name myKMSCluster --resource-group myResourceGroup --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access '"Public"' --azure-keyvault-kms-key-id '$NEW_KEY_ID' -o none

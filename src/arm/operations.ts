@@ -1,5 +1,5 @@
 /**
- * Long-running operations the ARM way (issue 2, item 6).
+ * Long-running operations the ARM way.
  *
  * A mutating request that takes time answers 201/202 with `Azure-AsyncOperation` (an operation status resource:
  * `{name, status: InProgress|Succeeded|Failed|Canceled, startTime, endTime, error}`) and `Location` (an operation

@@ -47,7 +47,7 @@ export interface BootContext {
 }
 
 /**
- * The seam where a boot can fail or be measured (Trusted Launch, issue 7): a hook may refuse the boot (the
+ * The seam where a boot can fail or be measured (Trusted Launch): a hook may refuse the boot (the
  * instance ends Failed, its pool's operation fails with the hook's code and message) or return adjusted facts.
  */
 export type BootOutcome = { ok: true; facts?: NodeFacts } | { ok: false; code: string; message: string };

@@ -1,5 +1,5 @@
 /**
- * The fleet's records (all in the store, ARCHITECTURE "all state lives in the store"):
+ * The fleet's records (all in the store, docs/architecture.md, "all state lives in the store"):
  *
  *   /fleet/<uid>/vmss/<pool>/spec            VmssSpec: what the pool should look like (written by the provider)
  *   /fleet/<uid>/vmss/<pool>/status          VmssStatus: what the controller has reached (written by the controller)
@@ -36,7 +36,7 @@ export interface NodeModel {
   maxPods: number;
   nodeLabels: Record<string, string>;
   nodeTaints: string[];
-  /** Trusted Launch switches (issue 7 adds their mechanics). */
+  /** Trusted Launch switches (src/trustedlaunch gives them their mechanics). */
   securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean };
   /** GPU sizes only: whether AKS installs the GPU driver (`gpuProfile.driver`, default Install; SPEC T-4). */
   gpuDriver?: 'Install' | 'None';
@@ -89,7 +89,7 @@ export interface NodeFacts {
   files: Record<string, string>;
   /** Registry values (Windows): key → value name → { type, data }. */
   registry: Record<string, Record<string, { type: 'REG_DWORD' | 'REG_SZ'; data: string | number }>>;
-  /** Trusted Launch state, filled in by boot hooks (issue 7); 'unsupported' on Gen1 VMs. */
+  /** Trusted Launch state, filled in by boot hooks; 'unsupported' on Gen1 VMs. */
   secureBoot: 'enabled' | 'disabled' | 'unsupported';
   vtpm: boolean;
   bootId: string;

@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication shared by every service behind the front door (issue 2, item 5): ARM, Graph,
+ * Bearer-token authentication shared by every service behind the front door: ARM, Graph,
  * Key Vault and the clusters' Kubernetes APIs. Each service says which audiences it accepts and how a failure
  * is written in its own error format; the caller's identity is put on the request for the layers below.
  */

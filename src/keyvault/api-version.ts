@@ -1,5 +1,5 @@
 /**
- * Key Vault data-plane api-versions accepted (issue 3): the stable ones from 7.2 to the newest (7.6, and the
+ * Key Vault data-plane api-versions accepted: the stable ones from 7.2 to the newest (7.6, and the
  * date-named 2025-07-01 that @azure/keyvault-keys 4.10 sends). Others get Key Vault's own BadParameter answer.
  */
 import { KvError } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * Keys of a vault in the store (SPEC V-2; issue 3 item 4 "key material at rest is sealed").
+ * Keys of a vault in the store (SPEC V-2; "key material at rest is sealed").
  *
  *   /keyvault/vaults/<vault>/keys/<name>                 KeyMeta: versions in creation order, soft-delete state,
  *                                                         rotation policy

@@ -7,7 +7,7 @@
  * is recorded (in a WeakMap keyed by the server's socket object) as belonging to that endpoint, and requests on it
  * carry the endpoint's identity into the data plane. Nothing a caller sends (headers, host names, addresses) can
  * claim a private endpoint: only a process that can open the socket file, i.e. one with access to the data
- * directory — the cluster's KMS plugin (issue 6) — connects through it. Clients speak TLS over the socket exactly
+ * directory — the cluster's KMS plugin — connects through it. Clients speak TLS over the socket exactly
  * as to `<vault>.vault.azure.net` (SNI and Host name the vault), e.g. with an https.Agent whose createConnection
  * opens the socket.
  *
@@ -15,7 +15,7 @@
  *
  * The endpoint also appears as an ARM document (`Microsoft.Network/privateEndpoints`, in the given — e.g. the
  * cluster's node — resource group) and as an Approved entry of the vault's `privateEndpointConnections`.
- * API for issue 6: `keyVaultServicesOf(ctx).privateEndpoints.create({...})` → {id, socketPath}.
+ * The KMS feature creates them with `keyVault.privateEndpoints.create({...})` → {id, socketPath}.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';

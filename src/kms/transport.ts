@@ -1,5 +1,5 @@
 /**
- * How a plugin run by aksemu for a cluster reaches Key Vault over HTTPS, like any client (ARCHITECTURE: the
+ * How a plugin run by aksemu for a cluster reaches Key Vault over HTTPS, like any client (docs/architecture.md: the
  * plugin reaches Key Vault over HTTPS, never by a function call):
  *
  * - public vaults: through aksemu's front door as an HTTPS proxy — `CONNECT <vault>.vault.azure.net:443`, then TLS

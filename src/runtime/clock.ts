@@ -1,5 +1,5 @@
 /**
- * The emulated world's clock (ARCHITECTURE: "time is injected").
+ * The emulated world's clock (docs/architecture.md: "time is injected").
  *
  * Azure-world facts use it: resource timestamps, OS retirement dates (SPEC C-7), feature registration delays,
  * key expiry. It starts at `--now` (or the real time) and advances in real time; tests and the admin API can move

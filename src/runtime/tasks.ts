@@ -4,8 +4,8 @@
  * A task is a record in the store (`/tasks/<kind>/<id>`) naming a handler kind, a payload and the emulator time
  * before which it must not run. Handlers are level-triggered and idempotent: they look at the state in the store,
  * move it one step on, and answer "done" or "run me again after N ms". Because tasks live in the store, a restart
- * (even after kill -9) resumes every operation that was in progress: that is the ARCHITECTURE rule "all state
- * lives in the store".
+ * (even after kill -9) resumes every operation that was in progress: that is the rule "all state lives in the
+ * store" of docs/architecture.md.
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';

@@ -1,5 +1,5 @@
 /**
- * The one key-value interface every piece of emulator state goes through (ARCHITECTURE "store/").
+ * The one key-value interface every piece of emulator state goes through (docs/architecture.md, "store/").
  *
  * The model is etcd v3's, because the Kubernetes API layer needs exactly that model and because the etcd backend
  * must be a thin mapping: one global, monotonically increasing revision; every key carries the revision that

@@ -1,5 +1,5 @@
 /**
- * The local certificate authority (issue 2, item 3).
+ * The local certificate authority.
  *
  * Created on the first start of a data directory; clients trust its certificate (REQUESTS_CA_BUNDLE for az,
  * NODE_EXTRA_CA_CERTS for the Node SDKs, certificate-authority-data in kubeconfigs). Leaf certificates are issued

@@ -1,5 +1,5 @@
 /**
- * aks and aks nodepool commands against a running instance (issue 8 items 1-3; SPEC C-1, C-6, F-1, F-6, T-1, T-2,
+ * aks and aks nodepool commands against a running instance (SPEC C-1, C-6, F-1, F-6, T-1, T-2,
  * K-1): the bodies current az sends, --generate-ssh-keys in a clean HOME, --message-of-the-day, long-running
  * operations with and without --no-wait, a progress display only on a terminal, and the tables the seeds show,
  * compared with the real az 2.45 where it has the same command.
@@ -126,7 +126,7 @@ describeWithBackend('providers/containerservice/index.js', 'aks and aks nodepool
   it.runIf(HAVE_IDENTITIES)('KMS: create with a user identity and a key, list table, disable and enable again (SPEC K-1, K-4)', async () => {
     expect((await run('identity', 'create', '--name', 'MyIdentity', '--resource-group', RG, '-o', 'none')).code).toBe(0);
     const idRes = (await run('identity', 'show', '-n', 'MyIdentity', '-g', RG, '--query', 'id', '-o', 'tsv')).stdout.trim();
-    // A real vault and key the identity may use (the KMS module, issue 6, checks both up front).
+    // A real vault and key the identity may use (the KMS module checks both up front).
     expect((await run('keyvault', 'create', '--name', 'mykeyvault-cli', '--resource-group', RG, '-o', 'none')).code).toBe(0);
     const oid = (await run('identity', 'show', '-n', 'MyIdentity', '-g', RG, '--query', 'principalId', '-o', 'tsv')).stdout.trim();
     expect((await run('keyvault', 'set-policy', '--name', 'mykeyvault-cli', '--key-permissions', 'decrypt', 'encrypt', '--object-id', oid, '-o', 'none')).code).toBe(0);

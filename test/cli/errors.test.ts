@@ -1,6 +1,6 @@
 /**
- * Errors and exit codes of the az-compatible commands, end to end through the built `aksemu` binary (issue 8
- * acceptance: unknown flags, missing required arguments, invalid enum values and bad --query expressions give
+ * Errors and exit codes of the az-compatible commands, end to end through the built `aksemu` binary
+ * (unknown flags, missing required arguments, invalid enum values and bad --query expressions give
  * az-style errors and exit code 2, without a stack trace), and compared with Debian's az 2.45 where az has the
  * same command and argument.
  */

@@ -1,6 +1,6 @@
 /**
  * keyvault (vaults, set-policy, keys), identity and role assignment commands against a running instance
- * (issue 8 item 1; SPEC V-1, V-2, I-1, I-2, K-5), with the real az 2.45 reading the same resources after
+ * (SPEC V-1, V-2, I-1, I-2, K-5), with the real az 2.45 reading the same resources after
  * `aksemu az-setup`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

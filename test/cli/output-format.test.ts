@@ -1,5 +1,5 @@
 /**
- * Output formatting (issue 8 item 2): the CLI prints exactly what az prints for the same result, --query and
+ * Output formatting: the CLI prints exactly what az prints for the same result, --query and
  * --output. The reference is az's own code (knack + jmespath from Debian's azure-cli) run on the same data.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * az's argument grammar (issue 8 item 1/2): what argparse as az configures it accepts and how it refuses, with
+ * az's argument grammar: what argparse as az configures it accepts and how it refuses, with
  * az's messages. The spawned-binary tests in errors.test.ts check the same end to end (stderr, exit code).
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The group, feature, provider, login/account and ad commands against a running instance (issue 8 item 1), each
+ * The group, feature, provider, login/account and ad commands against a running instance, each
  * compared with what Debian's az 2.45 prints for the same instance after `aksemu az-setup` (item 4): same table,
  * tsv, json and yaml text, same errors and exit codes.
  */

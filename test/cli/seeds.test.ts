@@ -1,5 +1,5 @@
 /**
- * Issue 8 acceptance: every command of the four seed documents, extracted from the documents themselves
+ * Acceptance: every command of the four seed documents, extracted from the documents themselves
  * (../shared/seeds/), run in document order with `aksemu` in place of `az` and the real kubectl, each on a fresh
  * instance per variant (see seeds/scenarios.ts for what the articles leave to the reader). Each command must
  * succeed (or be refused where the article itself says it must be) and the outputs the documents show must match

@@ -1,5 +1,5 @@
 /**
- * Issue 4 acceptance: the real Debian az 2.45 (api-version 2022-11-01) runs the FIPS article's commands:
+ * Acceptance: the real Debian az 2.45 (api-version 2022-11-01) runs the FIPS article's commands:
  * `az aks create --enable-fips-image`, `az aks nodepool add --enable-fips-image` (Linux and --os-type Windows), and
  * `az aks show --query "agentPoolProfiles[].{Name:name enableFips:enableFips}" -o table` prints the seed's rows.
  */

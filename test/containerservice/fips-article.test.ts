@@ -1,5 +1,5 @@
 /**
- * Issue 4 acceptance: the FIPS article (seeds 000/001) end to end with @azure/arm-containerservice through the
+ * Acceptance: the FIPS article (seeds 000/001) end to end with @azure/arm-containerservice through the
  * proxy: a cluster with a MOTD, a FIPS pool `fipsnp` (F-1), the agentPoolProfiles view, the nodes' names, labels and
  * /proc/sys/crypto/fips_enabled, a Windows FIPS pool with FIPSAlgorithmPolicy Enabled = 1, FIPS switched on and off
  * on an existing Linux pool with the nodes reimaged one by one (C-5, F-6), MOTD on node pool add (C-6), and MD4

@@ -80,7 +80,7 @@ describe('cluster lifecycle (instant)', () => {
   });
 
   it('keeps the seams of the next issues: KMS and VNet integration settings and pool security profiles round-trip', async () => {
-    // Disabled: enabling KMS needs a real vault, key and user-assigned identity (issue 6, test/kms).
+    // Disabled: enabling KMS needs a real vault, key and user-assigned identity (test/kms).
     const kms = { enabled: false, keyId: 'https://kv1.vault.azure.net/keys/k1/0123456789abcdef0123456789abcdef', keyVaultNetworkAccess: 'Public' };
     const r = await a.run('PUT', a.cluster('rg', 'seams'), clusterBody({
       location: 'westeurope',

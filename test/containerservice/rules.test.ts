@@ -1,5 +1,5 @@
 /**
- * Issue 4 acceptance: one table covering every FIPS and pool rule (SPEC C-2, C-6, C-7, F-2, F-3, F-4, F-6, F-9 and
+ * Acceptance: one table covering every FIPS and pool rule (SPEC C-2, C-6, C-7, F-2, F-3, F-4, F-6, F-9 and
  * the version/shape rules), positive and negative. Every refusal must be a 4xx ARM error with the rule's code, and
  * must write nothing: the store revision is the same before and after.
  */

@@ -1,5 +1,5 @@
 /**
- * The boot seam Trusted Launch (issue 7) builds on: a boot hook can refuse a node's boot. The node ends Failed
+ * The boot seam Trusted Launch builds on: a boot hook can refuse a node's boot. The node ends Failed
  * (its Node stays NotReady and cordoned), the rollout stops there (one node at a time), the pool's operation fails with the hook's
  * code and message, and a later change of the pool tries again.
  */

@@ -22,7 +22,7 @@ describe('node images', () => {
     expect(fips[4]!.kernel).not.toBe(plain[4]!.kernel);
   });
 
-  it('has Trusted Launch variants (Gen2, not FIPS, not Arm64) for issue 7', () => {
+  it('has Trusted Launch variants (Gen2, not FIPS, not Arm64)', () => {
     const tl = releasesOf({ os: 'ubuntu2204', arch: 'amd64', generation: 2, fips: false, trustedLaunch: true });
     expect(tl[0]!.name).toMatch(/^AKSUbuntu-2204gen2TLcontainerd-/);
     expect(releasesOf({ os: 'ubuntu2204', arch: 'amd64', generation: 2, fips: true, trustedLaunch: true })).toEqual([]);

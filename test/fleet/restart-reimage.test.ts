@@ -1,5 +1,5 @@
 /**
- * Issue 4 acceptance: a restart in the middle of a reimage resumes it and leaves no node half-reimaged.
+ * Acceptance: a restart in the middle of a reimage resumes it and leaves no node half-reimaged.
  *
  * A real `aksemu start --speed realistic` process (a node reimage takes two emulated minutes) is moved through time
  * with the admin clock API, killed with SIGKILL while the second of three nodes is being reimaged, and started again

@@ -1,5 +1,5 @@
 /**
- * Issue 2 acceptance: the real Debian `az` 2.45, configured only with `aksemu env`, logs in and manages resource
+ * Acceptance: the real Debian `az` 2.45, configured only with `aksemu env`, logs in and manages resource
  * groups, preview features and provider registration (SPEC X-2, C-8).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';

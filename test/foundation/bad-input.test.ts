@@ -1,5 +1,5 @@
 /**
- * Issue 2 acceptance: unauthenticated requests get 401; the proxy refuses non-Azure hosts (403); malformed
+ * Acceptance: unauthenticated requests get 401; the proxy refuses non-Azure hosts (403); malformed
  * JSON, missing or unknown api-versions and unknown resource types get ARM 4xx errors, never a 500 or a crash.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

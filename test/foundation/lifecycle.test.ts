@@ -1,5 +1,5 @@
 /**
- * Issue 2: `aksemu start` prints one ready line, stops cleanly on SIGTERM, resumes all state on the next start
+ * `aksemu start` prints one ready line, stops cleanly on SIGTERM, resumes all state on the next start
  * (including persisted work in progress), refuses a second instance on one data directory, keeps every
  * acknowledged write across SIGKILL, and runs the same on an etcd store.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 2 acceptance: the official Azure SDK for JavaScript (@azure/identity ClientSecretCredential,
+ * Acceptance: the official Azure SDK for JavaScript (@azure/identity ClientSecretCredential,
  * @azure/arm-resources, @azure/arm-features) works against aksemu through its proxy with only environment
  * settings (HTTPS_PROXY and NODE_EXTRA_CA_CERTS, as printed by `aksemu env`). SPEC X-2.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: @azure/arm-keyvault, @azure/arm-msi and @azure/arm-authorization create vaults, identities
+ * Acceptance: @azure/arm-keyvault, @azure/arm-msi and @azure/arm-authorization create vaults, identities
  * and role assignments; a managed identity (acting through ManagedIdentityCredential and aksemu's App Service-style
  * endpoint, set up with `aksemu env --identity`) gets 403 on decrypt, gets through after set-policy (access policy
  * vault) or a "Key Vault Crypto User" assignment (RBAC vault), and is denied again after removal (SPEC V-4, I-1..3).

@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance with the real Debian az 2.45 (SPEC V-1, I-1, K-5): `az keyvault create` (access-policy and
+ * Acceptance with the real Debian az 2.45 (SPEC V-1, I-1, K-5): `az keyvault create` (access-policy and
  * RBAC), `show`, `set-policy --key-permissions decrypt encrypt --object-id`, `update --public-network-access
  * Disabled`, `az identity create/show --query principalId -o tsv`. (`az keyvault key create` and `az role assignment
  * create` fail inside Debian's az before sending anything: see CLIENTS.md.)

@@ -1,5 +1,5 @@
 /**
- * The Key Vault data plane on the wire (issue 3): the 401 challenge exactly as the SDKs expect it, api-versions,
+ * The Key Vault data plane on the wire: the 401 challenge exactly as the SDKs expect it, api-versions,
  * Key Vault 400 bodies for bad input (never a 500), network rules (publicNetworkAccess Disabled → 403
  * ForbiddenByConnection unless through the vault's private endpoint socket; firewall ipRules against the socket
  * address), the audit log (API and CLI), and key material sealed at rest (SPEC V-2..V-5, K-6, K-12).

@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: @azure/keyvault-keys KeyClient and CryptographyClient, authenticated with @azure/identity
+ * Acceptance: @azure/keyvault-keys KeyClient and CryptographyClient, authenticated with @azure/identity
  * through aksemu's proxy and local CA, run the key lifecycle (SPEC V-2, V-3), and the cryptography is real:
  * ciphertexts and signatures interoperate with node:crypto in both directions.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance, the KMS article (seed 003) end to end with the SDKs and the real kubectl on a public
+ * Acceptance, the KMS article (seed 003) end to end with the SDKs and the real kubectl on a public
  * access-policy vault (SPEC K-1, K-2, K-3, K-5, K-8, K-12, A-3): enable on update; secrets written before stay
  * plaintext until `get | replace`; rotation to a new key; previous-key secrets readable until the second rotation;
  * deleting the previous key right after one rotation breaks exactly the secrets still on it (and recovering it

@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance, the KMS article on a public RBAC vault (enable on create) and on a private vault (SPEC K-5,
+ * Acceptance, the KMS article on a public RBAC vault (enable on create) and on a private vault (SPEC K-5,
  * K-6, K-7, K-9) with the SDKs and the real kubectl:
  * - RBAC: "Key Vault Crypto User" lets the identity's plugin encrypt; values at rest decrypt with the key;
  * - private: no up-front permission check; the private link is created as the identity (needs "Key Vault

@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance: the real Debian az 2.45 runs the KMS article's commands against a spawned `aksemu start`:
+ * Acceptance: the real Debian az 2.45 runs the KMS article's commands against a spawned `aksemu start`:
  * `az keyvault create`, `az identity create/show`, `az keyvault set-policy --key-permissions decrypt encrypt`,
  * `az aks create --assign-identity ... --enable-azure-keyvault-kms --azure-keyvault-kms-key-vault-network-access
  * Public --azure-keyvault-kms-key-id ...`, `az aks update` to rotate and `--disable-azure-keyvault-kms`, `az aks

@@ -1,5 +1,5 @@
 /**
- * Issue 6 item 3, the ARM side of SPEC K-1, K-4, K-5, K-6, K-9, K-10: every rule answers a clear ARM error (code,
+ * , the ARM side of SPEC K-1, K-4, K-5, K-6, K-9, K-10: every rule answers a clear ARM error (code,
  * AKS's own message where known, what to do instead) through @azure/arm-containerservice, before anything
  * changes; the accepted configurations are stored and echoed.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 item 4: `aksemu aks encryption status` tells, from the raw store, how many secrets are plaintext, under
+ * `aksemu aks encryption status` tells, from the raw store, how many secrets are plaintext, under
  * which key (id and version) and unreadable; `aksemu aks encryption migrate` re-encrypts the stale ones server
  * side (progress on stderr, the final record on stdout) — with the real kubectl writing the secrets.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 item 2: the storage transformers in kube-apiserver's exact bytes (SPEC A-3), over a real KMS plugin
+ * The storage transformers in kube-apiserver's exact bytes (SPEC A-3), over a real KMS plugin
  * socket (SPEC X-3). The tests decrypt the Kubernetes golden vectors, and check every value they read back with
  * their own decryption (node:crypto / node-forge for the RSA unwrap, node:crypto AES-GCM and HMAC), not with the
  * transformer code. Key Vault itself is stood in for by a local RSA key here (test/kms/keyvault-plugin.test.ts runs

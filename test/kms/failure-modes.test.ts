@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance, the documented runtime failures (SPEC K-8, K-11), with the SDKs and the real kubectl:
+ * Acceptance, the documented runtime failures (SPEC K-8, K-11), with the SDKs and the real kubectl:
  * - deleting the cluster identity or the key vault breaks the KMS plugin: kms-providers health fails, the API server
  *   is restarted by its liveness probe and can no longer decrypt its secrets (recovering the vault repairs it);
  * - destroying the key after KMS was disabled, with secrets not yet migrated: the API server's /healthz, /livez and

@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance: a SIGKILL of `aksemu start` during `aksemu aks encryption migrate` of 10,000 secrets, then a
+ * Acceptance: a SIGKILL of `aksemu start` during `aksemu aks encryption migrate` of 10,000 secrets, then a
  * restart: the persisted migration resumes where its last committed batch ended and finishes; no secret is lost or
  * unreadable, and every one is under the new key with its value intact.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 6 item 1 / SPEC X-3, K-12: `aksemu kms-plugin` as its own process, authenticated as a user-assigned
+ * SPEC X-3, K-12: `aksemu kms-plugin` as its own process, authenticated as a user-assigned
  * managed identity from the standard SDK environment (`aksemu env --identity`), serving the real KMS v1beta1 and v2
  * gRPC APIs on a unix socket against aksemu's Key Vault — what a real kube-apiserver would talk to. Every plugin
  * call is one Key Vault encrypt/decrypt by that identity in the vault's audit log; the health endpoint follows the

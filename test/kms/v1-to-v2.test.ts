@@ -1,5 +1,5 @@
 /**
- * Issue 6 acceptance, SPEC K-10 on a Kubernetes 1.26 cluster (the emulator's clock in January 2024): KMS v1 in
+ * Acceptance, SPEC K-10 on a Kubernetes 1.26 cluster (the emulator's clock in January 2024): KMS v1 in
  * kube-apiserver's v1 bytes (uint16 length + encrypted DEK + AES-GCM, one Key Vault RSA1_5 encrypt per write), the
  * 2,000-secret limit as a 403, and the documented path to KMS v2 with the real kubectl: disable, storage
  * migration, upgrade to 1.27, enable (KMS v2), storage migration.

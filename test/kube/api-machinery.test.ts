@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 2: the API machinery as the Kubernetes API conventions define it, checked on the wire:
+ * The API machinery as the Kubernetes API conventions define it, checked on the wire:
  * discovery (legacy and aggregated, exact content types), tables, paging, selectors, resourceVersion semantics,
  * uid/creationTimestamp/generation, dryRun, defaulting, patches, watch (resourceVersion, selectors, bookmarks,
  * timeouts, watch-list, 410 Gone after compaction), graceful deletion, finalizers, namespace termination.

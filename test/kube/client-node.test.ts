@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance: the official JavaScript client, @kubernetes/client-node, configured only from the
+ * Acceptance: the official JavaScript client, @kubernetes/client-node, configured only from the
  * kubeconfig that listClusterUserCredential returns, lists, watches and updates the objects of a managed cluster
  * created through ARM.
  */

@@ -1,5 +1,5 @@
 /**
- * The cluster's controllers (issue 5 item 3, SPEC C-4, K-7): kube-system workloads per the cluster's
+ * The cluster's controllers (SPEC C-4, K-7): kube-system workloads per the cluster's
  * configuration, the scheduler (nodeSelector, node affinity, taints/tolerations, resources, with
  * kube-scheduler's FailedScheduling words), the kubelet simulation (only Ready nodes start pods), pod garbage
  * collection, and all of it resuming from the store after a restart.

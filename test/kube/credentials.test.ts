@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 1 (SPEC A-1): listClusterUserCredential / listClusterAdminCredential return an AKS-shaped
+ * (SPEC A-1) listClusterUserCredential / listClusterAdminCredential return an AKS-shaped
  * kubeconfig (server, CA data, a bearer token bound to the caller); the real `az aks get-credentials` and
  * `aksemu aks get-credentials` write it; kubectl then works with no flags, directly or through the proxy at the
  * cluster's fqdn.

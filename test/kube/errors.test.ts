@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance: bad input gets a Kubernetes `Status` 4xx with kube-apiserver's reason and message, and
+ * Acceptance: bad input gets a Kubernetes `Status` 4xx with kube-apiserver's reason and message, and
  * nothing is half-applied; never a 500 (malformed manifests, unknown fields under Strict, wrong kinds, oversized
  * bodies, invalid names, missing or foreign credentials).
  */

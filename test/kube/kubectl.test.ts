@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance: the real, preinstalled `kubectl` (Google's dispatcher in front of kubectl 1.27–1.33), in a
+ * Acceptance: the real, preinstalled `kubectl` (Google's dispatcher in front of kubectl 1.27–1.33), in a
  * clean HOME whose only configuration is the kubeconfig `listClusterUserCredential` returned, runs the seeds'
  * commands against a managed cluster created through ARM, with a FIPS node pool (SPEC A-1, A-2, C-3, C-4, F-1,
  * K-2, K-7).

@@ -1,5 +1,5 @@
 /**
- * Issue 5 item 4 (SPEC A-3): a cluster's objects live in the store under kube-apiserver's etcd keys within the
+ * (SPEC A-3) a cluster's objects live in the store under kube-apiserver's etcd keys within the
  * cluster's prefix, through the storage-transformer seam; `aksemu store list PREFIX` prints the keys and
  * `aksemu store get KEY --raw` writes the exact stored bytes, on SQLite and on etcd (where etcdctl shows the
  * same bytes), for a running instance's --data-dir.

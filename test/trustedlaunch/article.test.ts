@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance: the Trusted Launch article (seed 002) end to end with @azure/arm-containerservice through the
+ * Acceptance: the Trusted Launch article (seed 002) end to end with @azure/arm-containerservice through the
  * proxy — create with Secure Boot and vTPM (T-1), add a pool with vTPM only and one with both, switch each on and
  * off on an existing pool with the nodes reimaged one by one (T-2, C-5), the node labels pods select on (T-3), and
  * what the nodes show: Secure Boot state, a vTPM, a healthy attestation with an MAA-style token (T-5, T-6).

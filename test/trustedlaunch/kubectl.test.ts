@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance (SPEC T-3, C-4) with the real kubectl: pods selecting `kubernetes.azure.com/trusted-launch:
+ * Acceptance (SPEC T-3, C-4) with the real kubectl: pods selecting `kubernetes.azure.com/trusted-launch:
  * "true"` land on vTPM nodes and `kubernetes.azure.com/secure-boot: "true"` on Secure Boot nodes, as the article's
  * "assign pods to Trusted Launch nodes" section does; the labels follow a pool update.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance: every Trusted Launch limitation of SPEC T-4 (and the image rules of T-2) as a table over the
+ * Acceptance: every Trusted Launch limitation of SPEC T-4 (and the image rules of T-2) as a table over the
  * ARM API: each refusal is a 4xx ARM error with the rule's code and a message that says what to do, and writes
  * nothing (the store revision is unchanged); the positive cases next to them succeed.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance, the integrity scenarios through the built `aksemu` CLI (SPEC T-5, T-6):
+ * Acceptance, the integrity scenarios through the built `aksemu` CLI (SPEC T-5, T-6):
  *   - a node whose kernel is tampered with, or signed by an untrusted key, does not boot and the diagnostics name
  *     the kernel; reimaging restores it;
  *   - Secure Boot off plus a tampered boot loader boots, but attestation fails with a Medium alert naming it;

@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance (SPEC T-6), the other direction: a real software TPM (swtpm) replays an emulated node's event
+ * Acceptance (SPEC T-6), the other direction: a real software TPM (swtpm) replays an emulated node's event
  * log — every digest extended into its PCRs with tpm2_pcrextend — and quotes with an attestation key made in that
  * TPM. Our verifier accepts swtpm's quote with our log, the PCRs are identical to the emulated vTPM's, and swtpm's
  * PCR file (`tpm2_quote -o`) is byte for byte the one we export.

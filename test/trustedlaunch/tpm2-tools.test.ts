@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance (SPEC T-6): what `aksemu node quote` exports from an emulated node is read by the real
+ * Acceptance (SPEC T-6): what `aksemu node quote` exports from an emulated node is read by the real
  * tpm2-tools 5.4 — `tpm2_checkquote` accepts quote + event log and rejects a wrong nonce and tampered logs,
  * `tpm2_eventlog` parses the log without warnings — and openssl verifies the AK certificate chain.
  */

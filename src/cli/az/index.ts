@@ -1,4 +1,4 @@
-/** The az-compatible command groups of the aksemu CLI (issue 8): their specs and their place in the program. */
+/** The az-compatible command groups of the aksemu CLI: their specs and their place in the program. */
 import type { Command } from 'commander';
 import { accountCommands } from './commands/account.js';
 import { aksCommands } from './commands/aks/aks.js';

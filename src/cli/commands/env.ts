@@ -61,7 +61,7 @@ export function registerEnv(program: Command): void {
       const dataDir = resolveDataDir(opts.dataDir);
       const env = instanceEnvironment(dataDir, port);
       if (opts.identity !== undefined) {
-        // The managed identity's own credentials replace the default principal's secret (issue 3).
+        // The managed identity's own credentials replace the default principal's secret.
         delete env.AZURE_CLIENT_SECRET;
         try {
           Object.assign(env, await identityEnvironment(dataDir, opts.identity, env.AKSEMU_URL!));

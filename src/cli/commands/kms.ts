@@ -1,5 +1,5 @@
 /**
- * Issue 6's commands:
+ * The KMS commands:
  *   aksemu kms-plugin --key-id KID --listen-addr unix:///path [--healthz-port N]   the KMS plugin as a process
  *   aksemu aks encryption status -g RG -n NAME                                      secrets at rest, by key
  *   aksemu aks encryption migrate -g RG -n NAME                                     server-side re-encryption

@@ -1,7 +1,7 @@
 /**
  * kube-apiserver's side of the plugin socket: gRPC clients of the v1 and v2 KMS APIs over a unix socket, with a
  * deadline per call (kube-apiserver uses 3 s by default). The storage transformers (src/encryption) reach Key
- * Vault only through these clients (ARCHITECTURE: never by a function call).
+ * Vault only through these clients (docs/architecture.md: never by a function call).
  */
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';

@@ -1,5 +1,5 @@
 /**
- * Microsoft.Features: preview feature registration per subscription (SPEC C-8, issue 2 item 6).
+ * Microsoft.Features: preview feature registration per subscription (SPEC C-8).
  * `register` answers Registering at once; the state becomes Registered after a delay that --speed controls
  * ("It takes a few minutes for the status to show Registered" in Azure).
  */

@@ -63,7 +63,7 @@ const DEBUG_INPUT = 'cat /proc/sys/crypto/fips_enabled\nexit\n';
 const SECRET: Adapt = { run: 'kubectl create secret generic app-credentials --from-literal=password=s3cret', why: 'the storage migration steps rewrite the secrets an application has stored; the article assumes there are some' };
 /**
  * What the storage migration steps are for: the secret as it is at rest in the cluster's store (`aksemu store`),
- * KMS v1 / v2 envelopes or plain JSON. Checked when the KMS module (issue 6) is built into this tree; before that,
+ * KMS v1 / v2 envelopes or plain JSON. Checked when the KMS module is built into this tree; before that,
  * clusters accept the KMS settings but store secrets as they are.
  */
 const KMS_BUILT = backendBuilt('providers/containerservice/kms/module.js');

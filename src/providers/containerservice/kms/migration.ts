@@ -1,5 +1,5 @@
 /**
- * `aksemu aks encryption migrate` (issue 6 item 4): the server-side storage migration that replaces
+ * `aksemu aks encryption migrate`: the server-side storage migration that replaces
  * `kubectl get secrets --all-namespaces -o json | kubectl replace -f -`. It reads each secret through the
  * cluster's transformers and rewrites exactly the stale ones (plaintext while KMS is on, an older key, KMS while
  * it is off) with the current writer, like kube-apiserver's storage version migration: the object's bytes are

@@ -1,5 +1,5 @@
 /**
- * `aksemu aks encryption status` (issue 6 item 4): what Azure cannot tell its users — how many of a cluster's
+ * `aksemu aks encryption status`: what Azure cannot tell its users — how many of a cluster's
  * secrets are stored in plaintext, under which key (key id and version, provider, KMS API) and how many cannot be
  * read any more — computed from the raw store. "Unreadable" is tried, not guessed: every value encrypted under a
  * configured key is read through the cluster's transformers (each distinct DEK or seed costs one plugin Decrypt);

@@ -1,5 +1,5 @@
 /**
- * aksemu's encryption API behind `aksemu aks encryption status|migrate` (issue 6 item 4), authenticated like ARM:
+ * aksemu's encryption API behind `aksemu aks encryption status|migrate`, authenticated like ARM:
  *
  *   GET  /_aksemu/aks/encryption?resourceGroup=RG&name=NAME          the encryption status (report.ts); needs
  *                                                                    managedClusters/read on the cluster

@@ -1,5 +1,5 @@
 /**
- * KMS etcd encryption on managed clusters (issue 6 item 3): what happens after the rules (rules/kms.ts) accepted
+ * KMS etcd encryption on managed clusters: what happens after the rules (rules/kms.ts) accepted
  * a change of `securityProfile.azureKeyVaultKms`, as hooks on the cluster lifecycle (service.ts ClusterHooks):
  *
  * - operation step: the cluster's API server is reconfigured — for a private vault AKS first creates, as the
