@@ -1,6 +1,6 @@
 /**
  * The KMS plugin APIs as gRPC service definitions, loaded with @grpc/proto-loader from the project's own .proto
- * files (src/kms/proto), and the TypeScript shapes of their messages (proto-loader with `keepCase`: field names as
+ * files (proto/), and the TypeScript shapes of their messages (proto-loader with `keepCase`: field names as
  * in the .proto; bytes as Buffer).
  */
 import * as grpc from '@grpc/grpc-js';
@@ -28,55 +28,20 @@ export function kmsServices(): { v1: ServiceCtor; v2: ServiceCtor } {
   return loaded;
 }
 
-// ------------------------------------------------------------------------------------------------ v1beta1
+// The messages, as proto-loader decodes them (generated/ by proto-loader-gen-types from the same .proto files;
+// `npm run gen:kms-types` regenerates them). The `__Output` shapes have every field present, which is what both
+// ends of the API build and receive.
 
-export interface V1VersionRequest {
-  version: string;
-}
-export interface V1VersionResponse {
-  version: string;
-  runtime_name: string;
-  runtime_version: string;
-}
-export interface V1EncryptRequest {
-  version: string;
-  plain: Buffer;
-}
-export interface V1EncryptResponse {
-  cipher: Buffer;
-}
-export interface V1DecryptRequest {
-  version: string;
-  cipher: Buffer;
-}
-export interface V1DecryptResponse {
-  plain: Buffer;
-}
+export type V1VersionRequest = import('./generated/v1beta1/VersionRequest.js').VersionRequest__Output;
+export type V1VersionResponse = import('./generated/v1beta1/VersionResponse.js').VersionResponse__Output;
+export type V1EncryptRequest = import('./generated/v1beta1/EncryptRequest.js').EncryptRequest__Output;
+export type V1EncryptResponse = import('./generated/v1beta1/EncryptResponse.js').EncryptResponse__Output;
+export type V1DecryptRequest = import('./generated/v1beta1/DecryptRequest.js').DecryptRequest__Output;
+export type V1DecryptResponse = import('./generated/v1beta1/DecryptResponse.js').DecryptResponse__Output;
 
-// ------------------------------------------------------------------------------------------------ v2
-
-export type Annotations = Record<string, Buffer>;
-
-export interface V2StatusResponse {
-  version: string;
-  healthz: string;
-  key_id: string;
-}
-export interface V2EncryptRequest {
-  plaintext: Buffer;
-  uid: string;
-}
-export interface V2EncryptResponse {
-  ciphertext: Buffer;
-  key_id: string;
-  annotations: Annotations;
-}
-export interface V2DecryptRequest {
-  ciphertext: Buffer;
-  uid: string;
-  key_id: string;
-  annotations: Annotations;
-}
-export interface V2DecryptResponse {
-  plaintext: Buffer;
-}
+export type V2StatusResponse = import('./generated/v2/StatusResponse.js').StatusResponse__Output;
+export type V2EncryptRequest = import('./generated/v2/EncryptRequest.js').EncryptRequest__Output;
+export type V2EncryptResponse = import('./generated/v2/EncryptResponse.js').EncryptResponse__Output;
+export type V2DecryptRequest = import('./generated/v2/DecryptRequest.js').DecryptRequest__Output;
+export type V2DecryptResponse = import('./generated/v2/DecryptResponse.js').DecryptResponse__Output;
+export type Annotations = V2EncryptResponse['annotations'];
