@@ -4,7 +4,7 @@
  * scheduler, kubelets). Listed in src/emulator.ts MODULES.
  */
 import type { EmulatorModule } from '../emulator.js';
-import { kubeFrameworkError, registerKubeApi } from './api/server.js';
+import { kubeFrameworkError, registerKubeApi } from './api/endpoints/server.js';
 import { clusterByFqdn, type ClusterView } from './clusters.js';
 import { KubeControllers } from './controllers/runtime.js';
 import { registerCredentialRoutes } from './credentials.js';

@@ -4,8 +4,8 @@
  * registry (the generic API storage) for any cluster, and the controllers.
  */
 import type { EmulatorContext } from '../emulator.js';
-import type { ExtraHealthCheck } from './api/server.js';
-import { Registry } from './api/registry.js';
+import type { ExtraHealthCheck } from './api/endpoints/server.js';
+import { Registry } from './api/registry/registry.js';
 import type { ClusterRecord } from './cluster-registry.js';
 import type { KubeControllers } from './controllers/runtime.js';
 import { ObjectStorage } from './storage/object-storage.js';

@@ -4,9 +4,9 @@
  * a FailedScheduling event, written again only when the reason changes. Pods bound in one pass count toward
  * the nodes' usage for the next pod of the same pass.
  */
-import type { Registry } from '../api/registry.js';
-import type { Node, Pod } from '../api/types.js';
-import { KubeError } from '../api/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Node, Pod } from '../api/machinery/types.js';
+import { KubeError } from '../api/machinery/errors.js';
 import { pods as podDef } from '../resources/index.js';
 import { kubeTime } from '../util/age.js';
 import { recordEvent } from './events.js';

@@ -2,9 +2,9 @@
  * v1 Namespaces: `kubernetes.io/metadata.name` label and the `kubernetes` finalizer set by the server, phase
  * Active until deleted, then Terminating while the namespace controller empties it (controllers/namespaces.ts).
  */
-import type { FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import type { Namespace } from '../api/types.js';
+import type { FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import type { Namespace } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 

@@ -6,10 +6,10 @@
  * update rule (a pod's spec is immutable but for images, activeDeadlineSeconds and added tolerations), and the
  * READY/STATUS/RESTARTS columns computed as kubectl's printer does.
  */
-import { kubeErrors, type FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import type { Container, Pod } from '../api/types.js';
-import { dns1123Label, validateLabels } from '../api/validation.js';
+import { kubeErrors, type FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import type { Container, Pod } from '../api/machinery/types.js';
+import { dns1123Label, validateLabels } from '../api/machinery/validation.js';
 import { age } from '../util/age.js';
 import { clone, deepEqual } from '../util/deep.js';
 import { randomSuffix } from '../util/names.js';

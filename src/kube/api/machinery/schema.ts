@@ -11,7 +11,7 @@
  * - Resource quantities are canonicalized ("0.5" → "500m"), timestamps are normalized to metav1.Time's form,
  *   nulls are dropped, and base64 `[]byte` fields are checked.
  */
-import { canonicalQuantity, QuantityError } from '../util/quantity.js';
+import { canonicalQuantity, QuantityError } from './quantity.js';
 
 interface Attribute {
   name: string;

@@ -12,25 +12,27 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
-import { StoreUnavailableError } from '../../store/store.js';
-import type { TokenService } from '../../identity/tokens.js';
-import { authenticate, type UserInfo } from '../auth.js';
-import { kubernetesVersion, type ClusterView } from '../clusters.js';
-import { findResource } from '../resources/index.js';
-import { ClusterGoneError, TransformError } from '../storage/object-storage.js';
-import { bodyFormat, decodeObject, parseBody, parseFieldValidation, type FieldValidation } from './decode.js';
+import { StoreUnavailableError } from '../../../store/store.js';
+import type { TokenService } from '../../../identity/tokens.js';
+import { authenticate, type UserInfo } from '../../auth.js';
+import { kubernetesVersion, type ClusterView } from '../../clusters.js';
+import { findResource } from '../../resources/index.js';
+import { ClusterGoneError, TransformError } from '../../storage/object-storage.js';
+import { bodyFormat, parseBody } from './body.js';
+import { decodeAsKind, parseFieldValidation, type FieldValidation } from '../registry/decode.js';
 import { aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, servesGroup, servesGroupVersion, VIRTUAL_RESOURCES } from './discovery.js';
-import { KubeError, kubeErrors, successStatus } from './errors.js';
-import { negotiateDiscovery, negotiateObject, type OutputKind } from './negotiation.js';
-import { listBody, partialList, partialObjectMetadata, table, type IncludeObject } from './output.js';
-import { checkFieldSelector, type DeleteOptions, type PatchType, type Registry } from './registry.js';
-import type { ResourceDef } from './resource.js';
-import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
-import type { KObject, Pod } from './types.js';
+import { KubeError, kubeErrors, successStatus } from '../machinery/errors.js';
+import { negotiateDiscovery, negotiateObject, type OutputKind } from '../machinery/negotiation.js';
+import { listBody, partialList, partialObjectMetadata, table, type IncludeObject } from '../machinery/output.js';
+import { checkFieldSelector, type DeleteOptions, type PatchType, type Registry } from '../registry/registry.js';
+import type { ResourceDef } from '../machinery/resource.js';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from '../machinery/selectors.js';
+import type { Pod } from '../machinery/types.js';
 import { serveWatch, validateWatchOptions } from './watch.js';
-import { loadSchema } from './schema.js';
-import { parseStreamOptions, resolveStreamTarget } from '../streams/target.js';
-import { yaml } from '../../util/yaml.js';
+import { loadSchema } from '../machinery/schema.js';
+import { parseStreamOptions, resolveStreamTarget } from '../../streams/target.js';
+import { yaml } from '../../../util/yaml.js';
+import type { KubeObject } from '../../stored-object.js';
 
 /** kube-apiserver's limit on request bodies (MaxRequestBodyBytes, 3 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -94,9 +96,9 @@ function send(reply: FastifyReply, code: number, body: unknown, contentType = 'a
 function sendObject(c: RequestContext, def: ResourceDef, code: number, obj: unknown, warnings: string[] = []): FastifyReply {
   const { output, contentType } = negotiateObject(c.req.headers.accept, false);
   if (output.kind === 'table') {
-    return send(c.reply, code, table(def, [obj as KObject], { now: c.registry.now() }, includeObject(c.url), { resourceVersion: (obj as KObject).metadata?.resourceVersion ?? '' }, output.version), contentType, warnings);
+    return send(c.reply, code, table(def, [obj as KubeObject], { now: c.registry.now() }, includeObject(c.url), { resourceVersion: (obj as KubeObject).metadata?.resourceVersion ?? '' }, output.version), contentType, warnings);
   }
-  if (output.kind === 'partial') return send(c.reply, code, partialObjectMetadata(obj as KObject, output.version), contentType, warnings);
+  if (output.kind === 'partial') return send(c.reply, code, partialObjectMetadata(obj as KubeObject, output.version), contentType, warnings);
   return send(c.reply, code, obj, contentType, warnings);
 }
 
@@ -312,7 +314,7 @@ function listOptions(c: RequestContext) {
   };
 }
 
-function sendList(c: RequestContext, def: ResourceDef, items: KObject[], meta: { resourceVersion: string; continue?: string }): FastifyReply {
+function sendList(c: RequestContext, def: ResourceDef, items: KubeObject[], meta: { resourceVersion: string; continue?: string }): FastifyReply {
   const { output, contentType } = negotiateObject(c.req.headers.accept, true);
   if (output.kind === 'table') return send(c.reply, 200, table(def, items, { now: c.registry.now() }, includeObject(c.url), meta, output.version), contentType);
   if (output.kind === 'partial') return send(c.reply, 200, partialList(items, meta, output.version), contentType);
@@ -324,7 +326,7 @@ function decodeBody(c: RequestContext, def: ResourceDef, expected?: { kind: stri
   const fv = fieldValidationOf(c.url);
   const kind = expected?.kind ?? def.kind;
   const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), kind, fv === 'Strict');
-  return decodeObject(def, parsed, fv, 'body', expected);
+  return decodeAsKind(def, parsed, fv, 'body', expected);
 }
 
 async function podLog(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
@@ -491,7 +493,7 @@ async function serverSideApply(c: RequestContext, def: ResourceDef, path: Resour
   if (!c.url.searchParams.get('fieldManager')) {
     throw kubeErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
   }
-  const { obj, warnings } = decodeObject(def, { value: applied, duplicates: [] }, fv === 'Warn' ? 'Strict' : fv, 'patch');
+  const { obj, warnings } = decodeAsKind(def, { value: applied, duplicates: [] }, fv === 'Warn' ? 'Strict' : fv, 'patch');
   if (obj.metadata.name && obj.metadata.name !== path.name) {
     throw kubeErrors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${path.name})`);
   }

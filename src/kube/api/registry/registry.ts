@@ -21,20 +21,21 @@
 import jsonMergePatch from 'json-merge-patch';
 import jsonPatch from 'fast-json-patch';
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../runtime/clock.js';
-import { kubeErrors, KubeError, type FieldError } from './errors.js';
-import { apiVersionOf, type ResourceDef } from './resource.js';
-import { decodeObject, type FieldValidation } from './decode.js';
-import { fieldType } from './schema.js';
-import { matchesFields, matchesLabels, type FieldRequirement, type LabelRequirement } from './selectors.js';
-import { PatchError, strategicMerge } from './strategic-merge.js';
-import type { KObject, Namespace, Pod } from './types.js';
-import { validateObjectMeta } from './validation.js';
-import { kubeTime } from '../util/age.js';
-import { clone, deepEqual } from '../util/deep.js';
-import { generateName } from '../util/names.js';
-import type { ObjectStorage, StoredObject } from '../storage/object-storage.js';
-import { IMMORTAL_NAMESPACES } from '../resources/namespaces.js';
+import type { Clock } from '../../../runtime/clock.js';
+import { kubeErrors, KubeError, type FieldError } from '../machinery/errors.js';
+import { apiVersionOf, type ResourceDef } from '../machinery/resource.js';
+import { decodeAsKind, type FieldValidation } from './decode.js';
+import { fieldType } from '../machinery/schema.js';
+import { matchesFields, matchesLabels, type FieldRequirement, type LabelRequirement } from '../machinery/selectors.js';
+import { PatchError, strategicMerge } from '../machinery/strategic-merge.js';
+import type { Namespace, Pod } from '../machinery/types.js';
+import { validateObjectMeta } from '../machinery/validation.js';
+import { kubeTime } from '../../util/age.js';
+import { clone, deepEqual } from '../../util/deep.js';
+import { generateName } from '../../util/names.js';
+import type { ObjectStorage, StoredObject } from '../../storage/object-storage.js';
+import { IMMORTAL_NAMESPACES } from '../../resources/namespaces.js';
+import type { KubeObject } from '../../stored-object.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -49,7 +50,7 @@ export interface ListOptions {
   resourceVersionMatch?: 'Exact' | 'NotOlderThan';
 }
 
-export interface ListResult<T extends KObject = KObject> {
+export interface ListResult<T extends KubeObject = KubeObject> {
   items: T[];
   resourceVersion: string;
   continueToken?: string;
@@ -76,7 +77,7 @@ function invalid(def: ResourceDef, name: string, errs: FieldError[]): KubeError 
   return kubeErrors.invalid(def.kind, def.group, name, errs);
 }
 
-export function fieldValue(def: ResourceDef, obj: KObject, field: string): string {
+export function fieldValue(def: ResourceDef, obj: KubeObject, field: string): string {
   if (field === 'metadata.name') return obj.metadata.name ?? '';
   if (field === 'metadata.namespace') return obj.metadata.namespace ?? '';
   const f = def.fieldSelectors[field];
@@ -92,7 +93,7 @@ export function checkFieldSelector(def: ResourceDef, reqs: FieldRequirement[] | 
   }
 }
 
-export function matches(def: ResourceDef, obj: KObject, opts: { labelSelector?: LabelRequirement[]; fieldSelector?: FieldRequirement[] }): boolean {
+export function matches(def: ResourceDef, obj: KubeObject, opts: { labelSelector?: LabelRequirement[]; fieldSelector?: FieldRequirement[] }): boolean {
   if (opts.labelSelector && opts.labelSelector.length > 0 && !matchesLabels(opts.labelSelector, obj.metadata.labels)) return false;
   if (opts.fieldSelector && opts.fieldSelector.length > 0 && !matchesFields(opts.fieldSelector, (f) => fieldValue(def, obj, f))) return false;
   return true;
@@ -130,7 +131,7 @@ function parseRv(value: string, what = 'resourceVersion'): number {
 }
 
 /** Object metadata the server owns: what a create must not take from the client. */
-function stripServerOwnedOnCreate(obj: KObject): void {
+function stripServerOwnedOnCreate(obj: KubeObject): void {
   const m = obj.metadata;
   delete m.uid;
   delete m.creationTimestamp;
@@ -159,22 +160,22 @@ export class Registry {
     return def.namespaced ? ns : undefined;
   }
 
-  async getStored<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<StoredObject<T>> {
+  async getStored<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<StoredObject<T>> {
     const stored = await this.storage.get<T>(def.resource, this.scopeNamespace(def, ns), name);
     if (!stored) throw kubeErrors.notFound(gr(def), name);
     return stored;
   }
 
-  async get<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<T> {
+  async get<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<T> {
     return this.withTypeMeta(def, (await this.getStored<T>(def, ns, name)).obj);
   }
 
-  async tryGet<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<T | undefined> {
+  async tryGet<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, name: string): Promise<T | undefined> {
     const stored = await this.storage.get<T>(def.resource, this.scopeNamespace(def, ns), name);
     return stored ? this.withTypeMeta(def, stored.obj) : undefined;
   }
 
-  withTypeMeta<T extends KObject>(def: ResourceDef, obj: T): T {
+  withTypeMeta<T extends KubeObject>(def: ResourceDef, obj: T): T {
     return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj } as T;
   }
 
@@ -194,7 +195,7 @@ export class Registry {
     }
   }
 
-  async list<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, opts: ListOptions = {}): Promise<ListResult<T>> {
+  async list<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, opts: ListOptions = {}): Promise<ListResult<T>> {
     checkFieldSelector(def, opts.fieldSelector);
     if (opts.resourceVersionMatch && opts.resourceVersion === undefined) {
       throw kubeErrors.invalid('ListOptions', 'meta.k8s.io', '', [
@@ -257,7 +258,7 @@ export class Registry {
     }
   }
 
-  async create<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, input: T, opts: WriteOptions = {}): Promise<T> {
+  async create<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, input: T, opts: WriteOptions = {}): Promise<T> {
     const obj = clone(input);
     obj.metadata ??= {};
     if (def.namespaced) {
@@ -291,7 +292,7 @@ export class Registry {
    * Replaces an object (PUT), or only its status (`subresource` 'status'). `obj.metadata.resourceVersion`, when
    * set, must be the current one (409 otherwise).
    */
-  async update<T extends KObject>(
+  async update<T extends KubeObject>(
     def: ResourceDef<any>,
     ns: string | undefined,
     name: string,
@@ -329,7 +330,7 @@ export class Registry {
   }
 
   /** The object an update writes: preconditions, server-owned fields, strategy, validation, generation. */
-  private prepareUpdate<T extends KObject>(def: ResourceDef<any>, current: StoredObject<T>, input: T, subresource: string | undefined): T {
+  private prepareUpdate<T extends KubeObject>(def: ResourceDef<any>, current: StoredObject<T>, input: T, subresource: string | undefined): T {
     const old = current.obj;
     const next = clone(input);
     next.metadata ??= {};
@@ -375,7 +376,7 @@ export class Registry {
   }
 
   /** Finalizers removed from an object whose deletion was waiting for them: the update deletes it. */
-  private shouldDeleteDuringUpdate(old: KObject, next: KObject): boolean {
+  private shouldDeleteDuringUpdate(old: KubeObject, next: KubeObject): boolean {
     if (!next.metadata.deletionTimestamp) return false;
     if ((next.metadata.finalizers ?? []).length > 0) return false;
     if (next.kind === 'Namespace' && ((next as Namespace).spec?.finalizers ?? []).length > 0) return false;
@@ -384,7 +385,7 @@ export class Registry {
     return hadFinalizers && (grace === undefined || grace === 0);
   }
 
-  async patch<T extends KObject>(
+  async patch<T extends KubeObject>(
     def: ResourceDef<any>,
     ns: string | undefined,
     name: string,
@@ -411,7 +412,7 @@ export class Registry {
         if (err instanceof PatchError) throw new KubeError(err.status, err.status === 400 ? 'BadRequest' : 'Invalid', err.message);
         throw err;
       }
-      const { obj, warnings } = decodeObject(def, { value: patched, duplicates: [] }, opts.fieldValidation, 'patch', {
+      const { obj, warnings } = decodeAsKind(def, { value: patched, duplicates: [] }, opts.fieldValidation, 'patch', {
         kind: def.kind,
         apiVersion: apiVersionOf(def),
       });
@@ -435,7 +436,7 @@ export class Registry {
    * Deletes an object, gracefully where the kind says so: pods on a node get a deletionTimestamp and their
    * kubelet removes them; objects with finalizers wait for them. Answers the object and whether it is gone.
    */
-  async delete<T extends KObject>(def: ResourceDef<any>, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: T; deleted: boolean }> {
+  async delete<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ obj: T; deleted: boolean }> {
     const scopeNs = this.scopeNamespace(def, ns);
     if (opts.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(opts.propagationPolicy)) {
       throw kubeErrors.invalid('DeleteOptions', 'meta.k8s.io', '', [
@@ -473,7 +474,7 @@ export class Registry {
   }
 
   /** The object with its deletion recorded, when it must wait (graceful pod deletion, finalizers), else undefined. */
-  private pendingDeletion<T extends KObject>(def: ResourceDef, obj: T, opts: DeleteOptions): T | undefined {
+  private pendingDeletion<T extends KubeObject>(def: ResourceDef, obj: T, opts: DeleteOptions): T | undefined {
     const now = this.clock.now();
     const next = clone(obj);
     const m = next.metadata;
@@ -509,9 +510,9 @@ export class Registry {
     return undefined;
   }
 
-  async deleteCollection(def: ResourceDef<any>, ns: string | undefined, listOpts: ListOptions, opts: DeleteOptions): Promise<KObject[]> {
+  async deleteCollection(def: ResourceDef<any>, ns: string | undefined, listOpts: ListOptions, opts: DeleteOptions): Promise<KubeObject[]> {
     const { items } = await this.list(def, ns, { ...listOpts, limit: undefined, continueToken: undefined });
-    const out: KObject[] = [];
+    const out: KubeObject[] = [];
     for (const item of items) {
       try {
         out.push((await this.delete(def, item.metadata.namespace, item.metadata.name!, opts)).obj);

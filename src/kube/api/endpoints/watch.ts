@@ -13,15 +13,15 @@
  * - Table output (`kubectl get -w`): each event's object is a one-row Table.
  */
 import type { FastifyReply } from 'fastify';
-import type { WatchEvent } from '../../store/store.js';
-import { CompactedError } from '../../store/store.js';
-import { KubeError, kubeErrors } from './errors.js';
-import type { OutputKind } from './negotiation.js';
-import { partialObjectMetadata, table, type IncludeObject } from './output.js';
-import { matches, type Registry } from './registry.js';
-import { apiVersionOf, type ResourceDef, type StrategyContext } from './resource.js';
-import type { FieldRequirement, LabelRequirement } from './selectors.js';
-import type { KObject } from './types.js';
+import type { WatchEvent } from '../../../store/store.js';
+import { CompactedError } from '../../../store/store.js';
+import { KubeError, kubeErrors } from '../machinery/errors.js';
+import type { OutputKind } from '../machinery/negotiation.js';
+import { partialObjectMetadata, table, type IncludeObject } from '../machinery/output.js';
+import { matches, type Registry } from '../registry/registry.js';
+import { apiVersionOf, type ResourceDef, type StrategyContext } from '../machinery/resource.js';
+import type { FieldRequirement, LabelRequirement } from '../machinery/selectors.js';
+import type { KubeObject } from '../../stored-object.js';
 
 export interface WatchRequest {
   def: ResourceDef;
@@ -74,7 +74,7 @@ export async function serveWatch(reply: FastifyReply, registry: Registry, req: W
   // Where to start: the current state (synthetic ADDED events) or the changes after a given revision.
   const rv = req.resourceVersion;
   const initial = req.sendInitialEvents === true || ((rv === undefined || rv === '' || rv === '0') && req.sendInitialEvents !== false);
-  let initialItems: KObject[] = [];
+  let initialItems: KubeObject[] = [];
   let startAfter: number;
   if (initial) {
     const page = await storage.list(def.resource, scopeNs);
@@ -98,7 +98,7 @@ export async function serveWatch(reply: FastifyReply, registry: Registry, req: W
   const timers: NodeJS.Timeout[] = [];
   let storeWatch: { cancel(): void } | undefined;
 
-  const encodeObject = (obj: KObject, type: EventType): unknown => {
+  const encodeObject = (obj: KubeObject, type: EventType): unknown => {
     const typed = { apiVersion: apiVersionOf(def), kind: def.kind, ...obj };
     if (req.output.kind === 'table') {
       if (type === 'BOOKMARK') return { kind: 'Table', apiVersion: `meta.k8s.io/${req.output.version}`, metadata: { resourceVersion: obj.metadata.resourceVersion }, columnDefinitions: null, rows: null };

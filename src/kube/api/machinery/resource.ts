@@ -6,7 +6,7 @@
  * store does with a resource's RESTStrategy.
  */
 import type { FieldError } from './errors.js';
-import type { KObject } from './types.js';
+import type { KubeObject } from '../../stored-object.js';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
@@ -33,7 +33,7 @@ export interface StrategyContext {
   now: Date;
 }
 
-export interface ResourceDef<T extends KObject = KObject> {
+export interface ResourceDef<T extends KubeObject = KubeObject> {
   group: string;
   version: string;
   /** Plural resource name: the URL segment and the etcd key segment. */
