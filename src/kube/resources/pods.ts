@@ -378,4 +378,10 @@ export const pods: ResourceDef<Pod> = {
   validate: validatePod,
   validateUpdate: (p, old, subresource) => (subresource === 'status' ? [] : validatePodUpdate(p, old)),
   specOf: (p) => p.spec,
+  // A pod on a node is deleted gracefully: its kubelet stops it and then removes it (controllers/kubelet.ts).
+  gracePeriod: (p, requested) => {
+    // Pods that never reached a node, or have finished, have nothing to stop: deleted at once.
+    if (!p.spec?.nodeName || p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return 0;
+    return requested ?? p.spec?.terminationGracePeriodSeconds ?? 30;
+  },
 };

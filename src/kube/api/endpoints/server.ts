@@ -24,7 +24,9 @@ import { aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, a
 import { KubeError, kubeErrors, successStatus } from '../machinery/errors.js';
 import { negotiateDiscovery, negotiateObject, type OutputKind } from '../machinery/negotiation.js';
 import { listBody, partialList, partialObjectMetadata, table, type IncludeObject } from '../machinery/output.js';
-import { checkFieldSelector, type DeleteOptions, type PatchType, type Registry } from '../registry/registry.js';
+import type { DeleteOptions, PatchType, Registry } from '../registry/registry.js';
+import { bindPod } from '../registry/pod-binding.js';
+import { checkFieldSelector } from '../registry/selection.js';
 import type { ResourceDef } from '../machinery/resource.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../machinery/selectors.js';
 import type { Pod } from '../machinery/types.js';
@@ -384,7 +386,7 @@ async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<F
       const target = (obj as unknown as { target?: { name?: string; kind?: string } }).target;
       if (!target?.name) throw kubeErrors.invalid('Binding', '', path.name, [{ type: 'FieldValueRequired', field: 'target.name' }]);
       if (target.kind && target.kind !== 'Node') throw kubeErrors.invalid('Binding', '', path.name, [{ type: 'FieldValueNotSupported', field: 'target.kind', value: target.kind, detail: 'supported values: "Node"' }]);
-      await reg.bind(ns!, path.name, target.name, def, { dryRun: dryRun(c.url) });
+      await bindPod(reg, ns!, path.name, target.name, { dryRun: dryRun(c.url) });
       return send(c.reply, 201, { ...successStatus({}), code: 201 });
     }
     // status / finalize
