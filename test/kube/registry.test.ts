@@ -18,6 +18,8 @@ import { loadSchema } from '../../src/kube/api/machinery/schema.js';
 import type { ConfigMap, Namespace, Pod } from '../../src/kube/api/machinery/types.js';
 import { bindPod } from '../../src/kube/api/registry/pod-binding.js';
 import { Registry } from '../../src/kube/api/registry/registry.js';
+import { openWatch, type ObjectEvent } from '../../src/kube/api/registry/watch.js';
+import { parseLabelSelector } from '../../src/kube/api/machinery/selectors.js';
 import { configmaps, namespaces, pods } from '../../src/kube/resources/index.js';
 import { ObjectStorage } from '../../src/kube/storage/object-storage.js';
 import { StorageTransformers } from '../../src/kube/storage/transformer.js';
@@ -265,5 +267,26 @@ describe('the generic registry', () => {
     const dryRun = await reg.delete<Pod>(pods, 'default', 'web', { dryRun: true });
     expect(dryRun.obj.metadata.deletionTimestamp).toBeDefined();
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('watches a collection through its selector: an object that starts matching is ADDED, one that stops is DELETED', async () => {
+    const reg = newRegistry();
+    await reg.create<ConfigMap>(configmaps, 'default', { metadata: { name: 'a', labels: { tier: 'web' } } } as ConfigMap);
+    await reg.create<ConfigMap>(configmaps, 'default', { metadata: { name: 'b' } } as ConfigMap);
+    const watch = await openWatch(reg, configmaps, 'default', { resourceVersion: undefined, sendInitialEvents: undefined, labelSelector: parseLabelSelector('tier=web'), fieldSelector: [] });
+    expect(watch.initial.map((o) => o.metadata.name)).toEqual(['a']);
+    const seen: Array<[number, ObjectEvent | undefined]> = [];
+    await watch.follow({ onChange: (rv, e) => seen.push([rv, e]), onError: (err) => { throw err; } });
+    try {
+      await reg.patch(configmaps, 'default', 'b', 'merge', { metadata: { labels: { tier: 'web' } } }, { fieldValidation: 'Strict' });
+      await reg.patch(configmaps, 'default', 'a', 'merge', { metadata: { labels: { tier: null } } }, { fieldValidation: 'Strict' });
+      await reg.patch(configmaps, 'default', 'a', 'merge', { data: { k: 'v' } }, { fieldValidation: 'Strict' });
+      await reg.delete(configmaps, 'default', 'b');
+      await expect.poll(async () => { await watch.idle(); return seen.length; }).toBe(4);
+    } finally {
+      watch.cancel();
+    }
+    expect(seen.map(([, e]) => e && `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED b', 'DELETED a', undefined, 'DELETED b']);
+    expect(seen.map(([rv]) => rv)).toEqual([...seen.map(([rv]) => rv)].sort((x, y) => x - y));
   });
 });
