@@ -16,11 +16,16 @@ export interface KubeObjectMeta {
   resourceVersion?: string;
   creationTimestamp?: string;
   generation?: number;
+  generateName?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   [field: string]: unknown;
 }
 
+/** Any Kubernetes object as JSON: apiVersion, kind, metadata and the kind's own fields (the API's and the store's). */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;

@@ -21,7 +21,7 @@
 import type { FastifyRequest } from 'fastify';
 import { bearerToken, callerFromClaims, type Caller } from '../identity/authenticate.js';
 import { TokenValidationError, type TokenService } from '../identity/tokens.js';
-import { kubeErrors } from './api/errors.js';
+import { kubeErrors } from './api/machinery/errors.js';
 
 export const AKS_AAD_SERVER_APP_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 

@@ -13,7 +13,7 @@ import { exitStatus, notExecutableStatus } from '../../src/kube/streams/session.
 import { parseCommandLine, shellWords, ShellSyntaxError } from '../../src/kube/streams/shell-words.js';
 import { debuggingContainer, parseStreamOptions, resolveStreamTarget } from '../../src/kube/streams/target.js';
 import { LineDiscipline, onlcr } from '../../src/kube/streams/terminal.js';
-import { KubeError } from '../../src/kube/api/errors.js';
+import { KubeError } from '../../src/kube/api/machinery/errors.js';
 
 const linuxFacts = (fips: boolean): NodeFacts => ({
   hostname: 'aks-fipsnp-12345678-vmss000000',

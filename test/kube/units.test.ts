@@ -4,14 +4,14 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeProtobufBody } from '../../src/kube/api/protobuf.js';
-import { fieldType, loadSchema } from '../../src/kube/api/schema.js';
-import { matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../../src/kube/api/selectors.js';
-import { PatchError, strategicMerge } from '../../src/kube/api/strategic-merge.js';
-import type { Node, Pod } from '../../src/kube/api/types.js';
+import { decodeProtobufBody } from '../../src/kube/api/endpoints/protobuf.js';
+import { fieldType, loadSchema } from '../../src/kube/api/machinery/schema.js';
+import { matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../../src/kube/api/machinery/selectors.js';
+import { PatchError, strategicMerge } from '../../src/kube/api/machinery/strategic-merge.js';
+import type { Node, Pod } from '../../src/kube/api/machinery/types.js';
 import { emptyUsage, filterNode, unschedulableMessage } from '../../src/kube/controllers/scheduling.js';
 import { humanDuration } from '../../src/kube/util/age.js';
-import { canonicalQuantity, milliValue, unitValue } from '../../src/kube/util/quantity.js';
+import { canonicalQuantity, milliValue, unitValue } from '../../src/kube/api/machinery/quantity.js';
 
 beforeAll(async () => {
   await loadSchema();

@@ -2,9 +2,9 @@
  * Events expire (kube-apiserver's --event-ttl, 1 hour by default, of emulated time): a cluster's events older
  * than that since their last occurrence are deleted, so a long-running emulator does not accumulate them.
  */
-import type { Registry } from '../api/registry.js';
-import type { Event } from '../api/types.js';
-import { KubeError } from '../api/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Event } from '../api/machinery/types.js';
+import { KubeError } from '../api/machinery/errors.js';
 import { events as eventDef } from '../resources/index.js';
 
 export const EVENT_TTL_MS = 60 * 60 * 1000;

@@ -1,14 +1,15 @@
 /** Events as the control plane's components record them (core/v1 Event, `kubectl get events`, `describe`). */
 import { randomBytes } from 'node:crypto';
-import type { Registry } from '../api/registry.js';
-import type { Event, KObject } from '../api/types.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Event } from '../api/machinery/types.js';
 import { events as eventDef } from '../resources/events.js';
 import { kubeMicroTime, kubeTime } from '../util/age.js';
-import { apiVersionOf } from '../api/resource.js';
+import { apiVersionOf } from '../api/machinery/resource.js';
 import { findResource } from '../resources/index.js';
+import type { KubeObject } from '../../clusters/stored-object.js';
 
 export interface EventInput {
-  involved: KObject;
+  involved: KubeObject;
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;

@@ -14,9 +14,9 @@
  * The pass answers the emulated time of its next due step, if any.
  */
 import { createHash } from 'node:crypto';
-import type { Registry } from '../api/registry.js';
-import type { Node, Pod, PodCondition } from '../api/types.js';
-import { KubeError } from '../api/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Node, Pod, PodCondition } from '../api/machinery/types.js';
+import { KubeError } from '../api/machinery/errors.js';
 import { pods as podDef } from '../resources/index.js';
 import { nodeReady } from '../resources/nodes.js';
 import { kubeTime } from '../util/age.js';

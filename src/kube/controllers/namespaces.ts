@@ -4,11 +4,12 @@
  * config map (the root CA publisher); a terminating namespace is emptied of every namespaced object, then its
  * `kubernetes` finalizer is removed and it is gone.
  */
-import type { Registry } from '../api/registry.js';
-import type { ConfigMap, KObject, Namespace, ServiceAccount } from '../api/types.js';
-import { KubeError } from '../api/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { ConfigMap, Namespace, ServiceAccount } from '../api/machinery/types.js';
+import { KubeError } from '../api/machinery/errors.js';
 import { RESOURCES, configmaps, namespaces as nsDef, serviceaccounts } from '../resources/index.js';
 import { SYSTEM_NAMESPACES } from '../resources/namespaces.js';
+import type { KubeObject } from '../../clusters/stored-object.js';
 
 async function createIfAbsent(p: Promise<unknown>): Promise<void> {
   try {
@@ -56,7 +57,7 @@ async function finalizeNamespace(registry: Registry, ns: Namespace): Promise<boo
   let remaining = 0;
   for (const def of RESOURCES) {
     if (!def.namespaced) continue;
-    const { items } = await registry.list<KObject>(def, name);
+    const { items } = await registry.list<KubeObject>(def, name);
     remaining += items.length;
     for (const item of items) {
       if (item.metadata.deletionTimestamp) continue;

@@ -4,9 +4,9 @@
  * (holderIdentity, renewTime, leaseDurationSeconds 40, owned by the Node), and removes the leases of nodes that
  * are gone.
  */
-import type { Registry } from '../api/registry.js';
-import type { Lease, Node } from '../api/types.js';
-import { KubeError } from '../api/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Lease, Node } from '../api/machinery/types.js';
+import { KubeError } from '../api/machinery/errors.js';
 import { leases as leaseDef } from '../resources/index.js';
 
 const NS = 'kube-node-lease';

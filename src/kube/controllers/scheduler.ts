@@ -4,9 +4,10 @@
  * a FailedScheduling event, written again only when the reason changes. Pods bound in one pass count toward
  * the nodes' usage for the next pod of the same pass.
  */
-import type { Registry } from '../api/registry.js';
-import type { Node, Pod } from '../api/types.js';
-import { KubeError } from '../api/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import { bindPod } from '../api/registry/pod-binding.js';
+import type { Node, Pod } from '../api/machinery/types.js';
+import { KubeError } from '../api/machinery/errors.js';
 import { pods as podDef } from '../resources/index.js';
 import { kubeTime } from '../util/age.js';
 import { recordEvent } from './events.js';
@@ -47,7 +48,7 @@ export async function schedulePods(registry: Registry, nodes: Node[], pods: Pod[
     }
     try {
       if (best) {
-        await registry.bind(pod.metadata.namespace!, pod.metadata.name!, best.node.metadata.name!, podDef);
+        await bindPod(registry, pod.metadata.namespace!, pod.metadata.name!, best.node.metadata.name!);
         addUsage(usage.get(best.node.metadata.name!)!, pod);
         await recordEvent(registry, {
           involved: { ...pod, kind: 'Pod', apiVersion: 'v1' },

@@ -5,9 +5,9 @@
  * spreading of a workload's replicas, and the FailedScheduling message kube-scheduler writes
  * ("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: ...").
  */
-import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from '../api/types.js';
+import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration } from '../api/machinery/types.js';
 import { nodeReady } from '../resources/nodes.js';
-import { milliValue, unitValue } from '../util/quantity.js';
+import { milliValue, unitValue } from '../api/machinery/quantity.js';
 
 export interface NodeUsage {
   cpuMilli: bigint;

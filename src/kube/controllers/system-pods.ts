@@ -15,12 +15,13 @@
  * deletes the difference; the scheduler and the kubelets (scheduler.ts, kubelet.ts) take them from there.
  */
 import { createHash } from 'node:crypto';
-import type { Registry } from '../api/registry.js';
-import type { Container, KObject, Node, Pod, ServiceAccount, Toleration } from '../api/types.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Container, Node, Pod, ServiceAccount, Toleration } from '../api/machinery/types.js';
 import { pods as podDef, serviceaccounts as saDef } from '../resources/index.js';
 import { kubernetesVersion, type ClusterView } from '../clusters.js';
 import { randomSuffix } from '../util/names.js';
-import { KubeError } from '../api/errors.js';
+import { KubeError } from '../api/machinery/errors.js';
+import type { KubeObject } from '../../clusters/stored-object.js';
 
 const NS = 'kube-system';
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
@@ -280,4 +281,4 @@ export async function reconcileSystemPods(registry: Registry, cluster: ClusterVi
   }
 }
 
-export type { KObject };
+export type { KubeObject };

@@ -1,5 +1,5 @@
 /** Column definitions shared by every resource's table (kube-apiserver's printers use the same descriptions). */
-import type { TableColumn } from '../api/resource.js';
+import type { TableColumn } from '../api/machinery/resource.js';
 
 export const NAME_COLUMN: TableColumn = {
   name: 'Name',

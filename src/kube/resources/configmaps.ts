@@ -1,9 +1,9 @@
 /** v1 ConfigMaps (kube-root-ca.crt lives in every namespace): key and size validation, `immutable`. */
-import type { FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import { READ_WRITE } from '../api/resource.js';
-import type { ConfigMap } from '../api/types.js';
-import { configKey } from '../api/validation.js';
+import type { FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import { READ_WRITE } from '../api/machinery/resource.js';
+import type { ConfigMap } from '../api/machinery/types.js';
+import { configKey } from '../api/machinery/validation.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 

@@ -1,8 +1,8 @@
 /** v1 Events: what the scheduler and the kubelets report (FailedScheduling, Scheduled, Started, ...). */
-import type { FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import { READ_WRITE } from '../api/resource.js';
-import type { Event } from '../api/types.js';
+import type { FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import { READ_WRITE } from '../api/machinery/resource.js';
+import type { Event } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { NAME_COLUMN, column } from './common.js';
 

@@ -1,6 +1,5 @@
 /** Every resource the clusters' Kubernetes API serves (issue 5 item 3), in discovery order. */
-import type { ResourceDef } from '../api/resource.js';
-import type { KObject } from '../api/types.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
 import { configmaps } from './configmaps.js';
 import { events } from './events.js';
 import { leases } from './leases.js';
@@ -9,10 +8,11 @@ import { nodes } from './nodes.js';
 import { pods } from './pods.js';
 import { secrets } from './secrets.js';
 import { serviceaccounts } from './serviceaccounts.js';
+import type { KubeObject } from '../../clusters/stored-object.js';
 
 export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases];
 
-export function findResource(group: string, version: string, resource: string): ResourceDef<KObject> | undefined {
+export function findResource(group: string, version: string, resource: string): ResourceDef<KubeObject> | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
 }
 

@@ -1,8 +1,8 @@
 /** coordination.k8s.io/v1 Leases (node heartbeats in kube-node-lease, leader election in kube-system). */
-import type { FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import { READ_WRITE } from '../api/resource.js';
-import type { Lease } from '../api/types.js';
+import type { FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import { READ_WRITE } from '../api/machinery/resource.js';
+import type { Lease } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 

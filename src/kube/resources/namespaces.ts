@@ -2,9 +2,9 @@
  * v1 Namespaces: `kubernetes.io/metadata.name` label and the `kubernetes` finalizer set by the server, phase
  * Active until deleted, then Terminating while the namespace controller empties it (controllers/namespaces.ts).
  */
-import type { FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import type { Namespace } from '../api/types.js';
+import { kubeErrors, type FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import type { Namespace } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 
@@ -61,5 +61,14 @@ export const namespaces: ResourceDef<Namespace> = {
       }
     });
     return errs;
+  },
+  beforeDelete: (name) => {
+    if (IMMORTAL_NAMESPACES.includes(name)) throw kubeErrors.forbidden({ group: '', resource: 'namespaces' }, name, 'this namespace may not be deleted');
+  },
+  // The `kubernetes` finalizer holds a deleted namespace in Terminating until the namespace controller has
+  // emptied it and finalized it (controllers/namespaces.ts).
+  specFinalizers: (n) => n.spec?.finalizers ?? [],
+  prepareForDeletion: (n) => {
+    n.status = { ...(n.status ?? {}), phase: 'Terminating' };
   },
 };

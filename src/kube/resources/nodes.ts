@@ -3,8 +3,8 @@
  * the seed's `kubectl get nodes` columns (SPEC C-3: NAME STATUS ROLES AGE VERSION) and lets users label, cordon
  * and delete them.
  */
-import type { ResourceDef } from '../api/resource.js';
-import type { Node } from '../api/types.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import type { Node } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column, orNone } from './common.js';
 

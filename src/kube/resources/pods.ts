@@ -6,10 +6,10 @@
  * update rule (a pod's spec is immutable but for images, activeDeadlineSeconds and added tolerations), and the
  * READY/STATUS/RESTARTS columns computed as kubectl's printer does.
  */
-import { kubeErrors, type FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import type { Container, Pod } from '../api/types.js';
-import { dns1123Label, validateLabels } from '../api/validation.js';
+import { kubeErrors, type FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import type { Container, Pod } from '../api/machinery/types.js';
+import { dns1123Label, validateLabels } from '../api/machinery/validation.js';
 import { age } from '../util/age.js';
 import { clone, deepEqual } from '../util/deep.js';
 import { randomSuffix } from '../util/names.js';
@@ -378,4 +378,10 @@ export const pods: ResourceDef<Pod> = {
   validate: validatePod,
   validateUpdate: (p, old, subresource) => (subresource === 'status' ? [] : validatePodUpdate(p, old)),
   specOf: (p) => p.spec,
+  // A pod on a node is deleted gracefully: its kubelet stops it and then removes it (controllers/kubelet.ts).
+  gracePeriod: (p, requested) => {
+    // Pods that never reached a node, or have finished, have nothing to stop: deleted at once.
+    if (!p.spec?.nodeName || p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') return 0;
+    return requested ?? p.spec?.terminationGracePeriodSeconds ?? 30;
+  },
 };

@@ -3,11 +3,11 @@
  * kube-apiserver's: `type` defaults to Opaque, `stringData` is merged into base64 `data` (and never stored),
  * keys and sizes are validated, typed secrets need their keys, `immutable` secrets refuse data changes.
  */
-import type { FieldError } from '../api/errors.js';
-import type { ResourceDef } from '../api/resource.js';
-import { READ_WRITE } from '../api/resource.js';
-import type { Secret } from '../api/types.js';
-import { configKey } from '../api/validation.js';
+import type { FieldError } from '../api/machinery/errors.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import { READ_WRITE } from '../api/machinery/resource.js';
+import type { Secret } from '../api/machinery/types.js';
+import { configKey } from '../api/machinery/validation.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 

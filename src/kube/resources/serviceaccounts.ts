@@ -1,7 +1,7 @@
 /** v1 ServiceAccounts (every namespace gets `default`, kube-system the system components' accounts). */
-import type { ResourceDef } from '../api/resource.js';
-import { READ_WRITE } from '../api/resource.js';
-import type { ServiceAccount } from '../api/types.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import { READ_WRITE } from '../api/machinery/resource.js';
+import type { ServiceAccount } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 

@@ -11,14 +11,13 @@
 import { clusterPrefix, clusterRecordKey, etcdKey, type ClusterRecord } from '../../clusters/cluster-registry.js';
 import { decodeObject, encodeObject, type KubeObject } from '../../clusters/stored-object.js';
 import type { Condition, KeyValue, Store, TxnOp, Watch, WatchEvent } from '../../store/store.js';
-import type { KObject } from '../api/types.js';
-import { KubeError } from '../api/errors.js';
+import { KubeError } from '../api/machinery/errors.js';
 import type { StorageTransformer, TransformOptions } from '../../encryption/types.js';
 import type { StorageTransformers } from '../../encryption/transformers.js';
 
 const BULK: TransformOptions = { bulk: true };
 
-export interface StoredObject<T extends KObject = KObject> {
+export interface StoredObject<T extends KubeObject = KubeObject> {
   obj: T;
   /** The key's mod revision: the object's resourceVersion. */
   modRevision: number;
@@ -27,7 +26,7 @@ export interface StoredObject<T extends KObject = KObject> {
   key: string;
 }
 
-export interface ListPage<T extends KObject = KObject> {
+export interface ListPage<T extends KubeObject = KubeObject> {
   items: Array<StoredObject<T>>;
   /** Store revision at which the page was read. */
   revision: number;
@@ -37,7 +36,7 @@ export interface ListPage<T extends KObject = KObject> {
   lastKey: string | undefined;
 }
 
-export type WriteOutcome<T extends KObject = KObject> = { ok: true; stored: StoredObject<T> } | { ok: false; current: StoredObject<T> | undefined };
+export type WriteOutcome<T extends KubeObject = KubeObject> = { ok: true; stored: StoredObject<T> } | { ok: false; current: StoredObject<T> | undefined };
 
 /** A storage transformer failed (a KMS plugin down, a key deleted): kube-apiserver answers 500 for that object. */
 export class TransformError extends Error {
@@ -92,7 +91,7 @@ export class ObjectStorage {
   }
 
   /** `opts.bulk`: one of many objects the caller walks through (a list page, a watch). */
-  async decode<T extends KObject>(t: StorageTransformer, kv: KeyValue, opts?: TransformOptions): Promise<StoredObject<T>> {
+  async decode<T extends KubeObject>(t: StorageTransformer, kv: KeyValue, opts?: TransformOptions): Promise<StoredObject<T>> {
     const ek = this.etcdKeyOf(kv.key);
     let plain: Buffer;
     let stale: boolean;
@@ -101,13 +100,13 @@ export class ObjectStorage {
     } catch (err) {
       throw new TransformError(ek, err);
     }
-    return { obj: decodeObject(plain, kv.modRevision) as unknown as T, modRevision: kv.modRevision, stale, key: kv.key };
+    return { obj: decodeObject<T>(plain, kv.modRevision), modRevision: kv.modRevision, stale, key: kv.key };
   }
 
-  private async encode(t: StorageTransformer, key: string, obj: KObject): Promise<Buffer> {
+  private async encode(t: StorageTransformer, key: string, obj: KubeObject): Promise<Buffer> {
     const ek = this.etcdKeyOf(key);
     try {
-      return await t.toStorage(encodeObject(obj as unknown as KubeObject), ek);
+      return await t.toStorage(encodeObject(obj), ek);
     } catch (err) {
       // A transformer may refuse a write as the API would (KMS v1's 2,000-secret limit: 403 Forbidden).
       if (err instanceof KubeError) throw err;
@@ -115,14 +114,14 @@ export class ObjectStorage {
     }
   }
 
-  async get<T extends KObject>(resource: string, namespace: string | undefined, name: string): Promise<StoredObject<T> | undefined> {
+  async get<T extends KubeObject>(resource: string, namespace: string | undefined, name: string): Promise<StoredObject<T> | undefined> {
     const kv = await this.store.get(this.key(resource, namespace, name));
     if (!kv) return undefined;
     return this.decode<T>(await this.transformer(resource), kv);
   }
 
   /** One page of a collection in key order, starting after `after` (a store key). */
-  async list<T extends KObject>(resource: string, namespace: string | undefined, opts: { limit?: number; after?: string } = {}): Promise<ListPage<T>> {
+  async list<T extends KubeObject>(resource: string, namespace: string | undefined, opts: { limit?: number; after?: string } = {}): Promise<ListPage<T>> {
     const prefix = this.collectionPrefix(resource, namespace);
     const page = await this.store.range(prefix, { ...(opts.limit ? { limit: opts.limit } : {}), ...(opts.after ? { after: opts.after } : {}) });
     const t = await this.transformer(resource);
@@ -156,7 +155,7 @@ export class ObjectStorage {
   }
 
   /** Writes `obj` at its key if the key's mod revision is `expected` (0: absent). */
-  async put<T extends KObject>(resource: string, obj: T, expected: number): Promise<WriteOutcome<T>> {
+  async put<T extends KubeObject>(resource: string, obj: T, expected: number): Promise<WriteOutcome<T>> {
     const key = this.key(resource, obj.metadata.namespace || undefined, obj.metadata.name!);
     const t = await this.transformer(resource);
     const value = await this.encode(t, key, obj);

@@ -12,7 +12,7 @@
  * The WebSocket framing itself is the `ws` package's.
  */
 import type { WebSocket, RawData } from 'ws';
-import type { Status } from '../api/errors.js';
+import type { Status } from '../api/machinery/errors.js';
 
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 

@@ -6,9 +6,9 @@
  * or Error, as for a real `kubectl debug node/...` pod after its session.
  */
 import { createHash } from 'node:crypto';
-import { KubeError } from '../api/errors.js';
-import type { Registry } from '../api/registry.js';
-import type { Pod, PodCondition } from '../api/types.js';
+import { KubeError } from '../api/machinery/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Pod, PodCondition } from '../api/machinery/types.js';
 import { pods as podDef } from '../resources/index.js';
 import { kubeTime } from '../util/age.js';
 

@@ -15,9 +15,9 @@
 import { listJson } from '../../store/json.js';
 import type { Store } from '../../store/store.js';
 import type { InstanceRecord, NodeFacts } from '../../fleet/model.js';
-import { KubeError, kubeErrors } from '../api/errors.js';
-import type { Registry } from '../api/registry.js';
-import type { Container, Pod } from '../api/types.js';
+import { KubeError, kubeErrors } from '../api/machinery/errors.js';
+import type { Registry } from '../api/registry/registry.js';
+import type { Container, Pod } from '../api/machinery/types.js';
 import { pods as podDef } from '../resources/index.js';
 
 export type StreamKind = 'attach' | 'exec';

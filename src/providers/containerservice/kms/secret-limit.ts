@@ -3,7 +3,7 @@
  * refuses to create one more while KMS v1 encrypts new secrets, as a 403 naming the limit and the way out
  * (Kubernetes 1.27+ uses KMS v2, which has no such limit); updates of existing secrets are not affected.
  */
-import { KubeError } from '../../../kube/api/errors.js';
+import { KubeError } from '../../../kube/api/machinery/errors.js';
 import type { ProviderChain } from '../../../encryption/chain.js';
 import type { StorageTransformer, TransformOptions } from '../../../encryption/types.js';
 import type { Store } from '../../../store/store.js';

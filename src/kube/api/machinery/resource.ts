@@ -2,11 +2,11 @@
  * What the API machinery needs to know about one served resource: its discovery facts (group, version, kind,
  * scope, verbs, short names, subresources), how it is stored, and its strategy (defaulting, validation, what an
  * update may change, table columns, field selectors). One module per resource under src/kube/resources/
- * exports one of these; the generic registry (registry.ts) does the rest, as kube-apiserver's generic registry
+ * exports one of these; the generic registry (api/registry/) does the rest, as kube-apiserver's generic registry
  * store does with a resource's RESTStrategy.
  */
 import type { FieldError } from './errors.js';
-import type { KObject } from './types.js';
+import type { KubeObject } from '../../../clusters/stored-object.js';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
 
@@ -33,7 +33,7 @@ export interface StrategyContext {
   now: Date;
 }
 
-export interface ResourceDef<T extends KObject = KObject> {
+export interface ResourceDef<T extends KubeObject = KubeObject> {
   group: string;
   version: string;
   /** Plural resource name: the URL segment and the etcd key segment. */
@@ -72,6 +72,17 @@ export interface ResourceDef<T extends KObject = KObject> {
   validateUpdate?(obj: T, old: T, subresource: string | undefined): FieldError[];
   /** The part of the object whose change bumps metadata.generation. */
   specOf?(obj: T): unknown;
+  /** Refuses a delete before the object is read (NamespaceLifecycle: the namespaces that may not be deleted). */
+  beforeDelete?(name: string): void;
+  /**
+   * Graceful deletion (upstream's RESTGracefulDeleteStrategy): the grace period a delete gives the object, given
+   * the one requested; 0 removes it at once. Kinds without it are removed at once unless finalizers hold them.
+   */
+  gracePeriod?(obj: T, requested: number | undefined): number;
+  /** Finalizers outside metadata.finalizers that also hold a deletion (a namespace's spec.finalizers). */
+  specFinalizers?(obj: T): string[];
+  /** Marks an object whose deletion must wait (a namespace's phase Terminating). */
+  prepareForDeletion?(obj: T): void;
 }
 
 export const READ_WRITE: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -4,8 +4,8 @@
  * built from the served resources so that discovery and serving can never disagree. kubectl 1.27–1.33 asks for
  * aggregated discovery first (1.29 only for v2beta1) and caches the result under ~/.kube/cache/discovery.
  */
-import { RESOURCES, servedGroupVersions } from '../resources/index.js';
-import type { ResourceDef, Verb } from './resource.js';
+import { RESOURCES, servedGroupVersions } from '../../resources/index.js';
+import type { ResourceDef, Verb } from '../machinery/resource.js';
 
 /** Create-only "virtual" resources (reviews): discoverable, never stored. */
 export interface VirtualResource {

@@ -16,7 +16,7 @@
  *   sends is dropped silently.
  */
 import protobuf from 'protobufjs/minimal.js';
-import { KubeError } from './errors.js';
+import { KubeError } from '../machinery/errors.js';
 
 const { Reader } = protobuf;
 type ReaderT = InstanceType<typeof Reader>;

@@ -15,7 +15,7 @@
  * Which fields merge and by which key is Kubernetes' `patchStrategy`/`patchMergeKey` struct tags, listed below for
  * the kinds this API serves; the field types come from client-node's models so the walk follows the real schema.
  */
-import { isPlainObject } from '../util/deep.js';
+import { isPlainObject } from '../../util/deep.js';
 
 /** patchStrategy "merge" fields of the served kinds: model.field → merge key ('' for lists of scalars). */
 const MERGE_LISTS: Record<string, string> = {

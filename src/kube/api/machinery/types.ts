@@ -47,10 +47,3 @@ export type ServiceAccount = Wire<V1ServiceAccount> & { metadata: ObjectMeta };
 export type Event = Wire<CoreV1Event> & { metadata: ObjectMeta };
 export type Lease = Wire<V1Lease> & { metadata: ObjectMeta };
 
-/** Any served object as JSON: apiVersion, kind, metadata and the kind's own fields. */
-export interface KObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  [field: string]: unknown;
-}

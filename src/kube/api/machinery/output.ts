@@ -4,7 +4,7 @@
  * PartialObjectMetadata so that `--show-labels` and `-L` work) and PartialObjectMetadata.
  */
 import { apiVersionOf, type ResourceDef, type StrategyContext } from './resource.js';
-import type { KObject } from './types.js';
+import type { KubeObject } from '../../../clusters/stored-object.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
 
@@ -13,7 +13,7 @@ export interface ListMeta {
   continue?: string;
 }
 
-export function listBody(def: ResourceDef, items: KObject[], meta: ListMeta): Record<string, unknown> {
+export function listBody(def: ResourceDef, items: KubeObject[], meta: ListMeta): Record<string, unknown> {
   return {
     kind: `${def.kind}List`,
     apiVersion: apiVersionOf(def),
@@ -22,11 +22,11 @@ export function listBody(def: ResourceDef, items: KObject[], meta: ListMeta): Re
   };
 }
 
-export function partialObjectMetadata(obj: KObject, version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
+export function partialObjectMetadata(obj: KubeObject, version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
   return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${version}`, metadata: obj.metadata };
 }
 
-export function partialList(items: KObject[], meta: ListMeta, version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
+export function partialList(items: KubeObject[], meta: ListMeta, version: 'v1' | 'v1beta1' = 'v1'): Record<string, unknown> {
   return {
     kind: 'PartialObjectMetadataList',
     apiVersion: `meta.k8s.io/${version}`,
@@ -35,7 +35,7 @@ export function partialList(items: KObject[], meta: ListMeta, version: 'v1' | 'v
   };
 }
 
-export function tableRow(def: ResourceDef, obj: KObject, ctx: StrategyContext, include: IncludeObject): Record<string, unknown> {
+export function tableRow(def: ResourceDef, obj: KubeObject, ctx: StrategyContext, include: IncludeObject): Record<string, unknown> {
   const row: Record<string, unknown> = { cells: def.cells(obj, ctx) };
   if (include === 'Metadata') row.object = partialObjectMetadata(obj);
   else if (include === 'Object') row.object = { apiVersion: apiVersionOf(def), kind: def.kind, ...obj };
@@ -44,7 +44,7 @@ export function tableRow(def: ResourceDef, obj: KObject, ctx: StrategyContext, i
 
 export function table(
   def: ResourceDef,
-  objs: KObject[],
+  objs: KubeObject[],
   ctx: StrategyContext,
   include: IncludeObject,
   meta: Partial<ListMeta>,

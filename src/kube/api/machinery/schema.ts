@@ -11,7 +11,7 @@
  * - Resource quantities are canonicalized ("0.5" → "500m"), timestamps are normalized to metav1.Time's form,
  *   nulls are dropped, and base64 `[]byte` fields are checked.
  */
-import { canonicalQuantity, QuantityError } from '../util/quantity.js';
+import { canonicalQuantity, QuantityError } from './quantity.js';
 
 interface Attribute {
   name: string;
@@ -39,11 +39,6 @@ export async function loadSchema(): Promise<void> {
 function modelAttributes(name: string): Attribute[] | undefined {
   const cls = models?.[name] as Partial<ModelClass> | undefined;
   return cls && typeof cls.getAttributeTypeMap === 'function' ? cls.getAttributeTypeMap() : undefined;
-}
-
-export function hasModel(name: string): boolean {
-  if (!models) throw new Error('loadSchema() has not been awaited');
-  return modelAttributes(name) !== undefined;
 }
 
 /** A decode failure: the body cannot be this kind at all (400 "... cannot be handled as a ..."). */

@@ -1,6 +1,6 @@
 /**
  * Watch (`?watch=true`): a chunked HTTP response of JSON events, one a line ({"type":"ADDED","object":{...}}),
- * following the store's watch (etcd semantics) of a collection's key prefix, as kube-apiserver streams them:
+ * following the registry's watch of a collection (registry/watch.ts), as kube-apiserver streams them:
  *
  * - `resourceVersion` unset or "0": synthetic ADDED events for the current state, then changes after it;
  *   `resourceVersion=N`: every change after N; a compacted N ends the stream with an ERROR event (410 Expired);
@@ -13,15 +13,14 @@
  * - Table output (`kubectl get -w`): each event's object is a one-row Table.
  */
 import type { FastifyReply } from 'fastify';
-import type { WatchEvent } from '../../store/store.js';
-import { CompactedError } from '../../store/store.js';
-import { KubeError, kubeErrors } from './errors.js';
-import type { OutputKind } from './negotiation.js';
-import { partialObjectMetadata, table, type IncludeObject } from './output.js';
-import { matches, type Registry } from './registry.js';
-import { apiVersionOf, type ResourceDef, type StrategyContext } from './resource.js';
-import type { FieldRequirement, LabelRequirement } from './selectors.js';
-import type { KObject } from './types.js';
+import { KubeError, kubeErrors } from '../machinery/errors.js';
+import type { OutputKind } from '../machinery/negotiation.js';
+import { partialObjectMetadata, table, type IncludeObject } from '../machinery/output.js';
+import type { Registry } from '../registry/registry.js';
+import { openWatch } from '../registry/watch.js';
+import { apiVersionOf, type ResourceDef, type StrategyContext } from '../machinery/resource.js';
+import type { FieldRequirement, LabelRequirement } from '../machinery/selectors.js';
+import type { KubeObject } from '../../../clusters/stored-object.js';
 
 export interface WatchRequest {
   def: ResourceDef;
@@ -66,26 +65,8 @@ export function validateWatchOptions(req: Pick<WatchRequest, 'resourceVersionMat
 
 export async function serveWatch(reply: FastifyReply, registry: Registry, req: WatchRequest): Promise<void> {
   const { def } = req;
-  const storage = registry.storage;
-  const scopeNs = def.namespaced ? req.namespace : undefined;
-  const transformer = await storage.transformer(def.resource);
   const ctx = (): StrategyContext => ({ now: req.now() });
-
-  // Where to start: the current state (synthetic ADDED events) or the changes after a given revision.
-  const rv = req.resourceVersion;
-  const initial = req.sendInitialEvents === true || ((rv === undefined || rv === '' || rv === '0') && req.sendInitialEvents !== false);
-  let initialItems: KObject[] = [];
-  let startAfter: number;
-  if (initial) {
-    const page = await storage.list(def.resource, scopeNs);
-    initialItems = page.items.map((i) => i.obj).filter((o) => matches(def, o, req));
-    startAfter = page.revision;
-  } else if (rv === undefined || rv === '' || rv === '0') {
-    startAfter = await storage.revision();
-  } else {
-    if (!/^\d+$/.test(rv)) throw kubeErrors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-    startAfter = Number(rv);
-  }
+  const watch = await openWatch(registry, def, req.namespace, req);
 
   const raw = reply.raw;
   reply.hijack();
@@ -93,12 +74,11 @@ export async function serveWatch(reply: FastifyReply, registry: Registry, req: W
   raw.flushHeaders?.();
 
   let closed = false;
-  let lastRv = startAfter;
+  let lastRv = watch.startAfter;
   let firstTable = true;
   const timers: NodeJS.Timeout[] = [];
-  let storeWatch: { cancel(): void } | undefined;
 
-  const encodeObject = (obj: KObject, type: EventType): unknown => {
+  const encodeObject = (obj: KubeObject, type: EventType): unknown => {
     const typed = { apiVersion: apiVersionOf(def), kind: def.kind, ...obj };
     if (req.output.kind === 'table') {
       if (type === 'BOOKMARK') return { kind: 'Table', apiVersion: `meta.k8s.io/${req.output.version}`, metadata: { resourceVersion: obj.metadata.resourceVersion }, columnDefinitions: null, rows: null };
@@ -119,7 +99,7 @@ export async function serveWatch(reply: FastifyReply, registry: Registry, req: W
     if (closed) return;
     closed = true;
     for (const t of timers) clearTimeout(t);
-    storeWatch?.cancel();
+    watch.cancel();
     raw.end();
   };
 
@@ -134,61 +114,31 @@ export async function serveWatch(reply: FastifyReply, registry: Registry, req: W
 
   raw.on('close', finish);
 
-  for (const obj of initialItems) write('ADDED', encodeObject(obj, 'ADDED'));
+  for (const obj of watch.initial) write('ADDED', encodeObject(obj, 'ADDED'));
   if (req.sendInitialEvents === true) bookmark({ 'k8s.io/initial-events-end': 'true' });
 
-  // Store events are decoded through the transformer one batch at a time, in order.
-  let chain: Promise<void> = Promise.resolve();
-  const onEvents = (events: WatchEvent[]) => {
-    chain = chain.then(async () => {
-      for (const ev of events) {
-        if (closed) return;
-        const revision = ev.kv.modRevision;
-        try {
-          const cur = ev.type === 'put' ? (await storage.decode(transformer, ev.kv, { bulk: true })).obj : undefined;
-          const prev = ev.prevKv ? (await storage.decode(transformer, ev.prevKv, { bulk: true })).obj : undefined;
-          const curMatch = cur !== undefined && matches(def, cur, req);
-          const prevMatch = prev !== undefined && matches(def, prev, req);
-          lastRv = revision;
-          if (ev.type === 'delete') {
-            if (prev && prevMatch) write('DELETED', encodeObject({ ...prev, metadata: { ...prev.metadata, resourceVersion: String(revision) } }, 'DELETED'));
-          } else if (curMatch && prevMatch) write('MODIFIED', encodeObject(cur!, 'MODIFIED'));
-          else if (curMatch) write('ADDED', encodeObject(cur!, 'ADDED'));
-          else if (prevMatch) write('DELETED', encodeObject({ ...prev!, metadata: { ...prev!.metadata, resourceVersion: String(revision) } }, 'DELETED'));
-        } catch (err) {
-          fail(kubeErrors.internal((err as Error).message));
-          return;
-        }
-      }
-    });
-  };
-  const onError = (err: Error) => {
-    chain = chain.then(() => {
-      if (err instanceof CompactedError) fail(kubeErrors.expired(`too old resource version: ${err.requested - 1} (${err.compactRevision})`));
-      else fail(kubeErrors.internal(err.message));
-    });
-  };
-
   try {
-    storeWatch = await storage.watch(def.resource, scopeNs, startAfter + 1, onEvents, onError);
+    await watch.follow({
+      onChange: (revision, event) => {
+        lastRv = revision;
+        if (event) write(event.type, encodeObject(event.object, event.type));
+      },
+      onError: fail,
+    });
   } catch (err) {
-    if (err instanceof CompactedError) fail(kubeErrors.expired(`too old resource version: ${startAfter} (${err.compactRevision})`));
-    else fail(kubeErrors.internal((err as Error).message));
+    fail(err instanceof KubeError ? err : kubeErrors.internal((err as Error).message));
     return;
   }
-  if (closed) {
-    storeWatch.cancel();
-    return;
-  }
+  if (closed) return;
 
   const timeoutMs = (req.timeoutSeconds !== undefined ? req.timeoutSeconds : DEFAULT_TIMEOUT_S()) * 1000;
   if (req.allowWatchBookmarks) {
-    const periodic = setInterval(() => void chain.then(() => bookmark()), BOOKMARK_INTERVAL_MS);
+    const periodic = setInterval(() => void watch.idle().then(() => bookmark()), BOOKMARK_INTERVAL_MS);
     timers.push(periodic);
   }
   timers.push(
     setTimeout(() => {
-      void chain.then(() => {
+      void watch.idle().then(() => {
         if (req.allowWatchBookmarks) bookmark();
         finish();
       });

@@ -1,0 +1,110 @@
+/**
+ * The endpoints that are not a stored resource: /version, the health checks, discovery, OpenAPI, and the
+ * self-reviews (SelfSubjectReview, SelfSubjectAccessReview, SelfSubjectRulesReview) that kubectl asks for.
+ */
+import type { FastifyReply } from 'fastify';
+import { createHash } from 'node:crypto';
+import { kubernetesVersion, type ClusterView } from '../../clusters.js';
+import { bodyFormat, parseBody } from './body.js';
+import { aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, servesGroup, servesGroupVersion, VIRTUAL_RESOURCES } from './discovery.js';
+import { kubeErrors } from '../machinery/errors.js';
+import { negotiateDiscovery } from '../machinery/negotiation.js';
+import { type RequestContext, rawBody, send } from './request.js';
+
+/** A health check another module adds to a cluster's API server (KMS: kms-providers). */
+export interface ExtraHealthCheck {
+  name: string;
+  ok: boolean;
+  message?: string;
+  /** Also answered at /healthz/<name> but not listed (kube-apiserver lists kms-providers, serves kms-provider-<i>). */
+  hidden?: boolean;
+}
+
+export function versionInfo(cluster: ClusterView): Record<string, string> {
+  const v = kubernetesVersion(cluster.config);
+  const commit = createHash('sha1').update(`aksemu-kube-${v.gitVersion}`).digest('hex');
+  return {
+    major: v.major,
+    minor: v.minor,
+    gitVersion: v.gitVersion,
+    gitCommit: commit,
+    gitTreeState: 'clean',
+    buildDate: '2025-04-22T16:00:00Z',
+    goVersion: 'go1.23.8',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
+
+export const HEALTH_CHECKS = ['ping', 'log', 'etcd', 'informer-sync', 'poststarthook/start-apiextensions-controllers', 'poststarthook/bootstrap-controller'];
+
+/** kube-apiserver's health endpoints: the built-in checks (always ok here) and other modules' checks. */
+export async function health(c: RequestContext, extra: ExtraHealthCheck[], endpoint: string, sub: string[]): Promise<FastifyReply> {
+  const text = (code: number, body: string) => c.reply.code(code).type('text/plain; charset=utf-8').send(body);
+  if (sub.length > 0) {
+    const check = sub.join('/');
+    const e = extra.find((x) => x.name === check);
+    if (e) return e.ok ? text(200, 'ok') : text(500, `internal server error: ${e.message ?? 'failed'}\n`);
+    if (!HEALTH_CHECKS.includes(check)) return text(404, '404 page not found\n');
+    return text(200, 'ok');
+  }
+  const listed = extra.filter((x) => !x.hidden);
+  const ok = listed.every((x) => x.ok);
+  if (c.url.searchParams.has('verbose') || !ok) {
+    const lines = [...HEALTH_CHECKS.map((h) => `[+]${h} ok`), ...listed.map((x) => (x.ok ? `[+]${x.name} ok` : `[-]${x.name} failed: reason withheld`))].join('\n');
+    return text(ok ? 200 : 500, `${lines}\n${endpoint} check ${ok ? 'passed' : 'failed'}\n`);
+  }
+  return text(200, 'ok');
+}
+
+export function discovery(c: RequestContext, parts: string[]): FastifyReply {
+  const fqdn = c.cluster.record.fqdn;
+  if (parts[0] === 'api') {
+    if (parts.length === 1) {
+      const { output, contentType } = negotiateDiscovery(c.req.headers.accept);
+      c.reply.header('Vary', 'Accept');
+      return send(c.reply, 200, output === 'legacy' ? apiVersions(`${fqdn}:443`) : aggregatedDiscovery(true, output), contentType);
+    }
+    if (parts.length === 2 && parts[1] === 'v1') return send(c.reply, 200, apiResourceList('', 'v1'));
+    throw kubeErrors.pathNotFound();
+  }
+  if (parts.length === 1) {
+    const { output, contentType } = negotiateDiscovery(c.req.headers.accept);
+    c.reply.header('Vary', 'Accept');
+    return send(c.reply, 200, output === 'legacy' ? apiGroupList() : aggregatedDiscovery(false, output), contentType);
+  }
+  if (parts.length === 2 && servesGroup(parts[1]!)) return send(c.reply, 200, apiGroupDocument(parts[1]!));
+  if (parts.length === 3 && servesGroupVersion(parts[1]!, parts[2]!)) return send(c.reply, 200, apiResourceList(parts[1]!, parts[2]!));
+  throw kubeErrors.pathNotFound();
+}
+
+/**
+ * OpenAPI: kubectl fetches /openapi/v3 (404 tolerated) and /openapi/v2 (protobuf) before replace and apply, for
+ * client-side validation and patch computation. aksemu answers v2 with an empty document, which makes kubectl
+ * skip client-side validation and rely on the server's (fieldValidation=Strict) and compute strategic merge
+ * patches from its compiled-in types, and v3 with 404.
+ */
+export function openapi(c: RequestContext, parts: string[]): FastifyReply {
+  if (parts[1] === 'v2' && parts.length === 2) return c.reply.code(200).type('application/octet-stream').send(Buffer.alloc(0));
+  throw kubeErrors.pathNotFound();
+}
+
+export async function reviews(c: RequestContext, group: string, resource: string): Promise<FastifyReply> {
+  if (c.req.method !== 'POST') throw kubeErrors.methodNotAllowed(c.req.method, { group, resource });
+  const v = VIRTUAL_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
+  const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), v.kind, false).value as Record<string, unknown> | null;
+  const user = c.user!;
+  const spec = (parsed && typeof parsed === 'object' ? parsed.spec : undefined) ?? {};
+  const base = { apiVersion: `${group}/${v.version}`, kind: v.kind, metadata: { creationTimestamp: null } };
+  if (resource === 'selfsubjectreviews') {
+    return send(c.reply, 201, { ...base, status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(Object.keys(user.extra).length ? { extra: user.extra } : {}) } } });
+  }
+  if (resource === 'selfsubjectaccessreviews') {
+    return send(c.reply, 201, { ...base, spec, status: { allowed: true, reason: user.admin ? 'aksemu: cluster-admin (system:masters)' : 'aksemu: no RBAC; every authenticated user of the cluster is allowed' } });
+  }
+  return send(c.reply, 201, {
+    ...base,
+    spec,
+    status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false },
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * The pods' own subresources: log (aksemu runs no containers, so a running container's log is empty), attach and
+ * exec (upgrades served by src/kube/streams; a plain request is refused), eviction and binding.
+ */
+import type { FastifyReply } from 'fastify';
+import { bodyFormat, parseBody } from './body.js';
+import { kubeErrors, successStatus } from '../machinery/errors.js';
+import type { DeleteOptions } from '../registry/registry.js';
+import { bindPod } from '../registry/pod-binding.js';
+import type { ResourceDef } from '../machinery/resource.js';
+import type { Pod } from '../machinery/types.js';
+import { parseStreamOptions, resolveStreamTarget } from '../../streams/target.js';
+import { type RequestContext, type ResourcePath, dryRun, rawBody, send } from './request.js';
+
+async function podLog(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
+  const pod = (await c.registry.get<Pod>(def, path.namespace, path.name!)) as Pod;
+  const containerName = c.url.searchParams.get('container') ?? undefined;
+  const containers = pod.spec?.containers ?? [];
+  if (!containerName && containers.length > 1) {
+    throw kubeErrors.badRequest(`a container name must be specified for pod ${path.name}, choose one of: [${containers.map((x) => x.name).join(' ')}]`);
+  }
+  const name = containerName ?? containers[0]?.name;
+  const status = (pod.status?.containerStatuses ?? []).find((s) => s.name === name);
+  if (!containers.some((x) => x.name === name)) throw kubeErrors.badRequest(`container ${name} is not valid for pod ${path.name}`);
+  if (!status?.state?.running && !status?.state?.terminated) {
+    const reason = status?.state?.waiting?.reason ?? (pod.spec?.nodeName ? 'ContainerCreating' : 'Pending');
+    throw kubeErrors.badRequest(`container "${name}" in pod "${path.name}" is waiting to start: ${reason}`);
+  }
+  // aksemu runs no containers: a running container has written nothing.
+  return c.reply.code(200).type('text/plain').send('');
+}
+
+/** pods/eviction (policy/v1 Eviction): a delete with the eviction's options (aksemu has no disruption budgets). */
+async function evict(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
+  const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), 'Eviction', false).value;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw kubeErrors.badRequest('the object provided is unrecognized (must be of type Eviction)');
+  const e = parsed as { kind?: string; metadata?: { name?: string }; deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } };
+  if (e.kind !== undefined && e.kind !== 'Eviction') throw kubeErrors.badRequest(`${e.kind} in version "v1" cannot be handled as a Eviction: no kind "${e.kind}" is registered for version "policy/v1"`);
+  if (e.metadata?.name !== path.name) throw kubeErrors.badRequest(`name in URL does not match name in Eviction object`);
+  const opts: DeleteOptions = { dryRun: dryRun(c.url) };
+  if (typeof e.deleteOptions?.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = e.deleteOptions.gracePeriodSeconds;
+  if (e.deleteOptions?.preconditions) opts.preconditions = e.deleteOptions.preconditions;
+  await c.registry.delete(def, path.namespace, path.name!, opts);
+  return send(c.reply, 201, { ...successStatus({}), code: 201 });
+}
+
+function decodeBinding(c: RequestContext): { obj: Record<string, unknown> } {
+  const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), 'Binding', false).value;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw kubeErrors.badRequest('the object provided is unrecognized (must be of type Binding)');
+  const o = parsed as Record<string, unknown>;
+  if (o.kind !== undefined && o.kind !== 'Binding') throw kubeErrors.badRequest(`${String(o.kind)} in version "v1" cannot be handled as a Binding: no kind "${String(o.kind)}" is registered for version "v1"`);
+  return { obj: o };
+}
+
+/** The subresources only pods have (status is generic); `podSubresource` serves them. */
+export const POD_SUBRESOURCES = ['log', 'attach', 'exec', 'eviction', 'binding'];
+
+export async function podSubresource(c: RequestContext, def: ResourceDef, path: ResourcePath, name: string): Promise<FastifyReply> {
+  const method = c.req.method.toUpperCase();
+  const gr = { group: def.group, resource: def.resource };
+  const ns = path.namespace;
+  const reg = c.registry;
+  if (name === 'log') {
+    if (method !== 'GET') throw kubeErrors.methodNotAllowed(method, gr);
+    return podLog(c, def, path);
+  }
+  if (name === 'attach' || name === 'exec') {
+    // SPEC C-9: the streams are upgrades (src/kube/streams); a plain request is refused after the pod is checked.
+    if (method !== 'GET' && method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);
+    const kind = name;
+    await resolveStreamTarget(reg, kind, ns!, path.name!, parseStreamOptions(kind, c.url.searchParams));
+    throw kubeErrors.badRequest('Upgrade request required');
+  }
+  if (name === 'eviction') {
+    if (method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);
+    return evict(c, def, path);
+  }
+  if (name === 'binding') {
+    if (method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);
+    const { obj } = decodeBinding(c);
+    const target = (obj as unknown as { target?: { name?: string; kind?: string } }).target;
+    if (!target?.name) throw kubeErrors.invalid('Binding', '', path.name!, [{ type: 'FieldValueRequired', field: 'target.name' }]);
+    if (target.kind && target.kind !== 'Node') throw kubeErrors.invalid('Binding', '', path.name!, [{ type: 'FieldValueNotSupported', field: 'target.kind', value: target.kind, detail: 'supported values: "Node"' }]);
+    await bindPod(reg, ns!, path.name!, target.name, { dryRun: dryRun(c.url) });
+    return send(c.reply, 201, { ...successStatus({}), code: 201 });
+  }
+  throw kubeErrors.pathNotFound();
+}

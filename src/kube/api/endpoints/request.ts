@@ -1,0 +1,185 @@
+/**
+ * One Kubernetes API request: its context (cluster, user, registry), its query parameters and body as registry
+ * options, the resource path (kube-apiserver's RequestInfo), and the response forms (objects and lists as JSON,
+ * YAML, Table or PartialObjectMetadata, per the Accept header; Status bodies for errors).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { UserInfo } from '../../auth.js';
+import type { ClusterView } from '../../clusters.js';
+import { bodyFormat, parseBody } from './body.js';
+import { decodeAsKind, parseFieldValidation, type FieldValidation } from '../registry/decode.js';
+import { KubeError, kubeErrors } from '../machinery/errors.js';
+import { negotiateObject } from '../machinery/negotiation.js';
+import { listBody, partialList, partialObjectMetadata, table, type IncludeObject } from '../machinery/output.js';
+import type { DeleteOptions, Registry } from '../registry/registry.js';
+import type { ResourceDef } from '../machinery/resource.js';
+import { parseFieldSelector, parseLabelSelector, SelectorError } from '../machinery/selectors.js';
+import { yaml } from '../../../util/yaml.js';
+import type { KubeObject } from '../../../clusters/stored-object.js';
+
+export interface RequestContext {
+  cluster: ClusterView;
+  user: UserInfo | undefined;
+  registry: Registry;
+  url: URL;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export function sendStatus(reply: FastifyReply, err: KubeError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers ?? {})) reply.header(k, v);
+  return reply.code(err.code).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(err.toStatus())));
+}
+
+export function send(reply: FastifyReply, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): FastifyReply {
+  if (warnings.length > 0) reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  const text = contentType === 'application/yaml' ? yaml().stringify(body) : JSON.stringify(body);
+  // Set verbatim: clients read the media type parameters (as=Table, g=apidiscovery.k8s.io) from it.
+  return reply.code(code).header('content-type', contentType).send(Buffer.from(text, 'utf8'));
+}
+
+export function sendObject(c: RequestContext, def: ResourceDef, code: number, obj: unknown, warnings: string[] = []): FastifyReply {
+  const { output, contentType } = negotiateObject(c.req.headers.accept, false);
+  if (output.kind === 'table') {
+    return send(c.reply, code, table(def, [obj as KubeObject], { now: c.registry.now() }, includeObject(c.url), { resourceVersion: (obj as KubeObject).metadata?.resourceVersion ?? '' }, output.version), contentType, warnings);
+  }
+  if (output.kind === 'partial') return send(c.reply, code, partialObjectMetadata(obj as KubeObject, output.version), contentType, warnings);
+  return send(c.reply, code, obj, contentType, warnings);
+}
+
+export function includeObject(url: URL): IncludeObject {
+  const v = url.searchParams.get('includeObject');
+  if (v === null || v === '') return 'Metadata';
+  if (v === 'None' || v === 'Metadata' || v === 'Object') return v;
+  throw kubeErrors.badRequest(`includeObject: Unsupported value: ${JSON.stringify(v)}: supported values: "None", "Metadata", "Object"`);
+}
+
+export function queryInt(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw kubeErrors.badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: must be an integer`);
+  return Number(v);
+}
+
+export function queryBool(url: URL, name: string): boolean | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null) return undefined;
+  if (v === '' || v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw kubeErrors.badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: must be a boolean`);
+}
+
+export function dryRun(url: URL): boolean {
+  const values = url.searchParams.getAll('dryRun');
+  for (const v of values) {
+    if (v !== 'All') throw kubeErrors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
+  }
+  return values.length > 0;
+}
+
+export function selectors(url: URL) {
+  try {
+    return {
+      labelSelector: parseLabelSelector(url.searchParams.get('labelSelector') ?? ''),
+      fieldSelector: parseFieldSelector(url.searchParams.get('fieldSelector') ?? ''),
+    };
+  } catch (err) {
+    if (err instanceof SelectorError) throw kubeErrors.badRequest(err.message);
+    throw err;
+  }
+}
+
+export function rawBody(req: FastifyRequest): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+/** Request-path facts for a resource URL (kube-apiserver's RequestInfo). */
+export interface ResourcePath {
+  group: string;
+  version: string;
+  namespace: string | undefined;
+  resource: string;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+export function parseResourcePath(group: string, version: string, parts: string[]): ResourcePath | undefined {
+  let namespace: string | undefined;
+  let rest = parts;
+  if (parts[0] === 'namespaces' && parts.length >= 2) {
+    if (parts.length === 2 || (parts.length === 3 && (parts[2] === 'status' || parts[2] === 'finalize'))) {
+      return { group, version, namespace: undefined, resource: 'namespaces', name: parts[1], subresource: parts[2] };
+    }
+    namespace = parts[1];
+    rest = parts.slice(2);
+  }
+  if (rest.length === 0 || rest.length > 3) return undefined;
+  return { group, version, namespace, resource: rest[0]!, name: rest[1], subresource: rest[2] };
+}
+
+export function fieldValidationOf(url: URL): FieldValidation {
+  return parseFieldValidation(url.searchParams.get('fieldValidation'));
+}
+
+export function deleteOptions(c: RequestContext): DeleteOptions {
+  const opts: DeleteOptions = {};
+  const body = rawBody(c.req);
+  if (body.length > 0) {
+    const parsed = parseBody(body, bodyFormat(c.req.headers['content-type']), 'DeleteOptions', false).value;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw kubeErrors.badRequest('the body of a DELETE must be a DeleteOptions object');
+    const o = parsed as Record<string, unknown>;
+    if (o.kind !== undefined && o.kind !== 'DeleteOptions') {
+      throw kubeErrors.badRequest(`${String(o.kind)} in version "v1" cannot be handled as a DeleteOptions: no kind "${String(o.kind)}" is registered for version "v1"`);
+    }
+    if (o.gracePeriodSeconds !== undefined) {
+      if (typeof o.gracePeriodSeconds !== 'number' || !Number.isInteger(o.gracePeriodSeconds)) throw kubeErrors.badRequest('json: cannot unmarshal into Go struct field DeleteOptions.gracePeriodSeconds of type int64');
+      opts.gracePeriodSeconds = o.gracePeriodSeconds;
+    }
+    if (o.propagationPolicy !== undefined) opts.propagationPolicy = String(o.propagationPolicy);
+    if (o.preconditions && typeof o.preconditions === 'object') {
+      const p = o.preconditions as Record<string, unknown>;
+      opts.preconditions = { ...(typeof p.uid === 'string' ? { uid: p.uid } : {}), ...(typeof p.resourceVersion === 'string' ? { resourceVersion: p.resourceVersion } : {}) };
+    }
+    if (Array.isArray(o.dryRun) && o.dryRun.length > 0) {
+      if (o.dryRun.some((d) => d !== 'All')) throw kubeErrors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(o.dryRun)}: supported values: "All"`);
+      opts.dryRun = true;
+    }
+  }
+  const grace = queryInt(c.url, 'gracePeriodSeconds');
+  if (grace !== undefined) opts.gracePeriodSeconds = grace;
+  const policy = c.url.searchParams.get('propagationPolicy');
+  if (policy) opts.propagationPolicy = policy;
+  if (dryRun(c.url)) opts.dryRun = true;
+  return opts;
+}
+
+export function listOptions(c: RequestContext) {
+  const limit = queryInt(c.url, 'limit');
+  if (limit !== undefined && limit < 0) throw kubeErrors.badRequest(`limit: Invalid value: ${limit}: must be greater than or equal to 0`);
+  const rvm = c.url.searchParams.get('resourceVersionMatch') || undefined;
+  if (rvm !== undefined && rvm !== 'Exact' && rvm !== 'NotOlderThan') {
+    throw kubeErrors.invalid('ListOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: rvm, detail: 'supported values: "Exact", "NotOlderThan"' }]);
+  }
+  return {
+    ...selectors(c.url),
+    ...(limit ? { limit } : {}),
+    ...(c.url.searchParams.get('continue') ? { continueToken: c.url.searchParams.get('continue')! } : {}),
+    ...(c.url.searchParams.get('resourceVersion') !== null ? { resourceVersion: c.url.searchParams.get('resourceVersion')! } : {}),
+    ...(rvm ? { resourceVersionMatch: rvm as 'Exact' | 'NotOlderThan' } : {}),
+  };
+}
+
+export function sendList(c: RequestContext, def: ResourceDef, items: KubeObject[], meta: { resourceVersion: string; continue?: string }): FastifyReply {
+  const { output, contentType } = negotiateObject(c.req.headers.accept, true);
+  if (output.kind === 'table') return send(c.reply, 200, table(def, items, { now: c.registry.now() }, includeObject(c.url), meta, output.version), contentType);
+  if (output.kind === 'partial') return send(c.reply, 200, partialList(items, meta, output.version), contentType);
+  return send(c.reply, 200, listBody(def, items, meta), contentType);
+}
+
+/** Decodes a create/update body for `def` with the request's fieldValidation. */
+export function decodeBody(c: RequestContext, def: ResourceDef, expected?: { kind: string; apiVersion: string }) {
+  const fv = fieldValidationOf(c.url);
+  const kind = expected?.kind ?? def.kind;
+  const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), kind, fv === 'Strict');
+  return decodeAsKind(def, parsed, fv, 'body', expected);
+}

@@ -1,0 +1,168 @@
+/**
+ * Requests on a served resource (/api/v1/..., /apis/<g>/<v>/...): collection and object verbs, the generic
+ * subresources (status, finalize), patches and server-side apply, and watches.
+ */
+import type { FastifyReply } from 'fastify';
+import { findResource } from '../../resources/index.js';
+import { parseBody } from './body.js';
+import { decodeAsKind, type FieldValidation } from '../registry/decode.js';
+import { VIRTUAL_RESOURCES } from './discovery.js';
+import { kubeErrors, successStatus } from '../machinery/errors.js';
+import { negotiateObject, type OutputKind } from '../machinery/negotiation.js';
+import type { PatchType } from '../registry/registry.js';
+import { checkFieldSelector } from '../registry/selection.js';
+import type { ResourceDef } from '../machinery/resource.js';
+import { serveWatch, validateWatchOptions } from './watch.js';
+import { type RequestContext, type ResourcePath, decodeBody, deleteOptions, dryRun, fieldValidationOf, includeObject, listOptions, queryBool, queryInt, rawBody, send, sendList, sendObject } from './request.js';
+import { POD_SUBRESOURCES, podSubresource } from './pod-subresources.js';
+import { reviews } from './non-resource.js';
+
+const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+};
+
+export async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<FastifyReply | void> {
+  if (VIRTUAL_RESOURCES.some((v) => v.group === path.group && v.version === path.version && v.resource === path.resource) && !path.name && !path.namespace) {
+    return reviews(c, path.group, path.resource);
+  }
+  const def = findResource(path.group, path.version, path.resource);
+  if (!def) throw kubeErrors.pathNotFound();
+  if (path.namespace !== undefined && !def.namespaced) throw kubeErrors.pathNotFound();
+  const method = c.req.method.toUpperCase();
+  const gr = { group: def.group, resource: def.resource };
+  const ns = path.namespace;
+  const reg = c.registry;
+
+  if (path.subresource) {
+    if (!path.name) throw kubeErrors.pathNotFound();
+    const sub = def.subresources.find((s) => s.name === path.subresource);
+    if (!sub) throw kubeErrors.pathNotFound();
+    if (POD_SUBRESOURCES.includes(sub.name)) return podSubresource(c, def, path, sub.name);
+    // status / finalize
+    if (method === 'GET' && sub.verbs.includes('get')) return sendObject(c, def, 200, await reg.get(def, ns, path.name));
+    if (method === 'PUT' && sub.verbs.includes('update')) {
+      const { obj, warnings } = decodeBody(c, def);
+      const res = await reg.update(def, ns, path.name, obj, { dryRun: dryRun(c.url), subresource: sub.name });
+      return sendObject(c, def, 200, res.obj, warnings);
+    }
+    if (method === 'PATCH' && sub.verbs.includes('patch')) return patchRequest(c, def, path, sub.name);
+    throw kubeErrors.methodNotAllowed(method, gr);
+  }
+
+  if (!path.name) {
+    if (ns === undefined && def.namespaced && method !== 'GET') throw kubeErrors.pathNotFound();
+    switch (method) {
+      case 'GET': {
+        const opts = listOptions(c);
+        if (queryBool(c.url, 'watch')) return watchRequest(c, def, ns, opts);
+        const res = await reg.list(def, ns, opts);
+        return sendList(c, def, res.items, { resourceVersion: res.resourceVersion, ...(res.continueToken ? { continue: res.continueToken } : {}) });
+      }
+      case 'POST': {
+        if (!def.verbs.includes('create')) throw kubeErrors.methodNotAllowed(method, gr);
+        const { obj, warnings } = decodeBody(c, def);
+        const created = await reg.create(def, ns, obj, { dryRun: dryRun(c.url) });
+        return sendObject(c, def, 201, created, warnings);
+      }
+      case 'DELETE': {
+        if (!def.verbs.includes('deletecollection')) throw kubeErrors.methodNotAllowed(method, gr);
+        const deleted = await reg.deleteCollection(def, ns, listOptions(c), deleteOptions(c));
+        return sendList(c, def, deleted, { resourceVersion: '' });
+      }
+      default:
+        throw kubeErrors.methodNotAllowed(method, gr);
+    }
+  }
+
+  switch (method) {
+    case 'GET': {
+      if (queryBool(c.url, 'watch')) {
+        // A watch on one object: the collection filtered by name (what clients send as fieldSelector).
+        const opts = listOptions(c);
+        return watchRequest(c, def, ns, { ...opts, fieldSelector: [...opts.fieldSelector, { field: 'metadata.name', op: '=', value: path.name }] });
+      }
+      return sendObject(c, def, 200, await reg.get(def, ns, path.name));
+    }
+    case 'PUT': {
+      const { obj, warnings } = decodeBody(c, def);
+      const res = await reg.update(def, ns, path.name, obj, { dryRun: dryRun(c.url) });
+      return sendObject(c, def, res.created ? 201 : 200, res.obj, warnings);
+    }
+    case 'PATCH':
+      return patchRequest(c, def, path, undefined);
+    case 'DELETE': {
+      const res = await reg.delete(def, ns, path.name, deleteOptions(c));
+      const code = res.deleted ? 200 : 202;
+      if (def.returnDeletedObject || !res.deleted) return sendObject(c, def, code, res.obj);
+      return send(c.reply, code, successStatus({ name: path.name, ...(def.group ? { group: def.group } : {}), kind: def.resource, uid: res.obj.metadata.uid }));
+    }
+    default:
+      throw kubeErrors.methodNotAllowed(method, gr);
+  }
+}
+
+async function patchRequest(c: RequestContext, def: ResourceDef, path: ResourcePath, subresource: string | undefined): Promise<FastifyReply> {
+  const type = (c.req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const patchType = PATCH_TYPES[type];
+  if (!patchType) throw kubeErrors.unsupportedMediaType(type, Object.keys(PATCH_TYPES));
+  const fv = fieldValidationOf(c.url);
+  const body = rawBody(c.req);
+  const parsed = parseBody(body, patchType === 'apply' ? 'yaml' : 'json', def.kind, false).value;
+  if (patchType === 'apply') return serverSideApply(c, def, path, parsed, fv);
+  const res = await c.registry.patch(def, path.namespace, path.name!, patchType, parsed, { dryRun: dryRun(c.url), subresource, fieldValidation: fv });
+  return sendObject(c, def, 200, res.obj, res.warnings);
+}
+
+/**
+ * Server-side apply, simplified: the applied configuration is created if the object is absent and otherwise
+ * merged into it with strategic-merge semantics. aksemu keeps no managedFields, so fields removed from an
+ * applied configuration are not removed from the object and there are no ownership conflicts.
+ */
+async function serverSideApply(c: RequestContext, def: ResourceDef, path: ResourcePath, applied: unknown, fv: FieldValidation): Promise<FastifyReply> {
+  if (!c.url.searchParams.get('fieldManager')) {
+    throw kubeErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+  }
+  const { obj, warnings } = decodeAsKind(def, { value: applied, duplicates: [] }, fv === 'Warn' ? 'Strict' : fv, 'patch');
+  if (obj.metadata.name && obj.metadata.name !== path.name) {
+    throw kubeErrors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${path.name})`);
+  }
+  const existing = await c.registry.tryGet(def, path.namespace, path.name!);
+  if (!existing) {
+    const created = await c.registry.create(def, path.namespace, { ...obj, metadata: { ...obj.metadata, name: path.name } }, { dryRun: dryRun(c.url) });
+    return sendObject(c, def, 201, created, warnings);
+  }
+  const { apiVersion: _a, kind: _k, ...patch } = obj;
+  const res = await c.registry.patch(def, path.namespace, path.name!, 'strategic', patch, { dryRun: dryRun(c.url), fieldValidation: fv });
+  return sendObject(c, def, 200, res.obj, [...warnings, ...res.warnings]);
+}
+
+async function watchRequest(c: RequestContext, def: ResourceDef, ns: string | undefined, opts: ReturnType<typeof listOptions>): Promise<void> {
+  if (!def.verbs.includes('watch')) throw kubeErrors.methodNotAllowed('GET', { group: def.group, resource: def.resource });
+  const sendInitialEvents = queryBool(c.url, 'sendInitialEvents');
+  const allowWatchBookmarks = queryBool(c.url, 'allowWatchBookmarks') ?? false;
+  validateWatchOptions({ resourceVersionMatch: opts.resourceVersionMatch, sendInitialEvents, allowWatchBookmarks });
+  const timeout = queryInt(c.url, 'timeoutSeconds');
+  if (timeout !== undefined && timeout < 0) throw kubeErrors.badRequest(`timeoutSeconds: Invalid value: ${timeout}: must be greater than or equal to 0`);
+  const n = negotiateObject(c.req.headers.accept, false);
+  const output: OutputKind = n.output.kind === 'yaml' ? { kind: 'json' } : n.output;
+  const contentType = n.output.kind === 'yaml' || n.output.kind === 'json' ? 'application/json' : n.contentType;
+  checkFieldSelector(def, opts.fieldSelector);
+  await serveWatch(c.reply, c.registry, {
+    def,
+    namespace: ns,
+    resourceVersion: opts.resourceVersion,
+    resourceVersionMatch: opts.resourceVersionMatch,
+    sendInitialEvents,
+    allowWatchBookmarks,
+    timeoutSeconds: timeout,
+    labelSelector: opts.labelSelector,
+    fieldSelector: opts.fieldSelector,
+    output,
+    contentType,
+    includeObject: includeObject(c.url),
+    now: () => c.registry.now(),
+  });
+}
