@@ -1,7 +1,7 @@
 /**
  * Who is calling a cluster's Kubernetes API, and what they may do.
  *
- * Authentication (SPEC A-1, issue 5 item 1): bearer tokens signed by the instance's token service, as in an AKS
+ * Authentication (SPEC A-1): bearer tokens signed by the instance's token service, as in an AKS
  * cluster with Microsoft Entra ID integration, where kubectl presents an Entra token for the AKS AAD server
  * application. Two audiences are accepted:
  *

@@ -1,6 +1,6 @@
 /**
  * Runs every cluster's controllers (namespaces, system pods, scheduler, kubelets) as level-triggered reconcile
- * passes over the store (ARCHITECTURE "controllers are level-triggered reconcile loops"):
+ * passes over the store (docs/architecture.md, "controllers are level-triggered reconcile loops"):
  *
  * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
  * - a cluster's pass runs when its nodes, pods or namespaces change (store watches on those key prefixes), when

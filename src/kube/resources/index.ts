@@ -1,4 +1,4 @@
-/** Every resource the clusters' Kubernetes API serves (issue 5 item 3), in discovery order. */
+/** Every resource the clusters' Kubernetes API serves, in discovery order. */
 import type { ResourceDef } from '../api/machinery/resource.js';
 import { configmaps } from './configmaps.js';
 import { events } from './events.js';

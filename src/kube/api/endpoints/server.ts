@@ -1,5 +1,5 @@
 /**
- * The clusters' Kubernetes API over HTTP (issue 5 items 1–2): a fastify plugin under `/_k8s/<fqdn>`, which is
+ * The clusters' Kubernetes API over HTTP: a fastify plugin under `/_k8s/<fqdn>`, which is
  * also where the front door maps requests for `<fqdn>` (any `*.azmk8s.io` host) through the proxy.
  *
  *   /version /healthz /livez /readyz            anonymous (as kube-apiserver's public-info-viewer allows)

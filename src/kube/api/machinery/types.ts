@@ -1,6 +1,6 @@
 /**
  * Wire models of the objects this API serves, typed from @kubernetes/client-node so field names cannot drift
- * (ARCHITECTURE "wire models"). client-node's classes carry `Date` for timestamps and `IntOrString` helpers;
+ * (docs/architecture.md, "wire models"). client-node's classes carry `Date` for timestamps and `IntOrString` helpers;
  * on the wire those are strings, so `Wire<T>` maps them to their JSON form.
  */
 import type {

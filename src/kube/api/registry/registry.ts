@@ -16,7 +16,7 @@
  * GuaranteedUpdate does. What is specific to a kind is in its ResourceDef hooks (strategy.ts applies them).
  *
  * Updates are always written, even when they change nothing: kube-apiserver skips a write whose bytes are
- * unchanged and not stale, but issue 5 requires `get secrets -o json | kubectl replace -f -` to rewrite every
+ * unchanged and not stale, but the KMS article's `get secrets -o json | kubectl replace -f -` must rewrite every
  * secret (resourceVersion bumped), which is also what makes a storage migration independent of staleness checks.
  *
  * Both the HTTP layer and the in-process controllers (scheduler, kubelets, namespace controller) use this class,
