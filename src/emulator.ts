@@ -23,6 +23,7 @@ import { startKube, type Kube } from './kube/module.js';
 import { startAuthorization } from './providers/authorization/module.js';
 import { startAksKms } from './providers/containerservice/kms/module.js';
 import type { AksKms } from './providers/containerservice/kms/service.js';
+import { clusterLookups } from './providers/containerservice/lookups.js';
 import { startContainerService } from './providers/containerservice/module.js';
 import type { ContainerService } from './providers/containerservice/service.js';
 import { FeatureRegistrations } from './providers/features/features.js';
@@ -270,21 +271,7 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
     tokens,
     caPem,
     url,
-    lookups: {
-      tenantId,
-      resource: async (id) => (await arm.resources.get(id))?.value as never,
-      vaultByName: (name) => keyVault.vaults.byName(name),
-      keyVersion: async (vault, name, version) => {
-        const { meta } = await keyVault.keys.meta(vault, name);
-        return meta && !meta.deleted ? keyVault.keys.version(vault, meta.name, version) : undefined;
-      },
-      checkKeyAccess: (q) => keyVault.checkKeyAccess(q),
-      secretCount: (uid) => store.count(`/clusters/${uid}/registry/secrets/`),
-      json: async (key) => {
-        const kv = await store.get(key);
-        return kv ? JSON.parse(kv.value.toString('utf8')) : undefined;
-      },
-    },
+    lookups: clusterLookups({ store, arm, keyVault, tenantId }),
   });
   const trustedLaunch = startTrustedLaunch({ store, clock, sealer, tenantId, fleet, arm, app, tokens });
   const kube = await startKube({ store, clock, speed, log, tokens, tasks, frontDoor, lifecycle, caPem, clusterConfig });
