@@ -22,7 +22,7 @@ const CL = 'myAKSCluster';
 /** Rows of a table as words, headers included. */
 const rows = (table: string) => table.trimEnd().split('\n').filter((l) => !/^-[- ]*$/.test(l)).map((l) => l.trim().split(/\s{2,}/));
 
-describeWithBackend('providers/containerservice/index.js', 'aks and aks nodepool commands', () => {
+describeWithBackend('providers/containerservice/module.js', 'aks and aks nodepool commands', () => {
   let emu: SpawnedEmulator;
   let env: CliEnv;
   let home: string;

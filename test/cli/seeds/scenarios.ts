@@ -314,7 +314,7 @@ export const VARIANTS: Variant[] = [
 /** Which backends (modules built into dist/) a command needs. */
 export type Backend = 'containerservice' | 'keyvault' | 'kube';
 export const BACKEND_MODULES: Record<Backend, string> = {
-  containerservice: 'providers/containerservice/index.js',
+  containerservice: 'providers/containerservice/module.js',
   keyvault: 'keyvault/module.js',
   kube: 'kube/module.js',
 };
