@@ -89,7 +89,7 @@ export function startKeyVault(ctx: KeyVaultDeps): KeyVaultServices {
     await kv.privateEndpoints.startAll();
   });
   ctx.lifecycle.onClose(async () => {
-    await kv.audit.flush();
+    await kv.audit.close();
     await kv.privateEndpoints.stopAll();
     await pool.close();
   });
