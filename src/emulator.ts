@@ -274,7 +274,9 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
     lookups: clusterLookups({ store, arm, keyVault, tenantId }),
   });
   const trustedLaunch = startTrustedLaunch({ store, clock, sealer, tenantId, fleet, arm, app, tokens });
-  const kube = await startKube({ store, clock, speed, log, tokens, tasks, frontDoor, lifecycle, caPem, clusterConfig });
+  const dataActionGranted = async (principalId: string, scope: string, dataAction: string) =>
+    (await authz.grant(principalId, scope, dataAction, 'dataAction')) !== undefined;
+  const kube = await startKube({ store, clock, speed, log, tokens, tasks, frontDoor, lifecycle, caPem, clusterConfig, dataActionGranted });
   const kms = startAksKms({
     store,
     arm,

@@ -36,6 +36,92 @@ const KV_MGMT_READ = [
   'Microsoft.KeyVault/operations/read',
 ];
 
+/** The management actions every AKS RBAC role (Admin, Cluster Admin, Reader, Writer) carries. */
+const AKS_RBAC_MGMT = [
+  'Microsoft.Authorization/*/read',
+  'Microsoft.Resources/subscriptions/operationresults/read',
+  'Microsoft.Resources/subscriptions/read',
+  'Microsoft.Resources/subscriptions/resourceGroups/read',
+];
+
+/** Kubernetes data actions below `Microsoft.ContainerService/managedClusters/` (`<group>/<resource>/<verb>`). */
+const aksDataActions = (suffixes: string[]) => suffixes.map((s) => `Microsoft.ContainerService/managedClusters/${s}`);
+
+const AKS_READER = [
+  'apps/controllerrevisions/read',
+  'apps/daemonsets/read',
+  'apps/deployments/read',
+  'apps/replicasets/read',
+  'apps/statefulsets/read',
+  'autoscaling/horizontalpodautoscalers/read',
+  'batch/cronjobs/read',
+  'batch/jobs/read',
+  'configmaps/read',
+  'discovery.k8s.io/endpointslices/read',
+  'endpoints/read',
+  'events.k8s.io/events/read',
+  'events/read',
+  'extensions/daemonsets/read',
+  'extensions/deployments/read',
+  'extensions/ingresses/read',
+  'extensions/networkpolicies/read',
+  'extensions/replicasets/read',
+  'limitranges/read',
+  'metrics.k8s.io/pods/read',
+  'metrics.k8s.io/nodes/read',
+  'namespaces/read',
+  'networking.k8s.io/ingresses/read',
+  'networking.k8s.io/networkpolicies/read',
+  'persistentvolumeclaims/read',
+  'pods/read',
+  'policy/poddisruptionbudgets/read',
+  'replicationcontrollers/read',
+  'resourcequotas/read',
+  'serviceaccounts/read',
+  'services/read',
+];
+
+const AKS_WRITER = [
+  'apps/controllerrevisions/read',
+  'apps/daemonsets/*',
+  'apps/deployments/*',
+  'apps/replicasets/*',
+  'apps/statefulsets/*',
+  'autoscaling/horizontalpodautoscalers/*',
+  'batch/cronjobs/*',
+  'coordination.k8s.io/leases/read',
+  'coordination.k8s.io/leases/write',
+  'coordination.k8s.io/leases/delete',
+  'discovery.k8s.io/endpointslices/read',
+  'batch/jobs/*',
+  'configmaps/*',
+  'endpoints/*',
+  'events.k8s.io/events/read',
+  'events/*',
+  'extensions/daemonsets/*',
+  'extensions/deployments/*',
+  'extensions/ingresses/*',
+  'extensions/networkpolicies/*',
+  'extensions/replicasets/*',
+  'limitranges/read',
+  'metrics.k8s.io/pods/read',
+  'metrics.k8s.io/nodes/read',
+  'namespaces/read',
+  'networking.k8s.io/ingresses/*',
+  'networking.k8s.io/networkpolicies/*',
+  'persistentvolumeclaims/*',
+  'pods/*',
+  'policy/poddisruptionbudgets/*',
+  'replicationcontrollers/*',
+  'resourcequotas/read',
+  'secrets/*',
+  'serviceaccounts/*',
+  'services/*',
+];
+
+/** The GUID of aksemu's own role for its administration API (`/_aksemu/...`); not an Azure role. */
+export const EMULATOR_OPERATOR_ROLE_ID = 'a4e5e0a1-0c3b-4d9e-9e55-6b73656d7501';
+
 export const BUILT_IN_ROLES: RoleDefinition[] = [
   {
     name: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
@@ -203,6 +289,79 @@ export const BUILT_IN_ROLES: RoleDefinition[] = [
         ],
       }),
     ],
+  },
+  {
+    name: '0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8',
+    roleName: 'Azure Kubernetes Service Cluster Admin Role',
+    description: 'List cluster admin credential action.',
+    permissions: [
+      perm({
+        actions: [
+          'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action',
+          'Microsoft.ContainerService/managedClusters/accessProfiles/listCredential/action',
+          'Microsoft.ContainerService/managedClusters/read',
+          'Microsoft.ContainerService/managedClusters/runcommand/action',
+        ],
+      }),
+    ],
+  },
+  {
+    name: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
+    roleName: 'Azure Kubernetes Service Cluster User Role',
+    description: 'List cluster user credential action.',
+    permissions: [perm({ actions: ['Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', 'Microsoft.ContainerService/managedClusters/read'] })],
+  },
+  {
+    name: 'ed7f3fbd-7b88-4dd4-9017-9adb7ce333f8',
+    roleName: 'Azure Kubernetes Service Contributor Role',
+    description: 'Grants access to read and write Azure Kubernetes Service clusters',
+    permissions: [perm({ actions: ['Microsoft.ContainerService/managedClusters/read', 'Microsoft.ContainerService/managedClusters/write', 'Microsoft.Resources/deployments/*'] })],
+  },
+  {
+    name: '3498e952-d568-435e-9b2c-8d77e338d7f7',
+    roleName: 'Azure Kubernetes Service RBAC Admin',
+    description: 'Lets you manage all resources under cluster/namespace, except update or delete resource quotas and namespaces.',
+    permissions: [
+      perm({
+        actions: [...AKS_RBAC_MGMT, 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'],
+        dataActions: ['Microsoft.ContainerService/managedClusters/*'],
+        notDataActions: [
+          'Microsoft.ContainerService/managedClusters/resourcequotas/write',
+          'Microsoft.ContainerService/managedClusters/resourcequotas/delete',
+          'Microsoft.ContainerService/managedClusters/namespaces/write',
+          'Microsoft.ContainerService/managedClusters/namespaces/delete',
+        ],
+      }),
+    ],
+  },
+  {
+    name: 'b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b',
+    roleName: 'Azure Kubernetes Service RBAC Cluster Admin',
+    description: 'Lets you manage all resources in the cluster.',
+    permissions: [
+      perm({
+        actions: [...AKS_RBAC_MGMT, 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'],
+        dataActions: ['Microsoft.ContainerService/managedClusters/*'],
+      }),
+    ],
+  },
+  {
+    name: '7f6c6a51-bcf8-42ba-9220-52d62157d7db',
+    roleName: 'Azure Kubernetes Service RBAC Reader',
+    description: 'Allows read-only access to see most objects in a namespace. It does not allow viewing roles or role bindings. This role does not allow viewing Secrets, since reading the contents of Secrets enables access to ServiceAccount credentials in the namespace, which would allow API access as any ServiceAccount in the namespace (a form of privilege escalation). Applying this role at cluster scope will give access across all namespaces.',
+    permissions: [perm({ actions: AKS_RBAC_MGMT, dataActions: aksDataActions(AKS_READER) })],
+  },
+  {
+    name: 'a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb',
+    roleName: 'Azure Kubernetes Service RBAC Writer',
+    description: 'Allows read/write access to most objects in a namespace.This role does not allow viewing or modifying roles or role bindings. However, this role allows accessing Secrets and running Pods as any ServiceAccount in the namespace, so it can be used to gain the API access levels of any ServiceAccount in the namespace. Applying this role at cluster scope will give access across all namespaces.',
+    permissions: [perm({ actions: AKS_RBAC_MGMT, dataActions: aksDataActions(AKS_WRITER) })],
+  },
+  {
+    name: EMULATOR_OPERATOR_ROLE_ID,
+    roleName: 'aksemu Emulator Operator',
+    description: "aksemu's own role (not an Azure one): the emulator's administration API (the emulated clock, node tampering, encryption status, the Key Vault audit log), and nothing else.",
+    permissions: [perm({ actions: ['Aksemu.Emulator/*'] })],
   },
 ];
 

@@ -12,6 +12,16 @@ export interface ClusterConfig {
   kubernetesVersion: string | undefined;
   /** Whether the cluster uses API Server VNet Integration (no Konnectivity then; SPEC K-7). */
   vnetIntegration: boolean;
+  /** The cluster's Azure resource id: the scope of Azure RBAC data actions (`<id>/namespaces/<ns>` below it). */
+  armId: string;
+  /**
+   * Microsoft Entra ID integration (`aadProfile.managed`): Entra tokens authenticate users and groups, authorized by
+   * Kubernetes RBAC, or by Azure RBAC data actions when `enableAzureRBAC` (SPEC Z-3). Undefined for a cluster with
+   * local accounts only, which accepts no Entra token.
+   */
+  aad: { enableAzureRBAC: boolean; adminGroupObjectIDs: string[]; tenantId: string } | undefined;
+  /** Whether local accounts (the admin credential's `masterclient`) may sign in: false with `disableLocalAccounts`. */
+  localAccounts: boolean;
 }
 
 /** Where the API gets a cluster's configuration, and the store key whose changes mean it may have changed. */

@@ -32,8 +32,13 @@ export interface KubeDeps {
   lifecycle: Lifecycle;
   /** The instance's CA certificate (the kube-root-ca.crt config maps). */
   caPem: string;
-  /** What the cluster's owner says about each cluster (its version, VNet Integration). */
+  /** What the cluster's owner says about each cluster (its version, VNet Integration, Entra ID integration). */
   clusterConfig: ClusterConfigSource;
+  /**
+   * Azure RBAC for Kubernetes authorization (SPEC Z-3): whether `principalId` holds `dataAction` at `scope` (a
+   * cluster's resource id, or `<cluster id>/namespaces/<ns>`) through its role assignments.
+   */
+  dataActionGranted(principalId: string, scope: string, dataAction: string): Promise<boolean>;
 }
 
 /** The seams through which other features extend every cluster's API server. */

@@ -10,15 +10,28 @@ import type { ClusterRecord } from '../../clusters/cluster-registry.js';
 import type { ClusterConfig, ClusterConfigSource } from '../../kube/clusters.js';
 import type { ManagedClusterDoc } from './models.js';
 
-export function clusterConfigSource(arm: Arm): ClusterConfigSource {
+/** `tenantId`: the instance's tenant, an Entra-integrated cluster's tenant unless its aadProfile names one. */
+export function clusterConfigSource(arm: Arm, tenantId: string): ClusterConfigSource {
   return {
     async config(record: ClusterRecord): Promise<ClusterConfig> {
       const props = (await arm.resources.get<ManagedClusterDoc>(record.armId))?.value.properties as
-        | { currentKubernetesVersion?: string; kubernetesVersion?: string; apiServerAccessProfile?: { enableVnetIntegration?: boolean } }
+        | {
+            currentKubernetesVersion?: string;
+            kubernetesVersion?: string;
+            apiServerAccessProfile?: { enableVnetIntegration?: boolean };
+            aadProfile?: { managed?: boolean; enableAzureRBAC?: boolean; adminGroupObjectIDs?: string[]; tenantID?: string };
+            disableLocalAccounts?: boolean;
+          }
         | undefined;
+      const aad = props?.aadProfile?.managed === true ? props.aadProfile : undefined;
       return {
         kubernetesVersion: props?.currentKubernetesVersion || props?.kubernetesVersion || undefined,
         vnetIntegration: props?.apiServerAccessProfile?.enableVnetIntegration === true,
+        armId: record.armId,
+        aad: aad
+          ? { enableAzureRBAC: aad.enableAzureRBAC === true, adminGroupObjectIDs: aad.adminGroupObjectIDs ?? [], tenantId: aad.tenantID ?? tenantId }
+          : undefined,
+        localAccounts: props?.disableLocalAccounts !== true,
       };
     },
     watchKey: (record) => resourceKey(record.armId),

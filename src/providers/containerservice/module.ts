@@ -90,5 +90,5 @@ export async function startContainerService(ctx: ContainerServiceModuleDeps): Pr
   registerVmssApi(svc);
   // A crash between writing a pool's spec and queueing its controller is healed here (tasks themselves persist).
   await fleet.resync();
-  return { service: svc, fleet, clusterConfig: clusterConfigSource(ctx.arm) };
+  return { service: svc, fleet, clusterConfig: clusterConfigSource(ctx.arm, ctx.tenantId) };
 }
