@@ -1,32 +1,33 @@
 /**
- * Who is calling a cluster's Kubernetes API, and what they may do.
+ * Who is calling a cluster's Kubernetes API (SPEC A-1, Z-3). Bearer tokens signed by the instance's token
+ * service, with two audiences, as an AKS cluster sees them:
  *
- * Authentication (SPEC A-1): bearer tokens signed by the instance's token service, as in an AKS
- * cluster with Microsoft Entra ID integration, where kubectl presents an Entra token for the AKS AAD server
- * application. Two audiences are accepted:
+ * - `urn:aksemu:cluster:<uid>:admin` — the cluster's local account (AKS's client certificate): user
+ *   `masterclient` in groups `system:masters` and `system:authenticated`, valid on that one cluster (a cluster
+ *   created again under the same name has a new uid), and only while local accounts are enabled
+ *   (`disableLocalAccounts` makes it a 401). No other claim of such a token is read: the container service hands
+ *   it out as the admin credential, and as the user credential of a cluster without Entra ID integration.
+ * - `6dae42f8-4368-4678-94ff-3960e28e3630` (the AKS AAD server app) — a Microsoft Entra identity, accepted only
+ *   by a cluster with Entra ID integration (`aadProfile.managed`) and only from the cluster's tenant. The
+ *   username is what AKS shows: a user token's `upn`, an application's object id; groups are the token's
+ *   `groups` claim (object ids) and `system:authenticated`; extra `oid`.
  *
- * - `6dae42f8-4368-4678-94ff-3960e28e3630` (the AKS AAD server app): a token of the principal that asked for
- *   user credentials (`listClusterUserCredential`) — or any token that principal gets from the token endpoint
- *   for that resource, as kubelogin would. The user is the principal: username = its object id.
- * - `urn:aksemu:cluster:<uid>:admin`: the token in admin credentials (`listClusterAdminCredential`), valid for
- *   that one cluster only (a cluster deleted and created again under the same name has a new uid). The user is
- *   `masterclient` in group `system:masters`, as AKS's admin client certificate says.
- *
- * Anything else (no token, a malformed, expired or foreign token, an ARM token) is a Kubernetes 401 Status.
- *
- * Authorization: aksemu has no Kubernetes RBAC. Admin credentials are cluster-admin (system:masters). User
- * credentials are also allowed everything, as for an AKS cluster with local accounts where the clusterUser
- * credential is cluster-admin; the difference is only who the API sees (the caller's object id).
+ * Anything else (a malformed, expired or foreign token, an ARM token) is a Kubernetes 401 Status. What an
+ * authenticated user may do is the authorizer's question (authorization/).
  */
 import type { FastifyRequest } from 'fastify';
-import { bearerToken, callerFromClaims, type Caller } from '../identity/authenticate.js';
-import { TokenValidationError, type TokenService } from '../identity/tokens.js';
+import { bearerToken } from '../identity/authenticate.js';
+import { TokenValidationError, type AccessTokenClaims, type TokenService } from '../identity/tokens.js';
 import { kubeErrors } from './api/machinery/errors.js';
+import type { ClusterView } from './clusters.js';
 
 export const AKS_AAD_SERVER_APP_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 
 /** Lifetime of the tokens written into kubeconfigs (real time): 30 days; `get-credentials` again renews. */
 export const KUBECONFIG_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
+
+/** The username of the local account, as AKS's admin client certificate names it. */
+export const LOCAL_ACCOUNT_USER = 'masterclient';
 
 export function adminAudience(clusterUid: string): string {
   return `urn:aksemu:cluster:${clusterUid}:admin`;
@@ -37,36 +38,48 @@ export interface UserInfo {
   uid: string;
   groups: string[];
   extra: Record<string, string[]>;
-  /** The principal behind the token. */
-  caller: Caller;
-  admin: boolean;
+  /** The Entra object id behind the token (Azure RBAC asks about it); undefined for the local account. */
+  objectId?: string;
 }
 
+type Headers = Pick<FastifyRequest, 'headers'> | { headers: { authorization?: string | undefined } };
+
 /**
- * Authenticates a request (a fastify request, or an upgrade's headers) for cluster `clusterUid`; throws a 401
- * KubeError. Undefined when no token was sent.
+ * Authenticates a request (a fastify request, or an upgrade's headers) for `cluster`; throws a 401 KubeError.
+ * Undefined when no token was sent.
  */
-export async function authenticate(tokens: TokenService, req: Pick<FastifyRequest, 'headers'> | { headers: { authorization?: string | undefined } }, clusterUid: string): Promise<UserInfo | undefined> {
+export async function authenticate(tokens: TokenService, req: Headers, cluster: ClusterView): Promise<UserInfo | undefined> {
   const token = bearerToken(req.headers.authorization);
   if (token === undefined) return undefined;
   if (token === null) throw kubeErrors.unauthorized();
-  const admin = adminAudience(clusterUid);
-  let caller: Caller;
+  const admin = adminAudience(cluster.record.uid);
+  let claims: AccessTokenClaims;
   try {
-    caller = callerFromClaims(await tokens.verify(token, [AKS_AAD_SERVER_APP_ID, admin]));
+    claims = await tokens.verify(token, [AKS_AAD_SERVER_APP_ID, admin]);
   } catch (err) {
     if (err instanceof TokenValidationError) throw kubeErrors.unauthorized();
     throw err;
   }
-  if (String(caller.claims.aud) === admin) {
-    return { username: 'masterclient', uid: '', groups: ['system:masters', 'system:authenticated'], extra: {}, caller, admin: true };
+  if (String(claims.aud) === admin) {
+    if (!cluster.config.localAccounts) throw kubeErrors.unauthorized();
+    return { username: LOCAL_ACCOUNT_USER, uid: '', groups: ['system:masters', 'system:authenticated'], extra: {} };
   }
+  return entraUser(claims, cluster);
+}
+
+/** An Entra token for the AKS AAD server app, as a cluster with Entra ID integration reads it. */
+function entraUser(claims: AccessTokenClaims, cluster: ClusterView): UserInfo {
+  const aad = cluster.config.aad;
+  if (!aad || typeof claims.oid !== 'string' || !claims.oid) throw kubeErrors.unauthorized();
+  if (String(claims.tid).toLowerCase() !== aad.tenantId.toLowerCase()) throw kubeErrors.unauthorized();
+  const username = claims.idtyp === 'user' ? (claims.upn ?? claims.oid) : claims.oid;
+  const tokenGroups = (claims as unknown as { groups?: unknown }).groups;
+  const groups = Array.isArray(tokenGroups) ? tokenGroups.filter((g): g is string => typeof g === 'string') : [];
   return {
-    username: caller.objectId,
-    uid: caller.objectId,
-    groups: ['system:authenticated'],
-    extra: { oid: [caller.objectId], appid: [caller.appId] },
-    caller,
-    admin: false,
+    username,
+    uid: claims.oid,
+    groups: [...groups, 'system:authenticated'],
+    extra: { oid: [claims.oid] },
+    objectId: claims.oid,
   };
 }

@@ -78,6 +78,7 @@ export async function startKube(deps: KubeDeps): Promise<Kube> {
     now: () => deps.clock.now(),
     extraHealthChecks: async (c) => (await Promise.all(healthChecks.map((h) => h(c.record)))).flat(),
     unavailable,
+    dataActionGranted: deps.dataActionGranted,
   });
   // pods/attach and pods/exec: WebSocket upgrades, which reach the front door's upgrade hook, not fastify.
   const streams = new PodStreams({
@@ -87,6 +88,7 @@ export async function startKube(deps: KubeDeps): Promise<Kube> {
     registry: (c) => registry(c.record),
     unavailable,
     log: deps.log.child({ component: 'kube-streams' }),
+    dataActionGranted: deps.dataActionGranted,
   });
   deps.frontDoor.onUpgrade(streams.onUpgrade);
   const controllers = new KubeControllers({

@@ -24,6 +24,7 @@ import { EVENT_TTL_MS, expireEvents } from './event-ttl.js';
 import { runKubelets } from './kubelet.js';
 import { reconcileNamespaces } from './namespaces.js';
 import { reconcileNodeLeases } from './node-leases.js';
+import { reconcileAadAdminBinding, reconcileRbacBootstrap } from './rbac-bootstrap.js';
 import { schedulePods } from './scheduler.js';
 import { reconcileSystemPods } from './system-pods.js';
 
@@ -53,6 +54,8 @@ class ClusterRuntime {
   private failures = 0;
   /** When expired events were last swept (emulated ms); in memory only: a restart sweeps again. */
   private lastEventSweep = 0;
+  /** The RBAC bootstrap configuration last reconciled (in memory: a restart reconciles it again). */
+  private rbacReconciled: string | undefined;
   /** Resolves when no pass is running or pending (tests and benchmarks wait for quiescence). */
   private idleWaiters: Array<() => void> = [];
 
@@ -153,6 +156,12 @@ class ClusterRuntime {
     const cluster: ClusterView = { record: this.record, config: await this.deps.clusterConfig.config(this.record) };
     const namespaces = (await registry.list<Namespace>(nsDef, undefined)).items;
     const busy = await reconcileNamespaces(registry, this.deps.caPem, namespaces);
+    const rbacKey = JSON.stringify(cluster.config.aad?.adminGroupObjectIDs ?? []);
+    if (this.rbacReconciled !== rbacKey) {
+      await reconcileRbacBootstrap(registry);
+      await reconcileAadAdminBinding(registry, cluster.config);
+      this.rbacReconciled = rbacKey;
+    }
     let nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     await reconcileNodeLeases(registry, nodes);
     let pods = (await registry.list<Pod>(podDef, undefined)).items;

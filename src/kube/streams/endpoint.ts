@@ -14,7 +14,7 @@
  *
  * A GET or POST without an upgrade is answered as kube-apiserver does: 400 "Upgrade request required".
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
@@ -24,6 +24,9 @@ import { StoreUnavailableError } from '../../store/store.js';
 import { KubeError, kubeErrors } from '../api/machinery/errors.js';
 import type { Registry } from '../api/registry/registry.js';
 import { authenticate } from '../auth.js';
+import { forbidden, type ResourceAttributes } from '../authorization/attributes.js';
+import { ClusterAuthorizer, type DataActionCheck } from '../authorization/authorizer.js';
+import { impersonate } from '../authorization/impersonation.js';
 import type { ClusterView } from '../clusters.js';
 import { ClusterGoneError, TransformError } from '../storage/object-storage.js';
 import { ChannelConnection, CHANNEL_PROTOCOLS, selectProtocol } from './channel.js';
@@ -40,6 +43,8 @@ export interface PodStreamDeps {
   /** Why the cluster's API server is down, or undefined. */
   unavailable?(cluster: ClusterView): Promise<string | undefined>;
   log?: { warn(obj: object, msg: string): void };
+  /** Azure RBAC for Kubernetes (SPEC Z-3). */
+  dataActionGranted: DataActionCheck;
 }
 
 const STREAM_PATH = /^\/_k8s\/([^/?]+)\/api\/v1\/namespaces\/([^/?]+)\/pods\/([^/?]+)\/(attach|exec)$/;
@@ -74,18 +79,23 @@ export interface StreamRequest {
 }
 
 /**
- * Checks a stream request up to the container's process (target.ts); throws KubeErrors. `authorization` is the
- * request's Authorization header.
+ * Checks a stream request up to the container's process (target.ts); throws KubeErrors. The upgrade (a GET) is
+ * authorized as kube-apiserver 1.32 authorizes it: `get` on `pods/attach` or `pods/exec` (SPEC Z-3).
  */
-export async function checkStreamRequest(deps: PodStreamDeps, fqdn: string, kind: StreamKind, namespace: string, name: string, query: URLSearchParams, authorization: string | undefined): Promise<StreamRequest> {
+export async function checkStreamRequest(deps: PodStreamDeps, fqdn: string, kind: StreamKind, namespace: string, name: string, query: URLSearchParams, headers: IncomingHttpHeaders): Promise<StreamRequest> {
   const cluster = await deps.cluster(fqdn.toLowerCase());
   if (!cluster) throw kubeErrors.pathNotFound();
-  const user = await authenticate(deps.tokens, { headers: { authorization } }, cluster.record.uid);
+  const authenticated = await authenticate(deps.tokens, { headers: { authorization: headers.authorization } }, cluster);
   const down = deps.unavailable ? await deps.unavailable(cluster) : undefined;
   if (down) throw new KubeError(503, 'ServiceUnavailable', down);
-  if (!user) throw kubeErrors.unauthorized();
-  const opts = parseStreamOptions(kind, query);
+  if (!authenticated) throw kubeErrors.unauthorized();
   const registry = deps.registry(cluster);
+  const authz = new ClusterAuthorizer(registry, cluster.config, deps.dataActionGranted);
+  const user = await impersonate(authz, authenticated, headers);
+  const attributes: ResourceAttributes = { resourceRequest: true, verb: 'get', apiGroup: '', apiVersion: 'v1', resource: 'pods', subresource: kind, namespace, name };
+  const decision = await authz.authorize(user, attributes);
+  if (!decision.allowed) throw forbidden(user.username, attributes, decision.reason);
+  const opts = parseStreamOptions(kind, query);
   const target = await resolveStreamTarget(registry, kind, namespace, name, opts);
   const debugging = debuggingContainer(target.pod, target.container);
   if (!debugging) throw noProcess(kind, target);
@@ -139,7 +149,7 @@ export class PodStreams {
   };
 
   private async serve(req: IncomingMessage, socket: Duplex, head: Buffer, fqdn: string, kind: StreamKind, namespace: string, name: string, query: URLSearchParams): Promise<void> {
-    const s = await checkStreamRequest(this.deps, fqdn, kind, namespace, name, query, req.headers.authorization);
+    const s = await checkStreamRequest(this.deps, fqdn, kind, namespace, name, query, req.headers);
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
     if (upgrade.startsWith('spdy/')) throw kubeErrors.badRequest(SPDY_REFUSAL);
     if (upgrade !== 'websocket') throw kubeErrors.badRequest(`unable to upgrade: the upgrade ${JSON.stringify(req.headers.upgrade ?? '')} is not supported; ${SPDY_REFUSAL}`);

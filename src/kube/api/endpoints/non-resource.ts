@@ -1,15 +1,14 @@
 /**
- * The endpoints that are not a stored resource: /version, the health checks, discovery, OpenAPI, and the
- * self-reviews (SelfSubjectReview, SelfSubjectAccessReview, SelfSubjectRulesReview) that kubectl asks for.
+ * The endpoints that are not a stored resource: /version, the health checks, discovery and OpenAPI (the
+ * reviews are in reviews.ts).
  */
 import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { kubernetesVersion, type ClusterView } from '../../clusters.js';
-import { bodyFormat, parseBody } from './body.js';
-import { aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, servesGroup, servesGroupVersion, VIRTUAL_RESOURCES } from './discovery.js';
+import { aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, servesGroup, servesGroupVersion } from './discovery.js';
 import { kubeErrors } from '../machinery/errors.js';
 import { negotiateDiscovery } from '../machinery/negotiation.js';
-import { type RequestContext, rawBody, send } from './request.js';
+import { type RequestContext, send } from './request.js';
 
 /** A health check another module adds to a cluster's API server (KMS: kms-providers). */
 export interface ExtraHealthCheck {
@@ -87,24 +86,4 @@ export function discovery(c: RequestContext, parts: string[]): FastifyReply {
 export function openapi(c: RequestContext, parts: string[]): FastifyReply {
   if (parts[1] === 'v2' && parts.length === 2) return c.reply.code(200).type('application/octet-stream').send(Buffer.alloc(0));
   throw kubeErrors.pathNotFound();
-}
-
-export async function reviews(c: RequestContext, group: string, resource: string): Promise<FastifyReply> {
-  if (c.req.method !== 'POST') throw kubeErrors.methodNotAllowed(c.req.method, { group, resource });
-  const v = VIRTUAL_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
-  const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), v.kind, false).value as Record<string, unknown> | null;
-  const user = c.user!;
-  const spec = (parsed && typeof parsed === 'object' ? parsed.spec : undefined) ?? {};
-  const base = { apiVersion: `${group}/${v.version}`, kind: v.kind, metadata: { creationTimestamp: null } };
-  if (resource === 'selfsubjectreviews') {
-    return send(c.reply, 201, { ...base, status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(Object.keys(user.extra).length ? { extra: user.extra } : {}) } } });
-  }
-  if (resource === 'selfsubjectaccessreviews') {
-    return send(c.reply, 201, { ...base, spec, status: { allowed: true, reason: user.admin ? 'aksemu: cluster-admin (system:masters)' : 'aksemu: no RBAC; every authenticated user of the cluster is allowed' } });
-  }
-  return send(c.reply, 201, {
-    ...base,
-    spec,
-    status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false },
-  });
 }

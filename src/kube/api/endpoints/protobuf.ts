@@ -1,7 +1,7 @@
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), which kubectl's typed
  * clients send: `kubectl create secret|configmap|namespace|serviceaccount`, `kubectl debug` (a Pod),
- * `kubectl auth whoami|can-i` (reviews), `kubectl drain` (Eviction).
+ * `kubectl auth whoami|can-i` (reviews), `kubectl drain` (Eviction), `kubectl create role|rolebinding|...` (RBAC).
  *
  * The body is the `k8s\0` magic and a runtime.Unknown envelope ({typeMeta, raw}) whose `raw` is the object's own
  * message. Wire decoding is protobufjs's Reader; the message layouts below are the field numbers and types of
@@ -21,9 +21,7 @@ import { KubeError } from '../machinery/errors.js';
 const { Reader } = protobuf;
 type ReaderT = InstanceType<typeof Reader>;
 
-/** [json name, type, flags]: type is a scalar, 'map:<value type>' or a message name; flags r=repeated, p=pointer, i=inline. */
-type FieldSpec = [string, string, string?];
-type MessageSpec = Record<number, FieldSpec>;
+import { AUTHORIZATION_KINDS, AUTHORIZATION_MESSAGES, type MessageSpec } from './protobuf-authorization.js';
 
 const META: Record<string, MessageSpec> = {
   Unknown: { 1: ['typeMeta', 'TypeMeta'], 2: ['raw', 'bytes'], 3: ['contentEncoding', 'string'], 4: ['contentType', 'string'] },
@@ -214,20 +212,7 @@ const CORE: Record<string, MessageSpec> = {
   Binding: { 1: ['metadata', 'ObjectMeta'], 2: ['target', 'ObjectReference'] },
 };
 
-const REVIEWS: Record<string, MessageSpec> = {
-  SelfSubjectReview: { 1: ['metadata', 'ObjectMeta'], 2: ['status', 'SelfSubjectReviewStatus'] },
-  SelfSubjectReviewStatus: { 1: ['userInfo', 'UserInfo'] },
-  UserInfo: { 1: ['username', 'string'], 2: ['uid', 'string'], 3: ['groups', 'string', 'r'] },
-  SelfSubjectAccessReview: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'SelfSubjectAccessReviewSpec'], 3: ['status', 'SubjectAccessReviewStatus'] },
-  SelfSubjectAccessReviewSpec: { 1: ['resourceAttributes', 'ResourceAttributes', 'p'], 2: ['nonResourceAttributes', 'NonResourceAttributes', 'p'] },
-  ResourceAttributes: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] },
-  NonResourceAttributes: { 1: ['path', 'string'], 2: ['verb', 'string'] },
-  SubjectAccessReviewStatus: { 1: ['allowed', 'bool'], 4: ['denied', 'bool'], 2: ['reason', 'string'], 3: ['evaluationError', 'string'] },
-  SelfSubjectRulesReview: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'SelfSubjectRulesReviewSpec'] },
-  SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
-};
-
-const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...REVIEWS };
+const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...AUTHORIZATION_MESSAGES };
 
 /**
  * Messages read over and answered as empty: a pod's or namespace's status, which the server resets on create
@@ -247,9 +232,7 @@ const KINDS: Record<string, string> = {
   'v1/DeleteOptions': 'DeleteOptions',
   'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',
   'policy/v1/Eviction': 'Eviction',
-  'authentication.k8s.io/v1/SelfSubjectReview': 'SelfSubjectReview',
-  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
-  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
+  ...AUTHORIZATION_KINDS,
 };
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
@@ -311,6 +294,8 @@ function special(type: string, msg: Record<string, unknown>): unknown {
     }
     case 'Quantity':
       return msg.string ?? '0';
+    case 'ExtraValue':
+      return msg.items ?? [];
     case 'IntOrString':
       return Number(msg.type ?? 0) === 1 ? (msg.strVal ?? '') : (msg.intVal ?? 0);
     case 'FieldsV1': {

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UserInfo } from '../../auth.js';
 import type { ClusterView } from '../../clusters.js';
+import type { ClusterAuthorizer } from '../../authorization/authorizer.js';
 import { bodyFormat, parseBody } from './body.js';
 import { decodeAsKind, parseFieldValidation, type FieldValidation } from '../registry/decode.js';
 import { KubeError, kubeErrors } from '../machinery/errors.js';
@@ -21,6 +22,8 @@ export interface RequestContext {
   cluster: ClusterView;
   user: UserInfo | undefined;
   registry: Registry;
+  /** The cluster's authorizer (the request itself is authorized before it gets here). */
+  authorizer: ClusterAuthorizer;
   url: URL;
   req: FastifyRequest;
   reply: FastifyReply;

@@ -12,10 +12,13 @@ import { negotiateObject, type OutputKind } from '../machinery/negotiation.js';
 import type { PatchType } from '../registry/registry.js';
 import { checkFieldSelector } from '../registry/selection.js';
 import type { ResourceDef } from '../machinery/resource.js';
+import type { KubeObject } from '../../../clusters/stored-object.js';
 import { serveWatch, validateWatchOptions } from './watch.js';
 import { type RequestContext, type ResourcePath, decodeBody, deleteOptions, dryRun, fieldValidationOf, includeObject, listOptions, queryBool, queryInt, rawBody, send, sendList, sendObject } from './request.js';
 import { POD_SUBRESOURCES, podSubresource } from './pod-subresources.js';
-import { reviews } from './non-resource.js';
+import { reviews } from './reviews.js';
+import { checkEscalation, isRbacResource } from '../../authorization/escalation.js';
+import type { WriteOptions } from '../registry/registry.js';
 
 const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
   'application/json-patch+json': 'json',
@@ -23,6 +26,13 @@ const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
   'application/strategic-merge-patch+json': 'strategic',
   'application/apply-patch+yaml': 'apply',
 };
+
+/** A write's options: dryRun, and the escalation check of the RBAC resources (SPEC Z-3). */
+function writeOptions(c: RequestContext, def: ResourceDef): WriteOptions {
+  const user = c.user;
+  const admit = user && isRbacResource(def.group, def.resource) ? { admit: (obj: KubeObject) => checkEscalation(c.authorizer, c.registry, user, def.resource, obj) } : {};
+  return { dryRun: dryRun(c.url), ...admit };
+}
 
 export async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<FastifyReply | void> {
   if (VIRTUAL_RESOURCES.some((v) => v.group === path.group && v.version === path.version && v.resource === path.resource) && !path.name && !path.namespace) {
@@ -45,7 +55,7 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
     if (method === 'GET' && sub.verbs.includes('get')) return sendObject(c, def, 200, await reg.get(def, ns, path.name));
     if (method === 'PUT' && sub.verbs.includes('update')) {
       const { obj, warnings } = decodeBody(c, def);
-      const res = await reg.update(def, ns, path.name, obj, { dryRun: dryRun(c.url), subresource: sub.name });
+      const res = await reg.update(def, ns, path.name, obj, { ...writeOptions(c, def), subresource: sub.name });
       return sendObject(c, def, 200, res.obj, warnings);
     }
     if (method === 'PATCH' && sub.verbs.includes('patch')) return patchRequest(c, def, path, sub.name);
@@ -64,7 +74,7 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
       case 'POST': {
         if (!def.verbs.includes('create')) throw kubeErrors.methodNotAllowed(method, gr);
         const { obj, warnings } = decodeBody(c, def);
-        const created = await reg.create(def, ns, obj, { dryRun: dryRun(c.url) });
+        const created = await reg.create(def, ns, obj, writeOptions(c, def));
         return sendObject(c, def, 201, created, warnings);
       }
       case 'DELETE': {
@@ -88,7 +98,7 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
     }
     case 'PUT': {
       const { obj, warnings } = decodeBody(c, def);
-      const res = await reg.update(def, ns, path.name, obj, { dryRun: dryRun(c.url) });
+      const res = await reg.update(def, ns, path.name, obj, writeOptions(c, def));
       return sendObject(c, def, res.created ? 201 : 200, res.obj, warnings);
     }
     case 'PATCH':
@@ -112,7 +122,7 @@ async function patchRequest(c: RequestContext, def: ResourceDef, path: ResourceP
   const body = rawBody(c.req);
   const parsed = parseBody(body, patchType === 'apply' ? 'yaml' : 'json', def.kind, false).value;
   if (patchType === 'apply') return serverSideApply(c, def, path, parsed, fv);
-  const res = await c.registry.patch(def, path.namespace, path.name!, patchType, parsed, { dryRun: dryRun(c.url), subresource, fieldValidation: fv });
+  const res = await c.registry.patch(def, path.namespace, path.name!, patchType, parsed, { ...writeOptions(c, def), subresource, fieldValidation: fv });
   return sendObject(c, def, 200, res.obj, res.warnings);
 }
 
@@ -131,11 +141,11 @@ async function serverSideApply(c: RequestContext, def: ResourceDef, path: Resour
   }
   const existing = await c.registry.tryGet(def, path.namespace, path.name!);
   if (!existing) {
-    const created = await c.registry.create(def, path.namespace, { ...obj, metadata: { ...obj.metadata, name: path.name } }, { dryRun: dryRun(c.url) });
+    const created = await c.registry.create(def, path.namespace, { ...obj, metadata: { ...obj.metadata, name: path.name } }, writeOptions(c, def));
     return sendObject(c, def, 201, created, warnings);
   }
   const { apiVersion: _a, kind: _k, ...patch } = obj;
-  const res = await c.registry.patch(def, path.namespace, path.name!, 'strategic', patch, { dryRun: dryRun(c.url), fieldValidation: fv });
+  const res = await c.registry.patch(def, path.namespace, path.name!, 'strategic', patch, { ...writeOptions(c, def), fieldValidation: fv });
   return sendObject(c, def, 200, res.obj, [...warnings, ...res.warnings]);
 }
 

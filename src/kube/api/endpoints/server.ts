@@ -16,7 +16,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StoreUnavailableError } from '../../../store/store.js';
 import type { TokenService } from '../../../identity/tokens.js';
-import { authenticate } from '../../auth.js';
+import { ClusterAuthorizer, type DataActionCheck } from '../../authorization/authorizer.js';
 import type { ClusterView } from '../../clusters.js';
 import { ClusterGoneError, TransformError } from '../../storage/object-storage.js';
 import { servesGroupVersion } from './discovery.js';
@@ -27,6 +27,7 @@ import { loadSchema } from '../machinery/schema.js';
 import { resourceRequest } from './resource-requests.js';
 import { type RequestContext, parseResourcePath, send, sendStatus } from './request.js';
 import { type ExtraHealthCheck, discovery, health, openapi, versionInfo } from './non-resource.js';
+import { admitRequest } from './access.js';
 
 /** kube-apiserver's limit on request bodies (MaxRequestBodyBytes, 3 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
@@ -50,6 +51,8 @@ export interface KubeApiDeps {
   extraHealthChecks?(cluster: ClusterView): Promise<ExtraHealthCheck[]>;
   /** Why the cluster's API server is down (every request answers 503), or undefined when it is up. */
   unavailable?(cluster: ClusterView): Promise<string | undefined>;
+  /** Azure RBAC for Kubernetes: whether a principal holds a data action at a scope (SPEC Z-3). */
+  dataActionGranted: DataActionCheck;
 }
 
 async function dispatch(deps: KubeApiDeps, req: FastifyRequest<{ Params: { fqdn: string } }>, reply: FastifyReply): Promise<FastifyReply | void> {
@@ -65,11 +68,13 @@ async function dispatch(deps: KubeApiDeps, req: FastifyRequest<{ Params: { fqdn:
   } catch {
     throw kubeErrors.badRequest(`the request path contains an invalid escape sequence`);
   }
-  const user = await authenticate(deps.tokens, req, cluster.record.uid);
-  const c: RequestContext = { cluster, user, registry: deps.registry(cluster), url, req, reply };
+  const registry = deps.registry(cluster);
+  const authorizer = new ClusterAuthorizer(registry, cluster.config, deps.dataActionGranted);
+  // Authenticated and authorized before anything else (SPEC Z-3); anonymous only for the public information.
+  const user = await admitRequest(deps.tokens, authorizer, cluster, req, parts, url);
+  const c: RequestContext = { cluster, user, registry, authorizer, url, req, reply };
   const head = parts[0] ?? '';
 
-  // Public information, readable without credentials (system:public-info-viewer).
   if (req.method === 'GET' && parts.length === 1 && head === 'version') return send(reply, 200, versionInfo(cluster));
   const down = deps.unavailable ? await deps.unavailable(cluster) : undefined;
   if (down) throw new KubeError(503, 'ServiceUnavailable', down);

@@ -17,6 +17,10 @@ import type {
   V1PodCondition,
   V1Secret,
   V1ServiceAccount,
+  V1Role,
+  V1RoleBinding,
+  V1ClusterRole,
+  V1ClusterRoleBinding,
   V1Taint,
   V1Toleration,
 } from '@kubernetes/client-node';
@@ -47,3 +51,7 @@ export type ServiceAccount = Wire<V1ServiceAccount> & { metadata: ObjectMeta };
 export type Event = Wire<CoreV1Event> & { metadata: ObjectMeta };
 export type Lease = Wire<V1Lease> & { metadata: ObjectMeta };
 
+export type Role = Wire<V1Role> & { metadata: ObjectMeta };
+export type RoleBinding = Wire<V1RoleBinding> & { metadata: ObjectMeta };
+export type ClusterRole = Wire<V1ClusterRole> & { metadata: ObjectMeta };
+export type ClusterRoleBinding = Wire<V1ClusterRoleBinding> & { metadata: ObjectMeta };

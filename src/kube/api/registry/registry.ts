@@ -45,6 +45,8 @@ export type { PatchType } from './patch.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** Admission of the object about to be written (after defaulting and validation); throws to refuse. */
+  admit?: (obj: KubeObject) => Promise<void>;
 }
 
 export interface ListOptions {
@@ -243,6 +245,7 @@ export class Registry {
     const errs = [...validateObjectMeta(obj.metadata, { namespaced: def.namespaced, nameFormat: def.nameFormat }), ...(def.validate?.(obj) ?? [])];
     if (errs.length > 0) throw invalid(def, obj.metadata.name ?? '', errs);
     if (def.namespaced) await this.admitNamespace(def, obj.metadata.namespace!, obj.metadata.name!);
+    await opts.admit?.(obj);
     obj.metadata.uid = randomUUID();
     obj.metadata.creationTimestamp = kubeTime(now);
     if (def.generation) obj.metadata.generation = 1;
@@ -278,7 +281,7 @@ export class Registry {
     if (def.namespaced && input.metadata?.namespace && ns && input.metadata.namespace !== ns) {
       throw kubeErrors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
-    return this.guaranteedUpdate<T, Promise<{ obj: T; created: boolean }>>(def, ns, name, (current) => {
+    return this.guaranteedUpdate<T, Promise<{ obj: T; created: boolean }>>(def, ns, name, async (current) => {
       if (!current) {
         if (def.allowCreateOnUpdate && !opts.subresource) {
           const { resourceVersion: _rv, ...meta } = input.metadata ?? {};
@@ -287,6 +290,7 @@ export class Registry {
         throw kubeErrors.notFound(gr(def), name);
       }
       const next = prepareUpdate(def, current, input, opts.subresource);
+      await opts.admit?.(next);
       if (opts.dryRun) return { write: 'none', result: Promise.resolve({ obj: next, created: false }) };
       return this.writeUpdated(def, current, next, async (obj) => ({ obj, created: false }));
     });
@@ -301,7 +305,7 @@ export class Registry {
     opts: WriteOptions & { subresource?: string; fieldValidation: FieldValidation },
   ): Promise<{ obj: T; warnings: string[] }> {
     checkPatchDocument(type, patch);
-    return this.guaranteedUpdate<T, { obj: T; warnings: string[] }>(def, ns, name, (current) => {
+    return this.guaranteedUpdate<T, { obj: T; warnings: string[] }>(def, ns, name, async (current) => {
       if (!current) throw kubeErrors.notFound(gr(def), name);
       const base = this.withTypeMeta(def, clone(current.obj)) as unknown as Record<string, unknown>;
       let patched: unknown;
@@ -318,6 +322,7 @@ export class Registry {
       // A patch applies to the version read; a resourceVersion it sets itself is a precondition.
       obj.metadata.resourceVersion = (obj.metadata.resourceVersion as string | undefined) ?? String(current.modRevision);
       const next = prepareUpdate(def, current, obj as T, opts.subresource);
+      await opts.admit?.(next);
       if (opts.dryRun) return { write: 'none', result: { obj: next, warnings } };
       return this.writeUpdated(def, current, next, (stored) => ({ obj: stored, warnings }));
     });
