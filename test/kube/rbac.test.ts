@@ -97,6 +97,11 @@ describeWith(['kubectl'], 'Kubernetes authorization (kubectl)', () => {
       expect(list.code, list.stderr).toBe(0);
       expect(list.stdout).toMatch(/^pods\s+\[\]\s+\[\]\s+\[get list watch\]$/m);
       expect(list.stdout).not.toMatch(/^secrets\s/m);
+      // Impersonation: the admin may act as the user and sees what it sees; the user may not impersonate.
+      expect((await kubectl(admin, ['auth', 'can-i', 'list', 'pods', '-n', 'team', `--as=${upn}`])).stdout.trim()).toBe('yes');
+      expect((await kubectl(admin, ['auth', 'can-i', 'list', 'secrets', '-n', 'team', `--as=${upn}`])).stdout.trim()).toBe('no');
+      const as = await kubectl(user, ['get', 'pods', '-n', 'team', '--as=someone-else']);
+      expect(as.stderr.trim()).toBe(`Error from server (Forbidden): users "someone-else" is forbidden: User "${upn}" cannot impersonate resource "users" in API group "" at the cluster scope`);
     });
 
     it('refuses a user to grant permissions it does not hold (escalation), and allows it within them', async () => {
