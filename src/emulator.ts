@@ -183,7 +183,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     registerGraphRoutes(frontDoor.app, directory, tokens);
     registerAdminRoutes(frontDoor.app, { tokens, clock, speed, store, version: VERSION, startedAt });
     const services = await startServices(core);
-    registerArmHttp(frontDoor.app, arm, tokens);
+    registerArmHttp(frontDoor.app, arm, tokens, services.authz);
     const { url, port } = await frontDoor.listen();
     await tasks.start();
     // A start on a new data directory is ready before its token signing key: fail here if it cannot be made.
@@ -250,8 +250,8 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
   const caPem = core.ca.certPem;
   const url = () => frontDoor.url();
 
-  startResourceManager({ arm, directory, tasks, providers, features });
   const authz = new RoleAssignments(store);
+  startResourceManager({ arm, directory, tasks, providers, features, authorizer: authz });
   await startAuthorization({ arm, directory, clock, assignments: authz, subscriptionId });
   startManagedIdentity({ arm, app, directory, tokens, sealer, providers, authz });
   const keyVault = startKeyVault({ store, arm, clock, sealer, tokens, authz, app, lifecycle, dataDir });

@@ -87,6 +87,10 @@ export class RoleAssignments {
     return findGrant(await this.all(), [principalId], resource, action, kind, (g) => this.roleOf(g));
   }
 
+  async allows(caller: Caller, scope: string, action: string): Promise<boolean> {
+    return (await this.grant(caller.objectId, scope, action, 'action')) !== undefined;
+  }
+
   /** ARM's AuthorizationFailed (403) unless the caller may perform `action` on `scope` (management plane); a user is named by its sign-in name, an application by its id. */
   async requireAction(caller: Caller, scope: string, action: string): Promise<void> {
     if (await this.grant(caller.objectId, scope, action, 'action')) return;
@@ -95,6 +99,12 @@ export class RoleAssignments {
       'AuthorizationFailed',
       `The client '${caller.upn ?? caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     );
+  }
+
+  /** Whether `caller` holds any assignment at, above or below `scope` (a subscription is listed to such callers). */
+  async hasAnyAccess(caller: Caller, scope: string): Promise<boolean> {
+    const id = caller.objectId.toLowerCase();
+    return (await this.atScope(scope, { includeBelow: true })).some((a) => a.principalId.toLowerCase() === id);
   }
 
   /** Ensures an assignment the emulator itself makes (e.g. Owner for the default principal and user at bootstrap). */

@@ -70,8 +70,8 @@ export function registerCredentialRoutes(ctx: CredentialDeps): void {
     };
   };
   const apiVersions = ctx.arm.types.versionPolicy('Microsoft.ContainerService', 'managedClusters');
-  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterUserCredential`, apiVersions, handler: handler(false) });
-  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterAdminCredential`, apiVersions, handler: handler(true) });
+  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterUserCredential`, apiVersions, authorization: { action: 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action' }, handler: handler(false) });
+  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterAdminCredential`, apiVersions, authorization: { action: 'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action' }, handler: handler(true) });
 }
 
 /** The kubeconfig's token is the caller's own: a signed-in user's (through the same client) or the application's. */
