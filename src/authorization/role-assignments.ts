@@ -12,8 +12,8 @@ import { ArmError } from '../arm/errors.js';
 import type { Caller } from '../identity/authenticate.js';
 import { listJson, putJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
-import { findGrant, normalizeScope, scopeCovers, type OperationKind } from './access-check.js';
-import { builtInRole, type RoleDefinition } from './role-definitions.js';
+import { findGrant, normalizeScope, roleGrantsByName, scopeCovers, type OperationKind } from './access-check.js';
+import { builtInRole, OWNER_ROLE_ID, type RoleDefinition } from './role-definitions.js';
 
 export type AssignmentPrincipalType = 'User' | 'ServicePrincipal' | 'Group' | 'ForeignGroup' | 'Device';
 
@@ -105,6 +105,28 @@ export class RoleAssignments {
   async hasAnyAccess(caller: Caller, scope: string): Promise<boolean> {
     const id = caller.objectId.toLowerCase();
     return (await this.atScope(scope, { includeBelow: true })).some((a) => a.principalId.toLowerCase() === id);
+  }
+
+  /**
+   * aksemu's administration API (`Aksemu.Emulator/...` actions): allowed to an Owner of the subscription the scope
+   * is in, or through a role that names the namespace (the "aksemu Emulator Operator" role, or a custom one), at or
+   * above `scope`. Contributor's and Reader's wildcards do not reach these actions (SPEC Z-1).
+   */
+  async requireEmulatorRight(caller: Caller, scope: string, action: string): Promise<void> {
+    const subscription = /^\/subscriptions\/[^/]+/i.exec(scope)?.[0] ?? scope;
+    const id = caller.objectId.toLowerCase();
+    const granted = (await this.all()).some((a) => {
+      if (a.principalId.toLowerCase() !== id) return false;
+      if (a.roleDefinitionGuid === OWNER_ROLE_ID && scopeCovers(a.scope, subscription)) return true;
+      const role = this.roleOf(a.roleDefinitionGuid);
+      return role !== undefined && scopeCovers(a.scope, scope) && roleGrantsByName(role, action);
+    });
+    if (granted) return;
+    throw new ArmError(
+      403,
+      'AuthorizationFailed',
+      `The client '${caller.upn ?? caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. aksemu's administration API needs Owner on the subscription or the 'aksemu Emulator Operator' role.`,
+    );
   }
 
   /** Ensures an assignment the emulator itself makes (e.g. Owner for the default principal and user at bootstrap). */

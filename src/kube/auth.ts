@@ -53,7 +53,7 @@ export async function authenticate(tokens: TokenService, req: Pick<FastifyReques
   const admin = adminAudience(clusterUid);
   let caller: Caller;
   try {
-    caller = callerFromClaims(await tokens.verify(token, [AKS_AAD_SERVER_APP_ID, admin]));
+    caller = callerFromClaims(await tokens.verify(token, [AKS_AAD_SERVER_APP_ID, admin], { localAccounts: true }));
   } catch (err) {
     if (err instanceof TokenValidationError) throw kubeErrors.unauthorized();
     throw err;
