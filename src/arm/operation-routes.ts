@@ -20,8 +20,9 @@ export function registerOperationRoutes(arm: Arm): void {
   const authorization: RouteAuthorization = {
     custom: "'<namespace>/locations/operations/read' over the resource the operation acts on",
     check: async (req, authorizer) => {
-      const op = await find(req.params.subscriptionId!, req.params.operationId!);
-      await authorizer.requireAction(req.caller, op.resourceId, `${req.params.namespace}/locations/operations/read`);
+      // An unknown operation is checked over the subscription: a caller without a role learns nothing from a 404.
+      const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
+      await authorizer.requireAction(req.caller, op?.resourceId ?? `/subscriptions/${req.params.subscriptionId}`, `${req.params.namespace}/locations/operations/read`);
     },
   };
   arm.router.add({

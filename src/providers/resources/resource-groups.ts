@@ -167,9 +167,9 @@ function followDelete(arm: Arm): RouteAuthorization {
   return {
     custom: "'Microsoft.Resources/subscriptions/resourceGroups/read' over the group the operation deletes",
     check: async (req, authorizer) => {
+      // An unknown operation is checked over the subscription: a caller without a role learns nothing from a 404.
       const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
-      if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${req.params.operationId}' could not be found.`);
-      await authorizer.requireAction(req.caller, op.resourceId, RG_READ);
+      await authorizer.requireAction(req.caller, op?.resourceId ?? `/subscriptions/${req.params.subscriptionId}`, RG_READ);
     },
   };
 }
