@@ -10,6 +10,7 @@ import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:f
 import pino, { type Logger } from 'pino';
 import { Arm } from './arm/arm.js';
 import { registerArmHttp, armResponseHeaders } from './arm/http.js';
+import { enforceAdminRights, type DeclaredAdminRoute } from './frontdoor/admin-rights.js';
 import { RoleAssignments } from './authorization/role-assignments.js';
 import { ensurePrivateDir, paths, writeInstanceInfo, type InstanceInfo } from './config/data-dir.js';
 import { registerAdminRoutes } from './frontdoor/admin-routes.js';
@@ -79,11 +80,14 @@ export interface EmulatorCore {
   frontDoor: FrontDoor;
   tenantId: string;
   subscriptionId: string;
+  /** Role assignments and the Azure RBAC decisions on them (SPEC Z-1). */
+  authz: RoleAssignments;
+  /** The `/_aksemu` routes and the right each declares (src/frontdoor/admin-rights.ts). */
+  adminRoutes: DeclaredAdminRoute[];
 }
 
 /** What the service modules returned (tests and benchmarks look inside them). */
 export interface EmulatorServices {
-  authz: RoleAssignments;
   keyVault: KeyVaultServices;
   containerService: ContainerService;
   fleet: Fleet;
@@ -150,7 +154,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const directory = new Directory(store, sealer, clock);
     const arm = new Arm(store, clock, speed);
     // Independent first-start work (CA, token signing key, directory) runs concurrently.
-    const tokens = TokenService.loadOrCreate(store, sealer);
+    const tokens = TokenService.loadOrCreate(store, sealer, directory);
     const [ca, { tenant, defaultPrincipal, defaultUser }] = await Promise.all([LocalCa.loadOrCreate(dataDir, sealer), directory.bootstrap()]);
     const subscriptionId = await bootstrapSubscription(arm, tenant.tenantId);
     const tasks = new TaskRunner(store, clock, log);
@@ -158,6 +162,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const host = opts.host ?? '127.0.0.1';
     const frontDoor = await createFrontDoor({ host, port: opts.port ?? DEFAULT_PORT, ca, logger: log });
     cleanup.unshift(() => frontDoor.close());
+    const authz = new RoleAssignments(store);
+    // Before any `/_aksemu` route exists: each must declare its right, checked before its handler (SPEC Z-1).
+    const adminRoutes = enforceAdminRights(frontDoor.app, authz, `/subscriptions/${subscriptionId}`);
     const core: EmulatorCore = {
       dataDir,
       store,
@@ -175,6 +182,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       frontDoor,
       tenantId: tenant.tenantId,
       subscriptionId,
+      authz,
+      adminRoutes,
     };
     const startedAt = new Date().toISOString();
     frontDoor.app.addHook('onRequest', async (req, reply) => armResponseHeaders(req, reply));
@@ -183,7 +192,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     registerGraphRoutes(frontDoor.app, directory, tokens);
     registerAdminRoutes(frontDoor.app, { tokens, clock, speed, store, version: VERSION, startedAt });
     const services = await startServices(core);
-    registerArmHttp(frontDoor.app, arm, tokens);
+    registerArmHttp(frontDoor.app, arm, tokens, authz);
     const { url, port } = await frontDoor.listen();
     await tasks.start();
     // A start on a new data directory is ready before its token signing key: fail here if it cannot be made.
@@ -241,7 +250,7 @@ async function bootstrapSubscription(arm: Arm, tenantId: string): Promise<string
 
 /** Creates every service module with what it names, in the order their dependencies dictate. */
 async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
-  const { store, arm, clock, speed, tasks, log, sealer, tokens, directory, providers, features, frontDoor, tenantId, subscriptionId, dataDir } = core;
+  const { store, arm, clock, speed, tasks, log, sealer, tokens, directory, providers, features, frontDoor, tenantId, subscriptionId, dataDir, authz } = core;
   const app = frontDoor.app;
   const lifecycle: Lifecycle = {
     onReady: (step) => app.addHook('onReady', async () => step()),
@@ -250,8 +259,7 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
   const caPem = core.ca.certPem;
   const url = () => frontDoor.url();
 
-  startResourceManager({ arm, directory, tasks, providers, features });
-  const authz = new RoleAssignments(store);
+  startResourceManager({ arm, directory, tasks, providers, features, authorizer: authz });
   await startAuthorization({ arm, directory, clock, assignments: authz, subscriptionId });
   startManagedIdentity({ arm, app, directory, tokens, sealer, providers, authz });
   const keyVault = startKeyVault({ store, arm, clock, sealer, tokens, authz, app, lifecycle, dataDir });
@@ -295,5 +303,5 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
     kube,
     lifecycle,
   });
-  return { authz, keyVault, containerService, fleet, trustedLaunch, kube, kms };
+  return { keyVault, containerService, fleet, trustedLaunch, kube, kms };
 }

@@ -7,6 +7,7 @@ import { requireBearer, type AuthFailure } from '../identity/authenticate.js';
 import type { TokenService } from '../identity/tokens.js';
 import { ArmError, armErrors } from './errors.js';
 import type { Arm } from './arm.js';
+import { authorizeRoute, type ArmAuthorizer } from './route-authorization.js';
 import { checkApiVersion, splitPath, type ArmRequest, type ArmResponse } from './router.js';
 import { newGuid } from '../util/ids.js';
 
@@ -70,7 +71,7 @@ export function sendArmError(reply: FastifyReply, err: ArmError): FastifyReply {
   return reply.code(err.status).type('application/json; charset=utf-8').send(JSON.stringify(err.toBody()));
 }
 
-async function dispatch(arm: Arm, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function dispatch(arm: Arm, authorizer: ArmAuthorizer, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const url = new URL(req.url.replace(/^\/+/, '/'), 'https://arm.invalid');
   const segments = splitPath(url.pathname);
   const method = req.method.toUpperCase();
@@ -112,6 +113,7 @@ async function dispatch(arm: Arm, req: FastifyRequest, reply: FastifyReply): Pro
       return parsed.value as T | undefined;
     },
   };
+  await authorizeRoute(match.route.authorization, armReq, authorizer);
   return sendArm(reply, await match.route.handler(armReq), method);
 }
 
@@ -135,7 +137,8 @@ export function requireArmToken(tokens: TokenService) {
   return requireBearer(tokens, ARM_AUDIENCES, (_req, reply, f) => reply.code(401).send({ error: { code: 'AuthenticationFailed', message: f.message } }));
 }
 
-export function registerArmHttp(app: FastifyInstance, arm: Arm, tokens: TokenService): void {
+/** The ARM front: every request authenticated (ARM audiences), then authorized by its route (SPEC Z-1). */
+export function registerArmHttp(app: FastifyInstance, arm: Arm, tokens: TokenService, authorizer: ArmAuthorizer): void {
   app.register(async (scope) => {
     scope.addHook('onRequest', requireBearer(tokens, ARM_AUDIENCES, armAuthFailure));
     scope.setErrorHandler((err, req, reply) => {
@@ -151,9 +154,9 @@ export function registerArmHttp(app: FastifyInstance, arm: Arm, tokens: TokenSer
     scope.route({
       method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'],
       url: '/*',
-      handler: (req, reply) => dispatch(arm, req, reply),
+      handler: (req, reply) => dispatch(arm, authorizer, req, reply),
     });
-    scope.route({ method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'], url: '/', handler: (req, reply) => dispatch(arm, req, reply) });
+    scope.route({ method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'], url: '/', handler: (req, reply) => dispatch(arm, authorizer, req, reply) });
   });
 }
 

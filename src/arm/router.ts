@@ -32,6 +32,22 @@ export interface ArmResponse {
   headers?: Record<string, string>;
 }
 
+/** What a route asks of its caller (SPEC Z-1); src/arm/route-authorization.ts explains and applies it. */
+export type RouteAuthorization =
+  | { action: string | ((req: ArmRequest) => string); scope?: (req: ArmRequest) => string }
+  | { custom: string; check(req: ArmRequest, authorizer: ArmAuthorizer): Promise<void> }
+  | { anyCaller: string };
+
+/** The Azure RBAC decisions ARM needs. */
+export interface ArmAuthorizer {
+  /** Throws ARM's 403 AuthorizationFailed unless `caller` may perform `action` over `scope`. */
+  requireAction(caller: Caller, scope: string, action: string): Promise<void>;
+  /** Whether `caller` may perform `action` over `scope` (for lists that show only what the caller may read). */
+  allows(caller: Caller, scope: string, action: string): Promise<boolean>;
+  /** Whether `caller` holds any role assignment at, above or below `scope` (what makes a subscription visible). */
+  hasAnyAccess(caller: Caller, scope: string): Promise<boolean>;
+}
+
 export type ArmHandler = (req: ArmRequest) => Promise<ArmResponse>;
 
 /**
@@ -46,6 +62,8 @@ export interface ArmRouteDefinition {
   /** Template with literal segments and `{param}` segments, e.g. `/subscriptions/{subscriptionId}/resourcegroups`. */
   path: string;
   apiVersions: ApiVersionPolicy;
+  /** What the caller must be allowed to do (SPEC Z-1); checked by the ARM front before `handler` runs. */
+  authorization: RouteAuthorization;
   handler: ArmHandler;
 }
 
@@ -75,6 +93,11 @@ export function splitPath(path: string): string[] {
 
 export class ArmRouter {
   private readonly routes: CompiledRoute[] = [];
+
+  /** Every route, for the route table and for tests that walk them all. */
+  all(): readonly ArmRouteDefinition[] {
+    return this.routes;
+  }
 
   add(def: ArmRouteDefinition): void {
     const segments = def.path

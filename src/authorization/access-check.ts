@@ -79,3 +79,15 @@ export function findGrant<A extends AssignmentLike>(
     return role !== undefined && roleGrants(role, action, kind);
   });
 }
+
+/**
+ * Whether `role` grants `action` through a pattern that names the action's namespace (`Aksemu.Emulator/*`), not
+ * through a global wildcard (Contributor's star, Reader's star-slash-read): aksemu's own actions are not Azure resources that Contributor or Reader
+ * were made to manage, so their wildcards do not reach them.
+ */
+export function roleGrantsByName(role: RoleDefinition, action: string): boolean {
+  const ns = action.slice(0, action.indexOf('/') + 1).toLowerCase();
+  return role.permissions.some(
+    (p) => p.actions.some((a) => a.toLowerCase().startsWith(ns) && actionMatches(a, action)) && !p.notActions.some((a) => actionMatches(a, action)),
+  );
+}

@@ -12,8 +12,8 @@ import { ArmError } from '../arm/errors.js';
 import type { Caller } from '../identity/authenticate.js';
 import { listJson, putJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
-import { findGrant, normalizeScope, scopeCovers, type OperationKind } from './access-check.js';
-import { builtInRole, type RoleDefinition } from './role-definitions.js';
+import { findGrant, normalizeScope, roleGrantsByName, scopeCovers, type OperationKind } from './access-check.js';
+import { builtInRole, OWNER_ROLE_ID, type RoleDefinition } from './role-definitions.js';
 
 export type AssignmentPrincipalType = 'User' | 'ServicePrincipal' | 'Group' | 'ForeignGroup' | 'Device';
 
@@ -87,6 +87,10 @@ export class RoleAssignments {
     return findGrant(await this.all(), [principalId], resource, action, kind, (g) => this.roleOf(g));
   }
 
+  async allows(caller: Caller, scope: string, action: string): Promise<boolean> {
+    return (await this.grant(caller.objectId, scope, action, 'action')) !== undefined;
+  }
+
   /** ARM's AuthorizationFailed (403) unless the caller may perform `action` on `scope` (management plane); a user is named by its sign-in name, an application by its id. */
   async requireAction(caller: Caller, scope: string, action: string): Promise<void> {
     if (await this.grant(caller.objectId, scope, action, 'action')) return;
@@ -94,6 +98,34 @@ export class RoleAssignments {
       403,
       'AuthorizationFailed',
       `The client '${caller.upn ?? caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+    );
+  }
+
+  /** Whether `caller` holds any assignment at, above or below `scope` (a subscription is listed to such callers). */
+  async hasAnyAccess(caller: Caller, scope: string): Promise<boolean> {
+    const id = caller.objectId.toLowerCase();
+    return (await this.atScope(scope, { includeBelow: true })).some((a) => a.principalId.toLowerCase() === id);
+  }
+
+  /**
+   * aksemu's administration API (`Aksemu.Emulator/...` actions): allowed to an Owner of the subscription the scope
+   * is in, or through a role that names the namespace (the "aksemu Emulator Operator" role, or a custom one), at or
+   * above `scope`. Contributor's and Reader's wildcards do not reach these actions (SPEC Z-1).
+   */
+  async requireEmulatorRight(caller: Caller, scope: string, action: string): Promise<void> {
+    const subscription = /^\/subscriptions\/[^/]+/i.exec(scope)?.[0] ?? scope;
+    const id = caller.objectId.toLowerCase();
+    const granted = (await this.all()).some((a) => {
+      if (a.principalId.toLowerCase() !== id) return false;
+      if (a.roleDefinitionGuid === OWNER_ROLE_ID && scopeCovers(a.scope, subscription)) return true;
+      const role = this.roleOf(a.roleDefinitionGuid);
+      return role !== undefined && scopeCovers(a.scope, scope) && roleGrantsByName(role, action);
+    });
+    if (granted) return;
+    throw new ArmError(
+      403,
+      'AuthorizationFailed',
+      `The client '${caller.upn ?? caller.appId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. aksemu's administration API needs Owner on the subscription or the 'aksemu Emulator Operator' role.`,
     );
   }
 

@@ -14,7 +14,7 @@ import type { Sealer } from '../secrets/sealer.js';
 import { getJson, putJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
 import { newGuid, randomHex } from '../util/ids.js';
-import type { DirectoryUser, Principal } from './directory.js';
+import type { Directory, DirectoryUser, Principal } from './directory.js';
 
 const SIGNING_KEY = '/identity/signing-key';
 const SIGNING_KEY_PURPOSE = 'aksemu/token-signing-key';
@@ -105,16 +105,19 @@ async function loadOrCreateSigningKey(store: Store, sealer: Sealer): Promise<Sig
 export class TokenService {
   private readonly verified = new Map<string, AccessTokenClaims>();
 
-  private constructor(private readonly key: Promise<SigningKey>) {}
+  private constructor(
+    private readonly key: Promise<SigningKey>,
+    private readonly directory: Directory,
+  ) {}
 
   /**
    * Starts loading (on a first start: generating) the signing key and returns at once; token operations wait for
    * it. `ready()` resolves when it is there (and rejects if it could not be made).
    */
-  static loadOrCreate(store: Store, sealer: Sealer): TokenService {
+  static loadOrCreate(store: Store, sealer: Sealer, directory: Directory): TokenService {
     const key = loadOrCreateSigningKey(store, sealer);
     key.catch(() => undefined); // surfaced by ready() and by every token operation
-    return new TokenService(key);
+    return new TokenService(key, directory);
   }
 
   async ready(): Promise<void> {
@@ -203,30 +206,59 @@ export class TokenService {
   }
 
   /**
-   * Verifies signature, lifetime and audience. `audiences` are the audiences the calling service accepts.
-   * Verified tokens are cached (until they expire) because every request presents one.
+   * A cluster's local account (SPEC Z-2): what AKS puts in a cluster's client certificate, here a token for
+   * `audience` (one cluster's) that names no principal of the directory. Deterministic within a 30-day window of
+   * real time (RS256 signatures are), so `get-credentials` twice writes the same kubeconfig, as the same certificate
+   * would; it lives two years, as AKS's client certificates do.
    */
-  async verify(token: string, audiences: string[]): Promise<AccessTokenClaims> {
+  async issueLocalAccount(tenantId: string, audience: string): Promise<string> {
+    const window = 30 * 24 * 3600;
+    const iat = Math.floor(Date.now() / 1000 / window) * window;
+    const claims = { aud: audience, iss: TokenService.issuer(tenantId), tid: tenantId, sub: 'masterclient', idtyp: 'local', ver: '1.0' };
+    return this.sign(claims, iat, 2 * 365 * 24 * 3600);
+  }
+
+  /**
+   * Verifies what Entra ID's token validation checks (SPEC Z-4): the signature, `exp` (required) and `nbf`, the
+   * issuer and `tid` of this instance's tenant, the audience (one of `audiences`, what the calling service accepts),
+   * and that the principal or user is one the directory knows. A cluster's local-account token is accepted only
+   * where `opts.localAccounts` says so (a cluster's own API). Verified tokens are cached until they expire, because
+   * every request presents one; a principal deleted meanwhile keeps its unexpired tokens, as in Entra ID.
+   */
+  async verify(token: string, audiences: string[], opts: { localAccounts?: boolean } = {}): Promise<AccessTokenClaims> {
     let claims = this.verified.get(token);
     if (!claims) {
       if (token.split('.').length !== 3) throw new TokenValidationError('malformed', 'The access token is malformed.');
       try {
-        const { payload } = await jwtVerify(token, (await this.key).publicKey, { algorithms: ['RS256'], clockTolerance: 300 });
+        const { payload } = await jwtVerify(token, (await this.key).publicKey, { algorithms: ['RS256'], clockTolerance: 300, requiredClaims: ['exp', 'iss', 'tid'] });
         claims = payload as unknown as AccessTokenClaims;
       } catch (err) {
         if (err instanceof joseErrors.JWTExpired) throw new TokenValidationError('expired', 'The access token has expired.');
         throw new TokenValidationError('invalid', 'The access token is invalid.');
       }
+      await this.checkIssuerAndPrincipal(claims);
       if (this.verified.size > 10_000) this.verified.clear();
       this.verified.set(token, claims);
     } else if (claims.exp * 1000 + 300_000 < Date.now()) {
       this.verified.delete(token);
       throw new TokenValidationError('expired', 'The access token has expired.');
     }
+    if ((claims.idtyp as string) === 'local' && opts.localAccounts !== true) throw new TokenValidationError('invalid', 'The access token is invalid.');
     const accepted = audiences.map(normalizeAudience);
     if (!accepted.includes(normalizeAudience(String(claims.aud)))) {
       throw new TokenValidationError('audience', 'The access token has been obtained for the wrong audience.', String(claims.aud));
     }
     return claims;
+  }
+
+  /** The tenant's issuer and id, and a principal or user the directory knows (local accounts name none). */
+  private async checkIssuerAndPrincipal(claims: AccessTokenClaims): Promise<void> {
+    const tenant = await this.directory.tenant();
+    if (String(claims.tid).toLowerCase() !== tenant.tenantId.toLowerCase() || claims.iss !== TokenService.issuer(tenant.tenantId)) {
+      throw new TokenValidationError('invalid', `The access token is from the wrong issuer '${String(claims.iss)}': this instance's tenant is '${tenant.tenantId}'.`);
+    }
+    if ((claims.idtyp as string) === 'local') return;
+    const known = typeof claims.oid === 'string' && (claims.idtyp === 'user' ? await this.directory.getUser(claims.oid) : await this.directory.getByObjectId(claims.oid));
+    if (!known) throw new TokenValidationError('invalid', 'The access token names a principal this directory does not know.');
   }
 }

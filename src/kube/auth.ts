@@ -55,7 +55,7 @@ export async function authenticate(tokens: TokenService, req: Headers, cluster: 
   const admin = adminAudience(cluster.record.uid);
   let claims: AccessTokenClaims;
   try {
-    claims = await tokens.verify(token, [AKS_AAD_SERVER_APP_ID, admin]);
+    claims = await tokens.verify(token, [AKS_AAD_SERVER_APP_ID, admin], { localAccounts: true });
   } catch (err) {
     if (err instanceof TokenValidationError) throw kubeErrors.unauthorized();
     throw err;

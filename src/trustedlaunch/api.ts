@@ -59,13 +59,25 @@ export function registerTrustedLaunchApi(ctx: { app: FastifyInstance; tokens: To
     async (scope) => {
       scope.addHook('onRequest', auth);
       type NodeReq = FastifyRequest<{ Params: { name: string }; Querystring: NodeQuery }>;
-      scope.get('/:name/boot-log', async (req: NodeReq, reply) =>
+      // The node's cluster is the scope of its rights (SPEC Z-1); an unknown node is checked over the instance.
+      const node = (action: string) => ({
+        config: {
+          adminRight: {
+            action,
+            scope: async (req: FastifyRequest) => {
+              const r = req as NodeReq;
+              return (await tl.findNode(r.params.name, r.query).catch(() => undefined))?.clusterId;
+            },
+          },
+        },
+      });
+      scope.get('/:name/boot-log', node('Aksemu.Emulator/nodes/read'), async (req: NodeReq, reply) =>
         handle(reply, async () => {
           const hit = await tl.findNode(req.params.name, req.query);
           return tl.bootLog(hit.uid, hit.inst);
         }),
       );
-      scope.post('/:name/quote', async (req: NodeReq, reply) =>
+      scope.post('/:name/quote', node('Aksemu.Emulator/nodes/quote/action'), async (req: NodeReq, reply) =>
         handle(reply, async () => {
           const body = jsonBody(req);
           if (typeof body.nonce !== 'string' || !/^([0-9a-fA-F]{2})+$/.test(body.nonce)) {
@@ -77,7 +89,7 @@ export function registerTrustedLaunchApi(ctx: { app: FastifyInstance; tokens: To
           return tl.exportQuote(hit.uid, hit.inst, Buffer.from(body.nonce, 'hex'), pcrs);
         }),
       );
-      scope.post('/:name/attest', async (req: NodeReq, reply) =>
+      scope.post('/:name/attest', node('Aksemu.Emulator/nodes/attest/action'), async (req: NodeReq, reply) =>
         handle(reply, async () => {
           jsonBody(req);
           const hit = await tl.findNode(req.params.name, req.query);
@@ -85,7 +97,7 @@ export function registerTrustedLaunchApi(ctx: { app: FastifyInstance; tokens: To
           return { ...out, jwksUri: `${baseUrlOf(req)}/_aksemu/attestation/certs` };
         }),
       );
-      scope.post('/:name/tamper', async (req: NodeReq, reply) =>
+      scope.post('/:name/tamper', node('Aksemu.Emulator/nodes/tamper/action'), async (req: NodeReq, reply) =>
         handle(reply, async () => {
           const body = jsonBody(req);
           if (typeof body.component !== 'string' || body.component === '') throw new TlError(400, 'InvalidParameter', 'component is required, e.g. "component": "kernel".');
@@ -102,15 +114,16 @@ export function registerTrustedLaunchApi(ctx: { app: FastifyInstance; tokens: To
   app.register(
     async (scope) => {
       scope.addHook('onRequest', auth);
-      scope.get('/', async (req: FastifyRequest<{ Querystring: { subscription?: string } }>) => ({ value: await listAlerts(ctx.store, req.query.subscription) }));
+      scope.get('/', { config: { adminRight: { action: 'Aksemu.Emulator/alerts/read' } } }, async (req: FastifyRequest<{ Querystring: { subscription?: string } }>) => ({ value: await listAlerts(ctx.store, req.query.subscription) }));
     },
     { prefix: '/_aksemu/alerts' },
   );
 
   app.register(
     async (scope) => {
-      scope.get('/certs', async () => (await tl.attestationService()).jwks());
-      scope.get('/.well-known/openid-configuration', async (req) => ({
+      const open = { config: { adminRight: { anyCaller: 'the attestation signing keys: public, what verifiers fetch' } } };
+      scope.get('/certs', open, async () => (await tl.attestationService()).jwks());
+      scope.get('/.well-known/openid-configuration', open, async (req) => ({
         issuer: (await tl.attestationService()).issuer,
         jwks_uri: `${baseUrlOf(req)}/_aksemu/attestation/certs`,
         id_token_signing_alg_values_supported: ['RS256'],

@@ -33,12 +33,14 @@ export function startTrustedLaunch(deps: TrustedLaunchModuleDeps): TrustedLaunch
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/providers/Microsoft.Security/alerts',
     apiVersions: arm.types.versionPolicy('Microsoft.Security', 'alerts'),
+    authorization: { action: 'Microsoft.Security/locations/alerts/read' },
     handler: async (req) => ({ status: 200, body: { value: await listAlerts(store, req.params.subscriptionId) } }),
   });
   arm.router.add({
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Security/alerts',
     apiVersions: arm.types.versionPolicy('Microsoft.Security', 'alerts'),
+    authorization: { action: 'Microsoft.Security/locations/alerts/read' },
     handler: async (req) => ({
       status: 200,
       body: { value: (await listAlerts(store, req.params.subscriptionId)).filter((a) => a.id.split('/')[4]?.toLowerCase() === req.params.resourceGroupName!.toLowerCase()) },

@@ -47,7 +47,7 @@ describe('cluster credentials', () => {
     await emu?.close();
   });
 
-  it('returns the user kubeconfig AKS returns, with a token of the caller for the AKS AAD server app', async () => {
+  it('returns the user kubeconfig AKS returns; without Entra ID integration its user is the local account, the same token each time (SPEC Z-2)', async () => {
     const token = await getToken(emu.url, emu.env);
     const res = await httpsCall(`${emu.url}${cluster.armId}/listClusterUserCredential?api-version=2022-11-01`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
@@ -61,9 +61,12 @@ describe('cluster credentials', () => {
     expect(cfg.contexts).toEqual([{ name: 'credCluster', context: { cluster: 'credCluster', user: 'clusterUser_credRG_credCluster' } }]);
     expect(cfg.users[0].name).toBe('clusterUser_credRG_credCluster');
     const c = claims(cfg.users[0].user.token);
-    expect(c.aud).toBe('6dae42f8-4368-4678-94ff-3960e28e3630');
-    expect(c.oid).toBe(emu.info.defaultPrincipal.objectId);
-    expect(c.exp - c.iat).toBeGreaterThan(24 * 3600);
+    expect(c.aud).toBe(`urn:aksemu:cluster:${cluster.uid}:admin`);
+    expect(c.sub).toBe('masterclient');
+    expect(c.oid).toBeUndefined();
+    expect(c.exp - c.iat).toBeGreaterThan(365 * 24 * 3600);
+    const again = await httpsCall(`${emu.url}${cluster.armId}/listClusterUserCredential?api-version=2022-11-01`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(again.json().kubeconfigs[0].value).toBe(body.kubeconfigs[0].value);
   });
 
   it('returns admin credentials bound to the cluster, and refuses them when local accounts are disabled', async () => {
@@ -100,9 +103,14 @@ describe('cluster credentials', () => {
       expect(raw.code, raw.stderr).toBe(0);
       expect(JSON.parse(raw.stdout).items[0].metadata.name).toBe(cluster.nodeNames[0]);
 
+      // The same credential again merges cleanly (az refuses only a different object under the same name).
       const again = await aksemu(['aks', 'get-credentials', '-g', 'credRG', '-n', 'credCluster', '--file', file, '--data-dir', emu.dataDir]);
-      expect(again.code).toBe(1);
-      expect(again.stderr).toContain('A different object named clusterUser_credRG_credCluster already exists in users in your kubeconfig file.');
+      expect(again.code, again.stderr).toBe(0);
+      expect(parse(readFileSync(file, 'utf8')).users.map((u: any) => u.name)).toEqual(['clusterUser_credRG_credCluster']);
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/token: \S+/, 'token: changed'), { mode: 0o600 });
+      const different = await aksemu(['aks', 'get-credentials', '-g', 'credRG', '-n', 'credCluster', '--file', file, '--data-dir', emu.dataDir]);
+      expect(different.code).toBe(1);
+      expect(different.stderr).toContain('A different object named clusterUser_credRG_credCluster already exists in users in your kubeconfig file.');
       const overwrite = await aksemu(['aks', 'get-credentials', '-g', 'credRG', '-n', 'credCluster', '--file', file, '--overwrite-existing', '--data-dir', emu.dataDir]);
       expect(overwrite.code, overwrite.stderr).toBe(0);
       const admin = await aksemu(['aks', 'get-credentials', '-g', 'credRG', '-n', 'credCluster', '--admin', '--file', file, '--data-dir', emu.dataDir]);

@@ -223,10 +223,10 @@ describeWith(['kubectl'], 'kubectl against an emulated cluster', () => {
     }
   });
 
-  it('authenticates as the principal that asked for the credentials', async () => {
+  it('signs in with the local account on a cluster without Entra ID integration, user and admin credentials alike (SPEC Z-2)', async () => {
     const res = await kubectl(h, ['auth', 'whoami', '-o', 'json']);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.json().status.userInfo.username).toBe(emu.info.defaultPrincipal.objectId);
+    expect(res.json().status.userInfo.username).toBe('masterclient');
     const admin = await kubectlHome(emu, cluster, true);
     const adminWho = await kubectl(admin, ['auth', 'whoami', '-o', 'json']);
     expect(adminWho.json().status.userInfo.username).toBe('masterclient');

@@ -7,6 +7,7 @@
  * UnmatchedPrincipalType, RoleAssignmentExists, RoleAssignmentUpdateNotPermitted, AuthorizationFailed.
  */
 import type { Arm } from '../../arm/arm.js';
+import type { RouteAuthorization } from '../../arm/route-authorization.js';
 import type { Directory } from '../../identity/directory.js';
 import type { Clock } from '../../runtime/clock.js';
 import { scopeCovers } from '../../authorization/access-check.js';
@@ -46,22 +47,25 @@ interface AuthorizationRoute {
   path: string;
   scoped: boolean;
   resourceType: 'roleAssignments' | 'roleDefinitions';
+  authorization: RouteAuthorization;
   handler: AuthorizationHandler;
 }
 
 const ASSIGNMENTS = `/providers/${NS}/roleAssignments`;
+/** The built-in role definitions at the tenant root are readable by every account, as `az role definition list` shows. */
+const TENANT_DEFINITIONS: RouteAuthorization = { anyCaller: 'the built-in role definitions, readable by every account of the tenant' };
 const DEFINITIONS = `/providers/${NS}/roleDefinitions`;
 
 /** Per scope template, in this order; then the tenant-wide role definitions. */
 const ROUTES: AuthorizationRoute[] = [
-  { methods: ['GET'], path: ASSIGNMENTS, scoped: true, resourceType: 'roleAssignments', handler: listAssignments },
-  { methods: ['GET'], path: `${ASSIGNMENTS}/{assignmentName}`, scoped: true, resourceType: 'roleAssignments', handler: getAssignment },
-  { methods: ['PUT'], path: `${ASSIGNMENTS}/{assignmentName}`, scoped: true, resourceType: 'roleAssignments', handler: putAssignment },
-  { methods: ['DELETE'], path: `${ASSIGNMENTS}/{assignmentName}`, scoped: true, resourceType: 'roleAssignments', handler: deleteAssignment },
-  { methods: ['GET'], path: DEFINITIONS, scoped: true, resourceType: 'roleDefinitions', handler: listDefinitions },
-  { methods: ['GET'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: true, resourceType: 'roleDefinitions', handler: getDefinition },
-  { methods: ['GET'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: false, resourceType: 'roleDefinitions', handler: getDefinition },
-  { methods: ['GET'], path: DEFINITIONS, scoped: false, resourceType: 'roleDefinitions', handler: listDefinitions },
+  { methods: ['GET'], path: ASSIGNMENTS, scoped: true, resourceType: 'roleAssignments', authorization: { action: 'Microsoft.Authorization/roleAssignments/read' }, handler: listAssignments },
+  { methods: ['GET'], path: `${ASSIGNMENTS}/{assignmentName}`, scoped: true, resourceType: 'roleAssignments', authorization: { action: 'Microsoft.Authorization/roleAssignments/read' }, handler: getAssignment },
+  { methods: ['PUT'], path: `${ASSIGNMENTS}/{assignmentName}`, scoped: true, resourceType: 'roleAssignments', authorization: { action: 'Microsoft.Authorization/roleAssignments/write' }, handler: putAssignment },
+  { methods: ['DELETE'], path: `${ASSIGNMENTS}/{assignmentName}`, scoped: true, resourceType: 'roleAssignments', authorization: { action: 'Microsoft.Authorization/roleAssignments/delete' }, handler: deleteAssignment },
+  { methods: ['GET'], path: DEFINITIONS, scoped: true, resourceType: 'roleDefinitions', authorization: { action: 'Microsoft.Authorization/roleDefinitions/read' }, handler: listDefinitions },
+  { methods: ['GET'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: true, resourceType: 'roleDefinitions', authorization: { action: 'Microsoft.Authorization/roleDefinitions/read' }, handler: getDefinition },
+  { methods: ['GET'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: false, resourceType: 'roleDefinitions', authorization: TENANT_DEFINITIONS, handler: getDefinition },
+  { methods: ['GET'], path: DEFINITIONS, scoped: false, resourceType: 'roleDefinitions', authorization: TENANT_DEFINITIONS, handler: listDefinitions },
 ];
 
 export function registerAuthorizationRoutes(arm: Arm, assignments: RoleAssignments, directory: Directory, clock: Clock): void {
@@ -73,7 +77,7 @@ export function registerAuthorizationRoutes(arm: Arm, assignments: RoleAssignmen
   };
   const deps: AuthorizationDeps = { assignments, directory, clock };
   const add = (route: AuthorizationRoute, path: string) =>
-    arm.router.add({ methods: route.methods, path, apiVersions: versions[route.resourceType], handler: (req) => route.handler(deps, req) });
+    arm.router.add({ methods: route.methods, path, apiVersions: versions[route.resourceType], authorization: route.authorization, handler: (req) => route.handler(deps, req) });
   for (const scope of SCOPES) {
     for (const route of ROUTES) if (route.scoped) add(route, `${scope}${route.path}`);
   }

@@ -158,6 +158,8 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
         networkProfile: networkProfile(rest.networkProfile as Record<string, unknown> | undefined),
         addonProfiles: rest.addonProfiles ?? {},
         disableLocalAccounts: rest.disableLocalAccounts ?? false,
+        // SPEC Z-3: as AKS shows a managed Entra ID profile (its tenant defaults to the subscription's).
+        ...(rest.aadProfile ? { aadProfile: { enableAzureRBAC: false, adminGroupObjectIDs: [], tenantID: ctx.tenantId, ...(rest.aadProfile as object) } } : {}),
         securityProfile: rest.securityProfile ?? {},
         storageProfile: { diskCSIDriver: { enabled: true }, fileCSIDriver: { enabled: true }, snapshotController: { enabled: true }, ...((rest.storageProfile as object) ?? {}) },
         oidcIssuerProfile: rest.oidcIssuerProfile ?? { enabled: false },

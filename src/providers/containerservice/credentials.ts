@@ -1,7 +1,16 @@
 /**
- * `POST .../managedClusters/{name}/listClusterUserCredential` and `.../listClusterAdminCredential` (SPEC A-1):
- * a kubeconfig for the cluster's API with the local CA and a bearer token bound to the caller
- * (src/kube/auth.ts explains the two token kinds). `az aks get-credentials` and `aksemu aks get-credentials` call these.
+ * `POST .../managedClusters/{name}/listClusterUserCredential` and `.../listClusterAdminCredential` (SPEC A-1, Z-2):
+ * a kubeconfig for the cluster's API with the local CA and a bearer token, as AKS hands them out:
+ *
+ * - the admin credential is the cluster's local account (`masterclient`, cluster-admin), refused when the cluster
+ *   disables local accounts;
+ * - the user credential of a cluster without Microsoft Entra integration is that same local account (AKS gives its
+ *   clusterUser the same cluster-admin certificate);
+ * - the user credential of an Entra-integrated cluster carries the caller's own Entra token for the AKS server
+ *   application (what kubelogin would fetch), authorized in the cluster by Kubernetes RBAC or Azure RBAC.
+ *
+ * src/kube/auth.ts explains how the cluster's API reads them. `az aks get-credentials` and `aksemu aks
+ * get-credentials` call these.
  */
 import type { Arm } from '../../arm/arm.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
@@ -22,6 +31,7 @@ export interface CredentialDeps {
   store: Store;
   directory: Directory;
   tokens: TokenService;
+  tenantId: string;
   /** The instance's CA certificate (the kubeconfig's certificate-authority-data). */
   caPem: string;
   /** The instance's direct HTTPS address once it listens (the kubeconfig's server). */
@@ -44,7 +54,7 @@ export function registerCredentialRoutes(ctx: CredentialDeps): void {
     const armId = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroupName}/providers/Microsoft.ContainerService/managedClusters/${resourceName}`;
     const doc = await ctx.arm.resources.get(armId);
     if (!doc) throw armErrors.resourceNotFound('Microsoft.ContainerService/managedClusters', resourceName!, resourceGroupName!);
-    const props = (doc.value.properties ?? {}) as { fqdn?: string; disableLocalAccounts?: boolean };
+    const props = (doc.value.properties ?? {}) as { fqdn?: string; disableLocalAccounts?: boolean; aadProfile?: { managed?: boolean } };
     if (admin && props.disableLocalAccounts === true) {
       throw new ArmError(400, 'BadRequest', 'Getting static credential is not allowed because this cluster is set to disable local accounts.');
     }
@@ -53,8 +63,10 @@ export function registerCredentialRoutes(ctx: CredentialDeps): void {
     if (!record || !server) {
       throw new ArmError(409, 'OperationNotAllowed', `The API server of managed cluster '${resourceName}' is not available yet; retry once its provisioningState is Succeeded.`);
     }
-    const audience = admin ? adminAudience(record.uid) : AKS_AAD_SERVER_APP_ID;
-    const token = await kubeconfigToken(ctx, req.caller, audience);
+    const entra = !admin && props.aadProfile?.managed === true;
+    const token = entra
+      ? await kubeconfigToken(ctx, req.caller, AKS_AAD_SERVER_APP_ID)
+      : await ctx.tokens.issueLocalAccount(ctx.tenantId, adminAudience(record.uid));
     const kubeconfig = buildKubeconfig({
       clusterName: doc.value.name,
       resourceGroup: resourceGroupName!,
@@ -70,8 +82,8 @@ export function registerCredentialRoutes(ctx: CredentialDeps): void {
     };
   };
   const apiVersions = ctx.arm.types.versionPolicy('Microsoft.ContainerService', 'managedClusters');
-  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterUserCredential`, apiVersions, handler: handler(false) });
-  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterAdminCredential`, apiVersions, handler: handler(true) });
+  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterUserCredential`, apiVersions, authorization: { action: 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action' }, handler: handler(false) });
+  ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterAdminCredential`, apiVersions, authorization: { action: 'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action' }, handler: handler(true) });
 }
 
 /** The kubeconfig's token is the caller's own: a signed-in user's (through the same client) or the application's. */

@@ -57,22 +57,22 @@ export async function startContainerService(ctx: ContainerServiceModuleDeps): Pr
   const pools = `${cluster}/agentPools`;
   const v = (t: string) => types.versionPolicy(NS, t);
   const r = ctx.arm.router;
-  r.add({ methods: ['GET'], path: `/subscriptions/{subscriptionId}/providers/${NS}/managedClusters`, apiVersions: v('managedClusters'), handler: (req) => listClusters(svc, req) });
-  r.add({ methods: ['GET'], path: clusters, apiVersions: v('managedClusters'), handler: (req) => listClusters(svc, req) });
-  r.add({ methods: ['GET'], path: cluster, apiVersions: v('managedClusters'), handler: (req) => getCluster(svc, req) });
-  r.add({ methods: ['PUT'], path: cluster, apiVersions: v('managedClusters'), handler: (req) => putCluster(svc, req) });
-  r.add({ methods: ['PATCH'], path: cluster, apiVersions: v('managedClusters'), handler: (req) => patchClusterTags(svc, req) });
-  r.add({ methods: ['DELETE'], path: cluster, apiVersions: v('managedClusters'), handler: (req) => deleteCluster(svc, req) });
-  r.add({ methods: ['POST'], path: `${cluster}/stop`, apiVersions: v('managedClusters'), handler: (req) => stopOrStartCluster(svc, req, 'Stopped') });
-  r.add({ methods: ['POST'], path: `${cluster}/start`, apiVersions: v('managedClusters'), handler: (req) => stopOrStartCluster(svc, req, 'Running') });
-  r.add({ methods: ['GET'], path: pools, apiVersions: v('managedClusters/agentPools'), handler: (req) => listPools(svc, req) });
-  r.add({ methods: ['GET'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), handler: (req) => getPool(svc, req) });
-  r.add({ methods: ['PUT'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), handler: (req) => putPool(svc, req) });
-  r.add({ methods: ['DELETE'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), handler: (req) => deletePool(svc, req) });
-  r.add({ methods: ['POST'], path: `${pools}/{agentPoolName}/upgradeNodeImageVersion`, apiVersions: v('managedClusters/agentPools'), handler: (req) => upgradeNodeImage(svc, req) });
+  r.add({ methods: ['GET'], path: `/subscriptions/{subscriptionId}/providers/${NS}/managedClusters`, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/read' }, handler: (req) => listClusters(svc, req) });
+  r.add({ methods: ['GET'], path: clusters, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/read' }, handler: (req) => listClusters(svc, req) });
+  r.add({ methods: ['GET'], path: cluster, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/read' }, handler: (req) => getCluster(svc, req) });
+  r.add({ methods: ['PUT'], path: cluster, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/write' }, handler: (req) => putCluster(svc, req) });
+  r.add({ methods: ['PATCH'], path: cluster, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/write' }, handler: (req) => patchClusterTags(svc, req) });
+  r.add({ methods: ['DELETE'], path: cluster, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/delete' }, handler: (req) => deleteCluster(svc, req) });
+  r.add({ methods: ['POST'], path: `${cluster}/stop`, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/stop/action' }, handler: (req) => stopOrStartCluster(svc, req, 'Stopped') });
+  r.add({ methods: ['POST'], path: `${cluster}/start`, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/start/action' }, handler: (req) => stopOrStartCluster(svc, req, 'Running') });
+  r.add({ methods: ['GET'], path: pools, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/read' }, handler: (req) => listPools(svc, req) });
+  r.add({ methods: ['GET'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/read' }, handler: (req) => getPool(svc, req) });
+  r.add({ methods: ['PUT'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/write' }, handler: (req) => putPool(svc, req) });
+  r.add({ methods: ['DELETE'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/delete' }, handler: (req) => deletePool(svc, req) });
+  r.add({ methods: ['POST'], path: `${pools}/{agentPoolName}/upgradeNodeImageVersion`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/upgradeNodeImageVersion/write' }, handler: (req) => upgradeNodeImage(svc, req) });
   const loc = `/subscriptions/{subscriptionId}/providers/${NS}/locations/{location}`;
-  r.add({ methods: ['GET'], path: `${loc}/osOptions/{name}`, apiVersions: v('locations/osOptions'), handler: (req) => osOptions(svc, req) });
-  r.add({ methods: ['GET'], path: `${loc}/kubernetesVersions`, apiVersions: v('locations/kubernetesVersions'), handler: (req) => kubernetesVersions(svc, req) });
+  r.add({ methods: ['GET'], path: `${loc}/osOptions/{name}`, apiVersions: v('locations/osOptions'), authorization: { action: 'Microsoft.ContainerService/locations/osOptions/read' }, handler: (req) => osOptions(svc, req) });
+  r.add({ methods: ['GET'], path: `${loc}/kubernetesVersions`, apiVersions: v('locations/kubernetesVersions'), authorization: { action: 'Microsoft.ContainerService/locations/kubernetesversions/read' }, handler: (req) => kubernetesVersions(svc, req) });
 
   ctx.tasks.register<OpPayload>(OP_TASK, async ({ payload, attempts }) => {
     try {

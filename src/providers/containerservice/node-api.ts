@@ -100,23 +100,39 @@ async function describe(svc: ContainerService, cluster: ManagedClusterDoc, inst:
   };
 }
 
+/**
+ * The scope of a node request (SPEC Z-1): the node's cluster; the one cluster a listing names; otherwise the instance
+ * (a caller must hold the right over the subscription to look across clusters, or to learn a node does not exist).
+ */
+export async function nodeScope(svc: ContainerService, req: FastifyRequest): Promise<string | undefined> {
+  const hit = await findNode(svc, (req.params as { name: string }).name, req.query as Query);
+  return 'code' in hit ? undefined : hit.cluster.id;
+}
+
+async function clusterScope(svc: ContainerService, req: FastifyRequest): Promise<string | undefined> {
+  const q = req.query as Query;
+  if (!q.cluster) return undefined;
+  const matching = await clustersMatching(svc, q);
+  return matching.length === 1 ? matching[0]!.id : undefined;
+}
+
 export function registerNodeApi(svc: ContainerService, app: FastifyInstance, tokens: TokenService): void {
   app.register(
     async (scope) => {
       scope.addHook('onRequest', requireArmToken(tokens));
-      scope.get('/', async (req: FastifyRequest<{ Querystring: Query }>) => {
+      scope.get('/', { config: { adminRight: { action: 'Aksemu.Emulator/nodes/read', scope: (req) => clusterScope(svc, req) } } }, async (req: FastifyRequest<{ Querystring: Query }>) => {
         const out = [];
         for (const c of await clustersMatching(svc, req.query)) {
           for (const inst of await svc.fleet.instances(c.properties.resourceUID)) out.push(await describe(svc, c, inst));
         }
         return { value: out };
       });
-      scope.get('/:name', async (req: FastifyRequest<{ Params: { name: string }; Querystring: Query }>, reply) => {
+      scope.get('/:name', { config: { adminRight: { action: 'Aksemu.Emulator/nodes/read', scope: (req) => nodeScope(svc, req) } } }, async (req: FastifyRequest<{ Params: { name: string }; Querystring: Query }>, reply) => {
         const hit = await findNode(svc, req.params.name, req.query);
         if ('code' in hit) return err(reply, hit.status, hit.code, hit.message);
         return describe(svc, hit.cluster, hit.inst);
       });
-      scope.post('/:name/exec', async (req: FastifyRequest<{ Params: { name: string }; Querystring: Query }>, reply) => {
+      scope.post('/:name/exec', { config: { adminRight: { action: 'Aksemu.Emulator/nodes/exec/action', scope: (req) => nodeScope(svc, req) } } }, async (req: FastifyRequest<{ Params: { name: string }; Querystring: Query }>, reply) => {
         let body: { command?: unknown; stdin?: unknown };
         try {
           body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '{}');

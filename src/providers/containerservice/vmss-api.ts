@@ -84,6 +84,7 @@ export function registerVmssApi(svc: ContainerService): void {
     methods: ['GET'],
     path: base,
     apiVersions: v,
+    authorization: { action: 'Microsoft.Compute/virtualMachineScaleSets/read' },
     handler: async (req): Promise<ArmResponse> => {
       await arm.requireResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
       const docs = (await arm.resources.list(req.params.subscriptionId!, { resourceGroup: req.params.resourceGroupName!, type: 'Microsoft.Compute/virtualMachineScaleSets' })) as VmssDoc[];
@@ -99,6 +100,7 @@ export function registerVmssApi(svc: ContainerService): void {
     methods: ['GET'],
     path: one,
     apiVersions: v,
+    authorization: { action: 'Microsoft.Compute/virtualMachineScaleSets/read' },
     handler: async (req) => {
       const l = await load(svc, req);
       return { status: 200, body: view(l.doc.value, l.state.spec.capacity, l.state.spec.powerState) };
@@ -108,6 +110,7 @@ export function registerVmssApi(svc: ContainerService): void {
     methods: ['PUT', 'PATCH'],
     path: one,
     apiVersions: v,
+    authorization: { action: 'Microsoft.Compute/virtualMachineScaleSets/write' },
     handler: async (req) => {
       const l = await load(svc, req);
       const body = req.json<Record<string, unknown>>();
@@ -125,6 +128,7 @@ export function registerVmssApi(svc: ContainerService): void {
     methods: ['POST'],
     path: `${one}/deallocate`,
     apiVersions: v,
+    authorization: { action: 'Microsoft.Compute/virtualMachineScaleSets/deallocate/action' },
     handler: async (req) => {
       const l = await load(svc, req);
       const body = req.json<{ instanceIds?: unknown }>() ?? {};
@@ -139,6 +143,7 @@ export function registerVmssApi(svc: ContainerService): void {
     methods: ['POST'],
     path: `${one}/start`,
     apiVersions: v,
+    authorization: { action: 'Microsoft.Compute/virtualMachineScaleSets/start/action' },
     handler: async (req) => {
       const l = await load(svc, req);
       await applyToFleet(svc, l, { powerState: 'Running' });
@@ -149,6 +154,7 @@ export function registerVmssApi(svc: ContainerService): void {
     methods: ['GET'],
     path: `${one}/virtualMachines`,
     apiVersions: v,
+    authorization: { action: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read' },
     handler: async (req) => {
       const l = await load(svc, req);
       const instances = await svc.fleet.instances(l.uid, l.pool);

@@ -4,6 +4,7 @@
  * ("It takes a few minutes for the status to show Registered" in Azure).
  */
 import type { Arm } from '../../arm/arm.js';
+import { subscriptionScope } from '../../arm/route-authorization.js';
 import { ArmError } from '../../arm/errors.js';
 import { getJson, listJson, putJson } from '../../store/json.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
@@ -111,18 +112,21 @@ export function registerFeatureRoutes(arm: Arm, features: FeatureRegistrations):
     methods: ['GET'],
     path: `${base}/features`,
     apiVersions: FEATURES_API_VERSIONS,
+    authorization: { action: 'Microsoft.Features/features/read', scope: subscriptionScope },
     handler: async (req) => ({ status: 200, body: { value: await features.list(req.params.subscriptionId!) } }),
   });
   arm.router.add({
     methods: ['GET'],
     path: `${base}/providers/{namespace}/features`,
     apiVersions: FEATURES_API_VERSIONS,
+    authorization: { action: 'Microsoft.Features/providers/features/read', scope: subscriptionScope },
     handler: async (req) => ({ status: 200, body: { value: await features.list(req.params.subscriptionId!, req.params.namespace) } }),
   });
   arm.router.add({
     methods: ['GET'],
     path: `${base}/providers/{namespace}/features/{featureName}`,
     apiVersions: FEATURES_API_VERSIONS,
+    authorization: { action: 'Microsoft.Features/providers/features/read', scope: subscriptionScope },
     handler: async (req) => {
       const { subscriptionId, namespace, featureName } = req.params as Record<string, string>;
       const def = findFeature(namespace, featureName);
@@ -135,6 +139,7 @@ export function registerFeatureRoutes(arm: Arm, features: FeatureRegistrations):
       methods: ['POST'],
       path: `${base}/providers/{namespace}/features/{featureName}/${action}`,
       apiVersions: FEATURES_API_VERSIONS,
+      authorization: { action: `Microsoft.Features/providers/features/${action}/action`, scope: subscriptionScope },
       handler: async (req) => {
         const { subscriptionId, namespace, featureName } = req.params as Record<string, string>;
         const def = findFeature(namespace, featureName);

@@ -93,7 +93,6 @@ async function load(d: VaultRouteDeps, req: ArmRequest) {
 export const getVault: VaultHandler = async (d, req) => {
   const doc = await load(d, req);
   if (!doc) throw notFound(req);
-  await d.authz.requireAction(req.caller, doc.value.id, 'Microsoft.KeyVault/vaults/read');
   return { status: 200, body: doc.value };
 };
 
@@ -108,7 +107,6 @@ async function write(d: VaultRouteDeps, req: ArmRequest, mode: 'put' | 'patch'):
   const props = (body.properties ?? {}) as Record<string, unknown>;
   if (typeof props !== 'object' || Array.isArray(props)) throw armErrors.invalidContent("'properties' must be an object");
   const id = current?.value.id ?? idOf(req);
-  await d.authz.requireAction(req.caller, id, 'Microsoft.KeyVault/vaults/write');
   await d.providers.requireRegistered(subscriptionId, KV_NS);
   const tags = tagsOf(body.tags);
 
@@ -176,7 +174,6 @@ export const patchVault: VaultHandler = (d, req) => write(d, req, 'patch');
 export const deleteVault: VaultHandler = async (d, req) => {
   const doc = await load(d, req);
   if (!doc) return { status: 204 };
-  await d.authz.requireAction(req.caller, doc.value.id, 'Microsoft.KeyVault/vaults/delete');
   // SPEC K-8: deleting the vault of a KMS cluster is unsupported; it goes to the soft-deleted list.
   await softDeleteVault(d, doc.value);
   return { status: 200 };
@@ -197,7 +194,6 @@ export const changeAccessPolicies: VaultHandler = async (d, req) => {
   }
   const doc = await load(d, req);
   if (!doc) throw notFound(req);
-  await d.authz.requireAction(req.caller, doc.value.id, 'Microsoft.KeyVault/vaults/accessPolicies/write');
   const body = req.json<{ properties?: { accessPolicies?: unknown } }>();
   const changes = parseAccessPolicies(body?.properties?.accessPolicies, 'properties.accessPolicies');
   if (changes.length === 0) throw new ArmError(400, 'BadRequest', 'The parameter properties.accessPolicies must name at least one access policy.');
@@ -228,7 +224,6 @@ export const getDeletedVault: VaultHandler = async (d, req) => ({ status: 200, b
 
 export const purgeDeletedVault: VaultHandler = async (d, req) => {
   const r = await findDeleted(d, req);
-  await d.authz.requireAction(req.caller, `/subscriptions/${req.params.subscriptionId}/providers/Microsoft.KeyVault/locations/${r.location}/deletedVaults/${r.name}`, 'Microsoft.KeyVault/locations/deletedVaults/purge/action');
   if (r.purgeProtectionEnabled && d.clock.nowMs() < Date.parse(r.scheduledPurgeDate)) {
     throw new ArmError(
       409,

@@ -24,23 +24,25 @@ import {
   type VaultRouteDeps,
 } from './vault-handlers.js';
 
+import { subscriptionScope, type RouteAuthorization } from '../../arm/route-authorization.js';
+
 export type { VaultRouteDeps } from './vault-handlers.js';
 
 const VAULTS = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.KeyVault/vaults';
 const DELETED_VAULT = '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/locations/{location}/deletedVaults/{vaultName}';
 
-const VAULT_ROUTES: Array<{ methods: string[]; path: string; handler: VaultHandler }> = [
-  { methods: ['GET'], path: `${VAULTS}/{vaultName}`, handler: getVault },
-  { methods: ['PUT'], path: `${VAULTS}/{vaultName}`, handler: putVault },
-  { methods: ['PATCH'], path: `${VAULTS}/{vaultName}`, handler: patchVault },
-  { methods: ['DELETE'], path: `${VAULTS}/{vaultName}`, handler: deleteVault },
-  { methods: ['GET'], path: VAULTS, handler: listVaults },
-  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/vaults', handler: listVaults },
-  { methods: ['PUT'], path: `${VAULTS}/{vaultName}/accessPolicies/{operationKind}`, handler: changeAccessPolicies },
-  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/deletedVaults', handler: listDeletedVaults },
-  { methods: ['GET'], path: DELETED_VAULT, handler: getDeletedVault },
-  { methods: ['POST'], path: `${DELETED_VAULT}/purge`, handler: purgeDeletedVault },
-  { methods: ['POST'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability', handler: checkNameAvailability },
+const VAULT_ROUTES: Array<{ methods: string[]; path: string; authorization: RouteAuthorization; handler: VaultHandler }> = [
+  { methods: ['GET'], path: `${VAULTS}/{vaultName}`, authorization: { action: 'Microsoft.KeyVault/vaults/read' }, handler: getVault },
+  { methods: ['PUT'], path: `${VAULTS}/{vaultName}`, authorization: { action: 'Microsoft.KeyVault/vaults/write' }, handler: putVault },
+  { methods: ['PATCH'], path: `${VAULTS}/{vaultName}`, authorization: { action: 'Microsoft.KeyVault/vaults/write' }, handler: patchVault },
+  { methods: ['DELETE'], path: `${VAULTS}/{vaultName}`, authorization: { action: 'Microsoft.KeyVault/vaults/delete' }, handler: deleteVault },
+  { methods: ['GET'], path: VAULTS, authorization: { action: 'Microsoft.KeyVault/vaults/read' }, handler: listVaults },
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/vaults', authorization: { action: 'Microsoft.KeyVault/vaults/read' }, handler: listVaults },
+  { methods: ['PUT'], path: `${VAULTS}/{vaultName}/accessPolicies/{operationKind}`, authorization: { action: 'Microsoft.KeyVault/vaults/accessPolicies/write' }, handler: changeAccessPolicies },
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/deletedVaults', authorization: { action: 'Microsoft.KeyVault/deletedVaults/read' }, handler: listDeletedVaults },
+  { methods: ['GET'], path: DELETED_VAULT, authorization: { action: 'Microsoft.KeyVault/locations/deletedVaults/read' }, handler: getDeletedVault },
+  { methods: ['POST'], path: `${DELETED_VAULT}/purge`, authorization: { action: 'Microsoft.KeyVault/locations/deletedVaults/purge/action' }, handler: purgeDeletedVault },
+  { methods: ['POST'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.KeyVault/checkNameAvailability', authorization: { action: 'Microsoft.KeyVault/checkNameAvailability/read', scope: subscriptionScope }, handler: checkNameAvailability },
 ];
 
 export function registerVaultRoutes(d: VaultRouteDeps): void {
@@ -69,5 +71,5 @@ export function registerVaultRoutes(d: VaultRouteDeps): void {
   });
 
   const versions = arm.types.versionPolicy(KV_NS, 'vaults');
-  for (const r of VAULT_ROUTES) arm.router.add({ methods: r.methods, path: r.path, apiVersions: versions, handler: (req) => r.handler(d, req) });
+  for (const r of VAULT_ROUTES) arm.router.add({ methods: r.methods, path: r.path, apiVersions: versions, authorization: r.authorization, handler: (req) => r.handler(d, req) });
 }

@@ -61,7 +61,6 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
     await arm.requireResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
     const doc = await arm.resources.get<IdentityResource>(idOf(req));
     if (!doc) throw notFound(req);
-    await authz.requireAction(req.caller, doc.value.id, 'Microsoft.ManagedIdentity/userAssignedIdentities/read');
     return { status: 200, body: view(doc.value, req.apiVersion) };
   };
 
@@ -85,7 +84,6 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
     const tags = validateTags(body.tags);
     await providers.requireRegistered(subscriptionId, MSI_NS);
     const id = idOf(req);
-    await authz.requireAction(req.caller, id, 'Microsoft.ManagedIdentity/userAssignedIdentities/write');
     const current = await arm.resources.get<IdentityResource>(id);
     if (current) {
       if (current.value.location !== location) {
@@ -123,7 +121,6 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
     await arm.requireResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
     const current = await arm.resources.get<IdentityResource>(idOf(req));
     if (!current) throw notFound(req);
-    await authz.requireAction(req.caller, current.value.id, 'Microsoft.ManagedIdentity/userAssignedIdentities/write');
     const body = req.json<Record<string, unknown>>() ?? {};
     const tags = validateTags(body.tags);
     const next: IdentityResource = { ...current.value, ...(tags !== undefined ? { tags } : {}) };
@@ -136,7 +133,6 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
     await arm.requireResourceGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
     const current = await arm.resources.get<IdentityResource>(idOf(req));
     if (!current) return { status: 204 };
-    await authz.requireAction(req.caller, current.value.id, 'Microsoft.ManagedIdentity/userAssignedIdentities/delete');
     // SPEC K-8: deleting the identity of a KMS cluster is unsupported; the principal simply ceases to exist.
     await directory.deletePrincipal(current.value.properties.clientId);
     await arm.resources.delete(current.value.id);
@@ -150,10 +146,10 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
     return { status: 200, body: { value: items.map((i) => view(i, req.apiVersion)) } };
   };
 
-  arm.router.add({ methods: ['GET'], path: `${base}/{name}`, apiVersions: versions, handler: get });
-  arm.router.add({ methods: ['PUT'], path: `${base}/{name}`, apiVersions: versions, handler: put });
-  arm.router.add({ methods: ['PATCH'], path: `${base}/{name}`, apiVersions: versions, handler: patch });
-  arm.router.add({ methods: ['DELETE'], path: `${base}/{name}`, apiVersions: versions, handler: del });
-  arm.router.add({ methods: ['GET'], path: base, apiVersions: versions, handler: list });
-  arm.router.add({ methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities', apiVersions: versions, handler: list });
+  arm.router.add({ methods: ['GET'], path: `${base}/{name}`, apiVersions: versions, authorization: { action: 'Microsoft.ManagedIdentity/userAssignedIdentities/read' }, handler: get });
+  arm.router.add({ methods: ['PUT'], path: `${base}/{name}`, apiVersions: versions, authorization: { action: 'Microsoft.ManagedIdentity/userAssignedIdentities/write' }, handler: put });
+  arm.router.add({ methods: ['PATCH'], path: `${base}/{name}`, apiVersions: versions, authorization: { action: 'Microsoft.ManagedIdentity/userAssignedIdentities/write' }, handler: patch });
+  arm.router.add({ methods: ['DELETE'], path: `${base}/{name}`, apiVersions: versions, authorization: { action: 'Microsoft.ManagedIdentity/userAssignedIdentities/delete' }, handler: del });
+  arm.router.add({ methods: ['GET'], path: base, apiVersions: versions, authorization: { action: 'Microsoft.ManagedIdentity/userAssignedIdentities/read' }, handler: list });
+  arm.router.add({ methods: ['GET'], path: '/subscriptions/{subscriptionId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities', apiVersions: versions, authorization: { action: 'Microsoft.ManagedIdentity/userAssignedIdentities/read' }, handler: list });
 }

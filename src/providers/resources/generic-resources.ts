@@ -3,6 +3,7 @@
  * `$filter=resourceType eq '...'` / `name eq '...'` (az uses it to find a vault's resource group, for example).
  */
 import type { Arm } from '../../arm/arm.js';
+import type { ArmAuthorizer } from '../../arm/route-authorization.js';
 import { ArmError } from '../../arm/errors.js';
 import type { ArmResource } from '../../arm/repository.js';
 import type { ArmRequest } from '../../arm/router.js';
@@ -36,7 +37,7 @@ function summary(r: ArmResource): Record<string, unknown> {
   return rest;
 }
 
-export function registerGenericResources(arm: Arm): void {
+export function registerGenericResources(arm: Arm, authorizer: ArmAuthorizer): void {
   const handler = async (req: ArmRequest) => {
     const filter = parseResourceFilter(req.query.get('$filter'));
     const rg = req.params.resourceGroupName;
@@ -46,13 +47,18 @@ export function registerGenericResources(arm: Arm): void {
       ...(filter.resourceType ? { type: filter.resourceType } : {}),
     });
     if (filter.name) items = items.filter((r) => r.name.toLowerCase() === filter.name!.toLowerCase());
+    // Only what the caller may read, as ARM filters this list: `<type>/read` over each resource.
+    const readable = await Promise.all(items.map((r) => authorizer.allows(req.caller, r.id, `${r.type}/read`)));
+    items = items.filter((_, i) => readable[i]);
     return { status: 200, body: { value: items.map(summary) } };
   };
-  arm.router.add({ methods: ['GET'], path: '/subscriptions/{subscriptionId}/resources', apiVersions: RESOURCES_API_VERSIONS, handler });
+  const authorization = { anyCaller: 'lists only the resources the caller may read' };
+  arm.router.add({ methods: ['GET'], path: '/subscriptions/{subscriptionId}/resources', apiVersions: RESOURCES_API_VERSIONS, authorization, handler });
   arm.router.add({
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/resources',
     apiVersions: RESOURCES_API_VERSIONS,
+    authorization,
     handler,
   });
 }

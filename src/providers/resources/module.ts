@@ -1,5 +1,6 @@
 /** ARM's own APIs: subscriptions, resource groups, generic resources, providers, features, operations. */
 import type { Arm } from '../../arm/arm.js';
+import type { ArmAuthorizer } from '../../arm/route-authorization.js';
 import { registerOperationRoutes } from '../../arm/operation-routes.js';
 import type { Directory } from '../../identity/directory.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
@@ -18,12 +19,14 @@ export interface ResourceManagerDeps {
   tasks: TaskRunner;
   providers: ProviderRegistrations;
   features: FeatureRegistrations;
+  /** Azure RBAC decisions: lists show only what the caller may read (SPEC Z-1). */
+  authorizer: ArmAuthorizer;
 }
 
-export function startResourceManager({ arm, directory, tasks, providers, features }: ResourceManagerDeps): void {
-  registerSubscriptionRoutes(arm, directory);
-  registerResourceGroups(arm, tasks);
-  registerGenericResources(arm);
+export function startResourceManager({ arm, directory, tasks, providers, features, authorizer }: ResourceManagerDeps): void {
+  registerSubscriptionRoutes(arm, directory, authorizer);
+  registerResourceGroups(arm, tasks, authorizer);
+  registerGenericResources(arm, authorizer);
   registerProviderRoutes(arm, providers);
   registerFeatureRoutes(arm, features);
   registerOperationRoutes(arm);

@@ -3,6 +3,7 @@
  * Registering moves NotRegistered → Registering → Registered after a delay that --speed controls.
  */
 import type { Arm } from '../../arm/arm.js';
+import { anyRoleInSubscription, subscriptionScope } from '../../arm/route-authorization.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
 import { AZURE_LOCATIONS } from '../../arm/locations.js';
 import { getJson, putJson } from '../../store/json.js';
@@ -92,6 +93,7 @@ export function registerProviderRoutes(arm: Arm, providers: ProviderRegistration
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/providers',
     apiVersions: RESOURCES_API_VERSIONS,
+    authorization: anyRoleInSubscription,
     handler: async (req) => ({
       status: 200,
       body: { value: await Promise.all(arm.types.all().map((ns) => providers.describe(req.params.subscriptionId!, ns.namespace))) },
@@ -101,6 +103,7 @@ export function registerProviderRoutes(arm: Arm, providers: ProviderRegistration
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/providers/{namespace}',
     apiVersions: RESOURCES_API_VERSIONS,
+    authorization: anyRoleInSubscription,
     handler: async (req) => ({ status: 200, body: await providers.describe(req.params.subscriptionId!, known(req.params.namespace!)) }),
   });
   for (const action of ['register', 'unregister'] as const) {
@@ -108,6 +111,8 @@ export function registerProviderRoutes(arm: Arm, providers: ProviderRegistration
       methods: ['POST'],
       path: `/subscriptions/{subscriptionId}/providers/{namespace}/${action}`,
       apiVersions: RESOURCES_API_VERSIONS,
+      // Azure's `*/register/action`: `Microsoft.ContainerService/register/action` over the subscription.
+      authorization: { action: (req) => `${req.params.namespace}/${action}/action`, scope: subscriptionScope },
       handler: async (req) => {
         const ns = known(req.params.namespace!);
         await providers.change(req.params.subscriptionId!, ns, action === 'register' ? 'Registered' : 'NotRegistered');

@@ -3,6 +3,7 @@
  * and delete as a long-running operation that deletes every resource in the group.
  */
 import type { Arm } from '../../arm/arm.js';
+import type { ArmAuthorizer, RouteAuthorization } from '../../arm/route-authorization.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
 import { normalizeLocation, AZURE_LOCATIONS } from '../../arm/locations.js';
 import { resourceGroupId, parseResourceId } from '../../arm/resource-id.js';
@@ -25,12 +26,16 @@ interface DeletePayload {
 interface ResourceGroupDeps {
   arm: Arm;
   tasks: TaskRunner;
+  authorizer: ArmAuthorizer;
 }
 
 type ResourceGroupHandler = (deps: ResourceGroupDeps, req: ArmRequest) => Promise<ArmResponse>;
 
-const listGroups: ResourceGroupHandler = async ({ arm }, req) => {
+/** The groups the caller may read, as ARM filters this list (a Reader of one group sees that group only). */
+const listGroups: ResourceGroupHandler = async ({ arm, authorizer }, req) => {
   let groups = filterByTag(await arm.resources.listResourceGroups(req.params.subscriptionId!), req.query.get('$filter'));
+  const readable = await Promise.all(groups.map((g) => authorizer.allows(req.caller, g.id, RG_READ)));
+  groups = groups.filter((_, i) => readable[i]);
   const top = Number(req.query.get('$top') ?? NaN);
   if (Number.isInteger(top) && top > 0) groups = groups.slice(0, top);
   return { status: 200, body: { value: groups } };
@@ -155,19 +160,39 @@ async function deleteGroupContents(arm: Arm, { subscriptionId, resourceGroup, op
 
 const GROUP = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}';
 
-const ROUTES: Array<{ methods: string[]; path: string; handler: ResourceGroupHandler }> = [
-  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/resourcegroups', handler: listGroups },
-  { methods: ['GET', 'HEAD'], path: GROUP, handler: getGroup },
-  { methods: ['PUT'], path: GROUP, handler: createOrUpdate },
-  { methods: ['PATCH'], path: GROUP, handler: patchGroup },
-  { methods: ['DELETE'], path: GROUP, handler: deleteGroup },
-  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/operationresults/{operationId}', handler: getOperationResult },
+const RG_READ = 'Microsoft.Resources/subscriptions/resourceGroups/read';
+
+/** A group's delete is followed by whoever may read that group. */
+function followDelete(arm: Arm): RouteAuthorization {
+  return {
+    custom: "'Microsoft.Resources/subscriptions/resourceGroups/read' over the group the operation deletes",
+    check: async (req, authorizer) => {
+      // An unknown operation is checked over the subscription: a caller without a role learns nothing from a 404.
+      const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
+      await authorizer.requireAction(req.caller, op?.resourceId ?? `/subscriptions/${req.params.subscriptionId}`, RG_READ);
+    },
+  };
+}
+
+const routes = (arm: Arm): Array<{ methods: string[]; path: string; authorization: RouteAuthorization; handler: ResourceGroupHandler }> => [
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/resourcegroups', authorization: { anyCaller: 'lists only the groups the caller may read' }, handler: listGroups },
+  { methods: ['GET', 'HEAD'], path: GROUP, authorization: { action: RG_READ }, handler: getGroup },
+  { methods: ['PUT'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/write' }, handler: createOrUpdate },
+  { methods: ['PATCH'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/write' }, handler: patchGroup },
+  { methods: ['DELETE'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/delete' }, handler: deleteGroup },
+  { methods: ['GET'], path: '/subscriptions/{subscriptionId}/operationresults/{operationId}', authorization: followDelete(arm), handler: getOperationResult },
 ];
 
-export function registerResourceGroups(arm: Arm, tasks: TaskRunner): void {
-  const deps: ResourceGroupDeps = { arm, tasks };
-  for (const route of ROUTES) {
-    arm.router.add({ methods: route.methods, path: route.path, apiVersions: RESOURCES_API_VERSIONS, handler: (req) => route.handler(deps, req) });
+export function registerResourceGroups(arm: Arm, tasks: TaskRunner, authorizer: ArmAuthorizer): void {
+  const deps: ResourceGroupDeps = { arm, tasks, authorizer };
+  for (const route of routes(arm)) {
+    arm.router.add({
+      methods: route.methods,
+      path: route.path,
+      apiVersions: RESOURCES_API_VERSIONS,
+      authorization: route.authorization,
+      handler: (req) => route.handler(deps, req),
+    });
   }
   tasks.register<DeletePayload>(DELETE_TASK, async ({ payload }) => deleteGroupContents(arm, payload));
 }

@@ -1,18 +1,23 @@
 /** Subscriptions, tenants, locations and the cloud metadata endpoint (what `az login` and the SDKs read first). */
 import type { FastifyInstance } from 'fastify';
-import type { Arm } from '../../arm/arm.js';
+import type { Arm, Subscription } from '../../arm/arm.js';
 import { armErrors } from '../../arm/errors.js';
 import { AZURE_LOCATIONS } from '../../arm/locations.js';
+import { anyRoleInSubscription, type ArmAuthorizer } from '../../arm/route-authorization.js';
 import type { Directory } from '../../identity/directory.js';
 import { SUBSCRIPTION_API_VERSIONS } from './api-versions.js';
 
-export function registerSubscriptionRoutes(arm: Arm, directory: Directory): void {
+export function registerSubscriptionRoutes(arm: Arm, directory: Directory, authorizer: ArmAuthorizer): void {
   arm.router.add({
     methods: ['GET'],
     path: '/subscriptions',
     apiVersions: SUBSCRIPTION_API_VERSIONS,
+    authorization: { anyCaller: 'lists only the subscriptions where the caller holds a role' },
     handler: async (req) => {
-      const subs = (await arm.subscriptions()).filter((s) => s.tenantId.toLowerCase() === req.caller.tenantId.toLowerCase());
+      const subs: Subscription[] = [];
+      for (const s of await arm.subscriptions()) {
+        if (s.tenantId.toLowerCase() === req.caller.tenantId.toLowerCase() && (await authorizer.hasAnyAccess(req.caller, s.id))) subs.push(s);
+      }
       return { status: 200, body: { value: subs, count: { type: 'Total', value: subs.length } } };
     },
   });
@@ -20,6 +25,7 @@ export function registerSubscriptionRoutes(arm: Arm, directory: Directory): void
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}',
     apiVersions: SUBSCRIPTION_API_VERSIONS,
+    authorization: anyRoleInSubscription,
     handler: async (req) => {
       const sub = await arm.subscription(req.params.subscriptionId!);
       if (!sub) throw armErrors.subscriptionNotFound(req.params.subscriptionId!);
@@ -30,6 +36,7 @@ export function registerSubscriptionRoutes(arm: Arm, directory: Directory): void
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/locations',
     apiVersions: SUBSCRIPTION_API_VERSIONS,
+    authorization: anyRoleInSubscription,
     handler: async (req) => ({
       status: 200,
       body: {
@@ -48,6 +55,7 @@ export function registerSubscriptionRoutes(arm: Arm, directory: Directory): void
     methods: ['GET'],
     path: '/tenants',
     apiVersions: SUBSCRIPTION_API_VERSIONS,
+    authorization: { anyCaller: 'the caller\'s own tenant, as Azure lists it to any account of the tenant' },
     handler: async () => {
       const t = await directory.tenant();
       return {

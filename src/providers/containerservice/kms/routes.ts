@@ -2,12 +2,13 @@
  * aksemu's encryption API behind `aksemu aks encryption status|migrate`, authenticated like ARM:
  *
  *   GET  /_aksemu/aks/encryption?resourceGroup=RG&name=NAME          the encryption status (report.ts); needs
- *                                                                    managedClusters/read on the cluster
+ *                                                                    Aksemu.Emulator/encryption/read on the cluster
  *   POST /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME[&maxPerSecond=N]  starts (or answers the
  *                                                                    running) server-side migration (migration.ts),
- *                                                                    202; needs managedClusters/write
- *   GET  /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME  the migration's progress
+ *                                                                    202; needs Aksemu.Emulator/encryption/migrate/action
+ *   GET  /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME  the migration's progress (encryption/read)
  *
+ * The rights are aksemu's own (src/frontdoor/admin-rights.ts, SPEC Z-1), over the cluster the query names.
  * Errors are ARM-shaped ({"error":{"code","message"}}).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -25,7 +26,15 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
   const ctx = kms.deps;
   const fail = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ error: { code, message } });
 
-  const cluster = async (req: FastifyRequest, action: 'read' | 'write'): Promise<ManagedClusterDoc> => {
+  const clusterId = (req: FastifyRequest): string | undefined => {
+    const q = new URL(req.url, 'https://x').searchParams;
+    const rg = q.get('resourceGroup');
+    const name = q.get('name');
+    return rg && name ? providerResourceId(q.get('subscription') ?? ctx.subscriptionId, rg, NS, [['managedClusters', name]]) : undefined;
+  };
+  const right = (action: string) => ({ config: { adminRight: { action, scope: clusterId } } });
+
+  const cluster = async (req: FastifyRequest): Promise<ManagedClusterDoc> => {
     const q = new URL(req.url, 'https://x').searchParams;
     const rg = q.get('resourceGroup');
     const name = q.get('name');
@@ -34,7 +43,6 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
     const id = providerResourceId(sub, rg, NS, [['managedClusters', name]]);
     const doc = await kms.svc.getCluster(id);
     if (!doc) throw new ArmError(404, 'ResourceNotFound', `The Resource 'Microsoft.ContainerService/managedClusters/${name}' under resource group '${rg}' was not found.`);
-    await ctx.authz.requireAction(req.caller!, doc.value.id, `Microsoft.ContainerService/managedClusters/${action}`);
     return doc.value;
   };
 
@@ -51,8 +59,9 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
     scope.addHook('onRequest', requireArmToken(ctx.tokens));
     scope.get(
       '/_aksemu/aks/encryption',
+      right('Aksemu.Emulator/encryption/read'),
       guard(async (req) => {
-        const doc = await cluster(req, 'read');
+        const doc = await cluster(req);
         const uid = doc.properties.resourceUID;
         const state = await kms.runtime.state(uid);
         const status = await encryptionStatus(ctx.store, doc.id, uid, state, await kms.runtime.transformer(uid));
@@ -61,8 +70,9 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
     );
     scope.post(
       '/_aksemu/aks/encryption/migrate',
+      right('Aksemu.Emulator/encryption/migrate/action'),
       guard(async (req, reply) => {
-        const doc = await cluster(req, 'write');
+        const doc = await cluster(req);
         const state = await kms.runtime.state(doc.properties.resourceUID);
         if (state?.unrecoverable) throw new ArmError(409, 'AzureKeyVaultKmsClusterUnrecoverable', `The cluster's API server is down for good (${state.unrecoverable.reason}): nothing can be migrated.`);
         const raw = new URL(req.url, 'https://x').searchParams.get('maxPerSecond');
@@ -74,8 +84,9 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
     );
     scope.get(
       '/_aksemu/aks/encryption/migrate',
+      right('Aksemu.Emulator/encryption/read'),
       guard(async (req) => {
-        const doc = await cluster(req, 'read');
+        const doc = await cluster(req);
         const rec = await migration.get(doc.properties.resourceUID);
         if (!rec) throw new ArmError(404, 'NotFound', `No storage migration has run on the cluster '${doc.name}'.`);
         return rec;

@@ -4,6 +4,7 @@
  * K-* on clusters).
  */
 import { clusterNameRule, dnsPrefixRule, identityRule, poolsRule } from './cluster-shape.js';
+import { entraIdRule } from './entra-id.js';
 import { KMS_CLUSTER_RULES } from './kms.js';
 import { fipsArm64Rule, fipsImageRule, fipsKubernetesVersionRule, fipsOsSkuRule, fipsToggleRule } from './fips.js';
 import { motdRule } from './motd.js';
@@ -36,8 +37,8 @@ export const POOL_RULES: Record<'create' | 'update', PoolRule[]> = {
 };
 
 export const CLUSTER_RULES: Record<'create' | 'update', ClusterRule[]> = {
-  create: [clusterNameRule, dnsPrefixRule, identityRule, poolsRule, clusterVersionRule, trustedLaunchVirtualNodesRule /* T-4 */, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
-  update: [dnsPrefixRule, identityRule, poolsRule, clusterVersionRule, trustedLaunchVirtualNodesRule /* T-4 */, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
+  create: [clusterNameRule, dnsPrefixRule, identityRule, entraIdRule /* Z-2, Z-3 */, poolsRule, clusterVersionRule, trustedLaunchVirtualNodesRule /* T-4 */, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
+  update: [dnsPrefixRule, identityRule, entraIdRule /* Z-2, Z-3 */, poolsRule, clusterVersionRule, trustedLaunchVirtualNodesRule /* T-4 */, ...KMS_CLUSTER_RULES /* K-1..K-11 */],
 };
 
 export async function runPoolRules(ctx: PoolRuleContext): Promise<void> {

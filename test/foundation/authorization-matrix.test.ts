@@ -1,0 +1,266 @@
+/**
+ * SPEC Z-1, Z-2, Z-4: Azure RBAC on every ARM route and every aksemu admin route, as Azure evaluates it.
+ *
+ * - Every route of the ARM router, walked from the router itself, answers a principal without any role with 403
+ *   AuthorizationFailed (routes open to any caller say so in their declaration and are listed here by reason).
+ * - Built-in roles at their scopes: Reader reads and cannot write or list credentials; Cluster User Role lists user
+ *   credentials and not admin ones; a Contributor of one resource group manages it and nothing else; the admin API
+ *   needs Owner or aksemu's Emulator Operator role (Contributor's wildcard does not reach it).
+ * - Through the official SDK (@azure/arm-containerservice, @azure/arm-resources) as well as raw HTTP.
+ * - Token checks: a foreign tenant, an unknown object id and a missing `exp` are refused everywhere.
+ * - A refused write changes nothing.
+ */
+import { ContainerServiceClient } from '@azure/arm-containerservice';
+import { ResourceManagementClient } from '@azure/arm-resources';
+import { ClientSecretCredential } from '@azure/identity';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterBody, NEW_API } from '../../testkit/containerservice.js';
+import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
+import { getToken, httpsCall, type TestResponse } from '../../testkit/http.js';
+
+type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
+
+const ROLE = {
+  reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  clusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
+  clusterAdmin: '0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8',
+  operator: 'a4e5e0a1-0c3b-4d9e-9e55-6b73656d7501',
+};
+
+interface Actor {
+  objectId: string;
+  env: Record<string, string>;
+  token: string;
+}
+
+describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
+  let emu: Emu;
+  let sub: string;
+  let owner: string;
+  const actors: Record<string, Actor> = {};
+  const rg = 'rbacRG';
+  const otherRg = 'otherRG';
+  let clusterId: string;
+
+  async function call(token: string, method: string, path: string, body?: unknown): Promise<TestResponse> {
+    return httpsCall(`${emu.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  async function newActor(name: string): Promise<Actor> {
+    const p = await emu.core.directory.createPrincipal({ displayName: name, type: 'ServicePrincipal' });
+    const secret = `s-${randomUUID()}`;
+    await emu.core.directory.addSecret(p.appId, secret);
+    const env = { ...emu.env, AZURE_CLIENT_ID: p.appId, AZURE_CLIENT_SECRET: secret };
+    return { objectId: p.objectId, env, token: await getToken(emu.url, env) };
+  }
+
+  async function assign(actor: Actor, role: string, scope: string): Promise<void> {
+    const res = await call(owner, 'PUT', `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+      properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${role}`, principalId: actor.objectId, principalType: 'ServicePrincipal' },
+    });
+    expect(res.status, res.text).toBe(201);
+  }
+
+  beforeAll(async () => {
+    emu = await startTestEmulator();
+    sub = emu.info.subscriptionId;
+    owner = await getToken(emu.url, emu.env);
+    for (const g of [rg, otherRg]) expect((await call(owner, 'PUT', `/subscriptions/${sub}/resourcegroups/${g}?api-version=2021-04-01`, { location: 'eastus' })).status).toBe(201);
+    clusterId = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/c1`;
+    const created = await call(owner, 'PUT', `${clusterId}?api-version=${NEW_API}`, clusterBody());
+    expect(created.status, created.text).toBe(201);
+    for (const name of ['none', 'reader', 'clusterUser', 'clusterAdmin', 'rgContributor', 'subContributor', 'operator']) actors[name] = await newActor(name);
+    await assign(actors.reader!, ROLE.reader, `/subscriptions/${sub}`);
+    await assign(actors.clusterUser!, ROLE.clusterUser, clusterId);
+    await assign(actors.clusterAdmin!, ROLE.clusterAdmin, clusterId);
+    await assign(actors.rgContributor!, ROLE.contributor, `/subscriptions/${sub}/resourceGroups/${rg}`);
+    await assign(actors.subContributor!, ROLE.contributor, `/subscriptions/${sub}`);
+    await assign(actors.operator!, ROLE.operator, `/subscriptions/${sub}`);
+  }, 120_000);
+  afterAll(async () => {
+    await emu?.close();
+    if (emu) removeDataDir(emu.dataDir);
+  });
+
+  /** A concrete request for a route template: sample names for its parameters and an api-version it accepts. */
+  function concrete(path: string, apiVersions: unknown): string {
+    const values: Record<string, string> = {
+      subscriptionId: sub,
+      resourceGroupName: rg,
+      resourceName: 'c1',
+      agentPoolName: 'nodepool1',
+      vaultName: 'kv1',
+      name: 'id1',
+      namespace: 'Microsoft.ContainerService',
+      ns: 'Microsoft.KeyVault',
+      location: 'eastus',
+      operationId: randomUUID(),
+      assignmentName: randomUUID(),
+      roleDefinitionName: ROLE.reader,
+      featureName: 'MutableFipsPreview',
+      operationKind: 'add',
+      vmScaleSetName: 'aks-nodepool1-vmss',
+      t1: 'vaults',
+      n1: 'kv1',
+      t2: 'keys',
+      n2: 'k1',
+    };
+    const filled = path.replace(/\{(\w+)\}/g, (_, p: string) => {
+      if (!(p in values)) throw new Error(`no sample value for {${p}} in ${path}`);
+      return values[p]!;
+    });
+    const candidates = Array.isArray(apiVersions) ? apiVersions : emu.core.arm.types.all().flatMap((ns) => ns.types.flatMap((t) => t.apiVersions));
+    const version = candidates.find((v) => typeof apiVersions !== 'function' || (apiVersions as (v: string) => unknown)(v) === undefined) ?? '2024-01-01';
+    return apiVersions === 'none' ? filled : `${filled}?api-version=${version}`;
+  }
+
+  it('every ARM route declares its authorization, and a principal without a role gets 403 AuthorizationFailed on each', async () => {
+    const routes = emu.core.arm.router.all();
+    expect(routes.length).toBeGreaterThan(70);
+    const open: string[] = [];
+    let checked = 0;
+    for (const route of routes) {
+      expect(route.authorization, `${route.methods} ${route.path}`).toBeDefined();
+      const url = concrete(route.path, route.apiVersions);
+      for (const method of route.methods) {
+        const res = await call(actors.none!.token, method, url, ['PUT', 'PATCH', 'POST'].includes(method) ? { location: 'eastus', properties: {} } : undefined);
+        if ('anyCaller' in route.authorization) {
+          open.push(`${method} ${route.path}: ${route.authorization.anyCaller}`);
+          expect(res.status, `${method} ${url}`).not.toBe(403);
+          continue;
+        }
+        checked++;
+        expect(res.status, `${method} ${url}: ${res.text}`).toBe(403);
+        if (method !== 'HEAD') {
+          const err = res.json<{ error: { code: string; message: string } }>().error;
+          expect(err.code).toBe('AuthorizationFailed');
+          expect(err.message).toMatch(
+            new RegExp(`^The client '${actors.none!.env.AZURE_CLIENT_ID}' with object id '${actors.none!.objectId}' does not have authorization to perform action '[^']+' over scope '/[^']*' or the scope is invalid\\.`),
+          );
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(70);
+    // The open ones are the lists that filter what they show, and the tenant-level reads.
+    expect(open.map((o) => o.split(':')[0]).sort()).toEqual([
+      'GET /providers/Microsoft.Authorization/roleDefinitions',
+      'GET /providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionName}',
+      'GET /subscriptions',
+      'GET /subscriptions/{subscriptionId}/resourcegroups',
+      'GET /subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/resources',
+      'GET /subscriptions/{subscriptionId}/resources',
+      'GET /tenants',
+    ]);
+    // And they show nothing of the subscription to a caller without a role.
+    expect((await call(actors.none!.token, 'GET', '/subscriptions?api-version=2022-12-01')).json().value).toEqual([]);
+    expect((await call(actors.none!.token, 'GET', `/subscriptions/${sub}/resources?api-version=2021-04-01`)).json().value).toEqual([]);
+  }, 180_000);
+
+  it('a refused write changes nothing: the cluster and the group are still there, no group was created', async () => {
+    const none = actors.none!.token;
+    expect((await call(none, 'DELETE', `${clusterId}?api-version=${NEW_API}`)).status).toBe(403);
+    expect((await call(none, 'DELETE', `/subscriptions/${sub}/resourcegroups/${rg}?api-version=2021-04-01`)).status).toBe(403);
+    expect((await call(none, 'PUT', `/subscriptions/${sub}/resourcegroups/sneaky?api-version=2021-04-01`, { location: 'eastus' })).status).toBe(403);
+    expect((await call(owner, 'GET', `${clusterId}?api-version=${NEW_API}`)).status).toBe(200);
+    expect((await call(owner, 'GET', `/subscriptions/${sub}/resourcegroups/${rg}?api-version=2021-04-01`)).status).toBe(200);
+    expect((await call(owner, 'GET', `/subscriptions/${sub}/resourcegroups/sneaky?api-version=2021-04-01`)).status).toBe(404);
+  });
+
+  const expectDenied = (res: TestResponse, action: string, scope: string) => {
+    expect(res.status, res.text).toBe(403);
+    expect(res.json().error.code).toBe('AuthorizationFailed');
+    expect(res.json().error.message).toContain(`perform action '${action}' over scope '${scope}'`);
+  };
+
+  it('Reader reads but cannot write or list credentials', async () => {
+    const t = actors.reader!.token;
+    expect((await call(t, 'GET', `${clusterId}?api-version=${NEW_API}`)).status).toBe(200);
+    expect((await call(t, 'GET', `/subscriptions/${sub}/resourcegroups?api-version=2021-04-01`)).json().value.map((g: { name: string }) => g.name)).toEqual(
+      expect.arrayContaining([rg, otherRg]),
+    );
+    expectDenied(await call(t, 'PUT', `${clusterId}?api-version=${NEW_API}`, clusterBody()), 'Microsoft.ContainerService/managedClusters/write', clusterId);
+    expectDenied(await call(t, 'POST', `${clusterId}/listClusterUserCredential?api-version=${NEW_API}`), 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', clusterId);
+    expectDenied(
+      await call(t, 'POST', `/subscriptions/${sub}/providers/Microsoft.Features/providers/Microsoft.ContainerService/features/MutableFipsPreview/register?api-version=2021-07-01`),
+      'Microsoft.Features/providers/features/register/action',
+      `/subscriptions/${sub}`,
+    );
+  });
+
+  it('Cluster User Role lists user credentials, not admin ones; Cluster Admin Role lists admin ones', async () => {
+    expect((await call(actors.clusterUser!.token, 'POST', `${clusterId}/listClusterUserCredential?api-version=${NEW_API}`)).status).toBe(200);
+    expectDenied(
+      await call(actors.clusterUser!.token, 'POST', `${clusterId}/listClusterAdminCredential?api-version=${NEW_API}`),
+      'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action',
+      clusterId,
+    );
+    expect((await call(actors.clusterAdmin!.token, 'POST', `${clusterId}/listClusterAdminCredential?api-version=${NEW_API}`)).status).toBe(200);
+    // Neither may read the resource group the cluster is in: their roles are scoped to the cluster.
+    expectDenied(await call(actors.clusterUser!.token, 'GET', `/subscriptions/${sub}/resourcegroups/${rg}?api-version=2021-04-01`), 'Microsoft.Resources/subscriptions/resourceGroups/read', `/subscriptions/${sub}/resourcegroups/${rg}`);
+  });
+
+  it('a Contributor of one resource group manages it through the SDKs, and nothing beyond it', async () => {
+    useEnvironment(actors.rgContributor!.env);
+    const credential = new ClientSecretCredential(emu.env.AZURE_TENANT_ID!, actors.rgContributor!.env.AZURE_CLIENT_ID!, actors.rgContributor!.env.AZURE_CLIENT_SECRET!);
+    const resources = new ResourceManagementClient(credential, sub);
+    const groups: string[] = [];
+    for await (const g of resources.resourceGroups.list()) groups.push(g.name!);
+    expect(groups).toEqual([rg]);
+    await resources.resourceGroups.update(rg, { tags: { team: 'platform' } });
+    await expect(resources.resourceGroups.createOrUpdate('elsewhere', { location: 'eastus' })).rejects.toMatchObject({ statusCode: 403, code: 'AuthorizationFailed' });
+    await expect(resources.resourceGroups.get(otherRg)).rejects.toMatchObject({ statusCode: 403, code: 'AuthorizationFailed' });
+    const aks = new ContainerServiceClient(credential, sub);
+    const cluster = await aks.managedClusters.get(rg, 'c1');
+    expect(cluster.id?.toLowerCase()).toBe(clusterId.toLowerCase());
+    const creds = await aks.managedClusters.listClusterAdminCredentials(rg, 'c1');
+    expect(creds.kubeconfigs?.[0]?.name).toBe('clusterAdmin');
+    await expect(aks.managedClusters.get(otherRg, 'c1')).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  it("the admin API needs Owner or aksemu's Emulator Operator role; Contributor's and Reader's wildcards do not reach it", async () => {
+    const put = (t: string) => call(t, 'PUT', '/_aksemu/clock', { advanceSeconds: 0 });
+    expect((await put(owner)).status).toBe(200);
+    expect((await put(actors.operator!.token)).status).toBe(200);
+    for (const who of ['none', 'reader', 'subContributor', 'rgContributor'] as const) {
+      const res = await put(actors[who]!.token);
+      expect(res.status, who).toBe(403);
+      expect(res.json().error.code).toBe('AuthorizationFailed');
+      expect(res.json().error.message).toContain("perform action 'Aksemu.Emulator/clock/write'");
+    }
+    // Scoped rights: a node's right is over its cluster, an encryption status over the cluster.
+    const enc = await call(actors.subContributor!.token, 'GET', `/_aksemu/aks/encryption?resourceGroup=${rg}&name=c1`);
+    expect(enc.status).toBe(403);
+    expect(enc.json().error.message).toContain(`over scope '${clusterId}'`);
+    // Every admin route declared a right (the start fails otherwise); the open ones are public keys and the 404.
+    const open = emu.core.adminRoutes.filter((r) => 'anyCaller' in r.right).map((r) => r.url);
+    expect([...new Set(open)].sort()).toEqual(['/_aksemu/*', '/_aksemu/attestation/.well-known/openid-configuration', '/_aksemu/attestation/certs']);
+  });
+
+  it('refuses tokens of another tenant, of an unknown principal, and without exp, on ARM, Key Vault, Graph and the admin API (SPEC Z-4)', async () => {
+    const principal = (await emu.core.directory.getByObjectId(actors.subContributor!.objectId))!;
+    const foreign = await emu.core.tokens.issue({ ...principal, tenantId: randomUUID() }, 'https://management.azure.com/');
+    const unknown = await emu.core.tokens.issue({ ...principal, objectId: randomUUID() }, 'https://management.azure.com/');
+    // The instance's own signing key (a test reaches into the token service): a well-signed token without `exp`.
+    const key = await (emu.core.tokens as unknown as { key: Promise<{ kid: string; privateKey: KeyObject }> }).key;
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { aud: 'https://management.azure.com/', iss: `https://sts.windows.net/${emu.info.tenantId}/`, tid: emu.info.tenantId, oid: principal.objectId, appid: principal.appId, idtyp: 'app' };
+    const signed = (c: Record<string, unknown>) => new SignJWT(c).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid }).setIssuedAt(now).setNotBefore(now - 60);
+    const withExp = await signed(claims).setExpirationTime(now + 3600).sign(key.privateKey);
+    const noExp = await signed(claims).sign(key.privateKey);
+    const notYet = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid }).setNotBefore(now + 3600).setExpirationTime(now + 7200).sign(key.privateKey);
+    expect((await call(withExp, 'GET', `/subscriptions/${sub}?api-version=2022-12-01`)).status).toBe(200);
+    for (const [what, token] of [['foreign tenant', foreign], ['unknown principal', unknown], ['no exp', noExp], ['nbf in the future', notYet]] as const) {
+      for (const path of [`/subscriptions/${sub}?api-version=2022-12-01`, '/_aksemu/clock']) {
+        const res = await call(token, 'GET', path);
+        expect(res.status, `${what} on ${path}`).toBe(401);
+      }
+    }
+  });
+});
