@@ -11,6 +11,7 @@ import pino, { type Logger } from 'pino';
 import { Arm } from './arm/arm.js';
 import { registerArmHttp, armResponseHeaders } from './arm/http.js';
 import { enforceAdminRights, type DeclaredAdminRoute } from './frontdoor/admin-rights.js';
+import { CustomRoles } from './authorization/custom-roles.js';
 import { RoleAssignments } from './authorization/role-assignments.js';
 import { ensurePrivateDir, paths, writeInstanceInfo, type InstanceInfo } from './config/data-dir.js';
 import { registerAdminRoutes } from './frontdoor/admin-routes.js';
@@ -162,7 +163,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const host = opts.host ?? '127.0.0.1';
     const frontDoor = await createFrontDoor({ host, port: opts.port ?? DEFAULT_PORT, ca, logger: log });
     cleanup.unshift(() => frontDoor.close());
-    const authz = new RoleAssignments(store);
+    const authz = new RoleAssignments(store, new CustomRoles(store));
     // Before any `/_aksemu` route exists: each must declare its right, checked before its handler (SPEC Z-1).
     const adminRoutes = enforceAdminRights(frontDoor.app, authz, `/subscriptions/${subscriptionId}`);
     const core: EmulatorCore = {

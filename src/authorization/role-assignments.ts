@@ -13,7 +13,8 @@ import type { Caller } from '../identity/authenticate.js';
 import { listJson, putJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
 import { findGrant, normalizeScope, roleGrantsByName, scopeCovers, type OperationKind } from './access-check.js';
-import { builtInRole, OWNER_ROLE_ID, type RoleDefinition } from './role-definitions.js';
+import type { CustomRoles } from './custom-roles.js';
+import { OWNER_ROLE_ID, type RoleDefinition } from './role-definitions.js';
 
 export type AssignmentPrincipalType = 'User' | 'ServicePrincipal' | 'Group' | 'ForeignGroup' | 'Device';
 
@@ -47,13 +48,19 @@ export function derivedGuid(...parts: string[]): string {
 export class RoleAssignments {
   private cache: RoleAssignmentRecord[] | undefined;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** The tenant's custom role definitions, resolved beside the built-in ones. */
+    readonly customRoles: CustomRoles,
+  ) {}
 
+  /** A built-in or custom role (custom ones are loaded by `all()`, which every decision goes through). */
   roleOf(guid: string): RoleDefinition | undefined {
-    return builtInRole(guid);
+    return this.customRoles.role(guid);
   }
 
   async all(): Promise<RoleAssignmentRecord[]> {
+    await this.customRoles.load();
     if (!this.cache) this.cache = (await listJson<RoleAssignmentRecord>(this.store, PREFIX)).map((d) => d.value);
     return this.cache;
   }

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { LocalCa } from '../tls/local-ca.js';
 import { internalUrl, routeForHost, splitHostPort } from './hosts.js';
+import { redactingLogger } from './log-redaction.js';
 
 export interface FrontDoorOptions {
   host: string;
@@ -79,7 +80,8 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   };
 
   const app: FastifyInstance = Fastify({
-    loggerInstance: opts.logger as FastifyBaseLogger,
+    // Request lines carry the URL with its credentials (a client secret in a query string) redacted.
+    loggerInstance: redactingLogger(opts.logger) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 8 * 1024 * 1024,
     exposeHeadRoutes: false,
     return503OnClosing: true,

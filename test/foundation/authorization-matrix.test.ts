@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterBody, NEW_API } from '../../testkit/containerservice.js';
 import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
 import { getToken, httpsCall, type TestResponse } from '../../testkit/http.js';
+import { az } from '../../testkit/az.js';
+import { describeWith } from '../../testkit/optional.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 
@@ -203,7 +205,7 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
     );
     expect((await call(actors.clusterAdmin!.token, 'POST', `${clusterId}/listClusterAdminCredential?api-version=${NEW_API}`)).status).toBe(200);
     // Neither may read the resource group the cluster is in: their roles are scoped to the cluster.
-    expectDenied(await call(actors.clusterUser!.token, 'GET', `/subscriptions/${sub}/resourcegroups/${rg}?api-version=2021-04-01`), 'Microsoft.Resources/subscriptions/resourceGroups/read', `/subscriptions/${sub}/resourcegroups/${rg}`);
+    expectDenied(await call(actors.clusterUser!.token, 'GET', `/subscriptions/${sub}/resourcegroups/${rg}?api-version=2021-04-01`), 'Microsoft.Resources/subscriptions/resourcegroups/read', `/subscriptions/${sub}/resourcegroups/${rg}`);
   });
 
   it('a Contributor of one resource group manages it through the SDKs, and nothing beyond it', async () => {
@@ -222,6 +224,50 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
     const creds = await aks.managedClusters.listClusterAdminCredentials(rg, 'c1');
     expect(creds.kubeconfigs?.[0]?.name).toBe('clusterAdmin');
     await expect(aks.managedClusters.get(otherRg, 'c1')).rejects.toMatchObject({ statusCode: 403 });
+  });
+
+  it('custom role definitions: created at a scope, assignable only within it, enforced like built-in ones, kept while assigned', async () => {
+    const roleId = randomUUID();
+    const rgScope = `/subscriptions/${sub}/resourceGroups/${rg}`;
+    const def = {
+      properties: {
+        roleName: 'AKS cluster viewer',
+        description: 'Reads clusters and what is needed to find them; can look at the emulated clock.',
+        type: 'CustomRole',
+        permissions: [{ actions: ['Microsoft.ContainerService/managedClusters/read', 'Microsoft.Resources/subscriptions/resourceGroups/read', 'Aksemu.Emulator/clock/read'], notActions: [], dataActions: [], notDataActions: [] }],
+        assignableScopes: [rgScope],
+      },
+    };
+    const path = (scope: string, id = roleId) => `${scope}/providers/Microsoft.Authorization/roleDefinitions/${id}?api-version=2022-04-01`;
+    // Created by the Owner; not by a Reader; not with an assignable scope outside the request's, nor at the root.
+    expect((await call(actors.reader!.token, 'PUT', path(rgScope), def)).status).toBe(403);
+    const bad = await call(owner, 'PUT', path(rgScope), { properties: { ...def.properties, assignableScopes: [`/subscriptions/${sub}/resourceGroups/${otherRg}`] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json().error.code).toBe('InvalidAssignableScope');
+    const created = await call(owner, 'PUT', path(rgScope), def);
+    expect(created.status, created.text).toBe(201);
+    expect(created.json().properties).toMatchObject({ type: 'CustomRole', roleName: 'AKS cluster viewer', assignableScopes: [rgScope] });
+    const dup = await call(owner, 'PUT', path(`/subscriptions/${sub}`, randomUUID()), { properties: { ...def.properties, assignableScopes: [`/subscriptions/${sub}`] } });
+    expect(dup.status).toBe(409);
+    expect(dup.json().error.code).toBe('RoleDefinitionWithSameNameExists');
+    const listed = await call(owner, 'GET', `${rgScope}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=type eq 'CustomRole'`);
+    expect(listed.json().value.map((r: { name: string }) => r.name)).toEqual([roleId]);
+
+    const viewer = await newActor('viewer');
+    const assignAt = (scope: string) =>
+      call(owner, 'PUT', `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`, {
+        properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`, principalId: viewer.objectId },
+      });
+    expect((await assignAt(`/subscriptions/${sub}/resourceGroups/${otherRg}`)).status).toBe(403);
+    expect((await assignAt(rgScope)).status).toBe(201);
+    expect((await call(viewer.token, 'GET', `${clusterId}?api-version=${NEW_API}`)).status).toBe(200);
+    expectDenied(await call(viewer.token, 'POST', `${clusterId}/listClusterUserCredential?api-version=${NEW_API}`), 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action', clusterId);
+    expectDenied(await call(viewer.token, 'DELETE', `${clusterId}?api-version=${NEW_API}`), 'Microsoft.ContainerService/managedClusters/delete', clusterId);
+    // The role names aksemu's namespace, so it reaches the clock's read, over its own scope only.
+    expect((await call(viewer.token, 'GET', '/_aksemu/clock')).status).toBe(403); // the clock's scope is the subscription
+    const removed = await call(owner, 'DELETE', path(rgScope));
+    expect(removed.status).toBe(409);
+    expect(removed.json().error.code).toBe('RoleDefinitionHasAssignments');
   });
 
   it("the admin API needs Owner or aksemu's Emulator Operator role; Contributor's and Reader's wildcards do not reach it", async () => {
@@ -262,5 +308,46 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
         expect(res.status, `${what} on ${path}`).toBe(401);
       }
     }
+  });
+
+  describeWith(['az'], 'the real az CLI (Debian 2.45) as principals with and without roles', () => {
+    const azAs = async (actor: Actor, dir: string) => {
+      const env: Record<string, string> = { ...actor.env, AZURE_CONFIG_DIR: `${emu.dataDir}/az-${dir}` };
+      const login = await az(['login', '--service-principal', '-u', env.AZURE_CLIENT_ID!, '-p', env.AZURE_CLIENT_SECRET!, '--tenant', env.AZURE_TENANT_ID!, '--allow-no-subscriptions', '-o', 'json'], env);
+      expect(login.code, login.stderr).toBe(0);
+      return { env, accounts: login.json<Array<{ id: string }>>() };
+    };
+
+    it('a principal without a role sees no subscription; a Reader sees it, lists groups, and is refused writes and credentials with AuthorizationFailed', async () => {
+      const none = await azAs(actors.none!, 'none');
+      expect(none.accounts.map((a) => a.id)).not.toContain(sub);
+      const reader = await azAs(actors.reader!, 'reader');
+      expect(reader.accounts.map((a) => a.id)).toContain(sub);
+      const groups = await az(['group', 'list', '--query', '[].name', '-o', 'json'], reader.env);
+      expect(groups.code, groups.stderr).toBe(0);
+      expect(groups.json()).toEqual(expect.arrayContaining([rg, otherRg]));
+      const create = await az(['group', 'create', '-n', 'readerGroup', '-l', 'eastus'], reader.env);
+      expect(create.code).not.toBe(0);
+      expect(create.stderr).toContain('(AuthorizationFailed)');
+      expect(create.stderr).toContain(`does not have authorization to perform action 'Microsoft.Resources/subscriptions/resourcegroups/write' over scope '/subscriptions/${sub}/resourcegroups/readerGroup'`);
+      const creds = await az(['aks', 'get-credentials', '-g', rg, '-n', 'c1', '--file', `${emu.dataDir}/reader-kubeconfig`], reader.env);
+      expect(creds.code).not.toBe(0);
+      expect(creds.stderr).toContain("perform action 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action'");
+      const shown = await az(['aks', 'show', '-g', rg, '-n', 'c1', '--query', 'name', '-o', 'tsv'], reader.env);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout.trim()).toBe('c1');
+    }, 120_000);
+
+    it('a Contributor of one resource group creates there and nowhere else', async () => {
+      const c = await azAs(actors.rgContributor!, 'rgc');
+      const tag = await az(['group', 'update', '-n', rg, '--tags', 'owner=rbac-test', '-o', 'none'], c.env);
+      expect(tag.code, tag.stderr).toBe(0);
+      const elsewhere = await az(['group', 'create', '-n', 'notMine', '-l', 'eastus'], c.env);
+      expect(elsewhere.code).not.toBe(0);
+      expect(elsewhere.stderr).toContain('(AuthorizationFailed)');
+      const feature = await az(['feature', 'register', '--namespace', 'Microsoft.ContainerService', '--name', 'MutableFipsPreview'], c.env);
+      expect(feature.code).not.toBe(0);
+      expect(feature.stderr).toContain("perform action 'Microsoft.Features/providers/features/register/action'");
+    }, 120_000);
   });
 });

@@ -15,6 +15,7 @@ import { requestContext, type RequestContext } from '../../src/keyvault/data-pla
 import { KvError } from '../../src/keyvault/errors.js';
 import { KeyStore } from '../../src/keyvault/key-store.js';
 import type { VaultResource } from '../../src/keyvault/vault-model.js';
+import { CustomRoles } from '../../src/authorization/custom-roles.js';
 import { RoleAssignments } from '../../src/authorization/role-assignments.js';
 import { Clock } from '../../src/runtime/clock.js';
 import { Sealer } from '../../src/secrets/sealer.js';
@@ -71,7 +72,7 @@ export async function openWorld(): Promise<OperationWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'aksemu-kv-ops-'));
   const store = await openStore('sqlite', dir);
   const sealer = new Sealer(randomBytes(32));
-  const deps: OperationDeps = { keys: new KeyStore(store, sealer), authz: new RoleAssignments(store), sealer, clock: new Clock() };
+  const deps: OperationDeps = { keys: new KeyStore(store, sealer), authz: new RoleAssignments(store, new CustomRoles(store)), sealer, clock: new Clock() };
   return {
     store,
     deps,

@@ -1,5 +1,6 @@
 /** The ARM bodies of role assignments and role definitions, as Azure answers them. */
 import { roleDefinitionId, type RoleDefinition } from '../../authorization/role-definitions.js';
+import type { CustomRoleRecord } from '../../authorization/custom-roles.js';
 import type { RoleAssignmentRecord } from '../../authorization/role-assignments.js';
 
 export function assignmentBody(a: RoleAssignmentRecord, apiVersion: string) {
@@ -25,21 +26,23 @@ export function assignmentBody(a: RoleAssignmentRecord, apiVersion: string) {
   };
 }
 
-export function definitionBody(role: RoleDefinition, scope: string) {
+/** A built-in role (assignable everywhere) or a custom one (with its own scopes and dates). */
+export function definitionBody(role: RoleDefinition & Partial<Pick<CustomRoleRecord, 'assignableScopes' | 'createdOn' | 'updatedOn' | 'createdBy' | 'updatedBy'>>, scope: string) {
+  const custom = role.assignableScopes !== undefined;
   return {
     id: roleDefinitionId(scope, role.name),
     type: 'Microsoft.Authorization/roleDefinitions',
     name: role.name,
     properties: {
       roleName: role.roleName,
-      type: 'BuiltInRole',
+      type: custom ? 'CustomRole' : 'BuiltInRole',
       description: role.description,
-      assignableScopes: ['/'],
+      assignableScopes: role.assignableScopes ?? ['/'],
       permissions: role.permissions.map((p) => ({ ...p })),
-      createdOn: '2015-02-02T21:55:09.8806423Z',
-      updatedOn: '2024-01-01T00:00:00.0000000Z',
-      createdBy: null,
-      updatedBy: null,
+      createdOn: role.createdOn ?? '2015-02-02T21:55:09.8806423Z',
+      updatedOn: role.updatedOn ?? '2024-01-01T00:00:00.0000000Z',
+      createdBy: role.createdBy ?? null,
+      updatedBy: role.updatedBy ?? null,
     },
   };
 }

@@ -1,16 +1,16 @@
 /**
- * The handlers of role assignments (create/get/delete/list at any scope) and built-in role definitions (get by
- * GUID, list with `$filter`). Errors are the ones Azure answers.
+ * The handlers of role assignments (create/get/delete/list at any scope); role definitions are in
+ * ./definition-handlers.ts. Errors are the ones Azure answers.
  */
 import { ArmError } from '../../arm/errors.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { Directory } from '../../identity/directory.js';
 import type { Clock } from '../../runtime/clock.js';
 import { isGuid } from '../../util/ids.js';
-import { normalizeScope } from '../../authorization/access-check.js';
-import { assignmentBody, definitionBody } from './arm-bodies.js';
-import { filterDefinitions, parseAssignmentFilter, parseAssignmentRequest, scopeOf } from './request-parsing.js';
-import { BUILT_IN_ROLES, builtInRole, roleDefinitionId, roleGuidFromId } from '../../authorization/role-definitions.js';
+import { normalizeScope, scopeCovers } from '../../authorization/access-check.js';
+import { assignmentBody } from './arm-bodies.js';
+import { parseAssignmentFilter, parseAssignmentRequest, scopeOf } from './request-parsing.js';
+import { roleDefinitionId, roleGuidFromId } from '../../authorization/role-definitions.js';
 import type { AssignmentPrincipalType, RoleAssignmentRecord, RoleAssignments } from '../../authorization/role-assignments.js';
 
 export interface AuthorizationDeps {
@@ -54,7 +54,13 @@ async function principalTypeOf(directory: Directory, principalId: string, givenT
 }
 
 export const putAssignment: AuthorizationHandler = async ({ assignments, directory, clock }, req) => {
-  const { name, scope, properties: props, roleDefinitionIdGiven, roleGuid: guid, principalId, givenType } = parseAssignmentRequest(req);
+  await assignments.customRoles.load();
+  const { name, scope, properties: props, roleDefinitionIdGiven, roleGuid: guid, principalId, givenType } = parseAssignmentRequest(req, (g) => assignments.roleOf(g));
+  // A custom role is assignable only within its assignable scopes.
+  const custom = assignments.customRoles.custom(guid);
+  if (custom && !custom.assignableScopes.some((s) => scopeCovers(s, scope))) {
+    throw new ArmError(403, 'AuthorizationFailed', `The role definition '${guid}' ('${custom.roleName}') is not assignable at scope '${scope}': its assignable scopes are ${custom.assignableScopes.map((s) => `'${s}'`).join(', ')}.`);
+  }
   const principalType = await principalTypeOf(directory, principalId, givenType);
   const existing = await assignments.get(name);
   if (existing) {
@@ -102,16 +108,4 @@ export const listAssignments: AuthorizationHandler = async ({ assignments }, req
   let items = await assignments.atScope(scope, { includeBelow: !filter.atScope });
   if (filter.principalId) items = items.filter((a) => a.principalId.toLowerCase() === filter.principalId!.toLowerCase());
   return { status: 200, body: { value: items.map((a) => assignmentBody(a, req.apiVersion)) } };
-};
-
-export const getDefinition: AuthorizationHandler = async (_deps, req) => {
-  const role = builtInRole(req.params.roleDefinitionName ?? '');
-  if (!role) throw new ArmError(404, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${req.params.roleDefinitionName}' does not exist.`);
-  return { status: 200, body: definitionBody(role, scopeOf(req.path)) };
-};
-
-export const listDefinitions: AuthorizationHandler = async (_deps, req) => {
-  const scope = scopeOf(req.path);
-  const roles = filterDefinitions(BUILT_IN_ROLES, req.query.get('$filter'));
-  return { status: 200, body: { value: roles.map((r) => definitionBody(r, scope)) } };
 };

@@ -2,7 +2,7 @@
 import { ArmError, armErrors } from '../../arm/errors.js';
 import type { ArmRequest } from '../../arm/router.js';
 import { isGuid } from '../../util/ids.js';
-import { builtInRole, roleGuidFromId, type RoleDefinition } from '../../authorization/role-definitions.js';
+import { roleGuidFromId, type RoleDefinition } from '../../authorization/role-definitions.js';
 import type { AssignmentPrincipalType } from '../../authorization/role-assignments.js';
 
 export const PRINCIPAL_TYPES: AssignmentPrincipalType[] = ['User', 'ServicePrincipal', 'Group', 'ForeignGroup', 'Device'];
@@ -28,12 +28,13 @@ export function parseAssignmentFilter(filter: string | null): { atScope: boolean
   return out;
 }
 
-/** The built-in roles a role definitions `$filter` (`roleName eq '...'` or `type eq '...'`) selects. */
-export function filterDefinitions(roles: RoleDefinition[], filter: string | null): RoleDefinition[] {
+/** The roles a role definitions `$filter` (`roleName eq '...'` or `type eq 'BuiltInRole|CustomRole'`) selects. */
+export function filterDefinitions<R extends RoleDefinition>(roles: R[], filter: string | null, typeOf: (r: R) => string): R[] {
   if (!filter) return roles;
   const m = /^\s*(roleName|type)\s+eq\s+'([^']*)'\s*$/i.exec(filter);
   if (!m) throw new ArmError(400, 'UnsupportedQuery', `The filter '${filter}' is not supported. Supported filters are 'roleName eq '{value}'' and 'type eq 'BuiltInRole|CustomRole''.`);
-  return m[1]!.toLowerCase() === 'rolename' ? roles.filter((r) => r.roleName.toLowerCase() === m[2]!.toLowerCase()) : m[2]!.toLowerCase() === 'builtinrole' ? roles : [];
+  const value = m[2]!.toLowerCase();
+  return m[1]!.toLowerCase() === 'rolename' ? roles.filter((r) => r.roleName.toLowerCase() === value) : roles.filter((r) => typeOf(r).toLowerCase() === value);
 }
 
 export interface AssignmentRequest {
@@ -43,7 +44,7 @@ export interface AssignmentRequest {
   properties: Record<string, unknown>;
   /** The role definition id as given (a full id or a bare GUID). */
   roleDefinitionIdGiven: string;
-  /** The built-in role's GUID, in lower case. */
+  /** The role's GUID, in lower case. */
   roleGuid: string;
   principalId: string;
   /** The principalType given, checked to be one ARM knows (undefined: not given). */
@@ -51,7 +52,7 @@ export interface AssignmentRequest {
 }
 
 /** Checks a role assignment's PUT request, in the order Azure does, up to what needs the directory. */
-export function parseAssignmentRequest(req: ArmRequest): AssignmentRequest {
+export function parseAssignmentRequest(req: ArmRequest, roleOf: (guid: string) => RoleDefinition | undefined): AssignmentRequest {
   const name = req.params.assignmentName!;
   const scope = scopeOf(req.path);
   if (!isGuid(name)) throw new ArmError(400, 'InvalidRoleAssignmentId', `The role assignment ID '${name}' is not valid. The role assignment ID must be a GUID.`);
@@ -63,7 +64,7 @@ export function parseAssignmentRequest(req: ArmRequest): AssignmentRequest {
   if (typeof roleDefinitionIdGiven !== 'string' || roleDefinitionIdGiven === '') throw armErrors.missingProperty('roleDefinitionId');
   if (typeof principalId !== 'string' || principalId === '') throw armErrors.missingProperty('principalId');
   const guid = roleGuidFromId(roleDefinitionIdGiven) ?? (isGuid(roleDefinitionIdGiven) ? roleDefinitionIdGiven.toLowerCase() : undefined);
-  if (!guid || !builtInRole(guid)) {
+  if (!guid || !roleOf(guid)) {
     throw new ArmError(400, 'RoleDefinitionDoesNotExist', `The specified role definition with ID '${roleDefinitionIdGiven.split('/').pop()}' does not exist.`);
   }
   const givenType = props.principalType;

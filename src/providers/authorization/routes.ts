@@ -1,7 +1,8 @@
 /**
  * `Microsoft.Authorization/roleAssignments` and `roleDefinitions` over ARM (SPEC I-2): create/get/delete/list role
  * assignments at any scope (subscription, resource group, resource, child resource such as a vault's key), and the
- * built-in role definitions (get by GUID, list with `$filter=roleName eq '...'`).
+ * built-in and custom role definitions (get by GUID, list with `$filter=roleName eq '...'`, custom ones created, updated and
+ * deleted: ./definition-handlers.ts).
  *
  * Errors are the ones Azure answers: InvalidRoleAssignmentId, RoleDefinitionDoesNotExist, PrincipalNotFound,
  * UnmatchedPrincipalType, RoleAssignmentExists, RoleAssignmentUpdateNotPermitted, AuthorizationFailed.
@@ -11,16 +12,8 @@ import type { RouteAuthorization } from '../../arm/route-authorization.js';
 import type { Directory } from '../../identity/directory.js';
 import type { Clock } from '../../runtime/clock.js';
 import { scopeCovers } from '../../authorization/access-check.js';
-import {
-  deleteAssignment,
-  getAssignment,
-  getDefinition,
-  listAssignments,
-  listDefinitions,
-  putAssignment,
-  type AuthorizationDeps,
-  type AuthorizationHandler,
-} from './handlers.js';
+import { deleteDefinition, getDefinition, listDefinitions, putDefinition } from './definition-handlers.js';
+import { deleteAssignment, getAssignment, listAssignments, putAssignment, type AuthorizationDeps, type AuthorizationHandler } from './handlers.js';
 import type { RoleAssignments } from '../../authorization/role-assignments.js';
 
 export { parseAssignmentFilter } from './request-parsing.js';
@@ -64,6 +57,8 @@ const ROUTES: AuthorizationRoute[] = [
   { methods: ['DELETE'], path: `${ASSIGNMENTS}/{assignmentName}`, scoped: true, resourceType: 'roleAssignments', authorization: { action: 'Microsoft.Authorization/roleAssignments/delete' }, handler: deleteAssignment },
   { methods: ['GET'], path: DEFINITIONS, scoped: true, resourceType: 'roleDefinitions', authorization: { action: 'Microsoft.Authorization/roleDefinitions/read' }, handler: listDefinitions },
   { methods: ['GET'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: true, resourceType: 'roleDefinitions', authorization: { action: 'Microsoft.Authorization/roleDefinitions/read' }, handler: getDefinition },
+  { methods: ['PUT'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: true, resourceType: 'roleDefinitions', authorization: { action: 'Microsoft.Authorization/roleDefinitions/write' }, handler: putDefinition },
+  { methods: ['DELETE'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: true, resourceType: 'roleDefinitions', authorization: { action: 'Microsoft.Authorization/roleDefinitions/delete' }, handler: deleteDefinition },
   { methods: ['GET'], path: `${DEFINITIONS}/{roleDefinitionName}`, scoped: false, resourceType: 'roleDefinitions', authorization: TENANT_DEFINITIONS, handler: getDefinition },
   { methods: ['GET'], path: DEFINITIONS, scoped: false, resourceType: 'roleDefinitions', authorization: TENANT_DEFINITIONS, handler: listDefinitions },
 ];

@@ -160,12 +160,13 @@ async function deleteGroupContents(arm: Arm, { subscriptionId, resourceGroup, op
 
 const GROUP = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}';
 
-const RG_READ = 'Microsoft.Resources/subscriptions/resourceGroups/read';
+// Azure names these actions in lower case ('resourcegroups') in its AuthorizationFailed messages.
+const RG_READ = 'Microsoft.Resources/subscriptions/resourcegroups/read';
 
 /** A group's delete is followed by whoever may read that group. */
 function followDelete(arm: Arm): RouteAuthorization {
   return {
-    custom: "'Microsoft.Resources/subscriptions/resourceGroups/read' over the group the operation deletes",
+    custom: "'Microsoft.Resources/subscriptions/resourcegroups/read' over the group the operation deletes",
     check: async (req, authorizer) => {
       // An unknown operation is checked over the subscription: a caller without a role learns nothing from a 404.
       const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
@@ -177,9 +178,9 @@ function followDelete(arm: Arm): RouteAuthorization {
 const routes = (arm: Arm): Array<{ methods: string[]; path: string; authorization: RouteAuthorization; handler: ResourceGroupHandler }> => [
   { methods: ['GET'], path: '/subscriptions/{subscriptionId}/resourcegroups', authorization: { anyCaller: 'lists only the groups the caller may read' }, handler: listGroups },
   { methods: ['GET', 'HEAD'], path: GROUP, authorization: { action: RG_READ }, handler: getGroup },
-  { methods: ['PUT'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/write' }, handler: createOrUpdate },
-  { methods: ['PATCH'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/write' }, handler: patchGroup },
-  { methods: ['DELETE'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourceGroups/delete' }, handler: deleteGroup },
+  { methods: ['PUT'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourcegroups/write' }, handler: createOrUpdate },
+  { methods: ['PATCH'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourcegroups/write' }, handler: patchGroup },
+  { methods: ['DELETE'], path: GROUP, authorization: { action: 'Microsoft.Resources/subscriptions/resourcegroups/delete' }, handler: deleteGroup },
   { methods: ['GET'], path: '/subscriptions/{subscriptionId}/operationresults/{operationId}', authorization: followDelete(arm), handler: getOperationResult },
 ];
 

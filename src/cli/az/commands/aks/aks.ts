@@ -11,6 +11,7 @@ import type { ArgSpec, CommandSpec } from '../../framework/spec.js';
 import { locationArg, parseTags, resourceGroupArg, tagsArg } from '../common-args.js';
 import { resourceGroupLocation } from '../resolve.js';
 import { azFlattened, withoutNulls } from '../shape.js';
+import { aadProfileForCreate, aadProfileForUpdate, ENTRA_UPDATE_FLAGS, entraCreateArgs, entraUpdateArgs } from './entra-id.js';
 import { kmsForCreate, kmsForUpdate, validateKmsArgs } from './kms.js';
 import { newPoolProperties, poolArgs } from './pool-body.js';
 import { resolveSshKey } from './ssh-keys.js';
@@ -108,6 +109,7 @@ const UPDATE_FLAGS = [
   'tags', 'enableAzureKeyvaultKms', 'disableAzureKeyvaultKms', 'enableApiserverVnetIntegration', 'apiserverSubnetId', 'tier', 'enableOidcIssuer',
   'enableWorkloadIdentity', 'disableWorkloadIdentity', 'assignIdentity', 'nodepoolLabels', 'enableClusterAutoscaler', 'disableClusterAutoscaler',
   'updateClusterAutoscaler', 'minCount', 'maxCount', 'enableLocalAccounts', 'disableLocalAccounts', 'enablePrivateCluster', 'disablePrivateCluster',
+  ...ENTRA_UPDATE_FLAGS,
 ];
 
 export const aksCommands: CommandSpec[] = [
@@ -141,6 +143,7 @@ export const aksCommands: CommandSpec[] = [
       { dest: 'enableWorkloadIdentity', options: ['--enable-workload-identity'], kind: 'flag', help: 'Enable workload identity addon.' },
       { dest: 'disableRbac', options: ['--disable-rbac'], kind: 'flag', help: 'Disable Kubernetes Role-Based Access Control.' },
       { dest: 'disableLocalAccounts', options: ['--disable-local-accounts'], kind: 'flag', help: 'If set to true, getting static credential will be disabled for this cluster.' },
+      ...entraCreateArgs,
       { dest: 'windowsAdminUsername', options: ['--windows-admin-username'], help: 'Username to create on Windows node VMs.' },
       { dest: 'windowsAdminPassword', options: ['--windows-admin-password'], help: 'Password to create on Windows node VMs.' },
       tagsArg(),
@@ -172,6 +175,7 @@ export const aksCommands: CommandSpec[] = [
       const location = a.location ?? (await resourceGroupLocation(s, a.resourceGroup));
       const { identity, identityProfile } = await identityFor(s, a);
       const kms = kmsForCreate(a);
+      const aadProfile = aadProfileForCreate(a);
       const body = {
         location,
         ...(a.tags !== undefined ? { tags: parseTags(a.tags) } : {}),
@@ -187,6 +191,7 @@ export const aksCommands: CommandSpec[] = [
           enableRBAC: !a.disableRbac,
           networkProfile: networkProfile(a),
           disableLocalAccounts: Boolean(a.disableLocalAccounts),
+          ...(aadProfile ? { aadProfile } : {}),
           storageProfile: {},
           ...(identityProfile ? { identityProfile } : {}),
           ...(a.nodeResourceGroup ? { nodeResourceGroup: a.nodeResourceGroup } : {}),
@@ -224,6 +229,7 @@ export const aksCommands: CommandSpec[] = [
       { dest: 'enableLocalAccounts', options: ['--enable-local-accounts'], kind: 'flag', help: 'If set to true, will enable getting static credential for this cluster.' },
       { dest: 'disableLocalAccounts', options: ['--disable-local-accounts'], kind: 'flag', help: 'If set to true, getting static credential will be disabled for this cluster.' },
       { dest: 'nodepoolLabels', options: ['--nodepool-labels'], kind: 'list', allowEmpty: true, help: 'The node labels for all node pools in this cluster.' },
+      ...entraUpdateArgs,
       tagsArg(),
       { dest: 'yes', options: ['--yes', '-y'], kind: 'flag', help: 'Do not prompt for confirmation.' },
     ],
@@ -257,6 +263,8 @@ export const aksCommands: CommandSpec[] = [
       }
       if (a.enablePrivateCluster || a.disablePrivateCluster) p.apiServerAccessProfile = { ...(p.apiServerAccessProfile ?? {}), enablePrivateCluster: Boolean(a.enablePrivateCluster) };
       if (a.enableLocalAccounts || a.disableLocalAccounts) p.disableLocalAccounts = Boolean(a.disableLocalAccounts);
+      const aadProfile = aadProfileForUpdate(p.aadProfile, a);
+      if (aadProfile) p.aadProfile = aadProfile;
       if (labels !== undefined) p.agentPoolProfiles = (p.agentPoolProfiles ?? []).map((ap: Record<string, unknown>) => ({ ...ap, nodeLabels: labels }));
       // az nulls the service principal profile's secret-bearing part; the service keeps the rest.
       const body: Record<string, unknown> = { ...mc, properties: p };
