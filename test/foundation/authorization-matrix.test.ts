@@ -30,6 +30,7 @@ const ROLE = {
   clusterUser: '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
   clusterAdmin: '0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8',
   operator: 'a4e5e0a1-0c3b-4d9e-9e55-6b73656d7501',
+  miOperator: 'f1a07417-d97a-45cb-824c-7a7467783830',
 };
 
 interface Actor {
@@ -78,13 +79,18 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
     clusterId = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/c1`;
     const created = await call(owner, 'PUT', `${clusterId}?api-version=${NEW_API}`, clusterBody());
     expect(created.status, created.text).toBe(201);
-    for (const name of ['none', 'reader', 'clusterUser', 'clusterAdmin', 'rgContributor', 'subContributor', 'operator']) actors[name] = await newActor(name);
+    for (const g of [rg, otherRg]) {
+      const mi = await call(owner, 'PUT', `/subscriptions/${sub}/resourceGroups/${g}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${g}?api-version=2023-01-31`, { location: 'eastus' });
+      expect(mi.status, mi.text).toBe(201);
+    }
+    for (const name of ['none', 'reader', 'clusterUser', 'clusterAdmin', 'rgContributor', 'subContributor', 'operator', 'miOperator']) actors[name] = await newActor(name);
     await assign(actors.reader!, ROLE.reader, `/subscriptions/${sub}`);
     await assign(actors.clusterUser!, ROLE.clusterUser, clusterId);
     await assign(actors.clusterAdmin!, ROLE.clusterAdmin, clusterId);
     await assign(actors.rgContributor!, ROLE.contributor, `/subscriptions/${sub}/resourceGroups/${rg}`);
     await assign(actors.subContributor!, ROLE.contributor, `/subscriptions/${sub}`);
     await assign(actors.operator!, ROLE.operator, `/subscriptions/${sub}`);
+    await assign(actors.miOperator!, ROLE.miOperator, `/subscriptions/${sub}/resourceGroups/${rg}`);
   }, 120_000);
   afterAll(async () => {
     await emu?.close();
@@ -180,6 +186,40 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
     expect(res.json().error.code).toBe('AuthorizationFailed');
     expect(res.json().error.message).toContain(`perform action '${action}' over scope '${scope}'`);
   };
+
+  it('roles × actions × scopes: the table of who may do what, inherited downward and not sideways', async () => {
+    const id = (g: string) => `/subscriptions/${sub}/resourceGroups/${g}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-${g}?api-version=2023-01-31`;
+    const group = (g: string) => `/subscriptions/${sub}/resourcegroups/${g}?api-version=2021-04-01`;
+    const assignment = (scope: string) => `${scope}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}?api-version=2022-04-01`;
+    const assignmentBody = { properties: { roleDefinitionId: `/subscriptions/${sub}/providers/Microsoft.Authorization/roleDefinitions/${ROLE.reader}`, principalId: actors.none!.objectId } };
+    const tags = { tags: { checked: 'yes' } };
+    const table: Array<[actor: string, method: string, path: string, body: unknown, allowed: boolean]> = [
+      ['reader', 'GET', `${clusterId}?api-version=${NEW_API}`, undefined, true],
+      ['reader', 'GET', id(otherRg), undefined, true], // inherited from the subscription
+      ['reader', 'PATCH', group(rg), tags, false],
+      ['reader', 'PUT', assignment(`/subscriptions/${sub}`), assignmentBody, false],
+      ['rgContributor', 'PATCH', id(rg), tags, true],
+      ['rgContributor', 'PATCH', id(otherRg), tags, false], // not sideways to another group
+      ['rgContributor', 'GET', `/subscriptions/${sub}/resourcegroups/${otherRg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2023-01-31`, undefined, false],
+      ['rgContributor', 'PUT', assignment(`/subscriptions/${sub}/resourceGroups/${rg}`), assignmentBody, false], // Contributor's notActions
+      ['subContributor', 'PATCH', group(otherRg), tags, true],
+      ['subContributor', 'PUT', assignment(`/subscriptions/${sub}/resourceGroups/${rg}`), assignmentBody, false],
+      ['clusterUser', 'GET', `${clusterId}?api-version=${NEW_API}`, undefined, true],
+      ['clusterUser', 'GET', `${clusterId}/agentPools/nodepool1?api-version=${NEW_API}`, undefined, false], // managedClusters/read is not agentPools/read
+      ['clusterAdmin', 'PATCH', `${clusterId}?api-version=${NEW_API}`, tags, false],
+      ['miOperator', 'GET', id(rg), undefined, true], // userAssignedIdentities/*/read covers .../read
+      ['miOperator', 'PATCH', id(rg), tags, false],
+      ['miOperator', 'GET', id(otherRg), undefined, false],
+      ['operator', 'GET', `${clusterId}?api-version=${NEW_API}`, undefined, false], // aksemu's role holds aksemu's actions only
+    ];
+    const wrong: string[] = [];
+    for (const [who, method, path, body, allowed] of table) {
+      const res = await call(actors[who]!.token, method, path, body);
+      const denied = res.status === 403 && res.json().error?.code === 'AuthorizationFailed';
+      if (denied === allowed || (allowed && res.status >= 400)) wrong.push(`${who} ${method} ${path} → ${res.status} ${res.text.slice(0, 200)}`);
+    }
+    expect(wrong).toEqual([]);
+  });
 
   it('Reader reads but cannot write or list credentials', async () => {
     const t = actors.reader!.token;
