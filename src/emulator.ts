@@ -15,7 +15,7 @@ import { CustomRoles } from './authorization/custom-roles.js';
 import { RoleAssignments } from './authorization/role-assignments.js';
 import { ensurePrivateDir, paths, writeInstanceInfo, type InstanceInfo } from './config/data-dir.js';
 import { registerAdminRoutes } from './frontdoor/admin-routes.js';
-import { createFrontDoor, type FrontDoor } from './frontdoor/server.js';
+import { createFrontDoor, type FrontDoor, type FrontDoorLimits } from './frontdoor/server.js';
 import type { Fleet } from './fleet/fleet.js';
 import { Directory } from './identity/directory.js';
 import { registerGraphRoutes } from './identity/graph-routes.js';
@@ -61,6 +61,8 @@ export interface EmulatorOptions {
   logLevel?: string;
   /** Defaults to a pino logger on stderr (stdout belongs to the CLI's ready line). */
   logger?: Logger;
+  /** The front door's deadlines and connection ceiling (src/frontdoor/limits.ts has the defaults). */
+  frontDoorLimits?: Partial<FrontDoorLimits>;
 }
 
 /** The instance's own machinery, which every module is built on (tests and the CLI read it too). */
@@ -161,7 +163,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const tasks = new TaskRunner(store, clock, log);
     cleanup.unshift(() => tasks.stop());
     const host = opts.host ?? '127.0.0.1';
-    const frontDoor = await createFrontDoor({ host, port: opts.port ?? DEFAULT_PORT, ca, logger: log });
+    const frontDoor = await createFrontDoor({ host, port: opts.port ?? DEFAULT_PORT, ca, logger: log, limits: opts.frontDoorLimits });
     cleanup.unshift(() => frontDoor.close());
     const authz = new RoleAssignments(store, new CustomRoles(store));
     // Before any `/_aksemu` route exists: each must declare its right, checked before its handler (SPEC Z-1).

@@ -62,3 +62,11 @@ export function internalUrl(route: HostRoute, url: string): string {
       return url;
   }
 }
+
+/** Whether a listen address reaches this machine only (127.0.0.0/8, ::1, localhost): anything else is exposed. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  const v4 = /^(?:::ffff:)?(\d+)\.\d+\.\d+\.\d+$/.exec(h);
+  return v4 !== null && Number(v4[1]) === 127;
+}

@@ -17,8 +17,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { LocalCa } from '../tls/local-ca.js';
-import { internalUrl, routeForHost, splitHostPort } from './hosts.js';
+import { internalUrl, isLoopbackHost, routeForHost, splitHostPort } from './hosts.js';
+import { armFirstByteTimer, drainRequestBody, httpServerTimeouts, resolveLimits, type FrontDoorLimits } from './limits.js';
 import { redactingLogger } from './log-redaction.js';
+
+export type { FrontDoorLimits } from './limits.js';
 
 export interface FrontDoorOptions {
   host: string;
@@ -27,6 +30,8 @@ export interface FrontDoorOptions {
   logger: Logger;
   /** Largest request body accepted by any service (services may enforce smaller limits). */
   bodyLimit?: number;
+  /** Deadlines and ceilings that keep idle or slow clients from exhausting the process (limits.ts has the defaults). */
+  limits?: Partial<FrontDoorLimits>;
 }
 
 /** Writes an error that fastify itself raised (bad URL, bad headers) in the format of the service at `url`. */
@@ -53,6 +58,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   const localNames = new Set(['localhost', '127.0.0.1', '::1', opts.host.toLowerCase()]);
   const defaultNames = ['localhost', '127.0.0.1', '::1', ...(isIP(opts.host) && !['0.0.0.0', '::'].includes(opts.host) ? [opts.host] : [])];
   const defaultPem = await opts.ca.defaultPem([...new Set(defaultNames)]);
+  const limits = resolveLimits(opts.limits);
   const sockets = new Set<Socket | Duplex>();
   const upgradeHandlers: UpgradeHandler[] = [];
   let httpsServer!: HttpsServer;
@@ -102,6 +108,8 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
           key: defaultPem.key,
           cert: defaultPem.cert,
           minVersion: 'TLSv1.2',
+          handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+          ...httpServerTimeouts(limits),
           ALPNProtocols: ['http/1.1'],
           SNICallback: (servername, cb) => {
             const { host } = splitHostPort(servername);
@@ -112,6 +120,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
         },
         handler,
       );
+      httpsServer.keepAliveTimeout = limits.keepAliveTimeoutMs;
       return httpsServer;
     },
   });
@@ -120,20 +129,27 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  // A declared body over the limit is refused before it is read, but the rest of it is still read and dropped:
-  // closing a connection with unread input makes TCP reset it, and the client would never see the 413.
+  // A declared body over the limit is refused before it is read (the onSend hook below reads and drops it).
   const bodyLimit = opts.bodyLimit ?? 8 * 1024 * 1024;
   app.addHook('onRequest', async (req, reply) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (!(declared > bodyLimit)) return;
-    req.raw.resume();
     const url = req.url;
     const formatter = errorFormatters.find(([prefix]) => url.startsWith(prefix))?.[1] ?? armFormatter;
     const out = formatter(413, `The request content is too large: ${declared} bytes, the limit is ${bodyLimit}.`, url);
     return reply.code(413).type(out.contentType ?? 'application/json; charset=utf-8').send(JSON.stringify(out.body));
   });
 
-  const plainServer: HttpServer = createHttpServer((_req, res) => {
+  // Every service's early refusal (a body over its limit, a missing token) waits until the rest of the request
+  // body has been read and dropped (up to a bound): answering and closing with unread input makes TCP reset the
+  // connection, and the client sees ECONNRESET or SSLEOFError instead of the answer (SPEC R-4).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (reply.statusCode < 400 || req.raw.complete) return payload;
+    if (!(await drainRequestBody(req.raw, limits.maxDrainBytes))) reply.header('connection', 'close');
+    return payload;
+  });
+
+  const plainServer: HttpServer = createHttpServer(httpServerTimeouts(limits), (_req, res) => {
     res.writeHead(400, { 'Content-Type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -164,6 +180,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   };
   plainServer.on('connect', onConnect);
   plainServer.on('clientError', (_err, socket) => socket.destroy());
+  plainServer.keepAliveTimeout = limits.keepAliveTimeoutMs;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Upgrades (kubectl attach/exec over WebSockets) are routed like every other request.
@@ -184,12 +201,23 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    const firstByteArrived = armFirstByteTimer(socket, limits);
     socket.once('data', (first: Buffer) => {
+      firstByteArrived();
       socket.pause();
       socket.unshift(first);
       (first[0] === TLS_HANDSHAKE ? httpsServer : plainServer).emit('connection', socket);
       process.nextTick(() => socket.resume());
     });
+  });
+
+  // Connections over the ceiling are closed by node as they are accepted; say so, at most once a minute.
+  raw.maxConnections = limits.maxConnections;
+  let lastDropWarning = 0;
+  raw.on('drop', (info) => {
+    if (Date.now() - lastDropWarning < 60_000) return;
+    lastDropWarning = Date.now();
+    opts.logger.warn({ remoteAddress: info?.remoteAddress, maxConnections: limits.maxConnections }, 'front door: too many open connections; closing new ones');
   });
 
   let boundPort = opts.port;
@@ -211,6 +239,9 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
           boundPort = typeof addr === 'object' && addr ? addr.port : opts.port;
           const urlHost = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
           boundUrl = `https://${urlHost}:${boundPort}`;
+          if (!isLoopbackHost(opts.host)) {
+            opts.logger.warn({ host: opts.host, port: boundPort }, `listening on ${opts.host}, not a loopback address: other machines can reach the emulator`);
+          }
           resolve({ url: boundUrl, port: boundPort });
         });
       });

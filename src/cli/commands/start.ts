@@ -1,6 +1,7 @@
 /** `aksemu start`: runs the emulator in the foreground and prints one ready line on stdout. */
 import type { Command } from 'commander';
 import { resolveDataDir } from '../../config/data-dir.js';
+import { isLoopbackHost } from '../../frontdoor/hosts.js';
 import { Speed } from '../../runtime/clock.js';
 import { UsageError } from '../errors.js';
 
@@ -60,6 +61,13 @@ export function registerStart(program: Command): void {
         ...(now ? { now } : {}),
       });
       process.stdout.write(`aksemu ready ${emulator.url}\n`);
+      // The emulator is a local test tool: an address other machines can reach should never be a silent choice.
+      if (!isLoopbackHost(opts.host)) {
+        process.stderr.write(
+          `aksemu: WARNING: listening on ${opts.host}, which is not a loopback address: other machines can reach this emulator's ` +
+            `APIs and its proxy. Use --host 127.0.0.1 unless that is what you want.\n`,
+        );
+      }
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
