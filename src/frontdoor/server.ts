@@ -235,6 +235,10 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
         raw.once('error', reject);
         raw.listen({ host: opts.host, port: opts.port }, () => {
           raw.off('error', reject);
+          // The HTTP servers are fed connections rather than listening themselves, and node starts the checks
+          // behind headersTimeout/requestTimeout on 'listening': without this, neither deadline would apply.
+          httpsServer.emit('listening');
+          plainServer.emit('listening');
           const addr = raw.address();
           boundPort = typeof addr === 'object' && addr ? addr.port : opts.port;
           const urlHost = isIP(opts.host) === 6 ? `[${opts.host}]` : opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host;
@@ -252,6 +256,9 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
         for (const s of sockets) s.destroy();
       });
       httpsServer.closeAllConnections?.();
+      // Stops the deadline checks started at listen (the servers hold no listening socket of their own).
+      httpsServer.close();
+      plainServer.close();
       await app.close();
     },
   };
