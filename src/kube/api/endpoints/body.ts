@@ -91,13 +91,12 @@ function yamlNestingBound(text: string): number {
       indent = 0;
       continue;
     }
-    if (lineStart && (ch === 32 || ch === 45)) {
-      indent++; // spaces and "- " sequence entries both open a level
-      continue;
+    if (lineStart && (ch === 32 || ch === 45)) indent++; // spaces and "- " sequence entries both open a level
+    else {
+      lineStart = false;
+      if (ch === 91 || ch === 123) flow++;
+      else if ((ch === 93 || ch === 125) && flow > 0) flow--;
     }
-    lineStart = false;
-    if (ch === 91 || ch === 123) flow++;
-    else if ((ch === 93 || ch === 125) && flow > 0) flow--;
     worst = Math.max(worst, flow + indent);
   }
   return worst;
