@@ -85,7 +85,7 @@ function parentOf(doc: Json, pointer: string): { parent: Container; key: string 
   return { parent, key: path[path.length - 1]! };
 }
 
-/** Mutating steps on `root` (a wrapper whose key '' is the document, so the root can be replaced). */
+/** Mutating steps on `doc.v` (the document held in a wrapper, so that the path '' can replace it). */
 function add(doc: { v: Json }, pointer: string, value: Json, op: string): void {
   if (pointer === '') {
     doc.v = value;
