@@ -9,6 +9,13 @@
  * - keys are written as own data properties, so no key (not even `__proto__`) can replace a prototype;
  * - the bytes copies add are bounded (a `copy` of the root doubles the document each time).
  *
+ * Why not a library: fast-json-patch and json-merge-patch did this before, and hostile documents broke them. The
+ * first followed inherited properties (`replace /data/toString` succeeded), threw plain errors on `/__proto__` (a 500),
+ * crashed on a `move` into the moved value's own child and let `copy` double a document without bound. The second
+ * silently dropped the rest of a patch after a `constructor` key and crashed on a `hasOwnProperty` key. Their
+ * object model (JavaScript objects with prototypes) is not kube-apiserver's (Go maps), and guarding every such
+ * case from outside would be longer than the two RFCs' algorithms written here.
+ *
  * Errors are PatchError 422 with the words of the JSON patch library kube-apiserver uses (evanphx/json-patch);
  * the registry turns them into kube-apiserver's Status for a patch that does not apply.
  */
