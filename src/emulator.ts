@@ -193,8 +193,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     registerMetadataEndpoint(frontDoor.app);
     registerLoginRoutes(frontDoor.app, directory, tokens, sealer);
     registerGraphRoutes(frontDoor.app, directory, tokens);
-    registerAdminRoutes(frontDoor.app, { tokens, clock, speed, store, version: VERSION, startedAt });
     const services = await startServices(core);
+    registerAdminRoutes(frontDoor.app, {
+      tokens,
+      clock,
+      speed,
+      store,
+      version: VERSION,
+      startedAt,
+      statusParts: { keyVaultAudit: () => services.keyVault.audit.status() },
+    });
     registerArmHttp(frontDoor.app, arm, tokens, authz);
     const { url, port } = await frontDoor.listen();
     await tasks.start();

@@ -16,6 +16,34 @@ export interface AdminDeps {
   store: Store;
   version: string;
   startedAt: string;
+  /** Parts of the status other services report (the Key Vault audit log's backlog), by name. */
+  statusParts: Record<string, () => unknown>;
+}
+
+/** How long the status waits for the store before calling it unhealthy: a probe must answer promptly (SPEC R-1). */
+const STORE_PROBE_MS = 1000;
+
+/**
+ * The store's health without its address (an etcd URL may name hosts and credentials): its kind, and its
+ * revision when it answers within STORE_PROBE_MS.
+ */
+async function storeHealth(store: Store): Promise<{ kind: string; healthy: boolean; revision?: number; problem?: string }> {
+  const kind = store.description.split(':')[0]!;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const revision = await Promise.race([
+      store.revision(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${STORE_PROBE_MS} ms`)), STORE_PROBE_MS);
+      }),
+    ]);
+    return { kind, healthy: true, revision };
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    return { kind, healthy: false, problem: message.includes(store.description) ? 'the store did not answer' : message.replace(/\b[a-z]+:\/\/\S+/gi, '<store>') };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -23,14 +51,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     async (scope) => {
       const fail = (status: number, code: string, message: string) => ({ error: { code, message } });
       scope.addHook('onRequest', requireArmToken(deps.tokens));
-      scope.get('/status', { config: { adminRight: { action: 'Aksemu.Emulator/status/read' } } }, async () => ({
-        version: deps.version,
-        startedAt: deps.startedAt,
-        store: deps.store.description,
-        storeRevision: await deps.store.revision(),
-        speed: deps.speed.name,
-        now: deps.clock.iso(),
-      }));
+      // 200 when the store answers, 503 (with the same body and Retry-After) when it does not: probes can tell.
+      scope.get('/status', { config: { adminRight: { action: 'Aksemu.Emulator/status/read' } } }, async (_req, reply) => {
+        const store = await storeHealth(deps.store);
+        const parts = Object.fromEntries(Object.entries(deps.statusParts).map(([name, part]) => [name, part()]));
+        const body = { version: deps.version, startedAt: deps.startedAt, speed: deps.speed.name, now: deps.clock.iso(), store, ...parts };
+        if (!store.healthy) reply.code(503).header('Retry-After', '1');
+        return body;
+      });
       scope.get('/clock', { config: { adminRight: { action: 'Aksemu.Emulator/clock/read' } } }, async () => ({ now: deps.clock.iso() }));
       scope.put('/clock', { config: { adminRight: { action: 'Aksemu.Emulator/clock/write' } } }, async (req, reply) => {
         let body: { now?: unknown; advanceSeconds?: unknown };

@@ -1,7 +1,7 @@
 /**
  * Key Vault (SPEC V-1..V-5): the vault model, keys, the data plane (`/_vault/<vault>`,
  * host `<vault>.vault.azure.net`), private endpoints, and the audit log API
- * (`GET /_aksemu/keyvault/vaults/<vault>/audit[?since=ISO&top=N]`, ARM token with read access to the vault).
+ * (`GET /_aksemu/keyvault/vaults/<vault>/audit[?since=ISO&top=N]`, aksemu's Aksemu.Emulator/keyVaultAudit/read right on the vault).
  *
  * The vaults' management plane (ARM) is the Microsoft.KeyVault provider (src/providers/keyvault), which gets the
  * vault model from here. Wired by the composition root, which hands what it returns to the features that use Key

@@ -3,6 +3,7 @@
  * and delete as a long-running operation that deletes every resource in the group.
  */
 import type { Arm } from '../../arm/arm.js';
+import { KeyedQueue } from '../../util/keyed-queue.js';
 import type { ArmAuthorizer, RouteAuthorization } from '../../arm/route-authorization.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
 import { normalizeLocation, AZURE_LOCATIONS } from '../../arm/locations.js';
@@ -67,47 +68,68 @@ const createOrUpdate: ResourceGroupHandler = async ({ arm }, req) => {
     );
   }
   const tags = validateTags(body.tags);
-  const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
-  if (current) {
-    if (current.value.properties.provisioningState === 'Deleting') throw deletingConflict(current.value.name);
-    if (current.value.location !== location) {
-      throw new ArmError(
-        409,
-        'InvalidResourceGroupLocation',
-        `Invalid resource group location '${body.location}'. The Resource group already exists in location '${current.value.location}'.`,
-      );
+  // Concurrent PUTs of one group are serialized, the last one winning as in ARM: a lost compare-and-swap reads
+  // the group again and retries, and only a group that keeps changing under it answers 409.
+  return withRetriedWrite(resourceGroupName, async () => {
+    const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
+    if (current) {
+      if (current.value.properties.provisioningState === 'Deleting') throw deletingConflict(current.value.name);
+      if (current.value.location !== location) {
+        throw new ArmError(
+          409,
+          'InvalidResourceGroupLocation',
+          `Invalid resource group location '${body.location}'. The Resource group already exists in location '${current.value.location}'.`,
+        );
+      }
     }
-  }
-  const rg: ResourceGroup = {
-    id: resourceGroupId(subscriptionId, current?.value.name ?? resourceGroupName),
-    name: current?.value.name ?? resourceGroupName,
-    type: 'Microsoft.Resources/resourceGroups',
-    location,
-    ...(tags !== undefined ? { tags } : current?.value.tags ? { tags: current.value.tags } : {}),
-    ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : current?.value.managedBy ? { managedBy: current.value.managedBy } : {}),
-    properties: { provisioningState: 'Succeeded' },
-  };
-  const res = await arm.resources.putResourceGroup(rg, subscriptionId, { ifModRevision: current?.modRevision ?? 0 });
-  if (!res.succeeded) throw concurrentUpdate(resourceGroupName);
-  return { status: current ? 200 : 201, body: rg };
+    const rg: ResourceGroup = {
+      id: resourceGroupId(subscriptionId, current?.value.name ?? resourceGroupName),
+      name: current?.value.name ?? resourceGroupName,
+      type: 'Microsoft.Resources/resourceGroups',
+      location,
+      ...(tags !== undefined ? { tags } : current?.value.tags ? { tags: current.value.tags } : {}),
+      ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : current?.value.managedBy ? { managedBy: current.value.managedBy } : {}),
+      properties: { provisioningState: 'Succeeded' },
+    };
+    const res = await arm.resources.putResourceGroup(rg, subscriptionId, { ifModRevision: current?.modRevision ?? 0 });
+    return res.succeeded ? { status: current ? 200 : 201, body: rg } : undefined;
+  });
 };
+
+/** Writers of one group in this process, one at a time. */
+const groupWriters = new KeyedQueue();
+
+/**
+ * Runs a read-check-write of group `name` until its write wins (undefined: it lost a compare-and-swap to another
+ * process sharing the store); 409 after a few lost races.
+ */
+function withRetriedWrite(name: string, attempt: () => Promise<ArmResponse | undefined>): Promise<ArmResponse> {
+  return groupWriters.run(name.toLowerCase(), async () => {
+    for (let i = 0; i < 5; i++) {
+      const done = await attempt();
+      if (done) return done;
+    }
+    throw concurrentUpdate(name);
+  });
+}
 
 /** PATCH: replaces the tags and managedBy given, nothing else. */
 const patchGroup: ResourceGroupHandler = async ({ arm }, req) => {
   const { subscriptionId, resourceGroupName } = req.params as Record<string, string>;
   const body = req.json<Record<string, unknown>>() ?? {};
-  const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
-  if (!current) throw armErrors.resourceGroupNotFound(resourceGroupName);
-  if (current.value.properties.provisioningState === 'Deleting') throw deletingConflict(resourceGroupName);
   const tags = validateTags(body.tags);
-  const next: ResourceGroup = {
-    ...current.value,
-    ...(tags !== undefined ? { tags } : {}),
-    ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
-  };
-  const res = await arm.resources.putResourceGroup(next, subscriptionId, { ifModRevision: current.modRevision });
-  if (!res.succeeded) throw concurrentUpdate(resourceGroupName);
-  return { status: 200, body: next };
+  return withRetriedWrite(resourceGroupName, async () => {
+    const current = await arm.resources.getResourceGroup(subscriptionId, resourceGroupName);
+    if (!current) throw armErrors.resourceGroupNotFound(resourceGroupName);
+    if (current.value.properties.provisioningState === 'Deleting') throw deletingConflict(resourceGroupName);
+    const next: ResourceGroup = {
+      ...current.value,
+      ...(tags !== undefined ? { tags } : {}),
+      ...(typeof body.managedBy === 'string' ? { managedBy: body.managedBy } : {}),
+    };
+    const res = await arm.resources.putResourceGroup(next, subscriptionId, { ifModRevision: current.modRevision });
+    return res.succeeded ? { status: 200, body: next } : undefined;
+  });
 };
 
 /** DELETE: marks the group Deleting and leaves the work to the delete task (202 with a subscription-level operation). */

@@ -3,13 +3,16 @@
  *
  * - media type: JSON and YAML are decoded; protobuf (which `kubectl debug` posts) and anything else get 415;
  * - malformed JSON/YAML: 400 "the object provided is unrecognized (must be of type Pod): couldn't get
- *   version/kind; json parse error: ...".
+ *   version/kind; json parse error: ...";
+ * - hostile JSON/YAML (SPEC R-4): a YAML alias bomb gets 400 "...: yaml: document contains excessive aliasing", as
+ *   kube-apiserver's YAML decoder answers it; nesting deeper than MAX_NESTING_DEPTH gets 400 "exceeded max depth"
+ *   (before the YAML parser sees it: a deep enough document overflows its stack); a `__proto__` key gets 400.
  *
  * Checking the value against the endpoint's kind is `decodeAsKind` (registry/decode.ts).
  */
 import type { Node as YamlNode } from 'yaml';
 import { yaml } from '../../../util/yaml.js';
-import { kubeErrors } from '../machinery/errors.js';
+import { type KubeError, kubeErrors } from '../machinery/errors.js';
 import type { ParsedBody } from '../registry/decode.js';
 import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
 
@@ -25,6 +28,15 @@ export function bodyFormat(contentType: string | undefined, accepted: readonly s
   if (type === PROTOBUF_MEDIA_TYPE && accepted.includes(PROTOBUF_MEDIA_TYPE)) return 'protobuf';
   throw kubeErrors.unsupportedMediaType(type, [...accepted]);
 }
+
+/**
+ * How deep a body may nest. kube-apiserver's decoders stop at 10000; aksemu stops far earlier because the YAML
+ * parser and the registry's walks are recursive (the YAML parser overflows the stack below 1000 levels), and no
+ * Kubernetes object comes near it.
+ */
+const MAX_NESTING_DEPTH = 200;
+/** The aliases a YAML body may expand (the `yaml` package's count of nodes copied through aliases). */
+const MAX_YAML_ALIAS_COUNT = 100;
 
 function summarize(body: Buffer, max = 30): string {
   const s = body.toString('utf8');
@@ -59,6 +71,64 @@ function mayHaveDuplicateKeys(text: string): boolean {
   return false;
 }
 
+function unrecognized(kind: string, why: string, body: Buffer): KubeError {
+  return kubeErrors.badRequest(`the object provided is unrecognized (must be of type ${kind}): ${why} (${summarize(body)})`);
+}
+
+/**
+ * The deepest nesting a YAML text can reach, over-estimated without parsing it: flow brackets still open (quoted
+ * or not) plus the indentation of the line. Checked before parsing, which is recursive.
+ */
+function yamlNestingBound(text: string): number {
+  let flow = 0;
+  let worst = 0;
+  let indent = 0;
+  let lineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 10) {
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart && (ch === 32 || ch === 45)) indent++; // spaces and "- " sequence entries both open a level
+    else {
+      lineStart = false;
+      if (ch === 91 || ch === 123) flow++;
+      else if ((ch === 93 || ch === 125) && flow > 0) flow--;
+    }
+    worst = Math.max(worst, flow + indent);
+  }
+  return worst;
+}
+
+/**
+ * Refuses a parsed body nested deeper than MAX_NESTING_DEPTH or holding a `__proto__` key, walking it without
+ * recursion. kube-apiserver takes `__proto__` as any other key; aksemu refuses it rather than let a JavaScript
+ * assignment somewhere downstream read it as the object's prototype (SPEC R-4).
+ */
+function checkParsedShape(value: unknown, kind: string, body: Buffer, format: 'json' | 'yaml'): void {
+  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: value, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { v, depth, path } = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_NESTING_DEPTH) {
+      throw format === 'json'
+        ? unrecognized(kind, `couldn't get version/kind; json parse error: exceeded max depth of ${MAX_NESTING_DEPTH}`, body)
+        : unrecognized(kind, `yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`, body);
+    }
+    if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push({ v: item, depth: depth + 1, path: `${path}[${i}]` }));
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      const child = path ? `${path}.${key}` : key;
+      if (key === '__proto__') throw unrecognized(kind, `key "__proto__" is not accepted (at ${child})`, body);
+      stack.push({ v: (v as Record<string, unknown>)[key], depth: depth + 1, path: child });
+    }
+  }
+}
+
 /**
  * Parses a body. `kind` names the expected kind in error messages. Duplicate keys are looked for only when
  * `findDuplicates` (Strict field validation), as kube-apiserver's strict decoder does.
@@ -74,15 +144,27 @@ export function parseBody(body: Buffer, format: BodyFormat, kind: string, findDu
       const msg = (err as Error).message.replace(/^JSON\.parse: /, '');
       throw kubeErrors.badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${msg} (${summarize(body)})`);
     }
+    checkParsedShape(value, kind, body, 'json');
     const duplicates: string[] = [];
     if (findDuplicates && mayHaveDuplicateKeys(text)) yamlPathDuplicates(yaml().parseDocument(text, { uniqueKeys: false }).contents as YamlNode, '', duplicates);
     return { value, duplicates };
   }
-  const doc = yaml().parseDocument(body.toString('utf8'), { uniqueKeys: false, prettyErrors: false });
+  const text = body.toString('utf8');
+  if (yamlNestingBound(text) > 2 * MAX_NESTING_DEPTH) throw unrecognized(kind, `yaml: exceeded max depth of ${MAX_NESTING_DEPTH}`, body);
+  const doc = yaml().parseDocument(text, { uniqueKeys: false, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw kubeErrors.badRequest(`the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; yaml parse error: ${doc.errors[0]!.message.split('\n')[0]}`);
   }
   const duplicates: string[] = [];
   if (findDuplicates) yamlPathDuplicates(doc.contents as YamlNode, '', duplicates);
-  return { value: doc.toJS({ maxAliasCount: 100 }), duplicates };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (err) {
+    // The `yaml` package's refusal of a "billion laughs" document (a ReferenceError), in go-yaml's words.
+    if (/alias/i.test((err as Error).message)) throw unrecognized(kind, 'yaml: document contains excessive aliasing', body);
+    throw unrecognized(kind, `yaml: ${(err as Error).message}`, body);
+  }
+  checkParsedShape(value, kind, body, 'yaml');
+  return { value, duplicates };
 }

@@ -11,6 +11,7 @@ import { kubeErrors, successStatus } from '../machinery/errors.js';
 import { negotiateObject, type OutputKind } from '../machinery/negotiation.js';
 import type { PatchType } from '../registry/registry.js';
 import { checkFieldSelector } from '../registry/selection.js';
+import { checkPatchedName } from '../registry/strategy.js';
 import type { ResourceDef } from '../machinery/resource.js';
 import type { KubeObject } from '../../../clusters/stored-object.js';
 import { serveWatch, validateWatchOptions } from './watch.js';
@@ -136,9 +137,8 @@ async function serverSideApply(c: RequestContext, def: ResourceDef, path: Resour
     throw kubeErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
   }
   const { obj, warnings } = decodeAsKind(def, { value: applied, duplicates: [] }, fv === 'Warn' ? 'Strict' : fv, 'patch');
-  if (obj.metadata.name && obj.metadata.name !== path.name) {
-    throw kubeErrors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${path.name})`);
-  }
+  // An applied configuration without a name takes the URL's; one naming another object is refused.
+  if (obj.metadata.name) checkPatchedName(def, obj, path.namespace, path.name!);
   const existing = await c.registry.tryGet(def, path.namespace, path.name!);
   if (!existing) {
     const created = await c.registry.create(def, path.namespace, { ...obj, metadata: { ...obj.metadata, name: path.name } }, writeOptions(c, def));

@@ -1,7 +1,6 @@
 /** Patch documents: their shape checks and how each patch type applies to an object. */
-import jsonMergePatch from 'json-merge-patch';
-import jsonPatch from 'fast-json-patch';
 import { KubeError, kubeErrors } from '../machinery/errors.js';
+import { applyJsonPatch, applyMergePatch } from '../machinery/json-patch.js';
 import type { ResourceDef } from '../machinery/resource.js';
 import { fieldType } from '../machinery/schema.js';
 import { PatchError, strategicMerge } from '../machinery/strategic-merge.js';
@@ -23,17 +22,23 @@ export function checkPatchDocument(type: PatchType, patch: unknown): void {
   }
 }
 
-/** Applies a patch document to an object (as JSON). Throws PatchError for patches that cannot apply. */
+/**
+ * Applies a patch document to an object (as JSON), as a KubeError when it cannot apply. A JSON patch that does not
+ * apply (a missing path, a failed test, an unknown op) gets what kube-apiserver answers: 422 Invalid "the server
+ * rejected our request due to an error in our request" with the patch library's words as the cause; the other
+ * patch types' errors keep their own message.
+ */
 export function applyPatch(def: ResourceDef, base: Record<string, unknown>, type: PatchType, patch: unknown): unknown {
-  if (type === 'merge') return jsonMergePatch.apply(clone(base), patch);
-  if (type === 'strategic') return strategicMerge(base, patch, def.model, fieldType);
   try {
-    return jsonPatch.applyPatch(clone(base), patch as jsonPatch.Operation[], true, false).newDocument;
+    if (type === 'merge') return applyMergePatch(clone(base), patch);
+    if (type === 'strategic') return strategicMerge(base, patch, def.model, fieldType);
+    return applyJsonPatch(base, patch as unknown[]);
   } catch (err) {
-    if (err instanceof jsonPatch.JsonPatchError) {
-      const structural = ['SEQUENCE_NOT_AN_ARRAY', 'OPERATION_NOT_AN_OBJECT', 'OPERATION_OP_INVALID', 'OPERATION_PATH_INVALID', 'OPERATION_FROM_REQUIRED', 'OPERATION_VALUE_REQUIRED'];
-      throw new PatchError(err.message.split('\n')[0]!, structural.includes(err.name) ? 400 : 422);
+    if (!(err instanceof PatchError)) throw err;
+    if (err.status === 400) throw kubeErrors.badRequest(err.message);
+    if (type === 'json') {
+      throw new KubeError(422, 'Invalid', 'the server rejected our request due to an error in our request', { causes: [{ reason: 'UnexpectedServerResponse', message: err.message }] });
     }
-    throw err;
+    throw new KubeError(422, 'Invalid', err.message);
   }
 }

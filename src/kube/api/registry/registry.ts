@@ -27,7 +27,6 @@ import type { Clock } from '../../../runtime/clock.js';
 import { kubeErrors, KubeError } from '../machinery/errors.js';
 import { apiVersionOf, type ResourceDef } from '../machinery/resource.js';
 import type { FieldRequirement, LabelRequirement } from '../machinery/selectors.js';
-import { PatchError } from '../machinery/strategic-merge.js';
 import type { Namespace } from '../machinery/types.js';
 import { validateObjectMeta } from '../machinery/validation.js';
 import { kubeTime } from '../../util/age.js';
@@ -39,7 +38,7 @@ import { decodeContinue, encodeContinue, parseRv } from './continue-token.js';
 import { decodeAsKind, type FieldValidation } from './decode.js';
 import { applyPatch, checkPatchDocument, type PatchType } from './patch.js';
 import { checkFieldSelector, matches } from './selection.js';
-import { gr, invalid, pendingDeletion, prepareUpdate, shouldDeleteDuringUpdate, stripServerOwnedOnCreate, withTypeMeta } from './strategy.js';
+import { checkPatchedName, gr, invalid, pendingDeletion, prepareUpdate, shouldDeleteDuringUpdate, stripServerOwnedOnCreate, withTypeMeta } from './strategy.js';
 
 export type { PatchType } from './patch.js';
 
@@ -308,17 +307,12 @@ export class Registry {
     return this.guaranteedUpdate<T, { obj: T; warnings: string[] }>(def, ns, name, async (current) => {
       if (!current) throw kubeErrors.notFound(gr(def), name);
       const base = this.withTypeMeta(def, clone(current.obj)) as unknown as Record<string, unknown>;
-      let patched: unknown;
-      try {
-        patched = applyPatch(def, base, type, patch);
-      } catch (err) {
-        if (err instanceof PatchError) throw new KubeError(err.status, err.status === 400 ? 'BadRequest' : 'Invalid', err.message);
-        throw err;
-      }
+      const patched = applyPatch(def, base, type, patch);
       const { obj, warnings } = decodeAsKind(def, { value: patched, duplicates: [] }, opts.fieldValidation, 'patch', {
         kind: def.kind,
         apiVersion: apiVersionOf(def),
       });
+      checkPatchedName(def, obj, ns, name);
       // A patch applies to the version read; a resourceVersion it sets itself is a precondition.
       obj.metadata.resourceVersion = (obj.metadata.resourceVersion as string | undefined) ?? String(current.modRevision);
       const next = prepareUpdate(def, current, obj as T, opts.subresource);

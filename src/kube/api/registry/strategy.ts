@@ -23,6 +23,19 @@ export function withTypeMeta<T extends KubeObject>(def: ResourceDef, obj: T): T 
   return { apiVersion: apiVersionOf(def), kind: def.kind, ...obj } as T;
 }
 
+/**
+ * Refuses a patched or applied object that names another object than the URL (kube-apiserver's checkName): a
+ * patch cannot rename or move an object, and is refused rather than have the change dropped.
+ */
+export function checkPatchedName(def: ResourceDef, obj: KubeObject, ns: string | undefined, name: string): void {
+  const objName = obj.metadata?.name ?? '';
+  if (objName !== name) throw kubeErrors.badRequest(`the name of the object (${objName}) does not match the name on the URL (${name})`);
+  const objNs = obj.metadata?.namespace;
+  if (def.namespaced && ns && objNs && objNs !== ns) {
+    throw kubeErrors.badRequest(`the namespace of the object (${objNs}) does not match the namespace on the request (${ns})`);
+  }
+}
+
 /** Object metadata the server owns: what a create must not take from the client. */
 export function stripServerOwnedOnCreate(obj: KubeObject): void {
   const m = obj.metadata;

@@ -1,0 +1,54 @@
+/**
+ * SPEC R-1: `/_aksemu/status` answers promptly in aksemu's own format, says whether the store answers without
+ * naming where it is, and reports the Key Vault audit log's backlog; a store that is down is a 503 with
+ * Retry-After within about a second, and the status recovers by itself when the store returns.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { EtcdCluster } from '../../testkit/etcd.js';
+import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
+import { describeWith } from '../../testkit/optional.js';
+import { waitFor } from '../../testkit/wait.js';
+
+describeWith(['etcd'], 'instance status', () => {
+  let etcd: EtcdCluster;
+  let emu: Awaited<ReturnType<typeof startTestEmulator>>;
+  let token: string;
+  const status = () => httpsCall(`${emu.url}/_aksemu/status`, { headers: { authorization: `Bearer ${token}` } });
+
+  beforeAll(async () => {
+    etcd = await EtcdCluster.start();
+    emu = await startTestEmulator({ store: `etcd://${etcd.endpoints.join(',')}/aksemu-status` });
+    token = await getToken(emu.url, emu.env);
+  }, 60_000);
+  afterAll(async () => {
+    await emu?.close();
+    await etcd?.stop();
+    if (emu) removeDataDir(emu.dataDir);
+  });
+
+  it('reports the store and the audit backlog, without the store address', async () => {
+    const res = await status();
+    expect(res.status).toBe(200);
+    const body = res.json();
+    expect(body.store).toMatchObject({ kind: 'etcd', healthy: true });
+    expect(body.store.revision).toBeGreaterThan(0);
+    expect(body.keyVaultAudit).toEqual({ pending: 0, failures: 0 });
+    for (const endpoint of etcd.endpoints) expect(res.text).not.toContain(endpoint.replace(/^https?:\/\//, ''));
+  });
+
+  it('answers 503 with Retry-After within about a second while the store is down, and 200 again once it is back', async () => {
+    await etcd.kill(0);
+    const started = Date.now();
+    const down = await status();
+    const took = Date.now() - started;
+    expect(down.status).toBe(503);
+    expect(down.headers['retry-after']).toBe('1');
+    expect(down.json().store).toMatchObject({ kind: 'etcd', healthy: false });
+    expect(took).toBeLessThan(2500);
+    for (const endpoint of etcd.endpoints) expect(down.text).not.toContain(endpoint.replace(/^https?:\/\//, ''));
+    await etcd.restart(0);
+    await etcd.waitHealthy();
+    await waitFor('the status to recover', async () => (await status()).status === 200, { timeoutMs: 30_000 });
+  }, 60_000);
+});
