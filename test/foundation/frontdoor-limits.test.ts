@@ -7,10 +7,13 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { isLoopbackHost } from '../../src/frontdoor/hosts.js';
 import { spawnEmulator, startTestEmulator } from '../../testkit/emulator.js';
 import { getToken, testCa } from '../../testkit/http.js';
-import { addCluster, kubectl, kubectlHome, kubectlStream, waitFor, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
+import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
+import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
+import { kubeApi, kubectl, kubectlHome, kubectlStream, waitFor, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
 import { describeWith } from '../../testkit/optional.js';
 
 const LIMITS = {
@@ -143,12 +146,14 @@ describe('front door deadlines and early answers', () => {
   });
 });
 
-describeWith(['kubectl'], 'the connection ceiling and long-lived watches', () => {
+describeWith(['kubectl'], 'the connection ceiling, long-lived watches and quiet exec sessions', () => {
   let emu: TestEmulator;
   let h: KubectlHome;
+  let cluster: FixtureCluster;
   beforeAll(async () => {
     emu = await startTestEmulator({ now: new Date('2026-05-01T00:00:00Z'), frontDoorLimits: LIMITS });
-    const cluster = await addCluster(emu, { name: 'limits', resourceGroup: 'rg', pools: [{ name: 'nodepool1', count: 1 }] });
+    // Through ARM, as a user creates it: its nodes have kubelets, which exec needs.
+    cluster = await createArmCluster(emu, { name: 'limits', resourceGroup: 'rg', properties: { kubernetesVersion: '1.33' }, pools: [{ name: 'nodepool1', count: 1 }] });
     h = await kubectlHome(emu, cluster);
   });
   afterAll(async () => {
@@ -179,6 +184,30 @@ describeWith(['kubectl'], 'the connection ceiling and long-lived watches', () =>
     } finally {
       w.child.kill();
     }
+  });
+
+  it('an exec session (WebSocket upgrade) that stays quiet past every deadline still works', async () => {
+    const created = await kubectl(h, ['debug', `node/${cluster.nodeNames[0]}`, '--image=mcr.microsoft.com/dotnet/runtime-deps:6.0', '--stdin', '--tty', '--attach=false']);
+    expect(created.code, created.stderr).toBe(0);
+    const pod = /pod (node-debugger-\S+) with container/.exec(created.stdout)?.[1];
+    expect(pod, created.stdout).toBeDefined();
+    await waitFor('the debugger running', async () => (await kubectl(h, ['get', 'pod', pod!, '-o', 'json'])).json().status.phase === 'Running');
+    const api = await kubeApi(emu, cluster);
+    const url = `${api.base.replace(/^https/, 'wss')}/api/v1/namespaces/default/pods/${pod}/exec?command=sh&stdin=true&stdout=true&stderr=true`;
+    const ws = new WebSocket(url, ['v5.channel.k8s.io'], { ca: testCa(), headers: { authorization: `Bearer ${api.token}` } });
+    let stdout = '';
+    ws.on('message', (data: Buffer) => data[0] === 1 && (stdout += data.subarray(1).toString()));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, LIMITS.requestTimeoutMs + 1_000));
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('hostname\nexit 0\n')]));
+    ws.send(Buffer.from([255, 0])); // stdin closed
+    expect(await closed).toBe(1000);
+    expect(stdout).toBe(`${cluster.nodeNames[0]}\n`);
   });
 });
 
