@@ -89,7 +89,7 @@ export async function openCheckedInstance(dataDir: string, storeSpec: string): P
   const startOver = `To start over with nothing, move the data directory ${dataDir} away${spec.kind === 'etcd' ? ' and use an empty etcd prefix' : ''}.`;
 
   if (!key) {
-    const sealed = [...Object.keys(state.stores).map((s) => `the store ${s}`), ...(existsSync(paths.caKey(dataDir)) ? [paths.caKey(dataDir)] : [])];
+    const sealed = [...Object.keys(state.stores).map((s) => `the store ${s.replace(/^sqlite:\.\//, `${dataDir}/`)}`), ...(existsSync(paths.caKey(dataDir)) ? [paths.caKey(dataDir)] : [])];
     if (sealed.length > 0) {
       throw new InstanceCheckError(
         `the master key ${keyFile} is missing, but ${sealed.join(' and ')} ${sealed.length > 1 ? 'are' : 'is'} sealed with it; ` +

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
+import { startTestEmulator } from '../../testkit/emulator.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -101,5 +102,24 @@ describe('no superseded value stays in the data directory (SPEC R-3)', () => {
     await expect(store.watch('/k', { fromRevision: mark - 1 }, () => undefined)).rejects.toThrow(/compacted/);
     expect((await store.get('/k'))?.value.toString()).toBe('v5');
     await store.close();
+  });
+
+  it('in a running emulator: a secret written through its store, overwritten, is in no file of the data directory after its upkeep', async () => {
+    const emu = await startTestEmulator();
+    dirs.push(emu.dataDir);
+    try {
+      const store = emu.core.store as SqliteStore;
+      const marker = Buffer.from(`plaintext-${randomBytes(12).toString('hex')}`);
+      const key = '/clusters/c1/registry/secrets/default/db-password';
+      await store.put(key, secretValue(marker, 900));
+      await store.put(key, Buffer.concat([Buffer.from('k8s:enc:kms:v2:key1:'), randomBytes(900)]));
+      expect(occurrences(emu.dataDir, marker)).toBeGreaterThan(0); // the history still holds it
+      store.maintain(); // what the store's five-minute timer runs, twice
+      store.maintain();
+      expect(occurrences(emu.dataDir, marker)).toBe(0);
+    } finally {
+      await emu.close();
+    }
+    expect(occurrences(emu.dataDir, Buffer.from('plaintext-'))).toBe(0);
   });
 });
