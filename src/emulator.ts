@@ -38,8 +38,8 @@ import { registerMetadataEndpoint } from './providers/resources/subscriptions.js
 import { Clock, Speed, type SpeedName } from './runtime/clock.js';
 import type { Lifecycle } from './runtime/lifecycle.js';
 import { TaskRunner } from './runtime/tasks.js';
-import { Sealer, loadOrCreateMasterKey } from './secrets/sealer.js';
-import { openStore } from './store/open-store.js';
+import { openCheckedInstance } from './secrets/instance-check.js';
+import type { Sealer } from './secrets/sealer.js';
 import type { Store } from './store/store.js';
 import { startTrustedLaunch } from './trustedlaunch/module.js';
 import type { TrustedLaunch } from './trustedlaunch/service.js';
@@ -149,8 +149,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
   const cleanup: Array<() => Promise<void> | void> = [releaseLock];
   try {
     const log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn', base: { svc: 'aksemu' } }, pino.destination(2));
-    const sealer = new Sealer(loadOrCreateMasterKey(paths.masterKey(dataDir)));
-    const store = await openStore(opts.store ?? 'sqlite', dataDir);
+    // The master key and the store are checked to belong together before anything reads either (SPEC R-1).
+    const { sealer, store } = await openCheckedInstance(dataDir, opts.store ?? 'sqlite');
     cleanup.unshift(() => store.close());
     const clock = new Clock(opts.now);
     const speed = new Speed(opts.speed ?? 'instant');

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { paths } from '../src/config/data-dir.js';
 import { LocalCa } from '../src/tls/local-ca.js';
-import { Sealer, loadOrCreateMasterKey } from '../src/secrets/sealer.js';
+import { Sealer, createMasterKey } from '../src/secrets/sealer.js';
 import { repoRoot } from './root.js';
 
 export default async function setup(): Promise<() => void> {
@@ -27,7 +27,7 @@ export default async function setup(): Promise<() => void> {
   const run = mkdtempSync(join(tmpdir(), 'ak-'));
   process.env.TMPDIR = run;
   const seed = mkdtempSync(join(run, 'aksemu-test-seed-'));
-  const sealer = new Sealer(loadOrCreateMasterKey(paths.masterKey(seed)));
+  const sealer = new Sealer(createMasterKey(paths.masterKey(seed)));
   await LocalCa.loadOrCreate(seed, sealer);
   process.env.AKSEMU_TEST_SEED = seed;
   process.env.NODE_EXTRA_CA_CERTS = paths.caCert(seed);

@@ -6,6 +6,7 @@
  *   <dir>/ca/ca-key.sealed    its private key, sealed with the master key (mode 0600)
  *   <dir>/store.db            the SQLite store (default backend)
  *   <dir>/instance.json       what `start` publishes for the client commands: URL, store, tenant, subscription
+ *   <dir>/store-state.json    which stores hold state sealed with this directory's master key (checked at start)
  *   <dir>/azure/              an isolated AZURE_CONFIG_DIR for the real az CLI
  *
  * The directory itself is mode 0700: only its owner can read anything in it.
@@ -43,6 +44,7 @@ export const paths = {
   caCert: (dir: string) => join(dir, 'ca', 'ca.pem'),
   caKey: (dir: string) => join(dir, 'ca', 'ca-key.sealed'),
   instance: (dir: string) => join(dir, 'instance.json'),
+  storeState: (dir: string) => join(dir, 'store-state.json'),
   lock: (dir: string) => join(dir, 'instance.lock'),
   azureConfig: (dir: string) => join(dir, 'azure'),
   sqlite: (dir: string) => join(dir, 'store.db'),

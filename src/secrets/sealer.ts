@@ -6,7 +6,7 @@
  * sealed for one key id does not unseal as another). Layout: "aks1" | nonce(12) | ciphertext | tag(16).
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../config/data-dir.js';
 
 const MAGIC = Buffer.from('aks1', 'ascii');
@@ -44,13 +44,15 @@ export class Sealer {
   }
 }
 
-/** Loads the master key from `file`, creating it (mode 0600) on first use. */
-export function loadOrCreateMasterKey(file: string): Buffer {
-  if (existsSync(file)) {
-    const key = readFileSync(file);
-    if (key.length !== 32) throw new Error(`${file} is not a 32-byte master key`);
-    return key;
-  }
+/** Reads the master key at `file` (it must exist). */
+export function loadMasterKey(file: string): Buffer {
+  const key = readFileSync(file);
+  if (key.length !== 32) throw new Error(`${file} is not a 32-byte master key`);
+  return key;
+}
+
+/** Makes a new master key at `file` (mode 0600). Only for an instance with nothing sealed yet (src/secrets/instance-check.ts). */
+export function createMasterKey(file: string): Buffer {
   const key = randomBytes(32);
   writeFileAtomic(file, key, 0o600);
   return key;

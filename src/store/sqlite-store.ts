@@ -17,10 +17,18 @@
  * the way etcd checks it (no key written twice in one branch, at most 128 operations per branch).
  *
  * One process writes a database at a time (the revision counter is kept in memory); others may open it read-only.
+ *
+ * No value outlives its supersession on disk for long (SPEC R-3: a secret's plaintext written before encryption
+ * was enabled): `secure_delete` makes SQLite zero what it frees, and a writer's upkeep pass (`maintain()`, every
+ * five minutes, as kube-apiserver compacts etcd) compacts history to the revision seen at the previous pass, then
+ * checkpoints the WAL with TRUNCATE so that the pre-deletion page images in it are gone too. A writer first checks
+ * the file (./sqlite/integrity.ts) and refuses a damaged one.
  */
 import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import { Compaction } from './sqlite/compaction.js';
 import { FairSlicer } from './sqlite/fair-slicer.js';
+import { checkBeforeOpen, isCorruption, quickCheck, StoreDamagedError } from './sqlite/integrity.js';
 import { rangeBounds, tombstone, toKv } from './sqlite/rows.js';
 import {
   createOrUpgradeSchema,
@@ -68,7 +76,13 @@ export interface SqliteStoreOptions {
   historyRevisions?: number;
   /** Tuning of the background WAL checkpointer (tests start it early). */
   checkpointer?: Omit<WalCheckpointerOptions, 'synchronous'>;
+  /** How often a writer runs `maintain()`, in ms (default 5 minutes; 0: never, the caller runs it). */
+  maintenanceIntervalMs?: number;
+  /** Zero freed content (default on, SPEC R-3; off only to show what it prevents). */
+  secureDelete?: boolean;
 }
+
+const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 
 interface ApplyResult extends TxnResult {
   events: WatchEvent[];
@@ -92,14 +106,28 @@ export class SqliteStore implements Store {
 
   constructor(readonly path: string, opts: SqliteStoreOptions = {}) {
     this.description = `sqlite:${path}`;
+    if (!opts.readonly) checkBeforeOpen(path);
     this.db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
       const synchronous = opts.synchronous ?? 'NORMAL';
-      this.db.pragma('journal_mode = WAL');
+      try {
+        this.db.pragma('journal_mode = WAL');
+        quickCheck(this.db, path);
+      } catch (err) {
+        this.db.close();
+        if (isCorruption(err)) throw new StoreDamagedError(path, (err as Error).message);
+        throw err;
+      }
       this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma(`secure_delete = ${opts.secureDelete === false ? 'OFF' : 'ON'}`);
       createOrUpgradeSchema(this.db, path);
       this.checkpointer = new WalCheckpointer(path, this.db, { ...opts.checkpointer, synchronous });
+      const interval = opts.maintenanceIntervalMs ?? MAINTENANCE_INTERVAL_MS;
+      if (interval > 0) {
+        this.maintenanceTimer = setInterval(() => this.maintainQuietly(), interval);
+        this.maintenanceTimer.unref();
+      }
     }
     this.statements = new StatementCache(this.db);
     this.hub = new WatchHub(this.statements);
@@ -313,9 +341,44 @@ export class SqliteStore implements Store {
     this.compaction.compact(stmt, revision, this.currentRevision);
   }
 
+  private maintenanceTimer: NodeJS.Timeout | undefined;
+  /** The revision at the previous upkeep pass: the next pass compacts up to it. */
+  private maintenanceMark: number | undefined;
+
+  /**
+   * One upkeep pass (SPEC R-3): compacts the history to the revision seen at the previous pass, so a superseded
+   * value lives at most two passes, then moves the WAL into the file and truncates it (the pages zeroed by
+   * secure_delete replace the old ones in the file; the old page images in the WAL go).
+   */
+  maintain(): void {
+    const stmt = this.writable();
+    const mark = this.maintenanceMark;
+    this.maintenanceMark = this.currentRevision;
+    if (mark !== undefined) this.compaction.compact(stmt, mark, this.currentRevision);
+    if (this.walBytes() > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /** The timer's pass: a failure (a busy or full disk) must not end the process (SPEC R-1); the next pass retries. */
+  private maintainQuietly(): void {
+    try {
+      if (!this.closed) this.maintain();
+    } catch {
+      this.maintenanceMark = undefined;
+    }
+  }
+
+  private walBytes(): number {
+    try {
+      return statSync(`${this.path}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
     this.hub.close();
     await this.checkpointer?.stop();
     this.db.close();
