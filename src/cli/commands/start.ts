@@ -60,14 +60,8 @@ export function registerStart(program: Command): void {
         logLevel: opts.logLevel,
         ...(now ? { now } : {}),
       });
-      process.stdout.write(`aksemu ready ${emulator.url}\n`);
-      // The emulator is a local test tool: an address other machines can reach should never be a silent choice.
-      if (!isLoopbackHost(opts.host)) {
-        process.stderr.write(
-          `aksemu: WARNING: listening on ${opts.host}, which is not a loopback address: other machines can reach this emulator's ` +
-            `APIs and its proxy. Use --host 127.0.0.1 unless that is what you want.\n`,
-        );
-      }
+      // The handlers are in place before anyone learns the instance is ready: a SIGTERM sent at once must stop it
+      // cleanly (without a listener, the kernel's default action would end the process mid-write).
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
@@ -77,5 +71,13 @@ export function registerStart(program: Command): void {
       };
       process.on('SIGINT', () => void stop());
       process.on('SIGTERM', () => void stop());
+      process.stdout.write(`aksemu ready ${emulator.url}\n`);
+      // The emulator is a local test tool: an address other machines can reach should never be a silent choice.
+      if (!isLoopbackHost(opts.host)) {
+        process.stderr.write(
+          `aksemu: WARNING: listening on ${opts.host}, which is not a loopback address: other machines can reach this emulator's ` +
+            `APIs and its proxy. Use --host 127.0.0.1 unless that is what you want.\n`,
+        );
+      }
     });
 }
