@@ -9,6 +9,7 @@ import { ArmError, armErrors } from './errors.js';
 import type { Arm } from './arm.js';
 import { authorizeRoute, type ArmAuthorizer } from './route-authorization.js';
 import { checkApiVersion, splitPath, type ArmRequest, type ArmResponse } from './router.js';
+import { ContentionError, StoreUnavailableError } from '../store/store.js';
 import { newGuid } from '../util/ids.js';
 
 /** Audiences ARM accepts, exactly as Azure lists them in InvalidAuthenticationTokenAudience. */
@@ -143,6 +144,13 @@ export function registerArmHttp(app: FastifyInstance, arm: Arm, tokens: TokenSer
     scope.addHook('onRequest', requireBearer(tokens, ARM_AUDIENCES, armAuthFailure));
     scope.setErrorHandler((err, req, reply) => {
       if (err instanceof ArmError) return sendArmError(reply, err);
+      // The store's own failures are answers, not internal errors (SPEC R-1): down is a 503 to retry, a record
+      // that keeps changing under the request a 409.
+      if (err instanceof StoreUnavailableError) {
+        reply.header('Retry-After', '5');
+        return sendArmError(reply, new ArmError(503, 'ServiceUnavailable', 'The service is temporarily unavailable: its store does not answer. Retry the request later.'));
+      }
+      if (err instanceof ContentionError) return sendArmError(reply, new ArmError(409, 'Conflict', `The resource was changed by other requests meanwhile (${err.message}).`));
       const e = err as { statusCode?: number; code?: string; message: string };
       if (e.statusCode === 413) return sendArmError(reply, new ArmError(413, 'RequestEntityTooLarge', 'The request content is too large.'));
       if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {

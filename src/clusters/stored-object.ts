@@ -7,7 +7,7 @@
  * - `metadata.uid` and `metadata.creationTimestamp` are set once, at creation.
  */
 import { randomUUID } from 'node:crypto';
-import type { KeyValue, Store } from '../store/store.js';
+import { ContentionError, type KeyValue, type Store } from '../store/store.js';
 
 export interface KubeObjectMeta {
   name?: string;
@@ -79,5 +79,5 @@ export async function upsertObject<T extends KubeObject>(
     const res = await store.put(key, encodeObject(next), { ifModRevision: kv?.modRevision ?? 0 });
     if (res.succeeded) return decodeObject<T>(encodeObject(next), res.revision);
   }
-  throw new Error(`too much contention updating ${key}`);
+  throw new ContentionError(key);
 }

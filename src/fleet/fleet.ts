@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Clock, Speed } from '../runtime/clock.js';
 import type { TaskOutcome, TaskRunner } from '../runtime/tasks.js';
 import { getJson, listJson } from '../store/json.js';
-import type { Store, TxnOp } from '../store/store.js';
+import { ContentionError, type Store, type TxnOp } from '../store/store.js';
 import { registryKey } from '../clusters/cluster-registry.js';
 import { decodeObject, encodeObject, stampNew } from '../clusters/stored-object.js';
 import {
@@ -94,7 +94,7 @@ export class Fleet {
         return spec.generation;
       }
     }
-    throw new Error(`too much contention updating pool ${input.pool}`);
+    throw new ContentionError(`pool ${input.pool}`);
   }
 
   /** Marks a pool for deletion: the controller removes its nodes, then the pool's records. */
@@ -408,6 +408,6 @@ export class Fleet {
       });
       if (res.succeeded) return;
     }
-    throw new Error(`too much contention writing node ${rec.name}`);
+    throw new ContentionError(`node ${rec.name}`);
   }
 }

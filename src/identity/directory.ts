@@ -16,7 +16,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { defaultPrincipalSecret, defaultUserPassword } from '../secrets/default-credentials.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { getJson, listJson, putJson, updateJson } from '../store/json.js';
-import type { Store } from '../store/store.js';
+import { ContentionError, type Store } from '../store/store.js';
 import { newGuid } from '../util/ids.js';
 import type { Clock } from '../runtime/clock.js';
 
@@ -248,7 +248,7 @@ export class Directory {
       const next = { ...doc.value, secretHashes: [...doc.value.secretHashes, hash] };
       if ((await putJson(this.store, byApp(appId), next, { ifModRevision: doc.modRevision })).succeeded) return;
     }
-    throw new Error(`could not add a secret to ${appId}: too much contention`);
+    throw new ContentionError(byApp(appId));
   }
 
   verifySecret(principal: Principal, secret: string): boolean {

@@ -9,6 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../identity/authenticate.js';
 import { clientAddress } from './access.js';
+import { ContentionError, StoreUnavailableError } from '../store/store.js';
 import { KvError, kvErrors } from './errors.js';
 import { privateEndpointOf } from './private-endpoints.js';
 import { auditEventOf } from './data-plane/audit-event.js';
@@ -100,9 +101,19 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
       result = await dispatch(COMPILED_DATA_PLANE_ROUTES, deps, c, segmentsOf(url.pathname));
       status = result.status;
     } catch (err) {
-      if (!(err instanceof KvError)) throw err;
-      error = err;
-      status = err.status;
+      // The store's failures are answered (and audited) like the service's own errors (SPEC R-1).
+      const kv =
+        err instanceof KvError
+          ? err
+          : err instanceof StoreUnavailableError
+            ? new KvError(503, 'ServiceUnavailable', 'The service is temporarily unavailable; retry the request later.')
+            : err instanceof ContentionError
+              ? new KvError(409, 'Conflict', `There was a conflict while processing the request: ${err.message}.`)
+              : undefined;
+      if (!kv) throw err;
+      error = kv;
+      status = kv.status;
+      if (status === 503) reply.header('Retry-After', '5');
     }
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     deps.audit.record(

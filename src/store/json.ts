@@ -1,5 +1,5 @@
 /** JSON documents on top of the byte store: most emulator state is JSON; encrypted Kubernetes data is not. */
-import type { KeyValue, Store, WriteResult } from './store.js';
+import { ContentionError, type KeyValue, type Store, type WriteResult } from './store.js';
 
 export interface JsonDocument<T> {
   value: T;
@@ -52,5 +52,5 @@ export async function updateJson<T>(
     const res = await putJson(store, key, next, { ifModRevision: current?.modRevision ?? 0 });
     if (res.succeeded) return next;
   }
-  throw new Error(`too much contention updating ${key}`);
+  throw new ContentionError(key);
 }

@@ -105,6 +105,17 @@ export class CompactedError extends Error {
   }
 }
 
+/**
+ * Thrown when a read-modify-write lost its compare-and-swap too many times in a row: other writers keep changing the
+ * record. Services answer it as a conflict to retry (409), never as an internal error (SPEC R-1).
+ */
+export class ContentionError extends Error {
+  constructor(readonly key: string) {
+    super(`too many concurrent updates of ${key}; retry`);
+    this.name = 'ContentionError';
+  }
+}
+
 /** Thrown when the backend cannot be reached or fails (never for a failed condition: that is `succeeded: false`). */
 export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

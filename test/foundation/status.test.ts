@@ -1,7 +1,8 @@
 /**
  * SPEC R-1: `/_aksemu/status` answers promptly in aksemu's own format, says whether the store answers without
  * naming where it is, and reports the Key Vault audit log's backlog; a store that is down is a 503 with
- * Retry-After within about a second, and the status recovers by itself when the store returns.
+ * Retry-After within about a second, ARM answers its own 503 ServiceUnavailable meanwhile, and the status recovers by
+ * itself when the store returns.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EtcdCluster } from '../../testkit/etcd.js';
@@ -47,6 +48,11 @@ describeWith(['etcd'], 'instance status', () => {
     expect(down.json().store).toMatchObject({ kind: 'etcd', healthy: false });
     expect(took).toBeLessThan(2500);
     for (const endpoint of etcd.endpoints) expect(down.text).not.toContain(endpoint.replace(/^https?:\/\//, ''));
+    // ARM answers in its own format: 503 ServiceUnavailable with Retry-After, not a 500.
+    const arm = await httpsCall(`${emu.url}/subscriptions/${emu.info.subscriptionId}/resourcegroups/anyGroup?api-version=2021-04-01`, { headers: { authorization: `Bearer ${token}` } });
+    expect(arm.status, arm.text).toBe(503);
+    expect(arm.headers['retry-after']).toBe('5');
+    expect(arm.json().error.code).toBe('ServiceUnavailable');
     await etcd.restart(0);
     await etcd.waitHealthy();
     await waitFor('the status to recover', async () => (await status()).status === 200, { timeoutMs: 30_000 });

@@ -14,7 +14,7 @@
  * log/attach/exec/eviction/binding.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StoreUnavailableError } from '../../../store/store.js';
+import { ContentionError, StoreUnavailableError } from '../../../store/store.js';
 import type { TokenService } from '../../../identity/tokens.js';
 import { ClusterAuthorizer, type DataActionCheck } from '../../authorization/authorizer.js';
 import type { ClusterView } from '../../clusters.js';
@@ -125,6 +125,7 @@ export function registerKubeApi(app: FastifyInstance, deps: KubeApiDeps): void {
         if (err instanceof TransformError) return sendStatus(reply, kubeErrors.internal(err.message));
         if (err instanceof ClusterGoneError) return sendStatus(reply, kubeErrors.pathNotFound());
         if (err instanceof StoreUnavailableError) return sendStatus(reply, new KubeError(503, 'ServiceUnavailable', `etcdserver: ${err.message}`));
+        if (err instanceof ContentionError) return sendStatus(reply, new KubeError(409, 'Conflict', `Operation cannot be fulfilled: ${err.message}`));
         const e = err as { statusCode?: number; code?: string; message: string };
         if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, kubeErrors.tooLarge(MAX_REQUEST_BODY_BYTES));
         if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendStatus(reply, new KubeError(e.statusCode, 'BadRequest', e.message));
