@@ -204,6 +204,14 @@ export class EtcdStore implements Store {
    * CompactedError. Compaction is cluster-wide, whatever this store's key prefix. Compacting an already
    * compacted revision is a no-op; a future revision is an error.
    */
+  /**
+   * Compacts etcd's history up to now. etcd keeps the freed space in its bbolt file until it is defragmented
+   * (`etcdctl defrag`), which aksemu leaves to the etcd operator: docs/architecture.md says so.
+   */
+  async purgeHistory(): Promise<void> {
+    await this.compact(await this.revision());
+  }
+
   async compact(revision: number): Promise<void> {
     try {
       await this.calls.run(`compact ${revision}`, 'write', () => this.client.kv.compact({ revision, physical: true }));

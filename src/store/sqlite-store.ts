@@ -341,6 +341,13 @@ export class SqliteStore implements Store {
     this.compaction.compact(stmt, revision, this.currentRevision);
   }
 
+  async purgeHistory(): Promise<void> {
+    const stmt = this.writable();
+    this.compaction.compact(stmt, this.currentRevision, this.currentRevision);
+    this.maintenanceMark = this.currentRevision;
+    if (this.walBytes() > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   private maintenanceTimer: NodeJS.Timeout | undefined;
   /** The revision at the previous upkeep pass: the next pass compacts up to it. */
   private maintenanceMark: number | undefined;

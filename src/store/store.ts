@@ -138,6 +138,12 @@ export interface Store {
   watch(prefix: string, opts: WatchOptions, onEvents: WatchListener, onError?: WatchErrorListener): Promise<Watch>;
   /** The current store revision. */
   revision(): Promise<number>;
+  /**
+   * Forgets every superseded value now (SPEC R-3): history is compacted up to the current revision and, where the
+   * backend keeps old bytes around (SQLite's WAL), they are removed, so a value overwritten before the call is in no
+   * file of the store afterwards. Watches from an older revision then get CompactedError (Kubernetes: 410 Gone).
+   */
+  purgeHistory(): Promise<void>;
   close(): Promise<void>;
 }
 

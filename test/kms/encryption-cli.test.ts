@@ -4,6 +4,9 @@
  * side (progress on stderr, the final record on stdout) — with the real kubectl writing the secrets.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,6 +17,13 @@ import { decryptSecret, kidHash, rawSecret } from './at-rest.js';
 import { identity, importKey, kit, kmsCluster, rawCluster, resourceGroup, setPolicy, vault, type Kit, type TestKey } from './fixtures.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
+
+/** A value of 30 bytes (so its base64 has no padding and starts every longer value's base64), unique to this run. */
+const MARKER = `pre-kms-plaintext-${randomBytes(6).toString('hex')}`;
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
+}
 const run = promisify(execFile);
 
 async function aksemu(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -50,7 +60,7 @@ describeWith(['kubectl'], 'aksemu aks encryption status | migrate', () => {
     const raw = await rawCluster(emu.url, emu.env, mc.id!);
     uid = raw.properties.resourceUID;
     h = await kubectlHome(emu as never, { uid, armId: mc.id!, fqdn: raw.properties.fqdn, name: 'cli-aks', resourceGroup: rg, nodeNames: [] } as never);
-    for (let i = 0; i < 3; i++) expect((await kubectl(h, ['create', 'secret', 'generic', `plain-${i}`, `--from-literal=v=${i}`])).code).toBe(0);
+    for (let i = 0; i < 3; i++) expect((await kubectl(h, ['create', 'secret', 'generic', `plain-${i}`, `--from-literal=v=${MARKER}${i}`])).code).toBe(0);
     const set = async (kid: string) => {
       const cur = await k.aks.managedClusters.get(rg, 'cli-aks');
       await k.aks.managedClusters.beginCreateOrUpdateAndWait(rg, 'cli-aks', { ...cur, securityProfile: { azureKeyVaultKms: { enabled: true, keyId: kid, keyVaultNetworkAccess: 'Public' } } });
@@ -107,7 +117,13 @@ describeWith(['kubectl'], 'aksemu aks encryption status | migrate', () => {
     expect(s).toMatchObject({ total: 6, plaintext: 0, stale: 0, unreadable: 0 });
     expect(s.keys.map((x: { keyName: string; secrets: number }) => [x.keyName, x.secrets])).toEqual([['key-b', 6]]);
     const at = await rawSecret(emu.core.store, uid, 'default', 'plain-1');
-    expect(Buffer.from(decryptSecret(at, '/registry/secrets/default/plain-1', b.privateKey).data.v, 'base64').toString()).toBe('1');
+    expect(Buffer.from(decryptSecret(at, '/registry/secrets/default/plain-1', b.privateKey).data.v, 'base64').toString()).toBe(`${MARKER}1`);
+    // SPEC R-3: the values written before KMS are in no file of the data directory any more, in clear or base64.
+    const found = filesUnder(emu.dataDir).filter((f) => {
+      const bytes = readFileSync(f);
+      return bytes.includes(Buffer.from(MARKER)) || bytes.includes(Buffer.from(Buffer.from(MARKER).toString('base64')));
+    });
+    expect(found).toEqual([]);
     expect(Buffer.from((await kubectl(h, ['get', 'secret', 'on-a-1', '-o', 'jsonpath={.data.v}'])).stdout, 'base64').toString()).toBe('a1');
   });
 
