@@ -3,25 +3,22 @@
  * etcd's limits (128 operations, no key twice), a cluster is created, a pool reimaged and the cluster removed.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
-import { EtcdCluster } from '../../testkit/etcd.js';
+import { startEmulatorOnEtcd, type EtcdEmulator } from '../../testkit/etcd-emulator.js';
 import { describeWith } from '../../testkit/optional.js';
 import { armClient, clusterBody, linuxPool, type ArmClient } from '../../testkit/containerservice.js';
 
 describeWith(['etcd'], 'clusters on the etcd backend', () => {
-  let etcd: EtcdCluster;
-  let emu: Awaited<ReturnType<typeof startTestEmulator>>;
+  let running: EtcdEmulator | undefined;
+  let emu: EtcdEmulator['emu'];
   let a: ArmClient;
   beforeAll(async () => {
-    etcd = await EtcdCluster.start();
-    emu = await startTestEmulator({ store: `etcd://${etcd.endpoints.join(',')}/aksemu-test`, now: new Date('2025-09-01T00:00:00Z') });
+    running = await startEmulatorOnEtcd('/aksemu-test', { now: new Date('2025-09-01T00:00:00Z') });
+    emu = running.emu;
     a = await armClient(emu.url, emu.env);
     await a.call('PUT', `/subscriptions/${a.sub}/resourcegroups/rg`, { location: 'eastus' }, '2021-04-01');
   });
   afterAll(async () => {
-    await emu?.close();
-    if (emu) removeDataDir(emu.dataDir);
-    await etcd?.stop();
+    await running?.close();
   });
 
   it('creates 2 pools (one of 70 nodes: more than one transaction), switches FIPS on, deletes', async () => {

@@ -5,27 +5,25 @@
  * itself when the store returns.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { EtcdCluster } from '../../testkit/etcd.js';
-import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
+import { startEmulatorOnEtcd, type EtcdEmulator } from '../../testkit/etcd-emulator.js';
 import { getToken, httpsCall } from '../../testkit/http.js';
 import { describeWith } from '../../testkit/optional.js';
 import { waitFor } from '../../testkit/wait.js';
 
 describeWith(['etcd'], 'instance status', () => {
-  let etcd: EtcdCluster;
-  let emu: Awaited<ReturnType<typeof startTestEmulator>>;
+  let etcd: EtcdEmulator['etcd'];
+  let emu: EtcdEmulator['emu'];
+  let running: EtcdEmulator | undefined;
   let token: string;
   const status = () => httpsCall(`${emu.url}/_aksemu/status`, { headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
-    etcd = await EtcdCluster.start();
-    emu = await startTestEmulator({ store: `etcd://${etcd.endpoints.join(',')}/aksemu-status` });
+    running = await startEmulatorOnEtcd('/aksemu-status');
+    ({ etcd, emu } = running);
     token = await getToken(emu.url, emu.env);
   }, 60_000);
   afterAll(async () => {
-    await emu?.close();
-    await etcd?.stop();
-    if (emu) removeDataDir(emu.dataDir);
+    await running?.close();
   });
 
   it('reports the store and the audit backlog, without the store address', async () => {
