@@ -7,6 +7,23 @@
 import type { Arm } from './arm.js';
 import { ArmError } from './errors.js';
 import type { RouteAuthorization } from './route-authorization.js';
+import type { ArmRequest } from './router.js';
+
+/**
+ * The authorization of an operation's status or result URL: `action(req)` over the resource the operation acts on,
+ * as whoever may act on the resource may follow its operation (a Contributor of one resource group polls its own
+ * cluster's creation). An unknown operation is checked over the subscription: a caller without a role learns
+ * nothing from a 404.
+ */
+export function followOperation(arm: Arm, rule: string, action: (req: ArmRequest) => string): RouteAuthorization {
+  return {
+    custom: rule,
+    check: async (req, authorizer) => {
+      const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
+      await authorizer.requireAction(req.caller, op?.resourceId ?? `/subscriptions/${req.params.subscriptionId}`, action(req));
+    },
+  };
+}
 
 export function registerOperationRoutes(arm: Arm): void {
   const anyVersion = () => undefined;
@@ -15,16 +32,11 @@ export function registerOperationRoutes(arm: Arm): void {
     if (!op) throw new ArmError(404, 'OperationNotFound', `The operation '${id}' could not be found.`);
     return op;
   };
-  // Whoever may read the resource an operation acts on may follow it (a Contributor of one resource group polls
-  // its own cluster's creation), as the operation's resource is where the caller's roles are.
-  const authorization: RouteAuthorization = {
-    custom: "'<namespace>/locations/operations/read' over the resource the operation acts on",
-    check: async (req, authorizer) => {
-      // An unknown operation is checked over the subscription: a caller without a role learns nothing from a 404.
-      const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
-      await authorizer.requireAction(req.caller, op?.resourceId ?? `/subscriptions/${req.params.subscriptionId}`, `${req.params.namespace}/locations/operations/read`);
-    },
-  };
+  const authorization = followOperation(
+    arm,
+    "'<namespace>/locations/operations/read' over the resource the operation acts on",
+    (req) => `${req.params.namespace}/locations/operations/read`,
+  );
   arm.router.add({
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/providers/{namespace}/locations/{location}/operations/{operationId}',

@@ -3,6 +3,7 @@
  * and delete as a long-running operation that deletes every resource in the group.
  */
 import type { Arm } from '../../arm/arm.js';
+import { followOperation } from '../../arm/operation-routes.js';
 import { KeyedQueue } from '../../util/keyed-queue.js';
 import type { ArmAuthorizer, RouteAuthorization } from '../../arm/route-authorization.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
@@ -186,16 +187,7 @@ const GROUP = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName
 const RG_READ = 'Microsoft.Resources/subscriptions/resourcegroups/read';
 
 /** A group's delete is followed by whoever may read that group. */
-function followDelete(arm: Arm): RouteAuthorization {
-  return {
-    custom: "'Microsoft.Resources/subscriptions/resourcegroups/read' over the group the operation deletes",
-    check: async (req, authorizer) => {
-      // An unknown operation is checked over the subscription: a caller without a role learns nothing from a 404.
-      const op = await arm.operations.get(req.params.subscriptionId!, req.params.operationId!);
-      await authorizer.requireAction(req.caller, op?.resourceId ?? `/subscriptions/${req.params.subscriptionId}`, RG_READ);
-    },
-  };
-}
+const followDelete = (arm: Arm) => followOperation(arm, `'${RG_READ}' over the group the operation deletes`, () => RG_READ);
 
 const routes = (arm: Arm): Array<{ methods: string[]; path: string; authorization: RouteAuthorization; handler: ResourceGroupHandler }> => [
   { methods: ['GET'], path: '/subscriptions/{subscriptionId}/resourcegroups', authorization: { anyCaller: 'lists only the groups the caller may read' }, handler: listGroups },
