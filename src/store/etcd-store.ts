@@ -17,6 +17,7 @@
 import type { Etcd3, IDeleteRangeRequest, IDuplexStream, IPutRequest, IRangeRequest, IWatchRequest, IWatchResponse } from 'etcd3';
 import { EtcdCalls } from './etcd/calls.js';
 import { connect, hostPort } from './etcd/connection.js';
+import { EtcdHealth, type EtcdHealthOptions } from './etcd/health.js';
 import { EtcdKeys } from './etcd/keys.js';
 import { modIs, requestOps } from './etcd/txn.js';
 import { EtcdWatch, watchBatches } from './etcd/watch.js';
@@ -42,6 +43,8 @@ export interface EtcdStoreOptions {
   callTimeoutMs?: number;
   /** How long reads, writes that never reached etcd, and watch (re)connections keep retrying (default 10 s). */
   retryTimeoutMs?: number;
+  /** How the members are probed to know within about a second that none answers (see ./etcd/health.ts). */
+  health?: EtcdHealthOptions;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -53,6 +56,7 @@ export class EtcdStore implements Store {
   private readonly client: Etcd3;
   private readonly keys: EtcdKeys;
   private readonly calls: EtcdCalls;
+  private readonly health: EtcdHealth;
   private readonly callTimeoutMs: number;
   readonly retryTimeoutMs: number;
   private readonly watches = new Set<EtcdWatch>();
@@ -70,7 +74,8 @@ export class EtcdStore implements Store {
     this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.retryTimeoutMs = options.retryTimeoutMs ?? 10_000;
     this.description = `etcd://${this.endpoints.join(',')}${this.prefix}`;
-    this.calls = new EtcdCalls(this.description, this.retryTimeoutMs, () => this.closed);
+    this.health = new EtcdHealth(this.endpoints, options.health);
+    this.calls = new EtcdCalls(this.description, this.retryTimeoutMs, () => this.closed, this.health);
     this.client = connect(this.endpoints, this.callTimeoutMs);
   }
 
@@ -226,6 +231,7 @@ export class EtcdStore implements Store {
     this.closed = true;
     for (const w of this.watches) w.cancel();
     this.watches.clear();
+    this.health.close();
     this.client.close();
   }
 
@@ -234,6 +240,11 @@ export class EtcdStore implements Store {
   /** @internal */
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /** @internal True while no etcd member answers (./etcd/health.ts). */
+  get storeDown(): boolean {
+    return this.health.isDown;
   }
 
   /** @internal */

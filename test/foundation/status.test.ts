@@ -46,11 +46,14 @@ describeWith(['etcd'], 'instance status', () => {
     expect(down.json().store).toMatchObject({ kind: 'etcd', healthy: false });
     expect(took).toBeLessThan(2500);
     for (const endpoint of etcd.endpoints) expect(down.text).not.toContain(endpoint.replace(/^https?:\/\//, ''));
-    // ARM answers in its own format: 503 ServiceUnavailable with Retry-After, not a 500.
+    // ARM answers in its own format and as promptly: 503 ServiceUnavailable with Retry-After, not a 500 after the
+    // store client's whole retry budget.
+    const armStarted = Date.now();
     const arm = await httpsCall(`${emu.url}/subscriptions/${emu.info.subscriptionId}/resourcegroups/anyGroup?api-version=2021-04-01`, { headers: { authorization: `Bearer ${token}` } });
     expect(arm.status, arm.text).toBe(503);
     expect(arm.headers['retry-after']).toBe('5');
     expect(arm.json().error.code).toBe('ServiceUnavailable');
+    expect(Date.now() - armStarted).toBeLessThan(1_500);
     await etcd.restart(0);
     await etcd.waitHealthy();
     await waitFor('the status to recover', async () => (await status()).status === 200, { timeoutMs: 30_000 });

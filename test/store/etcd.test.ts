@@ -78,6 +78,30 @@ describeWith(['etcd'], 'EtcdStore against Debian etcd', () => {
       ).rejects.toBeInstanceOf(StoreUnavailableError);
     });
 
+    it('knows within a second that etcd is gone: calls fail promptly, not after the retry budget, and recover by themselves', async () => {
+      // A cluster of its own: this test stops it.
+      const solo = await EtcdCluster.start({ members: 1 });
+      const store = new EtcdStore(solo.endpoints, '/outage'); // the default 10 s retry budget
+      try {
+        await store.put('/a', Buffer.from('1'));
+        await solo.kill(0, 'SIGKILL');
+        const started = Date.now();
+        await expect(store.get('/a')).rejects.toBeInstanceOf(StoreUnavailableError);
+        const readFailedAfter = Date.now() - started;
+        await expect(store.put('/b', Buffer.from('2'))).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.watch('/w/', {}, () => undefined)).rejects.toBeInstanceOf(StoreUnavailableError);
+        expect(readFailedAfter).toBeLessThan(1_500);
+        expect(Date.now() - started).toBeLessThan(2_500);
+        await solo.restart(0);
+        // The first call after the restart goes through: a call made while the store is known down checks again.
+        await store.put('/b', Buffer.from('2'));
+        expect((await store.get('/a'))?.value.toString()).toBe('1');
+      } finally {
+        await store.close();
+        await solo.stop();
+      }
+    });
+
     it('keeps a watch going across a restart of etcd, without losing or repeating events', async () => {
       const store = new EtcdStore(cluster.endpoints, `/restart-${process.pid}`);
       const seen: number[] = [];

@@ -11,10 +11,13 @@
  *     outcome is unknown and is reported as StoreUnavailableError, never as success and never silently;
  *   - a call answered by etcd has been committed by a quorum (etcd acknowledges after commit and apply), and reads
  *     are linearizable, so an acknowledged write is visible through every surviving member.
- * Every unary call has a deadline (`callTimeoutMs`), so a hung member produces an error rather than a hang.
+ * Every unary call has a deadline (`callTimeoutMs`), so a hung member produces an error rather than a hang; and
+ * when ./health.ts finds that no member answers at all, calls fail at once and calls in flight stop waiting, so an
+ * outage is a prompt StoreUnavailableError rather than a 10-second retry (SPEC R-1).
  */
 import { GRPCInvalidArgumentError, GRPCOutOfRangeError, GRPCUnavailableError, isRecoverableError } from 'etcd3';
 import { StoreUnavailableError } from '../store.js';
+import type { EtcdHealth } from './health.js';
 
 export type CallKind = 'read' | 'write';
 
@@ -46,6 +49,7 @@ export class EtcdCalls {
     private readonly description: string,
     private readonly retryTimeoutMs: number,
     private readonly isClosed: () => boolean,
+    private readonly health: EtcdHealth,
   ) {}
 
   /**
@@ -58,11 +62,13 @@ export class EtcdCalls {
     let delay = 20;
     for (;;) {
       if (this.isClosed()) throw new Error('store is closed');
+      if (this.health.isDown && !(await this.health.recheck())) throw this.notAnswering(what);
       try {
-        return await fn();
+        return await this.unlessDown(what, kind, fn());
       } catch (err) {
+        if (err instanceof StoreUnavailableError) throw err;
         const retry = kind === 'read' ? transient(err) : neverExecuted(err);
-        if (retry && Date.now() + delay < deadline && !this.isClosed()) {
+        if (retry && Date.now() + delay < deadline && !this.isClosed() && !this.health.isDown) {
           await sleep(delay);
           delay = Math.min(delay * 2, 500);
           continue;
@@ -70,6 +76,31 @@ export class EtcdCalls {
         throw this.wrap(what, kind, err);
       }
     }
+  }
+
+  /**
+   * The call's own outcome, unless the cluster is found down first. The abandoned call keeps running and its outcome
+   * is dropped; for a write that outcome is unknown to the caller, and the error says so.
+   */
+  private async unlessDown<T>(what: string, kind: CallKind, call: Promise<T>): Promise<T> {
+    const down = this.health.whenDown();
+    call.catch(() => undefined);
+    try {
+      return await Promise.race([
+        call,
+        down.promise.then((): never => {
+          throw kind === 'write'
+            ? new StoreUnavailableError(`${this.description}: ${what} may or may not have been applied: the store stopped answering`)
+            : this.notAnswering(what);
+        }),
+      ]);
+    } finally {
+      down.cancel();
+    }
+  }
+
+  private notAnswering(what: string): StoreUnavailableError {
+    return new StoreUnavailableError(`${this.description}: ${what} failed: no etcd member answers`);
   }
 
   private wrap(what: string, kind: CallKind, err: unknown): Error {

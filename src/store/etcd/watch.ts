@@ -44,6 +44,8 @@ export interface EtcdWatchHost {
   readonly description: string;
   readonly retryTimeoutMs: number;
   readonly isClosed: boolean;
+  /** True while no etcd member answers: a watch that is not yet established then fails at once. */
+  readonly storeDown: boolean;
   openWatchStream(): Promise<IDuplexStream<IWatchRequest, IWatchResponse>>;
   /** True when the history at `revision` under [key, rangeEnd) has been compacted away. */
   isCompacted(key: Buffer, rangeEnd: Buffer, revision: number): Promise<boolean>;
@@ -161,7 +163,7 @@ export class EtcdWatch {
       this.finish(new Error('store is closed'));
       return;
     }
-    if (!this.ready && Date.now() > this.startDeadline) {
+    if (!this.ready && (Date.now() > this.startDeadline || this.store.storeDown)) {
       const message = err instanceof Error ? err.message : String(err);
       this.finish(new StoreUnavailableError(`${this.store.description}: watch failed: ${message}`, { cause: err }));
       return;

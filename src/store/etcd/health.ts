@@ -1,0 +1,148 @@
+/**
+ * Whether an etcd cluster answers at all, known within a fraction of a second when its members are gone and within
+ * `downAfterMs` when they hang (SPEC R-1: a store that is down is a prompt 503, not a request that waits out the whole
+ * retry budget).
+ *
+ * A call's own failure cannot tell "etcd is gone" from "a member is electing a leader": both are transient, and
+ * ./calls.ts retries them for up to `retryTimeoutMs` (10 s by default), which is right for an election and far too
+ * long for an outage. So every member is probed in the background with etcd's Status call, which a member answers
+ * locally, leader or not. The cluster is **down** when
+ *   - every member refused the connection in two rounds in a row (the process is gone: ~0.3 s), or
+ *   - no member has answered for `downAfterMs` (the processes hang, or the network does);
+ * and it is up again as soon as one member answers. While it is down, a call first asks `recheck()` (one probe round
+ * now, shared by every call that asks meanwhile: milliseconds for a refused connection) and fails at once if no
+ * member answers; calls in flight stop waiting. Nothing is re-sent, so a write in flight is reported as of unknown
+ * outcome, never as done.
+ *
+ * Each member has its own client without retries or circuit breaker, so a probe always asks the member itself.
+ */
+import { Etcd3, type IOptions } from 'etcd3';
+
+export interface EtcdHealthOptions {
+  /** Pause between two probe rounds (default 250 ms). */
+  intervalMs?: number;
+  /** Deadline of one probe (default 1,000 ms). */
+  probeTimeoutMs?: number;
+  /** How long without any answer makes the cluster down (default 2,000 ms: a busy machine must not look dead). */
+  downAfterMs?: number;
+}
+
+type ProbeResult = 'answered' | 'refused' | 'silent';
+
+const noPolicy = { execute: <T>(fn: (ctx: unknown) => T) => fn({ signal: new AbortController().signal, attempt: 1 }) };
+
+function refusedConnection(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : String(err);
+  return /No connection established|ECONNREFUSED|connect ECONN|Connection dropped/i.test(message);
+}
+
+export class EtcdHealth {
+  private readonly probes: Etcd3[];
+  private readonly intervalMs: number;
+  private readonly probeTimeoutMs: number;
+  private readonly downAfterMs: number;
+  private lastAnswer = Date.now();
+  private refusedRounds = 0;
+  private down = false;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  private readonly downWaiters = new Set<() => void>();
+
+  constructor(endpoints: string[], options: EtcdHealthOptions = {}) {
+    this.intervalMs = options.intervalMs ?? 250;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
+    this.downAfterMs = options.downAfterMs ?? 2_000;
+    this.probes = endpoints.map((endpoint) => {
+      const opts: IOptions = {
+        hosts: [`http://${endpoint}`],
+        faultHandling: {
+          global: noPolicy as unknown as NonNullable<IOptions['faultHandling']>['global'],
+          host: () => noPolicy as unknown as ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>,
+        },
+      };
+      return new Etcd3(opts);
+    });
+    this.schedule(0);
+  }
+
+  /** True while no member answers. */
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  /** Probes every member now (or joins the round under way) and says whether one answered. */
+  async recheck(): Promise<boolean> {
+    await this.round();
+    return !this.down;
+  }
+
+  /**
+   * Resolves when the cluster is found down; `cancel` drops the waiter (a call that finished first must not keep it).
+   */
+  whenDown(): { promise: Promise<void>; cancel: () => void } {
+    let waiter: () => void = () => undefined;
+    const promise = new Promise<void>((resolve) => {
+      waiter = resolve;
+      if (this.down) resolve();
+      else this.downWaiters.add(waiter);
+    });
+    return { promise, cancel: () => this.downWaiters.delete(waiter) };
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const probe of this.probes) probe.close();
+    this.downWaiters.clear();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => void this.round(), delayMs);
+    this.timer.unref();
+  }
+
+  /** The round under way, or a new one now; the next is scheduled when it ends. */
+  private round(): Promise<void> {
+    if (!this.inflight) {
+      if (this.timer) clearTimeout(this.timer);
+      this.inflight = this.probeAll().finally(() => {
+        this.inflight = undefined;
+        this.schedule(this.intervalMs);
+      });
+    }
+    return this.inflight;
+  }
+
+  /** One probe of every member; never throws (a failing probe is information, not an error). */
+  private async probeAll(): Promise<void> {
+    const results = await Promise.all(this.probes.map((probe) => this.probe(probe)));
+    if (this.closed) return;
+    const now = Date.now();
+    if (results.includes('answered')) {
+      this.lastAnswer = now;
+      this.refusedRounds = 0;
+      this.down = false;
+    } else {
+      this.refusedRounds = results.every((r) => r === 'refused') ? this.refusedRounds + 1 : 0;
+      if (!this.down && (this.refusedRounds >= 2 || now - this.lastAnswer >= this.downAfterMs)) this.markDown();
+    }
+  }
+
+  private async probe(client: Etcd3): Promise<ProbeResult> {
+    try {
+      await client.maintenance.status({ deadline: Date.now() + this.probeTimeoutMs });
+      return 'answered';
+    } catch (err) {
+      return refusedConnection(err) ? 'refused' : 'silent';
+    }
+  }
+
+  private markDown(): void {
+    this.down = true;
+    const waiters = [...this.downWaiters];
+    this.downWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+}
