@@ -45,12 +45,18 @@ export interface SpawnOptions {
   args?: string[];
   /** Extra environment for the emulator process. */
   env?: Record<string, string>;
+  /**
+   * A command that runs the emulator (`node bin/aksemu.js start ...` is appended to it) and must exec it, so that
+   * the emulator keeps the child's pid: e.g. `unshare` giving it a small file system of its own.
+   */
+  wrapper?: string[];
 }
 
 /** Starts `aksemu start --port 0` and waits for its ready line. */
 export async function spawnEmulator(opts: SpawnOptions = {}): Promise<SpawnedEmulator> {
   const dataDir = opts.dataDir ?? newDataDir();
-  const child = spawn(process.execPath, [CLI, 'start', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
+  const [command, ...prefix] = [...(opts.wrapper ?? []), process.execPath];
+  const child = spawn(command!, [...prefix, CLI, 'start', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -28,6 +28,7 @@ import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { Compaction } from './sqlite/compaction.js';
 import { FairSlicer } from './sqlite/fair-slicer.js';
+import { asStoreFailure } from './sqlite/failures.js';
 import { checkBeforeOpen, isCorruption, quickCheck, StoreDamagedError } from './sqlite/integrity.js';
 import { rangeBounds, tombstone, toKv } from './sqlite/rows.js';
 import {
@@ -144,6 +145,15 @@ export class SqliteStore implements Store {
   private readonly kvColumns: string;
   private readonly kvFrom: string;
 
+  /** Runs a read (or upkeep) and turns SQLite's "cannot serve now" failures into StoreUnavailableError. */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw asStoreFailure(this.description, what, err);
+    }
+  }
+
   private writable(): WriteStatements {
     if (this.closed) throw new Error('store is closed');
     if (!this.stmt) throw new Error('store was opened read-only');
@@ -158,7 +168,7 @@ export class SqliteStore implements Store {
     await this.slicer.turn();
     if (this.closed) throw new Error('store is closed');
     checkKey(key);
-    const row = this.stmt ? this.stmt.get.get(Buffer.from(key, 'utf8')) : this.getRow(Buffer.from(key, 'utf8'));
+    const row = this.guard(`get ${key}`, () => (this.stmt ? this.stmt.get.get(Buffer.from(key, 'utf8')) : this.getRow(Buffer.from(key, 'utf8'))));
     return row ? toKv(row) : undefined;
   }
 
@@ -271,7 +281,7 @@ export class SqliteStore implements Store {
       this.inTransaction().immediate(run);
     } catch (err) {
       this.currentRevision = before;
-      throw err;
+      throw asStoreFailure(this.description, 'write', err);
     }
     if (events.length > 0) {
       this.checkpointer?.noteWrites(events.length);
@@ -309,7 +319,7 @@ export class SqliteStore implements Store {
       const rows = this.rangeRows(prefix, opts.after, limit === undefined ? undefined : limit + 1, opts.keysOnly ?? false);
       return { rows, revision: this.stmt ? this.currentRevision : readMeta(this.db, 'revision') };
     };
-    const { rows, revision } = this.inTransaction().deferred(read) as { rows: KvRow[]; revision: number };
+    const { rows, revision } = this.guard(`range ${prefix}`, () => this.inTransaction().deferred(read) as { rows: KvRow[]; revision: number });
     const more = limit !== undefined && rows.length > limit;
     return { items: (more ? rows.slice(0, limit) : rows).map(toKv), more, revision };
   }
@@ -317,9 +327,11 @@ export class SqliteStore implements Store {
   async count(prefix: string): Promise<number> {
     if (this.closed) throw new Error('store is closed');
     const { start, end } = rangeBounds(prefix);
-    const row = end
-      ? (this.statements.get('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?').get(start, end) as { n: number })
-      : (this.statements.get('SELECT count(*) AS n FROM kv WHERE key >= ?').get(start) as { n: number });
+    const row = this.guard(`count ${prefix}`, () =>
+      end
+        ? (this.statements.get('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?').get(start, end) as { n: number })
+        : (this.statements.get('SELECT count(*) AS n FROM kv WHERE key >= ?').get(start) as { n: number }),
+    );
     return row.n;
   }
 
@@ -343,9 +355,11 @@ export class SqliteStore implements Store {
 
   async purgeHistory(): Promise<void> {
     const stmt = this.writable();
-    this.compaction.compact(stmt, this.currentRevision, this.currentRevision);
-    this.maintenanceMark = this.currentRevision;
-    if (this.walBytes() > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.guard('purge history', () => {
+      this.compaction.compact(stmt, this.currentRevision, this.currentRevision);
+      this.maintenanceMark = this.currentRevision;
+      if (this.walBytes() > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    });
   }
 
   private maintenanceTimer: NodeJS.Timeout | undefined;

@@ -184,6 +184,18 @@ export const kubeErrors = {
     ),
   tooLarge: (limit: number) => new KubeError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
   internal: (message: string) => new KubeError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
+  /**
+   * The store does not answer (SPEC R-1): a 503 to retry, as kube-apiserver's storage errors say "etcdserver: ...",
+   * without the store's address or path (a store URL may name hosts and credentials).
+   */
+  storeUnavailable: (retryAfterSeconds = 1) =>
+    new KubeError(
+      503,
+      'ServiceUnavailable',
+      'etcdserver: the storage backend is unavailable; retry the request later',
+      { retryAfterSeconds },
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
   timeout: (message: string, retryAfterSeconds = 1) =>
     new KubeError(504, 'Timeout', message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) }),
 };
