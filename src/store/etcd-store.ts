@@ -16,7 +16,7 @@
  */
 import type { Etcd3, IDeleteRangeRequest, IDuplexStream, IPutRequest, IRangeRequest, IWatchRequest, IWatchResponse } from 'etcd3';
 import { EtcdCalls } from './etcd/calls.js';
-import { connect, hostPort } from './etcd/connection.js';
+import { connect, connectEachMember, hostPort } from './etcd/connection.js';
 import { EtcdHealth, type EtcdHealthOptions } from './etcd/health.js';
 import { EtcdKeys } from './etcd/keys.js';
 import { modIs, requestOps } from './etcd/txn.js';
@@ -54,6 +54,8 @@ export class EtcdStore implements Store {
   readonly endpoints: string[];
   readonly prefix: string;
   private readonly client: Etcd3;
+  /** One client per member: health probes and defragmentation ask each member itself. */
+  private readonly members: Etcd3[];
   private readonly keys: EtcdKeys;
   private readonly calls: EtcdCalls;
   private readonly health: EtcdHealth;
@@ -74,7 +76,8 @@ export class EtcdStore implements Store {
     this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.retryTimeoutMs = options.retryTimeoutMs ?? 10_000;
     this.description = `etcd://${this.endpoints.join(',')}${this.prefix}`;
-    this.health = new EtcdHealth(this.endpoints, options.health);
+    this.members = connectEachMember(this.endpoints);
+    this.health = new EtcdHealth(this.members, options.health);
     this.calls = new EtcdCalls(this.description, this.retryTimeoutMs, () => this.closed, this.health);
     this.client = connect(this.endpoints, this.callTimeoutMs);
   }
@@ -205,18 +208,24 @@ export class EtcdStore implements Store {
   }
 
   /**
+   * Compacts etcd's history up to now, then defragments every member: compaction only frees bbolt pages, which keep
+   * their old bytes until a defragmentation rewrites the file (SPEC R-3). Defragmentation blocks a member while it
+   * runs, so it is done one member at a time; a member that does not answer is skipped (its file is the etcd
+   * operator's to defragment). etcd's own WAL still holds every write until etcd rotates and purges its segments
+   * (--snapshot-count, --max-wals): docs/architecture.md says what that means for a secret's old value.
+   */
+  async purgeHistory(): Promise<void> {
+    await this.compact(await this.revision());
+    for (const member of this.members) {
+      await member.maintenance.defragment({ deadline: Date.now() + this.callTimeoutMs }).catch(() => undefined);
+    }
+  }
+
+  /**
    * etcd's compaction (physical): history before `revision` is gone, watches from an older revision get
    * CompactedError. Compaction is cluster-wide, whatever this store's key prefix. Compacting an already
    * compacted revision is a no-op; a future revision is an error.
    */
-  /**
-   * Compacts etcd's history up to now. etcd keeps the freed space in its bbolt file until it is defragmented
-   * (`etcdctl defrag`), which aksemu leaves to the etcd operator: docs/architecture.md says so.
-   */
-  async purgeHistory(): Promise<void> {
-    await this.compact(await this.revision());
-  }
-
   async compact(revision: number): Promise<void> {
     try {
       await this.calls.run(`compact ${revision}`, 'write', () => this.client.kv.compact({ revision, physical: true }));
@@ -232,6 +241,7 @@ export class EtcdStore implements Store {
     for (const w of this.watches) w.cancel();
     this.watches.clear();
     this.health.close();
+    for (const member of this.members) member.close();
     this.client.close();
   }
 

@@ -26,3 +26,21 @@ export function connect(endpoints: string[], callTimeoutMs: number): Etcd3 {
   };
   return new Etcd3(opts);
 }
+
+/**
+ * One client per member, without retries or circuit breaker, for what must ask each member itself: the health probes
+ * (./health.ts) and defragmentation, which etcd does per member.
+ */
+export function connectEachMember(endpoints: string[]): Etcd3[] {
+  const noRetry = { execute: <T>(fn: (ctx: unknown) => T) => fn({ signal: new AbortController().signal, attempt: 1 }) };
+  return endpoints.map(
+    (endpoint) =>
+      new Etcd3({
+        hosts: [`http://${endpoint}`],
+        faultHandling: {
+          global: noRetry as unknown as NonNullable<IOptions['faultHandling']>['global'],
+          host: () => noRetry as unknown as ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>,
+        },
+      }),
+  );
+}

@@ -14,9 +14,10 @@
  * member answers; calls in flight stop waiting. Nothing is re-sent, so a write in flight is reported as of unknown
  * outcome, never as done.
  *
- * Each member has its own client without retries or circuit breaker, so a probe always asks the member itself.
+ * Each member has its own client without retries or circuit breaker (./connection.ts), so a probe always asks the
+ * member itself.
  */
-import { Etcd3, type IOptions } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 
 export interface EtcdHealthOptions {
   /** Pause between two probe rounds (default 250 ms). */
@@ -29,15 +30,12 @@ export interface EtcdHealthOptions {
 
 type ProbeResult = 'answered' | 'refused' | 'silent';
 
-const noPolicy = { execute: <T>(fn: (ctx: unknown) => T) => fn({ signal: new AbortController().signal, attempt: 1 }) };
-
 function refusedConnection(err: unknown): boolean {
   const message = err instanceof Error ? err.message : String(err);
   return /No connection established|ECONNREFUSED|connect ECONN|Connection dropped/i.test(message);
 }
 
 export class EtcdHealth {
-  private readonly probes: Etcd3[];
   private readonly intervalMs: number;
   private readonly probeTimeoutMs: number;
   private readonly downAfterMs: number;
@@ -49,20 +47,11 @@ export class EtcdHealth {
   private inflight: Promise<void> | undefined;
   private readonly downWaiters = new Set<() => void>();
 
-  constructor(endpoints: string[], options: EtcdHealthOptions = {}) {
+  /** @param probes one client per member, owned by the caller (./connection.ts connectEachMember). */
+  constructor(private readonly probes: Etcd3[], options: EtcdHealthOptions = {}) {
     this.intervalMs = options.intervalMs ?? 250;
     this.probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
     this.downAfterMs = options.downAfterMs ?? 2_000;
-    this.probes = endpoints.map((endpoint) => {
-      const opts: IOptions = {
-        hosts: [`http://${endpoint}`],
-        faultHandling: {
-          global: noPolicy as unknown as NonNullable<IOptions['faultHandling']>['global'],
-          host: () => noPolicy as unknown as ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>,
-        },
-      };
-      return new Etcd3(opts);
-    });
     this.schedule(0);
   }
 
@@ -93,7 +82,6 @@ export class EtcdHealth {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const probe of this.probes) probe.close();
     this.downWaiters.clear();
   }
 
