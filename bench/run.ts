@@ -11,6 +11,7 @@ import { benchCommands, benchWalkthrough, formatCliBench } from './cli.js';
 import { benchKms, formatKmsBench } from './kms.js';
 import { benchTrustedLaunch, formatTrustedLaunchBench } from './trustedlaunch.js';
 import { benchAttach, formatAttachBench } from './attach.js';
+import { benchOutage, formatOutageBench } from './reliability.js';
 import { machine } from './support.js';
 
 type Bench = { name: string; title: string; run: () => Promise<string> };
@@ -28,6 +29,7 @@ export const BENCHES: Bench[] = [
   { name: 'kms', title: 'KMS etcd encryption', run: async () => formatKmsBench(await benchKms()) },
   { name: 'trustedlaunch', title: 'Trusted Launch: boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
   { name: 'attach', title: 'pods/attach and pods/exec (SPEC C-9): kubectl debug node sessions', run: async () => formatAttachBench(await benchAttach()) },
+  { name: 'reliability', title: 'Reliability: a store outage as each service sees it (SPEC R-1)', run: async () => formatOutageBench(await benchOutage(3)) },
   { name: 'cli', title: 'The aksemu CLI: the walkthrough and single invocations', run: async () => formatCliBench(await benchWalkthrough(3), await benchCommands()) },
 ];
 

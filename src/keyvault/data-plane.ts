@@ -31,6 +31,16 @@ function send(reply: FastifyReply, status: number, body: unknown): FastifyReply 
   return reply.type('application/json; charset=utf-8').send(JSON.stringify(body));
 }
 
+/**
+ * The store's failures as Key Vault answers them (SPEC R-1): down is a 503 to retry, a record that keeps changing
+ * under the request a 409; undefined for anything else.
+ */
+function storeFailureAsKvError(err: unknown): KvError | undefined {
+  if (err instanceof StoreUnavailableError) return new KvError(503, 'ServiceUnavailable', 'The service is temporarily unavailable; retry the request later.');
+  if (err instanceof ContentionError) return new KvError(409, 'Conflict', `There was a conflict while processing the request: ${err.message}.`);
+  return undefined;
+}
+
 /** The path segments after `/_vault/<vault>`, percent-decoded where that is possible (as given otherwise). */
 function segmentsOf(pathname: string): string[] {
   return pathname
@@ -61,6 +71,12 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
         return send(reply, 400, kvErrors.badParameter(`The request body is too large: Key Vault requests are at most ${MAX_BODY_BYTES} bytes here.`).toBody());
       }
       if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return send(reply, e.statusCode, kvErrors.badParameter(e.message).toBody());
+      // A store failure before the request could be audited (finding the vault, authenticating the caller).
+      const kv = storeFailureAsKvError(err);
+      if (kv) {
+        if (kv.status === 503) reply.header('Retry-After', '5');
+        return send(reply, kv.status, kv.toBody());
+      }
       req.log.error({ err }, 'unhandled error in the Key Vault data plane');
       return send(reply, 500, { error: { code: 'InternalServerError', message: `Internal error; request id ${req.id}.` } });
     });
@@ -102,14 +118,7 @@ export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): vo
       status = result.status;
     } catch (err) {
       // The store's failures are answered (and audited) like the service's own errors (SPEC R-1).
-      const kv =
-        err instanceof KvError
-          ? err
-          : err instanceof StoreUnavailableError
-            ? new KvError(503, 'ServiceUnavailable', 'The service is temporarily unavailable; retry the request later.')
-            : err instanceof ContentionError
-              ? new KvError(409, 'Conflict', `There was a conflict while processing the request: ${err.message}.`)
-              : undefined;
+      const kv = err instanceof KvError ? err : storeFailureAsKvError(err);
       if (!kv) throw err;
       error = kv;
       status = kv.status;

@@ -15,12 +15,24 @@ describeWith(['etcd'], 'instance status', () => {
   let emu: EtcdEmulator['emu'];
   let running: EtcdEmulator | undefined;
   let token: string;
+  let vaultToken: string;
   const status = () => httpsCall(`${emu.url}/_aksemu/status`, { headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
     running = await startEmulatorOnEtcd('/aksemu-status');
     ({ etcd, emu } = running);
     token = await getToken(emu.url, emu.env);
+    vaultToken = await getToken(emu.url, emu.env, 'https://vault.azure.net/.default');
+    const oid = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).oid as string;
+    const sub = emu.info.subscriptionId;
+    const put = (path: string, body: unknown) =>
+      httpsCall(`${emu.url}/subscriptions/${sub}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await put('/resourcegroups/status?api-version=2021-04-01', { location: 'eastus' })).status).toBe(201);
+    const vault = await put('/resourceGroups/status/providers/Microsoft.KeyVault/vaults/kv-status?api-version=2022-07-01', {
+      location: 'eastus',
+      properties: { tenantId: emu.env.AZURE_TENANT_ID, sku: { family: 'A', name: 'standard' }, accessPolicies: [{ tenantId: emu.env.AZURE_TENANT_ID, objectId: oid, permissions: { keys: ['all'] } }] },
+    });
+    expect(vault.status, vault.text).toBe(200);
   }, 60_000);
   afterAll(async () => {
     await running?.close();
@@ -54,6 +66,15 @@ describeWith(['etcd'], 'instance status', () => {
     expect(arm.headers['retry-after']).toBe('5');
     expect(arm.json().error.code).toBe('ServiceUnavailable');
     expect(Date.now() - armStarted).toBeLessThan(1_500);
+    // Key Vault too, even when the store fails while the vault is being looked up (before the request is audited).
+    const kv = await httpsCall(`${emu.url}/_vault/kv-status/keys/k1/create?api-version=7.4`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${vaultToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kty: 'EC', crv: 'P-256' }),
+    });
+    expect(kv.status, kv.text).toBe(503);
+    expect(kv.headers['retry-after']).toBe('5');
+    expect(kv.json().error.code).toBe('ServiceUnavailable');
     await etcd.restart(0);
     await etcd.waitHealthy();
     await waitFor('the status to recover', async () => (await status()).status === 200, { timeoutMs: 30_000 });

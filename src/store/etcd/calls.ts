@@ -68,7 +68,9 @@ export class EtcdCalls {
       } catch (err) {
         if (err instanceof StoreUnavailableError) throw err;
         const retry = kind === 'read' ? transient(err) : neverExecuted(err);
-        if (retry && Date.now() + delay < deadline && !this.isClosed() && !this.health.isDown) {
+        // Before waiting to retry, ask every member whether it is there at all: an election is worth waiting for,
+        // an outage is not (two refused rounds in a row and the cluster is down).
+        if (retry && Date.now() + delay < deadline && !this.isClosed() && (await this.health.recheck())) {
           await sleep(delay);
           delay = Math.min(delay * 2, 500);
           continue;
