@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenService } from '../identity/tokens.js';
 import { requireArmToken } from '../arm/http.js';
 import type { Clock, Speed } from '../runtime/clock.js';
-import type { Store } from '../store/store.js';
+import { failureWithoutAddress, type Store } from '../store/store.js';
 
 export interface AdminDeps {
   tokens: TokenService;
@@ -25,7 +25,7 @@ const STORE_PROBE_MS = 1000;
 
 /**
  * The store's health without its address (an etcd URL may name hosts and credentials): its kind, and its
- * revision when it answers within STORE_PROBE_MS.
+ * revision when it answers within STORE_PROBE_MS; unhealthy too while its writes fail (a full disk).
  */
 async function storeHealth(store: Store): Promise<{ kind: string; healthy: boolean; revision?: number; problem?: string }> {
   const kind = store.description.split(':')[0]!;
@@ -37,10 +37,11 @@ async function storeHealth(store: Store): Promise<{ kind: string; healthy: boole
         timer = setTimeout(() => reject(new Error(`no answer within ${STORE_PROBE_MS} ms`)), STORE_PROBE_MS);
       }),
     ]);
+    const writeProblem = store.writeProblem?.();
+    if (writeProblem) return { kind, healthy: false, revision, problem: `writes fail: ${writeProblem}` };
     return { kind, healthy: true, revision };
   } catch (err) {
-    const message = (err as Error).message ?? String(err);
-    return { kind, healthy: false, problem: message.includes(store.description) ? 'the store did not answer' : message.replace(/\b[a-z]+:\/\/\S+/gi, '<store>') };
+    return { kind, healthy: false, problem: failureWithoutAddress(err, store.description) };
   } finally {
     clearTimeout(timer);
   }

@@ -15,7 +15,7 @@
  * can end the process; a reader's flush reports the failure to that reader.
  */
 import { encodeJson, listJson } from '../store/json.js';
-import type { Store, TxnOp } from '../store/store.js';
+import { failureWithoutAddress, type Store, type TxnOp } from '../store/store.js';
 
 export interface AuditEvent {
   time: string;
@@ -98,7 +98,7 @@ export class AuditLog {
           // Nothing is dropped: what was not written goes back before what was recorded meanwhile.
           this.buffer = [...batch.slice(i), ...this.buffer];
           this.failures++;
-          this.lastError = (err as Error).message;
+          this.lastError = failureWithoutAddress(err, this.store.description);
           failure = err;
           this.schedule(Math.min(FLUSH_MS * 2 ** this.failures, MAX_RETRY_MS));
           return;

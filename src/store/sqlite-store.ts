@@ -28,7 +28,7 @@ import Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { Compaction } from './sqlite/compaction.js';
 import { FairSlicer } from './sqlite/fair-slicer.js';
-import { asStoreFailure } from './sqlite/failures.js';
+import { asStoreFailure, unavailableReason } from './sqlite/failures.js';
 import { checkBeforeOpen, isCorruption, quickCheck, StoreDamagedError } from './sqlite/integrity.js';
 import { rangeBounds, tombstone, toKv } from './sqlite/rows.js';
 import {
@@ -144,6 +144,13 @@ export class SqliteStore implements Store {
   /** How current key-values are selected: the join of schema 3, or a read-only view of a schema 1 database. */
   private readonly kvColumns: string;
   private readonly kvFrom: string;
+
+  /** Set when a write failed because the store cannot serve (a full disk), cleared by the next write that succeeds. */
+  private lastWriteProblem: string | undefined;
+
+  writeProblem(): string | undefined {
+    return this.lastWriteProblem;
+  }
 
   /** Runs a read (or upkeep) and turns SQLite's "cannot serve now" failures into StoreUnavailableError. */
   private guard<T>(what: string, fn: () => T): T {
@@ -279,8 +286,10 @@ export class SqliteStore implements Store {
     };
     try {
       this.inTransaction().immediate(run);
+      this.lastWriteProblem = undefined;
     } catch (err) {
       this.currentRevision = before;
+      this.lastWriteProblem = unavailableReason(err) ?? this.lastWriteProblem;
       throw asStoreFailure(this.description, 'write', err);
     }
     if (events.length > 0) {

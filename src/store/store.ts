@@ -124,6 +124,20 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A store failure's message as it may be shown outside the process (status, logs others read): the store's
+ * description, which names its file or its hosts (and an etcd URL may carry credentials), becomes "the store".
+ */
+export function failureWithoutAddress(err: unknown, description: string): string {
+  let message = (err instanceof Error ? err.message : String(err)).split(description).join('the store');
+  // The client library's own words may name a member ("connect ECONNREFUSED 127.0.0.1:2379"), or the file.
+  const sqlite = /^sqlite:(.+)$/.exec(description);
+  const hosts = /^[a-z0-9+.-]+:\/\/([^/]*)/i.exec(description)?.[1];
+  const addresses = sqlite ? [sqlite[1]!] : (hosts ?? '').split(',').filter((a) => a.length > 0);
+  for (const address of addresses) message = message.split(address).join('<store>');
+  return message.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '<store>');
+}
+
 export interface Store {
   /** A short description for logs and `aksemu status`: "sqlite:/path" or "etcd://h:p,...". */
   readonly description: string;
@@ -144,6 +158,11 @@ export interface Store {
    * file of the store afterwards. Watches from an older revision then get CompactedError (Kubernetes: 410 Gone).
    */
   purgeHistory(): Promise<void>;
+  /**
+   * Why writes fail, while they still do although reads answer (a full disk under SQLite): the status then reports the
+   * store unhealthy (SPEC R-1). Undefined when the last write succeeded, or where a backend cannot tell.
+   */
+  writeProblem?(): string | undefined;
   close(): Promise<void>;
 }
 

@@ -126,13 +126,18 @@ describeWith(['unshare'], 'a full disk under the SQLite store', () => {
     expect(vaultRefusal!.status, vaultRefusal!.text).toBe(503);
     expect(vaultRefusal!.json().error.code).toBe('ServiceUnavailable');
 
-    // Still up, still answering reads.
+    // Still up, still answering reads; the status says why writes fail, without the store's path.
     expect(emu.process.exitCode).toBeNull();
     expect((await arm('/resourcegroups/kept?api-version=2021-04-01')).status).toBe(200);
+    const status = await httpsCall(`${emu.url}/_aksemu/status`, { headers: { authorization: `Bearer ${token}` } });
+    expect(status.status, status.text).toBe(503);
+    expect(status.json().store).toMatchObject({ kind: 'sqlite', healthy: false, problem: 'writes fail: the disk is full (SQLITE_FULL)' });
+    expect(status.text, status.text).not.toContain(storeDir);
 
     // Space comes back: writes succeed again without a restart.
     unlinkSync(ballast);
     await waitFor('a write to succeed again', async () => (await group('after')).status === 201, { timeoutMs: 15_000 });
+    expect((await httpsCall(`${emu.url}/_aksemu/status`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     for (const name of ['kept', ...acknowledged, 'after']) {
       expect((await arm(`/resourcegroups/${name}?api-version=2021-04-01`)).status, name).toBe(200);
     }

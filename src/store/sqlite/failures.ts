@@ -13,10 +13,16 @@ function codeOf(err: unknown): string {
   return (err as { code?: unknown } | null)?.code?.toString() ?? '';
 }
 
+/** Why the store cannot serve, without its path, or undefined when `err` is not such a failure. */
+export function unavailableReason(err: unknown): string | undefined {
+  const code = codeOf(err);
+  if (!UNAVAILABLE.test(code) && !isCorruption(err)) return undefined;
+  const reason = code.startsWith('SQLITE_FULL') ? 'the disk is full' : isCorruption(err) ? 'the database file is damaged' : (err as Error).message;
+  return `${reason} (${code})`;
+}
+
 /** The error to throw in place of `err`: StoreUnavailableError for the failures above, `err` itself otherwise. */
 export function asStoreFailure(description: string, what: string, err: unknown): unknown {
-  const code = codeOf(err);
-  if (!UNAVAILABLE.test(code) && !isCorruption(err)) return err;
-  const reason = code.startsWith('SQLITE_FULL') ? 'the disk is full' : isCorruption(err) ? 'the database file is damaged' : (err as Error).message;
-  return new StoreUnavailableError(`${description}: ${what} failed: ${reason} (${code})`, { cause: err });
+  const reason = unavailableReason(err);
+  return reason === undefined ? err : new StoreUnavailableError(`${description}: ${what} failed: ${reason}`, { cause: err });
 }
