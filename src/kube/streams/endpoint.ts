@@ -65,7 +65,7 @@ function asKubeError(err: unknown): KubeError | undefined {
   if (err instanceof KubeError) return err;
   if (err instanceof TransformError) return kubeErrors.internal(err.message);
   if (err instanceof ClusterGoneError) return kubeErrors.pathNotFound();
-  if (err instanceof StoreUnavailableError) return new KubeError(503, 'ServiceUnavailable', `etcdserver: ${err.message}`);
+  if (err instanceof StoreUnavailableError) return kubeErrors.storeUnavailable();
   return undefined;
 }
 

@@ -124,7 +124,7 @@ export function registerKubeApi(app: FastifyInstance, deps: KubeApiDeps): void {
         if (err instanceof SelectorError) return sendStatus(reply, kubeErrors.badRequest(err.message));
         if (err instanceof TransformError) return sendStatus(reply, kubeErrors.internal(err.message));
         if (err instanceof ClusterGoneError) return sendStatus(reply, kubeErrors.pathNotFound());
-        if (err instanceof StoreUnavailableError) return sendStatus(reply, new KubeError(503, 'ServiceUnavailable', `etcdserver: ${err.message}`));
+        if (err instanceof StoreUnavailableError) return sendStatus(reply, kubeErrors.storeUnavailable());
         if (err instanceof ContentionError) return sendStatus(reply, new KubeError(409, 'Conflict', `Operation cannot be fulfilled: ${err.message}`));
         const e = err as { statusCode?: number; code?: string; message: string };
         if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, kubeErrors.tooLarge(MAX_REQUEST_BODY_BYTES));
