@@ -27,6 +27,9 @@ export type TaskHandler<P = unknown> = (task: TaskRecord<P>) => Promise<TaskOutc
 
 const PREFIX = '/tasks/';
 const MAX_BACKOFF_MS = 30_000;
+/** After the store failed to answer for a task (or a reschedule), the next try comes this long later, doubling. */
+const STORE_RETRY_MS = 500;
+const STORE_RETRY_MAX_MS = 10_000;
 
 function taskKey(kind: string, id: string): string {
   return `${PREFIX}${kind}/${id}`;
@@ -40,6 +43,9 @@ export class TaskRunner {
   private readonly rerun = new Set<string>();
   private stopped = true;
   private unsubscribeClock: (() => void) | undefined;
+  /** Consecutive store failures per task key (for the retry pause); cleared when the task runs through. */
+  private readonly storeFailures = new Map<string, number>();
+  private rescheduleTimer: NodeJS.Timeout | undefined;
   /** Other background workers (e.g. the clusters' Kubernetes controllers) that `idle()` waits for too. */
   private readonly activity: Array<() => boolean> = [];
 
@@ -79,8 +85,23 @@ export class TaskRunner {
   /** Loads every persisted task and schedules it (resuming work interrupted by a stop or a crash). */
   async start(): Promise<void> {
     this.stopped = false;
-    this.unsubscribeClock = this.clock.onJump(() => void this.rescheduleAll());
+    this.unsubscribeClock = this.clock.onJump(() => this.rescheduleAfterJump());
     await this.rescheduleAll();
+  }
+
+  /**
+   * A jump of the clock can make any task due: every one is scheduled again. A store that does not answer then is
+   * no reason to end the process (SPEC R-1): the reschedule is tried again until it goes through.
+   */
+  private rescheduleAfterJump(failures = 0): void {
+    clearTimeout(this.rescheduleTimer);
+    this.rescheduleTimer = undefined;
+    this.rescheduleAll().catch((err: unknown) => {
+      if (this.stopped) return;
+      if (failures === 0) this.log.warn({ err }, 'could not reschedule the tasks after a clock jump; trying again');
+      this.rescheduleTimer = setTimeout(() => this.rescheduleAfterJump(failures + 1), Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** failures));
+      this.rescheduleTimer.unref?.();
+    });
   }
 
   private async rescheduleAll(): Promise<void> {
@@ -113,11 +134,37 @@ export class TaskRunner {
 
   private runTask(key: string): void {
     if (this.stopped || this.running.has(key)) return;
-    const run = this.execute(key).finally(() => {
-      this.running.delete(key);
-      if (this.rerun.delete(key)) void this.reload(key);
-    });
+    const run = this.execute(key)
+      .then(
+        () => {
+          this.storeFailures.delete(key);
+        },
+        (err: unknown) => this.retryLater(key, err),
+      )
+      .finally(() => {
+        this.running.delete(key);
+        if (this.rerun.delete(key)) this.reload(key).catch((err: unknown) => this.retryLater(key, err));
+      });
     this.running.set(key, run);
+  }
+
+  /**
+   * The task's record could not be read or written (the handler's own failures are retried in `execute`): the
+   * store did not answer, which must not end the process (SPEC R-1). The task runs again after a growing pause and
+   * redoes its step (handlers are idempotent), until the store answers again.
+   */
+  private retryLater(key: string, err: unknown): void {
+    if (this.stopped) return;
+    const failures = (this.storeFailures.get(key) ?? 0) + 1;
+    this.storeFailures.set(key, failures);
+    if (failures === 1) this.log.warn({ err, task: key }, 'the store did not answer for a task; retrying');
+    clearTimeout(this.timers.get(key));
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.runTask(key);
+    }, Math.min(STORE_RETRY_MAX_MS, STORE_RETRY_MS * 2 ** (failures - 1)));
+    timer.unref?.();
+    this.timers.set(key, timer);
   }
 
   private async reload(key: string): Promise<void> {
@@ -162,12 +209,12 @@ export class TaskRunner {
     else this.rerun.add(key);
   }
 
-  /** Waits until no task is due now or running (used by tests and benchmarks at --speed instant). */
   /** Registers a background worker's "busy now" probe, so that `idle()` also waits for it. */
   addActivity(busy: () => boolean): void {
     this.activity.push(busy);
   }
 
+  /** Waits until no task is due now or running (used by tests and benchmarks at --speed instant). */
   async idle(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -182,6 +229,7 @@ export class TaskRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribeClock?.();
+    clearTimeout(this.rescheduleTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.running.values()]);

@@ -185,17 +185,11 @@ export const kubeErrors = {
   tooLarge: (limit: number) => new KubeError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
   internal: (message: string) => new KubeError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
   /**
-   * The store does not answer (SPEC R-1): a 503 to retry, as kube-apiserver's storage errors say "etcdserver: ...",
-   * without the store's address or path (a store URL may name hosts and credentials).
+   * The cluster's store does not answer (SPEC R-1): a 503 clients retry by themselves (client-go honours Retry-After
+   * on a 5xx), in words that name neither the store's address nor its keys, which are not a cluster user's business.
    */
   storeUnavailable: (retryAfterSeconds = 1) =>
-    new KubeError(
-      503,
-      'ServiceUnavailable',
-      'etcdserver: the storage backend is unavailable; retry the request later',
-      { retryAfterSeconds },
-      { 'Retry-After': String(retryAfterSeconds) },
-    ),
+    new KubeError(503, 'ServiceUnavailable', 'the cluster store (etcd) is unavailable; please try again later', { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) }),
   timeout: (message: string, retryAfterSeconds = 1) =>
     new KubeError(504, 'Timeout', message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) }),
 };

@@ -2,13 +2,14 @@
  * A watch of a collection over the store's watch (etcd semantics), as kube-apiserver's watch cache serves one:
  *
  * - `resourceVersion` unset or "0" (or `sendInitialEvents=true`): the current state as the initial objects, then
- *   the changes after it; `resourceVersion=N`: every change after N; a compacted N is a 410 Expired;
+ *   the changes after it; `resourceVersion=N`: every change after N; a compacted N is a 410 Expired, a store
+ *   that does not answer a 503 ServiceUnavailable (an ERROR event once the stream has started);
  * - label/field selectors apply to both the old and the new state: an object that stops matching is DELETED
  *   for this watcher, one that starts matching is ADDED.
  *
  * How the events reach a client (chunked JSON, tables, bookmarks, timeouts) is endpoints/watch.ts.
  */
-import { CompactedError, type WatchEvent } from '../../../store/store.js';
+import { CompactedError, StoreUnavailableError, type WatchEvent } from '../../../store/store.js';
 import { kubeErrors, type KubeError } from '../machinery/errors.js';
 import type { ResourceDef } from '../machinery/resource.js';
 import type { FieldRequirement, LabelRequirement } from '../machinery/selectors.js';
@@ -30,7 +31,8 @@ export interface ObjectEvent {
 
 /**
  * `onChange` gets the revision of every store event in order, with the event this watcher sees (none when
- * the change does not match its selectors); `onError` ends the watch (410 Expired, or 500).
+ * the change does not match its selectors); `onError` ends the watch (410 Expired, 503 when the store does not
+ * answer, or 500).
  */
 export interface WatchHandlers {
   onChange(revision: number, event: ObjectEvent | undefined): void;
@@ -110,6 +112,7 @@ export async function openWatch(registry: Registry, def: ResourceDef, namespace:
     const onError = (err: Error) => {
       chain = chain.then(() => {
         if (err instanceof CompactedError) fail(kubeErrors.expired(`too old resource version: ${err.requested - 1} (${err.compactRevision})`));
+        else if (err instanceof StoreUnavailableError) fail(kubeErrors.storeUnavailable()); // SPEC R-1
         else fail(kubeErrors.internal(err.message));
       });
     };
@@ -117,6 +120,7 @@ export async function openWatch(registry: Registry, def: ResourceDef, namespace:
       storeWatch = await storage.watch(def.resource, scopeNs, startAfter + 1, onEvents, onError);
     } catch (err) {
       if (err instanceof CompactedError) throw kubeErrors.expired(`too old resource version: ${startAfter} (${err.compactRevision})`);
+      if (err instanceof StoreUnavailableError) throw kubeErrors.storeUnavailable(); // SPEC R-1
       throw kubeErrors.internal((err as Error).message);
     }
     if (stopped) storeWatch.cancel();
