@@ -40,6 +40,7 @@ export interface ControllerDeps {
 }
 
 const RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
 /** A terminating namespace is re-checked this often while its content is being deleted. */
 const NAMESPACE_RECHECK_MS = 200;
 /** How often (emulated time) expired events are looked for. */
@@ -77,12 +78,38 @@ class ClusterRuntime {
     this.trigger();
   }
 
+  /** Set while the watches are being restarted: the failure of several watches at once restarts them once. */
+  private rewatching = false;
+
   private async rewatch(): Promise<void> {
-    for (const w of this.watches) w.cancel();
-    this.watches = [];
-    if (this.stopped) return;
-    await new Promise((r) => setTimeout(r, RETRY_MS));
-    if (!this.stopped) await this.start().catch((err) => this.deps.log.error({ err }, 'could not restart controller watches'));
+    if (this.rewatching) return;
+    this.rewatching = true;
+    try {
+      for (const w of this.watches) w.cancel();
+      this.watches = [];
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+      await this.startRetrying();
+    } finally {
+      this.rewatching = false;
+    }
+  }
+
+  /**
+   * Starts the watches, trying again after a growing pause while the store fails, until they run or the cluster's
+   * runtime is stopped (SPEC R-1: a store outage must not leave a cluster without controllers). Never rejects.
+   */
+  async startRetrying(): Promise<void> {
+    for (let pause = RETRY_MS; !this.stopped; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        for (const w of this.watches) w.cancel();
+        this.watches = [];
+        this.deps.log.warn({ err, cluster: this.record.uid }, 'could not start the controller watches; trying again');
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
   }
 
   stop(): void {
@@ -196,29 +223,62 @@ export class KubeControllers {
   constructor(private readonly deps: ControllerDeps) {}
 
   async start(): Promise<void> {
-    const page = await this.deps.store.range('/aks/clusters/');
-    this.watch = await this.deps.store.watch('/aks/clusters/', { fromRevision: page.revision + 1 }, (events) => {
-      for (const ev of events) {
-        const uid = ev.kv.key.slice('/aks/clusters/'.length);
-        if (ev.type === 'delete') this.remove(uid);
-        else void this.add(decodeJson<ClusterRecord>(ev.kv));
-      }
-    });
-    for (const kv of page.items) await this.add(decodeJson<ClusterRecord>(kv));
+    await this.watchClusters();
     this.unsubscribeClock = this.deps.clock.onJump(() => {
       for (const c of this.clusters.values()) c.trigger();
     });
+  }
+
+  /** Lists the clusters, starts the runtimes of new ones, stops those of clusters gone, and follows the changes. */
+  private async watchClusters(): Promise<void> {
+    const page = await this.deps.store.range('/aks/clusters/');
+    const onError = (err: Error) => {
+      this.deps.log.warn({ err }, 'the watch of the cluster list failed; listing and watching again');
+      void this.rewatchClusters();
+    };
+    this.watch = await this.deps.store.watch(
+      '/aks/clusters/',
+      { fromRevision: page.revision + 1 },
+      (events) => {
+        for (const ev of events) {
+          const uid = ev.kv.key.slice('/aks/clusters/'.length);
+          if (ev.type === 'delete') this.remove(uid);
+          else void this.add(decodeJson<ClusterRecord>(ev.kv));
+        }
+      },
+      onError,
+    );
+    const listed = new Set(page.items.map((kv) => kv.key.slice('/aks/clusters/'.length)));
+    for (const uid of [...this.clusters.keys()]) if (!listed.has(uid)) this.remove(uid);
+    for (const kv of page.items) await this.add(decodeJson<ClusterRecord>(kv));
+  }
+
+  /** After the cluster-list watch failed (a long store outage, history compacted): again until it runs (SPEC R-1). */
+  private async rewatchClusters(): Promise<void> {
+    this.dropClusterWatch();
+    for (let pause = RETRY_MS; !this.stopped; pause = Math.min(pause * 2, MAX_RETRY_MS)) {
+      await new Promise((r) => setTimeout(r, pause));
+      if (this.stopped) return;
+      try {
+        await this.watchClusters();
+        return;
+      } catch (err) {
+        this.dropClusterWatch();
+        this.deps.log.warn({ err }, 'could not list and watch the clusters; trying again');
+      }
+    }
+  }
+
+  private dropClusterWatch(): void {
+    this.watch?.cancel();
+    this.watch = undefined;
   }
 
   private async add(record: ClusterRecord): Promise<void> {
     if (this.stopped || this.clusters.has(record.uid)) return;
     const runtime = new ClusterRuntime(this.deps, record);
     this.clusters.set(record.uid, runtime);
-    try {
-      await runtime.start();
-    } catch (err) {
-      this.deps.log.error({ err, cluster: record.uid }, 'could not start the controllers of a cluster');
-    }
+    await runtime.startRetrying();
   }
 
   private remove(uid: string): void {
