@@ -53,6 +53,12 @@ export interface BootContext {
 export type BootOutcome = { ok: true; facts?: NodeFacts } | { ok: false; code: string; message: string };
 export type BootHook = (ctx: BootContext) => Promise<BootOutcome>;
 
+/**
+ * Why an instance's OS disk is no longer what its image laid down (Trusted Launch: boot components tampered with),
+ * or undefined when it is the image's. A node image upgrade reimages the instances that have such a reason.
+ */
+export type OsDiskCheck = (uid: string, instance: InstanceRecord) => Promise<string | undefined>;
+
 export interface PoolState {
   spec: VmssSpec;
   status: VmssStatus;
@@ -62,6 +68,7 @@ const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 export class Fleet {
   private readonly bootHooks: BootHook[] = [];
+  private readonly osDiskChecks: OsDiskCheck[] = [];
 
   constructor(
     private readonly store: Store,
@@ -77,14 +84,20 @@ export class Fleet {
     this.bootHooks.push(hook);
   }
 
+  addOsDiskCheck(check: OsDiskCheck): void {
+    this.osDiskChecks.push(check);
+  }
+
   /**
    * States what a pool should be; returns the generation the controller must reach. `spec` without generation:
-   * it is bumped here. The caller may pass extra store ops to commit atomically with the spec.
+   * it is bumped here. The caller may pass extra store ops to commit atomically with the spec. `refreshOsDisks`
+   * (a node image upgrade) also rebuilds every OS disk that is not the image's any more.
    */
-  async applyPool(input: Omit<VmssSpec, 'generation' | 'vmssName'>, extraOps: TxnOp[] = []): Promise<number> {
+  async applyPool(input: Omit<VmssSpec, 'generation' | 'vmssName'>, extraOps: TxnOp[] = [], opts: { refreshOsDisks?: boolean } = {}): Promise<number> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const cur = await getJson<VmssSpec>(this.store, vmssSpecKey(input.uid, input.pool));
-      const spec: VmssSpec = { ...input, vmssName: vmssName(input.pool, input.uid), generation: (cur?.value.generation ?? 0) + 1 };
+      const generation = (cur?.value.generation ?? 0) + 1;
+      const spec: VmssSpec = { ...input, vmssName: vmssName(input.pool, input.uid), generation, ...(opts.refreshOsDisks ? { osDiskRefreshGeneration: generation } : {}) };
       const res = await this.store.txn({
         if: [{ key: vmssSpecKey(input.uid, input.pool), modRevision: cur?.modRevision ?? 0 }],
         then: [{ type: 'put', key: vmssSpecKey(input.uid, input.pool), value: enc(spec) }, ...extraOps],
@@ -279,11 +292,20 @@ export class Fleet {
     const failed = live.find((r) => r.state === 'Failed' && (r.failure?.generation ?? 0) >= spec.generation);
     if (failed) return this.settle(spec, status, { code: failed.failure!.code, message: failed.failure!.message });
 
-    // 6. Reimage one node at a time (SPEC C-5): the lowest instance whose OS disk is not built from the model.
+    // 6. Reimage one node at a time (SPEC C-5): the lowest instance whose OS disk is not built from the model
+    // (SPEC T-7: during a node image upgrade, or whose disk was modified since the image laid it down).
     const wanted = reimageKey(spec.model);
     const stale = live.find((r) => r.state === 'Failed' || reimageKey(r.model) !== wanted);
     if (stale) {
       await this.startReimage(spec, stale);
+      return 'progress';
+    }
+    // Only while the node image upgrade's generation is being worked on: a node tampered with after it settled
+    // (a reboot re-runs this controller) keeps its disk until the next upgrade.
+    const upgrading = spec.osDiskRefreshGeneration === spec.generation && !(status.observedGeneration >= spec.generation && status.settled);
+    const modified = upgrading ? await this.modifiedDisk(spec, live) : undefined;
+    if (modified) {
+      await this.startReimage(spec, { ...modified, osDiskRefreshedFor: spec.generation });
       return 'progress';
     }
 
@@ -370,6 +392,24 @@ export class Fleet {
   private async startBoot(spec: VmssSpec, rec: InstanceRecord, realisticMs: number): Promise<void> {
     const delay = this.speed.delay(realisticMs);
     await this.writeInstanceAndNode(spec, { ...rec, state: 'Creating', target: spec.model, readyAt: this.clock.nowMs() + delay }, false, true);
+  }
+
+  /**
+   * The first instance whose OS disk is not what its image laid down (an OsDiskCheck gives a reason) and that this
+   * node image upgrade has not rebuilt yet.
+   */
+  private async modifiedDisk(spec: VmssSpec, live: InstanceRecord[]): Promise<InstanceRecord | undefined> {
+    for (const rec of live) {
+      if (rec.osDiskRefreshedFor === spec.generation) continue;
+      for (const check of this.osDiskChecks) {
+        const reason = await check(spec.uid, rec);
+        if (reason) {
+          this.log.debug({ node: rec.name, reason }, 'node image upgrade rebuilds a modified OS disk');
+          return rec;
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Cordons the node and takes it down for a new OS disk; it boots the new model after the reimage delay. */

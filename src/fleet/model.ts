@@ -63,6 +63,12 @@ export interface VmssSpec {
   /** Position of the pool in its cluster (for node IP addresses). */
   ordinal: number;
   model: NodeModel;
+  /**
+   * The generation of a node image upgrade: while the pool works on it, every instance whose OS disk is no longer
+   * what the image laid down (an OsDiskCheck says so) is reimaged too, even when its image is already the newest
+   * (SPEC T-7). Later generations carry an older number here, so they leave modified disks alone.
+   */
+  osDiskRefreshGeneration?: number;
 }
 
 export interface VmssStatus {
@@ -113,6 +119,8 @@ export interface InstanceRecord {
   facts?: NodeFacts;
   /** Why the last boot failed, and for which pool generation. */
   failure?: { code: string; message: string; generation: number };
+  /** The node image upgrade (pool generation) that last rebuilt this instance's modified OS disk: once per upgrade. */
+  osDiskRefreshedFor?: number;
 }
 
 export const fleetPrefix = (uid: string) => `/fleet/${uid}/`;

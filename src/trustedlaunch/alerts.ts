@@ -70,6 +70,11 @@ export interface Finding {
   reasons: string[];
 }
 
+/** The command that lays the node image down again on the node (SPEC T-7: modified OS disks are rebuilt). */
+export function reimageCommand(s: Pick<AlertSubject, 'clusterId' | 'cluster' | 'pool'>): string {
+  return `az aks nodepool upgrade --resource-group ${s.clusterId.split('/')[4]} --cluster-name ${s.cluster} --name ${s.pool} --node-image-only`;
+}
+
 function describe(kind: AlertKind, s: AlertSubject, f: Finding): { description: string; remediation: string[] } {
   const list = f.components.join('; ');
   if (kind === 'attestation-failure') {
@@ -78,7 +83,7 @@ function describe(kind: AlertKind, s: AlertSubject, f: Finding): { description: 
       remediation: [
         `Investigate the boot of ${s.node}: aksemu node boot-log ${s.node} and aksemu node attest ${s.node}.`,
         'Enable Secure Boot on the node pool (az aks nodepool update --enable-secure-boot) so that untrusted boot components cannot run.',
-        `Reimage the node (az aks nodepool upgrade --node-image-only, or delete the instance) to restore the node image's signed boot components.`,
+        `Reimage the node to restore the node image's signed boot components: ${reimageCommand(s)} (it rebuilds every node whose OS disk is not the image's, also on the newest image).`,
       ],
     };
   }
@@ -87,6 +92,7 @@ function describe(kind: AlertKind, s: AlertSubject, f: Finding): { description: 
     remediation: [
       `See which modules were rejected: aksemu node boot-log ${s.node}.`,
       'Remove the untrusted module, or use a driver signed by a trusted publisher (for GPU drivers: keep gpuProfile.driver None and install a signed driver).',
+      `If a module of the node image itself was modified, reimage the node: ${reimageCommand(s)}.`,
     ],
   };
 }

@@ -25,6 +25,8 @@ export function startTrustedLaunch(deps: TrustedLaunchModuleDeps): TrustedLaunch
   const { fleet, arm, store } = deps;
   const tl = new TrustedLaunch(deps, fleet);
   fleet.addBootHook((b) => tl.onBoot(b));
+  // SPEC T-7: a node image upgrade rebuilds the disks whose boot components were tampered with.
+  fleet.addOsDiskCheck((uid, inst) => tl.osDiskModification(uid, inst));
   registerTrustedLaunchApi(deps, tl);
   // Defender for Cloud's alerts as ARM serves them.
   arm.types.register({ namespace: 'Microsoft.Security', resourceType: 'alerts', apiVersions: SECURITY_ALERT_API_VERSIONS });

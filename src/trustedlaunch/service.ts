@@ -20,7 +20,7 @@ import type { BootContext, BootOutcome, Fleet } from '../fleet/fleet.js';
 import type { InstanceRecord, NodeFacts, NodeModel } from '../fleet/model.js';
 import { vmssName } from '../fleet/naming.js';
 import { getJson, listJson, updateJson } from '../store/json.js';
-import { buildAlert, raiseAlert, type Alert, type Finding } from './alerts.js';
+import { buildAlert, raiseAlert, reimageCommand, type Alert, type Finding } from './alerts.js';
 import { AttestationService, ATTESTED_PCRS, compareToBaseline, describeEvent, type AttestationOutcome, type Deviation } from './attestation.js';
 import { applyTampers, imageComponents, resolveComponentId, TAMPER_MODES, type Tamper, type TamperMode } from './components.js';
 import { imageKernelArgs, measuredBoot, type BootResult } from './measured-boot.js';
@@ -154,7 +154,7 @@ export class TrustedLaunch {
       return {
         ok: false,
         code: BOOT_FAILURE_CODE,
-        message: `Node ${b.instance.name} did not boot: Secure Boot stopped it at the ${h.label}: ${h.detail} (${h.reason}). See the boot diagnostics with 'aksemu node boot-log ${b.instance.name}'; reimaging the node restores the node image's signed components.`,
+        message: `Node ${b.instance.name} did not boot: Secure Boot stopped it at the ${h.label}: ${h.detail} (${h.reason}). See the boot diagnostics with 'aksemu node boot-log ${b.instance.name}'; reimaging the node (${reimageCommand(rec.subject)}) restores the node image's signed components.`,
       };
     }
     rec.boot.bootId = b.facts.bootId;
@@ -162,6 +162,18 @@ export class TrustedLaunch {
     await this.afterBoot(rec, image, b.model, result);
     await this.save(rec);
     return { ok: true, facts };
+  }
+
+  /**
+   * Why the OS disk of a node is not its image's any more (boot components tampered with), or undefined: a node
+   * image upgrade rebuilds such disks (SPEC T-7), and the reimage boot above drops the tampers. Only nodes of a
+   * Trusted Launch image, whose reimage comes through `onBoot`, are reported.
+   */
+  async osDiskModification(uid: string, inst: InstanceRecord): Promise<string | undefined> {
+    if (!this.image(inst.model.image)?.trustedLaunch || inst.model.osType !== 'Linux') return undefined;
+    const rec = (await getJson<NodeRecord>(this.deps.store, nodeRecordKey(uid, inst.name)))?.value;
+    if (!rec || rec.instanceCreatedAt !== inst.createdAt || rec.tampers.length === 0) return undefined;
+    return `boot components modified on its OS disk: ${rec.tampers.map((t) => `${t.component} (${t.mode})`).join(', ')}`;
   }
 
   private newRecord(uid: string, pool: string, instance: InstanceRecord, m: NodeModel): NodeRecord {

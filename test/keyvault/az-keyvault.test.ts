@@ -2,7 +2,8 @@
  * Acceptance with the real Debian az 2.45 (SPEC V-1, I-1, K-5): `az keyvault create` (access-policy and
  * RBAC), `show`, `set-policy --key-permissions decrypt encrypt --object-id`, `update --public-network-access
  * Disabled`, `az identity create/show --query principalId -o tsv`. (`az keyvault key create` and `az role assignment
- * create` fail inside Debian's az before sending anything: see CLIENTS.md.)
+ * create` fail inside Debian's az before sending anything: see CLIENTS.md; its every `az keyvault key` command does,
+ * so the key data plane is driven with `az rest`, which az signs for https://vault.azure.net.)
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { az, azLogin } from '../../testkit/az.js';
@@ -66,5 +67,34 @@ describeWith(['az'], 'real az CLI: key vaults and identities', () => {
     expect(clash.stderr).toContain('VaultAlreadyExists');
     const list = await az(['keyvault', 'list', '-g', 'kv-az', '--query', '[].name', '-o', 'tsv'], emu.env);
     expect(list.stdout.trim().split('\n').sort()).toEqual(['kv-az-policy', 'kv-az-rbac']);
+  });
+
+  it('SPEC V-3: a disabled key refuses encrypt, wrapKey and verify too (az rest), and works again once enabled', async () => {
+    const created = await az(['keyvault', 'create', '-g', 'kv-az', '-n', 'kv-az-states', '-l', 'eastus', '-o', 'none'], emu.env);
+    expect(created.code, created.stderr).toBe(0);
+    const url = 'https://kv-az-states.vault.azure.net/keys/k1';
+    const rest = (method: string, path: string, body: unknown) =>
+      az(['rest', '--method', method, '--url', `${url}${path}?api-version=7.4`, '--resource', 'https://vault.azure.net', '--body', JSON.stringify(body)], emu.env);
+    expect((await rest('post', '/create', { kty: 'RSA' })).code).toBe(0);
+    const digest = Buffer.alloc(32, 7).toString('base64url');
+    const signed = await rest('post', '/sign', { alg: 'RS256', value: digest });
+    expect(signed.code, signed.stderr).toBe(0);
+    const calls = {
+      encrypt: () => rest('post', '/encrypt', { alg: 'RSA-OAEP-256', value: 'aGVsbG8' }),
+      wrapKey: () => rest('post', '/wrapkey', { alg: 'RSA-OAEP-256', value: 'aGVsbG8' }),
+      verify: () => rest('post', '/verify', { alg: 'RS256', digest, value: signed.json().value }),
+    };
+    const disabled = await rest('patch', '', { attributes: { enabled: false } });
+    expect(disabled.json().attributes.enabled).toBe(false);
+    for (const [op, call] of Object.entries(calls)) {
+      const r = await call();
+      expect(r.code, op).not.toBe(0);
+      expect(JSON.parse(r.stderr.slice(r.stderr.indexOf('{'), r.stderr.lastIndexOf('}') + 1))).toEqual({
+        error: { code: 'Forbidden', message: `Operation ${op} is not allowed on a disabled key.`, innererror: { code: 'KeyDisabled' } },
+      });
+    }
+    expect((await rest('patch', '', { attributes: { enabled: true } })).code).toBe(0);
+    for (const [op, call] of Object.entries(calls)) expect((await call()).code, op).toBe(0);
+    expect((await calls.verify()).json().value).toBe(true);
   });
 });

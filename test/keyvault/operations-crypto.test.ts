@@ -76,22 +76,50 @@ describe('Key Vault crypto operations, called directly', () => {
     expect(await bad(run('sign', 'rsa', { alg: 'RS256', value: b64u(Buffer.alloc(20)) }))).toMatch(/digest/i);
   });
 
-  it('refuses private-key operations on a disabled key, and encrypt/sign outside nbf/exp, as Forbidden', async () => {
-    await createKey(w.deps, w.request(kv, 'create', { kty: 'RSA', key_ops: ['encrypt', 'decrypt', 'sign', 'verify'] }), 'stateful');
+  it('refuses every cryptographic operation on a disabled key, and encrypt/wrapKey/sign outside nbf/exp, as Forbidden', async () => {
+    await createKey(w.deps, w.request(kv, 'create', { kty: 'RSA', key_ops: ['encrypt', 'decrypt', 'sign', 'verify', 'wrapKey', 'unwrapKey'] }), 'stateful');
+    const digest = b64u(createHash('sha256').update('x').digest());
     const enc = (await run('encrypt', 'stateful', { alg: 'RSA-OAEP', value: 'AAAA' })).body as { value: string };
+    const wrapped = (await run('wrapkey', 'stateful', { alg: 'RSA-OAEP-256', value: 'AAAA' })).body as { value: string };
+    const sig = (await run('sign', 'stateful', { alg: 'RS256', value: digest })).body as { value: string };
+    const every = {
+      encrypt: () => run('encrypt', 'stateful', { alg: 'RSA-OAEP', value: 'AAAA' }),
+      decrypt: () => run('decrypt', 'stateful', { alg: 'RSA-OAEP', value: enc.value }),
+      wrapKey: () => run('wrapkey', 'stateful', { alg: 'RSA-OAEP-256', value: 'AAAA' }),
+      unwrapKey: () => run('unwrapkey', 'stateful', { alg: 'RSA-OAEP-256', value: wrapped.value }),
+      sign: () => run('sign', 'stateful', { alg: 'RS256', value: digest }),
+      verify: () => run('verify', 'stateful', { alg: 'RS256', digest, value: sig.value }),
+    };
     await updateKey(w.deps, w.request(kv, 'update', { attributes: { enabled: false } }), 'stateful');
-    const disabled = await refusal(run('decrypt', 'stateful', { alg: 'RSA-OAEP', value: enc.value }));
-    expect([disabled.status, disabled.innerCode, disabled.message]).toEqual([403, 'KeyDisabled', 'Operation decrypt is not allowed on a disabled key.']);
-    expect((await refusal(run('sign', 'stateful', { alg: 'RS256', value: b64u(Buffer.alloc(32)) }))).innerCode).toBe('KeyDisabled');
-    // encrypt is a public-key operation: a disabled key still does it
-    expect((await run('encrypt', 'stateful', { alg: 'RSA-OAEP', value: 'AAAA' })).status).toBe(200);
+    for (const [op, call] of Object.entries(every)) {
+      const e = await refusal(call());
+      expect([e.status, e.code, e.innerCode, e.message], op).toEqual([403, 'Forbidden', 'KeyDisabled', `Operation ${op} is not allowed on a disabled key.`]);
+    }
+    // Enabled again: every operation works at once.
+    await updateKey(w.deps, w.request(kv, 'update', { attributes: { enabled: true } }), 'stateful');
+    for (const [op, call] of Object.entries(every)) expect((await call()).status, op).toBe(200);
 
+    // Outside nbf/exp only decrypt, unwrapKey and verify work (data protected earlier stays readable).
     const now = Math.floor(w.deps.clock.nowMs() / 1000);
-    await updateKey(w.deps, w.request(kv, 'update', { attributes: { enabled: true, exp: now - 10 } }), 'stateful');
-    expect((await refusal(run('encrypt', 'stateful', { alg: 'RSA-OAEP', value: 'AAAA' }))).innerCode).toBe('KeyExpired');
-    expect((await run('decrypt', 'stateful', { alg: 'RSA-OAEP', value: enc.value })).status).toBe(200);
+    await updateKey(w.deps, w.request(kv, 'update', { attributes: { exp: now - 10 } }), 'stateful');
+    const refusedWhenExpired: string[] = [];
+    for (const [op, call] of Object.entries(every)) {
+      const r = await call().then(
+        () => undefined,
+        (err: unknown) => err as { innerCode?: string; message: string },
+      );
+      if (r) {
+        expect([r.innerCode, r.message], op).toEqual(['KeyExpired', `Operation ${op} is not allowed on an expired key.`]);
+        refusedWhenExpired.push(op);
+      }
+    }
+    expect(refusedWhenExpired).toEqual(['encrypt', 'wrapKey', 'sign']);
     await updateKey(w.deps, w.request(kv, 'update', { attributes: { exp: null, nbf: now + 3600 } }), 'stateful');
-    expect((await refusal(run('sign', 'stateful', { alg: 'RS256', value: b64u(Buffer.alloc(32)) }))).innerCode).toBe('KeyNotYetValid');
+    for (const op of ['encrypt', 'wrapKey', 'sign'] as const) expect((await refusal(every[op]())).innerCode, op).toBe('KeyNotYetValid');
+    for (const op of ['decrypt', 'unwrapKey', 'verify'] as const) expect((await every[op]()).status, op).toBe(200);
+    // Disabled wins over the validity window.
+    await updateKey(w.deps, w.request(kv, 'update', { attributes: { enabled: false } }), 'stateful');
+    expect((await refusal(every.decrypt())).innerCode).toBe('KeyDisabled');
   });
 
   it('refuses an operation the key does not permit, and a caller without the permission', async () => {

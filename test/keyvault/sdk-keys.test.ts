@@ -155,14 +155,25 @@ describe('@azure/keyvault-keys against aksemu', () => {
   it('refuses disabled, expired and not-yet-valid keys with Key Vault errors', async () => {
     const key = await keys.createRsaKey('states');
     const crypto = new CryptographyClient(key.id!, defaultCredential(emu.env));
+    const digest = createHash('sha256').update('states').digest();
+    // RSA-OAEP-256 and digest verification have no local implementation in the SDK: these calls reach the vault.
     const enc = await crypto.encrypt({ algorithm: 'RSA-OAEP-256', plaintext: Buffer.from('x') });
+    const wrapped = await crypto.wrapKey('RSA-OAEP-256', Buffer.from('k'));
+    const signed = await crypto.sign('PS256', digest);
     await keys.updateKeyProperties('states', key.properties.version!, { enabled: false });
-    await expect(crypto.decrypt({ algorithm: 'RSA-OAEP-256', ciphertext: enc.result })).rejects.toMatchObject({
-      statusCode: 403,
-      code: 'Forbidden',
-      message: 'Operation decrypt is not allowed on a disabled key.',
-    });
-    await keys.updateKeyProperties('states', key.properties.version!, { enabled: true, expiresOn: new Date(Date.now() - 60_000) });
+    const disabled = (op: string) => ({ statusCode: 403, code: 'Forbidden', message: `Operation ${op} is not allowed on a disabled key.` });
+    // A disabled key does nothing at all: public-key operations included.
+    await expect(crypto.encrypt({ algorithm: 'RSA-OAEP-256', plaintext: Buffer.from('x') })).rejects.toMatchObject(disabled('encrypt'));
+    await expect(crypto.decrypt({ algorithm: 'RSA-OAEP-256', ciphertext: enc.result })).rejects.toMatchObject(disabled('decrypt'));
+    await expect(crypto.wrapKey('RSA-OAEP-256', Buffer.from('k'))).rejects.toMatchObject(disabled('wrapKey'));
+    await expect(crypto.unwrapKey('RSA-OAEP-256', wrapped.result)).rejects.toMatchObject(disabled('unwrapKey'));
+    await expect(crypto.sign('PS256', digest)).rejects.toMatchObject(disabled('sign'));
+    await expect(crypto.verify('PS256', digest, signed.result)).rejects.toMatchObject(disabled('verify'));
+    // Enabled again: usable again, nothing else to do.
+    await keys.updateKeyProperties('states', key.properties.version!, { enabled: true });
+    expect(Buffer.from((await crypto.unwrapKey('RSA-OAEP-256', wrapped.result)).result).toString()).toBe('k');
+    expect((await crypto.verify('PS256', digest, signed.result)).result).toBe(true);
+    await keys.updateKeyProperties('states', key.properties.version!, { expiresOn: new Date(Date.now() - 60_000) });
     await expect(crypto.encrypt({ algorithm: 'RSA-OAEP-256', plaintext: Buffer.from('x') })).rejects.toMatchObject({ statusCode: 403, message: 'Operation encrypt is not allowed on an expired key.' });
     // decrypt still works outside the validity window (Key Vault keeps old data readable)
     expect(Buffer.from((await crypto.decrypt({ algorithm: 'RSA-OAEP-256', ciphertext: enc.result })).result).toString()).toBe('x');

@@ -148,8 +148,10 @@ describe('aksemu kms-plugin against aksemu’s Key Vault, as a managed identity'
     try {
       const h = await httpGet(`http://127.0.0.1:${port}/healthz`);
       expect(h.status).toBe(503);
-      expect(h.text).toMatch(/failed to decrypt.*(disabled|Forbidden|KeyDisabled)/i);
-      await expect(v2.status()).rejects.toThrow(/Status failed: failed to decrypt/);
+      expect(h.text).toMatch(/failed to encrypt.*Operation encrypt is not allowed on a disabled key/);
+      await expect(v2.status()).rejects.toThrow(/Status failed: failed to encrypt, error: Key Vault answered 403 Forbidden: Operation encrypt is not allowed on a disabled key\./);
+      // v1 Encrypt (a write's DEK) is refused as well; nothing of the key is usable.
+      await expect(v1.encrypt(Buffer.from('dek'))).rejects.toThrow(/Encrypt failed: failed to encrypt, error: Key Vault answered 403 Forbidden: Operation encrypt is not allowed on a disabled key\./);
     } finally {
       await keys.updateKeyProperties('kms-key', version, { enabled: true });
     }

@@ -2,7 +2,8 @@
  * The real Debian az 2.45 reads what Trusted Launch produces: the pools' security profiles (`az aks nodepool
  * list`) and Defender's integrity alerts (`az security alert list`, api-version 2022-01-01). az 2.45 predates the
  * --enable-secure-boot/--enable-vtpm flags (CLI 2.66), so the pools are created with `az rest` as a newer client
- * would send them.
+ * would send them. The remediation an alert names, `az aks nodepool upgrade --node-image-only`, rebuilds a tampered
+ * node (SPEC T-7).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { az, azLogin } from '../../testkit/az.js';
 import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
 import { describeWith } from '../../testkit/optional.js';
+import { aksemu, eventually } from './helpers.js';
 
 describeWith(['az'], 'real az 2.45 reads Trusted Launch pools and integrity alerts', () => {
   let emu: Awaited<ReturnType<typeof startTestEmulator>>;
@@ -64,5 +66,31 @@ describeWith(['az'], 'real az 2.45 reads Trusted Launch pools and integrity aler
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ name: 'VM attestation failure', severity: 'Medium', components: 'Secure Boot (disabled)' });
     expect(alerts[0]!.node).toMatch(/^aks-vtpmonly-\d{8}-vmss000000$/);
+  });
+
+  it('SPEC T-7: after a tampered kernel, the alert\'s az aks nodepool upgrade --node-image-only rebuilds the node', async () => {
+    const cli = (args: string[]) => aksemu(args, { AKSEMU_DATA_DIR: emu.dataDir });
+    const node = (await az(['security', 'alert', 'list', '--query', '[0].compromisedEntity', '-o', 'tsv'], env)).stdout.trim();
+    expect((await cli(['node', 'tamper', node, '--component', 'kernel'])).code).toBe(0);
+    await eventually('the reboot', async () => JSON.parse((await cli(['node', 'show', node])).stdout), (v) => v.state === 'Running' && v.bootCount === 2);
+    const kernelAlerts = async () => {
+      const r = await az(['security', 'alert', 'list', '--query', "[?contains(extendedProperties.\"Failed components\", 'vmlinuz')].{name:name, steps:remediationSteps}", '-o', 'json'], env);
+      expect(r.code, r.stderr).toBe(0);
+      return r.json<Array<{ name: string; steps: string[] }>>();
+    };
+    const raised = await kernelAlerts();
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.steps.join('\n')).toContain('az aks nodepool upgrade --resource-group rg --cluster-name c1 --name vtpmonly --node-image-only');
+
+    const up = await az(['aks', 'nodepool', 'upgrade', '-g', 'rg', '--cluster-name', 'c1', '-n', 'vtpmonly', '--node-image-only', '--yes', '-o', 'json'], env, 120_000);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.json().provisioningState).toBe('Succeeded');
+    const log = JSON.parse((await cli(['node', 'boot-log', node, '-o', 'json'])).stdout);
+    expect(log.tampers).toEqual([]);
+    expect(log.boot.seq).toBe(3);
+    const att = JSON.parse((await cli(['node', 'attest', node])).stdout);
+    expect(att.deviations).toEqual([]);
+    // The new boot raises nothing about the kernel (Secure Boot off stays the pool's own finding).
+    expect((await kernelAlerts()).map((a) => a.name)).toEqual([raised[0]!.name]);
   });
 });

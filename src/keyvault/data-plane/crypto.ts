@@ -42,10 +42,10 @@ export async function cryptoOperation(d: OperationDeps, c: RequestContext, name:
   const opName = op === 'wrapkey' ? 'wrapKey' : op === 'unwrapkey' ? 'unwrapKey' : op;
   // verify carries the digest in `digest` and the signature in `value`; every other operation its input in `value`.
   const value = op === 'verify' ? b64(body.digest, 'digest') : b64(body.value, 'value');
-  // Key state (Key Vault's keys overview): disabled keys refuse private-key operations; outside nbf/exp only
-  // decrypt, unwrap and verify still work.
-  const privateOp = op === 'decrypt' || op === 'unwrapkey' || op === 'sign';
-  if (!r.attributes.enabled && privateOp) throw kvErrors.keyDisabled(opName);
+  // Key state (Key Vault's key attributes): a disabled key is not usable for any cryptographic operation, public
+  // (encrypt, wrapKey, verify) or private, so disabling a key revokes every use of it at once; outside the nbf/exp
+  // window only decrypt, unwrapKey and verify still work, so data protected earlier stays readable.
+  if (!r.attributes.enabled) throw kvErrors.keyDisabled(opName);
   const t = nowSeconds(d);
   if (op === 'encrypt' || op === 'wrapkey' || op === 'sign') {
     if (r.attributes.exp !== undefined && t >= r.attributes.exp) throw kvErrors.keyExpired(opName);

@@ -91,7 +91,11 @@ export async function deletePool(svc: ContainerService, req: ArmRequest): Promis
   return { status: 202, headers: svc.deps.arm.operations.headers(req, op) };
 }
 
-/** SPEC F-5: node image upgrade moves a pool to the newest image of the same variant (FIPS packages included). */
+/**
+ * SPEC F-5: node image upgrade moves a pool to the newest image of the same variant (FIPS packages included).
+ * SPEC T-7: it lays the image down again on every node whose OS disk is no longer the image's (a tampered boot
+ * component), even when the pool already runs the newest image, so it remediates an integrity alert.
+ */
 export async function upgradeNodeImage(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { cluster, sub, rg } = await loadCluster(svc, req);
   const name = req.params.agentPoolName!;
@@ -116,7 +120,7 @@ export async function upgradeNodeImage(svc: ContainerService, req: ArmRequest): 
   }
   const uid = cluster.properties.resourceUID;
   const doc = svc.poolDoc(cluster.id, ev, 'UpgradingNodeImageVersion');
-  const generation = await svc.applyPool(cluster, sub, uid, ev, await svc.ordinalOf(uid, name), [svc.putOp(doc)]);
+  const generation = await svc.applyPool(cluster, sub, uid, ev, await svc.ordinalOf(uid, name), [svc.putOp(doc)], { refreshOsDisks: true });
   const op = await svc.startOperation(req, { subscriptionId: sub, clusterId: cluster.id, uid, kind: 'pool-node-image', pools: [{ name, generation }], pool: name }, cluster.location, doc.id);
   return { status: 202, body: doc, headers: svc.deps.arm.operations.headers(req, op) };
 }

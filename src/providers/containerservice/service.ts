@@ -255,8 +255,11 @@ export class ContainerService {
     };
   }
 
-  /** Hands a pool to the fleet (spec and the VMSS document in one transaction); returns the generation to wait for. */
-  async applyPool(cluster: ManagedClusterDoc, subscriptionId: string, uid: string, ev: PoolEvaluation, ordinal: number, extra: TxnOp[] = []): Promise<number> {
+  /**
+   * Hands a pool to the fleet (spec and the VMSS document in one transaction); returns the generation to wait for.
+   * `refreshOsDisks`: a node image upgrade, which also rebuilds OS disks modified since the image laid them down.
+   */
+  async applyPool(cluster: ManagedClusterDoc, subscriptionId: string, uid: string, ev: PoolEvaluation, ordinal: number, extra: TxnOp[] = [], opts: { refreshOsDisks?: boolean } = {}): Promise<number> {
     return this.fleet.applyPool(
       {
         uid,
@@ -268,6 +271,7 @@ export class ContainerService {
         model: this.nodeModel(cluster, subscriptionId, ev),
       },
       [this.putOp(this.vmssDoc(cluster, subscriptionId, uid, ev)), ...extra],
+      opts,
     );
   }
 

@@ -17,6 +17,8 @@ export interface ExtraHealthCheck {
   message?: string;
   /** Also answered at /healthz/<name> but not listed (kube-apiserver lists kms-providers, serves kms-provider-<i>). */
   hidden?: boolean;
+  /** false: a check of /healthz and /readyz only, absent from /livez (kube-apiserver's KMS checks from 1.29). */
+  livez?: boolean;
 }
 
 export function versionInfo(cluster: ClusterView): Record<string, string> {
@@ -38,8 +40,9 @@ export function versionInfo(cluster: ClusterView): Record<string, string> {
 export const HEALTH_CHECKS = ['ping', 'log', 'etcd', 'informer-sync', 'poststarthook/start-apiextensions-controllers', 'poststarthook/bootstrap-controller'];
 
 /** kube-apiserver's health endpoints: the built-in checks (always ok here) and other modules' checks. */
-export async function health(c: RequestContext, extra: ExtraHealthCheck[], endpoint: string, sub: string[]): Promise<FastifyReply> {
+export async function health(c: RequestContext, allExtra: ExtraHealthCheck[], endpoint: string, sub: string[]): Promise<FastifyReply> {
   const text = (code: number, body: string) => c.reply.code(code).type('text/plain; charset=utf-8').send(body);
+  const extra = endpoint === 'livez' ? allExtra.filter((x) => x.livez !== false) : allExtra;
   if (sub.length > 0) {
     const check = sub.join('/');
     const e = extra.find((x) => x.name === check);

@@ -5,7 +5,8 @@
  * and serves aksemu's encryption API (routes.ts). Wired by the composition root (src/emulator.ts), which hands it
  * the container service, the Key Vault service and the clusters' Kubernetes API seams it plugs into.
  */
-import { clusterPrefix } from '../../../clusters/cluster-registry.js';
+import { clusterPrefix, clusterRecordKey, type ClusterRecord } from '../../../clusters/cluster-registry.js';
+import { getJson } from '../../../store/json.js';
 import type { KubeExtensions } from '../../../kube/module.js';
 import type { Lifecycle } from '../../../runtime/lifecycle.js';
 import type { ContainerService } from '../service.js';
@@ -25,7 +26,11 @@ export interface AksKmsModuleDeps extends AksKmsDeps {
 
 export function startAksKms(deps: AksKmsModuleDeps): AksKms {
   const { containerService, kube, lifecycle } = deps;
-  const runtime = new KmsRuntime(deps);
+  const runtime = new KmsRuntime(deps, async (uid) => {
+    const record = (await getJson<ClusterRecord>(deps.store, clusterRecordKey(uid)))?.value;
+    const doc = record ? (await containerService.getCluster(record.armId))?.value : undefined;
+    return doc?.properties.currentKubernetesVersion || doc?.properties.kubernetesVersion || undefined;
+  });
   const kms = new AksKms(deps, containerService, runtime);
   containerService.addHooks(kms.hooks());
   registerEncryptionRoutes(kms, new StorageMigration(deps, runtime));
@@ -40,9 +45,11 @@ export function startAksKms(deps: AksKmsModuleDeps): AksKms {
     const report = await runtime.health(cluster.uid);
     if (!report) return [];
     const failing = report.providers.filter((p) => !p.healthy);
+    // From Kubernetes 1.29 the KMS checks are in /healthz and /readyz, not /livez (SPEC K-13).
+    const livez = report.inLivez;
     return [
-      { name: 'kms-providers', ok: report.healthy, ...(failing.length ? { message: failing.map((f) => `${f.check}: ${f.message ?? 'failed'}`).join('; ') } : {}) },
-      ...report.providers.map((p) => ({ name: p.check, ok: p.healthy, ...(p.message ? { message: p.message } : {}), hidden: true })),
+      { name: 'kms-providers', ok: report.healthy, livez, ...(failing.length ? { message: failing.map((f) => `${f.check}: ${f.message ?? 'failed'}`).join('; ') } : {}) },
+      ...report.providers.map((p) => ({ name: p.check, ok: p.healthy, livez, ...(p.message ? { message: p.message } : {}), hidden: true })),
     ];
   });
   kube.availability.push(async (cluster) => {

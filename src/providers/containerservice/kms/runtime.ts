@@ -6,10 +6,13 @@
  * storage transformer chain of the cluster's API server, which talks to them only over their sockets.
  *
  * Health is kube-apiserver's: each KMS provider has a probe (v1: an Encrypt; v2: a Status), answered from a cache
- * for 20 s when healthy and 3 s when not. A probe that turns unhealthy restarts the API server, as AKS's liveness
- * probe would: the transformers' caches (DEKs, seeds) are dropped, so from then on only what the plugins can still
- * decrypt is readable (SPEC K-3, K-8). Every minute the providers are probed in the background (the v2 Status
- * poll), so a deleted key is noticed without a client asking.
+ * for 20 s when healthy and 3 s when not. Until Kubernetes 1.28 the KMS checks are part of `/livez`, so a probe that
+ * turns unhealthy restarts the API server, as its liveness probe would: the transformers' caches (DEKs, seeds) are
+ * dropped, and from then on only what the plugins can still decrypt is readable (SPEC K-3, K-8). From 1.29 they are
+ * in `/healthz` and `/readyz` only: the API server stays up and keeps what it has cached (KMS v2: the current seed
+ * keeps serving writes until its write state expires, decrypted seeds serve reads for 24 h; SPEC K-13). Every
+ * minute the providers are probed in the background (the v2 Status poll), so a deleted or disabled key is noticed
+ * without a client asking.
  *
  * Nothing here is state: everything is rebuilt from the store after a restart.
  */
@@ -26,7 +29,7 @@ import { parseKeyId } from '../../../kms/key-id.js';
 import type { KmsPlugin } from '../../../kms/plugin.js';
 import { getJson } from '../../../store/json.js';
 import { identityHeaderFor, MSI_PATH } from '../../managedidentity/msi-secret.js';
-import { kmsStateKey, providerOrder, type KmsClusterState, type KmsKeyRecord } from './state.js';
+import { kmsChecksInLivez, kmsStateKey, providerOrder, type KmsClusterState, type KmsKeyRecord } from './state.js';
 
 /**
  * The plugins, their gRPC clients and their Key Vault client, loaded the first time a cluster needs them: gRPC and
@@ -57,6 +60,8 @@ export interface KmsHealthReport {
   providers: ProviderStatus[];
   /** Times the API server was restarted by a failing probe (caches dropped). */
   apiServerRestarts: number;
+  /** Whether the KMS checks are part of the API server's `/livez` (Kubernetes before 1.29). */
+  inLivez: boolean;
 }
 
 interface ClusterRuntime {
@@ -77,7 +82,11 @@ export class KmsRuntime {
   private closed = false;
   private pool: SeedCryptoPool | undefined;
 
-  constructor(private readonly deps: AksKmsDeps) {}
+  constructor(
+    private readonly deps: AksKmsDeps,
+    /** The Kubernetes version of cluster `uid`'s API server (which health endpoints carry the KMS checks). */
+    private readonly kubernetesVersion: (uid: string) => Promise<string | undefined> = async () => undefined,
+  ) {}
 
   // ------------------------------------------------------------------------------------------- configuration
 
@@ -232,13 +241,14 @@ export class KmsRuntime {
     });
     const healthy = providers.every((p) => p.healthy);
     const wasHealthy = rt.probe?.report.healthy ?? true;
-    if (!healthy && wasHealthy) {
+    const inLivez = kmsChecksInLivez(await this.kubernetesVersion(uid).catch(() => undefined));
+    if (!healthy && wasHealthy && inLivez) {
       // The liveness probe fails: the API server is restarted and loses every cached DEK and seed.
       rt.chain.dropCaches();
       rt.restarts++;
       this.restarts.set(uid, rt.restarts);
     }
-    const report: KmsHealthReport = { healthy, checkedAt: this.deps.clock.iso(), providers, apiServerRestarts: rt.restarts };
+    const report: KmsHealthReport = { healthy, checkedAt: this.deps.clock.iso(), providers, apiServerRestarts: rt.restarts, inLivez };
     rt.probe = { atMs: this.deps.clock.nowMs(), report };
     return report;
   }

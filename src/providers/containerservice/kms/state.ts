@@ -68,6 +68,17 @@ export function kmsApiFor(kubernetesVersion: string): KmsApi {
   return major > 1 || minor >= 27 ? 'v2' : 'v1';
 }
 
+/**
+ * Whether the API server's `/livez` includes the KMS health checks: kube-apiserver added them to every health
+ * endpoint until 1.28; from 1.29 they are in `/healthz` and `/readyz` only, so a failing KMS plugin no longer makes
+ * the liveness probe restart the API server (and throw away its cached DEKs and seeds). SPEC K-13.
+ */
+export function kmsChecksInLivez(kubernetesVersion: string | undefined): boolean {
+  if (!kubernetesVersion) return false;
+  const [major, minor] = minorOf(kubernetesVersion).split('.').map(Number) as [number, number];
+  return major === 1 && minor < 29;
+}
+
 export function providerName(kid: string): string {
   return `azurekmsprovider-${keyIdHash(kid).slice(0, 8)}`;
 }
