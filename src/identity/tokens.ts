@@ -207,15 +207,17 @@ export class TokenService {
 
   /**
    * A cluster's local account (SPEC Z-2): what AKS puts in a cluster's client certificate, here a token for
-   * `audience` (one cluster's) that names no principal of the directory. Deterministic within a 30-day window of
-   * real time (RS256 signatures are), so `get-credentials` twice writes the same kubeconfig, as the same certificate
-   * would; it lives two years, as AKS's client certificates do.
+   * `audience` (one cluster's) that names no principal of the directory. Deterministic within a one-year window of
+   * real time (RS256 signatures are), so `get-credentials` again writes the same kubeconfig, as the same certificate
+   * would, and az merges it without --overwrite-existing (SPEC A-4). It lives two windows from the window's start
+   * (at least a year left whenever it is handed out); a new window is the analogue of AKS rotating the cluster's
+   * certificates, after which the new credential replaces the old one with --overwrite-existing.
    */
   async issueLocalAccount(tenantId: string, audience: string): Promise<string> {
-    const window = 30 * 24 * 3600;
+    const window = 365 * 24 * 3600;
     const iat = Math.floor(Date.now() / 1000 / window) * window;
     const claims = { aud: audience, iss: TokenService.issuer(tenantId), tid: tenantId, sub: 'masterclient', idtyp: 'local', ver: '1.0' };
-    return this.sign(claims, iat, 2 * 365 * 24 * 3600);
+    return this.sign(claims, iat, 2 * window);
   }
 
   /**

@@ -23,9 +23,6 @@ import type { ClusterView } from './clusters.js';
 
 export const AKS_AAD_SERVER_APP_ID = '6dae42f8-4368-4678-94ff-3960e28e3630';
 
-/** Lifetime of the tokens written into kubeconfigs (real time): 30 days; `get-credentials` again renews. */
-export const KUBECONFIG_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
-
 /** The username of the local account, as AKS's admin client certificate names it. */
 export const LOCAL_ACCOUNT_USER = 'masterclient';
 

@@ -3,13 +3,15 @@
  * authorization on create and update, AKS's rules about them (local accounts need the integration, it cannot be
  * turned off), and the credentials each kind of cluster hands out.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
-import { aksemu, describeWithBackend, type CliEnv } from '../cli/support/cli.js';
+import { kubectl } from '../../testkit/kube/kube-env.js';
+import { haveCommand } from '../../testkit/optional.js';
+import { aksemu, cliEnv, describeWithBackend, type CliEnv } from '../cli/support/cli.js';
 
 const RG = 'entraRG';
 
@@ -63,12 +65,32 @@ describeWithBackend('providers/containerservice/module.js', 'Entra ID integratio
     const mc = JSON.parse(created.stdout);
     expect(mc.aadProfile).toMatchObject({ managed: true, enableAzureRbac: true, tenantId: emu.env.AZURE_TENANT_ID });
     expect(mc.disableLocalAccounts).toBe(true);
-    const c = await userToken('entra');
+    // The user is an exec entry (no token in the file) running the aksemu CLI's `account get-access-token` for the
+    // AKS server application: the same entry on every call, so a second get-credentials merges silently (SPEC A-4).
+    const printed = await run('aks', 'get-credentials', '-g', RG, '-n', 'entra', '--file', '-');
+    const exec = parse(printed.stdout).users[0].user.exec;
+    expect(exec).toMatchObject({ apiVersion: 'client.authentication.k8s.io/v1beta1', command: process.execPath });
+    expect(exec.args).toEqual(expect.arrayContaining(['account', 'get-access-token', '--resource', '6dae42f8-4368-4678-94ff-3960e28e3630', '--data-dir', emu.dataDir]));
+    const file = join(home, 'entra-kubeconfig');
+    for (let i = 0; i < 2; i++) {
+      const written = await run('aks', 'get-credentials', '-g', RG, '-n', 'entra', '--file', file);
+      expect(written.code, written.stderr).toBe(0);
+    }
+    expect(parse(readFileSync(file, 'utf8')).users).toHaveLength(1);
+    // What the exec entry prints: the default user's own token for the AKS server application.
+    const minted = await run('account', 'get-access-token', '--resource', '6dae42f8-4368-4678-94ff-3960e28e3630', '--query', 'accessToken', '-o', 'tsv');
+    expect(minted.code, minted.stderr).toBe(0);
+    const c = claims(minted.stdout.trim());
     expect(c.aud).toBe('6dae42f8-4368-4678-94ff-3960e28e3630');
-    // The CLI acts as the instance's default user: the kubeconfig carries that user's own token.
     expect(c.idtyp).toBe('user');
     expect(c.upn).toBe(emu.env.AKSEMU_USER);
     expect(c.tid).toBe(emu.env.AZURE_TENANT_ID);
+    if (haveCommand('kubectl')) {
+      // kubectl runs the exec entry and reaches the cluster as that user.
+      const whoami = await kubectl({ home, env: { ...cliEnv(env), KUBECONFIG: file } }, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+      expect(whoami.code, whoami.stderr).toBe(0);
+      expect(whoami.stdout).toBe(emu.env.AKSEMU_USER);
+    }
     const admin = await run('aks', 'get-credentials', '-g', RG, '-n', 'entra', '--admin', '--file', '-');
     expect(admin.code).not.toBe(0);
     expect(admin.stderr).toContain('Getting static credential is not allowed because this cluster is set to disable local accounts.');

@@ -6,8 +6,12 @@
  *   disables local accounts;
  * - the user credential of a cluster without Microsoft Entra integration is that same local account (AKS gives its
  *   clusterUser the same cluster-admin certificate);
- * - the user credential of an Entra-integrated cluster carries the caller's own Entra token for the AKS server
- *   application (what kubelogin would fetch), authorized in the cluster by Kubernetes RBAC or Azure RBAC.
+ * - the user credential of an Entra-integrated cluster holds no token: its user is an exec entry that fetches the
+ *   caller's own Entra token for the AKS server application each time kubectl runs (what AKS's kubelogin entry
+ *   does), authorized in the cluster by Kubernetes RBAC or Azure RBAC.
+ *
+ * Both are the same on every call for the same cluster (the local account's token is deterministic, see
+ * TokenService.issueLocalAccount), so `az aks get-credentials` twice merges without --overwrite-existing (SPEC A-4).
  *
  * src/kube/auth.ts explains how the cluster's API reads them. `az aks get-credentials` and `aksemu aks
  * get-credentials` call these.
@@ -16,11 +20,9 @@ import type { Arm } from '../../arm/arm.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import { findClusterByFqdn, type ClusterRecord } from '../../clusters/cluster-registry.js';
-import type { Caller } from '../../identity/authenticate.js';
-import type { Directory } from '../../identity/directory.js';
-import { delegatedScopes, type TokenService } from '../../identity/tokens.js';
-import { AKS_AAD_SERVER_APP_ID, adminAudience, KUBECONFIG_TOKEN_LIFETIME_SECONDS } from '../../kube/auth.js';
-import { buildKubeconfig, kubeconfigYaml } from '../../kube/kubeconfig.js';
+import type { TokenService } from '../../identity/tokens.js';
+import { AKS_AAD_SERVER_APP_ID, adminAudience } from '../../kube/auth.js';
+import { azCliExecUser, buildKubeconfig, kubeconfigYaml } from '../../kube/kubeconfig.js';
 import { listJson } from '../../store/json.js';
 import type { Store } from '../../store/store.js';
 
@@ -29,7 +31,6 @@ const CLUSTER_PATH = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGr
 export interface CredentialDeps {
   arm: Arm;
   store: Store;
-  directory: Directory;
   tokens: TokenService;
   tenantId: string;
   /** The instance's CA certificate (the kubeconfig's certificate-authority-data). */
@@ -64,9 +65,7 @@ export function registerCredentialRoutes(ctx: CredentialDeps): void {
       throw new ArmError(409, 'OperationNotAllowed', `The API server of managed cluster '${resourceName}' is not available yet; retry once its provisioningState is Succeeded.`);
     }
     const entra = !admin && props.aadProfile?.managed === true;
-    const token = entra
-      ? await kubeconfigToken(ctx, req.caller, AKS_AAD_SERVER_APP_ID)
-      : await ctx.tokens.issueLocalAccount(ctx.tenantId, adminAudience(record.uid));
+    const user = entra ? azCliExecUser(AKS_AAD_SERVER_APP_ID) : { token: await ctx.tokens.issueLocalAccount(ctx.tenantId, adminAudience(record.uid)) };
     const kubeconfig = buildKubeconfig({
       clusterName: doc.value.name,
       resourceGroup: resourceGroupName!,
@@ -74,7 +73,7 @@ export function registerCredentialRoutes(ctx: CredentialDeps): void {
       server,
       tlsServerName: record.fqdn.toLowerCase(),
       caPem: ctx.caPem,
-      token,
+      user,
     });
     return {
       status: 200,
@@ -84,16 +83,4 @@ export function registerCredentialRoutes(ctx: CredentialDeps): void {
   const apiVersions = ctx.arm.types.versionPolicy('Microsoft.ContainerService', 'managedClusters');
   ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterUserCredential`, apiVersions, authorization: { action: 'Microsoft.ContainerService/managedClusters/listClusterUserCredential/action' }, handler: handler(false) });
   ctx.arm.router.add({ methods: ['POST'], path: `${CLUSTER_PATH}/listClusterAdminCredential`, apiVersions, authorization: { action: 'Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action' }, handler: handler(true) });
-}
-
-/** The kubeconfig's token is the caller's own: a signed-in user's (through the same client) or the application's. */
-async function kubeconfigToken(ctx: CredentialDeps, caller: Caller, audience: string): Promise<string> {
-  if (caller.kind === 'user') {
-    const user = await ctx.directory.getUser(caller.objectId);
-    if (!user) throw new ArmError(401, 'InvalidAuthenticationToken', 'The caller of this request is not a user of the directory.');
-    return ctx.tokens.issueForUser(user, { appId: caller.appId, authenticated: caller.claims.appidacr === '1' }, audience, delegatedScopes(audience), KUBECONFIG_TOKEN_LIFETIME_SECONDS);
-  }
-  const principal = await ctx.directory.getByAppId(caller.appId);
-  if (!principal) throw new ArmError(401, 'InvalidAuthenticationToken', 'The caller of this request is not a principal of the directory.');
-  return ctx.tokens.issue(principal, audience, KUBECONFIG_TOKEN_LIFETIME_SECONDS);
 }

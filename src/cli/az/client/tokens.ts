@@ -21,6 +21,8 @@ export const SCOPES = {
   arm: 'https://management.core.windows.net//.default',
   vault: 'https://vault.azure.net/.default',
   graph: 'https://graph.microsoft.com/.default',
+  /** The AKS Microsoft Entra server application: what an Entra-integrated cluster's API accepts. */
+  aks: '6dae42f8-4368-4678-94ff-3960e28e3630/.default',
 } as const;
 
 export type TokenResource = keyof typeof SCOPES;

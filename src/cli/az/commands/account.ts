@@ -2,12 +2,13 @@
  * `aksemu login`, `aksemu logout`, `aksemu account show|list` and `aksemu ad signed-in-user show`: which account
  * the CLI acts as (see client/credentials.ts) and who that is. Like az: `login -u USER -p PASSWORD` signs a user
  * in, `login --service-principal -u APP -p SECRET --tenant T` a service principal, and `login` alone (az's
- * interactive sign-in: a person at the terminal) the instance's default user.
+ * interactive sign-in: a person at the terminal) the instance's default user. `account get-access-token` prints a
+ * token of that account, as az does (the exec entry of an Entra cluster's kubeconfig runs it for kubectl).
  */
 import { API } from '../api-versions.js';
 import { accountName, accountUser, clearLogin, loadCredentials, saveLogin, type SignIn } from '../client/credentials.js';
 import { HttpClient } from '../client/http.js';
-import { TokenProvider } from '../client/tokens.js';
+import { SCOPES, TokenProvider, type TokenResource } from '../client/tokens.js';
 import { ArmClient } from '../client/arm.js';
 import { AzCliError, ValidationError } from '../framework/errors.js';
 import type { CommandContext } from '../framework/context.js';
@@ -130,6 +131,24 @@ export const accountCommands: CommandSpec[] = [
     },
   },
   {
+    path: 'account get-access-token',
+    summary: 'Get a token for utilities to access Azure.',
+    args: [
+      { dest: 'resource', options: ['--resource'], help: 'Azure resource endpoints in AAD v1.0.' },
+      { dest: 'scope', options: ['--scope'], kind: 'list', help: 'Space-separated AAD scopes in AAD v2.0. Default to Azure Resource Manager.' },
+      { dest: 'resourceType', options: ['--resource-type'], choices: ['arm', 'ms-graph'], help: 'Type of well-known resource.' },
+      { dest: 'tenant', options: ['--tenant', '-t'], help: 'Tenant ID for which the token is acquired. Only available for user and service principal account, not for MSI or Cloud Shell account.' },
+    ],
+    examples: [{ name: 'Get an access token for the current account', text: 'az account get-access-token' }],
+    async run(ctx, a) {
+      const s = await ctx.session();
+      const resource = tokenResource(a);
+      const token = await s.tokens.token(resource);
+      const exp = Number(JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8') || '{}').exp ?? 0);
+      return { accessToken: token, expiresOn: localTimestamp(new Date(exp * 1000)), subscription: s.subscriptionId, tenant: s.tenantId, tokenType: 'Bearer' };
+    },
+  },
+  {
     path: 'ad signed-in-user show',
     summary: 'Get the details for the currently logged-in user.',
     subscription: false,
@@ -140,3 +159,30 @@ export const accountCommands: CommandSpec[] = [
     },
   },
 ];
+
+/** The well-known resources aksemu issues tokens for, by az's `--resource`, `--scope` or `--resource-type`. */
+function tokenResource(a: { resource?: string; scope?: string[]; resourceType?: string }): TokenResource {
+  if ([a.resource, a.scope, a.resourceType].filter((x) => x !== undefined).length > 1) {
+    throw new ValidationError('usage error: --resource-type | --resource | --scope');
+  }
+  if (a.resourceType === 'ms-graph') return 'graph';
+  const asked = a.resource ?? a.scope?.join(' ');
+  if (asked === undefined) return 'arm';
+  const bare = asked.replace(/\/\.default$/, '').replace(/\/+$/, '').toLowerCase();
+  const known: Record<string, TokenResource> = {
+    'https://management.core.windows.net': 'arm',
+    'https://management.azure.com': 'arm',
+    'https://vault.azure.net': 'vault',
+    'https://graph.microsoft.com': 'graph',
+    [SCOPES.aks.replace('/.default', '')]: 'aks',
+  };
+  const found = known[bare];
+  if (!found) throw new ValidationError(`aksemu issues tokens for ${Object.keys(known).join(', ')}; '${asked}' is none of them.`);
+  return found;
+}
+
+/** az prints expiresOn in local time as "YYYY-MM-DD HH:MM:SS.ffffff" (datetime.fromtimestamp). */
+function localTimestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.000000`;
+}

@@ -393,7 +393,8 @@ export const aksCommands: CommandSpec[] = [
       const res = await s.arm.call('POST', `${clusterPath(s.subscriptionId, a.resourceGroup, a.name)}/${action}${query ? `?${query}` : ''}`, { apiVersion: API.managedClusters });
       const value = res.json<{ kubeconfigs?: Array<{ value?: string }> }>()?.kubeconfigs?.[0]?.value;
       if (!value) throw new AzCliError('No Kubernetes credentials found.');
-      const kubeconfig = Buffer.from(value, 'base64').toString('utf8');
+      const { execWithCli, writeKubeconfig } = await import('./kubeconfig.js');
+      const kubeconfig = execWithCli(Buffer.from(value, 'base64').toString('utf8'), { command: process.execPath, prefix: [process.argv[1]!], suffix: ['--data-dir', s.instance.dataDir] });
       let path = a.file ?? join(ctx.home, '.kube', 'config');
       if (path === '-') {
         ctx.opts.io.stdout.write(kubeconfig);
@@ -404,7 +405,6 @@ export const aksCommands: CommandSpec[] = [
         if (first) path = first;
         else ctx.warn(`Invalid path '${first}' defined in KUBECONFIG.`);
       }
-      const { writeKubeconfig } = await import('./kubeconfig.js');
       const merged = writeKubeconfig(path, kubeconfig, { overwrite: Boolean(a.overwriteExisting), ...(a.context !== undefined ? { contextName: a.context } : {}) });
       for (const w of merged.warnings) ctx.warn(w);
       return undefined;

@@ -3,6 +3,10 @@
  * (or --file, or $KUBECONFIG's first entry), merged as az merges it: entries with the same name are replaced when
  * identical or with --overwrite-existing, a different one is refused; the new context becomes current; an admin
  * context gets the -admin suffix; --context renames the context and cluster; `--file -` prints it.
+ *
+ * The user of an Entra-integrated cluster is an exec entry that runs `az account get-access-token` (see
+ * src/kube/kubeconfig.ts); the kubeconfig the aksemu CLI writes runs the aksemu CLI's own `account
+ * get-access-token` instead, so kubectl works where only aksemu is installed.
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,8 +22,11 @@ interface KubeConfig {
   [k: string]: unknown;
 }
 
+/** Deep equality regardless of key order, as az compares the parsed entries (Python dicts). */
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, canonical(x)])) : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 function merge(existing: KubeConfig, addition: KubeConfig, key: 'clusters' | 'users' | 'contexts', replace: boolean): void {
@@ -43,6 +50,20 @@ function merge(existing: KubeConfig, addition: KubeConfig, key: 'clusters' | 'us
   }
 }
 
+/** The same kubeconfig with each `az` exec entry running `command prefix... <az's args> suffix...` (the aksemu CLI). */
+export function execWithCli(kubeconfigText: string, cli: { command: string; prefix: string[]; suffix: string[] }): string {
+  const cfg = (parse(kubeconfigText) ?? {}) as KubeConfig;
+  let changed = false;
+  for (const u of cfg.users ?? []) {
+    const exec = (u.user as { exec?: { command?: string; args?: string[] } } | undefined)?.exec;
+    if (exec?.command !== 'az') continue;
+    exec.command = cli.command;
+    exec.args = [...cli.prefix, ...(exec.args ?? []), ...cli.suffix];
+    changed = true;
+  }
+  return changed ? stringify(cfg, { lineWidth: 0 }) : kubeconfigText;
+}
+
 export interface MergeResult {
   path: string;
   context: string;
@@ -58,15 +79,9 @@ export function writeKubeconfig(path: string, kubeconfigText: string, opts: { ov
     addition['current-context'] = opts.contextName;
   }
   for (const ctx of addition.contexts ?? []) {
+    // az renames the admin context so it does not overwrite the user context (AKS names both after the cluster).
     if (typeof ctx.context?.user === 'string' && ctx.context.user.startsWith('clusterAdmin')) {
-      // AKS names the admin context after the cluster and az appends -admin; aksemu's listClusterAdminCredential
-      // already returns `<cluster>-admin`, which is then kept as it is (same result as AKS + az).
-      if (ctx.name === `${ctx.context.cluster}-admin`) {
-        addition['current-context'] = ctx.name;
-        break;
-      }
-      const admin = `${ctx.name}-admin`;
-      addition['current-context'] = ctx.name = admin;
+      addition['current-context'] = ctx.name = `${ctx.name}-admin`;
       break;
     }
   }
