@@ -75,8 +75,9 @@ describeWith(['az'], 'real az 2.45: FIPS node pools', () => {
     const up = await az(['aks', 'upgrade', ...rg, '--name', 'myAKSCluster', '--kubernetes-version', '1.33', '--yes', '-o', 'json'], env, 120_000);
     expect(up.code, up.stderr).toBe(0);
     const mc = up.json();
-    expect(mc.currentKubernetesVersion).toBe('1.33.5');
-    expect(mc.agentPoolProfiles.map((p: { currentOrchestratorVersion: string }) => p.currentOrchestratorVersion)).toEqual(['1.33.5', '1.33.5', '1.33.5']);
+    // 1.33.2 came out on 2025-09-09 (SPEC C-10): on 2025-09-01 the newest 1.33 patch is 1.33.2.
+    expect(mc.currentKubernetesVersion).toBe('1.33.2');
+    expect(mc.agentPoolProfiles.map((p: { currentOrchestratorVersion: string }) => p.currentOrchestratorVersion)).toEqual(['1.33.2', '1.33.2', '1.33.2']);
     const scale = await az(['aks', 'nodepool', 'scale', ...rg, '--cluster-name', 'myAKSCluster', '--name', 'fipsnp', '--node-count', '2', '-o', 'json'], env, 120_000);
     expect(scale.code, scale.stderr).toBe(0);
     expect(scale.json()).toMatchObject({ count: 2, enableFips: true, provisioningState: 'Succeeded' });

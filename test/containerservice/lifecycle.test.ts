@@ -73,7 +73,8 @@ describe('cluster lifecycle (instant)', () => {
       const v127 = then.find((v: { version: string }) => v.version === '1.27');
       expect(Object.keys(v127.patchVersions)).toEqual(['1.27.1', '1.27.3']);
       expect(v127.patchVersions['1.27.1'].upgrades).toEqual(['1.27.3']);
-      expect(then.find((v: { version: string }) => v.version === '1.26').patchVersions['1.26.12'].upgrades).toEqual(['1.27.1', '1.27.3']);
+      // 1.26.12 came out in December 2023 (SPEC C-10): on that day 1.26 had only its first patch.
+      expect(then.find((v: { version: string }) => v.version === '1.26').patchVersions).toEqual({ '1.26.6': { upgrades: ['1.27.1', '1.27.3'] } });
     } finally {
       emu.core.clock.set(today);
     }
@@ -117,12 +118,12 @@ describe('cluster lifecycle (instant)', () => {
     expect(r.first.json().properties.agentPoolProfiles[0].provisioningState).toBe('Upgrading');
     expect(r.status).toBe('Succeeded');
     const after = (await a.call('GET', a.cluster('rg', 'c1'))).json();
-    expect(after.properties).toMatchObject({ provisioningState: 'Succeeded', kubernetesVersion: '1.33', currentKubernetesVersion: '1.33.5' });
-    expect(after.properties.agentPoolProfiles[0]).toMatchObject({ currentOrchestratorVersion: '1.33.5', provisioningState: 'Succeeded' });
+    expect(after.properties).toMatchObject({ provisioningState: 'Succeeded', kubernetesVersion: '1.33', currentKubernetesVersion: '1.33.2' });
+    expect(after.properties.agentPoolProfiles[0]).toMatchObject({ currentOrchestratorVersion: '1.33.2', provisioningState: 'Succeeded' });
     for (const name of await nodeNames(emu, uid)) {
       const kv = await emu.core.store.get(`/clusters/${uid}/registry/minions/${name}`);
       const node = decodeObject(kv!.value, kv!.modRevision) as unknown as { status: { nodeInfo: { kubeletVersion: string } } };
-      expect(node.status.nodeInfo.kubeletVersion).toBe('v1.33.5');
+      expect(node.status.nodeInfo.kubeletVersion).toBe('v1.33.2');
     }
   });
 

@@ -1,6 +1,6 @@
 /** The fleet catalogs as data (SPEC C-3, C-5, C-7, F-3, F-4, F-5). */
 import { describe, expect, it } from 'vitest';
-import { defaultMinor, offeredPatches, resolveVersion, supportedMinors } from '../../src/fleet/catalog/kubernetes-versions.js';
+import { defaultMinor, KUBERNETES_MINORS, offeredPatches, resolveVersion, supportedMinors, upgradesFrom } from '../../src/fleet/catalog/kubernetes-versions.js';
 import { allVariants, latestImage, releasesOf } from '../../src/fleet/catalog/node-images.js';
 import { defaultOsFor, fipsOsFor, osById, retirementAt } from '../../src/fleet/catalog/os-versions.js';
 import { findVmSize } from '../../src/fleet/catalog/vm-sizes.js';
@@ -97,6 +97,23 @@ describe('Kubernetes versions and VM sizes', () => {
     expect(resolveVersion('1.27.9', at('2023-08-01'))).toBeUndefined();
     expect(resolveVersion('1.27', at('2024-03-01'))!.current).toBe('1.27.9');
     expect(resolveVersion('1.27.2', at('2024-03-01'))).toBeUndefined();
+  });
+
+  it('C-10: a minor resolves to the newest patch released by the emulated date; later patches are not offered', () => {
+    const at = (d: string) => new Date(`${d}T00:00:00Z`);
+    // Every patch has a release date, and the list is in release order.
+    for (const m of KUBERNETES_MINORS) {
+      const dates = Object.values(m.patchReleases);
+      expect(dates.length, m.minor).toBeGreaterThan(0);
+      expect([...dates].sort(), m.minor).toEqual(dates);
+    }
+    expect(resolveVersion('1.26', at('2023-06-15'))!.current).toBe('1.26.6');
+    expect(resolveVersion('1.26.12', at('2023-06-15'))).toBeUndefined();
+    expect(resolveVersion('1.26', at('2023-12-19'))!.current).toBe('1.26.12');
+    expect(resolveVersion('1.33', at('2025-09-01'))!.current).toBe('1.33.2');
+    expect(upgradesFrom('1.26.6', at('2023-06-15'))).toEqual(['1.27.1']);
+    expect(upgradesFrom('1.26.6', at('2024-01-10'))).toEqual(['1.26.12', '1.27.1', '1.27.3', '1.27.7']);
+    expect(upgradesFrom('1.27.9', at('2024-03-01'))).toEqual(['1.28.5']);
   });
 
   it('knows VM sizes with architecture, generations, GPUs and disks', () => {

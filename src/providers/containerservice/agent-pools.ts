@@ -12,11 +12,11 @@ import { TERMINAL_STATES, type AgentPoolDoc, type ManagedClusterDoc } from './mo
 import { TIMING } from './cluster-lifecycle.js';
 import type { ContainerService } from './service.js';
 
-function poolNotFound(name: string, cluster: string): ArmError {
+export function poolNotFound(name: string, cluster: string): ArmError {
   return new ArmError(404, 'NotFound', `Agent pool '${name}' was not found in managed cluster '${cluster}'. Run 'az aks nodepool list' to see its node pools.`);
 }
 
-async function loadCluster(svc: ContainerService, req: ArmRequest): Promise<{ cluster: ManagedClusterDoc; sub: string; rg: string }> {
+export async function loadCluster(svc: ContainerService, req: ArmRequest): Promise<{ cluster: ManagedClusterDoc; sub: string; rg: string }> {
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
   await svc.deps.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const doc = await svc.getCluster(providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]));

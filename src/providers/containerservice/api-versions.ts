@@ -31,3 +31,9 @@ export const OS_OPTIONS_API_VERSIONS = AKS_API_VERSIONS.filter((v) => v >= '2021
 export const MUTABLE_FIPS_GA_API_VERSION = '2024-05-01';
 
 export const isAtLeast = (apiVersion: string, boundary: string) => apiVersion.slice(0, 10) >= boundary;
+
+/**
+ * SPEC C-10: `locations/orchestrators` (ContainerServices_ListOrchestrators), which az up to 2.47 calls for `aks
+ * get-versions` with 2019-04-01; newer clients read `locations/kubernetesVersions` (2023-06-01 on here).
+ */
+export const ORCHESTRATORS_API_VERSIONS = ['2019-04-01', '2017-09-30'];

@@ -10,10 +10,11 @@ import type { ClusterConfigSource } from '../../kube/clusters.js';
 import { Fleet } from '../../fleet/fleet.js';
 import { clusterConfigSource } from './cluster-config.js';
 import { registerCredentialRoutes } from './credentials.js';
-import { AKS_API_VERSIONS, OS_OPTIONS_API_VERSIONS } from './api-versions.js';
+import { AKS_API_VERSIONS, ORCHESTRATORS_API_VERSIONS, OS_OPTIONS_API_VERSIONS } from './api-versions.js';
 import { deletePool, getPool, listPools, putPool, upgradeNodeImage } from './agent-pools.js';
 import { deleteCluster, getCluster, listClusters, NS, patchClusterTags, putCluster, stopOrStartCluster } from './clusters.js';
-import { kubernetesVersions, osOptions } from './locations.js';
+import { osOptions } from './locations.js';
+import { availableAgentPoolVersions, clusterUpgradeProfile, kubernetesVersions, orchestrators, poolUpgradeProfile } from './versions-api.js';
 import type { ManagedClusterDoc } from './models.js';
 import { registerNodeApi } from './node-api.js';
 import { OP_TASK, type OpPayload } from './cluster-lifecycle.js';
@@ -51,6 +52,7 @@ export async function startContainerService(ctx: ContainerServiceModuleDeps): Pr
   types.register({ namespace: NS, resourceType: 'locations/operations', apiVersions: AKS_API_VERSIONS });
   types.register({ namespace: NS, resourceType: 'locations/osOptions', apiVersions: OS_OPTIONS_API_VERSIONS });
   types.register({ namespace: NS, resourceType: 'locations/kubernetesVersions', apiVersions: AKS_API_VERSIONS.filter((v) => v >= '2023-06-01') });
+  types.register({ namespace: NS, resourceType: 'locations/orchestrators', apiVersions: ORCHESTRATORS_API_VERSIONS });
 
   const clusters = `/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/${NS}/managedClusters`;
   const cluster = `${clusters}/{resourceName}`;
@@ -69,9 +71,14 @@ export async function startContainerService(ctx: ContainerServiceModuleDeps): Pr
   r.add({ methods: ['GET'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/read' }, handler: (req) => getPool(svc, req) });
   r.add({ methods: ['PUT'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/write' }, handler: (req) => putPool(svc, req) });
   r.add({ methods: ['DELETE'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/delete' }, handler: (req) => deletePool(svc, req) });
+  // SPEC C-10: versions and upgrades (az aks get-versions / get-upgrades / nodepool get-upgrades).
+  r.add({ methods: ['GET'], path: `${cluster}/upgradeProfiles/default`, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/upgradeProfiles/read' }, handler: (req) => clusterUpgradeProfile(svc, req) });
+  r.add({ methods: ['GET'], path: `${cluster}/availableAgentPoolVersions`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/availableAgentPoolVersions/read' }, handler: (req) => availableAgentPoolVersions(svc, req) });
+  r.add({ methods: ['GET'], path: `${pools}/{agentPoolName}/upgradeProfiles/default`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/upgradeProfiles/read' }, handler: (req) => poolUpgradeProfile(svc, req) });
   r.add({ methods: ['POST'], path: `${pools}/{agentPoolName}/upgradeNodeImageVersion`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/upgradeNodeImageVersion/write' }, handler: (req) => upgradeNodeImage(svc, req) });
   const loc = `/subscriptions/{subscriptionId}/providers/${NS}/locations/{location}`;
   r.add({ methods: ['GET'], path: `${loc}/osOptions/{name}`, apiVersions: v('locations/osOptions'), authorization: { action: 'Microsoft.ContainerService/locations/osOptions/read' }, handler: (req) => osOptions(svc, req) });
+  r.add({ methods: ['GET'], path: `${loc}/orchestrators`, apiVersions: v('locations/orchestrators'), authorization: { action: 'Microsoft.ContainerService/locations/orchestrators/read' }, handler: (req) => orchestrators(svc, req) });
   r.add({ methods: ['GET'], path: `${loc}/kubernetesVersions`, apiVersions: v('locations/kubernetesVersions'), authorization: { action: 'Microsoft.ContainerService/locations/kubernetesversions/read' }, handler: (req) => kubernetesVersions(svc, req) });
 
   ctx.tasks.register<OpPayload>(OP_TASK, async ({ payload, attempts }) => {
