@@ -113,6 +113,9 @@ describe('KMS rules on managed clusters (SDK)', () => {
     );
     expect(r.code).toBe('AzureKeyVaultKmsVnetIntegrationRequired');
     expect(r.message).toMatch(/^Vnet integration should be enabled when KeyVault network access is Private\./);
+    // Both what a CLI user types and what a REST caller sets.
+    expect(r.message).toContain('--enable-apiserver-vnet-integration');
+    expect(r.message).toContain('properties.apiServerAccessProfile.enableVnetIntegration');
     // The key id and the resource id must name the same vault.
     const r2 = await refused(
       k.aks.managedClusters.beginCreateOrUpdateAndWait('kms-rules', 'priv', kmsCluster({ identityId: id.id, kid: key.kid, access: 'Private', vaultId: v.id!, vnetIntegration: true })),

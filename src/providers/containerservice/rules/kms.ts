@@ -166,7 +166,7 @@ export const kmsNetworkRule: ClusterRule = (ctx) => {
   throw new ArmError(
     400,
     'AzureKeyVaultKmsVnetIntegrationRequired',
-    `Vnet integration should be enabled when KeyVault network access is Private. Konnectivity is not supported for private key vaults of new subscriptions since ${KONNECTIVITY_PRIVATE_VAULT_CUTOFF}: enable API Server VNet Integration (properties.apiServerAccessProfile.enableVnetIntegration).`,
+    `Vnet integration should be enabled when KeyVault network access is Private. Konnectivity is not supported for private key vaults of new subscriptions since ${KONNECTIVITY_PRIVATE_VAULT_CUTOFF}: enable API Server VNet Integration (az aks create/update --enable-apiserver-vnet-integration; in a request body, properties.apiServerAccessProfile.enableVnetIntegration).`,
     'properties.apiServerAccessProfile.enableVnetIntegration',
   );
 };
