@@ -122,6 +122,10 @@ describeWith(['az'], 'real az 2.45: Kubernetes versions and upgrades at the emul
     expect(versions.stdout.trim().split('\n')).toEqual(['1.26.6', '1.26.12', '1.27.1', '1.27.3', '1.27.7', '1.28.5']);
     const cp = await az(['aks', 'get-upgrades', ...rg, '--name', 'v126', '--query', 'controlPlaneProfile.upgrades[].kubernetesVersion', '-o', 'tsv'], env);
     expect(cp.stdout.trim().split('\n')).toEqual(['1.26.12', '1.27.1', '1.27.3', '1.27.7']);
+    // A patch released since moves nothing by itself: az aks update (GET + PUT of the same versions) keeps 1.26.6.
+    const update = await az(['aks', 'update', ...rg, '--name', 'v126', '--tags', 'team=versions', '--query', '{k:kubernetesVersion,c:currentKubernetesVersion,p:agentPoolProfiles[0].currentOrchestratorVersion}', '-o', 'json'], env, 120_000);
+    expect(update.code, update.stderr).toBe(0);
+    expect(update.json()).toEqual({ k: '1.26', c: '1.26.6', p: '1.26.6' });
     // A pool never goes past its control plane's minor.
     const pool = await az(['aks', 'nodepool', 'get-upgrades', ...rg, '--cluster-name', 'v126', '--nodepool-name', 'nodepool1', '--query', 'upgrades[].kubernetesVersion', '-o', 'tsv'], env);
     expect(pool.stdout.trim().split('\n')).toEqual(['1.26.12']);

@@ -237,7 +237,9 @@ async function updateCluster(
     throw new ArmError(400, 'PropertyChangeNotAllowed', `Changing property 'location' is not allowed: the cluster is in '${current.location}'.`, 'location');
   }
   const requested = (props.kubernetesVersion as string | undefined) || current.properties.kubernetesVersion;
-  const version = resolveVersion(requested, now);
+  // The same requested version as before keeps the control plane on the patch it runs (SPEC C-10); only a new
+  // request resolves to the newest patch out by now.
+  const version = requested === current.properties.kubernetesVersion ? { requested, current: current.properties.currentKubernetesVersion } : resolveVersion(requested, now);
   if (!version) throw versionNotSupported(requested, now, 'properties.kubernetesVersion');
   const facts: ClusterFacts = {
     ...clusterFactsOf(current, subscriptionId, resourceGroupName),

@@ -141,7 +141,10 @@ export class ContainerService {
     const raw = { ...(o.previous ? stripReadOnly(o.previous as Record<string, unknown>) : {}), ...stripReadOnly(o.props) };
     input.raw = raw;
     const requested = input.orchestratorVersion || o.cluster.kubernetesVersion;
-    const r = resolveVersion(requested, now);
+    // The same requested version as before keeps the pool on the patch it runs (SPEC C-10): a patch released since
+    // moves it only when asked for (az: "No operations will occur when upgrading to the same version").
+    const kept = o.previous && requested === o.previous.orchestratorVersion ? o.previous.currentOrchestratorVersion : undefined;
+    const r = kept ? { requested, current: kept } : resolveVersion(requested, now);
     if (!r) throw versionNotSupported(requested, now, 'agentPoolProfile.orchestratorVersion');
     const prevImage = o.previous && prevInput ? { image: imageByName(o.previous.nodeImageVersion), fips: prevInput.enableFIPS } : undefined;
     const plan = planPool(input, r.current, now, prevImage);
