@@ -93,6 +93,16 @@ describeWith(['az'], 'real az 2.45: FIPS node pools', () => {
     expect(bad.stderr).toMatch(/InvalidParameter|aks-naming-rules|name/i);
   });
 
+  it('SPEC C-2 on every PUT: nodepool add --name FIPSNP beside fipsnp is refused, not applied to fipsnp', async () => {
+    // az 2.45 checks only that the name is alphanumeric and compares it with the existing names case-sensitively,
+    // so it sends PUT agentPools/FIPSNP; ARM ids are case-insensitive, and that PUT once updated fipsnp silently.
+    const upper = await az(['aks', 'nodepool', 'add', ...rg, '--cluster-name', 'myAKSCluster', '--name', 'FIPSNP', '--node-count', '1', '-o', 'none'], env, 60_000);
+    expect(upper.code).not.toBe(0);
+    expect(upper.stderr).toContain("(InvalidParameter) The value of parameter agentPoolProfile.name is invalid: 'FIPSNP'. Linux node pool names must be 1-11 characters of lowercase letters and digits");
+    const pool = await az(['aks', 'nodepool', 'show', ...rg, '--cluster-name', 'myAKSCluster', '--name', 'fipsnp', '--query', '{count:count,fips:enableFips,state:provisioningState}', '-o', 'json'], env);
+    expect(pool.json()).toEqual({ count: 2, fips: true, state: 'Succeeded' });
+  });
+
   it('az aks delete removes the cluster and its node resource group', async () => {
     const del = await az(['aks', 'delete', ...rg, '--name', 'myAKSCluster', '--yes'], env, 120_000);
     expect(del.code, del.stderr).toBe(0);

@@ -41,6 +41,9 @@ const CASES: Case[] = [
   { name: 'C-2 accepts an 11-character Linux name', path: pool('abcdefghijk'), body: userPool('abcdefghijk') },
   { name: 'C-2 refuses a 7-character Windows name', path: pool('winpool'), body: win('winpool'), refuse: { status: 400, code: 'InvalidParameter', message: /1-6/ } },
   { name: 'C-2 accepts a 6-character Windows name', path: pool('npwin'), body: win('npwin') },
+  // On every PUT: a name that differs from an existing pool's only in casing does not update that pool.
+  { name: 'C-2 refuses an upper-case name for an existing pool (agentPools/LIN beside lin)', path: pool('LIN'), body: userPool('LIN', { count: 2 }), refuse: { status: 400, code: 'InvalidParameter', message: /'LIN'.*aks-naming-rules/ } },
+  { name: 'C-2 refuses an upper-case pool name in a managed cluster PUT', path: C1, body: clusterBody({ properties: { kubernetesVersion: '1.33', dnsPrefix: 'myaks' }, pools: [linuxPool('NODEPOOL1')] }), refuse: { status: 400, code: 'InvalidParameter', message: /'NODEPOOL1'/ } },
   { name: 'C-2 default count is 3', path: pool('dflt'), body: { properties: { mode: 'User' } }, check: async (a) => expect((await poolDoc(a, 'dflt')).count).toBe(3) },
   // shape
   { name: 'a System pool needs at least one node', path: pool('sys0'), body: userPool('sys0', { mode: 'System', count: 0 }), refuse: { status: 400, code: 'InvalidParameter' } },
@@ -189,7 +192,8 @@ describe('F-2 and C-7 in 2021: FIPS on Kubernetes 1.19, then Ubuntu 18.04 retire
   let emu: Emu;
   let a: ArmClient;
   beforeAll(async () => {
-    emu = await startTestEmulator({ now: new Date('2021-03-01T00:00:00Z') });
+    // 1.19.9 came out on 2021-03-18 (SPEC C-10).
+    emu = await startTestEmulator({ now: new Date('2021-04-01T00:00:00Z') });
     a = await armClient(emu.url, emu.env);
     await a.call('PUT', `/subscriptions/${a.sub}/resourcegroups/rg`, { location: 'eastus' }, '2021-04-01');
   });

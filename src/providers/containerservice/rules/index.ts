@@ -33,7 +33,8 @@ const POOL_COMMON: PoolRule[] = [
 
 export const POOL_RULES: Record<'create' | 'update', PoolRule[]> = {
   create: [poolNameRule /* C-2 */, ...POOL_COMMON],
-  update: [immutablePoolPropertiesRule, fipsToggleRule /* F-6 */, ...POOL_COMMON],
+  // C-2 on updates too: a PUT naming an existing pool in another casing is refused, not applied to it.
+  update: [poolNameRule, immutablePoolPropertiesRule, fipsToggleRule /* F-6 */, ...POOL_COMMON],
 };
 
 export const CLUSTER_RULES: Record<'create' | 'update', ClusterRule[]> = {

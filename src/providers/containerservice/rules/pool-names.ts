@@ -12,9 +12,12 @@ export function poolNameProblem(name: string, osType: 'Linux' | 'Windows'): stri
   return undefined;
 }
 
-// SPEC C-2
-export const poolNameRule: PoolRule = ({ phase, pool }) => {
-  if (phase !== 'create') return;
+/**
+ * SPEC C-2, on every PUT: the name in the request (the URL's or the profile's) must be valid, also when it names an
+ * existing pool in another casing (`agentPools/FIPSNP` for `fipsnp`): ARM ids are case-insensitive, AKS's pool names
+ * are not, so such a request is refused instead of updating `fipsnp`.
+ */
+export const poolNameRule: PoolRule = ({ pool }) => {
   const problem = poolNameProblem(pool.name, pool.osType);
   if (problem) throw new ArmError(400, 'InvalidParameter', problem, 'agentPoolProfile.name');
 };
