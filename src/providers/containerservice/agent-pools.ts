@@ -10,6 +10,7 @@ import { osById, retirementAt } from '../../fleet/catalog/os-versions.js';
 import { clusterFactsOf, clusterNotFound, NS, operationNotAllowed } from './clusters.js';
 import { TERMINAL_STATES, type AgentPoolDoc, type ManagedClusterDoc } from './models.js';
 import { TIMING } from './cluster-lifecycle.js';
+import { canonicalize, propertyNameTables } from './property-names.js';
 import type { ContainerService } from './service.js';
 
 export function poolNotFound(name: string, cluster: string): ArmError {
@@ -40,7 +41,8 @@ export async function putPool(svc: ContainerService, req: ArmRequest): Promise<A
   const { cluster, sub, rg } = await loadCluster(svc, req);
   const name = req.params.agentPoolName!;
   if (!TERMINAL_STATES.has(cluster.properties.provisioningState)) throw operationNotAllowed(`managed cluster '${cluster.name}'`, cluster.properties.provisioningState);
-  const body = req.json<Record<string, unknown>>();
+  // SPEC C-11: property names in the REST spec's casing before anything reads them.
+  const body = canonicalize(req.json(), (await propertyNameTables()).agentPool) as Record<string, unknown>;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw armErrors.invalidContent('The request body must be an agent pool JSON object');
   const props = (body.properties ?? {}) as Record<string, unknown>;
   if (typeof props !== 'object' || Array.isArray(props)) throw armErrors.invalidContent('properties must be a JSON object');

@@ -15,6 +15,7 @@ import { randomHex } from '../../util/ids.js';
 import { asObject, CLUSTER_READ_ONLY, defaultDnsPrefix, defaultModes, networkProfile, readProfiles, sanitizeClusterProperties } from './cluster-request.js';
 import { CLUSTER_TYPE, TERMINAL_STATES, type AgentPoolDoc, type ManagedClusterDoc } from './models.js';
 import { normalizePool } from './pool-spec.js';
+import { canonicalize, propertyNameTables } from './property-names.js';
 import type { PoolInput } from './pool-model.js';
 import { runClusterRules } from './rules/index.js';
 import { requireVersion, versionNotSupported } from './rules/versions.js';
@@ -74,7 +75,8 @@ export async function putCluster(svc: ContainerService, req: ArmRequest): Promis
   const ctx = svc.deps;
   const rg = await ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   await ctx.providers.requireRegistered(subscriptionId, NS);
-  const body = req.json<Record<string, unknown>>();
+  // SPEC C-11: property names in the REST spec's casing before anything reads them.
+  const body = canonicalize(req.json(), (await propertyNameTables()).managedCluster) as Record<string, unknown>;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw armErrors.invalidContent('The request body must be a managed cluster JSON object');
   const props = asObject(body.properties, 'properties');
   const id = providerResourceId(subscriptionId, rg.name, NS, [['managedClusters', resourceName]]);
@@ -369,7 +371,7 @@ export async function patchClusterTags(svc: ContainerService, req: ArmRequest): 
   const { subscriptionId, resourceGroupName, resourceName } = req.params as Record<string, string>;
   await svc.deps.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const id = providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]);
-  const body = asObject(req.json(), 'body');
+  const body = asObject(canonicalize(req.json(), (await propertyNameTables()).managedCluster), 'body');
   const tags = asObject(body.tags, 'tags');
   if (Object.values(tags).some((v) => typeof v !== 'string')) throw armErrors.invalidContent('tag values must be strings');
   const updated = await svc.setState<ManagedClusterDoc>(id, (d) => ({ ...d, tags: tags as Record<string, string> }));
