@@ -232,6 +232,8 @@ describeWith(['kubectl'], 'kubectl against an emulated cluster', () => {
     expect(adminWho.json().status.userInfo.username).toBe('masterclient');
     expect(adminWho.json().status.userInfo.groups).toContain('system:masters');
     const ctx = await kubectl(admin, ['config', 'current-context']);
-    expect(ctx.stdout.trim()).toBe('myAKSCluster-admin');
+    // As on AKS the admin kubeconfig's context is named after the cluster (az renames it <name>-admin on merge).
+    expect(ctx.stdout.trim()).toBe('myAKSCluster');
+    expect((await kubectl(admin, ['config', 'view', '-o', 'jsonpath={.contexts[0].context.user}'])).stdout).toBe('clusterAdmin_myResourceGroup_myAKSCluster');
   });
 });
