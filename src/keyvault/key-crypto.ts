@@ -27,6 +27,7 @@ import {
 import { promisify } from 'node:util';
 import type Forge from 'node-forge';
 import { kvErrors } from './errors.js';
+import { shown } from '../util/shown.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -78,7 +79,7 @@ export function privateKeyToDer(key: KeyObject): Buffer {
 
 /** A key pair from an imported JWK (which must carry its private part). */
 export function importJwk(jwk: Record<string, unknown>): GeneratedKey {
-  const kty = String(jwk.kty);
+  const kty = shown(jwk.kty);
   const wanted = isRsa(kty) ? 'RSA' : kty === 'EC' || kty === 'EC-HSM' ? 'EC' : undefined;
   if (!wanted) throw kvErrors.badParameter(`The key type '${kty}' cannot be imported into a vault; supported: RSA, RSA-HSM, EC, EC-HSM.`);
   if (typeof jwk.d !== 'string') throw kvErrors.badParameter('The imported key must include its private part (d).');

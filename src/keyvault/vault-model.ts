@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { ArmError } from '../arm/errors.js';
 import type { ArmResource } from '../arm/repository.js';
 import { isGuid } from '../util/ids.js';
+import { shown } from '../util/shown.js';
 
 export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
 export const KV_NS = 'Microsoft.KeyVault';
@@ -113,7 +114,7 @@ function permissionList(value: unknown, allowed: string[], where: string): strin
   if (!Array.isArray(value)) throw bad(`Invalid value found at ${where}: it must be an array of permissions.`);
   return value.map((p, i) => {
     if (typeof p !== 'string' || !allowed.includes(p.toLowerCase())) {
-      throw bad(`Invalid value found at ${where}[${i}]: '${String(p)}'. Allowed values are ${allowed.join(', ')}.`);
+      throw bad(`Invalid value found at ${where}[${i}]: '${shown(p)}'. Allowed values are ${allowed.join(', ')}.`);
     }
     return p;
   });
@@ -127,10 +128,10 @@ export function parseAccessPolicies(value: unknown, where = 'properties.accessPo
     const at = `${where}[${i}]`;
     if (!raw || typeof raw !== 'object') throw bad(`Invalid value found at ${at}: it must be an object.`);
     const e = raw as Record<string, unknown>;
-    if (!isGuid(e.tenantId)) throw bad(`Invalid value found at ${at}.tenantId: '${String(e.tenantId)}' is not a GUID.`);
+    if (!isGuid(e.tenantId)) throw bad(`Invalid value found at ${at}.tenantId: '${shown(e.tenantId)}' is not a GUID.`);
     if (typeof e.objectId !== 'string' || e.objectId.trim() === '') throw bad(`Invalid value found at ${at}.objectId: an object id is required.`);
     if (e.applicationId !== undefined && e.applicationId !== null && !isGuid(e.applicationId)) {
-      throw bad(`Invalid value found at ${at}.applicationId: '${String(e.applicationId)}' is not a GUID.`);
+      throw bad(`Invalid value found at ${at}.applicationId: '${shown(e.applicationId)}' is not a GUID.`);
     }
     const perms = (e.permissions ?? {}) as Record<string, unknown>;
     if (typeof perms !== 'object') throw bad(`Invalid value found at ${at}.permissions: it must be an object.`);
@@ -164,13 +165,13 @@ export function parseNetworkAcls(value: unknown): NetworkAcls | undefined {
   const n = value as Record<string, unknown>;
   const bypass = n.bypass ?? 'AzureServices';
   const defaultAction = n.defaultAction ?? 'Allow';
-  if (bypass !== 'AzureServices' && bypass !== 'None') throw bad(`Invalid value found at properties.networkAcls.bypass: '${String(bypass)}'. Allowed values are AzureServices, None.`);
-  if (defaultAction !== 'Allow' && defaultAction !== 'Deny') throw bad(`Invalid value found at properties.networkAcls.defaultAction: '${String(defaultAction)}'. Allowed values are Allow, Deny.`);
+  if (bypass !== 'AzureServices' && bypass !== 'None') throw bad(`Invalid value found at properties.networkAcls.bypass: '${shown(bypass)}'. Allowed values are AzureServices, None.`);
+  if (defaultAction !== 'Allow' && defaultAction !== 'Deny') throw bad(`Invalid value found at properties.networkAcls.defaultAction: '${shown(defaultAction)}'. Allowed values are Allow, Deny.`);
   const ipRules = (n.ipRules ?? []) as unknown;
   if (!Array.isArray(ipRules)) throw bad('Invalid value found at properties.networkAcls.ipRules: it must be an array.');
   const rules = ipRules.map((r, i) => {
     const v = (r as { value?: unknown })?.value;
-    if (typeof v !== 'string' || !validIpRule(v)) throw bad(`Invalid value found at properties.networkAcls.ipRules[${i}].value: '${String(v)}' is not a valid IP address or CIDR range.`);
+    if (typeof v !== 'string' || !validIpRule(v)) throw bad(`Invalid value found at properties.networkAcls.ipRules[${i}].value: '${shown(v)}' is not a valid IP address or CIDR range.`);
     return { value: v };
   });
   const vnets = (n.virtualNetworkRules ?? []) as unknown;
@@ -185,7 +186,7 @@ export function parseNetworkAcls(value: unknown): NetworkAcls | undefined {
 
 function bool(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'boolean') throw bad(`Invalid value found at properties.${name}: '${String(value)}' is not a boolean.`);
+  if (typeof value !== 'boolean') throw bad(`Invalid value found at properties.${name}: '${shown(value)}' is not a boolean.`);
   return value;
 }
 
@@ -199,7 +200,7 @@ export function mergeVaultProperties(name: string, input: Record<string, unknown
 
   let tenantId = current?.tenantId;
   if (input.tenantId !== undefined) {
-    if (!isGuid(input.tenantId)) throw bad(`Invalid value found at properties.tenantId: '${String(input.tenantId)}' is not a GUID.`);
+    if (!isGuid(input.tenantId)) throw bad(`Invalid value found at properties.tenantId: '${shown(input.tenantId)}' is not a GUID.`);
     tenantId = input.tenantId.toLowerCase();
   }
   if (!tenantId) throw bad("The parameter 'properties.tenantId' is required.");
@@ -223,7 +224,7 @@ export function mergeVaultProperties(name: string, input: Record<string, unknown
   if (input.softDeleteRetentionInDays !== undefined) {
     const r = input.softDeleteRetentionInDays;
     if (typeof r !== 'number' || !Number.isInteger(r) || r < 7 || r > 90) {
-      throw bad(`Invalid value found at properties.softDeleteRetentionInDays: '${String(r)}'. The retention period must be an integer from 7 to 90 days.`);
+      throw bad(`Invalid value found at properties.softDeleteRetentionInDays: '${shown(r)}'. The retention period must be an integer from 7 to 90 days.`);
     }
     if (current && r !== current.softDeleteRetentionInDays) {
       throw bad(`The property "softDeleteRetentionInDays" of vault '${name}' cannot be changed once the vault has been created (it is ${current.softDeleteRetentionInDays}).`);
@@ -240,7 +241,7 @@ export function mergeVaultProperties(name: string, input: Record<string, unknown
   }
   const pna = input.publicNetworkAccess;
   if (pna !== undefined && pna !== null && pna !== 'Enabled' && pna !== 'Disabled') {
-    throw bad(`Invalid value found at properties.publicNetworkAccess: '${String(pna)}'. Allowed values are Enabled, Disabled.`);
+    throw bad(`Invalid value found at properties.publicNetworkAccess: '${shown(pna)}'. Allowed values are Enabled, Disabled.`);
   }
   const networkAcls = input.networkAcls === undefined && keep ? current!.networkAcls : parseNetworkAcls(input.networkAcls);
   const accessPolicies = input.accessPolicies === undefined && current ? current.accessPolicies : parseAccessPolicies(input.accessPolicies);

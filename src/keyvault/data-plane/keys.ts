@@ -4,6 +4,7 @@
  * answers Key Vault's KeyBundle / KeyItem shapes.
  */
 import { kvErrors } from '../errors.js';
+import { shown } from '../../util/shown.js';
 import { keyBundle, keyItem, vaultBase } from '../bundle.js';
 import { CURVES, defaultKeyOps, generateKey, importJwk, isRsa, RSA_SIZES, type Curve, type KeyType } from '../key-crypto.js';
 import type { KeyMeta, KeyVersionRecord } from '../key-store.js';
@@ -20,7 +21,7 @@ export async function createKey(d: OperationDeps, c: RequestContext, name: strin
   const kty = body.kty;
   if (kty === undefined) throw kvErrors.badParameter("Property 'kty' is required.");
   if (typeof kty !== 'string' || !['RSA', 'RSA-HSM', 'EC', 'EC-HSM'].includes(kty)) {
-    throw kvErrors.badParameter(`The key type '${String(kty)}' is not supported by a vault. Supported: RSA, RSA-HSM, EC, EC-HSM (oct keys exist only in managed HSMs).`);
+    throw kvErrors.badParameter(`The key type '${shown(kty)}' is not supported by a vault. Supported: RSA, RSA-HSM, EC, EC-HSM (oct keys exist only in managed HSMs).`);
   }
   if (kty.endsWith('-HSM') && c.vault.properties.sku.name !== 'premium') {
     throw kvErrors.badParameter(`HSM-protected keys (kty ${kty}) need a Premium vault; the vault '${c.vault.name}' is Standard.`);
@@ -30,13 +31,13 @@ export async function createKey(d: OperationDeps, c: RequestContext, name: strin
   if (isRsa(kty)) {
     if (body.crv !== undefined) throw kvErrors.badParameter(`The parameter 'crv' is not valid for a key of type ${kty}.`);
     size = body.key_size === undefined || body.key_size === null ? 2048 : (body.key_size as number);
-    if (!RSA_SIZES.includes(size)) throw kvErrors.badParameter(`The key size ${String(body.key_size)} is not supported for RSA keys. Supported sizes: 2048, 3072, 4096.`);
+    if (!RSA_SIZES.includes(size)) throw kvErrors.badParameter(`The key size ${shown(body.key_size)} is not supported for RSA keys. Supported sizes: 2048, 3072, 4096.`);
     if (body.public_exponent !== undefined && body.public_exponent !== null && body.public_exponent !== 65537) {
       throw kvErrors.badParameter('Only the public exponent 65537 is supported.');
     }
   } else {
     curve = (body.crv ?? 'P-256') as Curve;
-    if (!CURVES.includes(curve)) throw kvErrors.badParameter(`The curve '${String(body.crv)}' is not supported. Supported curves: ${CURVES.join(', ')}.`);
+    if (!CURVES.includes(curve)) throw kvErrors.badParameter(`The curve '${shown(body.crv)}' is not supported. Supported curves: ${CURVES.join(', ')}.`);
     if (body.key_size !== undefined && body.key_size !== null) throw kvErrors.badParameter(`The parameter 'key_size' is not valid for a key of type ${kty}.`);
   }
   const keyOps = parseKeyOps(body.key_ops, kty) ?? defaultKeyOps(kty as KeyType);
@@ -55,7 +56,7 @@ export async function importKey(d: OperationDeps, c: RequestContext, name: strin
   const body = c.body();
   const key = body.key as Record<string, unknown> | undefined;
   if (!key || typeof key !== 'object') throw kvErrors.badParameter("Property 'key' is required.");
-  const kty = String(key.kty);
+  const kty = shown(key.kty);
   const pair = importJwk(key);
   const hsm = body.Hsm === true || kty.endsWith('-HSM');
   if (hsm && c.vault.properties.sku.name !== 'premium') throw kvErrors.badParameter(`HSM-protected keys need a Premium vault; the vault '${c.vault.name}' is Standard.`);
@@ -165,7 +166,7 @@ export async function setRotationPolicy(d: OperationDeps, c: RequestContext, nam
   const actions = body.lifetimeActions ?? [];
   if (!Array.isArray(actions)) throw kvErrors.badParameter("The parameter 'lifetimeActions' must be an array.");
   for (const a of actions as Array<Record<string, unknown>>) {
-    const type = String((a?.action as { type?: unknown } | undefined)?.type ?? '').toLowerCase();
+    const type = shown((a?.action as { type?: unknown } | undefined)?.type ?? '').toLowerCase();
     if (type !== 'rotate' && type !== 'notify') throw kvErrors.badParameter("Each lifetime action needs action.type 'Rotate' or 'Notify'.");
   }
   const attrs = (body.attributes ?? {}) as { expiryTime?: unknown };

@@ -6,6 +6,7 @@
 import type { Caller } from '../../identity/authenticate.js';
 import type { OperationId } from '../access.js';
 import { kvErrors } from '../errors.js';
+import { shown } from '../../util/shown.js';
 import { isRsa, KEY_OPS } from '../key-crypto.js';
 import type { VaultResource } from '../vault-model.js';
 
@@ -109,7 +110,7 @@ export function parseKeyOps(value: unknown, kty: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) throw kvErrors.badParameter("The parameter 'key_ops' must be an array.");
   return value.map((op) => {
-    if (typeof op !== 'string' || !KEY_OPS.includes(op)) throw kvErrors.badParameter(`Invalid key operation '${String(op)}'. Valid operations are ${KEY_OPS.join(', ')}.`);
+    if (typeof op !== 'string' || !KEY_OPS.includes(op)) throw kvErrors.badParameter(`Invalid key operation '${shown(op)}'. Valid operations are ${KEY_OPS.join(', ')}.`);
     if (!isRsa(kty) && !['sign', 'verify', 'import', 'export'].includes(op)) throw kvErrors.badParameter(`The key operation '${op}' is not valid for a key of type ${kty}.`);
     return op;
   });

@@ -84,7 +84,7 @@ export const putAssignment: AuthorizationHandler = async ({ assignments, directo
     principalId: principalId.toLowerCase(),
     principalType,
     ...(typeof props.description === 'string' ? { description: props.description } : {}),
-    ...(typeof props.condition === 'string' ? { condition: props.condition, conditionVersion: String(props.conditionVersion ?? '2.0') } : {}),
+    ...(typeof props.condition === 'string' ? { condition: props.condition, conditionVersion: typeof props.conditionVersion === 'string' ? props.conditionVersion : '2.0' } : {}),
     createdOn: now,
     updatedOn: now,
     createdBy: req.caller.objectId,

@@ -2,6 +2,7 @@
 import { ArmError, armErrors } from '../../arm/errors.js';
 import type { ArmRequest } from '../../arm/router.js';
 import { isGuid } from '../../util/ids.js';
+import { shown } from '../../util/shown.js';
 import { roleGuidFromId, type RoleDefinition } from '../../authorization/role-definitions.js';
 import type { AssignmentPrincipalType } from '../../authorization/role-assignments.js';
 
@@ -69,7 +70,7 @@ export function parseAssignmentRequest(req: ArmRequest, roleOf: (guid: string) =
   }
   const givenType = props.principalType;
   if (givenType !== undefined && (typeof givenType !== 'string' || !PRINCIPAL_TYPES.includes(givenType as AssignmentPrincipalType))) {
-    throw new ArmError(400, 'InvalidPrincipalType', `The principal type '${String(givenType)}' is invalid. Valid values are ${PRINCIPAL_TYPES.join(', ')}.`);
+    throw new ArmError(400, 'InvalidPrincipalType', `The principal type '${shown(givenType)}' is invalid. Valid values are ${PRINCIPAL_TYPES.join(', ')}.`);
   }
   return { name, scope, properties: props, roleDefinitionIdGiven, roleGuid: guid, principalId, givenType };
 }

@@ -12,6 +12,7 @@ import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import { clusterByFqdnKey, clusterRecordKey, type ClusterRecord } from '../../clusters/cluster-registry.js';
 import { resolveVersion } from '../../fleet/catalog/kubernetes-versions.js';
 import { randomHex } from '../../util/ids.js';
+import { shown } from '../../util/shown.js';
 import { asObject, CLUSTER_READ_ONLY, defaultDnsPrefix, defaultModes, networkProfile, readProfiles, sanitizeClusterProperties } from './cluster-request.js';
 import { CLUSTER_TYPE, TERMINAL_STATES, type AgentPoolDoc, type ManagedClusterDoc } from './models.js';
 import { normalizePool } from './pool-spec.js';
@@ -79,6 +80,10 @@ export async function putCluster(svc: ContainerService, req: ArmRequest): Promis
   const body = canonicalize(req.json(), (await propertyNameTables()).managedCluster) as Record<string, unknown>;
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw armErrors.invalidContent('The request body must be a managed cluster JSON object');
   const props = asObject(body.properties, 'properties');
+  // SPEC R-4: create and update alike read the version as text (a number or an object was a 500).
+  if (props.kubernetesVersion !== undefined && typeof props.kubernetesVersion !== 'string') {
+    throw new ArmError(400, 'InvalidParameter', 'properties.kubernetesVersion must be a string.', 'properties.kubernetesVersion');
+  }
   const id = providerResourceId(subscriptionId, rg.name, NS, [['managedClusters', resourceName]]);
   const existing = await svc.getCluster(id);
   if (existing) return updateCluster(svc, req, existing.value, existing.modRevision, body, props);
@@ -89,10 +94,9 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
   const ctx = svc.deps;
   const { subscriptionId, resourceName: name } = req.params as Record<string, string>;
   const now = ctx.clock.now();
-  const location = normalizeLocation(String(body.location ?? rg.location));
-  if (!location) throw new ArmError(400, 'LocationNotAvailableForResourceType', `The provided location '${String(body.location)}' is not available for resource type 'Microsoft.ContainerService/managedClusters'.`);
+  const location = body.location === undefined ? normalizeLocation(rg.location) : typeof body.location === 'string' ? normalizeLocation(body.location) : undefined;
+  if (!location) throw new ArmError(400, 'LocationNotAvailableForResourceType', `The provided location '${shown(body.location)}' is not available for resource type 'Microsoft.ContainerService/managedClusters'.`);
   const requested = props.kubernetesVersion as string | undefined;
-  if (requested !== undefined && typeof requested !== 'string') throw new ArmError(400, 'InvalidParameter', 'properties.kubernetesVersion must be a string.', 'properties.kubernetesVersion');
   const version = resolveVersion(requested, now);
   if (!version) throw versionNotSupported(requested!, now, 'properties.kubernetesVersion');
   const facts: ClusterFacts = { name, resourceGroup: rg.name, subscriptionId, location, kubernetesVersion: version.current, kubernetesVersionRequested: version.requested, virtualNodes: virtualNodesEnabled(props.addonProfiles as never) };
@@ -235,7 +239,7 @@ async function updateCluster(
   const poolDocs = await svc.pools(current.id);
   const busy = poolDocs.find((p) => !TERMINAL_STATES.has(p.value.properties.provisioningState));
   if (busy) throw operationNotAllowed(`agent pool '${busy.value.name}'`, busy.value.properties.provisioningState);
-  if (body.location !== undefined && normalizeLocation(String(body.location)) !== current.location) {
+  if (body.location !== undefined && (typeof body.location !== 'string' || normalizeLocation(body.location) !== current.location)) {
     throw new ArmError(400, 'PropertyChangeNotAllowed', `Changing property 'location' is not allowed: the cluster is in '${current.location}'.`, 'location');
   }
   const requested = (props.kubernetesVersion as string | undefined) || current.properties.kubernetesVersion;

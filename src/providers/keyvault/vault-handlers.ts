@@ -9,6 +9,7 @@ import { AZURE_LOCATIONS, normalizeLocation } from '../../arm/locations.js';
 import { providerResourceId } from '../../arm/resource-id.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { Caller } from '../../identity/authenticate.js';
+import { shown } from '../../util/shown.js';
 import type { Clock, Speed } from '../../runtime/clock.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
 import type { RoleAssignments } from '../../authorization/role-assignments.js';
@@ -136,7 +137,7 @@ async function write(d: VaultRouteDeps, req: ArmRequest, mode: 'put' | 'patch'):
     return { status: 200, body: recovered };
   }
   if (props.createMode !== undefined && props.createMode !== 'default' && props.createMode !== 'recover') {
-    throw new ArmError(400, 'BadRequest', `Invalid value found at properties.createMode: '${String(props.createMode)}'. Allowed values are default, recover.`);
+    throw new ArmError(400, 'BadRequest', `Invalid value found at properties.createMode: '${shown(props.createMode)}'. Allowed values are default, recover.`);
   }
 
   const properties = mergeVaultProperties(vaultName, props, current?.value.properties, mode);
@@ -239,8 +240,8 @@ export const purgeDeletedVault: VaultHandler = async (d, req) => {
 export const checkNameAvailability: VaultHandler = async (d, req) => {
   const body = req.json<{ name?: unknown; type?: unknown }>();
   if (typeof body?.name !== 'string') throw armErrors.missingProperty('name');
-  if (body.type !== undefined && String(body.type).toLowerCase() !== VAULT_TYPE.toLowerCase()) {
-    throw new ArmError(400, 'BadRequest', `Invalid value found at type: '${String(body.type)}'. Allowed value is ${VAULT_TYPE}.`);
+  if (body.type !== undefined && (typeof body.type !== 'string' || body.type.toLowerCase() !== VAULT_TYPE.toLowerCase())) {
+    throw new ArmError(400, 'BadRequest', `Invalid value found at type: '${shown(body.type)}'. Allowed value is ${VAULT_TYPE}.`);
   }
   if (!validVaultName(body.name)) {
     return { status: 200, body: { nameAvailable: false, reason: 'AccountNameInvalid', message: `Vault name '${body.name}' is invalid. A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens.` } };

@@ -1,5 +1,6 @@
 /** The shape of a managed cluster (SPEC C-1): names, DNS prefix, identity, pools, and what cannot change. */
 import { ArmError } from '../../../arm/errors.js';
+import { shown } from '../../../util/shown.js';
 import type { ClusterRule } from './types.js';
 
 export const clusterNameRule: ClusterRule = ({ phase, cluster }) => {
@@ -20,18 +21,18 @@ export const dnsPrefixRule: ClusterRule = ({ properties, previousProperties }) =
     throw new ArmError(
       400,
       'InvalidParameter',
-      `The value of parameter properties.dnsPrefix is invalid: '${String(p)}'. Use 1-54 letters, digits and '-', starting and ending with a letter or digit.`,
+      `The value of parameter properties.dnsPrefix is invalid: '${shown(p)}'. Use 1-54 letters, digits and '-', starting and ending with a letter or digit.`,
       'properties.dnsPrefix',
     );
   }
-  if (previousProperties && p !== undefined && String(p).toLowerCase() !== String(previousProperties.dnsPrefix).toLowerCase()) {
+  if (previousProperties && typeof p === 'string' && p.toLowerCase() !== String(previousProperties.dnsPrefix).toLowerCase()) {
     throw new ArmError(400, 'PropertyChangeNotAllowed', `Changing property 'dnsPrefix' is not allowed.`, 'properties.dnsPrefix');
   }
 };
 
 export const identityRule: ClusterRule = ({ identity }) => {
   if (!identity) return;
-  const type = String(identity.type ?? '');
+  const type = shown(identity.type ?? '');
   if (!['SystemAssigned', 'UserAssigned', 'None'].includes(type)) {
     throw new ArmError(400, 'InvalidParameter', `The value '${type}' of parameter identity.type is invalid. Allowed values: SystemAssigned, UserAssigned.`, 'identity.type');
   }

@@ -5,6 +5,7 @@
  * permissions on a private vault (K-5) fail later in the KMS plugin and the API server's health.
  */
 import { ArmError } from '../../../arm/errors.js';
+import { shown } from '../../../util/shown.js';
 import { minorOf } from '../../../fleet/catalog/kubernetes-versions.js';
 import { KeyIdError, parseKeyId } from '../../../kms/key-id.js';
 import type { VaultResource } from '../../../keyvault/vault-model.js';
@@ -77,7 +78,7 @@ export const kmsShapeRule: ClusterRule = (ctx) => {
   const access = k.keyVaultNetworkAccess;
   if (access === '' || access === null) throw new ArmError(400, 'InvalidParameter', 'KeyVault network access is unspecified for Azure Key Vault KMS.', `${TARGET}.keyVaultNetworkAccess`);
   if (access !== undefined && access !== 'Public' && access !== 'Private') {
-    throw new ArmError(400, 'InvalidParameter', `The value '${String(access)}' of ${TARGET}.keyVaultNetworkAccess is invalid. Allowed values: Public, Private.`, `${TARGET}.keyVaultNetworkAccess`);
+    throw new ArmError(400, 'InvalidParameter', `The value '${shown(access)}' of ${TARGET}.keyVaultNetworkAccess is invalid. Allowed values: Public, Private.`, `${TARGET}.keyVaultNetworkAccess`);
   }
   const resourceId = typeof k.keyVaultResourceId === 'string' ? k.keyVaultResourceId : '';
   if (access === 'Private' && !resourceId) {
@@ -106,7 +107,7 @@ export const kmsUnrecoverableRule: ClusterRule = async (ctx) => {
 export const kmsIdentityRule: ClusterRule = (ctx) => {
   if (!effectiveKms(ctx).enabled) return;
   const identity = ctx.identity ?? ctx.previousIdentity;
-  const type = String(identity?.type ?? 'SystemAssigned');
+  const type = shown(identity?.type ?? 'SystemAssigned');
   if (type !== 'UserAssigned') {
     throw new ArmError(
       400,

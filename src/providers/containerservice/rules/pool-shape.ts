@@ -3,6 +3,7 @@
  * ephemeral OS disk size, and the properties that cannot change after creation.
  */
 import { ArmError } from '../../../arm/errors.js';
+import { shown } from '../../../util/shown.js';
 import { osOfferedFor } from '../../../fleet/catalog/os-versions.js';
 import { VM_SIZES } from '../../../fleet/catalog/vm-sizes.js';
 import type { PoolRule } from './types.js';
@@ -76,7 +77,7 @@ export const immutablePoolPropertiesRule: PoolRule = ({ phase, pool, previous })
       throw new ArmError(
         400,
         'PropertyChangeNotAllowed',
-        `Changing property '${wire}' is not allowed (node pool '${pool.name}' has '${String(a)}'): create a new node pool with the new value and delete this one.`,
+        `Changing property '${wire}' is not allowed (node pool '${pool.name}' has '${shown(a)}'): create a new node pool with the new value and delete this one.`,
         `agentPoolProfile.${wire}`,
       );
     }
