@@ -159,12 +159,10 @@ export function registerArmHttp(app: FastifyInstance, arm: Arm, tokens: TokenSer
       req.log.error({ err }, 'unhandled error in an ARM handler');
       return sendArmError(reply, new ArmError(500, 'InternalServerError', `Encountered internal server error. Diagnostic information: request id '${req.id}'.`));
     });
-    scope.route({
-      method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'],
-      url: '/*',
-      handler: (req, reply) => dispatch(arm, authorizer, req, reply),
-    });
-    scope.route({ method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'], url: '/', handler: (req, reply) => dispatch(arm, authorizer, req, reply) });
+    // Every method the server accepts reaches the router, so that one no route serves (OPTIONS, TRACE, ...) gets
+    // ARM's 405 or 404 body rather than the web framework's own (SPEC R-4).
+    scope.all('/*', (req, reply) => dispatch(arm, authorizer, req, reply));
+    scope.all('/', (req, reply) => dispatch(arm, authorizer, req, reply));
   });
 }
 

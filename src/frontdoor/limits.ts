@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface FrontDoorLimits {
   /** A new TCP connection must send its first byte (TLS ClientHello or CONNECT) within this time. */
@@ -101,4 +102,26 @@ export function drainRequestBody(req: IncomingMessage, maxBytes: number): Promis
     req.on('error', onClose);
     req.resume();
   });
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'RequestHeaderFieldsTooLarge', 'The request line and headers are larger than 16 KiB.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'RequestTimeout', 'The request did not arrive in time.'],
+};
+
+/**
+ * The answer to a request node's HTTP parser refuses before any route sees it (SPEC R-4): a header block over
+ * node's 16 KiB (a URL that long), a malformed request line, a request past its deadline. It is written and the
+ * connection ended once it is flushed: fastify's own handler destroys the socket right after writing, which over
+ * TLS discards the answer, so the client saw a reset. No path is parsed yet: the body has ARM's error shape.
+ */
+export function answerClientError(err: { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'BadRequest', 'The request is not valid HTTP/1.1.'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  // A client that never reads the answer does not keep the connection.
+  setTimeout(() => socket.destroy(), 5_000).unref();
 }

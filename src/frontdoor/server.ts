@@ -9,7 +9,7 @@
  * never an open proxy. Requests are routed by host name into fastify (see `rewriteUrl`).
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, METHODS, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { LocalCa } from '../tls/local-ca.js';
 import { internalUrl, isLoopbackHost, routeForHost, splitHostPort } from './hosts.js';
-import { armFirstByteTimer, drainRequestBody, httpServerTimeouts, resolveLimits, type FrontDoorLimits } from './limits.js';
+import { answerClientError, armFirstByteTimer, drainRequestBody, httpServerTimeouts, resolveLimits, type FrontDoorLimits } from './limits.js';
 import { redactingLogger } from './log-redaction.js';
 
 export type { FrontDoorLimits } from './limits.js';
@@ -100,6 +100,8 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
       const out = formatter(status, `The request could not be processed: ${error.message}`, url);
       void (reply as unknown as FastifyReply).code(status).type(out.contentType ?? 'application/json; charset=utf-8').send(JSON.stringify(out.body));
     },
+    // A request the HTTP parser refuses (headers over 16 KiB, a broken request line) still gets its answer.
+    clientErrorHandler: answerClientError,
     // Host-named services are mapped onto their direct path prefixes, so both ways of addressing meet one router.
     rewriteUrl: (req) => internalRequestUrl(req),
     serverFactory: (handler) => {
@@ -124,6 +126,10 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
       return httpsServer;
     },
   });
+
+  // Every method node accepts reaches the services' routes (each registers them all), so that one they do not
+  // serve (PROPFIND, M-SEARCH, ...) gets the service's own 404 or 405 rather than the web framework's (SPEC R-4).
+  for (const method of METHODS) if (method !== 'CONNECT' && !app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
 
   // Every service parses its own bodies, so that malformed input is answered in that service's error format.
   app.removeAllContentTypeParsers();

@@ -58,13 +58,9 @@ function segmentsOf(pathname: string): string[] {
 
 export function registerDataPlane(app: FastifyInstance, deps: DataPlaneDeps): void {
   app.register(async (scope) => {
-    scope.route({
-      method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      url: '/_vault/:vault/*',
-      bodyLimit: MAX_BODY_BYTES,
-      handler: async (req, reply) => handle(req, reply),
-    });
-    scope.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/_vault/:vault', handler: async (req, reply) => handle(req, reply) });
+    // Every method, so that one no route serves gets Key Vault's 405 or 404 rather than ARM's (SPEC R-4).
+    scope.route({ method: scope.supportedMethods, url: '/_vault/:vault/*', bodyLimit: MAX_BODY_BYTES, handler: async (req, reply) => handle(req, reply) });
+    scope.route({ method: scope.supportedMethods, url: '/_vault/:vault', bodyLimit: MAX_BODY_BYTES, handler: async (req, reply) => handle(req, reply) });
     scope.setErrorHandler(async (err, req, reply) => {
       const e = err as { statusCode?: number; code?: string; message: string };
       if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) {

@@ -77,10 +77,17 @@ class PluginError extends Error {
   }
 }
 
+/**
+ * A status message travels in an HTTP/2 trailer: one longer than the peer's header list limit (16 KiB by default)
+ * is never delivered, and the call hangs until its deadline. Messages echo what the caller sent (a key id), so they
+ * are bounded (SPEC R-4).
+ */
+const MAX_STATUS_MESSAGE = 1024;
+
 function toServiceError(err: unknown): Partial<grpc.ServiceError> {
-  if (err instanceof PluginError) return { code: err.code, details: err.message, message: err.message };
-  const message = (err as Error)?.message ?? String(err);
-  return { code: grpc.status.INTERNAL, details: message, message };
+  const full = err instanceof PluginError ? err.message : ((err as Error)?.message ?? String(err));
+  const message = full.length > MAX_STATUS_MESSAGE ? `${full.slice(0, MAX_STATUS_MESSAGE)}... (${full.length} characters)` : full;
+  return { code: err instanceof PluginError ? err.code : grpc.status.INTERNAL, details: message, message };
 }
 
 export class KmsPlugin {

@@ -39,8 +39,11 @@ export async function settle(emu: TestEmulator, cluster: { uid: string }): Promi
   }
 }
 
+/** An instance's address and settings: an in-process emulator or a spawned one. */
+type Reachable = Pick<TestEmulator, 'url' | 'env'>;
+
 /** The kubeconfig (YAML text) from listClusterUserCredential / listClusterAdminCredential, via ARM. */
-export async function fetchKubeconfig(emu: TestEmulator, cluster: FixtureCluster, admin = false): Promise<string> {
+export async function fetchKubeconfig(emu: Reachable, cluster: Pick<FixtureCluster, 'armId'>, admin = false): Promise<string> {
   const token = await getToken(emu.url, emu.env);
   const action = admin ? 'listClusterAdminCredential' : 'listClusterUserCredential';
   const res = await httpsCall(`${emu.url}${cluster.armId}/${action}?api-version=${AKS_API_VERSIONS[0]}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
@@ -96,7 +99,7 @@ export interface KubeApiClient {
 }
 
 /** Raw HTTPS access to a cluster's API with the token of its user (or admin) kubeconfig. */
-export async function kubeApi(emu: TestEmulator, cluster: FixtureCluster, admin = false): Promise<KubeApiClient> {
+export async function kubeApi(emu: Reachable, cluster: Pick<FixtureCluster, 'armId'>, admin = false): Promise<KubeApiClient> {
   const { parse } = await import('yaml');
   const cfg = parse(await fetchKubeconfig(emu, cluster, admin));
   // The direct path form of the cluster's API (the kubeconfig names it by server + tls-server-name).

@@ -48,7 +48,9 @@ function decodeBinding(c: RequestContext): { obj: Record<string, unknown> } {
   const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), 'Binding', false).value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw kubeErrors.badRequest('the object provided is unrecognized (must be of type Binding)');
   const o = parsed as Record<string, unknown>;
-  if (o.kind !== undefined && o.kind !== 'Binding') throw kubeErrors.badRequest(`${String(o.kind)} in version "v1" cannot be handled as a Binding: no kind "${String(o.kind)}" is registered for version "v1"`);
+  // SPEC R-4: a kind of the wrong JSON type fails the decode (String() of an object with a "toString" key throws).
+  if (o.kind !== undefined && typeof o.kind !== 'string') throw kubeErrors.badRequest(`json: cannot unmarshal ${Array.isArray(o.kind) ? 'array' : o.kind === null ? 'null' : typeof o.kind} into Go struct field Binding.kind of type string`);
+  if (o.kind !== undefined && o.kind !== 'Binding') throw kubeErrors.badRequest(`${o.kind} in version "v1" cannot be handled as a Binding: no kind "${o.kind}" is registered for version "v1"`);
   return { obj: o };
 }
 

@@ -35,7 +35,9 @@ export function sendStatus(reply: FastifyReply, err: KubeError): FastifyReply {
 }
 
 export function send(reply: FastifyReply, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): FastifyReply {
-  if (warnings.length > 0) reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  // A header value carries bytes: the UTF-8 of each warning (it quotes field names from the request, any
+  // character at all) is sent as is, as kube-apiserver does; node refuses characters above U+00FF (SPEC R-4).
+  if (warnings.length > 0) reply.header('Warning', warnings.map((w) => Buffer.from(`299 - ${JSON.stringify(w).replace(/\x7f/g, '\\u007f')}`, 'utf8').toString('latin1')));
   const text = contentType === 'application/yaml' ? yaml().stringify(body) : JSON.stringify(body);
   // Set verbatim: clients read the media type parameters (as=Table, g=apidiscovery.k8s.io) from it.
   return reply.code(code).header('content-type', contentType).send(Buffer.from(text, 'utf8'));
@@ -61,6 +63,8 @@ export function queryInt(url: URL, name: string): number | undefined {
   const v = url.searchParams.get(name);
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw kubeErrors.badRequest(`${name}: Invalid value: ${JSON.stringify(v)}: must be an integer`);
+  // An int64 in kube-apiserver; beyond what a number holds exactly it reached the store as a float (a 500: SPEC R-4).
+  if (!Number.isSafeInteger(Number(v))) throw kubeErrors.badRequest(`strconv.ParseInt: parsing ${JSON.stringify(v)}: value out of range`);
   return Number(v);
 }
 
@@ -131,14 +135,21 @@ export function deleteOptions(c: RequestContext): DeleteOptions {
     const parsed = parseBody(body, bodyFormat(c.req.headers['content-type']), 'DeleteOptions', false).value;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw kubeErrors.badRequest('the body of a DELETE must be a DeleteOptions object');
     const o = parsed as Record<string, unknown>;
+    // Fields of the wrong JSON type fail the decode as kube-apiserver's does (String() of a JSON object with a
+    // "toString" key throws: that was a 500, SPEC R-4).
+    for (const field of ['kind', 'propagationPolicy'] as const) {
+      if (o[field] !== undefined && typeof o[field] !== 'string') {
+        throw kubeErrors.badRequest(`json: cannot unmarshal ${Array.isArray(o[field]) ? 'array' : o[field] === null ? 'null' : typeof o[field]} into Go struct field DeleteOptions.${field} of type string`);
+      }
+    }
     if (o.kind !== undefined && o.kind !== 'DeleteOptions') {
-      throw kubeErrors.badRequest(`${String(o.kind)} in version "v1" cannot be handled as a DeleteOptions: no kind "${String(o.kind)}" is registered for version "v1"`);
+      throw kubeErrors.badRequest(`${o.kind as string} in version "v1" cannot be handled as a DeleteOptions: no kind "${o.kind as string}" is registered for version "v1"`);
     }
     if (o.gracePeriodSeconds !== undefined) {
       if (typeof o.gracePeriodSeconds !== 'number' || !Number.isInteger(o.gracePeriodSeconds)) throw kubeErrors.badRequest('json: cannot unmarshal into Go struct field DeleteOptions.gracePeriodSeconds of type int64');
       opts.gracePeriodSeconds = o.gracePeriodSeconds;
     }
-    if (o.propagationPolicy !== undefined) opts.propagationPolicy = String(o.propagationPolicy);
+    if (o.propagationPolicy !== undefined) opts.propagationPolicy = o.propagationPolicy as string;
     if (o.preconditions && typeof o.preconditions === 'object') {
       const p = o.preconditions as Record<string, unknown>;
       opts.preconditions = { ...(typeof p.uid === 'string' ? { uid: p.uid } : {}), ...(typeof p.resourceVersion === 'string' ? { resourceVersion: p.resourceVersion } : {}) };

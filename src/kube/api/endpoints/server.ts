@@ -133,9 +133,9 @@ export function registerKubeApi(app: FastifyInstance, deps: KubeApiDeps): void {
         return sendStatus(reply, kubeErrors.internal(`aksemu: ${e.message}`));
       });
       const handler = (req: FastifyRequest, reply: FastifyReply) => dispatch(deps, req as FastifyRequest<{ Params: { fqdn: string } }>, reply);
-      const methods = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-      scope.route({ method: [...methods], url: '/*', bodyLimit: MAX_REQUEST_BODY_BYTES, handler });
-      scope.route({ method: [...methods], url: '/', bodyLimit: MAX_REQUEST_BODY_BYTES, handler });
+      // Every method, so that one the API does not serve gets a Status rather than ARM's answer (SPEC R-4).
+      scope.route({ method: scope.supportedMethods, url: '/*', bodyLimit: MAX_REQUEST_BODY_BYTES, handler });
+      scope.route({ method: scope.supportedMethods, url: '/', bodyLimit: MAX_REQUEST_BODY_BYTES, handler });
     },
     { prefix: '/_k8s/:fqdn' },
   );

@@ -133,7 +133,7 @@ function walk(w: Walk, type: string, format: string, value: unknown, path: strin
     if (!Array.isArray(value)) throw mismatch(value, struct, goPath, type, format);
     return value.map((item, i) => {
       const v = walk(w, arr[1]!, format, item, `${path}[${i}]`, struct, goPath, false);
-      return v === undefined ? null : v;
+      return v === undefined ? zeroValue(arr[1]!) : v;
     });
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
@@ -200,6 +200,25 @@ function walk(w: Walk, type: string, format: string, value: unknown, path: strin
       }
       return out;
     }
+  }
+}
+
+/**
+ * What encoding/json leaves for a null array element: the element type's zero value ("" in a []string, an empty
+ * struct in a []Container), so that validation sees what kube-apiserver's does, and no code meets a null where
+ * its type allows none (a null finalizer was a 500: SPEC R-4).
+ */
+function zeroValue(type: string): unknown {
+  switch (type) {
+    case 'string':
+      return '';
+    case 'boolean':
+      return false;
+    case 'number':
+    case 'IntOrString':
+      return 0;
+    default:
+      return modelAttributes(type) ? {} : null;
   }
 }
 
