@@ -21,6 +21,8 @@ export interface TestRequest {
   body?: string | Buffer;
   /** Send through the emulator's proxy at this port, to the URL's host (as a client with HTTPS_PROXY would). */
   proxyPort?: number;
+  /** The TLS server name to send (SNI) instead of the URL's host: a kubeconfig's tls-server-name. */
+  servername?: string;
 }
 
 export function testCa(): string {
@@ -44,7 +46,7 @@ export async function httpsCall(url: string, req: TestRequest = {}): Promise<Tes
         path: `${u.pathname}${u.search}`,
         headers: { ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}), ...req.headers },
         ca: testCa(),
-        ...(isIP(u.hostname) ? {} : { servername: u.hostname }),
+        ...(req.servername ? { servername: req.servername } : isIP(u.hostname) ? {} : { servername: u.hostname }),
         // Without an agent, node uses createConnection: here, TLS over the proxy tunnel.
         ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : { agent: false }),
       },

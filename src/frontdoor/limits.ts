@@ -104,23 +104,35 @@ export function drainRequestBody(req: IncomingMessage, maxBytes: number): Promis
   });
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'RequestHeaderFieldsTooLarge', 'The request line and headers are larger than 16 KiB.'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'RequestTimeout', 'The request did not arrive in time.'],
+/**
+ * The largest request line and header block a request may have: kube-apiserver's (Go's `MaxHeaderBytes`, 1 MiB),
+ * so that a long label selector reaches the Kubernetes API and gets its Status there, as it would on AKS.
+ */
+export const MAX_HEADER_BYTES = 1024 * 1024;
+
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', `The request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KiB.`],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request did not arrive in time.'],
 };
+
+/** A service's error body for a status and message (the front door picks the service; see `answerClientError`). */
+export type ClientErrorFormat = (status: number, message: string) => { body: unknown; contentType?: string };
 
 /**
  * The answer to a request node's HTTP parser refuses before any route sees it (SPEC R-4): a header block over
- * node's 16 KiB (a URL that long), a malformed request line, a request past its deadline. It is written and the
- * connection ended once it is flushed: fastify's own handler destroys the socket right after writing, which over
- * TLS discards the answer, so the client saw a reset. No path is parsed yet: the body has ARM's error shape.
+ * MAX_HEADER_BYTES (a URL that long), a malformed request line, a request past its deadline. No path is parsed
+ * yet, so `format` picks the service from what the connection says (its TLS server name). The answer is written
+ * and the connection ended once it is flushed: fastify's own handler destroys the socket right after writing,
+ * which over TLS discards the answer, so the client saw a reset.
  */
-export function answerClientError(err: { code?: string }, socket: Duplex): void {
+export function answerClientError(err: { code?: string }, socket: Duplex, format: ClientErrorFormat): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, reason, code, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'BadRequest', 'The request is not valid HTTP/1.1.'];
-  const body = JSON.stringify({ error: { code, message } });
+  const [status, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'The request is not valid HTTP/1.1.'];
+  const out = format(status, message);
+  const body = JSON.stringify(out.body);
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const type = out.contentType ?? 'application/json; charset=utf-8';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   // A client that never reads the answer does not keep the connection.
   setTimeout(() => socket.destroy(), 5_000).unref();

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { LocalCa } from '../tls/local-ca.js';
 import { internalUrl, isLoopbackHost, routeForHost, splitHostPort } from './hosts.js';
-import { answerClientError, armFirstByteTimer, drainRequestBody, httpServerTimeouts, resolveLimits, type FrontDoorLimits } from './limits.js';
+import { answerClientError, armFirstByteTimer, drainRequestBody, httpServerTimeouts, MAX_HEADER_BYTES, resolveLimits, type FrontDoorLimits } from './limits.js';
 import { redactingLogger } from './log-redaction.js';
 
 export type { FrontDoorLimits } from './limits.js';
@@ -63,9 +63,8 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
   const upgradeHandlers: UpgradeHandler[] = [];
   let httpsServer!: HttpsServer;
   const errorFormatters: Array<[string, FrameworkErrorFormatter]> = [];
-  const armFormatter: FrameworkErrorFormatter = (status, message) => ({
-    body: { error: { code: status === 400 ? 'InvalidRequestUri' : status === 413 ? 'RequestEntityTooLarge' : 'BadRequest', message } },
-  });
+  const ARM_CODES: Record<number, string> = { 400: 'InvalidRequestUri', 408: 'RequestTimeout', 413: 'RequestEntityTooLarge', 431: 'RequestHeaderFieldsTooLarge' };
+  const armFormatter: FrameworkErrorFormatter = (status, message) => ({ body: { error: { code: ARM_CODES[status] ?? 'BadRequest', message } } });
 
   /**
    * The internal URL of a request (fastify's rewriteUrl, and upgrades, which bypass fastify): host-named services
@@ -100,8 +99,15 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
       const out = formatter(status, `The request could not be processed: ${error.message}`, url);
       void (reply as unknown as FastifyReply).code(status).type(out.contentType ?? 'application/json; charset=utf-8').send(JSON.stringify(out.body));
     },
-    // A request the HTTP parser refuses (headers over 16 KiB, a broken request line) still gets its answer.
-    clientErrorHandler: answerClientError,
+    // A request the HTTP parser refuses (headers over the limit, a broken request line) still gets its answer, in
+    // the format of the service the connection's TLS server name names (kubectl's tls-server-name), else ARM's.
+    clientErrorHandler: (err, socket) =>
+      answerClientError(err, socket, (status, message) => {
+        const sni = (socket as { servername?: string | false }).servername;
+        const route = typeof sni === 'string' && sni !== '' ? routeForHost(sni, localNames) : undefined;
+        const url = route && route.service !== 'direct' ? internalUrl(route, '/') : '/';
+        return (errorFormatters.find(([prefix]) => url.startsWith(prefix))?.[1] ?? armFormatter)(status, message, url);
+      }),
     // Host-named services are mapped onto their direct path prefixes, so both ways of addressing meet one router.
     rewriteUrl: (req) => internalRequestUrl(req),
     serverFactory: (handler) => {
@@ -111,6 +117,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
           cert: defaultPem.cert,
           minVersion: 'TLSv1.2',
           handshakeTimeout: limits.tlsHandshakeTimeoutMs,
+          maxHeaderSize: MAX_HEADER_BYTES,
           ...httpServerTimeouts(limits),
           ALPNProtocols: ['http/1.1'],
           SNICallback: (servername, cb) => {

@@ -278,10 +278,10 @@ describe('fuzz: ARM management plane (SPEC R-1, R-4)', () => {
       runs: BOUNDED,
       target,
       examples: [
-        // The web framework's own 404 body for a method no route listed; a reset for a URL over 16 KiB.
+        // The web framework's own 404 body for a method no route listed; a reset for a URL over the header limit.
         { method: 'OPTIONS', sub, segments: [], version: RG_API[0], extra: [], body: undefined, type: 'application/json' },
         { method: 'PROPFIND', sub, segments: ['resourcegroups'], version: RG_API[0], extra: [], body: undefined, type: 'application/json' },
-        { method: 'GET', sub, segments: ['resourcegroups'], version: RG_API[0], extra: [`x=${'a'.repeat(20_000)}`], body: undefined, type: 'application/json' },
+        { method: 'GET', sub, segments: ['resourcegroups'], version: RG_API[0], extra: [`x=${'a'.repeat(1_100_000)}`], body: undefined, type: 'application/json' },
       ],
     });
   }, timeoutFor(runs(BOUNDED)));

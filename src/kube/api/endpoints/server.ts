@@ -34,7 +34,7 @@ export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
 
 /** Status bodies for errors fastify raises before routing (a URL it cannot decode, ...). */
 export function kubeFrameworkError(status: number, message: string): { body: unknown; contentType: string } {
-  const reason = status === 413 ? 'RequestEntityTooLarge' : status === 404 ? 'NotFound' : 'BadRequest';
+  const reason = status === 413 ? 'RequestEntityTooLarge' : status === 404 ? 'NotFound' : status === 408 ? 'Timeout' : 'BadRequest';
   const text = status === 413 ? `Request entity too large: limit is ${MAX_REQUEST_BODY_BYTES}` : message;
   return { body: new KubeError(status, reason, text).toStatus(), contentType: 'application/json' };
 }

@@ -29,7 +29,13 @@ export function decodeContinue(token: string, prefix: string): { rv: number; aft
   return { rv: parsed.rv, after: `${prefix}${rel}` };
 }
 
+/** The largest resource version: etcd's revisions are int64, kube-apiserver parses them as uint64. */
+const MAX_RV = 2n ** 64n - 1n;
+
 export function parseRv(value: string, what = 'resourceVersion'): number {
   if (!/^\d+$/.test(value)) throw kubeErrors.badRequest(`invalid ${what}: ${JSON.stringify(value)} is not a resource version`);
+  // Beyond uint64 it is no resource version at all (a 400, as strconv.ParseUint makes it upstream); within it, one
+  // newer than the store's is waited for and then refused with 504 ResourceVersionTooLarge, as upstream does.
+  if (BigInt(value) > MAX_RV) throw kubeErrors.badRequest(`invalid ${what}: strconv.ParseUint: parsing ${JSON.stringify(value)}: value out of range`);
   return Number(value);
 }

@@ -16,6 +16,7 @@ import type { FieldRequirement, LabelRequirement } from '../machinery/selectors.
 import type { KubeObject } from '../../../clusters/stored-object.js';
 import type { Registry } from './registry.js';
 import { matches } from './selection.js';
+import { parseRv } from './continue-token.js';
 
 export interface WatchOptions {
   resourceVersion: string | undefined;
@@ -69,8 +70,7 @@ export async function openWatch(registry: Registry, def: ResourceDef, namespace:
   } else if (rv === undefined || rv === '' || rv === '0') {
     startAfter = await storage.revision();
   } else {
-    if (!/^\d+$/.test(rv)) throw kubeErrors.badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
-    startAfter = Number(rv);
+    startAfter = parseRv(rv, 'resource version');
   }
 
   let stopped = false;
