@@ -38,6 +38,8 @@ function taskKey(kind: string, id: string): string {
 export class TaskRunner {
   private readonly handlers = new Map<string, TaskHandler<any>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** The records whose timers wait for the clock: a jump reschedules them at once, without asking the store. */
+  private readonly waiting = new Map<string, TaskRecord>();
   private readonly running = new Map<string, Promise<void>>();
   /** Keys whose record changed while their handler ran: run them again right after. */
   private readonly rerun = new Set<string>();
@@ -79,6 +81,7 @@ export class TaskRunner {
     const key = taskKey(kind, id);
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
+    this.waiting.delete(key);
     await this.store.delete(key);
   }
 
@@ -90,10 +93,13 @@ export class TaskRunner {
   }
 
   /**
-   * A jump of the clock can make any task due: every one is scheduled again. A store that does not answer then is
-   * no reason to end the process (SPEC R-1): the reschedule is tried again until it goes through.
+   * A jump of the clock can make any task due: every one is scheduled again, first those this runner knows (at
+   * once, so that a task due after the jump runs even while the store is down), then every persisted one (tasks
+   * another instance enqueued). A store that does not answer then is no reason to end the process (SPEC R-1): the
+   * reload is tried again until it goes through.
    */
   private rescheduleAfterJump(failures = 0): void {
+    if (failures === 0) for (const record of [...this.waiting.values()]) this.schedule(record);
     clearTimeout(this.rescheduleTimer);
     this.rescheduleTimer = undefined;
     this.rescheduleAll().catch((err: unknown) => {
@@ -126,10 +132,12 @@ export class TaskRunner {
     // Timers are capped so that a far-future task is re-evaluated if the clock is moved.
     const timer = setTimeout(() => {
       this.timers.delete(key);
+      this.waiting.delete(key);
       this.runTask(key);
     }, Math.min(wait, 2 ** 31 - 1));
     timer.unref?.();
     this.timers.set(key, timer);
+    this.waiting.set(key, record);
   }
 
   private runTask(key: string): void {
@@ -159,6 +167,7 @@ export class TaskRunner {
     this.storeFailures.set(key, failures);
     if (failures === 1) this.log.warn({ err, task: key }, 'the store did not answer for a task; retrying');
     clearTimeout(this.timers.get(key));
+    this.waiting.delete(key);
     const timer = setTimeout(() => {
       this.timers.delete(key);
       this.runTask(key);
@@ -232,6 +241,7 @@ export class TaskRunner {
     clearTimeout(this.rescheduleTimer);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.waiting.clear();
     await Promise.allSettled([...this.running.values()]);
   }
 }

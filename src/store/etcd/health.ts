@@ -8,7 +8,9 @@
  * long for an outage. So every member is probed in the background with etcd's Status call, which a member answers
  * locally, leader or not. The cluster is **down** when
  *   - every member refused the connection in two rounds in a row (the process is gone: ~0.3 s), or
- *   - no member has answered for `downAfterMs` (the processes hang, or the network does);
+ *   - no member has answered for `downAfterMs` and in two rounds in a row (the processes hang, or the network does:
+ *     ~0.8 s). Two rounds, because one probe can miss its deadline on a healthy member when the event loop was
+ *     blocked past it: the next round then answers at once, and a busy machine is not taken for a dead store;
  * and it is up again as soon as one member answers. While it is down, a call first asks `recheck()` (one probe round
  * now, shared by every call that asks meanwhile: milliseconds for a refused connection) and fails at once if no
  * member answers; calls in flight stop waiting. Nothing is re-sent, so a write in flight is reported as of unknown
@@ -20,11 +22,11 @@
 import type { Etcd3 } from 'etcd3';
 
 export interface EtcdHealthOptions {
-  /** Pause between two probe rounds (default 250 ms). */
+  /** Pause between two probe rounds (default 100 ms). */
   intervalMs?: number;
-  /** Deadline of one probe (default 1,000 ms). */
+  /** Deadline of one probe (default 300 ms: a member answers Status from memory, in about a millisecond). */
   probeTimeoutMs?: number;
-  /** How long without any answer makes the cluster down (default 2,000 ms: a busy machine must not look dead). */
+  /** How long without any answer makes the cluster down (default 600 ms), over at least two silent rounds. */
   downAfterMs?: number;
 }
 
@@ -41,6 +43,7 @@ export class EtcdHealth {
   private readonly downAfterMs: number;
   private lastAnswer = Date.now();
   private refusedRounds = 0;
+  private silentRounds = 0;
   private down = false;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -49,9 +52,9 @@ export class EtcdHealth {
 
   /** @param probes one client per member, owned by the caller (./connection.ts connectEachMember). */
   constructor(private readonly probes: Etcd3[], options: EtcdHealthOptions = {}) {
-    this.intervalMs = options.intervalMs ?? 250;
-    this.probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
-    this.downAfterMs = options.downAfterMs ?? 2_000;
+    this.intervalMs = options.intervalMs ?? 100;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 300;
+    this.downAfterMs = options.downAfterMs ?? 600;
     this.schedule(0);
   }
 
@@ -111,10 +114,13 @@ export class EtcdHealth {
     if (results.includes('answered')) {
       this.lastAnswer = now;
       this.refusedRounds = 0;
+      this.silentRounds = 0;
       this.down = false;
     } else {
       this.refusedRounds = results.every((r) => r === 'refused') ? this.refusedRounds + 1 : 0;
-      if (!this.down && (this.refusedRounds >= 2 || now - this.lastAnswer >= this.downAfterMs)) this.markDown();
+      this.silentRounds++;
+      const silentTooLong = this.silentRounds >= 2 && now - this.lastAnswer >= this.downAfterMs;
+      if (!this.down && (this.refusedRounds >= 2 || silentTooLong)) this.markDown();
     }
   }
 
