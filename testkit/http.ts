@@ -3,7 +3,7 @@
  * trusting the test CA. Optionally through the emulator's CONNECT proxy, as az and the SDKs do.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
@@ -23,6 +23,13 @@ export interface TestRequest {
   proxyPort?: number;
   /** The TLS server name to send (SNI) instead of the URL's host: a kubeconfig's tls-server-name. */
   servername?: string;
+  /** Reuse connections (a keep-alive agent from keepAliveAgent()) instead of one connection per call. */
+  agent?: Agent;
+}
+
+/** An agent that keeps connections open and trusts the test CA: for suites that make thousands of calls. */
+export function keepAliveAgent(): Agent {
+  return new Agent({ keepAlive: true, maxSockets: 16, ca: testCa() });
 }
 
 export function testCa(): string {
@@ -45,10 +52,10 @@ export async function httpsCall(url: string, req: TestRequest = {}): Promise<Tes
         port: u.port || 443,
         path: `${u.pathname}${u.search}`,
         headers: { ...(req.body !== undefined ? { 'content-length': String(Buffer.byteLength(req.body)) } : {}), ...req.headers },
-        ca: testCa(),
+        ...(req.agent ? {} : { ca: testCa() }),
         ...(req.servername ? { servername: req.servername } : isIP(u.hostname) ? {} : { servername: u.hostname }),
         // Without an agent, node uses createConnection: here, TLS over the proxy tunnel.
-        ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : { agent: false }),
+        ...(tunnel ? { createConnection: () => tlsConnect({ socket: tunnel, servername: u.hostname, ca: testCa() }) } : { agent: req.agent ?? false }),
       },
       (res) => {
         const chunks: Buffer[] = [];

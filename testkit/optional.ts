@@ -33,3 +33,23 @@ export function describeWith(commands: string[], name: string, fn: () => void): 
   process.stderr.write(`SKIP ${name}: ${reason}\n`);
   describe.skip(`${name} [skipped: ${reason}]`, fn);
 }
+
+/**
+ * `describe` when a folder of reference data (found through an environment variable) exists; otherwise a visible
+ * skip naming the variable locally, and a failure under CI.
+ */
+export function describeWithFolder(folder: { path: string | undefined; variable: string }, name: string, fn: () => void): void {
+  if (folder.path) {
+    describe(name, fn);
+    return;
+  }
+  const reason = `needs the reference folder named by ${folder.variable}`;
+  if (inCI) {
+    describe(name, () => {
+      throw new Error(`${name}: ${reason}, but it is missing under CI`);
+    });
+    return;
+  }
+  process.stderr.write(`SKIP ${name}: ${reason}\n`);
+  describe.skip(`${name} [skipped: ${reason}]`, fn);
+}

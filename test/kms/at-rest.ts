@@ -1,6 +1,6 @@
 /**
  * The tests' own reading of values at rest, independent of aksemu's transformer code: the KMS v2 EncryptedObject is
- * decoded with the upstream Kubernetes .proto (the reference copy in /work/shared/reference) through protobufjs,
+ * decoded with the upstream Kubernetes .proto (the reference copy in the shared folder, testkit/shared.ts) through protobufjs,
  * the DEK or seed is unwrapped with the test's copy of the Key Vault private key (node:crypto; node-forge for
  * RSA1_5), the v2 DEK is HKDF-Expand by one HMAC-SHA256 block, and AES-GCM is node:crypto's with the etcd key as
  * additional data.
@@ -8,9 +8,10 @@
 import { createDecipheriv, createHash, createHmac, type KeyObject } from 'node:crypto';
 import protobuf from 'protobufjs';
 import type { Store } from '../../src/store/store.js';
+import { sharedReference } from '../../testkit/shared.js';
 import { rsaUnwrap } from './support.js';
 
-const root = protobuf.loadSync('/work/shared/reference/apiserver-kmsv2-encryptedobject-api.proto');
+const root = protobuf.loadSync(sharedReference('apiserver-kmsv2-encryptedobject-api.proto'));
 const EncryptedObject = root.lookupType('v2.EncryptedObject');
 
 function gcmOpen(key: Buffer, data: Buffer, aad: string): Buffer {

@@ -21,9 +21,11 @@ import { openWithSeed, SeedTransformer } from '../../src/encryption/seed-transfo
 import { Lru } from '../../src/encryption/lru.js';
 import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
 import { ANNOTATION, KmsPlugin } from '../../src/kms/plugin.js';
+import { sharedReference } from '../../testkit/shared.js';
 import { LocalRsaCrypto, rsaUnwrap, tempSocket } from './support.js';
 
-const golden = JSON.parse(readFileSync('/work/shared/reference/kms-golden-vectors.json', 'utf8').replace(/^\uFEFF/, '')) as {
+// Kubernetes' golden vectors, read from the shared reference folder (testkit/shared.ts), never copied here.
+const golden = JSON.parse(readFileSync(sharedReference('kms-golden-vectors.json'), 'utf8').replace(/^\uFEFF/, '')) as {
   aad_utf8: string;
   aesgcm: { key_utf8: string; ciphertext_hex: string };
   hkdf_sha256_xnonce_aes_gcm_seed: { seed_hex: string; ciphertext_hex: string };
