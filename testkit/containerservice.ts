@@ -6,7 +6,7 @@ export const AZ_API = '2022-11-01';
 
 export interface ArmClient {
   sub: string;
-  call(method: string, path: string, body?: unknown, apiVersion?: string): Promise<TestResponse>;
+  call(method: string, path: string, body?: unknown, apiVersion?: string, headers?: Record<string, string>): Promise<TestResponse>;
   /** PUT/POST/DELETE then poll Azure-AsyncOperation until it ends; returns the first answer and the final status. */
   run(method: string, path: string, body?: unknown, apiVersion?: string): Promise<{ first: TestResponse; status: string; error?: { code: string; message: string } }>;
   cluster(rg: string, name: string): string;
@@ -15,10 +15,10 @@ export interface ArmClient {
 export async function armClient(url: string, env: Record<string, string>): Promise<ArmClient> {
   const token = await getToken(url, env);
   const sub = env.AZURE_SUBSCRIPTION_ID!;
-  const call = (method: string, path: string, body?: unknown, apiVersion = NEW_API) =>
+  const call = (method: string, path: string, body?: unknown, apiVersion = NEW_API, headers: Record<string, string> = {}) =>
     httpsCall(`${url}${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   return {

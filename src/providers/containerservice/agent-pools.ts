@@ -11,6 +11,7 @@ import { clusterFactsOf, clusterNotFound, NS, operationNotAllowed } from './clus
 import { TERMINAL_STATES, type AgentPoolDoc, type ManagedClusterDoc } from './models.js';
 import { TIMING } from './cluster-lifecycle.js';
 import { canonicalize, propertyNameTables } from './property-names.js';
+import { requirePreconditions } from './etags.js';
 import type { ContainerService } from './service.js';
 
 export function poolNotFound(name: string, cluster: string): ArmError {
@@ -47,6 +48,7 @@ export async function putPool(svc: ContainerService, req: ArmRequest): Promise<A
   const props = (body.properties ?? {}) as Record<string, unknown>;
   if (typeof props !== 'object' || Array.isArray(props)) throw armErrors.invalidContent('properties must be a JSON object');
   const existing = await svc.deps.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
+  requirePreconditions(req, existing?.value.properties.eTag, `agent pool '${name}'`);
   if (existing && !TERMINAL_STATES.has(existing.value.properties.provisioningState)) throw operationNotAllowed(`agent pool '${name}'`, existing.value.properties.provisioningState);
   const all = await svc.pools(cluster.id);
   if (!existing && all.length >= 100) throw new ArmError(400, 'InvalidParameter', `Managed cluster '${cluster.name}' already has 100 node pools, the maximum.`, 'agentPoolProfile');
@@ -74,6 +76,7 @@ export async function deletePool(svc: ContainerService, req: ArmRequest): Promis
   const { cluster, sub } = await loadCluster(svc, req);
   const name = req.params.agentPoolName!;
   const existing = await svc.deps.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${name}`);
+  requirePreconditions(req, existing?.value.properties.eTag, `agent pool '${name}'`);
   if (!existing) return { status: 204 };
   if (!TERMINAL_STATES.has(cluster.properties.provisioningState)) throw operationNotAllowed(`managed cluster '${cluster.name}'`, cluster.properties.provisioningState);
   if (!TERMINAL_STATES.has(existing.value.properties.provisioningState)) throw operationNotAllowed(`agent pool '${name}'`, existing.value.properties.provisioningState);

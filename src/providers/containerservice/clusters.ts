@@ -23,6 +23,7 @@ import { requireVersion, versionNotSupported } from './rules/versions.js';
 import type { ClusterFacts } from './rules/types.js';
 import { virtualNodesEnabled } from './rules/trusted-launch.js';
 import { TIMING, type PoolEvaluation } from './cluster-lifecycle.js';
+import { newETag, requirePreconditions } from './etags.js';
 import type { ContainerService } from './service.js';
 
 export const NS = 'Microsoft.ContainerService';
@@ -86,6 +87,7 @@ export async function putCluster(svc: ContainerService, req: ArmRequest): Promis
   }
   const id = providerResourceId(subscriptionId, rg.name, NS, [['managedClusters', resourceName]]);
   const existing = await svc.getCluster(id);
+  requirePreconditions(req, existing?.value.eTag, `managed cluster '${resourceName}'`);
   if (existing) return updateCluster(svc, req, existing.value, existing.modRevision, body, props);
   return createCluster(svc, req, rg, id, body, props);
 }
@@ -143,6 +145,7 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
       location,
       name,
       type: CLUSTER_TYPE,
+      eTag: newETag(),
       ...(body.tags ? { tags: body.tags as Record<string, string> } : {}),
       ...(controlPlane ? { identity: controlPlane } : {}),
       sku: (body.sku as object | undefined) ?? { name: 'Base', tier: 'Free' },
@@ -289,6 +292,7 @@ async function updateCluster(
   const computed = Object.fromEntries(CLUSTER_READ_ONLY.filter((k) => k in current.properties).map((k) => [k, current.properties[k]]));
   const doc: ManagedClusterDoc = {
     ...current,
+    eTag: newETag(),
     ...(body.tags !== undefined ? { tags: body.tags as Record<string, string> } : {}),
     ...(controlPlane ? { identity: controlPlane } : {}),
     properties: {
@@ -340,6 +344,7 @@ export async function deleteCluster(svc: ContainerService, req: ArmRequest): Pro
   await ctx.arm.requireResourceGroup(subscriptionId, resourceGroupName);
   const id = providerResourceId(subscriptionId, resourceGroupName, NS, [['managedClusters', resourceName]]);
   const existing = await svc.getCluster(id);
+  requirePreconditions(req, existing?.value.eTag, `managed cluster '${resourceName}'`);
   if (!existing) return { status: 204 };
   await svc.setState<ManagedClusterDoc>(existing.value.id, (d) => ({ ...d, properties: { ...d.properties, provisioningState: 'Deleting' } }));
   for (const p of await svc.pools(existing.value.id)) {
@@ -378,8 +383,13 @@ export async function patchClusterTags(svc: ContainerService, req: ArmRequest): 
   const body = asObject(canonicalize(req.json(), (await propertyNameTables()).managedCluster), 'body');
   const tags = asObject(body.tags, 'tags');
   if (Object.values(tags).some((v) => typeof v !== 'string')) throw armErrors.invalidContent('tag values must be strings');
-  const updated = await svc.setState<ManagedClusterDoc>(id, (d) => ({ ...d, tags: tags as Record<string, string> }));
-  if (!updated) throw clusterNotFound(resourceName, resourceGroupName);
+  const current = await svc.getCluster(id);
+  requirePreconditions(req, current?.value.eTag, `managed cluster '${resourceName}'`);
+  const updated = await svc.setState<ManagedClusterDoc>(id, (d) => (d.eTag === current?.value.eTag ? { ...d, tags: tags as Record<string, string>, eTag: newETag() } : undefined));
+  if (!updated) {
+    if (current) throw new ArmError(409, 'Conflict', `The managed cluster '${resourceName}' was changed by another request meanwhile; retry.`);
+    throw clusterNotFound(resourceName, resourceGroupName);
+  }
   return { status: 200, body: await svc.compose(updated) };
 }
 
@@ -400,7 +410,7 @@ export async function stopOrStartCluster(svc: ContainerService, req: ArmRequest,
   const busy = pools.find((p) => !TERMINAL_STATES.has(p.value.properties.provisioningState));
   if (busy) throw operationNotAllowed(`agent pool '${busy.value.name}'`, busy.value.properties.provisioningState);
   const state = target === 'Stopped' ? 'Stopping' : 'Starting';
-  const updated: ManagedClusterDoc = { ...cluster, properties: { ...cluster.properties, provisioningState: state, powerState: { code: target } } };
+  const updated: ManagedClusterDoc = { ...cluster, eTag: newETag(), properties: { ...cluster.properties, provisioningState: state, powerState: { code: target } } };
   const res = await ctx.arm.resources.put(updated, { ifModRevision: existing.modRevision });
   if (!res.succeeded) throw new ArmError(409, 'Conflict', `The managed cluster '${cluster.name}' was changed by another request meanwhile; retry.`);
   const uid = cluster.properties.resourceUID;
@@ -408,7 +418,7 @@ export async function stopOrStartCluster(svc: ContainerService, req: ArmRequest,
   for (const p of pools) {
     const fleetPool = await svc.fleet.pool(uid, p.value.name);
     if (!fleetPool) continue;
-    const doc: AgentPoolDoc = { ...p.value, properties: { ...p.value.properties, provisioningState: state, powerState: { code: target } } };
+    const doc: AgentPoolDoc = { ...p.value, properties: { ...p.value.properties, provisioningState: state, powerState: { code: target }, eTag: newETag() } };
     const { generation: _g, vmssName: _n, ...spec } = fleetPool.spec;
     const generation = await svc.fleet.applyPool({ ...spec, powerState: target }, [svc.putOp(doc)]);
     waits.push({ name: p.value.name, generation });

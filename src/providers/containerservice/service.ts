@@ -30,6 +30,7 @@ import { imageByName } from '../../fleet/catalog/node-images.js';
 import type { Fleet } from '../../fleet/fleet.js';
 import type { NodeModel } from '../../fleet/model.js';
 import { vmssName } from '../../fleet/naming.js';
+import { newETag } from './etags.js';
 import { normalizePool, planPool } from './pool-spec.js';
 import type { PoolInput, PoolMode, PoolPlan } from './pool-model.js';
 import { runPoolRules } from './rules/index.js';
@@ -230,6 +231,8 @@ export class ContainerService {
       enableFIPS: i.enableFIPS,
       ...(i.messageOfTheDay ? { messageOfTheDay: i.messageOfTheDay } : {}),
       securityProfile: { ...((raw.securityProfile as object) ?? {}), enableVTPM: i.securityProfile.enableVTPM, enableSecureBoot: i.securityProfile.enableSecureBoot },
+      // SPEC C-10: every new pool document is a change a client made.
+      eTag: newETag(),
     };
     if (i.messageOfTheDay === undefined) delete properties.messageOfTheDay;
     return { id: `${clusterId}/agentPools/${i.name}`, name: i.name, type: POOL_TYPE, properties };
