@@ -33,6 +33,8 @@ const size = (
 ): VmSize => ({ name, vCPUs, memoryGiB, arch, generations, gpus: 0, cacheDiskGiB, tempDiskGiB, premiumStorage: true, ...extra });
 
 export const VM_SIZES: VmSize[] = [
+  // Standard_DS1_v2 and Standard_ND96asr_v4 are the sizes Azure's own AKS REST API examples use (SPEC P-4).
+  size('Standard_DS1_v2', 1, 3.5, 'amd64', [1, 2], 43, 7),
   size('Standard_DS2_v2', 2, 7, 'amd64', [1, 2], 86, 14),
   size('Standard_DS3_v2', 4, 14, 'amd64', [1, 2], 172, 28),
   size('Standard_DS4_v2', 8, 28, 'amd64', [1, 2], 344, 56),
@@ -58,6 +60,7 @@ export const VM_SIZES: VmSize[] = [
   size('Standard_D4pds_v5', 4, 16, 'arm64', [2], 0, 150),
   size('Standard_NC6s_v3', 6, 112, 'amd64', [1, 2], 352, 736, { gpus: 1, gpuModel: 'NVIDIA Tesla V100' }),
   size('Standard_NC4as_T4_v3', 4, 28, 'amd64', [1, 2], 0, 180, { gpus: 1, gpuModel: 'NVIDIA Tesla T4' }),
+  size('Standard_ND96asr_v4', 96, 900, 'amd64', [2], 0, 6000, { gpus: 8, gpuModel: 'NVIDIA A100 40GB' }),
   size('Standard_NV6', 6, 56, 'amd64', [1], 0, 340, { gpus: 1, gpuModel: 'NVIDIA Tesla M60', premiumStorage: false }),
 ];
 

@@ -24,6 +24,7 @@ import type { ClusterFacts } from './rules/types.js';
 import { virtualNodesEnabled } from './rules/trusted-launch.js';
 import { TIMING, type PoolEvaluation } from './cluster-lifecycle.js';
 import { newETag, requirePreconditions } from './etags.js';
+import { withOutbound } from './outbound.js';
 import type { ContainerService } from './service.js';
 
 export const NS = 'Microsoft.ContainerService';
@@ -70,6 +71,12 @@ async function resolveIdentity(
     );
   }
   return { type: 'UserAssigned', userAssignedIdentities: { [doc.value.id]: { principalId: props.principalId, clientId: props.clientId! } } };
+}
+
+/** The service principal a request names (its client id; the secret is never kept), if any. */
+function servicePrincipalOf(props: Record<string, unknown>): { clientId: string } | undefined {
+  const sp = props.servicePrincipalProfile as { clientId?: unknown } | undefined;
+  return sp && typeof sp === 'object' && typeof sp.clientId === 'string' && sp.clientId !== '' ? { clientId: sp.clientId } : undefined;
 }
 
 export async function putCluster(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
@@ -129,7 +136,10 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
   }
   const created: string[] = [];
   try {
-    const controlPlane = await resolveIdentity(svc, identity, undefined, id, name, created);
+    // A cluster created with a service principal (and no identity) runs its control plane as that principal, and
+    // shows no managed identity; the principal's client id is shown as sent (SPEC C-1, P-4).
+    const principal = servicePrincipalOf(props);
+    const controlPlane = identity === undefined && principal && principal.clientId !== 'msi' ? undefined : await resolveIdentity(svc, identity, undefined, id, name, created);
     const uid = randomHex(12);
     const dnsPrefix = typeof props.dnsPrefix === 'string' && props.dnsPrefix ? props.dnsPrefix : defaultDnsPrefix(name, rg.name, subscriptionId);
     const hash = randomHex(4);
@@ -162,9 +172,9 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
         supportPlan: rest.supportPlan ?? 'KubernetesOfficial',
         nodeResourceGroup,
         maxAgentPools: 100,
-        servicePrincipalProfile: controlPlane && controlPlane.type !== 'None' ? { clientId: 'msi' } : (rest.servicePrincipalProfile ?? { clientId: 'msi' }),
+        servicePrincipalProfile: principal ?? { clientId: 'msi' },
         identityProfile: { kubeletidentity: { resourceId: kubeletId, clientId: kubelet.appId, objectId: kubelet.objectId } },
-        networkProfile: networkProfile(rest.networkProfile as Record<string, unknown> | undefined),
+        networkProfile: withOutbound(networkProfile(rest.networkProfile as Record<string, unknown> | undefined), `/subscriptions/${subscriptionId}/resourceGroups/${nodeResourceGroup}`, undefined),
         addonProfiles: rest.addonProfiles ?? {},
         disableLocalAccounts: rest.disableLocalAccounts ?? false,
         // SPEC Z-3: as AKS shows a managed Entra ID profile (its tenant defaults to the subscription's).
@@ -300,7 +310,11 @@ async function updateCluster(
       ...rest,
       ...computed,
       dnsPrefix: current.properties.dnsPrefix,
-      networkProfile: networkProfile({ ...((current.properties.networkProfile as object) ?? {}), ...((rest.networkProfile as object) ?? {}) }),
+      networkProfile: withOutbound(
+        networkProfile({ ...((current.properties.networkProfile as object) ?? {}), ...((rest.networkProfile as object) ?? {}) }),
+        `/subscriptions/${subscriptionId}/resourceGroups/${current.properties.nodeResourceGroup}`,
+        current.properties.networkProfile as Record<string, unknown> | undefined,
+      ),
       servicePrincipalProfile: current.properties.servicePrincipalProfile,
       provisioningState: upgrading ? 'Upgrading' : 'Updating',
       kubernetesVersion: version.requested,
