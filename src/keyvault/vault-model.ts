@@ -6,6 +6,7 @@
  * purge protection cannot be turned off once on; access policy permissions come from Key Vault's lists; the vault
  * URI is always `https://<name>.vault.azure.net/`.
  */
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ArmError } from '../arm/errors.js';
 import type { ArmResource } from '../arm/repository.js';
@@ -85,6 +86,15 @@ export interface VaultResource extends ArmResource {
   tags: Record<string, string>;
   properties: VaultProperties;
   systemData?: Record<string, string>;
+}
+
+/**
+ * The HSM pool that holds a vault's keys (read-only `hsmPoolResourceId`, SPEC V-1, P-4): one pool per region and SKU,
+ * named by a GUID derived from them, so every vault of a region and SKU shows the same pool.
+ */
+export function hsmPoolResourceId(location: string, sku: string): string {
+  const h = createHash('sha256').update(`hsm-pool/${location.toLowerCase()}/${sku.toLowerCase()}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export function vaultUri(name: string): string {

@@ -6,6 +6,7 @@
 import type { Arm } from '../../arm/arm.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
 import { AZURE_LOCATIONS, normalizeLocation } from '../../arm/locations.js';
+import { page } from '../../arm/paging.js';
 import { providerResourceId } from '../../arm/resource-id.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { Caller } from '../../identity/authenticate.js';
@@ -16,6 +17,7 @@ import type { RoleAssignments } from '../../authorization/role-assignments.js';
 import type { ProviderRegistrations } from '../resources/provider-registration.js';
 import {
   applyAccessPolicyChange,
+  hsmPoolResourceId,
   KV_NS,
   mergeVaultProperties,
   parseAccessPolicies,
@@ -140,7 +142,8 @@ async function write(d: VaultRouteDeps, req: ArmRequest, mode: 'put' | 'patch'):
     throw new ArmError(400, 'BadRequest', `Invalid value found at properties.createMode: '${shown(props.createMode)}'. Allowed values are default, recover.`);
   }
 
-  const properties = mergeVaultProperties(vaultName, props, current?.value.properties, mode);
+  const merged = mergeVaultProperties(vaultName, props, current?.value.properties, mode);
+  const properties = { ...merged, hsmPoolResourceId: hsmPoolResourceId(location!, merged.sku.name) };
   if (current) {
     const next: VaultResource = { ...current.value, ...(tags !== undefined ? { tags } : {}), properties };
     if (!(await vaults.update(next, current.modRevision))) throw new ArmError(409, 'Conflict', `The vault '${vaultName}' was changed by another request; retry the operation.`);
@@ -184,8 +187,7 @@ export const listVaults: VaultHandler = async (d, req) => {
   const rg = req.params.resourceGroupName;
   if (rg) await d.arm.requireResourceGroup(req.params.subscriptionId!, rg);
   const items = await d.arm.resources.list(req.params.subscriptionId!, { ...(rg ? { resourceGroup: rg } : {}), type: VAULT_TYPE });
-  const top = Number(req.query.get('$top') ?? NaN);
-  return { status: 200, body: { value: Number.isInteger(top) && top > 0 ? items.slice(0, top) : items } };
+  return { status: 200, body: page(items, req) };
 };
 
 export const changeAccessPolicies: VaultHandler = async (d, req) => {
@@ -209,7 +211,7 @@ export const changeAccessPolicies: VaultHandler = async (d, req) => {
 export const listDeletedVaults: VaultHandler = async (d, req) => {
   const sub = req.params.subscriptionId!.toLowerCase();
   const items = (await d.vaults.listDeleted()).filter((r) => r.vaultId.toLowerCase().startsWith(`/subscriptions/${sub}/`));
-  return { status: 200, body: { value: items.map((r) => deletedVaultBody(req.params.subscriptionId!, r)) } };
+  return { status: 200, body: page(items.map((r) => deletedVaultBody(req.params.subscriptionId!, r)), req) };
 };
 
 async function findDeleted(d: VaultRouteDeps, req: ArmRequest): Promise<DeletedVaultRecord> {

@@ -36,6 +36,21 @@ function validateTags(tags: unknown): Record<string, string> | undefined {
   return tags as Record<string, string>;
 }
 
+/**
+ * The regional isolation a request asks for, if any (`properties.isolationScope`, None or Regional): taken on
+ * create, on a PUT over an existing identity and on PATCH alike (SPEC I-1, P-4).
+ */
+function isolationScopeOf(body: Record<string, unknown>): 'None' | 'Regional' | undefined {
+  const props = body.properties;
+  if (props === undefined || props === null) return undefined;
+  if (typeof props !== 'object' || Array.isArray(props)) throw armErrors.invalidContent('properties must be a JSON object');
+  const value = (props as Record<string, unknown>).isolationScope;
+  if (value === undefined || value === null) return undefined;
+  const found = ['None', 'Regional'].find((v) => typeof value === 'string' && v.toLowerCase() === value.toLowerCase());
+  if (!found) throw armErrors.invalidParameter('properties.isolationScope', `The value '${String(value)}' of properties.isolationScope is invalid. Allowed values: None, Regional.`);
+  return found as 'None' | 'Regional';
+}
+
 /** What a GET answers at an api-version (isolationScope appeared in 2024-11-30). */
 function view(r: IdentityResource, apiVersion: string): IdentityResource {
   const { isolationScope, ...props } = r.properties;
@@ -82,6 +97,7 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
       throw new ArmError(400, 'LocationNotAvailableForResourceType', `The provided location '${body.location}' is not available for resource type '${IDENTITY_TYPE}'. List of available regions for the resource type is '${AZURE_LOCATIONS.map((l) => l.name).join(',')}'.`);
     }
     const tags = validateTags(body.tags);
+    const isolation = isolationScopeOf(body);
     await providers.requireRegistered(subscriptionId, MSI_NS);
     const id = idOf(req);
     const current = await arm.resources.get<IdentityResource>(id);
@@ -89,12 +105,15 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
       if (current.value.location !== location) {
         throw new ArmError(400, 'InvalidResourceLocation', `The resource '${current.value.name}' already exists in location '${current.value.location}' in resource group '${rg.name}'. A resource with the same name cannot be created in location '${location}'. Please select a new resource name.`);
       }
-      const next: IdentityResource = { ...current.value, ...(tags !== undefined ? { tags } : {}) };
+      const next: IdentityResource = {
+        ...current.value,
+        ...(tags !== undefined ? { tags } : {}),
+        ...(isolation ? { properties: { ...current.value.properties, isolationScope: isolation } } : {}),
+      };
       const res = await arm.resources.put(next, { ifModRevision: current.modRevision });
       if (!res.succeeded) throw new ArmError(409, 'Conflict', `The identity '${name}' was changed by another request; retry the operation.`);
       return { status: 200, body: view(next, req.apiVersion) };
     }
-    const isolation = (body.properties as Record<string, unknown> | undefined)?.isolationScope;
     const principal = await directory.createPrincipal({ displayName: name, type: 'ManagedIdentity', resourceId: id });
     const resource: IdentityResource = {
       id,
@@ -106,7 +125,7 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
         tenantId: principal.tenantId,
         principalId: principal.objectId,
         clientId: principal.appId,
-        ...(isolation === 'Regional' || isolation === 'None' ? { isolationScope: isolation } : {}),
+        ...(isolation ? { isolationScope: isolation } : {}),
       },
     };
     const res = await arm.resources.put(resource, { ifModRevision: 0 });
@@ -123,7 +142,12 @@ export function registerIdentityRoutes(arm: Arm, directory: Directory, providers
     if (!current) throw notFound(req);
     const body = req.json<Record<string, unknown>>() ?? {};
     const tags = validateTags(body.tags);
-    const next: IdentityResource = { ...current.value, ...(tags !== undefined ? { tags } : {}) };
+    const isolation = isolationScopeOf(body);
+    const next: IdentityResource = {
+      ...current.value,
+      ...(tags !== undefined ? { tags } : {}),
+      ...(isolation ? { properties: { ...current.value.properties, isolationScope: isolation } } : {}),
+    };
     const res = await arm.resources.put(next, { ifModRevision: current.modRevision });
     if (!res.succeeded) throw new ArmError(409, 'Conflict', 'The identity was changed by another request; retry the operation.');
     return { status: 200, body: view(next, req.apiVersion) };
