@@ -74,6 +74,8 @@ export function aksHarness(): Harness {
       swaggerFile ||= (c.responses.get('200') ?? c.responses.get('default'))?.file ?? '';
       subs.value('location1', 'eastus');
       subs.property(VERSION_KEYS, (v) => (v ? version : v));
+      // Node resource groups are the subscription's: each example's own.
+      subs.property(/^nodeResourceGroup$/, (v) => `${subs.prefix}-${v}`);
     },
     async prepare(c, example, _subs, ctx) {
       const p = example.parameters;

@@ -76,8 +76,11 @@ export function authorizationHarness(): Harness {
         const [scope, name] = String(p.roleAssignmentId).split('/providers/Microsoft.Authorization/roleAssignments/');
         await assignment(scope!, name!);
       }
-      if (c.operationId === 'RoleAssignments_ListForResourceGroup') await assignment(`subscriptions/${sub}/resourceGroups/${p.resourceGroupName}`, randomUUID());
-      if (c.operationId === 'RoleAssignments_ListForScope') await assignment(p.scope, randomUUID());
+      if (c.operationId === 'RoleAssignments_ListForResourceGroup' || c.operationId === 'RoleAssignments_ListForScope') {
+        // The listed assignment, where the example's first item says it is (a list shows inherited ones too).
+        const [scope, name] = String(body?.value?.[0]?.id).split('/providers/Microsoft.Authorization/roleAssignments/');
+        await assignment(scope!, name!);
+      }
       if (['RoleDefinitions_Get', 'RoleDefinitions_Delete', 'RoleDefinitions_GetById'].includes(c.operationId)) {
         const { id: _i, type: _t, name: _n, ...shown } = body ?? {};
         const properties = { roleName: shown.properties?.roleName, description: shown.properties?.description, assignableScopes: shown.properties?.assignableScopes, permissions: shown.properties?.permissions };

@@ -14,6 +14,7 @@ const IDENTITY_BINDINGS = 'identity bindings';
 const SYSTEM_IDENTITY = 'system-assigned identities as Microsoft.ManagedIdentity resources (a cluster shows its own under identity)';
 const MANAGED_HSM = 'Managed HSM and its attestation (aksemu emulates vaults, not HSM pools)';
 const KEY_RELEASE = 'secure key release (it needs an attestation service)';
+const PROVIDER_APPS = "resource providers' own applications and their permissions in the tenant";
 const TEMPLATE_EXPORT = 'exporting resource groups as ARM or Bicep templates';
 const PRIVATE_LINK = 'Private Link connections as ARM resources (aksemu sets up the KMS private endpoint itself)';
 
@@ -65,6 +66,7 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   'GetRandomBytes-example.json': MANAGED_HSM,
   'GetKeyAttestation-example.json': MANAGED_HSM,
   'release-example.json': KEY_RELEASE,
+  'GetProviderPermissions.json': PROVIDER_APPS,
   'ExportResourceGroup.json': TEMPLATE_EXPORT,
   'ExportResourceGroupAsBicep.json': TEMPLATE_EXPORT,
   'ExportResourceGroupWithFiltering.json': TEMPLATE_EXPORT,

@@ -12,8 +12,8 @@ export class Substitutions {
 
   constructor(
     readonly subscriptionId: string,
-    /** Prefix of this example's resource groups. */
-    private readonly prefix: string,
+    /** Prefix of this example's resource groups (and of other names that must be unique per example). */
+    readonly prefix: string,
   ) {}
 
   /** A whole string value replaced (undefined: the property or parameter is dropped). */

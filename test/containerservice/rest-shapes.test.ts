@@ -50,3 +50,61 @@ describe('managed cluster shapes as in Azure\'s examples', () => {
     expect(lb).toMatchObject({ allocatedOutboundPorts: 0, idleTimeoutInMinutes: 30 });
   });
 });
+
+describe('what AKS computes from a request, and what aksemu refuses', () => {
+  let emu: Awaited<ReturnType<typeof startTestEmulator>>;
+  let a: ArmClient;
+  let n = 0;
+  const put = (body: unknown) => a.run('PUT', a.cluster('rg', `d${n++}`), body);
+  const settled = async (body: unknown) => {
+    const name = `d${n}`;
+    const r = await put(body);
+    if (r.status !== 'Succeeded') throw new Error(`${r.first.status} ${r.first.text}`);
+    return (await a.call('GET', a.cluster('rg', name))).json();
+  };
+  beforeAll(async () => {
+    emu = await startTestEmulator();
+    a = await armClient(emu.url, emu.env);
+    await a.call('PUT', `/subscriptions/${a.sub}/resourcegroups/rg`, { location: 'eastus' }, '2021-04-01');
+  });
+  afterAll(async () => {
+    await emu?.close();
+    if (emu) removeDataDir(emu.dataDir);
+  });
+
+  it('a private cluster gets a private FQDN in the system zone, or in its own zone with its subdomain', async () => {
+    const system = await settled(clusterBody({ pools: [linuxPool('nodepool1', { count: 1 })], properties: { apiServerAccessProfile: { enablePrivateCluster: true } } }));
+    expect(system.properties.apiServerAccessProfile.privateDNSZone).toBe('system');
+    expect(system.properties.privateFQDN).toMatch(new RegExp(`^${system.properties.dnsPrefix}-[0-9a-f]+\\.[0-9a-f-]{36}\\.privatelink\\.eastus\\.azmk8s\\.io$`));
+    const zone = `/subscriptions/${a.sub}/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.eastus.azmk8s.io`;
+    const own = await settled(clusterBody({ pools: [linuxPool('nodepool1', { count: 1 })], properties: { fqdnSubdomain: 'team1', apiServerAccessProfile: { enablePrivateCluster: true, privateDNSZone: zone } } }));
+    expect(own.properties.privateFQDN).toBe('team1.privatelink.eastus.azmk8s.io');
+    const open = await settled(clusterBody({ pools: [linuxPool('nodepool1', { count: 1 })] }));
+    expect(open.properties.privateFQDN).toBeUndefined();
+  });
+
+  it('defaults: the Istio revision, a dual-stack load balancer\'s IPv6 address, a Spot pool\'s eviction and price', async () => {
+    const mc = await settled(
+      clusterBody({
+        pools: [linuxPool('nodepool1', { count: 1 })],
+        properties: { serviceMeshProfile: { mode: 'Istio', istio: {} }, networkProfile: { ipFamilies: ['IPv4', 'IPv6'], loadBalancerProfile: { managedOutboundIPs: { count: 1 } } } },
+      }),
+    );
+    expect(mc.properties.serviceMeshProfile.istio.revisions).toEqual([expect.stringMatching(/^asm-1-\d+$/)]);
+    expect(mc.properties.networkProfile.loadBalancerProfile.managedOutboundIPs).toEqual({ count: 1, countIPv6: 1 });
+    expect(mc.properties.networkProfile.loadBalancerProfile.effectiveOutboundIPs).toHaveLength(2);
+    const pool = `${a.cluster('rg', `d${n - 1}`)}/agentPools/spot`;
+    expect((await a.run('PUT', pool, { properties: { count: 1, vmSize: 'Standard_DS2_v2', mode: 'User', scaleSetPriority: 'Spot' } })).status).toBe('Succeeded');
+    expect((await a.call('GET', pool)).json().properties).toMatchObject({ scaleSetPriority: 'Spot', scaleSetEvictionPolicy: 'Delete', spotMaxPrice: -1 });
+  });
+
+  it('a pool made from a snapshot is refused with a 400 that says snapshots are not emulated, and nothing is made', async () => {
+    const source = `/subscriptions/${a.sub}/resourceGroups/rg/providers/Microsoft.ContainerService/snapshots/snap1`;
+    const name = `d${n}`;
+    const r = await put(clusterBody({ pools: [linuxPool('nodepool1', { count: 1, creationData: { sourceResourceId: source } })] }));
+    expect(r.first.status).toBe(400);
+    expect(r.first.json().error).toMatchObject({ code: 'InvalidParameter', target: 'agentPoolProfile.creationData.sourceResourceId' });
+    expect(r.first.json().error.message).toContain('snapshots are not emulated');
+    expect((await a.call('GET', a.cluster('rg', name))).status).toBe(404);
+  });
+});

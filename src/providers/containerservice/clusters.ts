@@ -25,6 +25,7 @@ import { virtualNodesEnabled } from './rules/trusted-launch.js';
 import { TIMING, type PoolEvaluation } from './cluster-lifecycle.js';
 import { newETag, requirePreconditions } from './etags.js';
 import { withOutbound } from './outbound.js';
+import { privateAccess, serviceMesh } from './cluster-computed.js';
 import type { ContainerService } from './service.js';
 
 export const NS = 'Microsoft.ContainerService';
@@ -182,6 +183,8 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
         securityProfile: rest.securityProfile ?? {},
         storageProfile: { diskCSIDriver: { enabled: true }, fileCSIDriver: { enabled: true }, snapshotController: { enabled: true }, ...((rest.storageProfile as object) ?? {}) },
         oidcIssuerProfile: rest.oidcIssuerProfile ?? { enabled: false },
+        ...privateAccess(rest, `${dnsPrefix.toLowerCase()}-${hash}`, location),
+        ...(rest.serviceMeshProfile !== undefined ? { serviceMeshProfile: serviceMesh(rest.serviceMeshProfile) } : {}),
         autoUpgradeProfile: rest.autoUpgradeProfile ?? { nodeOSUpgradeChannel: 'NodeImage' },
         resourceUID: uid,
       },
@@ -316,6 +319,7 @@ async function updateCluster(
         current.properties.networkProfile as Record<string, unknown> | undefined,
       ),
       servicePrincipalProfile: current.properties.servicePrincipalProfile,
+      ...(rest.serviceMeshProfile !== undefined ? { serviceMeshProfile: serviceMesh(rest.serviceMeshProfile) } : {}),
       provisioningState: upgrading ? 'Upgrading' : 'Updating',
       kubernetesVersion: version.requested,
       currentKubernetesVersion: version.current,

@@ -35,9 +35,15 @@ export function withOutbound(profile: Json, nodeResourceGroupId: string, previou
   if (outboundType === 'loadBalancer' && lb) {
     const before = ids(asJson(asJson(previous)?.loadBalancerProfile)?.effectiveOutboundIPs);
     const own = [...ids(asJson(lb.outboundIPs)?.publicIPs), ...ids(asJson(lb.outboundIPPrefixes)?.publicIPPrefixes)];
+    // A dual-stack cluster's load balancer gets one managed IPv6 address unless told otherwise.
+    const dualStack = Array.isArray(out.ipFamilies) && out.ipFamilies.includes('IPv6');
+    const managed = asJson(lb.managedOutboundIPs);
+    const managedOutboundIPs = managed && dualStack && managed.countIPv6 === undefined ? { ...managed, countIPv6: 1 } : managed;
+    const managedCount = count(managedOutboundIPs, 1) + (dualStack ? Number(managedOutboundIPs?.countIPv6 ?? 1) : 0);
     out.loadBalancerProfile = {
       ...lb,
-      effectiveOutboundIPs: own.length > 0 ? own : managedIps(count(lb.managedOutboundIPs, 1), nodeResourceGroupId, before),
+      ...(managedOutboundIPs ? { managedOutboundIPs } : {}),
+      effectiveOutboundIPs: own.length > 0 ? own : managedIps(managedCount, nodeResourceGroupId, before),
       allocatedOutboundPorts: lb.allocatedOutboundPorts ?? 0,
       idleTimeoutInMinutes: lb.idleTimeoutInMinutes ?? 30,
     };

@@ -224,6 +224,8 @@ export class ContainerService {
       mode: i.mode,
       enableEncryptionAtHost: raw.enableEncryptionAtHost ?? false,
       enableUltraSSD: raw.enableUltraSSD ?? false,
+      // Spot pools: evicted nodes are deleted and the price cap is the on-demand price (-1), unless set.
+      ...(raw.scaleSetPriority === 'Spot' ? { scaleSetEvictionPolicy: raw.scaleSetEvictionPolicy ?? 'Delete', spotMaxPrice: raw.spotMaxPrice ?? -1 } : {}),
       osType: i.osType,
       osSKU: (i.osSku ?? ev.plan.os!.osSkuLabel) as AgentPoolWire['osSKU'],
       nodeImageVersion: ev.image,

@@ -9,13 +9,14 @@ import { KMS_CLUSTER_RULES } from './kms.js';
 import { fipsArm64Rule, fipsImageRule, fipsKubernetesVersionRule, fipsOsSkuRule, fipsToggleRule } from './fips.js';
 import { motdRule } from './motd.js';
 import { poolNameRule } from './pool-names.js';
-import { immutablePoolPropertiesRule, osSkuOfferedRule, poolCountRule, poolModeRule, vmSizeRule } from './pool-shape.js';
+import { immutablePoolPropertiesRule, osSkuOfferedRule, poolCountRule, poolModeRule, snapshotSourceRule, vmSizeRule } from './pool-shape.js';
 import { retirementRule } from './retirement.js';
 import { gpuProfileRule, trustedLaunchPoolRule, trustedLaunchVirtualNodesRule } from './trusted-launch.js';
 import type { ClusterRule, ClusterRuleContext, PoolRule, PoolRuleContext } from './types.js';
 import { clusterVersionRule, poolVersionRule } from './versions.js';
 
 const POOL_COMMON: PoolRule[] = [
+  snapshotSourceRule, // P-4
   poolCountRule,
   poolModeRule,
   vmSizeRule,

@@ -18,6 +18,21 @@ export const poolCountRule: PoolRule = ({ pool }) => {
   if (pool.maxPods < 10 || pool.maxPods > 250) throw bad('maxPods', `The value of parameter agentPoolProfile.maxPods is invalid: ${pool.maxPods}. Use 10 to 250.`);
 };
 
+/**
+ * Pools made from a node pool snapshot (`creationData.sourceResourceId`): aksemu does not emulate snapshots, so no
+ * snapshot exists to make one from, and the request is refused rather than quietly ignoring its source (SPEC P-4).
+ */
+export const snapshotSourceRule: PoolRule = ({ pool }) => {
+  const source = (pool.raw.creationData as { sourceResourceId?: unknown } | undefined)?.sourceResourceId;
+  if (source === undefined || source === null || source === '') return;
+  throw new ArmError(
+    400,
+    'InvalidParameter',
+    `Node pool '${pool.name}' names the snapshot '${String(source)}' as its source, but node pool snapshots are not emulated by aksemu, so none exists: remove creationData.sourceResourceId.`,
+    'agentPoolProfile.creationData.sourceResourceId',
+  );
+};
+
 export const poolModeRule: PoolRule = ({ pool }) => {
   if (pool.mode === 'System' && pool.osType === 'Windows') {
     throw bad('mode', 'System node pools must run Linux: add the Windows node pool with mode User.');
