@@ -106,6 +106,7 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
       agentPoolName: 'nodepool1',
       vaultName: 'kv1',
       name: 'id1',
+      credentialName: 'fic1',
       namespace: 'Microsoft.ContainerService',
       ns: 'Microsoft.KeyVault',
       location: 'eastus',
@@ -160,6 +161,7 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
     expect(open.map((o) => o.split(':')[0]).sort()).toEqual([
       'GET /providers/Microsoft.Authorization/roleDefinitions',
       'GET /providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionName}',
+      'GET /providers/{namespace}/operations',
       'GET /subscriptions',
       'GET /subscriptions/{subscriptionId}/resourcegroups',
       'GET /subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/resources',

@@ -74,3 +74,59 @@ describe('identity and vault shapes', () => {
     expect(pools.size).toBe(1);
   });
 });
+
+describe('federated identity credentials and provider operations', () => {
+  let emu: Awaited<ReturnType<typeof startTestEmulator>>;
+  let token: string;
+  let sub: string;
+  const call = (method: string, path: string, body?: unknown) =>
+    httpsCall(path.startsWith('https://') ? path : `${emu.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  beforeAll(async () => {
+    emu = await startTestEmulator();
+    token = await getToken(emu.url, emu.env);
+    sub = emu.env.AZURE_SUBSCRIPTION_ID!;
+    await call('PUT', `/subscriptions/${sub}/resourcegroups/rg?api-version=2021-04-01`, { location: 'eastus' });
+  });
+  afterAll(async () => {
+    await emu?.close();
+    if (emu) removeDataDir(emu.dataDir);
+  });
+
+  it('an identity keeps federated credentials: created, read, listed in pages, refused when malformed or twice, gone with it', async () => {
+    const identity = `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/workload`;
+    const made = await call('PUT', `${identity}?api-version=2024-11-30`, { location: 'eastus' });
+    expect(made.status, made.text).toBe(201);
+    const fic = (n: string) => `${identity}/federatedIdentityCredentials/${n}?api-version=2024-11-30`;
+    const body = (subject: string) => ({ properties: { issuer: 'https://oidc.example.com/issuer', subject, audiences: ['api://AzureADTokenExchange'] } });
+    const created = await call('PUT', fic('fic1'), body('system:serviceaccount:default:a'));
+    expect(created.status, created.text).toBe(201);
+    expect(created.json()).toMatchObject({ name: 'fic1', type: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials', properties: { subject: 'system:serviceaccount:default:a' } });
+    expect((await call('PUT', fic('fic1'), body('system:serviceaccount:default:a'))).status).toBe(200);
+    expect((await call('PUT', fic('fic2'), body('system:serviceaccount:default:b'))).status).toBe(201);
+    expect((await call('PUT', fic('fic3'), body('system:serviceaccount:default:a'))).status).toBe(409);
+    expect((await call('PUT', fic('fic4'), { properties: { issuer: 'http://plain', subject: 's', audiences: ['x'] } })).status).toBe(400);
+    expect((await call('PUT', fic('fic4'), { properties: { issuer: 'https://ok', subject: 's', audiences: ['x', 'y'] } })).status).toBe(400);
+    const first = (await call('GET', `${identity}/federatedIdentityCredentials?api-version=2024-11-30&$top=1`)).json();
+    expect(first.value).toHaveLength(1);
+    const second = (await call('GET', first.nextLink)).json();
+    expect([first.value[0].name, second.value[0].name].sort()).toEqual(['fic1', 'fic2']);
+    expect((await call('DELETE', fic('fic2'))).status).toBe(200);
+    expect((await call('GET', fic('fic2'))).status).toBe(404);
+    expect((await call('DELETE', `${identity}?api-version=2024-11-30`)).status).toBe(200);
+    expect((await call('GET', fic('fic1'))).status).toBe(404);
+  });
+
+  it('a provider lists the operations aksemu authorizes, with display strings; an unknown namespace is a 4xx', async () => {
+    const r = await call('GET', '/providers/Microsoft.ManagedIdentity/operations?api-version=2024-11-30');
+    expect(r.status).toBe(200);
+    const names = r.json().value.map((o: { name: string }) => o.name);
+    expect(names).toContain('Microsoft.ManagedIdentity/userAssignedIdentities/write');
+    expect(names).toContain('Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write');
+    expect(r.json().value[0]).toMatchObject({ display: { provider: 'Managed Service Identity', operation: expect.any(String), resource: expect.any(String), description: expect.any(String) } });
+    expect((await call('GET', '/providers/Microsoft.Nope/operations?api-version=2024-11-30')).status).toBe(400);
+  });
+});

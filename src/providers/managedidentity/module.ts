@@ -1,4 +1,4 @@
-/** The managed identity module: userAssignedIdentities over ARM and the `/_msi` token endpoint. */
+/** The managed identity module: userAssignedIdentities (and their federated credentials) over ARM and the `/_msi` token endpoint. */
 import type { FastifyInstance } from 'fastify';
 import type { Arm } from '../../arm/arm.js';
 import type { RoleAssignments } from '../../authorization/role-assignments.js';
@@ -6,6 +6,7 @@ import type { Directory } from '../../identity/directory.js';
 import type { TokenService } from '../../identity/tokens.js';
 import type { Sealer } from '../../secrets/sealer.js';
 import type { ProviderRegistrations } from '../resources/provider-registration.js';
+import { registerFederatedCredentialRoutes } from './federated-credentials.js';
 import { registerIdentityRoutes } from './identities.js';
 import { registerMsiEndpoint } from './msi-endpoint.js';
 
@@ -21,5 +22,6 @@ export interface ManagedIdentityDeps {
 
 export function startManagedIdentity({ arm, app, directory, tokens, sealer, providers, authz }: ManagedIdentityDeps): void {
   registerIdentityRoutes(arm, directory, providers, authz);
+  registerFederatedCredentialRoutes(arm);
   registerMsiEndpoint(app, { directory, tokens, sealer, resources: arm.resources, authz });
 }

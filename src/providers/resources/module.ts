@@ -2,6 +2,7 @@
 import type { Arm } from '../../arm/arm.js';
 import type { ArmAuthorizer } from '../../arm/route-authorization.js';
 import { registerOperationRoutes } from '../../arm/operation-routes.js';
+import { registerOperationsCatalog } from '../../arm/operations-catalog.js';
 import type { Directory } from '../../identity/directory.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
 import { registerFeatureRoutes, type FeatureRegistrations } from '../features/features.js';
@@ -30,5 +31,6 @@ export function startResourceManager({ arm, directory, tasks, providers, feature
   registerProviderRoutes(arm, providers);
   registerFeatureRoutes(arm, features);
   registerOperationRoutes(arm);
+  registerOperationsCatalog(arm);
   for (const ns of NAMESPACES) arm.types.declareNamespace(ns);
 }
