@@ -1,5 +1,5 @@
 /**
- * Optimistic concurrency on managed clusters and agent pools (SPEC C-10): eTags that change with each change a
+ * Optimistic concurrency on managed clusters and agent pools (SPEC C-12): eTags that change with each change a
  * client makes, and If-Match / If-None-Match on PUT, PATCH and DELETE refused with AKS's 412 when they do not hold.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Optimistic concurrency on managed clusters and agent pools, as AKS does it (SPEC C-10): each carries an `eTag`
+ * Optimistic concurrency on managed clusters and agent pools, as AKS does it (SPEC C-12): each carries an `eTag`
  * that changes with every change a client makes (the cluster's at the top level, a pool's in its properties and in
  * the cluster's agentPoolProfiles), and a PUT, PATCH or DELETE with `If-Match` / `If-None-Match` proceeds only
  * when the current eTag satisfies them; otherwise 412 PreconditionFailed and nothing changes.

@@ -25,7 +25,7 @@ export interface AgentPoolWire {
   enableFIPS: boolean;
   messageOfTheDay?: string;
   securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean; [k: string]: unknown };
-  /** SPEC C-10: changes with every change a client makes to the pool. */
+  /** SPEC C-12: changes with every change a client makes to the pool. */
   eTag?: string;
   [k: string]: unknown;
 }
@@ -36,7 +36,7 @@ export interface AgentPoolDoc extends ArmResource {
 
 export interface ManagedClusterDoc extends ArmResource {
   location: string;
-  /** SPEC C-10: changes with every change a client makes to the cluster. */
+  /** SPEC C-12: changes with every change a client makes to the cluster. */
   eTag?: string;
   properties: {
     provisioningState: string;

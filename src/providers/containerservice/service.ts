@@ -233,7 +233,7 @@ export class ContainerService {
       enableFIPS: i.enableFIPS,
       ...(i.messageOfTheDay ? { messageOfTheDay: i.messageOfTheDay } : {}),
       securityProfile: { ...((raw.securityProfile as object) ?? {}), enableVTPM: i.securityProfile.enableVTPM, enableSecureBoot: i.securityProfile.enableSecureBoot },
-      // SPEC C-10: every new pool document is a change a client made.
+      // SPEC C-12: every new pool document is a change a client made.
       eTag: newETag(),
     };
     if (i.messageOfTheDay === undefined) delete properties.messageOfTheDay;
