@@ -7,7 +7,7 @@
  * the work itself is a task (runtime/tasks.ts) of the provider's own kind, which calls `finish` when done, so a
  * restart resumes it.
  */
-import { getJson, putJson, updateJson } from '../store/json.js';
+import { getJson, listJson, putJson, updateJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
 import type { Clock, Speed } from '../runtime/clock.js';
 import { newGuid } from '../util/ids.js';
@@ -52,6 +52,13 @@ export class Operations {
 
   async get(subscriptionId: string, id: string): Promise<OperationRecord | undefined> {
     return (await getJson<OperationRecord>(this.store, opKey(subscriptionId, id)))?.value;
+  }
+
+  /** The operations of a subscription still running on `resourceId` or a resource below it (an abort's targets). */
+  async inProgressOn(subscriptionId: string, resourceId: string): Promise<OperationRecord[]> {
+    const id = resourceId.toLowerCase();
+    const all = await listJson<OperationRecord>(this.store, `/arm/operations/${subscriptionId.toLowerCase()}/`);
+    return all.map((d) => d.value).filter((op) => op.status === 'InProgress' && (op.resourceId.toLowerCase() === id || op.resourceId.toLowerCase().startsWith(`${id}/`)));
   }
 
   async progress(op: OperationRecord, percentComplete: number): Promise<void> {

@@ -21,6 +21,13 @@ export interface ClusterRecord {
   /** The API server's host name, `<dnsPrefix>-<hash>.hcp.<location>.azmk8s.io`. */
   fqdn: string;
   createdAt: string;
+  /**
+   * How many times the cluster's certificates were rotated (rotateClusterCertificates): local-account credentials
+   * handed out before the last rotation no longer authenticate (SPEC C-13).
+   */
+  certificateEpoch?: number;
+  /** How many times the service account signing keys were rotated (rotateServiceAccountSigningKeys, SPEC C-13). */
+  serviceAccountKeyEpoch?: number;
 }
 
 export const clusterRecordKey = (uid: string) => `/aks/clusters/${uid}`;

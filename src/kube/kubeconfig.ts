@@ -35,7 +35,8 @@ export interface Kubeconfig {
 export interface KubeconfigInput {
   clusterName: string;
   resourceGroup: string;
-  admin: boolean;
+  /** The credential's role: its user is `<role>_<rg>_<name>`. */
+  role: 'clusterAdmin' | 'clusterUser' | 'clusterMonitoringUser';
   server: string;
   /** The cluster's fqdn, sent as TLS server name. */
   tlsServerName?: string;
@@ -70,7 +71,7 @@ export function azCliExecUser(serverAppId: string): KubeconfigUser {
 export const EXEC_CREDENTIAL_API = 'client.authentication.k8s.io/v1beta1';
 
 export function buildKubeconfig(input: KubeconfigInput): Kubeconfig {
-  const user = `${input.admin ? 'clusterAdmin' : 'clusterUser'}_${input.resourceGroup}_${input.clusterName}`;
+  const user = `${input.role}_${input.resourceGroup}_${input.clusterName}`;
   return {
     apiVersion: 'v1',
     clusters: [

@@ -18,6 +18,11 @@ const MINIMAL_CLUSTER = {
   identity: { type: 'SystemAssigned' },
   properties: { dnsPrefix: 'conformance', agentPoolProfiles: [{ name: 'confsys', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'System' }] },
 };
+/** A cluster that runs as a service principal (what resetServicePrincipalProfile acts on; AKS refuses it on MSI). */
+const SERVICE_PRINCIPAL_CLUSTER = {
+  location: 'eastus',
+  properties: { ...MINIMAL_CLUSTER.properties, servicePrincipalProfile: { clientId: 'conformance-client', secret: 'conformance-secret' } },
+};
 const MINIMAL_POOL = { properties: { count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'User' } };
 
 /** Agent pool PUT examples that change an existing pool (its power state, its settings). */
@@ -47,6 +52,7 @@ export function aksHarness(): Harness {
   function clusterBody(c: ExampleCase, example: ExampleCase['example'], ctx: HarnessContext): unknown {
     const body = example.responses['200']?.body;
     if (['ManagedClusters_Get', 'ManagedClusters_UpdateTags'].includes(c.operationId) && body) return smallCluster(writable(body, def('ManagedCluster'), ctx.swaggers));
+    if (c.operationId === 'ManagedClusters_ResetServicePrincipalProfile') return SERVICE_PRINCIPAL_CLUSTER;
     return MINIMAL_CLUSTER;
   }
 

@@ -9,7 +9,8 @@ export const OP_TASK = 'aks-operation';
 /** How long Azure takes (used at --speed realistic). */
 export const TIMING = { controlPlaneMs: 240_000, clusterDeleteMs: 120_000, poolDeleteMs: 30_000 };
 
-export type OpKind = 'cluster-create' | 'cluster-update' | 'cluster-delete' | 'cluster-stop' | 'cluster-start' | 'pool-put' | 'pool-delete' | 'pool-node-image';
+/** `cluster-action`: a POST action on a cluster (credential rotation, profile reset) that answers nothing at its end. */
+export type OpKind = 'cluster-create' | 'cluster-update' | 'cluster-delete' | 'cluster-stop' | 'cluster-start' | 'pool-put' | 'pool-delete' | 'pool-node-image' | 'cluster-action';
 
 export interface OpPayload {
   opId: string;

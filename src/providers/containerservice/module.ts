@@ -5,6 +5,7 @@
  * boots) and what the clusters' Kubernetes APIs read about each cluster.
  */
 import type { FastifyInstance } from 'fastify';
+import type { ArmRequest, ArmResponse } from '../../arm/router.js';
 import type { TokenService } from '../../identity/tokens.js';
 import type { ClusterConfigSource } from '../../kube/clusters.js';
 import { Fleet } from '../../fleet/fleet.js';
@@ -20,6 +21,8 @@ import { registerNodeApi } from './node-api.js';
 import { OP_TASK, type OpPayload } from './cluster-lifecycle.js';
 import { ContainerService, type ContainerServiceDeps } from './service.js';
 import { registerVmssApi } from './vmss-api.js';
+import { abortCluster, abortPool, resetAadProfile, resetServicePrincipal, rotateCertificates, rotateServiceAccountKeys } from './cluster-actions.js';
+import { outboundEndpoints } from './outbound-endpoints.js';
 
 export interface ContainerServiceModuleDeps extends ContainerServiceDeps {
   app: FastifyInstance;
@@ -71,6 +74,16 @@ export async function startContainerService(ctx: ContainerServiceModuleDeps): Pr
   r.add({ methods: ['GET'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/read' }, handler: (req) => getPool(svc, req) });
   r.add({ methods: ['PUT'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/write' }, handler: (req) => putPool(svc, req) });
   r.add({ methods: ['DELETE'], path: `${pools}/{agentPoolName}`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/agentPools/delete' }, handler: (req) => deletePool(svc, req) });
+  // SPEC C-13: the other actions on clusters and pools.
+  const action = (path: string, name: string, type: 'managedClusters' | 'managedClusters/agentPools', handler: (s: typeof svc, req: ArmRequest) => Promise<ArmResponse>) =>
+    r.add({ methods: ['POST'], path, apiVersions: v(type), authorization: { action: `Microsoft.ContainerService/${type}/${name}/action` }, handler: (req) => handler(svc, req) });
+  action(`${cluster}/abort`, 'abort', 'managedClusters', abortCluster);
+  action(`${pools}/{agentPoolName}/abort`, 'abort', 'managedClusters/agentPools', abortPool);
+  action(`${cluster}/resetAADProfile`, 'resetAADProfile', 'managedClusters', resetAadProfile);
+  action(`${cluster}/resetServicePrincipalProfile`, 'resetServicePrincipalProfile', 'managedClusters', resetServicePrincipal);
+  action(`${cluster}/rotateClusterCertificates`, 'rotateClusterCertificates', 'managedClusters', rotateCertificates);
+  action(`${cluster}/rotateServiceAccountSigningKeys`, 'rotateServiceAccountSigningKeys', 'managedClusters', rotateServiceAccountKeys);
+  r.add({ methods: ['GET'], path: `${cluster}/outboundNetworkDependenciesEndpoints`, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/outboundNetworkDependenciesEndpoints/read' }, handler: (req) => outboundEndpoints(svc, req) });
   // SPEC C-10: versions and upgrades (az aks get-versions / get-upgrades / nodepool get-upgrades).
   r.add({ methods: ['GET'], path: `${cluster}/upgradeProfiles/default`, apiVersions: v('managedClusters'), authorization: { action: 'Microsoft.ContainerService/managedClusters/upgradeProfiles/read' }, handler: (req) => clusterUpgradeProfile(svc, req) });
   r.add({ methods: ['GET'], path: `${cluster}/availableAgentPoolVersions`, apiVersions: v('managedClusters/agentPools'), authorization: { action: 'Microsoft.ContainerService/managedClusters/availableAgentPoolVersions/read' }, handler: (req) => availableAgentPoolVersions(svc, req) });

@@ -311,6 +311,8 @@ export class ContainerService {
     const poll = this.deps.speed.name === 'instant' ? 5 : 5_000;
     if (p.readyAtMs && now < p.readyAtMs) return { done: false, retryAfterMs: p.readyAtMs - now };
     const opRef = { subscriptionId: p.subscriptionId, id: p.opId };
+    // An aborted operation has ended already (cluster-actions.ts): its task has nothing left to do.
+    if ((await this.deps.arm.operations.get(p.subscriptionId, p.opId))?.status !== 'InProgress') return { done: true };
 
     if (p.kind === 'cluster-delete') {
       const doc = await this.getCluster(p.clusterId);
@@ -358,7 +360,7 @@ export class ContainerService {
     if (p.pool && p.kind !== 'pool-delete') {
       const doc = await this.deps.arm.resources.get<AgentPoolDoc>(`${p.clusterId}/agentPools/${p.pool}`);
       if (doc) result = { status: 200, body: doc.value };
-    } else if (p.kind !== 'pool-delete') {
+    } else if (p.kind !== 'pool-delete' && p.kind !== 'cluster-action') {
       const doc = await this.getCluster(p.clusterId);
       if (doc) result = { status: 200, body: await this.compose(doc.value) };
     }
