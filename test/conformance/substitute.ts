@@ -45,6 +45,15 @@ export class Substitutions {
     return g;
   }
 
+  /**
+   * Names a resource group of the example so that it sorts before every other example's (a digit before their `x`):
+   * for a subscription-wide list with a page size, whose first page must be the example's own resources while
+   * other examples' resources share the subscription.
+   */
+  groupFirst(name: string): void {
+    this.groups.set(name.toLowerCase(), `0${this.prefix}-${name}`.slice(0, 90));
+  }
+
   /** The resource groups the example's requests and ids name, as this instance's names. */
   groupsUsed(): string[] {
     return [...this.groups.values()];

@@ -44,6 +44,7 @@ export function vaultsHarness(): Harness {
         const own = `cv${index}${name.replace(/[^a-z0-9]/g, '').slice(0, 12)}`;
         subs.value(name, own).text(`/vaults/${name}`, `/vaults/${own}`).text(`/deletedVaults/${name}`, `/deletedVaults/${own}`);
       }
+      if (c.operationId === 'Vaults_ListBySubscription') subs.groupFirst('sample-group');
       subs.property(/^tenantId$/, () => tenant).property(/^objectId$/, () => principal);
     },
     async prepare(c, example, _subs, ctx) {
