@@ -14,7 +14,7 @@ import { listJson, putJson } from '../store/json.js';
 import type { Store } from '../store/store.js';
 import { findGrant, normalizeScope, roleGrantsByName, scopeCovers, type OperationKind } from './access-check.js';
 import type { CustomRoles } from './custom-roles.js';
-import { OWNER_ROLE_ID, type RoleDefinition } from './role-definitions.js';
+import { OWNER_ROLE_ID, type Permission, type RoleDefinition } from './role-definitions.js';
 
 export type AssignmentPrincipalType = 'User' | 'ServicePrincipal' | 'Group' | 'ForeignGroup' | 'Device';
 
@@ -87,6 +87,21 @@ export class RoleAssignments {
   /** Assignments that apply at `scope` (at or above it), and optionally those below it too. */
   async atScope(scope: string, opts: { includeBelow?: boolean } = {}): Promise<RoleAssignmentRecord[]> {
     return (await this.all()).filter((a) => scopeCovers(a.scope, scope) || (opts.includeBelow === true && scopeCovers(scope, a.scope)));
+  }
+
+  /**
+   * The permissions of the roles `principalId` holds at `scope` (assigned at or above it), one entry per role
+   * permission of each assignment: what ARM's `Microsoft.Authorization/permissions` list answers (SPEC I-2).
+   */
+  async permissionsAt(principalId: string, scope: string): Promise<Permission[]> {
+    const id = principalId.toLowerCase();
+    const out: Permission[] = [];
+    for (const a of await this.atScope(scope)) {
+      if (a.principalId.toLowerCase() !== id) continue;
+      const role = this.roleOf(a.roleDefinitionGuid);
+      if (role) out.push(...role.permissions);
+    }
+    return out;
   }
 
   /** The assignment that grants `principalId` the operation on `resource`, if any. */

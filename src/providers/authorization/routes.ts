@@ -2,7 +2,7 @@
  * `Microsoft.Authorization/roleAssignments` and `roleDefinitions` over ARM (SPEC I-2): create/get/delete/list role
  * assignments at any scope (subscription, resource group, resource, child resource such as a vault's key), and the
  * built-in and custom role definitions (get by GUID, list with `$filter=roleName eq '...'`, custom ones created, updated and
- * deleted: ./definition-handlers.ts).
+ * deleted: ./definition-handlers.ts), and the caller's own permissions at a scope (./permissions.ts).
  *
  * Errors are the ones Azure answers: InvalidRoleAssignmentId, RoleDefinitionDoesNotExist, PrincipalNotFound,
  * UnmatchedPrincipalType, RoleAssignmentExists, RoleAssignmentUpdateNotPermitted, AuthorizationFailed.
@@ -15,6 +15,7 @@ import { scopeCovers } from '../../authorization/access-check.js';
 import { deleteDefinition, getDefinition, listDefinitions, putDefinition } from './definition-handlers.js';
 import { deleteAssignment, getAssignment, listAssignments, putAssignment, type AuthorizationDeps, type AuthorizationHandler } from './handlers.js';
 import type { RoleAssignments } from '../../authorization/role-assignments.js';
+import { listPermissions, OWN_PERMISSIONS, PERMISSION_SCOPES } from './permissions.js';
 
 export { parseAssignmentFilter } from './request-parsing.js';
 
@@ -77,6 +78,10 @@ export function registerAuthorizationRoutes(arm: Arm, assignments: RoleAssignmen
     for (const route of ROUTES) if (route.scoped) add(route, `${scope}${route.path}`);
   }
   for (const route of ROUTES) if (!route.scoped) add(route, route.path);
+  arm.types.register({ namespace: NS, resourceType: 'permissions', apiVersions: AUTHORIZATION_API_VERSIONS });
+  for (const path of PERMISSION_SCOPES) {
+    arm.router.add({ methods: ['GET'], path, apiVersions: arm.types.versionPolicy(NS, 'permissions'), authorization: OWN_PERMISSIONS, handler: (req) => listPermissions(arm, assignments, req) });
+  }
 }
 
 export { scopeCovers };
