@@ -2,14 +2,21 @@
  * The AKS examples' world: the identities their requests name, and the cluster (and agent pool) an operation acts
  * on, created from the writable part of the example's own answer where it shows one, else a minimal valid one.
  * Regions named `location1` become eastus; Kubernetes versions long out of support become the instance's default.
+ *
+ * The instance stands at a date when a Kubernetes minor is in preview (1.36, before its GA), so the upgrade profile
+ * examples see upgrades as Azure shows them: a cluster on the newest generally available minor can move to the
+ * preview one (isPreview), and its pool, on an older patch, to the control plane's patch.
  */
-import { resolveVersion } from '../../src/fleet/catalog/kubernetes-versions.js';
+import { findMinor, isMinorPreview, latestPatch, patchesOf, resolveVersion, supportedMinors } from '../../src/fleet/catalog/kubernetes-versions.js';
 import type { ExampleCase } from './corpus.js';
 import { identitiesNamed, writable } from './fixtures.js';
 import type { Harness, HarnessContext } from './suite.js';
 import type { Located } from './swagger.js';
 
 const API = '2026-08-01';
+/** A day in the preview of Kubernetes 1.36 (src/fleet/catalog/kubernetes-versions.ts). */
+const NOW = new Date('2026-05-20T00:00:00Z');
+const UPGRADE_PROFILES = ['ManagedClusters_GetUpgradeProfile', 'AgentPools_GetUpgradeProfile'];
 const VERSION_KEYS = /^(kubernetesVersion|orchestratorVersion|currentKubernetesVersion|currentOrchestratorVersion)$/;
 
 /** The harness's own cluster when an example only needs one to exist. */
@@ -43,6 +50,8 @@ function smallCluster(body: any): any {
 
 export function aksHarness(): Harness {
   let version = '';
+  /** The newest generally available patch, and an older patch of its minor (what the upgrade profiles act on). */
+  const versions = { newest: '', olderPatch: '' };
   let swaggerFile = '';
   const def = (name: string): Located => ({ schema: { $ref: `#/definitions/${name}` }, file: swaggerFile });
 
@@ -53,10 +62,15 @@ export function aksHarness(): Harness {
     const body = example.responses['200']?.body;
     if (['ManagedClusters_Get', 'ManagedClusters_UpdateTags'].includes(c.operationId) && body) return smallCluster(writable(body, def('ManagedCluster'), ctx.swaggers));
     if (c.operationId === 'ManagedClusters_ResetServicePrincipalProfile') return SERVICE_PRINCIPAL_CLUSTER;
+    if (UPGRADE_PROFILES.includes(c.operationId)) {
+      const pools = MINIMAL_CLUSTER.properties.agentPoolProfiles.map((p) => ({ ...p, orchestratorVersion: versions.olderPatch }));
+      return { ...MINIMAL_CLUSTER, properties: { ...MINIMAL_CLUSTER.properties, kubernetesVersion: versions.newest, agentPoolProfiles: pools } };
+    }
     return MINIMAL_CLUSTER;
   }
 
   function poolBody(c: ExampleCase, example: ExampleCase['example'], ctx: HarnessContext): any {
+    if (c.operationId === 'AgentPools_GetUpgradeProfile') return { properties: { ...MINIMAL_POOL.properties, orchestratorVersion: versions.olderPatch } };
     const body = example.responses['200']?.body;
     const fromAnswer = c.operationId === 'AgentPools_Get' ? body : c.operationId === 'AgentPools_List' ? body?.value?.[0] : undefined;
     if (fromAnswer) {
@@ -73,8 +87,14 @@ export function aksHarness(): Harness {
   }
 
   return {
+    now: NOW,
     async start(ctx) {
-      version = resolveVersion('', ctx.emulator.core.clock.now())!.current;
+      const now = ctx.emulator.core.clock.now();
+      version = resolveVersion('', now)!.current;
+      const ga = supportedMinors(now).filter((m) => !isMinorPreview(m, now));
+      const newest = ga[ga.length - 1]!;
+      versions.newest = latestPatch(newest, now);
+      versions.olderPatch = patchesOf(findMinor(versions.newest)!)[0]!;
     },
     substitute(c, subs) {
       swaggerFile ||= (c.responses.get('200') ?? c.responses.get('default'))?.file ?? '';

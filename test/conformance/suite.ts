@@ -35,6 +35,8 @@ export interface Preparation {
 }
 
 export interface Harness {
+  /** The emulator's date, where the examples need one (default: today). */
+  now?: Date;
   /** Parameters an example lacks or gets wrong (in Azure's terms, before substitution), where it cannot be sent as it is. */
   parameters?(c: ExampleCase): Record<string, unknown> | undefined;
   /** Once, after the emulator started. */
@@ -64,7 +66,7 @@ export function conformanceSuite(service: ServiceName, harness: Harness): void {
     let ctx: HarnessContext;
 
     beforeAll(async () => {
-      const emulator = await startTestEmulator();
+      const emulator = await startTestEmulator(harness.now ? { now: harness.now } : {});
       const token = await getToken(emulator.url, emulator.env);
       ctx = { emulator, arm: new ArmSetup(emulator.url, token, emulator.env.AZURE_SUBSCRIPTION_ID!), swaggers: corpus.swaggers };
       await harness.start?.(ctx);

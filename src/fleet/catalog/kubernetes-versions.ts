@@ -17,6 +17,11 @@ export interface KubernetesMinor {
   minor: string;
   /** AKS general availability (YYYY-MM-DD). */
   ga: string;
+  /**
+   * AKS preview (YYYY-MM-DD), where the table knows one: from this day until `ga` the minor is offered as a preview
+   * (`isPreview` in the version lists and upgrades; never the default).
+   */
+  preview?: string;
   /** End of AKS community support (YYYY-MM-DD): from this day the minor can no longer be chosen. */
   endOfSupport: string;
   /** The minor's patches, oldest first, each with the day it was released (YYYY-MM-DD). */
@@ -49,7 +54,8 @@ export const KUBERNETES_MINORS: KubernetesMinor[] = [
   { minor: '1.33', ga: '2025-06-01', endOfSupport: '2026-06-30', patchReleases: { '1.33.2': '2025-06-17', '1.33.5': '2025-09-09' } },
   { minor: '1.34', ga: '2025-10-01', endOfSupport: '2026-11-30', patchReleases: { '1.34.1': '2025-09-09', '1.34.4': '2026-02-10' } },
   { minor: '1.35', ga: '2026-02-01', endOfSupport: '2027-03-31', patchReleases: { '1.35.1': '2026-01-13', '1.35.3': '2026-03-17' } },
-  { minor: '1.36', ga: '2026-06-01', endOfSupport: '2027-07-31', patchReleases: { '1.36.0': '2026-04-22', '1.36.2': '2026-06-16' } },
+  // 1.36: the preview date is an estimate, like its GA date (AKS previews a minor a few weeks after upstream's .0).
+  { minor: '1.36', preview: '2026-05-11', ga: '2026-06-01', endOfSupport: '2027-07-31', patchReleases: { '1.36.0': '2026-04-22', '1.36.2': '2026-06-16' } },
 ];
 
 /** A minor's patches, oldest first. */
@@ -89,10 +95,10 @@ export function findMinor(v: string): KubernetesMinor | undefined {
 
 const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
-/** Whether a minor can be chosen at `now`. */
+/** Whether a minor can be chosen at `now` (in preview or generally available, and still supported). */
 export function isMinorSupported(m: KubernetesMinor, now: Date): boolean {
   const t = now.getTime();
-  if (t < day(m.ga)) return false;
+  if (t < day(m.preview ?? m.ga)) return false;
   const newest = KUBERNETES_MINORS.slice(-NEVER_EXPIRING).includes(m);
   return newest || t < day(m.endOfSupport);
 }
@@ -101,9 +107,20 @@ export function supportedMinors(now: Date): KubernetesMinor[] {
   return KUBERNETES_MINORS.filter((m) => isMinorSupported(m, now));
 }
 
-/** The default for new clusters: the newest-but-one supported minor (AKS defaults to N-1). */
+/** Whether a minor is in preview at `now`: offered, not yet generally available. */
+export function isMinorPreview(m: KubernetesMinor, now: Date): boolean {
+  return m.preview !== undefined && isMinorSupported(m, now) && now.getTime() < day(m.ga);
+}
+
+/** Whether a version belongs to a minor in preview at `now`. */
+export function isPreviewVersion(v: string, now: Date): boolean {
+  const m = findMinor(v);
+  return m !== undefined && isMinorPreview(m, now);
+}
+
+/** The default for new clusters: the newest-but-one generally available minor (AKS defaults to N-1). */
 export function defaultMinor(now: Date): KubernetesMinor {
-  const s = supportedMinors(now);
+  const s = supportedMinors(now).filter((m) => !isMinorPreview(m, now));
   return s.length >= 2 ? s[s.length - 2]! : (s[0] ?? KUBERNETES_MINORS[KUBERNETES_MINORS.length - 1]!);
 }
 

@@ -11,12 +11,13 @@
  * - `managedClusters/{name}/agentPools/{pool}/upgradeProfiles/default`: one pool's, with its latest node image;
  * - `managedClusters/{name}/availableAgentPoolVersions`: the versions a new pool may run.
  *
- * Shapes follow the REST spec's examples: optional booleans (`isDefault`, `default`) appear only when true, and an
+ * A minor in preview (before its GA date) is offered with `isPreview: true` wherever its versions appear, and is
+ * never the default. Shapes follow the REST spec's examples: optional booleans (`isDefault`, `default`) appear only when true, and an
  * empty upgrade list of an orchestrator is left out (az prints "None available").
  */
 import { ArmError } from '../../arm/errors.js';
 import type { ArmRequest, ArmResponse } from '../../arm/router.js';
-import { defaultMinor, latestPatch, minorOf, offeredPatches, parseVersion, supportedMinors, upgradesFrom } from '../../fleet/catalog/kubernetes-versions.js';
+import { defaultMinor, isMinorPreview, isPreviewVersion, latestPatch, minorOf, offeredPatches, parseVersion, supportedMinors, upgradesFrom } from '../../fleet/catalog/kubernetes-versions.js';
 import { imageByName, latestImage } from '../../fleet/catalog/node-images.js';
 import { loadCluster, poolNotFound } from './agent-pools.js';
 import { NS } from './clusters.js';
@@ -26,6 +27,10 @@ import type { ContainerService } from './service.js';
 
 const KUBERNETES = 'Kubernetes';
 
+/** `isPreview: true` for a version of a minor in preview (SPEC C-10), nothing otherwise. */
+const preview = (v: string, now: Date) => (isPreviewVersion(v, now) ? { isPreview: true } : {});
+const upgradeEntries = (versions: string[], now: Date) => versions.map((v) => ({ kubernetesVersion: v, ...preview(v, now) }));
+
 export async function kubernetesVersions(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   location(req);
   const now = svc.deps.clock.now();
@@ -33,6 +38,7 @@ export async function kubernetesVersions(svc: ContainerService, req: ArmRequest)
   const values = supportedMinors(now).map((m) => ({
     version: m.minor,
     ...(m === dflt ? { isDefault: true } : {}),
+    ...(isMinorPreview(m, now) ? { isPreview: true } : {}),
     capabilities: { supportPlan: ['KubernetesOfficial'] },
     patchVersions: Object.fromEntries(offeredPatches(m, now).map((p) => [p, { upgrades: upgradesFrom(p, now) }])),
   }));
@@ -56,8 +62,8 @@ export async function orchestrators(svc: ContainerService, req: ArmRequest): Pro
       type: `${NS}/locations/orchestrators`,
       properties: {
         orchestrators: list.map((v) => {
-          const upgrades = upgradesFrom(v, now).map((u) => ({ orchestratorType: KUBERNETES, orchestratorVersion: u }));
-          return { orchestratorType: KUBERNETES, orchestratorVersion: v, ...(v === dflt ? { default: true } : {}), ...(upgrades.length ? { upgrades } : {}) };
+          const upgrades = upgradesFrom(v, now).map((u) => ({ orchestratorType: KUBERNETES, orchestratorVersion: u, ...preview(u, now) }));
+          return { orchestratorType: KUBERNETES, orchestratorVersion: v, ...(v === dflt ? { default: true } : {}), ...preview(v, now), ...(upgrades.length ? { upgrades } : {}) };
         }),
       },
     },
@@ -82,12 +88,12 @@ export async function clusterUpgradeProfile(svc: ContainerService, req: ArmReque
       name: 'default',
       type: `${NS}/managedClusters/upgradeprofiles`,
       properties: {
-        controlPlaneProfile: { name: 'master', kubernetesVersion: current, osType: 'Linux', upgrades: upgradesFrom(current, now).map((v) => ({ kubernetesVersion: v })) },
+        controlPlaneProfile: { name: 'master', kubernetesVersion: current, osType: 'Linux', upgrades: upgradeEntries(upgradesFrom(current, now), now) },
         agentPoolProfiles: pools.map(({ value: p }) => ({
           name: p.name,
           kubernetesVersion: p.properties.currentOrchestratorVersion,
           osType: p.properties.osType,
-          upgrades: poolUpgrades(p.properties.currentOrchestratorVersion, current, now).map((v) => ({ kubernetesVersion: v })),
+          upgrades: upgradeEntries(poolUpgrades(p.properties.currentOrchestratorVersion, current, now), now),
         })),
       },
     },
@@ -111,7 +117,7 @@ export async function poolUpgradeProfile(svc: ContainerService, req: ArmRequest)
       properties: {
         kubernetesVersion: pool.properties.currentOrchestratorVersion,
         osType: pool.properties.osType,
-        upgrades: poolUpgrades(pool.properties.currentOrchestratorVersion, cluster.properties.currentKubernetesVersion, now).map((v) => ({ kubernetesVersion: v })),
+        upgrades: upgradeEntries(poolUpgrades(pool.properties.currentOrchestratorVersion, cluster.properties.currentKubernetesVersion, now), now),
         latestNodeImageVersion: newest?.name ?? pool.properties.nodeImageVersion,
       },
     },
@@ -131,7 +137,7 @@ export async function availableAgentPoolVersions(svc: ContainerService, req: Arm
       properties: {
         agentPoolVersions: supportedMinors(now)
           .flatMap((m) => offeredPatches(m, now))
-          .map((v) => ({ ...(v === dflt ? { default: true } : {}), kubernetesVersion: v })),
+          .map((v) => ({ ...(v === dflt ? { default: true } : {}), kubernetesVersion: v, ...preview(v, now) })),
       },
     },
   };
