@@ -162,6 +162,7 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
     expect(open.map((o) => o.split(':')[0]).sort()).toEqual([
       'GET /providers/Microsoft.Authorization/roleDefinitions',
       'GET /providers/Microsoft.Authorization/roleDefinitions/{roleDefinitionName}',
+      'GET /providers/{namespace}',
       'GET /providers/{namespace}/operations',
       'GET /subscriptions',
       'GET /subscriptions/{subscriptionId}/resourcegroups',

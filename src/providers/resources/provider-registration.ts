@@ -71,16 +71,19 @@ export class ProviderRegistrations {
       namespace: ns.namespace,
       registrationPolicy: 'RegistrationRequired',
       registrationState: await this.state(subscriptionId, ns.namespace),
-      resourceTypes: ns.types.map((t) => ({
-        resourceType: t.resourceType,
-        locations: (t.locations ?? AZURE_LOCATIONS.map((l) => l.name)).map(
-          (name) => AZURE_LOCATIONS.find((l) => l.name === name)?.displayName ?? name,
-        ),
-        apiVersions: t.apiVersions,
-        capabilities: 'None',
-      })),
+      resourceTypes: resourceTypesOf(this.arm, ns.namespace),
     };
   }
+}
+
+/** A namespace's resource types as ARM describes them: regions by display name, the api-versions each accepts. */
+function resourceTypesOf(arm: Arm, namespace: string) {
+  return arm.types.namespace(namespace)!.types.map((t) => ({
+    resourceType: t.resourceType,
+    locations: (t.locations ?? AZURE_LOCATIONS.map((l) => l.name)).map((name) => AZURE_LOCATIONS.find((l) => l.name === name)?.displayName ?? name),
+    apiVersions: t.apiVersions,
+    capabilities: 'None',
+  }));
 }
 
 export function registerProviderRoutes(arm: Arm, providers: ProviderRegistrations): void {
@@ -105,6 +108,24 @@ export function registerProviderRoutes(arm: Arm, providers: ProviderRegistration
     apiVersions: RESOURCES_API_VERSIONS,
     authorization: anyRoleInSubscription,
     handler: async (req) => ({ status: 200, body: await providers.describe(req.params.subscriptionId!, known(req.params.namespace!)) }),
+  });
+  // The provider's resource types alone, and the provider at the tenant (no registration there: every account may read it).
+  arm.router.add({
+    methods: ['GET'],
+    path: '/subscriptions/{subscriptionId}/providers/{namespace}/resourceTypes',
+    apiVersions: RESOURCES_API_VERSIONS,
+    authorization: anyRoleInSubscription,
+    handler: async (req) => ({ status: 200, body: { value: resourceTypesOf(arm, known(req.params.namespace!)) } }),
+  });
+  arm.router.add({
+    methods: ['GET'],
+    path: '/providers/{namespace}',
+    apiVersions: RESOURCES_API_VERSIONS,
+    authorization: { anyCaller: 'a provider at the tenant, readable by every account of the tenant' },
+    handler: async (req) => {
+      const ns = known(req.params.namespace!);
+      return { status: 200, body: { id: `/providers/${ns}`, namespace: ns, resourceTypes: resourceTypesOf(arm, ns) } };
+    },
   });
   for (const action of ['register', 'unregister'] as const) {
     arm.router.add({
