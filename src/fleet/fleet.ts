@@ -18,6 +18,7 @@ import {
   fleetPrefix,
   instanceKey,
   instancesPrefix,
+  modelAt,
   reimageKey,
   vmssSpecKey,
   vmssStatusKey,
@@ -280,7 +281,7 @@ export class Fleet {
 
     // 4. Scale up: new instances are created together (a VMSS creates them in parallel).
     if (live.length < spec.capacity) {
-      await this.createInstances(spec, status, spec.capacity - live.length);
+      await this.createInstances(spec, status, spec.capacity - live.length, live.length);
       return 'progress';
     }
 
@@ -310,9 +311,10 @@ export class Fleet {
     }
 
     // 7. Settings that need no new disk (labels, taints, mode) are applied in place by the kubelet.
-    const outdated = live.filter((r) => JSON.stringify(r.model) !== JSON.stringify(spec.model));
+    // A pool of several sizes (SPEC C-14): each instance runs the size of its position.
+    const outdated = live.map((r, i) => ({ r, model: modelAt(spec, i) })).filter(({ r, model }) => JSON.stringify(r.model) !== JSON.stringify(model));
     if (outdated.length > 0) {
-      for (const rec of outdated) await this.writeInstanceAndNode(spec, { ...rec, model: spec.model }, true);
+      for (const { r, model } of outdated) await this.writeInstanceAndNode(spec, { ...r, model }, true);
       return 'progress';
     }
     return this.settle(spec, status, undefined);
@@ -331,7 +333,8 @@ export class Fleet {
     return `10.${224 + Math.floor(n / 65536)}.${Math.floor(n / 256) % 256}.${n % 256}`;
   }
 
-  private async createInstances(spec: VmssSpec, status: VmssStatus, count: number): Promise<void> {
+  /** Creates `count` instances after the `live` ones (their position decides their size in a pool of several). */
+  private async createInstances(spec: VmssSpec, status: VmssStatus, count: number, live: number): Promise<void> {
     const delay = this.speed.delay(FLEET_TIMING.bootMs);
     let next = status.nextInstanceId;
     for (let done = 0; done < count; ) {
@@ -339,13 +342,14 @@ export class Fleet {
       const ops: TxnOp[] = [];
       for (let i = 0; i < n; i++) {
         const id = next++;
+        const model = modelAt(spec, live + done + i);
         const rec: InstanceRecord = {
           pool: spec.pool,
           instanceId: id,
           name: nodeName(spec.model.osType, spec.pool, spec.uid, id),
           state: 'Creating',
-          model: spec.model,
-          target: spec.model,
+          model,
+          target: model,
           readyAt: this.clock.nowMs() + delay,
           createdAt: this.clock.iso(),
           bootCount: 0,
@@ -353,7 +357,7 @@ export class Fleet {
         };
         if (delay === 0) {
           // Booted at once: the instance and its Node are written together.
-          const booted = await this.boot(spec, rec, spec.model);
+          const booted = await this.boot(spec, rec, model);
           ops.push({ type: 'put', key: instanceKey(spec.uid, spec.pool, id), value: enc(booted) });
           if (booted.state === 'Running') {
             const node = stampNew(buildNode(spec, booted, this.clock.iso(), true), this.clock.now());

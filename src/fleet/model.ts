@@ -45,6 +45,17 @@ export interface NodeModel {
   clusterId: string;
 }
 
+/** The model of the instance at `position` among a pool's live instances (its VM size, SPEC C-14). */
+export function modelAt(spec: Pick<VmssSpec, 'model' | 'sizes'>, position: number): NodeModel {
+  if (!spec.sizes) return spec.model;
+  let left = position;
+  for (const s of spec.sizes) {
+    if (left < s.count) return s.size === spec.model.vmSize ? spec.model : { ...spec.model, vmSize: s.size };
+    left -= s.count;
+  }
+  return spec.model;
+}
+
 /** The fields whose change needs a new OS disk: a different image, Kubernetes version, FIPS, MOTD or boot security. */
 export function reimageKey(m: NodeModel): string {
   return JSON.stringify([m.image, m.kubernetesVersion, m.fips, m.messageOfTheDay ?? '', m.securityProfile.enableSecureBoot, m.securityProfile.enableVTPM]);
@@ -63,6 +74,11 @@ export interface VmssSpec {
   /** Position of the pool in its cluster (for node IP addresses). */
   ordinal: number;
   model: NodeModel;
+  /**
+   * Pools of several VM sizes (AKS's VirtualMachines pools): the live instances in instance order run the first
+   * size for its count, then the next; the model's vmSize is the first. Absent: every instance runs the model's.
+   */
+  sizes?: Array<{ size: string; count: number }>;
   /**
    * The generation of a node image upgrade: while the pool works on it, every instance whose OS disk is no longer
    * what the image laid down (an OsDiskCheck says so) is reimaged too, even when its image is already the newest

@@ -39,6 +39,7 @@ export const VM_SIZES: VmSize[] = [
   size('Standard_DS3_v2', 4, 14, 'amd64', [1, 2], 172, 28),
   size('Standard_DS4_v2', 8, 28, 'amd64', [1, 2], 344, 56),
   size('Standard_D2_v2', 2, 7, 'amd64', [1, 2], 0, 100, { premiumStorage: false }),
+  size('Standard_D2_v3', 2, 8, 'amd64', [1, 2], 0, 50, { premiumStorage: false }),
   size('Standard_D2s_v3', 2, 8, 'amd64', [1, 2], 50, 16),
   size('Standard_D4s_v3', 4, 16, 'amd64', [1, 2], 100, 32),
   size('Standard_D8s_v3', 8, 32, 'amd64', [1, 2], 200, 64),

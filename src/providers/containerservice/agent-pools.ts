@@ -12,6 +12,7 @@ import { TERMINAL_STATES, type AgentPoolDoc, type ManagedClusterDoc } from './mo
 import { TIMING } from './cluster-lifecycle.js';
 import { canonicalize, propertyNameTables } from './property-names.js';
 import { requirePreconditions } from './etags.js';
+import { withNodesStatus } from './nodes-status.js';
 import type { ContainerService } from './service.js';
 
 export function poolNotFound(name: string, cluster: string): ArmError {
@@ -28,14 +29,17 @@ export async function loadCluster(svc: ContainerService, req: ArmRequest): Promi
 
 export async function listPools(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { cluster } = await loadCluster(svc, req);
-  return { status: 200, body: { value: (await svc.pools(cluster.id)).map((d) => d.value) } };
+  const uid = cluster.properties.resourceUID;
+  const value = [];
+  for (const d of await svc.pools(cluster.id)) value.push(await withNodesStatus(svc.fleet, uid, d.value));
+  return { status: 200, body: { value } };
 }
 
 export async function getPool(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {
   const { cluster } = await loadCluster(svc, req);
   const doc = await svc.deps.arm.resources.get<AgentPoolDoc>(`${cluster.id}/agentPools/${req.params.agentPoolName}`);
   if (!doc) throw poolNotFound(req.params.agentPoolName!, cluster.name);
-  return { status: 200, body: doc.value };
+  return { status: 200, body: await withNodesStatus(svc.fleet, cluster.properties.resourceUID, doc.value) };
 }
 
 export async function putPool(svc: ContainerService, req: ArmRequest): Promise<ArmResponse> {

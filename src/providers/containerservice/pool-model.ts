@@ -30,6 +30,8 @@ export interface PoolInput {
   nodeTaints: string[];
   powerState: 'Running' | 'Stopped';
   securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean };
+  /** VirtualMachines pools: how many nodes of each size (vm-profile.ts); `count` is their sum, `vmSize` the first. */
+  sizes?: Array<{ size: string; count: number }>;
 }
 
 /** What a pool input means at a given Kubernetes version and time. */

@@ -7,6 +7,7 @@
 import { ArmError } from '../../arm/errors.js';
 import { canonicalOsSku, defaultOsFor, fipsOsFor, OS_SKUS } from '../../fleet/catalog/os-versions.js';
 import type { PoolInput, PoolMode, PoolPlan } from './pool-model.js';
+import { vmProfileSizes } from './vm-profile.js';
 import { latestImage, type NodeImage } from '../../fleet/catalog/node-images.js';
 import { usesTrustedLaunchImage } from './rules/trusted-launch.js';
 import { findVmSize, preferredGeneration, type Architecture, type VmGeneration } from '../../fleet/catalog/vm-sizes.js';
@@ -64,14 +65,18 @@ export function normalizePool(name: string, p: Record<string, unknown>, dfltMode
   if (!Array.isArray(taints) || taints.some((t) => typeof t !== 'string')) throw bad(target('nodeTaints'), 'The value of parameter agentPoolProfile.nodeTaints must be an array of strings.');
   const ps = p.powerState as { code?: unknown } | undefined;
   const motd = str(p.messageOfTheDay, target('messageOfTheDay'));
+  const type = oneOf(p.type, target('type'), ['VirtualMachineScaleSets', 'AvailabilitySet', 'VirtualMachines'] as const, previous?.type ?? 'VirtualMachineScaleSets');
+  // SPEC C-14: a VirtualMachines pool's sizes and counts come from its virtualMachinesProfile.
+  const sizes = type === 'VirtualMachines' ? (vmProfileSizes(p.virtualMachinesProfile, target('virtualMachinesProfile')) ?? previous?.sizes) : undefined;
   return {
     name,
     raw: p,
-    count: int(p.count, target('count'), previous?.count ?? 3),
-    vmSize: str(p.vmSize, target('vmSize')) || previous?.vmSize || 'Standard_DS2_v2',
+    count: sizes ? sizes.reduce((n, s) => n + s.count, 0) : int(p.count, target('count'), previous?.count ?? 3),
+    vmSize: sizes ? sizes[0]!.size : str(p.vmSize, target('vmSize')) || previous?.vmSize || 'Standard_DS2_v2',
+    ...(sizes ? { sizes } : {}),
     osType,
     ...(osSku ? { osSku } : {}),
-    type: oneOf(p.type, target('type'), ['VirtualMachineScaleSets', 'AvailabilitySet', 'VirtualMachines'] as const, previous?.type ?? 'VirtualMachineScaleSets'),
+    type,
     mode: oneOf(p.mode, target('mode'), ['System', 'User', 'Gateway'] as const, previous?.mode ?? dfltMode),
     orchestratorVersion: str(p.orchestratorVersion, target('orchestratorVersion')) ?? previous?.orchestratorVersion ?? '',
     enableFIPS: bool(p.enableFIPS, target('enableFIPS'), previous?.enableFIPS ?? false),

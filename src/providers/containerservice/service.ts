@@ -31,6 +31,7 @@ import type { Fleet } from '../../fleet/fleet.js';
 import type { NodeModel } from '../../fleet/model.js';
 import { vmssName } from '../../fleet/naming.js';
 import { newETag } from './etags.js';
+import { withNodesStatus } from './nodes-status.js';
 import { normalizePool, planPool } from './pool-spec.js';
 import type { PoolInput, PoolMode, PoolPlan } from './pool-model.js';
 import { runPoolRules } from './rules/index.js';
@@ -83,7 +84,7 @@ export class ContainerService {
 
   /** The cluster as clients see it: agentPoolProfiles from the agentPools documents, secrets never shown. */
   async compose(doc: ManagedClusterDoc): Promise<ManagedClusterDoc> {
-    const pools = (await this.pools(doc.id)).map((d) => d.value);
+    const pools = await Promise.all((await this.pools(doc.id)).map((d) => withNodesStatus(this.fleet, doc.properties.resourceUID, d.value)));
     let out: ManagedClusterDoc = {
       ...doc,
       properties: { ...doc.properties, agentPoolProfiles: pools.map((p) => ({ name: p.name, ...p.properties })) },
@@ -195,7 +196,7 @@ export class ContainerService {
       !previous ||
       reimage ||
       count ||
-      JSON.stringify([input.nodeLabels, input.nodeTaints, input.mode]) !== JSON.stringify([previous.pool.nodeLabels, previous.pool.nodeTaints, previous.pool.mode]);
+      JSON.stringify([input.nodeLabels, input.nodeTaints, input.mode, input.sizes]) !== JSON.stringify([previous.pool.nodeLabels, previous.pool.nodeTaints, previous.pool.mode, previous.pool.sizes]);
     return { input, plan, requestedVersion: input.orchestratorVersion || o.cluster.kubernetesVersionRequested || r.requested, currentVersion: r.current, image, changed: { reimage, version, count, any } };
   }
 
@@ -277,6 +278,7 @@ export class ContainerService {
         deleting: false,
         ordinal,
         model: this.nodeModel(cluster, subscriptionId, ev),
+        ...(ev.input.sizes ? { sizes: ev.input.sizes } : {}),
       },
       [this.putOp(this.vmssDoc(cluster, subscriptionId, uid, ev)), ...extra],
       opts,
@@ -359,7 +361,7 @@ export class ContainerService {
     let result: { status: number; body?: unknown } | undefined;
     if (p.pool && p.kind !== 'pool-delete') {
       const doc = await this.deps.arm.resources.get<AgentPoolDoc>(`${p.clusterId}/agentPools/${p.pool}`);
-      if (doc) result = { status: 200, body: doc.value };
+      if (doc) result = { status: 200, body: await withNodesStatus(this.fleet, p.uid, doc.value) };
     } else if (p.kind !== 'pool-delete' && p.kind !== 'cluster-action') {
       const doc = await this.getCluster(p.clusterId);
       if (doc) result = { status: 200, body: await this.compose(doc.value) };

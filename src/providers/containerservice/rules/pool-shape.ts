@@ -88,7 +88,9 @@ export const immutablePoolPropertiesRule: PoolRule = ({ phase, pool, previous })
   for (const [field, wire] of IMMUTABLE) {
     const a = previous.pool[field];
     const b = pool[field];
-    if (a !== b && !(field === 'osSku' && b === undefined)) {
+    // SPEC C-14: a VirtualMachines pool changes its sizes through its virtualMachinesProfile.
+    const resizable = field === 'vmSize' && pool.type === 'VirtualMachines' && pool.sizes !== undefined;
+    if (a !== b && !(field === 'osSku' && b === undefined) && !resizable) {
       throw new ArmError(
         400,
         'PropertyChangeNotAllowed',
