@@ -15,6 +15,8 @@ export interface ResourceTypeRegistration {
   apiVersions: string[];
   /** Region names; default: every region. */
   locations?: string[];
+  /** Whether the type's resources may be placed in an Edge Zone (extendedLocation; edge-zones.ts). */
+  edgeZones?: boolean;
   /**
    * Called for each resource of this type when its resource group is deleted, before the ARM documents are
    * removed (e.g. a vault goes to the soft-deleted list, a cluster's fleet is torn down).

@@ -8,6 +8,8 @@ export function resourcesHarness(): Harness {
   return {
     substitute(_c, subs) {
       subs.value('Microsoft.TestRP', 'Microsoft.ContainerService').value('Microsoft.TestRP1', 'Microsoft.ContainerService').value('Microsoft.Storage', 'Microsoft.KeyVault');
+      // Inside ids too, so a listed provider is matched with the instance's by its id.
+      subs.text('/providers/Microsoft.TestRP1', '/providers/Microsoft.ContainerService').text('/providers/Microsoft.TestRP', '/providers/Microsoft.ContainerService');
     },
     async prepare() {},
   };

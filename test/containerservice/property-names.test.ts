@@ -21,8 +21,12 @@ function comparable(doc: any) {
   const { name: _n, id: _i, ...rest } = doc;
   const props = { ...rest.properties };
   for (const k of ['fqdn', 'resourceUID', 'dnsPrefix', 'nodeResourceGroup', 'identityProfile', 'azurePortalFQDN']) delete props[k];
-  if (Array.isArray(props.agentPoolProfiles)) props.agentPoolProfiles = props.agentPoolProfiles.map((p: any) => ({ ...p, nodeImageVersion: undefined }));
-  const { identity: _id, ...top } = rest;
+  // eTags are fresh for every cluster and pool (SPEC C-12).
+  if (Array.isArray(props.agentPoolProfiles)) props.agentPoolProfiles = props.agentPoolProfiles.map((p: any) => ({ ...p, nodeImageVersion: undefined, eTag: undefined }));
+  // The effective outbound IPs are resources of each cluster's own node resource group.
+  const lb = props.networkProfile?.loadBalancerProfile;
+  if (lb) props.networkProfile = { ...props.networkProfile, loadBalancerProfile: { ...lb, effectiveOutboundIPs: undefined } };
+  const { identity: _id, eTag: _e, ...top } = rest;
   return { ...top, properties: props };
 }
 

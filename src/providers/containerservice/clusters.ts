@@ -26,6 +26,7 @@ import { TIMING, type PoolEvaluation } from './cluster-lifecycle.js';
 import { newETag, requirePreconditions } from './etags.js';
 import { withOutbound } from './outbound.js';
 import { privateAccess, serviceMesh } from './cluster-computed.js';
+import { extendedLocationOf } from './extended-location.js';
 import type { ContainerService } from './service.js';
 
 export const NS = 'Microsoft.ContainerService';
@@ -106,6 +107,7 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
   const now = ctx.clock.now();
   const location = body.location === undefined ? normalizeLocation(rg.location) : typeof body.location === 'string' ? normalizeLocation(body.location) : undefined;
   if (!location) throw new ArmError(400, 'LocationNotAvailableForResourceType', `The provided location '${shown(body.location)}' is not available for resource type 'Microsoft.ContainerService/managedClusters'.`);
+  const extendedLocation = extendedLocationOf(body.extendedLocation, location);
   const requested = props.kubernetesVersion as string | undefined;
   const version = resolveVersion(requested, now);
   if (!version) throw versionNotSupported(requested!, now, 'properties.kubernetesVersion');
@@ -157,6 +159,7 @@ async function createCluster(svc: ContainerService, req: ArmRequest, rg: Resourc
       name,
       type: CLUSTER_TYPE,
       eTag: newETag(),
+      ...(extendedLocation ? { extendedLocation } : {}),
       ...(body.tags ? { tags: body.tags as Record<string, string> } : {}),
       ...(controlPlane ? { identity: controlPlane } : {}),
       sku: (body.sku as object | undefined) ?? { name: 'Base', tier: 'Free' },
@@ -258,6 +261,7 @@ async function updateCluster(
   if (body.location !== undefined && (typeof body.location !== 'string' || normalizeLocation(body.location) !== current.location)) {
     throw new ArmError(400, 'PropertyChangeNotAllowed', `Changing property 'location' is not allowed: the cluster is in '${current.location}'.`, 'location');
   }
+  extendedLocationOf(body.extendedLocation, current.location, { current: current.extendedLocation });
   const requested = (props.kubernetesVersion as string | undefined) || current.properties.kubernetesVersion;
   // The same requested version as before keeps the control plane on the patch it runs (SPEC C-10); only a new
   // request resolves to the newest patch out by now.

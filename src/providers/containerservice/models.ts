@@ -50,5 +50,7 @@ export interface ManagedClusterDoc extends ArmResource {
     identityProfile?: { kubeletidentity?: { resourceId: string; clientId: string; objectId: string } };
     [k: string]: unknown;
   };
+  /** SPEC C-15: the Edge Zone the cluster was created in. */
+  extendedLocation?: { type: 'EdgeZone'; name: string };
   identity?: { type: string; principalId?: string; tenantId?: string; userAssignedIdentities?: Record<string, { principalId?: string; clientId?: string }> };
 }

@@ -46,6 +46,8 @@ export async function startContainerService(ctx: ContainerServiceModuleDeps): Pr
     namespace: NS,
     resourceType: 'managedClusters',
     apiVersions: AKS_API_VERSIONS,
+    // SPEC C-15: clusters may be placed in an Edge Zone of their region.
+    edgeZones: true,
     onResourceGroupDelete: async (id) => {
       const doc = await ctx.arm.resources.get<ManagedClusterDoc>(id);
       if (doc) await svc.teardown(doc.value);

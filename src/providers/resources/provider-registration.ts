@@ -5,6 +5,7 @@
 import type { Arm } from '../../arm/arm.js';
 import { anyRoleInSubscription, subscriptionScope } from '../../arm/route-authorization.js';
 import { ArmError, armErrors } from '../../arm/errors.js';
+import { EDGE_ZONES } from '../../arm/edge-zones.js';
 import { AZURE_LOCATIONS } from '../../arm/locations.js';
 import { getJson, putJson } from '../../store/json.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
@@ -76,14 +77,28 @@ export class ProviderRegistrations {
   }
 }
 
-/** A namespace's resource types as ARM describes them: regions by display name, the api-versions each accepts. */
+const displayName = (name: string) => AZURE_LOCATIONS.find((l) => l.name === name)?.displayName ?? name;
+
+/**
+ * A namespace's resource types as ARM describes them: regions by display name, the api-versions each accepts, and for
+ * a type that can be placed in Edge Zones the zones of each of its regions (`locationMappings`).
+ */
 function resourceTypesOf(arm: Arm, namespace: string) {
-  return arm.types.namespace(namespace)!.types.map((t) => ({
-    resourceType: t.resourceType,
-    locations: (t.locations ?? AZURE_LOCATIONS.map((l) => l.name)).map((name) => AZURE_LOCATIONS.find((l) => l.name === name)?.displayName ?? name),
-    apiVersions: t.apiVersions,
-    capabilities: 'None',
-  }));
+  return arm.types.namespace(namespace)!.types.map((t) => {
+    const regions = t.locations ?? AZURE_LOCATIONS.map((l) => l.name);
+    const mappings = t.edgeZones
+      ? regions
+          .map((r) => ({ location: displayName(r), type: 'EdgeZone', extendedLocations: EDGE_ZONES.filter((z) => z.parent === r).map((z) => z.name) }))
+          .filter((m) => m.extendedLocations.length > 0)
+      : [];
+    return {
+      resourceType: t.resourceType,
+      locations: regions.map(displayName),
+      apiVersions: t.apiVersions,
+      ...(mappings.length > 0 ? { locationMappings: mappings } : {}),
+      capabilities: 'None',
+    };
+  });
 }
 
 export function registerProviderRoutes(arm: Arm, providers: ProviderRegistrations): void {
