@@ -16,6 +16,7 @@ const MANAGED_HSM = 'Managed HSM and its attestation (aksemu emulates vaults, no
 const KEY_RELEASE = 'secure key release (it needs an attestation service)';
 const PROVIDER_APPS = "resource providers' own applications and their permissions in the tenant";
 const TEMPLATE_EXPORT = 'exporting resource groups as ARM or Bicep templates';
+const POLICY_ALIASES = "Azure Policy's aliases of resource types ($expand=resourceTypes/aliases; aksemu emulates no Azure Policy)";
 const PRIVATE_LINK = 'Private Link connections as ARM resources (aksemu sets up the KMS private endpoint itself)';
 
 export const OUT_OF_SCOPE: Record<string, string> = {
@@ -67,6 +68,7 @@ export const OUT_OF_SCOPE: Record<string, string> = {
   'GetKeyAttestation-example.json': MANAGED_HSM,
   'release-example.json': KEY_RELEASE,
   'GetProviderPermissions.json': PROVIDER_APPS,
+  'GetNamedProviderAtTenant.json': POLICY_ALIASES,
   'ExportResourceGroup.json': TEMPLATE_EXPORT,
   'ExportResourceGroupAsBicep.json': TEMPLATE_EXPORT,
   'ExportResourceGroupWithFiltering.json': TEMPLATE_EXPORT,

@@ -34,6 +34,10 @@ describe('resource providers at the tenant and their resource types', () => {
     const vaults = body.resourceTypes.find((t: { resourceType: string }) => t.resourceType === 'vaults');
     expect(vaults.apiVersions).toContain('2025-05-01');
     expect(vaults.locations).toContain('East US');
+    // Azure Policy's aliases are not emulated: asked for, they are refused rather than left out.
+    const aliases = await get('/providers/Microsoft.KeyVault?$expand=resourceTypes/aliases');
+    expect(aliases.status).toBe(400);
+    expect(aliases.json().error.message).toContain('Azure Policy');
     const unknown = await get('/providers/Microsoft.Nope');
     expect(unknown.status).toBe(400);
     expect(unknown.json().error.code).toBe('InvalidResourceNamespace');

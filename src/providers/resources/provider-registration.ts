@@ -8,6 +8,7 @@ import { ArmError, armErrors } from '../../arm/errors.js';
 import { EDGE_ZONES } from '../../arm/edge-zones.js';
 import { AZURE_LOCATIONS } from '../../arm/locations.js';
 import { getJson, putJson } from '../../store/json.js';
+import type { ArmRequest } from '../../arm/router.js';
 import type { TaskRunner } from '../../runtime/tasks.js';
 import { RESOURCES_API_VERSIONS } from './api-versions.js';
 
@@ -101,6 +102,17 @@ function resourceTypesOf(arm: Arm, namespace: string) {
   });
 }
 
+/**
+ * `$expand=resourceTypes/aliases` asks for Azure Policy's aliases of each type: aksemu emulates no Azure Policy, so
+ * it has none to show, and says so rather than answer without them.
+ */
+function refusePolicyAliases(req: ArmRequest): void {
+  const expand = req.query.get('$expand');
+  if (expand && /aliases/i.test(expand)) {
+    throw new ArmError(400, 'InvalidParameter', `The $expand value '${expand}' asks for Azure Policy aliases, which aksemu does not emulate: leave out $expand.`, '$expand');
+  }
+}
+
 export function registerProviderRoutes(arm: Arm, providers: ProviderRegistrations): void {
   const known = (ns: string) => {
     const found = arm.types.namespace(ns);
@@ -112,17 +124,20 @@ export function registerProviderRoutes(arm: Arm, providers: ProviderRegistration
     path: '/subscriptions/{subscriptionId}/providers',
     apiVersions: RESOURCES_API_VERSIONS,
     authorization: anyRoleInSubscription,
-    handler: async (req) => ({
-      status: 200,
-      body: { value: await Promise.all(arm.types.all().map((ns) => providers.describe(req.params.subscriptionId!, ns.namespace))) },
-    }),
+    handler: async (req) => {
+      refusePolicyAliases(req);
+      return { status: 200, body: { value: await Promise.all(arm.types.all().map((ns) => providers.describe(req.params.subscriptionId!, ns.namespace))) } };
+    },
   });
   arm.router.add({
     methods: ['GET'],
     path: '/subscriptions/{subscriptionId}/providers/{namespace}',
     apiVersions: RESOURCES_API_VERSIONS,
     authorization: anyRoleInSubscription,
-    handler: async (req) => ({ status: 200, body: await providers.describe(req.params.subscriptionId!, known(req.params.namespace!)) }),
+    handler: async (req) => {
+      refusePolicyAliases(req);
+      return { status: 200, body: await providers.describe(req.params.subscriptionId!, known(req.params.namespace!)) };
+    },
   });
   // The provider's resource types alone, and the provider at the tenant (no registration there: every account may read it).
   arm.router.add({
@@ -138,6 +153,7 @@ export function registerProviderRoutes(arm: Arm, providers: ProviderRegistration
     apiVersions: RESOURCES_API_VERSIONS,
     authorization: { anyCaller: 'a provider at the tenant, readable by every account of the tenant' },
     handler: async (req) => {
+      refusePolicyAliases(req);
       const ns = known(req.params.namespace!);
       return { status: 200, body: { id: `/providers/${ns}`, namespace: ns, resourceTypes: resourceTypesOf(arm, ns) } };
     },
