@@ -16,14 +16,12 @@ export function haveCommand(cmd: string): boolean {
   }
 }
 
-/** `describe` when every command exists; otherwise a visible skip locally and a failure under CI. */
-export function describeWith(commands: string[], name: string, fn: () => void): void {
-  const missing = commands.filter((c) => !haveCommand(c));
-  if (missing.length === 0) {
+/** `describe` when nothing is missing; otherwise a visible skip with the reason locally, and a failure under CI. */
+function describeUnless(reason: string | undefined, name: string, fn: () => void): void {
+  if (reason === undefined) {
     describe(name, fn);
     return;
   }
-  const reason = `needs ${missing.join(', ')} (installed by .ci/run)`;
   if (inCI) {
     describe(name, () => {
       throw new Error(`${name}: ${reason}, but it is missing under CI`);
@@ -34,22 +32,16 @@ export function describeWith(commands: string[], name: string, fn: () => void): 
   describe.skip(`${name} [skipped: ${reason}]`, fn);
 }
 
+/** `describe` when every command exists; otherwise a visible skip locally and a failure under CI. */
+export function describeWith(commands: string[], name: string, fn: () => void): void {
+  const missing = commands.filter((c) => !haveCommand(c));
+  describeUnless(missing.length === 0 ? undefined : `needs ${missing.join(', ')} (installed by .ci/run)`, name, fn);
+}
+
 /**
  * `describe` when a folder of reference data (found through an environment variable) exists; otherwise a visible
  * skip naming the variable locally, and a failure under CI.
  */
 export function describeWithFolder(folder: { path: string | undefined; variable: string }, name: string, fn: () => void): void {
-  if (folder.path) {
-    describe(name, fn);
-    return;
-  }
-  const reason = `needs the reference folder named by ${folder.variable}`;
-  if (inCI) {
-    describe(name, () => {
-      throw new Error(`${name}: ${reason}, but it is missing under CI`);
-    });
-    return;
-  }
-  process.stderr.write(`SKIP ${name}: ${reason}\n`);
-  describe.skip(`${name} [skipped: ${reason}]`, fn);
+  describeUnless(folder.path ? undefined : `needs the reference folder named by ${folder.variable}`, name, fn);
 }

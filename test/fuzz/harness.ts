@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { SpawnedEmulator } from '../../testkit/emulator.js';
-import { httpsCall } from '../../testkit/http.js';
+import { httpsCall, type TestResponse } from '../../testkit/http.js';
 
 const envRuns = Number(process.env.AKSEMU_FUZZ_RUNS);
 /** True in the long run (AKSEMU_FUZZ_RUNS set). */
@@ -174,4 +174,22 @@ export async function fuzz<T>(tally: Tally, property: string, arb: fc.Arbitrary<
     );
   }
   await opts.target.healthy();
+}
+
+/**
+ * Status below 500, and a 4xx in Azure's error format (`{"error": {"code", "message"}}`: ARM's and Key Vault's
+ * alike). Every answer is counted in `tally`.
+ */
+export function expectAzureAnswer(tally: Tally, res: TestResponse, method: string): void {
+  tally.answer(res.status);
+  expect(res.status, res.text.slice(0, 2000)).toBeLessThan(500);
+  if (res.status < 400 || method === 'HEAD') return;
+  let body: { error?: { code?: unknown; message?: unknown } };
+  try {
+    body = res.json();
+  } catch {
+    throw new Error(`a ${res.status} that is not JSON: ${res.text.slice(0, 500)}`);
+  }
+  expect(typeof body.error?.code, res.text.slice(0, 2000)).toBe('string');
+  expect(typeof body.error?.message, res.text.slice(0, 2000)).toBe('string');
 }
