@@ -144,8 +144,14 @@ describe('controllers resume after a restart', () => {
       const api = await kubeApi(emu, cluster);
       expect((await api.call('POST', '/api/v1/namespaces/default/pods', pod('slow'))).status).toBe(201);
       await waitFor('slow scheduled', async () => (await api.call('GET', '/api/v1/namespaces/default/pods/slow')).json().spec.nodeName);
-      // Realistic speed: the container start takes seconds; stop before it happens.
-      expect((await api.call('GET', '/api/v1/namespaces/default/pods/slow')).json().status.phase).toBe('Pending');
+      // Realistic speed: the container start takes seconds; stop before it happens. Meanwhile the kubelet has
+      // admitted the pod: its container is waiting in ContainerCreating (SPEC W-21).
+      await waitFor('slow admitted', async () => (await api.call('GET', '/api/v1/namespaces/default/pods/slow')).json().status.containerStatuses);
+      const admitted = (await api.call('GET', '/api/v1/namespaces/default/pods/slow')).json();
+      expect(admitted.status.phase).toBe('Pending');
+      expect(admitted.status.containerStatuses[0]).toMatchObject({ name: 'c', ready: false, started: false, state: { waiting: { reason: 'ContainerCreating' } } });
+      expect(admitted.status.conditions.find((c: any) => c.type === 'ContainersReady')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [c]' });
+      expect(admitted.status.conditions.find((c: any) => c.type === 'PodScheduled').status).toBe('True');
     } finally {
       await emu.close();
     }
@@ -153,6 +159,33 @@ describe('controllers resume after a restart', () => {
     try {
       const api = await kubeApi(emu, cluster!);
       await waitFor('slow running after the restart', async () => (await api.call('GET', '/api/v1/namespaces/default/pods/slow')).json().status.phase === 'Running');
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
+describe('readiness probes', () => {
+  it('keeps a container unready until its probe\'s initialDelaySeconds have passed on the emulated clock (SPEC W-21)', async () => {
+    const emu = await startEmulatorWithFixtures();
+    try {
+      const cluster = await addCluster(emu, { name: 'probes', resourceGroup: 'rg', pools: [{ name: 'nodepool1', count: 1 }] });
+      const api = await kubeApi(emu, cluster);
+      const probe = { httpGet: { path: '/healthz', port: 8080 }, initialDelaySeconds: 300 };
+      await api.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'probed' }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', readinessProbe: probe }, { name: 'side', image: 'busybox:1.36' }] } });
+      const get = async () => (await api.call('GET', '/api/v1/namespaces/default/pods/probed')).json();
+      await waitFor('probed running', async () => (await get()).status.phase === 'Running');
+      const running = await get();
+      expect(running.status.containerStatuses.map((s: any) => [s.name, s.ready, s.imageID.includes('@sha256:'), s.containerID.startsWith('containerd://')])).toEqual([
+        ['web', false, true, true],
+        ['side', true, true, true],
+      ]);
+      expect(running.status.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [web]' });
+      emu.core.clock.advance(301 * 1000);
+      await waitFor('web ready', async () => (await get()).status.conditions.find((c: any) => c.type === 'Ready').status === 'True');
+      const ready = await get();
+      expect(ready.status.containerStatuses.every((s: any) => s.ready)).toBe(true);
+      expect(ready.status.conditions.find((c: any) => c.type === 'ContainersReady').status).toBe('True');
     } finally {
       await emu.close();
     }

@@ -125,14 +125,24 @@ describe('scheduler rules', () => {
 
   it('filters in the default profile order and words the failures as kube-scheduler', () => {
     expect(filterNode(pod({ nodeSelector: { a: 'b' } }), node('n', { a: 'b' }), emptyUsage())).toBeUndefined();
-    expect(filterNode(pod({ nodeSelector: { a: 'b' } }), node('n', {}), emptyUsage())?.reason).toBe("node(s) didn't match Pod's node affinity/selector");
-    expect(filterNode(pod({}), node('n', {}, { unschedulable: true }), emptyUsage())?.reason).toBe('node(s) were unschedulable');
-    expect(filterNode(pod({}), node('n', {}, {}, false), emptyUsage())?.reason).toBe('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
+    expect(filterNode(pod({ nodeSelector: { a: 'b' } }), node('n', {}), emptyUsage())?.reasons).toEqual(["node(s) didn't match Pod's node affinity/selector"]);
+    expect(filterNode(pod({}), node('n', {}, { unschedulable: true }), emptyUsage())?.reasons).toEqual(['node(s) were unschedulable']);
+    expect(filterNode(pod({}), node('n', {}, {}, false), emptyUsage())?.reasons).toEqual(['node(s) had untolerated taint {node.kubernetes.io/not-ready: }']);
     const full = emptyUsage();
     full.pods = 2;
-    expect(filterNode(pod({}), node('n', {}), full)?.reason).toBe('Too many pods');
-    expect(filterNode(pod({ containers: [{ name: 'c', resources: { requests: { memory: '5Gi' } } }] }), node('n', {}), emptyUsage())?.reason).toBe('Insufficient memory');
+    expect(filterNode(pod({}), node('n', {}), full)?.reasons).toEqual(['Too many pods']);
+    expect(filterNode(pod({ containers: [{ name: 'c', resources: { requests: { memory: '5Gi' } } }] }), node('n', {}), emptyUsage())?.reasons).toEqual(['Insufficient memory']);
     expect(unschedulableMessage(0, [])).toBe('no nodes available to schedule pods');
+  });
+
+  it('names every resource a node is short of, and counts nodes per reason in the FailedScheduling message (SPEC W-20)', () => {
+    const big = pod({ containers: [{ name: 'c', resources: { requests: { cpu: '3', memory: '5Gi' } } }] });
+    const short = filterNode(big, node('n', {}), emptyUsage());
+    expect(short).toEqual({ reasons: ['Insufficient cpu', 'Insufficient memory'], resolvable: true });
+    const elsewhere = filterNode(pod({ nodeSelector: { 'kubernetes.azure.com/fips_enabled': 'true' } }), node('m', {}), emptyUsage())!;
+    expect(unschedulableMessage(5, [elsewhere, elsewhere, short!, short!, short!])).toBe(
+      "0/5 nodes are available: 2 node(s) didn't match Pod's node affinity/selector, 3 Insufficient cpu, 3 Insufficient memory. preemption: 0/5 nodes are available: 2 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod.",
+    );
   });
 });
 

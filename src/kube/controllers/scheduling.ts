@@ -109,25 +109,28 @@ export function matchesNodeAffinity(p: Pod, n: Node): boolean {
   return true;
 }
 
-export type FilterFailure = { reason: string; resolvable: boolean };
+/** Why one node does not fit: one filter's reasons (NodeResourcesFit names every resource that is short). */
+export type FilterFailure = { reasons: string[]; resolvable: boolean };
 
 /** The first filter a node fails for a pod, in the default profile's order; undefined when it fits. */
 export function filterNode(p: Pod, n: Node, usage: NodeUsage): FilterFailure | undefined {
   const tolerations = p.spec?.tolerations ?? [];
   if (n.spec?.unschedulable && !tolerations.some((t) => tolerates(t, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }))) {
-    return { reason: 'node(s) were unschedulable', resolvable: false };
+    return { reasons: ['node(s) were unschedulable'], resolvable: false };
   }
   for (const taint of effectiveTaints(n)) {
     if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
     if (taint.key === 'node.kubernetes.io/unschedulable') continue;
-    if (!tolerations.some((t) => tolerates(t, taint))) return { reason: `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`, resolvable: false };
+    if (!tolerations.some((t) => tolerates(t, taint))) return { reasons: [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`], resolvable: false };
   }
-  if (!matchesNodeAffinity(p, n)) return { reason: "node(s) didn't match Pod's node affinity/selector", resolvable: false };
+  if (!matchesNodeAffinity(p, n)) return { reasons: ["node(s) didn't match Pod's node affinity/selector"], resolvable: false };
   const alloc = n.status?.allocatable ?? {};
   const req = podRequests(p);
-  if (alloc.pods !== undefined && BigInt(usage.pods + 1) > unitValue(alloc.pods)) return { reason: 'Too many pods', resolvable: true };
-  if (alloc.cpu !== undefined && req.cpuMilli > 0n && usage.cpuMilli + req.cpuMilli > milliValue(alloc.cpu)) return { reason: 'Insufficient cpu', resolvable: true };
-  if (alloc.memory !== undefined && req.memory > 0n && usage.memory + req.memory > unitValue(alloc.memory)) return { reason: 'Insufficient memory', resolvable: true };
+  const short: string[] = [];
+  if (alloc.pods !== undefined && BigInt(usage.pods + 1) > unitValue(alloc.pods)) short.push('Too many pods');
+  if (alloc.cpu !== undefined && req.cpuMilli > 0n && usage.cpuMilli + req.cpuMilli > milliValue(alloc.cpu)) short.push('Insufficient cpu');
+  if (alloc.memory !== undefined && req.memory > 0n && usage.memory + req.memory > unitValue(alloc.memory)) short.push('Insufficient memory');
+  if (short.length > 0) return { reasons: short, resolvable: true };
   return undefined;
 }
 
@@ -160,7 +163,7 @@ export function unschedulableMessage(total: number, failures: FilterFailure[]): 
     for (const i of items) m.set(i, (m.get(i) ?? 0) + 1);
     return [...m.entries()].map(([reason, n]) => `${n} ${reason}`).sort();
   };
-  const reasons = count(failures.map((f) => f.reason));
+  const reasons = count(failures.flatMap((f) => f.reasons));
   const preemption = count(failures.map((f) => (f.resolvable ? 'No preemption victims found for incoming pod' : 'Preemption is not helpful for scheduling')));
   return `0/${total} nodes are available: ${reasons.join(', ')}. preemption: 0/${total} nodes are available: ${preemption.join(', ')}.`;
 }
