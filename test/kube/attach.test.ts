@@ -171,7 +171,7 @@ describeWith(['kubectl'], 'kubectl debug node/... -it, attach and exec', () => {
   it('refuses SPDY (kubectl 1.28) with a Status that says which kubectl builds work', async () => {
     if (!existsSync(`${BUILDS}/kubectl.1.28`)) return;
     const r = await run(h, ['debug', `node/${fipsNode}`, '-it', `--image=${IMAGE}`], SESSION, { build: '1.28' });
-    // kubectl debug falls back to the (empty) logs; the warning carries the Status message.
+    // kubectl debug falls back to the (simulated) logs; the warning carries the Status message.
     expect(r.stderr).toContain("couldn't attach to pod/");
     expect(r.stderr).toContain('not over SPDY/3.1: use kubectl 1.30 or later');
     expect(r.stdout).not.toContain('root@');

@@ -1,34 +1,16 @@
 /**
- * The pods' own subresources: log (aksemu runs no containers, so a running container's log is empty), attach and
- * exec (upgrades served by src/kube/streams; a plain request is refused), eviction and binding.
+ * The pods' own subresources: log (the simulated containers' logs, pod-log.ts), attach and exec (upgrades served
+ * by src/kube/streams; a plain request is refused), eviction and binding.
  */
 import type { FastifyReply } from 'fastify';
 import { bodyFormat, parseBody } from './body.js';
+import { servePodLog } from './pod-log.js';
 import { kubeErrors, successStatus } from '../machinery/errors.js';
 import type { DeleteOptions } from '../registry/registry.js';
 import { bindPod } from '../registry/pod-binding.js';
 import type { ResourceDef } from '../machinery/resource.js';
-import type { Pod } from '../machinery/types.js';
 import { parseStreamOptions, resolveStreamTarget } from '../../streams/target.js';
 import { type RequestContext, type ResourcePath, dryRun, rawBody, send } from './request.js';
-
-async function podLog(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
-  const pod = (await c.registry.get<Pod>(def, path.namespace, path.name!)) as Pod;
-  const containerName = c.url.searchParams.get('container') ?? undefined;
-  const containers = pod.spec?.containers ?? [];
-  if (!containerName && containers.length > 1) {
-    throw kubeErrors.badRequest(`a container name must be specified for pod ${path.name}, choose one of: [${containers.map((x) => x.name).join(' ')}]`);
-  }
-  const name = containerName ?? containers[0]?.name;
-  const status = (pod.status?.containerStatuses ?? []).find((s) => s.name === name);
-  if (!containers.some((x) => x.name === name)) throw kubeErrors.badRequest(`container ${name} is not valid for pod ${path.name}`);
-  if (!status?.state?.running && !status?.state?.terminated) {
-    const reason = status?.state?.waiting?.reason ?? (pod.spec?.nodeName ? 'ContainerCreating' : 'Pending');
-    throw kubeErrors.badRequest(`container "${name}" in pod "${path.name}" is waiting to start: ${reason}`);
-  }
-  // aksemu runs no containers: a running container has written nothing.
-  return c.reply.code(200).type('text/plain').send('');
-}
 
 /** pods/eviction (policy/v1 Eviction): a delete with the eviction's options (aksemu has no disruption budgets). */
 async function evict(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
@@ -64,7 +46,7 @@ export async function podSubresource(c: RequestContext, def: ResourceDef, path: 
   const reg = c.registry;
   if (name === 'log') {
     if (method !== 'GET') throw kubeErrors.methodNotAllowed(method, gr);
-    return podLog(c, def, path);
+    return servePodLog(c, def, path);
   }
   if (name === 'attach' || name === 'exec') {
     // SPEC C-9: the streams are upgrades (src/kube/streams); a plain request is refused after the pod is checked.
