@@ -1,5 +1,5 @@
 /**
- * The scheduler of a cluster (SPEC C-4): binds every pending pod of the default scheduler to the best node that
+ * The scheduler of a cluster (SPEC C-4, W-20): binds every pending pod of the default scheduler to the best node that
  * passes the filters (scheduling.ts), or records why none does — PodScheduled=False/Unschedulable on the pod and
  * a FailedScheduling event, written again only when the reason changes. Pods bound in one pass count toward
  * the nodes' usage for the next pod of the same pass.

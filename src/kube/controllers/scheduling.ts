@@ -1,7 +1,8 @@
 /**
  * The scheduler's rules as data and pure functions (SPEC C-4: "pods with a nodeSelector land only on matching
- * nodes, or stay Pending"): the default profile's filters in their order — NodeUnschedulable, TaintToleration,
- * NodeAffinity (nodeSelector and required node affinity), NodeResourcesFit — a least-allocated score with
+ * nodes, or stay Pending"; W-20): the default profile's filters in their order — NodeUnschedulable,
+ * TaintToleration, NodeAffinity (nodeSelector and required node affinity), NodeResourcesFit (every short resource
+ * is a reason of its own, counted per node as kube-scheduler's histogram does) — a least-allocated score with
  * spreading of a workload's replicas, and the FailedScheduling message kube-scheduler writes
  * ("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: ...").
  */
