@@ -86,6 +86,21 @@ describe('cluster controllers', () => {
     await setNodeReady(emu.core, cluster.uid, node('spare'), true);
   });
 
+  it('rejects a pod bound by nodeName that its node cannot take, as the kubelet\'s admission does (SPEC W-20)', async () => {
+    await api.call('POST', '/api/v1/namespaces/default/pods', pod('misplaced', { nodeName: node('nodepool1'), nodeSelector: { agentpool: 'gpu' } }));
+    await api.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'oversized' }, spec: { nodeName: node('nodepool1'), containers: [{ name: 'c', image: 'x:1', resources: { requests: { cpu: '64' } } }] } });
+    await api.call('POST', '/api/v1/namespaces/default/pods', pod('fits', { nodeName: node('nodepool1') }));
+    await waitFor('misplaced rejected', async () => (await get('misplaced')).status.phase === 'Failed');
+    expect((await get('misplaced')).status).toMatchObject({ reason: 'NodeAffinity', message: "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector" });
+    await waitFor('oversized rejected', async () => (await get('oversized')).status.phase === 'Failed');
+    const oversized = (await get('oversized')).status;
+    expect(oversized.reason).toBe('OutOfcpu');
+    expect(oversized.message).toMatch(/^Pod was rejected: Node didn't have enough resource: cpu, requested: 64000, used: \d+, capacity: \d+$/);
+    await waitFor('fits running', async () => (await get('fits')).status.phase === 'Running');
+    const events = (await api.call('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Doversized')).json().items;
+    expect(events.map((e: any) => [e.type, e.reason, e.source.component])).toContainEqual(['Warning', 'OutOfcpu', 'kubelet']);
+  });
+
   it('runs a DaemonSet pod on a new node and collects the pods of a node that is gone', async () => {
     const ds = async () => (await api.call('GET', '/api/v1/namespaces/kube-system/pods?labelSelector=component%3Dkube-proxy')).json().items;
     expect((await ds()).length).toBe(3);

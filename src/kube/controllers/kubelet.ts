@@ -8,6 +8,7 @@
  *   IP for hostNetwork pods), container statuses with image and container ids; events Pulled, Created, Started.
  *   A container with a readinessProbe turns ready once the probe's initialDelaySeconds have passed on the
  *   emulated clock (SPEC W-21; statuses in pod-status.ts).
+ * - A pod bound by `spec.nodeName` that the node cannot take is rejected (admission.ts): phase Failed.
  * - A pod on a node that is not Ready is reported not Ready (the node lifecycle controller's MarkPodsNotReady),
  *   and Ready again when the node is.
  * - A terminating pod (deletionTimestamp) on a Ready node is stopped and removed (delete with grace 0).
@@ -25,6 +26,7 @@ import { kubeTime } from '../util/age.js';
 import type { Speed } from '../../runtime/clock.js';
 import { recordEvent } from './events.js';
 import { condition, creatingStatus, probedStatus, startedStatus } from './pod-status.js';
+import { admissionRejection, admitted } from './admission.js';
 
 /** Realistic durations (ctx.speed): image pull and container start; container stop. */
 export const POD_START_MS = 3000;
@@ -80,10 +82,23 @@ export async function runKubelets(registry: Registry, speed: Speed, nodes: Node[
     }
     if (pod.status?.phase === 'Pending') {
       if (!ready) continue;
+      const rejection = admitted(pod) ? undefined : admissionRejection(pod, node, pods);
+      if (rejection) {
+        const status = { ...(pod.status ?? {}), phase: 'Failed', reason: rejection.reason, message: rejection.message, startTime: kubeTime(now) };
+        await tolerate404or409(registry.update(podDef, ns, name, { ...pod, status }, { subresource: 'status' }));
+        await recordEvent(registry, { involved: { ...pod, kind: 'Pod', apiVersion: 'v1' }, type: 'Warning', reason: rejection.reason, message: rejection.message.replace(/^Pod was rejected: /, ''), component: 'kubelet', host: nodeName });
+        continue;
+      }
       const startAt = scheduledAt(pod) + speed.delay(POD_START_MS);
       if (now.getTime() < startAt) {
         due(startAt);
-        if (!pod.status?.containerStatuses) await tolerate404or409(registry.update(podDef, ns, name, { ...pod, status: creatingStatus(pod, node, now) }, { subresource: 'status' }));
+        if (!pod.status?.containerStatuses) {
+          try {
+            pods[i] = (await registry.update(podDef, ns, name, { ...pod, status: creatingStatus(pod, node, now) }, { subresource: 'status' })).obj;
+          } catch (err) {
+            if (!(err instanceof KubeError && (err.code === 404 || err.code === 409))) throw err;
+          }
+        }
         continue;
       }
       try {

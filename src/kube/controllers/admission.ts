@@ -1,0 +1,42 @@
+/**
+ * The kubelet's admission of a pod bound to its node (SPEC W-20, W-21): a pod placed with `spec.nodeName` skips the
+ * scheduler, so the node's kubelet checks what the scheduler would have — node affinity (nodeSelector included) and
+ * resources against allocatable, counting the pods it has already admitted — and rejects a pod that does not fit:
+ * phase Failed with the kubelet's reason (`NodeAffinity`, `OutOfcpu`, `OutOfmemory`, `OutOfpods`) and message.
+ */
+import type { Node, Pod } from '../api/machinery/types.js';
+import { milliValue, unitValue } from '../api/machinery/quantity.js';
+import { addUsage, emptyUsage, matchesNodeAffinity, podRequests } from './scheduling.js';
+
+export interface Rejection {
+  reason: string;
+  message: string;
+}
+
+/** Whether the kubelet has admitted the pod already (it reported container statuses, or it runs or ran). */
+export function admitted(p: Pod): boolean {
+  return p.status?.containerStatuses !== undefined || (p.status?.phase !== undefined && p.status.phase !== 'Pending');
+}
+
+/** Why the node's kubelet rejects `pod`, given the pods of the cluster; undefined when it admits it. */
+export function admissionRejection(pod: Pod, node: Node, pods: Pod[]): Rejection | undefined {
+  if (!matchesNodeAffinity(pod, node)) {
+    return { reason: 'NodeAffinity', message: "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector" };
+  }
+  const used = emptyUsage();
+  for (const p of pods) {
+    if (p === pod || p.metadata.uid === pod.metadata.uid || p.spec?.nodeName !== node.metadata.name) continue;
+    if (!admitted(p) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+    addUsage(used, p);
+  }
+  const alloc = node.status?.allocatable ?? {};
+  const req = podRequests(pod);
+  const short = (resource: string, requested: bigint, usedNow: bigint, capacity: bigint): Rejection => ({
+    reason: `OutOf${resource}`,
+    message: `Pod was rejected: Node didn't have enough resource: ${resource}, requested: ${requested}, used: ${usedNow}, capacity: ${capacity}`,
+  });
+  if (alloc.pods !== undefined && BigInt(used.pods + 1) > unitValue(alloc.pods)) return short('pods', 1n, BigInt(used.pods), unitValue(alloc.pods));
+  if (alloc.cpu !== undefined && req.cpuMilli > 0n && used.cpuMilli + req.cpuMilli > milliValue(alloc.cpu)) return short('cpu', req.cpuMilli, used.cpuMilli, milliValue(alloc.cpu));
+  if (alloc.memory !== undefined && req.memory > 0n && used.memory + req.memory > unitValue(alloc.memory)) return short('memory', req.memory, used.memory, unitValue(alloc.memory));
+  return undefined;
+}
