@@ -135,6 +135,23 @@ describeWith(['kubectl'], 'the scheduler and simulated pods through kubectl', ()
     );
   });
 
+  it('keeps pods off cordoned nodes and schedules them when the nodes are uncordoned', async () => {
+    const plain = cluster.nodeNames.filter((n) => n.startsWith('aks-plain-'));
+    expect(plain).toHaveLength(2);
+    for (const n of plain) expect((await kubectl(h, ['cordon', n])).code).toBe(0);
+    await apply('on-plain', '  nodeSelector:\n    agentpool: plain');
+    await settle(emu, cluster);
+    const pending = await podJson('on-plain');
+    expect(pending.spec.nodeName).toBeUndefined();
+    expect(pending.status.conditions.find((c: any) => c.type === 'PodScheduled').message).toBe(
+      "0/5 nodes are available: 1 node(s) had untolerated taint {CriticalAddonsOnly: true}, 2 node(s) didn't match Pod's node affinity/selector, 2 node(s) were unschedulable. preemption: 0/5 nodes are available: 5 Preemption is not helpful for scheduling.",
+    );
+    expect((await kubectl(h, ['uncordon', plain[1]!])).code).toBe(0);
+    await waitFor('on-plain running', async () => (await podJson('on-plain')).status.phase === 'Running');
+    expect((await podJson('on-plain')).spec.nodeName).toBe(plain[1]);
+    expect((await kubectl(h, ['uncordon', plain[0]!])).code).toBe(0);
+  });
+
   it('keeps a pod no node fits Pending and says why in kube-scheduler\'s words, then schedules it when a matching pool is added', async () => {
     const big = (await kubectl(h, ['apply', '-f', '-'], manifest('too-big', '  nodeSelector:\n    kubernetes.azure.com/fips_enabled: "true"').replace('    command:', '    resources:\n      requests:\n        cpu: "4"\n    command:')));
     expect(big.code, big.stderr).toBe(0);
