@@ -6,7 +6,7 @@
  */
 import type { Node, Pod } from '../api/machinery/types.js';
 import { milliValue, unitValue } from '../api/machinery/quantity.js';
-import { addUsage, emptyUsage, matchesNodeAffinity, podRequests } from './scheduling.js';
+import { addUsage, emptyUsage, matchesNodeAffinity, podRequests, type NodeUsage } from './scheduling.js';
 
 export interface Rejection {
   reason: string;
@@ -18,16 +18,22 @@ export function admitted(p: Pod): boolean {
   return p.status?.containerStatuses !== undefined || (p.status?.phase !== undefined && p.status.phase !== 'Pending');
 }
 
-/** Why the node's kubelet rejects `pod`, given the pods of the cluster; undefined when it admits it. */
-export function admissionRejection(pod: Pod, node: Node, pods: Pod[]): Rejection | undefined {
+/** What the pods each node's kubelet has admitted use (terminal pods no longer count). */
+export function admittedUsage(pods: Pod[]): Map<string, NodeUsage> {
+  const usage = new Map<string, NodeUsage>();
+  for (const p of pods) {
+    const node = p.spec?.nodeName;
+    if (!node || !admitted(p) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+    if (!usage.has(node)) usage.set(node, emptyUsage());
+    addUsage(usage.get(node)!, p);
+  }
+  return usage;
+}
+
+/** Why the node's kubelet rejects `pod`, given what the pods it admitted use; undefined when it admits it. */
+export function admissionRejection(pod: Pod, node: Node, used: NodeUsage = emptyUsage()): Rejection | undefined {
   if (!matchesNodeAffinity(pod, node)) {
     return { reason: 'NodeAffinity', message: "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector" };
-  }
-  const used = emptyUsage();
-  for (const p of pods) {
-    if (p === pod || p.metadata.uid === pod.metadata.uid || p.spec?.nodeName !== node.metadata.name) continue;
-    if (!admitted(p) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
-    addUsage(used, p);
   }
   const alloc = node.status?.allocatable ?? {};
   const req = podRequests(pod);

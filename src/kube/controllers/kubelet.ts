@@ -26,7 +26,8 @@ import { kubeTime } from '../util/age.js';
 import type { Speed } from '../../runtime/clock.js';
 import { recordEvent } from './events.js';
 import { condition, creatingStatus, probedStatus, startedStatus } from './pod-status.js';
-import { admissionRejection, admitted } from './admission.js';
+import { admissionRejection, admitted, admittedUsage } from './admission.js';
+import { addUsage, emptyUsage } from './scheduling.js';
 
 /** Realistic durations (ctx.speed): image pull and container start; container stop. */
 export const POD_START_MS = 3000;
@@ -51,6 +52,7 @@ async function tolerate404or409(p: Promise<unknown>): Promise<void> {
 export async function runKubelets(registry: Registry, speed: Speed, nodes: Node[], pods: Pod[]): Promise<number | undefined> {
   const now = registry.now();
   const byName = new Map(nodes.map((n) => [n.metadata.name!, n]));
+  const usage = admittedUsage(pods);
   let next: number | undefined;
   const due = (t: number) => {
     next = next === undefined ? t : Math.min(next, t);
@@ -82,7 +84,11 @@ export async function runKubelets(registry: Registry, speed: Speed, nodes: Node[
     }
     if (pod.status?.phase === 'Pending') {
       if (!ready) continue;
-      const rejection = admitted(pod) ? undefined : admissionRejection(pod, node, pods);
+      const rejection = admitted(pod) ? undefined : admissionRejection(pod, node, usage.get(nodeName));
+      if (!rejection && !admitted(pod)) {
+        if (!usage.has(nodeName)) usage.set(nodeName, emptyUsage());
+        addUsage(usage.get(nodeName)!, pod); // later pods of this pass count it as admitted
+      }
       if (rejection) {
         const status = { ...(pod.status ?? {}), phase: 'Failed', reason: rejection.reason, message: rejection.message, startTime: kubeTime(now) };
         await tolerate404or409(registry.update(podDef, ns, name, { ...pod, status }, { subresource: 'status' }));
