@@ -1,9 +1,9 @@
 /**
- * Runs every cluster's controllers (namespaces, system pods, scheduler, kubelets) as level-triggered reconcile
+ * Runs every cluster's controllers (namespaces, system pods, workloads, scheduler, kubelets) as level-triggered reconcile
  * passes over the store (docs/architecture.md, "controllers are level-triggered reconcile loops"):
  *
  * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
- * - a cluster's pass runs when its nodes, pods or namespaces change (store watches on those key prefixes), when
+ * - a cluster's pass runs when its nodes, pods, namespaces, Deployments or ReplicaSets change (store watches on those key prefixes), when
  *   its configuration changes (version, VNet Integration), when the emulated clock jumps, and at
  *   the due time of the next delayed step (a pod start, a graceful deletion);
  * - passes of one cluster never overlap; a change during a pass makes it run again right after.
@@ -27,6 +27,8 @@ import { reconcileNodeLeases } from './node-leases.js';
 import { reconcileAadAdminBinding, reconcileRbacBootstrap } from './rbac-bootstrap.js';
 import { schedulePods } from './scheduler.js';
 import { reconcileSystemPods } from './system-pods.js';
+import { reconcileWorkloads } from './workloads.js';
+import { earliest } from './workload-common.js';
 
 export interface ControllerDeps {
   store: Store;
@@ -72,7 +74,8 @@ class ClusterRuntime {
       this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
       void this.rewatch();
     };
-    for (const p of [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, this.deps.clusterConfig.watchKey(this.record)]) {
+    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, this.deps.clusterConfig.watchKey(this.record)];
+    for (const p of prefixes) {
       this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
     }
     this.trigger();
@@ -193,11 +196,12 @@ class ClusterRuntime {
     await reconcileNodeLeases(registry, nodes);
     let pods = (await registry.list<Pod>(podDef, undefined)).items;
     await reconcileSystemPods(registry, cluster, nodes, pods);
+    const workloadsDue = await reconcileWorkloads(registry, this.record.uid);
     pods = (await registry.list<Pod>(podDef, undefined)).items;
     await schedulePods(registry, nodes, pods);
     nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     pods = (await registry.list<Pod>(podDef, undefined)).items;
-    let due = await runKubelets(registry, this.deps.speed, nodes, pods);
+    let due = earliest(await runKubelets(registry, this.deps.speed, nodes, pods), workloadsDue);
     const now = this.deps.clock.nowMs();
     if (now - this.lastEventSweep >= EVENT_SWEEP_MS || now < this.lastEventSweep) {
       this.lastEventSweep = now;

@@ -178,6 +178,11 @@ function templateHash(clusterUid: string, w: Workload): string {
 }
 
 /** A stable uid for a workload's owner object (the ReplicaSet or DaemonSet the pods point to). */
+/** Whether an owner reference names one of the emulated add-on workloads (they have no stored object). */
+export function isSystemWorkloadOwner(clusterUid: string, ref: { name: string; uid: string }): boolean {
+  return ref.uid === ownerUid(clusterUid, ref.name);
+}
+
 function ownerUid(clusterUid: string, name: string): string {
   const h = hash(clusterUid, 'owner', name).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;

@@ -1,5 +1,7 @@
 /** Every resource the clusters' Kubernetes API serves, in discovery order. */
 import type { ResourceDef } from '../api/machinery/resource.js';
+import { deployments } from './deployments.js';
+import { replicasets } from './replicasets.js';
 import { configmaps } from './configmaps.js';
 import { events } from './events.js';
 import { leases } from './leases.js';
@@ -11,7 +13,7 @@ import { secrets } from './secrets.js';
 import { serviceaccounts } from './serviceaccounts.js';
 import type { KubeObject } from '../../clusters/stored-object.js';
 
-export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles];
+export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, deployments, replicasets];
 
 export function findResource(group: string, version: string, resource: string): ResourceDef<KubeObject> | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
@@ -24,4 +26,4 @@ export function servedGroupVersions(): Array<{ group: string; version: string }>
   return [...seen.values()].sort((a, b) => (a.group === '' ? -1 : b.group === '' ? 1 : a.group.localeCompare(b.group)));
 }
 
-export { clusterrolebindings, clusterroles, configmaps, events, leases, namespaces, nodes, pods, rolebindings, roles, secrets, serviceaccounts };
+export { clusterrolebindings, clusterroles, configmaps, deployments, replicasets, events, leases, namespaces, nodes, pods, rolebindings, roles, secrets, serviceaccounts };

@@ -1,6 +1,6 @@
 /**
  * Requests on a served resource (/api/v1/..., /apis/<g>/<v>/...): collection and object verbs, the generic
- * subresources (status, finalize), patches and server-side apply, and watches.
+ * subresources (status, finalize; scale in scale-subresource.ts), patches and server-side apply, and watches.
  */
 import type { FastifyReply } from 'fastify';
 import { findResource } from '../../resources/index.js';
@@ -18,6 +18,7 @@ import { serveWatch, validateWatchOptions } from './watch.js';
 import { type RequestContext, type ResourcePath, decodeBody, deleteOptions, dryRun, fieldValidationOf, includeObject, listOptions, queryBool, queryInt, rawBody, send, sendList, sendObject } from './request.js';
 import { POD_SUBRESOURCES, podSubresource } from './pod-subresources.js';
 import { reviews } from './reviews.js';
+import { scaleSubresource } from './scale-subresource.js';
 import { checkEscalation, isRbacResource } from '../../authorization/escalation.js';
 import type { WriteOptions } from '../registry/registry.js';
 
@@ -52,6 +53,7 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
     const sub = def.subresources.find((s) => s.name === path.subresource);
     if (!sub) throw kubeErrors.pathNotFound();
     if (POD_SUBRESOURCES.includes(sub.name)) return podSubresource(c, def, path, sub.name);
+    if (sub.name === 'scale') return scaleSubresource(c, def, path);
     // status / finalize
     if (method === 'GET' && sub.verbs.includes('get')) return sendObject(c, def, 200, await reg.get(def, ns, path.name));
     if (method === 'PUT' && sub.verbs.includes('update')) {

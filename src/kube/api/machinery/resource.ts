@@ -81,6 +81,11 @@ export interface ResourceDef<T extends KubeObject = KubeObject> {
   gracePeriod?(obj: T, requested: number | undefined): number;
   /** Finalizers outside metadata.finalizers that also hold a deletion (a namespace's spec.finalizers). */
   specFinalizers?(obj: T): string[];
+  /**
+   * The garbage collector follows this kind's dependents (controllers/garbage-collector.ts): a delete's
+   * propagationPolicy Orphan or Foreground holds the object with the `orphan` or `foregroundDeletion` finalizer.
+   */
+  collectsDependents?: boolean;
   /** Marks an object whose deletion must wait (a namespace's phase Terminating). */
   prepareForDeletion?(obj: T): void;
 }

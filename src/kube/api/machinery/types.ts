@@ -22,6 +22,10 @@ import type {
   V1ClusterRole,
   V1ClusterRoleBinding,
   V1Taint,
+  V1Deployment,
+  V1ReplicaSet,
+  V1LabelSelector,
+  V1PodTemplateSpec,
   V1Toleration,
 } from '@kubernetes/client-node';
 
@@ -55,3 +59,8 @@ export type Role = Wire<V1Role> & { metadata: ObjectMeta };
 export type RoleBinding = Wire<V1RoleBinding> & { metadata: ObjectMeta };
 export type ClusterRole = Wire<V1ClusterRole> & { metadata: ObjectMeta };
 export type ClusterRoleBinding = Wire<V1ClusterRoleBinding> & { metadata: ObjectMeta };
+
+export type Deployment = Wire<V1Deployment> & { metadata: ObjectMeta };
+export type ReplicaSet = Wire<V1ReplicaSet> & { metadata: ObjectMeta };
+export type LabelSelector = Wire<V1LabelSelector>;
+export type PodTemplateSpec = Wire<V1PodTemplateSpec>;

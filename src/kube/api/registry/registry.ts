@@ -345,7 +345,7 @@ export class Registry {
       if (pre?.resourceVersion && pre.resourceVersion !== String(current.modRevision)) {
         throw kubeErrors.conflict(gr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.modRevision}`);
       }
-      const pending = pendingDeletion(def, obj, opts.gracePeriodSeconds, this.clock.now());
+      const pending = pendingDeletion(def, obj, opts.gracePeriodSeconds, this.clock.now(), opts.propagationPolicy);
       if (!pending) {
         if (opts.dryRun) return { write: 'none', result: { obj, deleted: true } };
         return { write: 'delete', result: () => ({ obj, deleted: true }) };

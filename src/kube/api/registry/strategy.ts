@@ -108,13 +108,28 @@ export function shouldDeleteDuringUpdate(def: ResourceDef<any>, old: KubeObject,
 }
 
 /**
+ * The garbage collector's finalizers for a delete's propagationPolicy (deletionFinalizersForGarbageCollection):
+ * Orphan holds the object until its dependents lose their owner reference, Foreground until they are gone,
+ * Background (the default of apps/v1 kinds) holds nothing: the collector deletes the dependents afterwards.
+ */
+// SPEC W-7
+function setDeletionFinalizers(obj: KubeObject, policy: string | undefined): void {
+  const wanted = policy === 'Orphan' ? 'orphan' : policy === 'Foreground' ? 'foregroundDeletion' : undefined;
+  const kept = (obj.metadata.finalizers ?? []).filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+  if (wanted) kept.push(wanted);
+  if (kept.length > 0) obj.metadata.finalizers = kept;
+  else delete obj.metadata.finalizers;
+}
+
+/**
  * The object with its deletion recorded, when it must wait, else undefined (delete it now): a kind with graceful
  * deletion (`gracePeriod`, pods on a node) gets a deletionTimestamp that far ahead, and an object that finalizers
  * hold gets one now (and the kind's `prepareForDeletion`, a namespace's phase Terminating).
  */
-export function pendingDeletion<T extends KubeObject>(def: ResourceDef<any>, obj: T, requestedGrace: number | undefined, now: Date): T | undefined {
+export function pendingDeletion<T extends KubeObject>(def: ResourceDef<any>, obj: T, requestedGrace: number | undefined, now: Date, propagationPolicy?: string): T | undefined {
   const next = clone(obj);
   const m = next.metadata;
+  if (def.collectsDependents) setDeletionFinalizers(next, propagationPolicy);
   const finalizers = hasFinalizers(def, next);
   let grace = 0;
   if (def.gracePeriod) {

@@ -1,0 +1,77 @@
+/**
+ * Garbage collection by owner references (SPEC W-7), for the kinds whose owners aksemu serves (ReplicaSets owned
+ * by Deployments, pods owned by ReplicaSets), one level-triggered pass:
+ *
+ * - background: a dependent whose every owner is gone (no object with that uid) is deleted;
+ * - foreground: an owner held by `foregroundDeletion` has its dependents deleted (foreground again) and loses
+ *   the finalizer once none is left, which completes its deletion;
+ * - orphan: an owner held by `orphan` has its owner reference removed from every dependent, then loses the
+ *   finalizer.
+ *
+ * The add-on pods of kube-system point at owners that exist only in the emulation (system-pods.ts): they are
+ * never collected.
+ */
+import type { Registry } from '../api/registry/registry.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import type { Deployment, Pod, ReplicaSet } from '../api/machinery/types.js';
+import type { KubeObject } from '../../clusters/stored-object.js';
+import { deployments as deployDef, pods as podDef, replicasets as rsDef } from '../resources/index.js';
+import { isSystemWorkloadOwner } from './system-pods.js';
+import { tolerant, type OwnerReference } from './workload-common.js';
+
+interface Tracked {
+  def: ResourceDef<any>;
+  obj: KubeObject;
+}
+
+const OWNER_KINDS: Record<string, string> = { Deployment: 'apps/v1', ReplicaSet: 'apps/v1' };
+
+function refsOf(obj: KubeObject): OwnerReference[] {
+  return (obj.metadata.ownerReferences as OwnerReference[] | undefined) ?? [];
+}
+
+/** Whether a reference names a kind this collector resolves (others are assumed to exist). */
+function resolvable(ref: OwnerReference): boolean {
+  return OWNER_KINDS[ref.kind] !== undefined && ref.apiVersion === OWNER_KINDS[ref.kind];
+}
+
+async function removeFinalizer(registry: Registry, t: Tracked, finalizer: string): Promise<void> {
+  const finalizers = (t.obj.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+  await tolerant(registry.update(t.def, t.obj.metadata.namespace, t.obj.metadata.name!, { ...t.obj, metadata: { ...t.obj.metadata, finalizers } }));
+}
+
+export async function collectGarbage(registry: Registry, clusterUid: string, deployments: Deployment[], replicaSets: ReplicaSet[], pods: Pod[]): Promise<void> {
+  const owners = new Map<string, Tracked>();
+  for (const d of deployments) owners.set(d.metadata.uid!, { def: deployDef, obj: d });
+  for (const rs of replicaSets) owners.set(rs.metadata.uid!, { def: rsDef, obj: rs });
+  const dependents: Tracked[] = [...replicaSets.map((obj) => ({ def: rsDef, obj })), ...pods.map((obj) => ({ def: podDef, obj }))];
+  const byOwner = new Map<string, Tracked[]>();
+  for (const t of dependents) for (const r of refsOf(t.obj)) byOwner.set(r.uid, [...(byOwner.get(r.uid) ?? []), t]);
+
+  for (const [uid, owner] of owners) {
+    const m = owner.obj.metadata;
+    if (!m.deletionTimestamp) continue;
+    const deps = (byOwner.get(uid) ?? []).filter((t) => t.obj.metadata.namespace === m.namespace);
+    const finalizers = m.finalizers ?? [];
+    if (finalizers.includes('orphan')) {
+      for (const t of deps) {
+        const ownerReferences = refsOf(t.obj).filter((r) => r.uid !== uid);
+        await tolerant(registry.update(t.def, t.obj.metadata.namespace, t.obj.metadata.name!, { ...t.obj, metadata: { ...t.obj.metadata, ownerReferences } }));
+      }
+      if (deps.length === 0) await removeFinalizer(registry, owner, 'orphan');
+    } else if (finalizers.includes('foregroundDeletion')) {
+      for (const t of deps) {
+        if (t.obj.metadata.deletionTimestamp) continue;
+        await tolerant(registry.delete(t.def, t.obj.metadata.namespace, t.obj.metadata.name!, { propagationPolicy: 'Foreground', preconditions: { uid: t.obj.metadata.uid! } }));
+      }
+      if (deps.length === 0) await removeFinalizer(registry, owner, 'foregroundDeletion');
+    }
+  }
+
+  for (const t of dependents) {
+    const refs = refsOf(t.obj);
+    if (refs.length === 0 || t.obj.metadata.deletionTimestamp) continue;
+    const dangling = refs.every((r) => resolvable(r) && !isSystemWorkloadOwner(clusterUid, r) && owners.get(r.uid)?.obj.metadata.namespace !== t.obj.metadata.namespace);
+    if (dangling) await tolerant(registry.delete(t.def, t.obj.metadata.namespace, t.obj.metadata.name!, { preconditions: { uid: t.obj.metadata.uid! } }));
+  }
+}
