@@ -180,6 +180,34 @@ describeWith(['kubectl'], 'Deployments and ReplicaSets with kubectl', () => {
     expect(fresh[0]!.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBeTruthy();
   });
 
+  it('replaces every pod at once with the Recreate strategy (SPEC W-6)', async () => {
+    const manifest = deployment('recreate', 2, 'nginx:1.25', '  strategy:\n    type: Recreate\n');
+    expect((await kubectl(h, ['apply', '-f', '-'], manifest)).code).toBe(0);
+    await rolledOut('recreate');
+    const d = await json(['get', 'deploy', 'recreate']);
+    expect(d.spec.strategy).toEqual({ type: 'Recreate' });
+    expect((await kubectl(h, ['set', 'image', 'deploy/recreate', 'web=nginx:1.27'])).code).toBe(0);
+    await rolledOut('recreate');
+    const rss = await replicaSetsOf('recreate');
+    expect(rss.map((rs) => [rs.spec.template.spec.containers[0].image, rs.spec.replicas]).sort()).toEqual([
+      ['nginx:1.25', 0],
+      ['nginx:1.27', 2],
+    ]);
+    const scaledUp = (await json(['get', 'events', '--field-selector', `involvedObject.uid=${d.metadata.uid}`])).items.map((e) => (e as unknown as { message: string }).message);
+    const newRs = rss.find((rs) => rs.spec.replicas === 2)!.metadata.name;
+    const oldRs = rss.find((rs) => rs.spec.replicas === 0)!.metadata.name;
+    // Recreate scales the old ReplicaSet down before the new one up (the events say so, in order).
+    expect(scaledUp.indexOf(`Scaled down replica set ${oldRs} from 2 to 0`)).toBeGreaterThanOrEqual(0);
+    expect(scaledUp.indexOf(`Scaled up replica set ${newRs} from 0 to 2`)).toBeGreaterThan(scaledUp.indexOf(`Scaled down replica set ${oldRs} from 2 to 0`));
+  });
+
+  it('creates a Deployment with kubectl create deployment (SPEC W-4)', async () => {
+    const r = await kubectl(h, ['create', 'deployment', 'made', '--image=nginx:1.25', '--replicas=2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('deployment.apps/made created');
+    await rolledOut('made');
+  });
+
   it('deletes a Deployment with its ReplicaSets and pods; --cascade=orphan leaves them without the owner (SPEC W-7)', async () => {
     expect((await kubectl(h, ['apply', '-f', '-'], deployment('gone', 2))).code).toBe(0);
     await rolledOut('gone');

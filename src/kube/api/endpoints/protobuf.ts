@@ -1,7 +1,8 @@
 /**
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), which kubectl's typed
  * clients send: `kubectl create secret|configmap|namespace|serviceaccount`, `kubectl debug` (a Pod),
- * `kubectl auth whoami|can-i` (reviews), `kubectl drain` (Eviction), `kubectl create role|rolebinding|...` (RBAC).
+ * `kubectl auth whoami|can-i` (reviews), `kubectl drain` (Eviction), `kubectl create role|rolebinding|...` (RBAC),
+ * `kubectl create deployment` (apps/v1, protobuf-apps.ts).
  *
  * The body is the `k8s\0` magic and a runtime.Unknown envelope ({typeMeta, raw}) whose `raw` is the object's own
  * message. Wire decoding is protobufjs's Reader; the message layouts below are the field numbers and types of
@@ -22,6 +23,7 @@ const { Reader } = protobuf;
 type ReaderT = InstanceType<typeof Reader>;
 
 import { AUTHORIZATION_KINDS, AUTHORIZATION_MESSAGES, type MessageSpec } from './protobuf-authorization.js';
+import { APPS_KINDS, APPS_MESSAGES } from './protobuf-apps.js';
 
 const META: Record<string, MessageSpec> = {
   Unknown: { 1: ['typeMeta', 'TypeMeta'], 2: ['raw', 'bytes'], 3: ['contentEncoding', 'string'], 4: ['contentType', 'string'] },
@@ -212,7 +214,7 @@ const CORE: Record<string, MessageSpec> = {
   Binding: { 1: ['metadata', 'ObjectMeta'], 2: ['target', 'ObjectReference'] },
 };
 
-const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...AUTHORIZATION_MESSAGES };
+const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...AUTHORIZATION_MESSAGES, ...APPS_MESSAGES };
 
 /**
  * Messages read over and answered as empty: a pod's or namespace's status, which the server resets on create
@@ -233,6 +235,7 @@ const KINDS: Record<string, string> = {
   'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',
   'policy/v1/Eviction': 'Eviction',
   ...AUTHORIZATION_KINDS,
+  ...APPS_KINDS,
 };
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';
