@@ -201,6 +201,24 @@ describeWith(['kubectl'], 'Deployments and ReplicaSets with kubectl', () => {
     expect(scaledUp.indexOf(`Scaled up replica set ${newRs} from 0 to 2`)).toBeGreaterThan(scaledUp.indexOf(`Scaled down replica set ${oldRs} from 2 to 0`));
   });
 
+  it('keeps revisionHistoryLimit old ReplicaSets and describes the rollout (SPEC W-6)', async () => {
+    expect((await kubectl(h, ['apply', '-f', '-'], deployment('short', 1, 'nginx:1.0', '  revisionHistoryLimit: 1\n'))).code).toBe(0);
+    await rolledOut('short');
+    for (const tag of ['1.1', '1.2', '1.3']) {
+      expect((await kubectl(h, ['set', 'image', 'deploy/short', `web=nginx:${tag}`])).code).toBe(0);
+      await rolledOut('short');
+    }
+    await waitFor('one old ReplicaSet left', async () => (await replicaSetsOf('short')).length === 2);
+    const revisions = (await replicaSetsOf('short')).map((rs) => rs.metadata.annotations!['deployment.kubernetes.io/revision']).sort();
+    expect(revisions).toEqual(['3', '4']);
+    const described = await kubectl(h, ['describe', 'deploy', 'short']);
+    expect(described.code, described.stderr).toBe(0);
+    expect(described.stdout).toMatch(/Replicas:\s+1 desired \| 1 updated \| 1 total \| 1 available \| 0 unavailable/);
+    expect(described.stdout).toMatch(/Progressing\s+True\s+NewReplicaSetAvailable/);
+    expect(described.stdout).toMatch(/NewReplicaSet:\s+short-[a-z0-9]{10} \(1\/1 replicas created\)/);
+    expect(described.stdout).toContain('ScalingReplicaSet');
+  });
+
   it('creates a Deployment with kubectl create deployment (SPEC W-4)', async () => {
     const r = await kubectl(h, ['create', 'deployment', 'made', '--image=nginx:1.25', '--replicas=2']);
     expect(r.code, r.stderr).toBe(0);
