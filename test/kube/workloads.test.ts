@@ -70,6 +70,19 @@ describeWith(['kubectl'], 'Deployments and ReplicaSets with kubectl', () => {
     const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
     expect(rows).toContainEqual(['deployments', 'deploy', 'apps/v1', 'true', 'Deployment']);
     expect(rows).toContainEqual(['replicasets', 'rs', 'apps/v1', 'true', 'ReplicaSet']);
+    expect(rows).toContainEqual(['controllerrevisions', 'apps/v1', 'true', 'ControllerRevision']);
+  });
+
+  it('stores ControllerRevisions whose data cannot change (SPEC W-4)', async () => {
+    const manifest = (v: string) => `apiVersion: apps/v1\nkind: ControllerRevision\nmetadata:\n  name: snap\ndata:\n  v: "${v}"\nrevision: 1\n`;
+    const created = await kubectl(h, ['apply', '-f', '-'], manifest('1'));
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout.trim()).toBe('controllerrevision.apps/snap created');
+    const table = await kubectl(h, ['get', 'controllerrevisions']);
+    expect(table.stdout.split('\n')[0]!.split(/\s+/)).toEqual(['NAME', 'CONTROLLER', 'REVISION', 'AGE']);
+    const changed = await kubectl(h, ['apply', '-f', '-'], manifest('2'));
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toContain('data: Invalid value');
   });
 
   it('applies a Deployment with upstream defaults; rollout status completes; its ReplicaSet and pods are owned and named as upstream names them (SPEC W-4, W-5, W-6)', async () => {

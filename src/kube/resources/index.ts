@@ -1,5 +1,6 @@
 /** Every resource the clusters' Kubernetes API serves, in discovery order. */
 import type { ResourceDef } from '../api/machinery/resource.js';
+import { controllerrevisions } from './controllerrevisions.js';
 import { deployments } from './deployments.js';
 import { replicasets } from './replicasets.js';
 import { configmaps } from './configmaps.js';
@@ -13,7 +14,7 @@ import { secrets } from './secrets.js';
 import { serviceaccounts } from './serviceaccounts.js';
 import type { KubeObject } from '../../clusters/stored-object.js';
 
-export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, deployments, replicasets];
+export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, controllerrevisions, deployments, replicasets];
 
 export function findResource(group: string, version: string, resource: string): ResourceDef<KubeObject> | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);

@@ -24,6 +24,7 @@ import type {
   V1Taint,
   V1Deployment,
   V1ReplicaSet,
+  V1ControllerRevision,
   V1LabelSelector,
   V1PodTemplateSpec,
   V1Toleration,
@@ -64,3 +65,4 @@ export type Deployment = Wire<V1Deployment> & { metadata: ObjectMeta };
 export type ReplicaSet = Wire<V1ReplicaSet> & { metadata: ObjectMeta };
 export type LabelSelector = Wire<V1LabelSelector>;
 export type PodTemplateSpec = Wire<V1PodTemplateSpec>;
+export type ControllerRevision = Wire<V1ControllerRevision> & { metadata: ObjectMeta };
