@@ -1,7 +1,7 @@
 /**
  * Acceptance: apps/v1 Deployments and ReplicaSets with the real `kubectl` against an emulated cluster (SPEC W-4..W-7):
  * discovery, apply, validation, rollout status/history/undo/pause/resume/restart, scale, set image and deletion
- * with background, foreground and orphan propagation.
+ * with background, foreground and orphan propagation, and adoption of what an orphaning delete left.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
@@ -262,5 +262,12 @@ describeWith(['kubectl'], 'Deployments and ReplicaSets with kubectl', () => {
     const left = await json(['get', 'rs', rs!.metadata.name]);
     expect(left.metadata.ownerReferences ?? []).toHaveLength(0);
     expect(ownedBy((await json(['get', 'pods', '-l', 'app=kept'])).items, rs!.metadata.uid)).toHaveLength(2);
+
+    // Applied again, the Deployment adopts the orphaned ReplicaSet instead of making another.
+    expect((await kubectl(h, ['apply', '-f', '-'], deployment('kept', 2))).code).toBe(0);
+    await rolledOut('kept');
+    const again = await replicaSetsOf('kept');
+    expect(again.map((r) => r.metadata.uid)).toEqual([rs!.metadata.uid]);
+    expect((await json(['get', 'pods', '-l', 'app=kept'])).items).toHaveLength(2);
   });
 });

@@ -12,7 +12,7 @@ import { deployments as deployDef, replicasets as rsDef } from '../resources/ind
 import { clone, deepEqual } from '../util/deep.js';
 import { recordEvent } from './events.js';
 import { HASH_LABEL, REVISION, fenceposts, revisionOf, rollingNewReplicas, rollingOldReplicas, sameTemplate, templateHash } from './deployment-rollout.js';
-import { controllerRef, controllerUid, earliest, tolerant } from './workload-common.js';
+import { adoptOrphans, controllerRef, controllerUid, earliest, tolerant } from './workload-common.js';
 import { deploymentStatus } from './deployment-status.js';
 
 /** Annotations of a Deployment that are not copied to its ReplicaSets (skipCopyAnnotation). */
@@ -127,6 +127,8 @@ export async function reconcileDeployments(registry: Registry, deployments: Depl
   for (let d of deployments) {
     if (d.metadata.deletionTimestamp) continue;
     const owned = replicaSets.filter((rs) => controllerUid(rs) === d.metadata.uid && rs.metadata.namespace === d.metadata.namespace);
+    // ReplicaSets left by an orphaning delete are adopted back by a Deployment whose selector matches them.
+    owned.push(...(await adoptOrphans(registry, rsDef, replicaSets, d, 'Deployment', d.spec?.selector)));
     const { newRS, created } = await rollout(registry, d, owned);
     if (!owned.some((rs) => rs.metadata.uid === newRS?.metadata.uid) && newRS) owned.push(newRS);
     await cleanup(registry, d, owned, newRS);

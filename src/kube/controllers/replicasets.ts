@@ -1,7 +1,7 @@
 /**
  * The ReplicaSet controller (SPEC W-5), one level-triggered pass: each ReplicaSet gets as many active pods as
  * spec.replicas, created from its template with a controller owner reference and the name `<rs>-<5 chars>`, and
- * extra pods deleted (unscheduled, then not ready, then newest first, as upstream's ActivePods ordering); its
+ * orphaned pods its selector matches adopted, extra pods deleted (unscheduled, then not ready, then newest first, as upstream's ActivePods ordering); its
  * status counts the pods the kubelets report Ready and, after minReadySeconds, available.
  */
 import type { Registry } from '../api/registry/registry.js';
@@ -9,7 +9,7 @@ import type { Pod, ReplicaSet } from '../api/machinery/types.js';
 import { pods as podDef, replicasets as rsDef } from '../resources/index.js';
 import { randomSuffix } from '../util/names.js';
 import { clone, deepEqual } from '../util/deep.js';
-import { controllerRef, controllerUid, earliest, isActivePod, isPodReady, podAvailability, tolerant } from './workload-common.js';
+import { adoptOrphans, controllerRef, controllerUid, earliest, isActivePod, isPodReady, podAvailability, tolerant } from './workload-common.js';
 
 /** Upstream creates at most this many pods of one ReplicaSet per sync (burstReplicas). */
 const BURST_REPLICAS = 500;
@@ -51,6 +51,7 @@ export async function reconcileReplicaSets(registry: Registry, replicaSets: Repl
   let due: number | undefined;
   for (const rs of replicaSets) {
     const owned = (byOwner.get(rs.metadata.uid!) ?? []).filter((p) => p.metadata.namespace === rs.metadata.namespace);
+    owned.push(...(await adoptOrphans(registry, podDef, pods, rs, 'ReplicaSet', rs.spec?.selector)));
     const active = owned.filter(isActivePod);
     const wanted = rs.spec?.replicas ?? 1;
     if (!rs.metadata.deletionTimestamp) {

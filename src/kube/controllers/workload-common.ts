@@ -1,6 +1,10 @@
-/** What the workload controllers share: controller owner references, pod availability, tolerant writes. */
+/** What the workload controllers share: controller owner references and adoption, pod availability, tolerant writes. */
 import { KubeError } from '../api/machinery/errors.js';
-import type { Pod } from '../api/machinery/types.js';
+import type { LabelSelector, Pod } from '../api/machinery/types.js';
+import type { ResourceDef } from '../api/machinery/resource.js';
+import { matchesLabels } from '../api/machinery/selectors.js';
+import type { Registry } from '../api/registry/registry.js';
+import { selectorRequirements } from '../resources/apps-common.js';
 import type { KubeObject } from '../../clusters/stored-object.js';
 
 export interface OwnerReference {
@@ -63,4 +67,22 @@ export function earliest(a: number | undefined, b: number | undefined): number |
   if (a === undefined) return b;
   if (b === undefined) return a;
   return Math.min(a, b);
+}
+
+/**
+ * Adoption (ControllerRefManager's claim): objects in the owner's namespace that no controller owns and whose
+ * labels match its selector get the owner's controller reference; answers them as adopted (stale copies dropped).
+ */
+export async function adoptOrphans<T extends KubeObject>(registry: Registry, def: ResourceDef<any>, candidates: T[], owner: KubeObject, kind: string, selector: LabelSelector | undefined): Promise<T[]> {
+  const reqs = selectorRequirements(selector);
+  if (reqs.length === 0 || owner.metadata.deletionTimestamp) return [];
+  const adopted: T[] = [];
+  for (const o of candidates) {
+    if (o.metadata.namespace !== owner.metadata.namespace || controllerUid(o) || o.metadata.deletionTimestamp) continue;
+    if (!matchesLabels(reqs, o.metadata.labels as Record<string, string> | undefined)) continue;
+    const ownerReferences = [...((o.metadata.ownerReferences as OwnerReference[] | undefined) ?? []), controllerRef(owner, 'apps/v1', kind)];
+    const stored = await tolerant(registry.update(def, o.metadata.namespace, o.metadata.name!, { ...o, metadata: { ...o.metadata, ownerReferences } }));
+    if (stored) adopted.push(stored.obj as T);
+  }
+  return adopted;
 }
