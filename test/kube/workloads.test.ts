@@ -142,6 +142,10 @@ describeWith(['kubectl'], 'Deployments and ReplicaSets with kubectl', () => {
     const down = await kubectl(h, ['scale', 'deploy/web', '--replicas=2']);
     expect(down.code, down.stderr).toBe(0);
     await waitFor('two web pods', async () => (await json(['get', 'pods', '-l', 'app=web'])).items.filter((p) => !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp).length === 2);
+    const [rs] = await replicaSetsOf('web');
+    const messages = (await json(['get', 'events', '--field-selector', `involvedObject.uid=${rs!.metadata.uid}`])).items.map((e) => (e as unknown as { reason: string; message: string }));
+    expect(messages.filter((e) => e.reason === 'SuccessfulCreate' && e.message.startsWith(`Created pod: ${rs!.metadata.name}-`)).length).toBeGreaterThanOrEqual(5);
+    expect(messages.filter((e) => e.reason === 'SuccessfulDelete')).toHaveLength(3);
     const scale = await kubectl(h, ['get', '--raw', '/apis/apps/v1/namespaces/default/deployments/web/scale']);
     expect(JSON.parse(scale.stdout)).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { selector: 'app=web' } });
   });

@@ -8,6 +8,7 @@ import type { Registry } from '../api/registry/registry.js';
 import type { Pod, ReplicaSet } from '../api/machinery/types.js';
 import { pods as podDef, replicasets as rsDef } from '../resources/index.js';
 import { randomSuffix } from '../util/names.js';
+import { recordEvent } from './events.js';
 import { clone, deepEqual } from '../util/deep.js';
 import { adoptOrphans, controllerRef, controllerUid, earliest, isActivePod, isPodReady, podAvailability, tolerant } from './workload-common.js';
 
@@ -26,6 +27,11 @@ function podFromTemplate(rs: ReplicaSet): Pod {
     },
     spec: t.spec,
   } as Pod;
+}
+
+/** The replicaset-controller's events on the ReplicaSet (what `kubectl describe rs` lists). */
+async function event(registry: Registry, rs: ReplicaSet, reason: string, message: string): Promise<void> {
+  await tolerant(recordEvent(registry, { involved: rs, type: 'Normal', reason, message, component: 'replicaset-controller' }));
 }
 
 /** Which pods to delete first when scaling down: unscheduled, pending, not ready, then the newest. */
@@ -56,10 +62,15 @@ export async function reconcileReplicaSets(registry: Registry, replicaSets: Repl
     const wanted = rs.spec?.replicas ?? 1;
     if (!rs.metadata.deletionTimestamp) {
       if (active.length < wanted) {
-        for (let i = active.length; i < Math.min(wanted, active.length + BURST_REPLICAS); i++) await tolerant(registry.create(podDef, rs.metadata.namespace, podFromTemplate(rs)));
+        for (let i = active.length; i < Math.min(wanted, active.length + BURST_REPLICAS); i++) {
+          const created = await tolerant(registry.create(podDef, rs.metadata.namespace, podFromTemplate(rs)));
+          if (created) await event(registry, rs, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+        }
       } else if (active.length > wanted) {
         for (const p of [...active].sort(compareRank).slice(0, active.length - wanted)) {
-          await tolerant(registry.delete(podDef, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid! } }));
+          if (await tolerant(registry.delete(podDef, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid! } }))) {
+            await event(registry, rs, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+          }
         }
       }
     }
