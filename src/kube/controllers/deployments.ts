@@ -56,7 +56,7 @@ async function scale(registry: Registry, d: Deployment, rs: ReplicaSet, replicas
   rs.spec = next.spec;
   await tolerant(
     recordEvent(registry, {
-      involved: d,
+      involved: { ...d, apiVersion: 'apps/v1', kind: 'Deployment' },
       type: 'Normal',
       reason: 'ScalingReplicaSet',
       message: `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${replicas}`,
@@ -85,7 +85,7 @@ async function rollout(registry: Registry, d: Deployment, owned: ReplicaSet[]): 
     const created = await tolerant(registry.create(rsDef, d.metadata.namespace, newReplicaSet(d, maxOld + 1, initial)));
     if (!created) return { newRS: undefined, created: false };
     if (initial > 0) {
-      await tolerant(recordEvent(registry, { involved: d, type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${created.metadata.name} from 0 to ${initial}`, component: 'deployment-controller' }));
+      await tolerant(recordEvent(registry, { involved: { ...d, apiVersion: 'apps/v1', kind: 'Deployment' }, type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${created.metadata.name} from 0 to ${initial}`, component: 'deployment-controller' }));
     }
     return { newRS: created, created: true };
   }

@@ -31,7 +31,7 @@ function podFromTemplate(rs: ReplicaSet): Pod {
 
 /** The replicaset-controller's events on the ReplicaSet (what `kubectl describe rs` lists). */
 async function event(registry: Registry, rs: ReplicaSet, reason: string, message: string): Promise<void> {
-  await tolerant(recordEvent(registry, { involved: rs, type: 'Normal', reason, message, component: 'replicaset-controller' }));
+  await tolerant(recordEvent(registry, { involved: { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' }, type: 'Normal', reason, message, component: 'replicaset-controller' }));
 }
 
 /** Which pods to delete first when scaling down: unscheduled, pending, not ready, then the newest. */
