@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
 import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
-import { kubectl, kubectlHome, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
+import { kubectl, kubectlHome, settle, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 const deployment = (name: string, replicas: number, image = 'nginx:1.25', extra = '') => `apiVersion: apps/v1
 kind: Deployment
@@ -117,6 +117,11 @@ describeWith(['kubectl'], 'Deployments and ReplicaSets with kubectl', () => {
       expect(p.metadata.name).toMatch(new RegExp(`^web-${hash}-[a-z0-9]{5}$`));
       expect(p.status.phase).toBe('Running');
     }
+    // Once rolled out, the controllers go quiet: no pass keeps rewriting the Deployment or its ReplicaSet.
+    await settle(emu, cluster);
+    const rv = (await json(['get', 'deploy', 'web'])).metadata as { resourceVersion?: string };
+    await settle(emu, cluster);
+    expect(((await json(['get', 'deploy', 'web'])).metadata as { resourceVersion?: string }).resourceVersion).toBe(rv.resourceVersion);
     const rsTable = await kubectl(h, ['get', 'rs']);
     expect(rsTable.stdout.split('\n')[0]!.split(/\s+/)).toEqual(['NAME', 'DESIRED', 'CURRENT', 'READY', 'AGE']);
   });
