@@ -1,10 +1,12 @@
 /**
  * Key Vault data-plane api-versions accepted: the stable ones from 7.2 to the newest (7.6, and the
- * date-named 2025-07-01 that @azure/keyvault-keys 4.10 sends). Others get Key Vault's own BadParameter answer.
+ * date-named 2025-07-01 that @azure/keyvault-keys 4.10 sends), and the previews Key Vault published between them,
+ * which clients send as they are (the current az CLI's `keyvault key` commands use 7.6-preview.2). Others get Key
+ * Vault's own BadParameter answer.
  */
 import { KvError } from './errors.js';
 
-export const KEYVAULT_API_VERSIONS = ['7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01'];
+export const KEYVAULT_API_VERSIONS = ['7.2', '7.3-preview', '7.3', '7.4-preview.1', '7.4', '7.5-preview.1', '7.5', '7.6-preview.1', '7.6-preview.2', '7.6', '2025-07-01'];
 export const LATEST_KEYVAULT_API_VERSION = '2025-07-01';
 
 export function checkKeyVaultApiVersion(value: string | null): string {
@@ -15,8 +17,9 @@ export function checkKeyVaultApiVersion(value: string | null): string {
   return value;
 }
 
-/** `exportable` and release policies appeared in 7.3. */
+/** `exportable` and release policies appeared in 7.3 (a 7.3 preview has them too; a date-named version is newer). */
 export function atLeast(apiVersion: string, min: '7.3' | '7.4' | '7.5'): boolean {
-  if (apiVersion.includes('-')) return true;
-  return Number(apiVersion) >= Number(min);
+  const numbered = /^(\d+\.\d+)(-preview(\.\d+)?)?$/.exec(apiVersion);
+  if (!numbered) return true;
+  return Number(numbered[1]) >= Number(min);
 }
