@@ -3,7 +3,7 @@
  * passes over the store (docs/architecture.md, "controllers are level-triggered reconcile loops"):
  *
  * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
- * - a cluster's pass runs when its nodes, pods, namespaces, Deployments or ReplicaSets change (store watches on those key prefixes), when
+ * - a cluster's pass runs when its nodes, pods, namespaces, Deployments, ReplicaSets or PodDisruptionBudgets change (store watches on those key prefixes), when
  *   its configuration changes (version, VNet Integration), when the emulated clock jumps, and at
  *   the due time of the next delayed step (a pod start, a graceful deletion);
  * - passes of one cluster never overlap; a change during a pass makes it run again right after.
@@ -28,6 +28,7 @@ import { reconcileAadAdminBinding, reconcileRbacBootstrap } from './rbac-bootstr
 import { schedulePods } from './scheduler.js';
 import { reconcileSystemPods } from './system-pods.js';
 import { reconcileWorkloads } from './workloads.js';
+import { reconcileDisruptionBudgets } from './disruption.js';
 import { earliest } from './workload-common.js';
 
 export interface ControllerDeps {
@@ -74,7 +75,7 @@ class ClusterRuntime {
       this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
       void this.rewatch();
     };
-    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, this.deps.clusterConfig.watchKey(this.record)];
+    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, `${base}poddisruptionbudgets/`, this.deps.clusterConfig.watchKey(this.record)];
     for (const p of prefixes) {
       this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
     }
@@ -202,6 +203,8 @@ class ClusterRuntime {
     nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     pods = (await registry.list<Pod>(podDef, undefined)).items;
     let due = earliest(await runKubelets(registry, this.deps.speed, nodes, pods), workloadsDue);
+    pods = (await registry.list<Pod>(podDef, undefined)).items;
+    due = earliest(due, await reconcileDisruptionBudgets(registry, pods));
     const now = this.deps.clock.nowMs();
     if (now - this.lastEventSweep >= EVENT_SWEEP_MS || now < this.lastEventSweep) {
       this.lastEventSweep = now;

@@ -9,12 +9,13 @@ import { leases } from './leases.js';
 import { namespaces } from './namespaces.js';
 import { nodes } from './nodes.js';
 import { pods } from './pods.js';
+import { poddisruptionbudgets } from './poddisruptionbudgets.js';
 import { clusterrolebindings, clusterroles, rolebindings, roles } from './rbac.js';
 import { secrets } from './secrets.js';
 import { serviceaccounts } from './serviceaccounts.js';
 import type { KubeObject } from '../../clusters/stored-object.js';
 
-export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, controllerrevisions, deployments, replicasets];
+export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, controllerrevisions, deployments, replicasets, poddisruptionbudgets];
 
 export function findResource(group: string, version: string, resource: string): ResourceDef<KubeObject> | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
@@ -27,4 +28,4 @@ export function servedGroupVersions(): Array<{ group: string; version: string }>
   return [...seen.values()].sort((a, b) => (a.group === '' ? -1 : b.group === '' ? 1 : a.group.localeCompare(b.group)));
 }
 
-export { clusterrolebindings, clusterroles, configmaps, deployments, replicasets, events, leases, namespaces, nodes, pods, rolebindings, roles, secrets, serviceaccounts };
+export { clusterrolebindings, clusterroles, configmaps, deployments, replicasets, events, leases, namespaces, nodes, pods, poddisruptionbudgets, rolebindings, roles, secrets, serviceaccounts };

@@ -8,12 +8,13 @@ import { servePodLog } from './pod-log.js';
 import { kubeErrors, successStatus } from '../machinery/errors.js';
 import type { DeleteOptions } from '../registry/registry.js';
 import { bindPod } from '../registry/pod-binding.js';
+import { evictPod } from '../registry/eviction.js';
 import type { ResourceDef } from '../machinery/resource.js';
 import { parseStreamOptions, resolveStreamTarget } from '../../streams/target.js';
 import { type RequestContext, type ResourcePath, dryRun, rawBody, send } from './request.js';
 
-/** pods/eviction (policy/v1 Eviction): a delete with the eviction's options (aksemu has no disruption budgets). */
-async function evict(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
+/** pods/eviction (policy/v1 Eviction): a delete with the eviction's options that respects disruption budgets (SPEC W-13). */
+async function evict(c: RequestContext, path: ResourcePath): Promise<FastifyReply> {
   const parsed = parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), 'Eviction', false).value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw kubeErrors.badRequest('the object provided is unrecognized (must be of type Eviction)');
   const e = parsed as { kind?: string; metadata?: { name?: string }; deleteOptions?: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } } };
@@ -22,7 +23,7 @@ async function evict(c: RequestContext, def: ResourceDef, path: ResourcePath): P
   const opts: DeleteOptions = { dryRun: dryRun(c.url) };
   if (typeof e.deleteOptions?.gracePeriodSeconds === 'number') opts.gracePeriodSeconds = e.deleteOptions.gracePeriodSeconds;
   if (e.deleteOptions?.preconditions) opts.preconditions = e.deleteOptions.preconditions;
-  await c.registry.delete(def, path.namespace, path.name!, opts);
+  await evictPod(c.registry, path.namespace!, path.name!, opts);
   return send(c.reply, 201, { ...successStatus({}), code: 201 });
 }
 
@@ -57,7 +58,7 @@ export async function podSubresource(c: RequestContext, def: ResourceDef, path: 
   }
   if (name === 'eviction') {
     if (method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);
-    return evict(c, def, path);
+    return evict(c, path);
   }
   if (name === 'binding') {
     if (method !== 'POST') throw kubeErrors.methodNotAllowed(method, gr);

@@ -28,6 +28,7 @@ import type {
   V1LabelSelector,
   V1PodTemplateSpec,
   V1Toleration,
+  V1PodDisruptionBudget,
 } from '@kubernetes/client-node';
 
 export type Wire<T> = T extends Date
@@ -66,3 +67,4 @@ export type ReplicaSet = Wire<V1ReplicaSet> & { metadata: ObjectMeta };
 export type LabelSelector = Wire<V1LabelSelector>;
 export type PodTemplateSpec = Wire<V1PodTemplateSpec>;
 export type ControllerRevision = Wire<V1ControllerRevision> & { metadata: ObjectMeta };
+export type PodDisruptionBudget = Wire<V1PodDisruptionBudget> & { metadata: ObjectMeta };
