@@ -296,6 +296,8 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
   const dataActionGranted = async (principalId: string, scope: string, dataAction: string) =>
     (await authz.grant(principalId, scope, dataAction, 'dataAction')) !== undefined;
   const kube = await startKube({ store, clock, speed, log, tokens, tasks, frontDoor, lifecycle, caPem, clusterConfig, dataActionGranted });
+  // SPEC W-14: the fleet drains a node through the cluster's evictions (disruption budgets) before reimaging it.
+  fleet.addDrainHook((uid, node) => kube.drainNode(uid, node));
   const kms = startAksKms({
     store,
     arm,

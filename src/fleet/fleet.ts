@@ -2,8 +2,8 @@
  * The node fleet: each agent pool is a VM scale set whose instances boot into Kubernetes nodes (SPEC C-3, C-4,
  * C-5). The provider states what a pool should be (`applyPool`); a level-triggered controller, run as a persisted
  * task per pool, moves the instances there one step at a time: new instances boot and register their Node,
- * surplus ones are removed, and instances whose model changed are reimaged one at a time (the node is cordoned and
- * NotReady, then comes back Ready on the new image). Every step is one store transaction that writes the instance
+ * surplus ones are removed, and instances whose model changed are reimaged one at a time (a running node is first
+ * cordoned and drained through the drain hooks, drain.ts; then it is NotReady and comes back Ready on the new image). Every step is one store transaction that writes the instance
  * record and its Node object together, so a restart (even kill -9) resumes exactly where it stopped and no node
  * is ever half-reimaged.
  */
@@ -31,6 +31,7 @@ import {
 import { nodeName, vmssName } from './naming.js';
 import { factsFor } from './node-facts.js';
 import { buildNode, type NodeObject } from './node-object.js';
+import { DRAIN_RETRY_MS, drainStep, type DrainHook, type DrainOutcome } from './drain.js';
 
 /** How long things take in Azure (used at --speed realistic). */
 export const FLEET_TIMING = { bootMs: 90_000, reimageMs: 120_000 };
@@ -70,6 +71,7 @@ const enc = (v: unknown) => Buffer.from(JSON.stringify(v));
 export class Fleet {
   private readonly bootHooks: BootHook[] = [];
   private readonly osDiskChecks: OsDiskCheck[] = [];
+  private readonly drainHooks: DrainHook[] = [];
 
   constructor(
     private readonly store: Store,
@@ -87,6 +89,11 @@ export class Fleet {
 
   addOsDiskCheck(check: OsDiskCheck): void {
     this.osDiskChecks.push(check);
+  }
+
+  /** Who empties a node before its reimage (the Kubernetes API's evictions); without one, nodes are not drained. */
+  addDrainHook(hook: DrainHook): void {
+    this.drainHooks.push(hook);
   }
 
   /**
@@ -297,18 +304,12 @@ export class Fleet {
     // (SPEC T-7: during a node image upgrade, or whose disk was modified since the image laid it down).
     const wanted = reimageKey(spec.model);
     const stale = live.find((r) => r.state === 'Failed' || reimageKey(r.model) !== wanted);
-    if (stale) {
-      await this.startReimage(spec, stale);
-      return 'progress';
-    }
+    if (stale) return this.drainThenReimage(spec, status, stale);
     // Only while the node image upgrade's generation is being worked on: a node tampered with after it settled
     // (a reboot re-runs this controller) keeps its disk until the next upgrade.
     const upgrading = spec.osDiskRefreshGeneration === spec.generation && !(status.observedGeneration >= spec.generation && status.settled);
     const modified = upgrading ? await this.modifiedDisk(spec, live) : undefined;
-    if (modified) {
-      await this.startReimage(spec, { ...modified, osDiskRefreshedFor: spec.generation });
-      return 'progress';
-    }
+    if (modified) return this.drainThenReimage(spec, status, { ...modified, osDiskRefreshedFor: spec.generation });
 
     // 7. Settings that need no new disk (labels, taints, mode) are applied in place by the kubelet.
     // A pool of several sizes (SPEC C-14): each instance runs the size of its position.
@@ -416,11 +417,37 @@ export class Fleet {
     return undefined;
   }
 
+  /**
+   * SPEC W-3, W-14: a running node is cordoned and drained (drain.ts) before its reimage; a drain that outlasts the
+   * pool's drain timeout fails the operation and leaves the node cordoned.
+   */
+  private async drainThenReimage(spec: VmssSpec, status: VmssStatus, rec: InstanceRecord): Promise<'progress' | 'settled' | { waitMs: number }> {
+    if (this.drainHooks.length > 0 && rec.state === 'Running') {
+      let outcome: DrainOutcome | undefined;
+      if (rec.draining?.generation === spec.generation) {
+        for (const hook of this.drainHooks) {
+          outcome = await hook(spec.uid, rec.name);
+          if (!outcome.empty) break;
+        }
+      }
+      // Faster speeds retry sooner, but not in a busy loop (the controllers must run between passes to remove pods).
+      const step = drainStep(spec, rec, this.clock.nowMs(), outcome, Math.max(200, this.speed.delay(DRAIN_RETRY_MS)));
+      if (step.kind === 'cordon') {
+        await this.writeInstanceAndNode(spec, { ...rec, draining: { generation: spec.generation, sinceMs: this.clock.nowMs() } }, true);
+        return 'progress';
+      }
+      if (step.kind === 'wait') return { waitMs: step.waitMs };
+      if (step.kind === 'fail') return this.settle(spec, status, { code: step.code, message: step.message });
+    }
+    await this.startReimage(spec, rec);
+    return 'progress';
+  }
+
   /** Cordons the node and takes it down for a new OS disk; it boots the new model after the reimage delay. */
   private async startReimage(spec: VmssSpec, rec: InstanceRecord): Promise<void> {
     const delay = this.speed.delay(FLEET_TIMING.reimageMs);
     this.log.debug({ pool: spec.pool, node: rec.name }, 'reimaging node');
-    await this.writeInstanceAndNode(spec, { ...rec, state: 'Reimaging', target: spec.model, readyAt: this.clock.nowMs() + delay, failure: undefined }, false);
+    await this.writeInstanceAndNode(spec, { ...rec, state: 'Reimaging', target: spec.model, readyAt: this.clock.nowMs() + delay, failure: undefined, draining: undefined }, false);
   }
 
   /**

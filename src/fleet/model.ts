@@ -74,6 +74,8 @@ export interface VmssSpec {
   /** Position of the pool in its cluster (for node IP addresses). */
   ordinal: number;
   model: NodeModel;
+  /** upgradeSettings.drainTimeoutInMinutes: how long a node's drain may take before the operation fails (AKS: 30). */
+  drainTimeoutMinutes?: number;
   /**
    * Pools of several VM sizes (AKS's VirtualMachines pools): the live instances in instance order run the first
    * size for its count, then the next; the model's vmSize is the first. Absent: every instance runs the model's.
@@ -137,6 +139,8 @@ export interface InstanceRecord {
   failure?: { code: string; message: string; generation: number };
   /** The node image upgrade (pool generation) that last rebuilt this instance's modified OS disk: once per upgrade. */
   osDiskRefreshedFor?: number;
+  /** Being drained before a reimage (SPEC W-14): cordoned since `sinceMs` (emulated) for pool generation `generation`. */
+  draining?: { generation: number; sinceMs: number };
 }
 
 export const fleetPrefix = (uid: string) => `/fleet/${uid}/`;

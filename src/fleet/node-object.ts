@@ -64,7 +64,8 @@ function quantityKi(gib: number): string {
 }
 
 /**
- * The node as its kubelet reports it. `ready` false while the node is being reimaged (cordoned, kubelet down).
+ * The node as its kubelet reports it. `ready` false while the node is being reimaged (cordoned, kubelet down); an
+ * instance being drained before its reimage is cordoned and still Ready (SPEC W-14).
  * `current` is the stored object (labels added by users, creation metadata are kept).
  */
 export function buildNode(spec: VmssSpec, inst: InstanceRecord, now: string, ready: boolean, current?: NodeObject): NodeObject {
@@ -104,8 +105,8 @@ export function buildNode(spec: VmssSpec, inst: InstanceRecord, now: string, rea
       providerID: providerId,
       podCIDR: `10.244.${spec.ordinal * 16 + (inst.instanceId % 16)}.0/24`,
       podCIDRs: [`10.244.${spec.ordinal * 16 + (inst.instanceId % 16)}.0/24`],
-      ...(ready ? {} : { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: now }] }),
-      ...(ready && model.nodeTaints.length > 0 ? { taints: model.nodeTaints.map(parseTaint) } : {}),
+      ...(ready && !inst.draining ? {} : { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: now }] }),
+      ...(ready && model.nodeTaints.length > 0 ? { taints: [...(inst.draining ? [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: now }] : []), ...model.nodeTaints.map(parseTaint)] } : {}),
     },
     status: {
       capacity: { cpu: String(cpu), memory: quantityKi(memGiB), pods: String(model.maxPods), 'ephemeral-storage': '129886128Ki', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0' },

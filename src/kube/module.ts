@@ -6,7 +6,10 @@
  * storage transformer, health checks and "down" reason there).
  */
 import type { Logger } from 'pino';
-import type { ClusterRecord } from '../clusters/cluster-registry.js';
+import { clusterRecordKey, type ClusterRecord } from '../clusters/cluster-registry.js';
+import { getJson } from '../store/json.js';
+import type { DrainOutcome } from '../fleet/drain.js';
+import { drainNode } from './controllers/node-drain.js';
 import { StorageTransformers } from '../encryption/transformers.js';
 import type { FrontDoor } from '../frontdoor/server.js';
 import type { TokenService } from '../identity/tokens.js';
@@ -55,6 +58,8 @@ export interface Kube extends KubeExtensions {
   /** The API registry of one cluster (validation, conflicts, transformer on every read and write). */
   registry(cluster: ClusterRecord): Registry;
   controllers: KubeControllers;
+  /** One eviction pass over a node the fleet is about to reimage (SPEC W-14); a cluster that is gone has nothing to drain. */
+  drainNode(uid: string, node: string): Promise<DrainOutcome>;
 }
 
 export async function startKube(deps: KubeDeps): Promise<Kube> {
@@ -104,5 +109,9 @@ export async function startKube(deps: KubeDeps): Promise<Kube> {
   // Stopped before the store closes: the front door (fastify) closes first on shutdown.
   deps.lifecycle.onClose(async () => controllers.stop());
   await controllers.start();
-  return { transformers, healthChecks, availability, registry, controllers };
+  const drain = async (uid: string, node: string): Promise<DrainOutcome> => {
+    const record = (await getJson<ClusterRecord>(deps.store, clusterRecordKey(uid)))?.value;
+    return record ? drainNode(registry(record), node) : { empty: true };
+  };
+  return { transformers, healthChecks, availability, registry, controllers, drainNode: drain };
 }

@@ -279,6 +279,7 @@ export class ContainerService {
         ordinal,
         model: this.nodeModel(cluster, subscriptionId, ev),
         ...(ev.input.sizes ? { sizes: ev.input.sizes } : {}),
+        ...drainTimeout(ev.input.raw),
       },
       [this.putOp(this.vmssDoc(cluster, subscriptionId, uid, ev)), ...extra],
       opts,
@@ -438,3 +439,8 @@ function stripReadOnly(p: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** SPEC W-14: the pool's upgradeSettings.drainTimeoutInMinutes, when set to a whole number of minutes (AKS: 1..1440). */
+function drainTimeout(raw: Record<string, unknown>): { drainTimeoutMinutes?: number } {
+  const v = (raw.upgradeSettings as { drainTimeoutInMinutes?: unknown } | undefined)?.drainTimeoutInMinutes;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1440 ? { drainTimeoutMinutes: v } : {};
+}
