@@ -25,7 +25,7 @@ function scaled(v: number | string, total: number): number {
   return Math.ceil((pct * total) / 100);
 }
 
-interface Workloads {
+export interface Workloads {
   replicaSets: Map<string, ReplicaSet>;
   deployments: Map<string, Deployment>;
 }
@@ -53,7 +53,7 @@ function condition(prev: Status | undefined, status: 'True' | 'False', reason: s
 }
 
 /** A budget's status now; `recheckAt` is when a disrupted pod's entry expires. */
-function budgetStatus(pdb: PodDisruptionBudget, pods: Pod[], w: Workloads, nowMs: number): { status: Status; recheckAt?: number } {
+export function budgetStatus(pdb: PodDisruptionBudget, pods: Pod[], w: Workloads, nowMs: number): { status: Status; recheckAt?: number } {
   const now = new Date(nowMs).toISOString();
   const generation = pdb.metadata.generation ?? 1;
   const covered = podsCoveredBy(pdb, pods);
