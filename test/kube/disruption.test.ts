@@ -92,6 +92,14 @@ describeWith(['kubectl'], 'PodDisruptionBudgets and kubectl drain', () => {
     await ok(['delete', 'deploy,pdb', 'api']);
   });
 
+  it('kubectl create pdb makes a budget (SPEC W-12)', async () => {
+    const r = await ok(['create', 'pdb', 'made', '--selector=app=made', '--min-available=50%']);
+    expect(r.stdout.trim()).toBe('poddisruptionbudget.policy/made created');
+    const made = JSON.parse((await ok(['get', 'pdb', 'made', '-o', 'json'])).stdout) as { spec: Record<string, unknown> };
+    expect(made.spec).toMatchObject({ minAvailable: '50%', selector: { matchLabels: { app: 'made' } } });
+    await ok(['delete', 'pdb', 'made']);
+  });
+
   it('blocks kubectl drain while the budget allows no disruption and drains once it does (SPEC W-13)', async () => {
     await ok(['apply', '-f', '-'], deployment('web', 2));
     await ok(['apply', '-f', '-'], budget('web', 'web', 'minAvailable: 2'));

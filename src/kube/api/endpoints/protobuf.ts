@@ -211,16 +211,19 @@ const CORE: Record<string, MessageSpec> = {
   HTTPGetAction: { 1: ['path', 'string'], 2: ['port', 'IntOrString'], 3: ['host', 'string'], 4: ['scheme', 'string'] },
   TCPSocketAction: { 1: ['port', 'IntOrString'], 2: ['host', 'string'] },
   Eviction: { 1: ['metadata', 'ObjectMeta'], 2: ['deleteOptions', 'DeleteOptions', 'p'] },
+  // policy/v1 (SPEC W-12): `kubectl create poddisruptionbudget`.
+  PodDisruptionBudget: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'PodDisruptionBudgetSpec', 'p'], 3: ['status', 'PodDisruptionBudgetStatus', 'p'] },
+  PodDisruptionBudgetSpec: { 1: ['minAvailable', 'IntOrString', 'p'], 2: ['selector', 'LabelSelector', 'p'], 3: ['maxUnavailable', 'IntOrString', 'p'], 4: ['unhealthyPodEvictionPolicy', 'string', 'p'] },
   Binding: { 1: ['metadata', 'ObjectMeta'], 2: ['target', 'ObjectReference'] },
 };
 
 const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...AUTHORIZATION_MESSAGES, ...APPS_MESSAGES };
 
 /**
- * Messages read over and answered as empty: a pod's or namespace's status, which the server resets on create
+ * Messages read over and answered as empty: a pod's, namespace's or disruption budget's status, which the server resets on create
  * (what a client sends there never takes effect, as with kube-apiserver).
  */
-const RESET_BY_SERVER = new Set(['PodStatus', 'NamespaceStatus']);
+const RESET_BY_SERVER = new Set(['PodStatus', 'NamespaceStatus', 'PodDisruptionBudgetStatus']);
 for (const m of RESET_BY_SERVER) MESSAGES[m] = {};
 
 /** Kinds (by apiVersion and kind) whose protobuf bodies can be decoded, and their messages. */
@@ -234,6 +237,7 @@ const KINDS: Record<string, string> = {
   'v1/DeleteOptions': 'DeleteOptions',
   'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',
   'policy/v1/Eviction': 'Eviction',
+  'policy/v1/PodDisruptionBudget': 'PodDisruptionBudget',
   ...AUTHORIZATION_KINDS,
   ...APPS_KINDS,
 };
