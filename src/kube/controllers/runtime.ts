@@ -75,7 +75,7 @@ class ClusterRuntime {
       this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
       void this.rewatch();
     };
-    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, `${base}poddisruptionbudgets/`, this.deps.clusterConfig.watchKey(this.record)];
+    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, `${base}daemonsets/`, `${base}poddisruptionbudgets/`, this.deps.clusterConfig.watchKey(this.record)];
     for (const p of prefixes) {
       this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
     }

@@ -25,6 +25,7 @@ import type {
   V1Deployment,
   V1ReplicaSet,
   V1ControllerRevision,
+  V1DaemonSet,
   V1LabelSelector,
   V1PodTemplateSpec,
   V1Toleration,
@@ -68,3 +69,4 @@ export type LabelSelector = Wire<V1LabelSelector>;
 export type PodTemplateSpec = Wire<V1PodTemplateSpec>;
 export type ControllerRevision = Wire<V1ControllerRevision> & { metadata: ObjectMeta };
 export type PodDisruptionBudget = Wire<V1PodDisruptionBudget> & { metadata: ObjectMeta };
+export type DaemonSet = Wire<V1DaemonSet> & { metadata: ObjectMeta };
