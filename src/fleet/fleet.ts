@@ -309,7 +309,7 @@ export class Fleet {
     // (a reboot re-runs this controller) keeps its disk until the next upgrade.
     const upgrading = spec.osDiskRefreshGeneration === spec.generation && !(status.observedGeneration >= spec.generation && status.settled);
     const modified = upgrading ? await this.modifiedDisk(spec, live) : undefined;
-    if (modified) return this.drainThenReimage(spec, status, { ...modified, osDiskRefreshedFor: spec.generation });
+    if (modified) return this.drainThenReimage(spec, status, modified, { osDiskRefreshedFor: spec.generation });
 
     // 7. Settings that need no new disk (labels, taints, mode) are applied in place by the kubelet.
     // A pool of several sizes (SPEC C-14): each instance runs the size of its position.
@@ -419,9 +419,11 @@ export class Fleet {
 
   /**
    * SPEC W-3, W-14: a running node is cordoned and drained (drain.ts) before its reimage; a drain that outlasts the
-   * pool's drain timeout fails the operation and leaves the node cordoned.
+   * pool's drain timeout fails the operation and leaves the node cordoned. `onReimage` is written with the reimage
+   * only, not with the cordon: it marks what the reimage did (a refreshed OS disk), and a mark written at the cordon
+   * would hide the instance from the next pass that must reimage it.
    */
-  private async drainThenReimage(spec: VmssSpec, status: VmssStatus, rec: InstanceRecord): Promise<'progress' | 'settled' | { waitMs: number }> {
+  private async drainThenReimage(spec: VmssSpec, status: VmssStatus, rec: InstanceRecord, onReimage: Partial<InstanceRecord> = {}): Promise<'progress' | 'settled' | { waitMs: number }> {
     if (this.drainHooks.length > 0 && rec.state === 'Running') {
       let outcome: DrainOutcome | undefined;
       if (rec.draining?.generation === spec.generation) {
@@ -439,7 +441,7 @@ export class Fleet {
       if (step.kind === 'wait') return { waitMs: step.waitMs };
       if (step.kind === 'fail') return this.settle(spec, status, { code: step.code, message: step.message });
     }
-    await this.startReimage(spec, rec);
+    await this.startReimage(spec, { ...rec, ...onReimage });
     return 'progress';
   }
 
