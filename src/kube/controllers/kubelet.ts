@@ -9,6 +9,8 @@
  *   A container with a readinessProbe turns ready once the probe's initialDelaySeconds have passed on the
  *   emulated clock (SPEC W-21; statuses in pod-status.ts).
  * - A pod bound by `spec.nodeName` that the node cannot take is rejected (admission.ts): phase Failed.
+ * - A container of a restartPolicy Never/OnFailure pod ends after its simulated run time with the exit code its
+ *   command states (container-exit.ts): the pod Succeeded or Failed (SPEC W-9).
  * - A pod on a node that is not Ready is reported not Ready (the node lifecycle controller's MarkPodsNotReady),
  *   and Ready again when the node is.
  * - A terminating pod (deletionTimestamp) on a Ready node is stopped and removed (delete with grace 0).
@@ -27,6 +29,7 @@ import type { Speed } from '../../runtime/clock.js';
 import { recordEvent } from './events.js';
 import { condition, creatingStatus, probedStatus, startedStatus } from './pod-status.js';
 import { admissionRejection, admitted, admittedUsage } from './admission.js';
+import { RUN_MS, finishedStatus } from './container-exit.js';
 import { addUsage, emptyUsage } from './scheduling.js';
 
 /** Realistic durations (ctx.speed): image pull and container start; container stop. */
@@ -128,6 +131,13 @@ export async function runKubelets(registry: Registry, speed: Speed, nodes: Node[
       // MarkPodsNotReady on a node that stopped being Ready; the kubelet reports Ready again when it is back.
       const readyCond = (pod.status.conditions ?? []).find((c) => c.type === 'Ready');
       if (ready) {
+        // A container told to finish (restartPolicy Never/OnFailure) ends as container-exit.ts reads it (SPEC W-9).
+        const finished = finishedStatus(pod, now, speed.delay(RUN_MS));
+        if (finished.next !== undefined) due(finished.next);
+        if (finished.status) {
+          await tolerate404or409(registry.update(podDef, ns, name, { ...pod, status: finished.status }, { subresource: 'status' }));
+          continue;
+        }
         const probed = probedStatus(pod, now);
         if (probed.next !== undefined) due(probed.next);
         if (probed.status) {

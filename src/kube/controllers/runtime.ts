@@ -3,7 +3,8 @@
  * passes over the store (docs/architecture.md, "controllers are level-triggered reconcile loops"):
  *
  * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
- * - a cluster's pass runs when its nodes, pods, namespaces, Deployments, ReplicaSets or PodDisruptionBudgets change (store watches on those key prefixes), when
+ * - a cluster's pass runs when its nodes, pods, namespaces, Deployments, ReplicaSets, DaemonSets, Jobs, CronJobs or
+ *   PodDisruptionBudgets change (store watches on those key prefixes), when
  *   its configuration changes (version, VNet Integration), when the emulated clock jumps, and at
  *   the due time of the next delayed step (a pod start, a graceful deletion);
  * - passes of one cluster never overlap; a change during a pass makes it run again right after.
@@ -75,7 +76,7 @@ class ClusterRuntime {
       this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
       void this.rewatch();
     };
-    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, `${base}daemonsets/`, `${base}poddisruptionbudgets/`, this.deps.clusterConfig.watchKey(this.record)];
+    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, `${base}daemonsets/`, `${base}jobs/`, `${base}cronjobs/`, `${base}poddisruptionbudgets/`, this.deps.clusterConfig.watchKey(this.record)];
     for (const p of prefixes) {
       this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
     }
@@ -197,7 +198,7 @@ class ClusterRuntime {
     await reconcileNodeLeases(registry, nodes);
     let pods = (await registry.list<Pod>(podDef, undefined)).items;
     await reconcileSystemPods(registry, cluster, nodes, pods);
-    const workloadsDue = await reconcileWorkloads(registry, this.record.uid);
+    const workloadsDue = await reconcileWorkloads(registry, this.record.uid, this.deps.speed);
     pods = (await registry.list<Pod>(podDef, undefined)).items;
     await schedulePods(registry, nodes, pods);
     nodes = (await registry.list<Node>(nodeDef, undefined)).items;

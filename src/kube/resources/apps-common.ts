@@ -47,7 +47,8 @@ export function defaultTemplate(t: PodTemplateSpec | undefined): void {
   t.spec = s;
 }
 
-function selectorErrors(sel: LabelSelector | undefined, field: string): FieldError[] {
+/** A LabelSelector's own errors (ValidateLabelSelector): labels, operators, values. */
+export function selectorErrors(sel: LabelSelector | undefined, field: string): FieldError[] {
   if (!sel) return [{ type: 'FieldValueRequired', field }];
   const errs = validateLabels(sel.matchLabels, `${field}.matchLabels`);
   (sel.matchExpressions ?? []).forEach((e, i) => {

@@ -5,6 +5,8 @@ import { daemonsets } from './daemonsets.js';
 import { deployments } from './deployments.js';
 import { replicasets } from './replicasets.js';
 import { configmaps } from './configmaps.js';
+import { cronjobs } from './cronjobs.js';
+import { jobs } from './jobs.js';
 import { events } from './events.js';
 import { leases } from './leases.js';
 import { namespaces } from './namespaces.js';
@@ -16,7 +18,7 @@ import { secrets } from './secrets.js';
 import { serviceaccounts } from './serviceaccounts.js';
 import type { KubeObject } from '../../clusters/stored-object.js';
 
-export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, controllerrevisions, daemonsets, deployments, replicasets, poddisruptionbudgets];
+export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, controllerrevisions, daemonsets, deployments, replicasets, cronjobs, jobs, poddisruptionbudgets];
 
 export function findResource(group: string, version: string, resource: string): ResourceDef<KubeObject> | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
@@ -29,4 +31,4 @@ export function servedGroupVersions(): Array<{ group: string; version: string }>
   return [...seen.values()].sort((a, b) => (a.group === '' ? -1 : b.group === '' ? 1 : a.group.localeCompare(b.group)));
 }
 
-export { clusterrolebindings, clusterroles, configmaps, daemonsets, deployments, replicasets, events, leases, namespaces, nodes, pods, poddisruptionbudgets, rolebindings, roles, secrets, serviceaccounts };
+export { clusterrolebindings, clusterroles, configmaps, cronjobs, daemonsets, deployments, replicasets, events, jobs, leases, namespaces, nodes, pods, poddisruptionbudgets, rolebindings, roles, secrets, serviceaccounts };

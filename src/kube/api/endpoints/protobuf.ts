@@ -2,7 +2,7 @@
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), which kubectl's typed
  * clients send: `kubectl create secret|configmap|namespace|serviceaccount`, `kubectl debug` (a Pod),
  * `kubectl auth whoami|can-i` (reviews), `kubectl drain` (Eviction), `kubectl create role|rolebinding|...` (RBAC),
- * `kubectl create deployment` (apps/v1, protobuf-apps.ts).
+ * `kubectl create deployment` (apps/v1, protobuf-apps.ts), `kubectl create job|cronjob` (batch/v1, protobuf-batch.ts).
  *
  * The body is the `k8s\0` magic and a runtime.Unknown envelope ({typeMeta, raw}) whose `raw` is the object's own
  * message. Wire decoding is protobufjs's Reader; the message layouts below are the field numbers and types of
@@ -24,6 +24,7 @@ type ReaderT = InstanceType<typeof Reader>;
 
 import { AUTHORIZATION_KINDS, AUTHORIZATION_MESSAGES, type MessageSpec } from './protobuf-authorization.js';
 import { APPS_KINDS, APPS_MESSAGES } from './protobuf-apps.js';
+import { BATCH_KINDS, BATCH_MESSAGES } from './protobuf-batch.js';
 
 const META: Record<string, MessageSpec> = {
   Unknown: { 1: ['typeMeta', 'TypeMeta'], 2: ['raw', 'bytes'], 3: ['contentEncoding', 'string'], 4: ['contentType', 'string'] },
@@ -217,13 +218,13 @@ const CORE: Record<string, MessageSpec> = {
   Binding: { 1: ['metadata', 'ObjectMeta'], 2: ['target', 'ObjectReference'] },
 };
 
-const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...AUTHORIZATION_MESSAGES, ...APPS_MESSAGES };
+const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...AUTHORIZATION_MESSAGES, ...APPS_MESSAGES, ...BATCH_MESSAGES };
 
 /**
- * Messages read over and answered as empty: a pod's, namespace's or disruption budget's status, which the server resets on create
- * (what a client sends there never takes effect, as with kube-apiserver).
+ * Messages read over and answered as empty: a pod's, namespace's, disruption budget's, Job's or CronJob's status,
+ * which the server resets on create (what a client sends there never takes effect, as with kube-apiserver).
  */
-const RESET_BY_SERVER = new Set(['PodStatus', 'NamespaceStatus', 'PodDisruptionBudgetStatus']);
+const RESET_BY_SERVER = new Set(['PodStatus', 'NamespaceStatus', 'PodDisruptionBudgetStatus', 'JobStatus', 'CronJobStatus']);
 for (const m of RESET_BY_SERVER) MESSAGES[m] = {};
 
 /** Kinds (by apiVersion and kind) whose protobuf bodies can be decoded, and their messages. */
@@ -240,6 +241,7 @@ const KINDS: Record<string, string> = {
   'policy/v1/PodDisruptionBudget': 'PodDisruptionBudget',
   ...AUTHORIZATION_KINDS,
   ...APPS_KINDS,
+  ...BATCH_KINDS,
 };
 
 export const PROTOBUF_MEDIA_TYPE = 'application/vnd.kubernetes.protobuf';

@@ -30,6 +30,8 @@ import type {
   V1PodTemplateSpec,
   V1Toleration,
   V1PodDisruptionBudget,
+  V1Job,
+  V1CronJob,
 } from '@kubernetes/client-node';
 
 export type Wire<T> = T extends Date
@@ -70,3 +72,5 @@ export type PodTemplateSpec = Wire<V1PodTemplateSpec>;
 export type ControllerRevision = Wire<V1ControllerRevision> & { metadata: ObjectMeta };
 export type PodDisruptionBudget = Wire<V1PodDisruptionBudget> & { metadata: ObjectMeta };
 export type DaemonSet = Wire<V1DaemonSet> & { metadata: ObjectMeta };
+export type Job = Wire<V1Job> & { metadata: ObjectMeta };
+export type CronJob = Wire<V1CronJob> & { metadata: ObjectMeta };

@@ -239,13 +239,14 @@ export class Registry {
     if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName);
     stripServerOwnedOnCreate(obj);
     const now = this.clock.now();
+    // Assigned before the strategy runs, as kube-apiserver's BeforeCreate does: a Job's generated selector names it.
+    obj.metadata.uid = randomUUID();
     def.prepareForCreate?.(obj, { now });
     def.defaults?.(obj);
     const errs = [...validateObjectMeta(obj.metadata, { namespaced: def.namespaced, nameFormat: def.nameFormat }), ...(def.validate?.(obj) ?? [])];
     if (errs.length > 0) throw invalid(def, obj.metadata.name ?? '', errs);
     if (def.namespaced) await this.admitNamespace(def, obj.metadata.namespace!, obj.metadata.name!);
     await opts.admit?.(obj);
-    obj.metadata.uid = randomUUID();
     obj.metadata.creationTimestamp = kubeTime(now);
     if (def.generation) obj.metadata.generation = 1;
     const typed = this.withTypeMeta(def, obj);
