@@ -25,7 +25,7 @@ ${spec}  template:
 `;
 
 interface JobObj {
-  metadata: { labels?: Record<string, string>; uid: string };
+  metadata: { labels?: Record<string, string>; uid: string; resourceVersion: string };
   spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> } }; backoffLimit: number; completionMode: string; parallelism: number; completions: number };
   status: { active?: number; succeeded?: number; failed?: number; ready?: number; startTime?: string; completionTime?: string; completedIndexes?: string; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
 }
@@ -126,6 +126,9 @@ describeWith(['kubectl'], 'Jobs with kubectl', () => {
     let j = await getJob('batch5');
     expect(j.status.active).toBe(2);
     expect(j.status.ready).toBe(2);
+    // Nothing changes while the pods run: the controller does not rewrite the Job on every pass.
+    await settle(emu, cluster);
+    expect((await getJob('batch5')).metadata.resourceVersion).toBe(j.metadata.resourceVersion);
     expect((await ok(['get', 'job', 'batch5'])).stdout).toMatch(/\nbatch5\s+Running\s+0\/5\s/);
     await advance(31);
     j = await getJob('batch5');
@@ -188,6 +191,17 @@ describeWith(['kubectl'], 'Jobs with kubectl', () => {
     await ok(['wait', '--for=condition=complete', 'job/held', '--timeout=60s']);
     j = await getJob('held');
     expect(j.status.conditions!.find((c) => c.type === 'Suspended')).toMatchObject({ status: 'False', reason: 'JobResumed' });
+
+    // Suspending a running Job deletes its pods without counting them as failures.
+    await ok(['apply', '-f', '-'], job('sleeper', 'sleep 600'));
+    await settle(emu, cluster);
+    expect((await getJob('sleeper')).status.active).toBe(1);
+    await ok(['patch', 'job', 'sleeper', '--type=merge', '-p', '{"spec":{"suspend":true}}']);
+    await waitFor('the suspension to remove the pod', async () => (await podsOf('sleeper')).length === 0, { between: () => settle(emu, cluster) });
+    j = await getJob('sleeper');
+    expect(condition(j, 'Suspended')).toMatchObject({ reason: 'JobSuspended' });
+    expect(j.status.failed).toBeUndefined();
+    expect(j.status.active).toBeUndefined();
   });
 
   it('refuses a Job whose pods would restart Always, and a changed template', async () => {

@@ -92,7 +92,9 @@ async function reconcileJob(registry: Registry, job: Job, owned: Pod[], nowMs: n
   for (const p of owned) {
     if (!tracked(p) || uncounted.succeeded.includes(p.metadata.uid!) || uncounted.failed.includes(p.metadata.uid!)) continue;
     const o = outcome(job, p);
-    if (o === 'succeeded') {
+    if (o === undefined && p.metadata.deletionTimestamp) {
+      ignored.push(p); // deleted by a suspension: released uncounted, so that its deletion completes
+    } else if (o === 'succeeded') {
       uncounted.succeeded.push(p.metadata.uid!);
       const ix = completionIndex(p);
       if (indexed && ix !== undefined && completions !== undefined && ix < completions) completed.add(ix);

@@ -25,6 +25,9 @@ const LEGACY_JOB_NAME_LABEL = 'job-name';
 
 type JobSpec = NonNullable<Job['spec']>;
 
+/** The most completions and parallelism an Indexed Job may ask for. */
+const MAX_INDEXED = 100_000;
+
 /** A nonnegative optional integer field's error (ValidateNonnegativeField). */
 function nonNegative(v: number | undefined, field: string): FieldError[] {
   return v !== undefined && v !== null && v < 0 ? [{ type: 'FieldValueInvalid', field, value: v, detail: 'must be greater than or equal to 0' }] : [];
@@ -61,6 +64,12 @@ export function validateJobSpec(spec: JobSpec | undefined, prefix: string, selec
   }
   if (mode === 'Indexed' && (spec.completions === undefined || spec.completions === null)) {
     errs.push({ type: 'FieldValueRequired', field: `${prefix}.completions`, detail: 'when completion mode is Indexed' });
+  }
+  if (mode === 'Indexed' && (spec.completions ?? 0) > MAX_INDEXED) {
+    errs.push({ type: 'FieldValueInvalid', field: `${prefix}.completions`, value: spec.completions, detail: `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed` });
+  }
+  if (mode === 'Indexed' && (spec.parallelism ?? 0) > MAX_INDEXED) {
+    errs.push({ type: 'FieldValueInvalid', field: `${prefix}.parallelism`, value: spec.parallelism, detail: `must be less than or equal to ${MAX_INDEXED} when completion mode is Indexed` });
   }
   const replacement = spec.podReplacementPolicy;
   if (replacement !== undefined && replacement !== 'TerminatingOrFailed' && replacement !== 'Failed') {
