@@ -7,7 +7,10 @@
 import { RESOURCES, servedGroupVersions } from '../../resources/index.js';
 import type { ResourceDef, Verb } from '../machinery/resource.js';
 
-/** Create-only "virtual" resources (reviews): discoverable, never stored. */
+/**
+ * "Virtual" resources: discoverable, never stored. The create-only reviews, and the read-only metrics that
+ * metrics-server serves in AKS (computed from the simulated pods, metrics.ts).
+ */
 export interface VirtualResource {
   group: string;
   version: string;
@@ -15,6 +18,7 @@ export interface VirtualResource {
   singular: string;
   kind: string;
   verbs: Verb[];
+  namespaced?: boolean;
 }
 
 export const VIRTUAL_RESOURCES: VirtualResource[] = [
@@ -22,6 +26,8 @@ export const VIRTUAL_RESOURCES: VirtualResource[] = [
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', verbs: ['create'] },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', singular: 'subjectaccessreview', kind: 'SubjectAccessReview', verbs: ['create'] },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', verbs: ['create'] },
+  { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'nodes', singular: '', kind: 'NodeMetrics', verbs: ['get', 'list'] },
+  { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', singular: '', kind: 'PodMetrics', verbs: ['get', 'list'], namespaced: true },
 ];
 
 function groupVersions(): Array<{ group: string; version: string }> {
@@ -86,7 +92,7 @@ export function apiResourceList(group: string, version: string): Record<string, 
       resources.push({ name: `${r.resource}/${s.name}`, singularName: '', namespaced: r.namespaced, ...(s.group !== undefined ? { group: s.group, version: s.version } : {}), kind: s.kind, verbs: s.verbs });
     }
   }
-  for (const v of virtual) resources.push({ name: v.resource, singularName: v.singular, namespaced: false, kind: v.kind, verbs: v.verbs });
+  for (const v of virtual) resources.push({ name: v.resource, singularName: v.singular, namespaced: v.namespaced ?? false, kind: v.kind, verbs: v.verbs });
   return { kind: 'APIResourceList', ...(group ? { apiVersion: 'v1' } : {}), groupVersion: gvString(group, version), resources };
 }
 
@@ -111,7 +117,7 @@ function discoveryVersion(group: string, version: string): Record<string, unknow
       : {}),
   }));
   for (const v of virtual) {
-    resources.push({ resource: v.resource, responseKind: { group: v.group, version: v.version, kind: v.kind }, scope: 'Cluster', singularResource: v.singular, verbs: v.verbs });
+    resources.push({ resource: v.resource, responseKind: { group: v.group, version: v.version, kind: v.kind }, scope: v.namespaced ? 'Namespaced' : 'Cluster', singularResource: v.singular, verbs: v.verbs });
   }
   return { version, resources, freshness: 'Current' };
 }

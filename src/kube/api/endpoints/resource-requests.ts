@@ -18,6 +18,7 @@ import { serveWatch, validateWatchOptions } from './watch.js';
 import { type RequestContext, type ResourcePath, decodeBody, deleteOptions, dryRun, fieldValidationOf, includeObject, listOptions, queryBool, queryInt, rawBody, send, sendList, sendObject } from './request.js';
 import { POD_SUBRESOURCES, podSubresource } from './pod-subresources.js';
 import { reviews } from './reviews.js';
+import { METRICS_GROUP, metricsRequest } from './metrics.js';
 import { scaleSubresource } from './scale-subresource.js';
 import { checkEscalation, isRbacResource } from '../../authorization/escalation.js';
 import type { WriteOptions } from '../registry/registry.js';
@@ -37,6 +38,7 @@ function writeOptions(c: RequestContext, def: ResourceDef): WriteOptions {
 }
 
 export async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<FastifyReply | void> {
+  if (path.group === METRICS_GROUP) return metricsRequest(c, path);
   if (VIRTUAL_RESOURCES.some((v) => v.group === path.group && v.version === path.version && v.resource === path.resource) && !path.name && !path.namespace) {
     return reviews(c, path.group, path.resource);
   }
