@@ -179,7 +179,7 @@ describe('Kubernetes API errors', () => {
       expectStatus(await api.call('GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/nope'), 404, 'NotFound', 'leases.coordination.k8s.io "nope" not found');
       expectStatus(await api.call('POST', '/api/v1/namespaces/nope/configmaps', { metadata: { name: 'x' } }), 404, 'NotFound', 'namespaces "nope" not found');
       expectStatus(await api.call('GET', '/api/v1/widgets'), 404, 'NotFound');
-      expectStatus(await api.call('GET', '/apis/batch/v1/cronjobs'), 404, 'NotFound');
+      expectStatus(await api.call('GET', '/apis/networking.k8s.io/v1/ingresses'), 404, 'NotFound');
       expectStatus(await api.call('POST', '/api/v1/namespaces/default/configmaps/x', { metadata: { name: 'x' } }), 405, 'MethodNotAllowed');
       expectStatus(await api.call('DELETE', '/api/v1/namespaces/kube-system'), 403, 'Forbidden', 'namespaces "kube-system" is forbidden: this namespace may not be deleted');
       expectStatus(await api.call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'kube-root-ca.crt' } }), 409, 'AlreadyExists', 'configmaps "kube-root-ca.crt" already exists');

@@ -174,7 +174,7 @@ describe('protobuf bodies', () => {
   });
 
   it('refuses kinds and fields it does not know with 415, and malformed bodies with 400', () => {
-    expect(() => decodeProtobufBody(envelope('batch/v1', 'Job', new Uint8Array()), accepted)).toThrow(expect.objectContaining({ code: 415 }));
+    expect(() => decodeProtobufBody(envelope('networking.k8s.io/v1', 'Ingress', new Uint8Array()), accepted)).toThrow(expect.objectContaining({ code: 415 }));
     const unknownField = Writer.create().uint32((99 << 3) | 0).int32(1).finish();
     expect(() => decodeProtobufBody(envelope('v1', 'Secret', unknownField), accepted)).toThrow(/cannot decode field 99 of Secret/);
     expect(() => decodeProtobufBody(Buffer.from('nope'), accepted)).toThrow(expect.objectContaining({ code: 400 }));
