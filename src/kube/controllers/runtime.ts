@@ -185,31 +185,34 @@ class ClusterRuntime {
   /** One reconcile pass; answers the emulated time at which something is due. */
   private async pass(): Promise<number | undefined> {
     const registry = this.deps.registry(this.record);
+    // Each writer under the name its upstream counterpart has in managed fields (SPEC W-18).
+    const controllers = registry.as('kube-controller-manager');
+    const kubelet = registry.as('kubelet');
     const cluster: ClusterView = { record: this.record, config: await this.deps.clusterConfig.config(this.record) };
     const namespaces = (await registry.list<Namespace>(nsDef, undefined)).items;
-    const busy = await reconcileNamespaces(registry, this.deps.caPem, namespaces);
+    const busy = await reconcileNamespaces(controllers, this.deps.caPem, namespaces);
     const rbacKey = JSON.stringify(cluster.config.aad?.adminGroupObjectIDs ?? []);
     if (this.rbacReconciled !== rbacKey) {
-      await reconcileRbacBootstrap(registry);
-      await reconcileAadAdminBinding(registry, cluster.config);
+      await reconcileRbacBootstrap(registry.as('kube-apiserver'));
+      await reconcileAadAdminBinding(registry.as('kube-apiserver'), cluster.config);
       this.rbacReconciled = rbacKey;
     }
     let nodes = (await registry.list<Node>(nodeDef, undefined)).items;
-    await reconcileNodeLeases(registry, nodes);
+    await reconcileNodeLeases(kubelet, nodes);
     let pods = (await registry.list<Pod>(podDef, undefined)).items;
-    await reconcileSystemPods(registry, cluster, nodes, pods);
-    const workloadsDue = await reconcileWorkloads(registry, this.record.uid, this.deps.speed);
+    await reconcileSystemPods(kubelet, cluster, nodes, pods);
+    const workloadsDue = await reconcileWorkloads(controllers, this.record.uid, this.deps.speed);
     pods = (await registry.list<Pod>(podDef, undefined)).items;
-    await schedulePods(registry, nodes, pods);
+    await schedulePods(registry.as('kube-scheduler'), nodes, pods);
     nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     pods = (await registry.list<Pod>(podDef, undefined)).items;
-    let due = earliest(await runKubelets(registry, this.deps.speed, nodes, pods), workloadsDue);
+    let due = earliest(await runKubelets(kubelet, this.deps.speed, nodes, pods), workloadsDue);
     pods = (await registry.list<Pod>(podDef, undefined)).items;
-    due = earliest(due, await reconcileDisruptionBudgets(registry, pods));
+    due = earliest(due, await reconcileDisruptionBudgets(controllers, pods));
     const now = this.deps.clock.nowMs();
     if (now - this.lastEventSweep >= EVENT_SWEEP_MS || now < this.lastEventSweep) {
       this.lastEventSweep = now;
-      await expireEvents(registry);
+      await expireEvents(controllers);
     }
     const sweep = this.lastEventSweep + Math.max(EVENT_SWEEP_MS, EVENT_TTL_MS / 4);
     due = due === undefined ? sweep : Math.min(due, sweep);

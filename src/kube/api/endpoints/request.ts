@@ -9,7 +9,7 @@ import type { ClusterView } from '../../clusters.js';
 import type { ClusterAuthorizer } from '../../authorization/authorizer.js';
 import { bodyFormat, parseBody } from './body.js';
 import { decodeAsKind, parseFieldValidation, type FieldValidation } from '../registry/decode.js';
-import { KubeError, kubeErrors } from '../machinery/errors.js';
+import { KubeError, kubeErrors, type FieldError } from '../machinery/errors.js';
 import { negotiateObject } from '../machinery/negotiation.js';
 import { listBody, partialList, partialObjectMetadata, table, type IncludeObject } from '../machinery/output.js';
 import type { DeleteOptions, Registry } from '../registry/registry.js';
@@ -82,6 +82,38 @@ export function dryRun(url: URL): boolean {
     if (v !== 'All') throw kubeErrors.badRequest(`dryRun: Unsupported value: ${JSON.stringify(v)}: supported values: "All"`);
   }
   return values.length > 0;
+}
+
+/** Upstream's limit on a field manager's name (FieldManagerMaxLength). */
+const FIELD_MANAGER_MAX_LENGTH = 128;
+
+/**
+ * Who is writing, for managed fields (SPEC W-18): `?fieldManager=`, validated as kube-apiserver does (422 on the
+ * options kind), or else the User-Agent's first product ("kubectl/v1.32.4 (linux/amd64) ..." → "kubectl"),
+ * printable characters only, at most 128 bytes.
+ */
+export function fieldManagerOf(c: RequestContext, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', apply = false): string {
+  const given = c.url.searchParams.get('fieldManager') ?? '';
+  const errs: FieldError[] = [];
+  if (apply && given === '') errs.push({ type: 'FieldValueRequired', field: 'fieldManager', detail: 'is required for apply patch' });
+  if (Buffer.byteLength(given) > FIELD_MANAGER_MAX_LENGTH) errs.push({ type: 'FieldValueTooLong', field: 'fieldManager', detail: `may not be more than ${FIELD_MANAGER_MAX_LENGTH} bytes` });
+  [...given].forEach((ch, i) => {
+    if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch)) {
+      errs.push({ type: 'FieldValueInvalid', field: 'fieldManager', value: given, detail: `invalid character U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} (at position ${i})` });
+    }
+  });
+  if (options === 'PatchOptions' && !apply && c.url.searchParams.has('force')) {
+    errs.push({ type: 'FieldValueForbidden', field: 'force', detail: 'may not be specified for non-apply patch' });
+  }
+  if (errs.length > 0) throw kubeErrors.invalid(options, 'meta.k8s.io', '', errs);
+  if (given) return given;
+  let product = '';
+  for (const ch of (c.req.headers['user-agent'] ?? '').split('/')[0]!) {
+    if (!/^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u.test(ch)) continue;
+    if (Buffer.byteLength(product + ch) > FIELD_MANAGER_MAX_LENGTH) break;
+    product += ch;
+  }
+  return product;
 }
 
 export function selectors(url: URL) {

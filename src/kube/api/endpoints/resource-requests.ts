@@ -15,7 +15,7 @@ import { checkPatchedName } from '../registry/strategy.js';
 import type { ResourceDef } from '../machinery/resource.js';
 import type { KubeObject } from '../../../clusters/stored-object.js';
 import { serveWatch, validateWatchOptions } from './watch.js';
-import { type RequestContext, type ResourcePath, decodeBody, deleteOptions, dryRun, fieldValidationOf, includeObject, listOptions, queryBool, queryInt, rawBody, send, sendList, sendObject } from './request.js';
+import { type RequestContext, type ResourcePath, decodeBody, deleteOptions, dryRun, fieldManagerOf, fieldValidationOf, includeObject, listOptions, queryBool, queryInt, rawBody, send, sendList, sendObject } from './request.js';
 import { POD_SUBRESOURCES, podSubresource } from './pod-subresources.js';
 import { reviews } from './reviews.js';
 import { METRICS_GROUP, metricsRequest } from './metrics.js';
@@ -30,11 +30,11 @@ const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
   'application/apply-patch+yaml': 'apply',
 };
 
-/** A write's options: dryRun, and the escalation check of the RBAC resources (SPEC Z-3). */
-function writeOptions(c: RequestContext, def: ResourceDef): WriteOptions {
+/** A write's options: dryRun, its field manager (SPEC W-18), and the escalation check of the RBAC resources (SPEC Z-3). */
+function writeOptions(c: RequestContext, def: ResourceDef, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'): WriteOptions {
   const user = c.user;
   const admit = user && isRbacResource(def.group, def.resource) ? { admit: (obj: KubeObject) => checkEscalation(c.authorizer, c.registry, user, def.resource, obj) } : {};
-  return { dryRun: dryRun(c.url), ...admit };
+  return { dryRun: dryRun(c.url), fieldManager: fieldManagerOf(c, options), ...admit };
 }
 
 export async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<FastifyReply | void> {
@@ -60,7 +60,7 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
     if (method === 'GET' && sub.verbs.includes('get')) return sendObject(c, def, 200, await reg.get(def, ns, path.name));
     if (method === 'PUT' && sub.verbs.includes('update')) {
       const { obj, warnings } = decodeBody(c, def);
-      const res = await reg.update(def, ns, path.name, obj, { ...writeOptions(c, def), subresource: sub.name });
+      const res = await reg.update(def, ns, path.name, obj, { ...writeOptions(c, def, 'UpdateOptions'), subresource: sub.name });
       return sendObject(c, def, 200, res.obj, warnings);
     }
     if (method === 'PATCH' && sub.verbs.includes('patch')) return patchRequest(c, def, path, sub.name);
@@ -79,7 +79,7 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
       case 'POST': {
         if (!def.verbs.includes('create')) throw kubeErrors.methodNotAllowed(method, gr);
         const { obj, warnings } = decodeBody(c, def);
-        const created = await reg.create(def, ns, obj, writeOptions(c, def));
+        const created = await reg.create(def, ns, obj, writeOptions(c, def, 'CreateOptions'));
         return sendObject(c, def, 201, created, warnings);
       }
       case 'DELETE': {
@@ -103,7 +103,7 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
     }
     case 'PUT': {
       const { obj, warnings } = decodeBody(c, def);
-      const res = await reg.update(def, ns, path.name, obj, writeOptions(c, def));
+      const res = await reg.update(def, ns, path.name, obj, writeOptions(c, def, 'UpdateOptions'));
       return sendObject(c, def, res.created ? 201 : 200, res.obj, warnings);
     }
     case 'PATCH':
@@ -126,31 +126,24 @@ async function patchRequest(c: RequestContext, def: ResourceDef, path: ResourceP
   const fv = fieldValidationOf(c.url);
   const body = rawBody(c.req);
   const parsed = parseBody(body, patchType === 'apply' ? 'yaml' : 'json', def.kind, false).value;
-  if (patchType === 'apply') return serverSideApply(c, def, path, parsed, fv);
-  const res = await c.registry.patch(def, path.namespace, path.name!, patchType, parsed, { ...writeOptions(c, def), subresource, fieldValidation: fv });
+  if (patchType === 'apply') return serverSideApply(c, def, path, parsed, fv, subresource);
+  const res = await c.registry.patch(def, path.namespace, path.name!, patchType, parsed, { ...writeOptions(c, def, 'PatchOptions'), subresource, fieldValidation: fv });
   return sendObject(c, def, 200, res.obj, res.warnings);
 }
 
 /**
- * Server-side apply, simplified: the applied configuration is created if the object is absent and otherwise
- * merged into it with strategic-merge semantics. aksemu keeps no managedFields, so fields removed from an
- * applied configuration are not removed from the object and there are no ownership conflicts.
+ * Server-side apply (SPEC W-19): the applied configuration, named as the URL, becomes its field manager's; the object
+ * is created from it when absent. Unknown fields are refused as with Strict validation unless Ignore is asked for.
  */
-async function serverSideApply(c: RequestContext, def: ResourceDef, path: ResourcePath, applied: unknown, fv: FieldValidation): Promise<FastifyReply> {
-  if (!c.url.searchParams.get('fieldManager')) {
-    throw kubeErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-  }
+async function serverSideApply(c: RequestContext, def: ResourceDef, path: ResourcePath, applied: unknown, fv: FieldValidation, subresource: string | undefined): Promise<FastifyReply> {
+  const fieldManager = fieldManagerOf(c, 'PatchOptions', true);
   const { obj, warnings } = decodeAsKind(def, { value: applied, duplicates: [] }, fv === 'Warn' ? 'Strict' : fv, 'patch');
   // An applied configuration without a name takes the URL's; one naming another object is refused.
   if (obj.metadata.name) checkPatchedName(def, obj, path.namespace, path.name!);
-  const existing = await c.registry.tryGet(def, path.namespace, path.name!);
-  if (!existing) {
-    const created = await c.registry.create(def, path.namespace, { ...obj, metadata: { ...obj.metadata, name: path.name } }, writeOptions(c, def));
-    return sendObject(c, def, 201, created, warnings);
-  }
-  const { apiVersion: _a, kind: _k, ...patch } = obj;
-  const res = await c.registry.patch(def, path.namespace, path.name!, 'strategic', patch, { ...writeOptions(c, def), fieldValidation: fv });
-  return sendObject(c, def, 200, res.obj, [...warnings, ...res.warnings]);
+  const config = { ...obj, metadata: { ...obj.metadata, name: path.name } };
+  const force = queryBool(c.url, 'force') ?? false;
+  const res = await c.registry.apply(def, path.namespace, path.name!, config, { ...writeOptions(c, def, 'PatchOptions'), fieldManager, force, ...(subresource ? { subresource } : {}) });
+  return sendObject(c, def, res.created ? 201 : 200, res.obj, warnings);
 }
 
 async function watchRequest(c: RequestContext, def: ResourceDef, ns: string | undefined, opts: ReturnType<typeof listOptions>): Promise<void> {

@@ -13,7 +13,7 @@ import type { KubeObject } from '../../../clusters/stored-object.js';
 import { selectorString } from '../../resources/apps-common.js';
 import type { LabelSelector } from '../machinery/types.js';
 import { parseBody } from './body.js';
-import { type RequestContext, type ResourcePath, decodeBody, dryRun, fieldValidationOf, rawBody, send } from './request.js';
+import { type RequestContext, type ResourcePath, decodeBody, dryRun, fieldManagerOf, fieldValidationOf, rawBody, send } from './request.js';
 
 interface Scalable extends KubeObject {
   spec?: { replicas?: number; selector?: LabelSelector };
@@ -48,6 +48,7 @@ function toScale(obj: Scalable): Scale {
 export async function scaleSubresource(c: RequestContext, def: ResourceDef, path: ResourcePath): Promise<FastifyReply> {
   const method = c.req.method.toUpperCase();
   const name = path.name!;
+  const fieldManager = method === 'GET' ? undefined : fieldManagerOf(c, method === 'PUT' ? 'UpdateOptions' : 'PatchOptions');
   const current = await c.registry.get<Scalable>(def, path.namespace, name);
   if (method === 'GET') return send(c.reply, 200, toScale(current));
   let wanted: Scale;
@@ -71,6 +72,7 @@ export async function scaleSubresource(c: RequestContext, def: ResourceDef, path
     throw invalid(scaleDef(def), name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
   }
   const next = { ...current, metadata: { ...current.metadata, resourceVersion: precondition }, spec: { ...current.spec, replicas } };
-  const res = await c.registry.update<Scalable>(def, path.namespace, name, next, { dryRun: dryRun(c.url) });
+  // Recorded on the workload as the manager's through the scale subresource (upstream's scale handler does the same).
+  const res = await c.registry.update<Scalable>(def, path.namespace, name, next, { dryRun: dryRun(c.url), fieldManager, subresource: 'scale' });
   return send(c.reply, 200, toScale(res.obj));
 }

@@ -17,8 +17,11 @@
  */
 import { isPlainObject } from '../../util/deep.js';
 
-/** patchStrategy "merge" fields of the served kinds: model.field → merge key ('' for lists of scalars). */
-const MERGE_LISTS: Record<string, string> = {
+/**
+ * patchStrategy "merge" fields of the served kinds: model.field → merge key ('' for lists of scalars). Server-side
+ * apply's associative lists and sets (field-shapes.ts) start from the same table.
+ */
+export const MERGE_LISTS: Record<string, string> = {
   'V1PodSpec.containers': 'name',
   'V1PodSpec.initContainers': 'name',
   'V1PodSpec.ephemeralContainers': 'name',

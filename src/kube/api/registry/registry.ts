@@ -38,7 +38,8 @@ import { decodeContinue, encodeContinue, parseRv } from './continue-token.js';
 import { decodeAsKind, type FieldValidation } from './decode.js';
 import { applyPatch, checkPatchDocument, type PatchType } from './patch.js';
 import { checkFieldSelector, matches } from './selection.js';
-import { checkPatchedName, gr, invalid, pendingDeletion, prepareUpdate, shouldDeleteDuringUpdate, stripServerOwnedOnCreate, withTypeMeta } from './strategy.js';
+import { checkPatchedName, gr, invalid, pendingDeletion, prepareUpdate, shouldDeleteDuringUpdate, stripServerOwnedOnCreate, withTypeMeta, type FieldsUpdate } from './strategy.js';
+import { applyConfiguration, recordUpdate } from './managed-fields.js';
 
 export type { PatchType } from './patch.js';
 
@@ -46,6 +47,18 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Admission of the object about to be written (after defaulting and validation); throws to refuse. */
   admit?: (obj: KubeObject) => Promise<void>;
+  /**
+   * Who writes, for metadata.managedFields (SPEC W-18): `?fieldManager=` or the User-Agent's product; else the
+   * registry's own manager (`Registry.as`); a write with neither leaves managed fields as they are.
+   */
+  fieldManager?: string;
+}
+
+/** An apply's options (SPEC W-19). */
+export interface ApplyOptions extends WriteOptions {
+  fieldManager: string;
+  force: boolean;
+  subresource?: string;
 }
 
 export interface ListOptions {
@@ -87,7 +100,20 @@ export class Registry {
   constructor(
     readonly storage: ObjectStorage,
     private readonly clock: Clock,
+    private readonly manager?: string,
   ) {}
+
+  /** This registry writing as `manager` (an in-process controller's name in managed fields). */
+  as(manager: string): Registry {
+    return new Registry(this.storage, this.clock, manager);
+  }
+
+  /** How a write records its managed fields. */
+  private tracking(opts: WriteOptions, subresource?: string): FieldsUpdate {
+    const manager = opts.fieldManager ?? this.manager;
+    if (manager === undefined) return 'unchanged';
+    return { manager, ...(subresource ? { subresource } : {}), now: kubeTime(this.clock.now()) };
+  }
 
   now(): Date {
     return this.clock.now();
@@ -224,7 +250,7 @@ export class Registry {
     }
   }
 
-  async create<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, input: T, opts: WriteOptions = {}): Promise<T> {
+  async create<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, input: T, opts: WriteOptions & { applied?: boolean } = {}): Promise<T> {
     const obj = clone(input);
     obj.metadata ??= {};
     if (def.namespaced) {
@@ -249,6 +275,9 @@ export class Registry {
     await opts.admit?.(obj);
     obj.metadata.creationTimestamp = kubeTime(now);
     if (def.generation) obj.metadata.generation = 1;
+    const fields = opts.applied ? 'applied' : this.tracking(opts);
+    if (typeof fields === 'object') recordUpdate(def, undefined, obj, fields);
+    else if (fields === 'unchanged') delete obj.metadata.managedFields;
     const typed = this.withTypeMeta(def, obj);
     if (opts.dryRun) return typed;
     const res = await this.storage.put(def.resource, typed, 0);
@@ -289,7 +318,7 @@ export class Registry {
         }
         throw kubeErrors.notFound(gr(def), name);
       }
-      const next = prepareUpdate(def, current, input, opts.subresource);
+      const next = prepareUpdate(def, current, input, opts.subresource, this.tracking(opts, opts.subresource));
       await opts.admit?.(next);
       if (opts.dryRun) return { write: 'none', result: Promise.resolve({ obj: next, created: false }) };
       return this.writeUpdated(def, current, next, async (obj) => ({ obj, created: false }));
@@ -316,10 +345,30 @@ export class Registry {
       checkPatchedName(def, obj, ns, name);
       // A patch applies to the version read; a resourceVersion it sets itself is a precondition.
       obj.metadata.resourceVersion = (obj.metadata.resourceVersion as string | undefined) ?? String(current.modRevision);
-      const next = prepareUpdate(def, current, obj as T, opts.subresource);
+      const next = prepareUpdate(def, current, obj as T, opts.subresource, this.tracking(opts, opts.subresource));
       await opts.admit?.(next);
       if (opts.dryRun) return { write: 'none', result: { obj: next, warnings } };
       return this.writeUpdated(def, current, next, (stored) => ({ obj: stored, warnings }));
+    });
+  }
+
+  /**
+   * Server-side apply (SPEC W-19): `config` (decoded, named as the URL) merged into the object as its manager's,
+   * or the object created from it when absent; 409 on fields other managers own unless `force`.
+   */
+  async apply<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, name: string, config: T, opts: ApplyOptions): Promise<{ obj: T; created: boolean }> {
+    const tracking = { manager: opts.fieldManager, ...(opts.subresource ? { subresource: opts.subresource } : {}), now: kubeTime(this.clock.now()), force: opts.force };
+    return this.guaranteedUpdate<T, Promise<{ obj: T; created: boolean }>>(def, ns, name, async (current) => {
+      if (!current) {
+        if (opts.subresource) throw kubeErrors.notFound(gr(def), name);
+        const fresh = applyConfiguration(def, undefined, config, tracking) as T;
+        return { write: 'none', result: this.create(def, ns, fresh, { ...opts, applied: true }).then((obj) => ({ obj, created: true })) };
+      }
+      const merged = applyConfiguration(def, current.obj, config, tracking) as T;
+      const next = prepareUpdate(def, current, merged, opts.subresource, 'applied');
+      await opts.admit?.(next);
+      if (opts.dryRun) return { write: 'none', result: Promise.resolve({ obj: next, created: false }) };
+      return this.writeUpdated(def, current, next, async (stored) => ({ obj: stored, created: false }));
     });
   }
 

@@ -10,6 +10,7 @@ import { kubeTime } from '../../util/age.js';
 import { clone, deepEqual } from '../../util/deep.js';
 import type { StoredObject } from '../../storage/object-storage.js';
 import type { KubeObject } from '../../../clusters/stored-object.js';
+import { recordUpdate, type FieldTracking } from './managed-fields.js';
 
 export function gr(def: ResourceDef): { group: string; resource: string } {
   return { group: def.group, resource: def.resource };
@@ -45,11 +46,16 @@ export function stripServerOwnedOnCreate(obj: KubeObject): void {
   delete m.deletionGracePeriodSeconds;
   delete m.generation;
   delete m.selfLink;
-  delete m.managedFields;
 }
 
-/** The object an update writes: preconditions, server-owned fields, strategy, validation, generation. */
-export function prepareUpdate<T extends KubeObject>(def: ResourceDef<any>, current: StoredObject<T>, input: T, subresource: string | undefined): T {
+/**
+ * How an update's managed fields are kept: recorded for a manager (SPEC W-18), already computed by an apply, or
+ * (a write nobody names, in-process) left as stored.
+ */
+export type FieldsUpdate = FieldTracking | 'applied' | 'unchanged';
+
+/** The object an update writes: preconditions, server-owned fields, strategy, validation, generation, managed fields. */
+export function prepareUpdate<T extends KubeObject>(def: ResourceDef<any>, current: StoredObject<T>, input: T, subresource: string | undefined, fields: FieldsUpdate = 'unchanged'): T {
   const old = current.obj;
   const next = clone(input);
   next.metadata ??= {};
@@ -72,7 +78,8 @@ export function prepareUpdate<T extends KubeObject>(def: ResourceDef<any>, curre
   if (old.metadata.generation !== undefined) next.metadata.generation = old.metadata.generation;
   else delete next.metadata.generation;
   delete next.metadata.selfLink;
-  delete next.metadata.managedFields;
+  if (fields === 'unchanged') next.metadata.managedFields = old.metadata.managedFields;
+  if (next.metadata.managedFields === undefined) delete next.metadata.managedFields;
   if (subresource === 'status') {
     // A status update changes status only (metadata stays as stored, but labels and annotations).
     next.metadata = { ...old.metadata, labels: next.metadata.labels, annotations: next.metadata.annotations };
@@ -90,6 +97,7 @@ export function prepareUpdate<T extends KubeObject>(def: ResourceDef<any>, curre
   if (def.generation && def.specOf && !deepEqual(def.specOf(next), def.specOf(old))) {
     next.metadata.generation = (old.metadata.generation ?? 0) + 1;
   }
+  if (typeof fields === 'object') recordUpdate(def, old, next, fields);
   delete next.metadata.resourceVersion;
   return withTypeMeta(def, next);
 }
