@@ -31,10 +31,10 @@ const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
 };
 
 /** A write's options: dryRun, its field manager (SPEC W-18), and the escalation check of the RBAC resources (SPEC Z-3). */
-function writeOptions(c: RequestContext, def: ResourceDef, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions'): WriteOptions {
+function writeOptions(c: RequestContext, def: ResourceDef, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', apply = false): WriteOptions {
   const user = c.user;
   const admit = user && isRbacResource(def.group, def.resource) ? { admit: (obj: KubeObject) => checkEscalation(c.authorizer, c.registry, user, def.resource, obj) } : {};
-  return { dryRun: dryRun(c.url), fieldManager: fieldManagerOf(c, options), ...admit };
+  return { dryRun: dryRun(c.url), fieldManager: fieldManagerOf(c, options, apply), ...admit };
 }
 
 export async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<FastifyReply | void> {
@@ -136,13 +136,13 @@ async function patchRequest(c: RequestContext, def: ResourceDef, path: ResourceP
  * is created from it when absent. Unknown fields are refused as with Strict validation unless Ignore is asked for.
  */
 async function serverSideApply(c: RequestContext, def: ResourceDef, path: ResourcePath, applied: unknown, fv: FieldValidation, subresource: string | undefined): Promise<FastifyReply> {
-  const fieldManager = fieldManagerOf(c, 'PatchOptions', true);
+  const opts = writeOptions(c, def, 'PatchOptions', true);
   const { obj, warnings } = decodeAsKind(def, { value: applied, duplicates: [] }, fv === 'Warn' ? 'Strict' : fv, 'patch');
   // An applied configuration without a name takes the URL's; one naming another object is refused.
   if (obj.metadata.name) checkPatchedName(def, obj, path.namespace, path.name!);
   const config = { ...obj, metadata: { ...obj.metadata, name: path.name } };
   const force = queryBool(c.url, 'force') ?? false;
-  const res = await c.registry.apply(def, path.namespace, path.name!, config, { ...writeOptions(c, def, 'PatchOptions'), fieldManager, force, ...(subresource ? { subresource } : {}) });
+  const res = await c.registry.apply(def, path.namespace, path.name!, config, { ...opts, fieldManager: opts.fieldManager!, force, ...(subresource ? { subresource } : {}) });
   return sendObject(c, def, res.created ? 201 : 200, res.obj, warnings);
 }
 

@@ -96,6 +96,11 @@ const RV_WAIT_MS = 3000;
 /** Conflicting writes a guaranteed update retries before it answers 409. */
 const MAX_UPDATE_RETRIES = 10;
 
+/** A dry run's answer: the object as it would be written, still at the revision read (nothing was written). */
+function unwritten<T extends KubeObject>(next: T, current: StoredObject<T>): T {
+  return { ...next, metadata: { ...next.metadata, resourceVersion: String(current.modRevision) } };
+}
+
 export class Registry {
   constructor(
     readonly storage: ObjectStorage,
@@ -320,7 +325,7 @@ export class Registry {
       }
       const next = prepareUpdate(def, current, input, opts.subresource, this.tracking(opts, opts.subresource));
       await opts.admit?.(next);
-      if (opts.dryRun) return { write: 'none', result: Promise.resolve({ obj: next, created: false }) };
+      if (opts.dryRun) return { write: 'none', result: Promise.resolve({ obj: unwritten(next, current), created: false }) };
       return this.writeUpdated(def, current, next, async (obj) => ({ obj, created: false }));
     });
   }
@@ -347,7 +352,7 @@ export class Registry {
       obj.metadata.resourceVersion = (obj.metadata.resourceVersion as string | undefined) ?? String(current.modRevision);
       const next = prepareUpdate(def, current, obj as T, opts.subresource, this.tracking(opts, opts.subresource));
       await opts.admit?.(next);
-      if (opts.dryRun) return { write: 'none', result: { obj: next, warnings } };
+      if (opts.dryRun) return { write: 'none', result: { obj: unwritten(next, current), warnings } };
       return this.writeUpdated(def, current, next, (stored) => ({ obj: stored, warnings }));
     });
   }
@@ -367,7 +372,7 @@ export class Registry {
       const merged = applyConfiguration(def, current.obj, config, tracking) as T;
       const next = prepareUpdate(def, current, merged, opts.subresource, 'applied');
       await opts.admit?.(next);
-      if (opts.dryRun) return { write: 'none', result: Promise.resolve({ obj: next, created: false }) };
+      if (opts.dryRun) return { write: 'none', result: Promise.resolve({ obj: unwritten(next, current), created: false }) };
       return this.writeUpdated(def, current, next, async (stored) => ({ obj: stored, created: false }));
     });
   }
