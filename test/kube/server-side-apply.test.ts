@@ -111,6 +111,12 @@ describeWith(['kubectl'], 'server-side apply and managed fields with kubectl', (
     const refused = await kubectl(h, ['apply', '--server-side', '--field-manager=deployer', '-f', '-'], deployment('csa', 2, { app: 'csa' }));
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas');
+    // The same configuration applied server-side agrees; kubectl then moves the client-side entry to its own by
+    // patching managedFields, which the server takes as sent.
+    await ok(['apply', '--server-side', '-f', '-'], deployment('csa', 1, { app: 'csa' }));
+    const migrated = await managed('deploy', 'csa');
+    expect(migrated.find((e) => e.manager === 'kubectl-client-side-apply')).toBeUndefined();
+    expect(migrated.find((e) => e.manager === 'kubectl' && e.operation === 'Apply')!.fieldsV1['f:spec']['f:replicas']).toEqual({});
   });
 
   it('records the managers kubectl names itself: create, label, edit (SPEC W-18)', async () => {
