@@ -104,18 +104,19 @@ export class FieldSet {
   /** This set without `path` and everything below it. */
   withoutSubtree(path: readonly string[]): FieldSet {
     const out = this.copy();
-    if (path.length === 0) return new FieldSet();
-    const parent = out.at(path.slice(0, -1));
-    parent?.children.delete(path[path.length - 1]!);
+    out.removeSubtree(path);
     return out;
   }
 
-  /** This set without the member `path` (what is below it stays). */
-  without(path: readonly string[]): FieldSet {
-    const out = this.copy();
-    const node = out.at(path);
+  /** Removes `path` and everything below it, in place (path not empty). */
+  removeSubtree(path: readonly string[]): void {
+    if (path.length > 0) this.at(path.slice(0, -1))?.children.delete(path[path.length - 1]!);
+  }
+
+  /** Unmarks the member `path` in place (what is below it stays). */
+  removeMember(path: readonly string[]): void {
+    const node = this.at(path);
     if (node && path.length > 0) node.member = false;
-    return out.pruned() ?? new FieldSet();
   }
 
   /** Every member path, depth first in FieldsV1 order. */
@@ -151,15 +152,10 @@ export class FieldSet {
     for (const [pe, child] of other.children) this.childOrNew(pe).addAll(child);
   }
 
-  private copy(): FieldSet {
+  copy(): FieldSet {
     const out = new FieldSet();
     out.addAll(this);
     return out;
-  }
-
-  private pruned(): FieldSet | undefined {
-    for (const [pe, child] of [...this.children]) if (!child.pruned()) this.children.delete(pe);
-    return this.member || this.children.size > 0 ? this : undefined;
   }
 }
 

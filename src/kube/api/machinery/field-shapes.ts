@@ -51,7 +51,7 @@ const ALWAYS_PRESENT_NAMES = new Set(['metadata', 'spec', 'status']);
 export function alwaysPresent(model: string | undefined, field: string): boolean {
   if (!model) return false;
   if (ALWAYS_PRESENT_NAMES.has(field) || ALWAYS_PRESENT.has(`${model}.${field}`)) return true;
-  return field === 'template' && /Spec$/.test(model);
+  return field === 'template' && model.endsWith('Spec');
 }
 
 const SCALARS = new Set(['string', 'number', 'boolean', 'Date', 'IntOrString', 'object', 'any']);
@@ -73,10 +73,19 @@ function shapeOfType(type: string, owner: string): FieldShape {
   return DEDUCED;
 }
 
-/** The shape of `field` of struct `model`. */
+const shapes = new Map<string, FieldShape>();
+
+/** The shape of `field` of struct `model` (cached: every write walks its object through these). */
 export function fieldShape(model: string, field: string): FieldShape {
-  const t = fieldType(model, field);
-  return t ? shapeOfType(t.type, `${model}.${field}`) : DEDUCED;
+  const owner = `${model}.${field}`;
+  let shape = shapes.get(owner);
+  if (!shape) {
+    const t = fieldType(model, field);
+    shape = t ? shapeOfType(t.type, owner) : DEDUCED;
+    // Unknown fields (anything a client may send) are not remembered, so the cache stays as small as the schema.
+    if (t) shapes.set(owner, shape);
+  }
+  return shape;
 }
 
 /** The shape of a kind's root object. */

@@ -102,6 +102,7 @@ function emptyLike(v: unknown): unknown {
   return Array.isArray(v) ? [] : {};
 }
 
+/** Walks both values; `path` is a stack shared by the whole walk (copied only into the sets). */
 function compareAt(l: unknown, r: unknown, shape: FieldShape, path: string[], c: Comparison): void {
   const s = resolve(shape, r ?? l);
   const bothEmpty = isEmptyValue(l) && isEmptyValue(r);
@@ -109,28 +110,38 @@ function compareAt(l: unknown, r: unknown, shape: FieldShape, path: string[], c:
     if (path.length === 0) return;
     if (l === undefined) c.added.insert(path);
     else if (r === undefined) c.removed.insert(path);
-    else if (!deepEqual(l, r)) c.modified.insert(path);
+    else if (l !== r && !deepEqual(l, r)) c.modified.insert(path);
     return;
   }
   if (s.kind === 'struct' || s.kind === 'map') {
     const lo = isPlainObject(l) ? l : undefined;
     const ro = isPlainObject(r) ? r : undefined;
     const model = s.kind === 'struct' ? s.model : undefined;
-    for (const k of new Set([...Object.keys(lo ?? {}), ...Object.keys(ro ?? {})])) {
+    const visit = (k: string) => {
       let lv = lo?.[k];
       let rv = ro?.[k];
       // A Go value struct is there even when empty: its appearance is not an addition.
-      if (alwaysPresent(model, k)) {
+      if ((lv === undefined || rv === undefined) && alwaysPresent(model, k)) {
         if (lo && lv === undefined) lv = emptyLike(rv);
         if (ro && rv === undefined) rv = emptyLike(lv);
       }
-      compareAt(lv, rv, childShape(s, k), [...path, `f:${k}`], c);
-    }
+      path.push(`f:${k}`);
+      compareAt(lv, rv, childShape(s, k), path, c);
+      path.pop();
+    };
+    if (lo) for (const k of Object.keys(lo)) visit(k);
+    if (ro) for (const k of Object.keys(ro)) if (!lo || !(k in lo)) visit(k);
   } else if (s.kind === 'list' || s.kind === 'set') {
     const li = itemsByElement(s, l);
     const ri = itemsByElement(s, r);
     const element = s.kind === 'list' ? s.element : LEAF;
-    for (const pe of new Set([...li.keys(), ...ri.keys()])) compareAt(li.get(pe), ri.get(pe), element, [...path, pe], c);
+    const visit = (pe: string) => {
+      path.push(pe);
+      compareAt(li.get(pe), ri.get(pe), element, path, c);
+      path.pop();
+    };
+    for (const pe of li.keys()) visit(pe);
+    for (const pe of ri.keys()) if (!li.has(pe)) visit(pe);
   }
   if (path.length === 0) return;
   if (l === undefined) c.added.insert(path);

@@ -19,7 +19,7 @@ import { FieldSet, pathString } from '../machinery/field-set.js';
 import { rootShape } from '../machinery/field-shapes.js';
 import { compareObjects, mergeApplied, removeFields, toFieldSet } from '../machinery/field-walk.js';
 import { apiVersionOf, type ResourceDef } from '../machinery/resource.js';
-import { isPlainObject } from '../../util/deep.js';
+import { deepEqual, isPlainObject } from '../../util/deep.js';
 import type { KubeObject } from '../../../clusters/stored-object.js';
 
 export interface ManagedFieldsEntry {
@@ -115,10 +115,13 @@ const SERVER_META = ['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid'
 
 /** A field set without what no manager owns: server metadata and the part of the object `subresource` cannot write. */
 function ownable(def: ResourceDef, set: FieldSet, subresource: string | undefined): FieldSet {
-  let out = set.withoutSubtree(['f:apiVersion']).withoutSubtree(['f:kind']).without(['f:metadata']);
-  for (const f of SERVER_META) out = out.withoutSubtree(['f:metadata', `f:${f}`]);
-  if (subresource === 'status') return out.withoutSubtree(['f:spec']);
-  if (!subresource && def.subresources.some((s) => s.name === 'status')) return out.withoutSubtree(['f:status']);
+  const out = set.copy();
+  out.removeSubtree(['f:apiVersion']);
+  out.removeSubtree(['f:kind']);
+  out.removeMember(['f:metadata']);
+  for (const f of SERVER_META) out.removeSubtree(['f:metadata', `f:${f}`]);
+  if (subresource === 'status') out.removeSubtree(['f:spec']);
+  else if (!subresource && def.subresources.some((s) => s.name === 'status')) out.removeSubtree(['f:status']);
   return out;
 }
 
@@ -141,7 +144,9 @@ export function recordUpdate(def: ResourceDef, live: KubeObject | undefined, nex
   const requested = next.metadata.managedFields;
   delete next.metadata.managedFields;
   let managers: Map<string, Manager> | undefined;
-  if (!t.subresource) managers = isReset(requested) ? new Map() : Array.isArray(requested) && requested.length > 0 ? decode(requested) : undefined;
+  // What a client sends back unchanged (a controller's read-modify-write) is the stored state: no decoding needed.
+  const sentBack = requested === undefined || deepEqual(requested, live?.metadata.managedFields);
+  if (!t.subresource && !sentBack) managers = isReset(requested) ? new Map() : Array.isArray(requested) && requested.length > 0 ? decode(requested) : undefined;
   const fromLive = managers === undefined;
   const c = compareObjects(withoutManagedFields(live), withoutManagedFields(next), rootShape(def.model));
   const changed = ownable(def, c.added.union(c.modified), t.subresource);
