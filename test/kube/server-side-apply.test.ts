@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
-import { kubectl, kubectlHome, startEmulatorWithFixtures, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
+import { kubeApi, kubectl, kubectlHome, startEmulatorWithFixtures, type KubeApiClient, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
 
 const deployment = (name: string, replicas: number, labels: Record<string, string>, image = 'nginx:1.25') => `apiVersion: apps/v1
 kind: Deployment
@@ -45,6 +45,7 @@ interface Entry {
 describeWith(['kubectl'], 'server-side apply and managed fields with kubectl', () => {
   let emu: TestEmulator;
   let h: KubectlHome;
+  let api: KubeApiClient;
 
   const ok = async (args: string[], stdin?: string) => {
     const r = await kubectl(h, args, stdin);
@@ -60,6 +61,7 @@ describeWith(['kubectl'], 'server-side apply and managed fields with kubectl', (
     emu = await startEmulatorWithFixtures({ now: new Date('2026-05-01T00:00:00Z') });
     const cluster = await createArmCluster(emu, { name: 'ssa', resourceGroup: 'rg', properties: { kubernetesVersion: '1.33' }, pools: [{ name: 'nodepool1', count: 1 }] });
     h = await kubectlHome(emu, cluster);
+    api = await kubeApi(emu, cluster, true);
   });
   afterAll(async () => {
     await emu?.close();
@@ -160,5 +162,23 @@ describeWith(['kubectl'], 'server-side apply and managed fields with kubectl', (
     const client = await kubectl(h, ['diff', '-f', '-'], deployment('csa', 2, { app: 'csa' }, 'nginx:1.27'));
     expect(client.code, client.stderr).toBe(1);
     expect(client.stdout).toMatch(/\+\s+- image: nginx:1\.27/);
+  });
+
+  it('answers the patch options upstream refuses with 422 on PatchOptions, and clears managed fields on [{}] (SPEC W-18, W-19)', async () => {
+    const cm = '/api/v1/namespaces/default/configmaps';
+    const apply = { 'content-type': 'application/apply-patch+yaml' };
+    const body = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\ndata:\n  a: "1"\n';
+    const missing = await api.call('PATCH', `${cm}/raw`, body, apply);
+    expect(missing.status, missing.text).toBe(422);
+    expect(missing.json()).toMatchObject({ reason: 'Invalid', message: 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch' });
+    const created = await api.call('PATCH', `${cm}/raw?fieldManager=raw-applier`, body, apply);
+    expect(created.status, created.text).toBe(201);
+    expect(created.json().metadata.managedFields).toMatchObject([{ manager: 'raw-applier', operation: 'Apply', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } }]);
+    const forced = await api.call('PATCH', `${cm}/raw?force=true`, { data: { a: '2' } }, { 'content-type': 'application/merge-patch+json' });
+    expect(forced.status, forced.text).toBe(422);
+    expect(forced.json().message).toBe('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
+    const reset = await api.call('PATCH', `${cm}/raw`, [{ op: 'replace', path: '/metadata/managedFields', value: [{}] }], { 'content-type': 'application/json-patch+json' });
+    expect(reset.status, reset.text).toBe(200);
+    expect(reset.json().metadata.managedFields).toBeUndefined();
   });
 });
