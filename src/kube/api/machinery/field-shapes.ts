@@ -45,7 +45,7 @@ const ATOMIC_MAPS = new Set(['V1PodSpec.nodeSelector']);
  * Fields that Go always serializes (value structs, lists without omitempty): an object decoded into Go has them even
  * when empty, so their appearance is never a field being added (it decides where FieldsV1 marks a map "." itself).
  */
-const ALWAYS_PRESENT = new Set(['V1DeploymentSpec.strategy', 'V1Container.resources', 'V1EphemeralContainer.resources', 'V1PodSpec.containers', 'V1ClusterRoleBinding.roleRef', 'V1RoleBinding.roleRef', 'V1Role.rules', 'V1ClusterRole.rules']);
+const ALWAYS_PRESENT = new Set(['V1DeploymentSpec.strategy', 'V1DaemonSetSpec.updateStrategy', 'V1CronJobSpec.jobTemplate', 'V1Container.resources', 'V1EphemeralContainer.resources', 'V1PodSpec.containers', 'V1ClusterRoleBinding.roleRef', 'V1RoleBinding.roleRef', 'V1Role.rules', 'V1ClusterRole.rules']);
 const ALWAYS_PRESENT_NAMES = new Set(['metadata', 'spec', 'status']);
 
 export function alwaysPresent(model: string | undefined, field: string): boolean {
