@@ -3,7 +3,8 @@
  * passes over the store (docs/architecture.md, "controllers are level-triggered reconcile loops"):
  *
  * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
- * - a cluster's pass runs when its nodes, pods, namespaces, Deployments, ReplicaSets, DaemonSets, Jobs, CronJobs or
+ * - a cluster's pass runs when its nodes, pods, namespaces, Deployments, ReplicaSets, DaemonSets, StatefulSets,
+ *   ControllerRevisions, Jobs, CronJobs, PersistentVolumeClaims, PersistentVolumes, StorageClasses or
  *   PodDisruptionBudgets change (store watches on those key prefixes), when
  *   its configuration changes (version, VNet Integration), when the emulated clock jumps, and at
  *   the due time of the next delayed step (a pod start, a graceful deletion);
@@ -30,6 +31,8 @@ import { schedulePods } from './scheduler.js';
 import { reconcileSystemPods } from './system-pods.js';
 import { reconcileWorkloads } from './workloads.js';
 import { reconcileDisruptionBudgets } from './disruption.js';
+import { ensureStorageClasses } from './storage-classes.js';
+import { reconcileVolumes } from './volumes.js';
 import { earliest } from './workload-common.js';
 
 export interface ControllerDeps {
@@ -61,6 +64,8 @@ class ClusterRuntime {
   private lastEventSweep = 0;
   /** The RBAC bootstrap configuration last reconciled (in memory: a restart reconciles it again). */
   private rbacReconciled: string | undefined;
+  /** Whether AKS's built-in StorageClasses were ensured since this runtime started (EnsureExists, once a start). */
+  private storageClassesEnsured = false;
   /** Resolves when no pass is running or pending (tests and benchmarks wait for quiescence). */
   private idleWaiters: Array<() => void> = [];
 
@@ -76,7 +81,8 @@ class ClusterRuntime {
       this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
       void this.rewatch();
     };
-    const prefixes = [`${base}minions/`, `${base}pods/`, `${base}namespaces/`, `${base}deployments/`, `${base}replicasets/`, `${base}daemonsets/`, `${base}jobs/`, `${base}cronjobs/`, `${base}poddisruptionbudgets/`, this.deps.clusterConfig.watchKey(this.record)];
+    const watched = ['minions', 'pods', 'namespaces', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'jobs', 'cronjobs', 'controllerrevisions', 'persistentvolumeclaims', 'persistentvolumes', 'storageclasses', 'poddisruptionbudgets'];
+    const prefixes = [...watched.map((r) => `${base}${r}/`), this.deps.clusterConfig.watchKey(this.record)];
     for (const p of prefixes) {
       this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
     }
@@ -197,6 +203,9 @@ class ClusterRuntime {
       await reconcileAadAdminBinding(registry.as('kube-apiserver'), cluster.config);
       this.rbacReconciled = rbacKey;
     }
+    if (!this.storageClassesEnsured) {
+      this.storageClassesEnsured = await ensureStorageClasses(registry);
+    }
     let nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     await reconcileNodeLeases(kubelet, nodes);
     let pods = (await registry.list<Pod>(podDef, undefined)).items;
@@ -206,6 +215,7 @@ class ClusterRuntime {
     await schedulePods(registry.as('kube-scheduler'), nodes, pods);
     nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     pods = (await registry.list<Pod>(podDef, undefined)).items;
+    await reconcileVolumes(controllers, this.record, pods);
     let due = earliest(await runKubelets(kubelet, this.deps.speed, nodes, pods), workloadsDue);
     pods = (await registry.list<Pod>(podDef, undefined)).items;
     due = earliest(due, await reconcileDisruptionBudgets(controllers, pods));

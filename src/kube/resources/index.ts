@@ -13,12 +13,40 @@ import { namespaces } from './namespaces.js';
 import { nodes } from './nodes.js';
 import { pods } from './pods.js';
 import { poddisruptionbudgets } from './poddisruptionbudgets.js';
+import { persistentvolumeclaims } from './persistentvolumeclaims.js';
+import { persistentvolumes } from './persistentvolumes.js';
+import { statefulsets } from './statefulsets.js';
+import { storageclasses } from './storageclasses.js';
 import { clusterrolebindings, clusterroles, rolebindings, roles } from './rbac.js';
 import { secrets } from './secrets.js';
 import { serviceaccounts } from './serviceaccounts.js';
 import type { KubeObject } from '../../clusters/stored-object.js';
 
-export const RESOURCES: Array<ResourceDef<any>> = [configmaps, events, namespaces, nodes, pods, secrets, serviceaccounts, leases, clusterrolebindings, clusterroles, rolebindings, roles, controllerrevisions, daemonsets, deployments, replicasets, cronjobs, jobs, poddisruptionbudgets];
+export const RESOURCES: Array<ResourceDef<any>> = [
+  configmaps,
+  events,
+  namespaces,
+  nodes,
+  persistentvolumeclaims,
+  persistentvolumes,
+  pods,
+  secrets,
+  serviceaccounts,
+  leases,
+  clusterrolebindings,
+  clusterroles,
+  rolebindings,
+  roles,
+  controllerrevisions,
+  daemonsets,
+  deployments,
+  replicasets,
+  statefulsets,
+  cronjobs,
+  jobs,
+  poddisruptionbudgets,
+  storageclasses,
+];
 
 export function findResource(group: string, version: string, resource: string): ResourceDef<KubeObject> | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.resource === resource);
@@ -31,4 +59,28 @@ export function servedGroupVersions(): Array<{ group: string; version: string }>
   return [...seen.values()].sort((a, b) => (a.group === '' ? -1 : b.group === '' ? 1 : a.group.localeCompare(b.group)));
 }
 
-export { clusterrolebindings, clusterroles, configmaps, cronjobs, daemonsets, deployments, replicasets, events, jobs, leases, namespaces, nodes, pods, poddisruptionbudgets, rolebindings, roles, secrets, serviceaccounts };
+export {
+  clusterrolebindings,
+  clusterroles,
+  configmaps,
+  controllerrevisions,
+  cronjobs,
+  daemonsets,
+  deployments,
+  replicasets,
+  events,
+  jobs,
+  leases,
+  namespaces,
+  nodes,
+  persistentvolumeclaims,
+  persistentvolumes,
+  pods,
+  poddisruptionbudgets,
+  rolebindings,
+  roles,
+  secrets,
+  serviceaccounts,
+  statefulsets,
+  storageclasses,
+};

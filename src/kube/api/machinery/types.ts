@@ -32,6 +32,10 @@ import type {
   V1PodDisruptionBudget,
   V1Job,
   V1CronJob,
+  V1StatefulSet,
+  V1PersistentVolumeClaim,
+  V1PersistentVolume,
+  V1StorageClass,
 } from '@kubernetes/client-node';
 
 export type Wire<T> = T extends Date
@@ -74,3 +78,7 @@ export type PodDisruptionBudget = Wire<V1PodDisruptionBudget> & { metadata: Obje
 export type DaemonSet = Wire<V1DaemonSet> & { metadata: ObjectMeta };
 export type Job = Wire<V1Job> & { metadata: ObjectMeta };
 export type CronJob = Wire<V1CronJob> & { metadata: ObjectMeta };
+export type StatefulSet = Wire<V1StatefulSet> & { metadata: ObjectMeta };
+export type PersistentVolumeClaim = Wire<V1PersistentVolumeClaim> & { metadata: ObjectMeta };
+export type PersistentVolume = Wire<V1PersistentVolume> & { metadata: ObjectMeta };
+export type StorageClass = Wire<V1StorageClass> & { metadata: ObjectMeta };
