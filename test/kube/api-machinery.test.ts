@@ -39,7 +39,7 @@ describe('Kubernetes API machinery', () => {
         expect(pods.subresources.map((s: any) => s.subresource)).toEqual(['attach', 'binding', 'eviction', 'exec', 'log', 'status']);
         expect(pods.subresources.find((s: any) => s.subresource === 'eviction').responseKind).toEqual({ group: 'policy', version: 'v1', kind: 'Eviction' });
         const groups = (await api.call('GET', '/apis', undefined, { accept })).json();
-        expect(groups.items.map((g: any) => g.metadata.name)).toEqual(['apps', 'authentication.k8s.io', 'authorization.k8s.io', 'batch', 'coordination.k8s.io', 'metrics.k8s.io', 'policy', 'rbac.authorization.k8s.io']);
+        expect(groups.items.map((g: any) => g.metadata.name)).toEqual(['apps', 'authentication.k8s.io', 'authorization.k8s.io', 'batch', 'coordination.k8s.io', 'metrics.k8s.io', 'policy', 'rbac.authorization.k8s.io', 'storage.k8s.io']);
       }
     });
 
