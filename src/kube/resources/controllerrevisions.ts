@@ -1,7 +1,7 @@
 /**
  * apps/v1 ControllerRevisions (SPEC W-4): immutable snapshots that controllers keep (DaemonSets and StatefulSets
- * upstream); served and validated as kube-apiserver does (data cannot change, revision ≥ 0). No aksemu controller
- * writes them yet.
+ * upstream); served and validated as kube-apiserver does (data cannot change, revision ≥ 0). The StatefulSet
+ * controller writes one per template (SPEC W-16, controllers/statefulset-revisions.ts).
  */
 import type { FieldError } from '../api/machinery/errors.js';
 import type { ResourceDef } from '../api/machinery/resource.js';
