@@ -28,6 +28,9 @@ import { adoptOrphans, controllerUid, earliest, isPodReady, podAvailability, tol
 
 type Status = NonNullable<StatefulSet['status']>;
 
+/** At most this many pods of one set are created per pass (Parallel), as the ReplicaSet controller's burst. */
+const BURST_PODS = 500;
+
 interface SetPass {
   registry: Registry;
   sts: StatefulSet;
@@ -82,11 +85,12 @@ async function syncPods(pass: SetPass, byOrdinal: Map<number, Pod>, condemned: A
   for (const [ordinal, p] of byOrdinal) if (ordinal >= start && ordinal < end) await syncClaimOwners(pass.registry, sts, ordinal, p, false, pass.claims);
   for (const [ordinal, p] of condemned) await syncClaimOwners(pass.registry, sts, ordinal, p, true, pass.claims);
 
+  let created = 0;
   for (let ordinal = start; ordinal < end; ordinal++) {
     const p = byOrdinal.get(ordinal);
     if (!p) {
       await createPod(pass, ordinal);
-      if (monotonic) return;
+      if (monotonic || ++created >= BURST_PODS) return;
       continue;
     }
     if (isFinished(p) && !isTerminating(p)) {
