@@ -4,11 +4,13 @@
  * scale subresource and kubectl print.
  */
 import type { FieldError } from '../api/machinery/errors.js';
+import type { TableColumn } from '../api/machinery/resource.js';
 import { matchesLabels, type LabelRequirement } from '../api/machinery/selectors.js';
 import type { LabelSelector, Pod, PodTemplateSpec } from '../api/machinery/types.js';
 import { validateLabels } from '../api/machinery/validation.js';
 import { deepEqual } from '../util/deep.js';
 import { pods } from './pods.js';
+import { column } from './common.js';
 
 const OPS: Record<string, LabelRequirement['op']> = { In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: '!' };
 
@@ -31,6 +33,18 @@ export function selectorString(sel: LabelSelector | undefined): string {
     else parts.push(`${e.key} ${e.operator === 'NotIn' ? 'notin' : 'in'} (${(e.values ?? []).join(',')})`);
   }
   return parts.length === 0 ? '<none>' : parts.join(',');
+}
+
+/** The wide (`-o wide`) columns kubectl prints for every kind with a pod template: CONTAINERS and IMAGES. */
+export const TEMPLATE_COLUMNS: TableColumn[] = [
+  column('Containers', 'string', 'Names of each container in the template.', 1),
+  column('Images', 'string', 'Images referenced by each container in the template.', 1),
+];
+
+/** The cells of TEMPLATE_COLUMNS: the template's container names and images, comma-separated. */
+export function templateCells(t: PodTemplateSpec | undefined): [string, string] {
+  const containers = t?.spec?.containers ?? [];
+  return [containers.map((c) => c.name).join(','), containers.map((c) => c.image ?? '').join(',')];
 }
 
 /** Pod template defaults (SetDefaults_PodSpec and its containers'), without the pod-only admission fields. */

@@ -10,7 +10,7 @@ import { READ_WRITE } from '../api/machinery/resource.js';
 import type { CronJob } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { knownTimeZone, scheduleError } from '../util/cron.js';
-import { defaultTemplate, selectorString } from './apps-common.js';
+import { defaultTemplate, selectorString, TEMPLATE_COLUMNS, templateCells } from './apps-common.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 import { validateJobSpec } from './jobs.js';
 
@@ -71,12 +71,10 @@ export const cronjobs: ResourceDef<CronJob> = {
     column('Active', 'integer', 'The number of jobs currently running.'),
     column('Last Schedule', 'string', 'When the job was last successfully scheduled.'),
     AGE_COLUMN,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
+    ...TEMPLATE_COLUMNS,
     column('Selector', 'string', 'A label query over pods that should match the pod count.', 1),
   ],
   cells: (cj, ctx) => {
-    const containers = cj.spec?.jobTemplate?.spec?.template?.spec?.containers ?? [];
     const last = cj.status?.lastScheduleTime;
     return [
       cj.metadata.name,
@@ -86,8 +84,7 @@ export const cronjobs: ResourceDef<CronJob> = {
       (cj.status?.active ?? []).length,
       last ? age(last, ctx.now) : '<none>',
       age(cj.metadata.creationTimestamp, ctx.now),
-      containers.map((c) => c.name).join(','),
-      containers.map((c) => c.image).join(','),
+      ...templateCells(cj.spec?.jobTemplate?.spec?.template),
       selectorString(cj.spec?.jobTemplate?.spec?.selector),
     ];
   },

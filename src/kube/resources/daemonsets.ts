@@ -8,7 +8,7 @@ import type { ResourceDef } from '../api/machinery/resource.js';
 import { READ_WRITE } from '../api/machinery/resource.js';
 import type { DaemonSet } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
-import { defaultTemplate, immutableSelector, selectorString, validateWorkloadSpec } from './apps-common.js';
+import { defaultTemplate, immutableSelector, selectorString, TEMPLATE_COLUMNS, templateCells, validateWorkloadSpec } from './apps-common.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 
 type IntOrPercent = number | string | undefined;
@@ -79,12 +79,10 @@ export const daemonsets: ResourceDef<DaemonSet> = {
     column('Available', 'integer', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)'),
     column('Node Selector', 'string', 'NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node\'s labels for the pod to be scheduled on that node.'),
     AGE_COLUMN,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
+    ...TEMPLATE_COLUMNS,
     column('Selector', 'string', 'A label query over pods that are managed by the daemon set.', 1),
   ],
   cells: (ds, ctx) => {
-    const containers = ds.spec?.template?.spec?.containers ?? [];
     const st = ds.status;
     return [
       ds.metadata.name,
@@ -95,8 +93,7 @@ export const daemonsets: ResourceDef<DaemonSet> = {
       st?.numberAvailable ?? 0,
       nodeSelectorCell(ds),
       age(ds.metadata.creationTimestamp, ctx.now),
-      containers.map((c) => c.name).join(','),
-      containers.map((c) => c.image).join(','),
+      ...templateCells(ds.spec?.template),
       selectorString(ds.spec?.selector),
     ];
   },

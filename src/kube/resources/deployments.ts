@@ -8,7 +8,7 @@ import type { ResourceDef } from '../api/machinery/resource.js';
 import { READ_WRITE } from '../api/machinery/resource.js';
 import type { Deployment } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
-import { defaultTemplate, immutableSelector, selectorString, validateWorkloadSpec } from './apps-common.js';
+import { defaultTemplate, immutableSelector, selectorString, TEMPLATE_COLUMNS, templateCells, validateWorkloadSpec } from './apps-common.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 import { SCALE_SUBRESOURCE } from './replicasets.js';
 
@@ -80,20 +80,17 @@ export const deployments: ResourceDef<Deployment> = {
     column('Up-to-date', 'string', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
     column('Available', 'string', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
     AGE_COLUMN,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
+    ...TEMPLATE_COLUMNS,
     column('Selector', 'string', 'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.', 1),
   ],
   cells: (d, ctx) => {
-    const containers = d.spec?.template?.spec?.containers ?? [];
     return [
       d.metadata.name,
       `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`,
       d.status?.updatedReplicas ?? 0,
       d.status?.availableReplicas ?? 0,
       age(d.metadata.creationTimestamp, ctx.now),
-      containers.map((c) => c.name).join(','),
-      containers.map((c) => c.image).join(','),
+      ...templateCells(d.spec?.template),
       selectorString(d.spec?.selector),
     ];
   },

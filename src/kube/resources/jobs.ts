@@ -14,7 +14,7 @@ import type { Job, Pod } from '../api/machinery/types.js';
 import { validateLabels } from '../api/machinery/validation.js';
 import { age, humanDuration } from '../util/age.js';
 import { deepEqual } from '../util/deep.js';
-import { defaultTemplate, immutableSelector, selectorErrors, selectorRequirements, selectorString } from './apps-common.js';
+import { defaultTemplate, immutableSelector, selectorErrors, selectorRequirements, selectorString, TEMPLATE_COLUMNS, templateCells } from './apps-common.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 import { pods } from './pods.js';
 
@@ -200,20 +200,17 @@ export const jobs: ResourceDef<Job> = {
     column('Completions', 'string', 'The number of pods that completed successfully, out of the completions the job asks for.'),
     column('Duration', 'string', 'Time the job took to complete, or has been running.'),
     AGE_COLUMN,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
+    ...TEMPLATE_COLUMNS,
     column('Selector', 'string', 'A label query over pods that should match the pod count.', 1),
   ],
   cells: (job, ctx) => {
-    const containers = job.spec?.template?.spec?.containers ?? [];
     return [
       job.metadata.name,
       jobStatusCell(job),
       completionsCell(job),
       durationCell(job, ctx.now),
       age(job.metadata.creationTimestamp, ctx.now),
-      containers.map((c) => c.name).join(','),
-      containers.map((c) => c.image).join(','),
+      ...templateCells(job.spec?.template),
       selectorString(job.spec?.selector),
     ];
   },

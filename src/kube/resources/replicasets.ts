@@ -3,7 +3,7 @@ import type { ResourceDef } from '../api/machinery/resource.js';
 import { READ_WRITE } from '../api/machinery/resource.js';
 import type { ReplicaSet } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
-import { defaultTemplate, immutableSelector, selectorString, validateWorkloadSpec } from './apps-common.js';
+import { defaultTemplate, immutableSelector, selectorString, TEMPLATE_COLUMNS, templateCells, validateWorkloadSpec } from './apps-common.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 
 /** The scale subresource as kube-apiserver serves it for apps/v1 kinds (an autoscaling/v1 Scale). */
@@ -34,20 +34,17 @@ export const replicasets: ResourceDef<ReplicaSet> = {
     column('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
     column('Ready', 'integer', 'The number of ready replicas for this replica set.'),
     AGE_COLUMN,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
+    ...TEMPLATE_COLUMNS,
     column('Selector', 'string', 'Selector is a label query over pods that should match the replica count.', 1),
   ],
   cells: (rs, ctx) => {
-    const containers = rs.spec?.template?.spec?.containers ?? [];
     return [
       rs.metadata.name,
       rs.spec?.replicas ?? 0,
       rs.status?.replicas ?? 0,
       rs.status?.readyReplicas ?? 0,
       age(rs.metadata.creationTimestamp, ctx.now),
-      containers.map((c) => c.name).join(','),
-      containers.map((c) => c.image).join(','),
+      ...templateCells(rs.spec?.template),
       selectorString(rs.spec?.selector),
     ];
   },

@@ -11,7 +11,7 @@ import { READ_WRITE } from '../api/machinery/resource.js';
 import type { StatefulSet } from '../api/machinery/types.js';
 import { age } from '../util/age.js';
 import { deepEqual } from '../util/deep.js';
-import { defaultTemplate, validateWorkloadSpec } from './apps-common.js';
+import { defaultTemplate, TEMPLATE_COLUMNS, templateCells, validateWorkloadSpec } from './apps-common.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 import { canonicalStorageRequest, validateClaimSpec } from './persistentvolumeclaims.js';
 import { SCALE_SUBRESOURCE } from './replicasets.js';
@@ -147,17 +147,14 @@ export const statefulsets: ResourceDef<StatefulSet> = {
     NAME_COLUMN,
     column('Ready', 'string', 'Number of the pod with ready state'),
     AGE_COLUMN,
-    column('Containers', 'string', 'Names of each container in the template.', 1),
-    column('Images', 'string', 'Images referenced by each container in the template.', 1),
+    ...TEMPLATE_COLUMNS,
   ],
   cells: (sts, ctx) => {
-    const containers = sts.spec?.template?.spec?.containers ?? [];
     return [
       sts.metadata.name,
       `${sts.status?.readyReplicas ?? 0}/${sts.spec?.replicas ?? 0}`,
       age(sts.metadata.creationTimestamp, ctx.now),
-      containers.map((c) => c.name).join(','),
-      containers.map((c) => c.image).join(','),
+      ...templateCells(sts.spec?.template),
     ];
   },
   prepareForCreate: (sts) => {
