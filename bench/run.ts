@@ -13,6 +13,7 @@ import { benchTrustedLaunch, formatTrustedLaunchBench } from './trustedlaunch.js
 import { benchAttach, formatAttachBench } from './attach.js';
 import { benchOutage, formatOutageBench } from './reliability.js';
 import { benchWorkloads, formatWorkloadBench } from './workloads.js';
+import { benchScheduler, formatSchedulerBench } from './scheduler.js';
 import { machine } from './support.js';
 
 type Bench = { name: string; title: string; run: () => Promise<string> };
@@ -28,6 +29,7 @@ export const BENCHES: Bench[] = [
   { name: 'clusters', title: 'Clusters and fleet', run: async () => formatClusterBench(await benchClusters()) },
   { name: 'kube', title: 'Kubernetes API', run: async () => formatKubeBench(await benchKube()) },
   { name: 'workloads', title: 'Workloads: a 1,000-replica Deployment on a 1,000-node cluster (SPEC W-4, W-20)', run: async () => formatWorkloadBench(await benchWorkloads()) },
+  { name: 'scheduler', title: 'Scheduler: placing a 1,000-replica Deployment on 1,000 nodes (SPEC W-23, W-24)', run: async () => formatSchedulerBench(benchScheduler()) },
   { name: 'kms', title: 'KMS etcd encryption', run: async () => formatKmsBench(await benchKms()) },
   { name: 'trustedlaunch', title: 'Trusted Launch: boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
   { name: 'attach', title: 'pods/attach and pods/exec (SPEC C-9): kubectl debug node sessions', run: async () => formatAttachBench(await benchAttach()) },

@@ -37,12 +37,12 @@ export function admissionRejection(pod: Pod, node: Node, used: NodeUsage = empty
   }
   const alloc = node.status?.allocatable ?? {};
   const req = podRequests(pod);
-  const short = (resource: string, requested: bigint, usedNow: bigint, capacity: bigint): Rejection => ({
+  const short = (resource: string, requested: number, usedNow: number, capacity: bigint): Rejection => ({
     reason: `OutOf${resource}`,
     message: `Pod was rejected: Node didn't have enough resource: ${resource}, requested: ${requested}, used: ${usedNow}, capacity: ${capacity}`,
   });
-  if (alloc.pods !== undefined && BigInt(used.pods + 1) > unitValue(alloc.pods)) return short('pods', 1n, BigInt(used.pods), unitValue(alloc.pods));
-  if (alloc.cpu !== undefined && req.cpuMilli > 0n && used.cpuMilli + req.cpuMilli > milliValue(alloc.cpu)) return short('cpu', req.cpuMilli, used.cpuMilli, milliValue(alloc.cpu));
-  if (alloc.memory !== undefined && req.memory > 0n && used.memory + req.memory > unitValue(alloc.memory)) return short('memory', req.memory, used.memory, unitValue(alloc.memory));
+  if (alloc.pods !== undefined && BigInt(used.pods + 1) > unitValue(alloc.pods)) return short('pods', 1, used.pods, unitValue(alloc.pods));
+  if (alloc.cpu !== undefined && req.cpuMilli > 0 && BigInt(used.cpuMilli + req.cpuMilli) > milliValue(alloc.cpu)) return short('cpu', req.cpuMilli, used.cpuMilli, milliValue(alloc.cpu));
+  if (alloc.memory !== undefined && req.memory > 0 && BigInt(used.memory + req.memory) > unitValue(alloc.memory)) return short('memory', req.memory, used.memory, unitValue(alloc.memory));
   return undefined;
 }

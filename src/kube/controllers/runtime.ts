@@ -212,7 +212,7 @@ class ClusterRuntime {
     await reconcileSystemPods(kubelet, cluster, nodes, pods);
     const workloadsDue = await reconcileWorkloads(controllers, this.record.uid, this.deps.speed);
     pods = (await registry.list<Pod>(podDef, undefined)).items;
-    await schedulePods(registry.as('kube-scheduler'), nodes, pods);
+    await schedulePods(registry.as('kube-scheduler'), nodes, pods, namespaces);
     nodes = (await registry.list<Node>(nodeDef, undefined)).items;
     pods = (await registry.list<Pod>(podDef, undefined)).items;
     await reconcileVolumes(controllers, this.record, pods);

@@ -1,64 +1,42 @@
 /**
- * The scheduler of a cluster (SPEC C-4, W-20): binds every pending pod of the default scheduler to the best node that
- * passes the filters (scheduling.ts), or records why none does — PodScheduled=False/Unschedulable on the pod and
- * a FailedScheduling event, written again only when the reason changes. Pods bound in one pass count toward
- * the nodes' usage for the next pod of the same pass.
+ * The scheduler of a cluster (SPEC C-4, W-20, W-23, W-24): binds every pending pod of the default scheduler to the
+ * best node that passes the filters (scheduling.ts, then PodTopologySpread and InterPodAffinity through the pass's
+ * SchedulingSnapshot), or records why none does — PodScheduled=False/Unschedulable on the pod and a
+ * FailedScheduling event, written again only when the reason changes. Pods bound in one pass count toward the
+ * nodes' usage, the topology domains' counts and the affinity terms for the next pod of the same pass.
  */
 import type { Registry } from '../api/registry/registry.js';
 import { bindPod } from '../api/registry/pod-binding.js';
-import type { Node, Pod } from '../api/machinery/types.js';
+import type { Namespace, Node, Pod } from '../api/machinery/types.js';
 import { KubeError } from '../api/machinery/errors.js';
 import { pods as podDef } from '../resources/index.js';
 import { kubeTime } from '../util/age.js';
 import { recordEvent } from './events.js';
-import { addUsage, emptyUsage, filterNode, scoreNode, unschedulableMessage, type FilterFailure, type NodeUsage } from './scheduling.js';
+import { SchedulingSnapshot, terminal } from './scheduling-snapshot.js';
 
-function terminal(p: Pod): boolean {
-  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
-}
-
-export function nodeUsage(nodes: Node[], pods: Pod[]): Map<string, NodeUsage> {
-  const usage = new Map<string, NodeUsage>(nodes.map((n) => [n.metadata.name!, emptyUsage()]));
-  for (const p of pods) {
-    const u = p.spec?.nodeName ? usage.get(p.spec.nodeName) : undefined;
-    if (u && !terminal(p)) addUsage(u, p);
-  }
-  return usage;
-}
-
-export async function schedulePods(registry: Registry, nodes: Node[], pods: Pod[]): Promise<void> {
-  const usage = nodeUsage(nodes, pods);
+export async function schedulePods(registry: Registry, nodes: Node[], pods: Pod[], namespaces: Namespace[] = []): Promise<void> {
   const pending = pods
     .filter((p) => !p.spec?.nodeName && !p.metadata.deletionTimestamp && !terminal(p))
     .filter((p) => (p.spec?.schedulerName ?? 'default-scheduler') === 'default-scheduler' && (p.spec?.schedulingGates ?? []).length === 0)
     .sort((a, b) => (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
-  const live = nodes.filter((n) => !n.metadata.deletionTimestamp);
+  if (pending.length === 0) return;
+  const snapshot = new SchedulingSnapshot(nodes, pods, namespaces);
   for (const pod of pending) {
-    const failures: FilterFailure[] = [];
-    let best: { node: Node; score: number } | undefined;
-    for (const node of live) {
-      const u = usage.get(node.metadata.name!)!;
-      const failure = filterNode(pod, node, u);
-      if (failure) {
-        failures.push(failure);
-        continue;
-      }
-      const score = scoreNode(pod, node, u);
-      if (!best || score < best.score || (score === best.score && node.metadata.name! < best.node.metadata.name!)) best = { node, score };
-    }
+    const placement = snapshot.place(pod);
     try {
-      if (best) {
-        await bindPod(registry, pod.metadata.namespace!, pod.metadata.name!, best.node.metadata.name!);
-        addUsage(usage.get(best.node.metadata.name!)!, pod);
+      if ('node' in placement) {
+        const best = placement.node;
+        await bindPod(registry, pod.metadata.namespace!, pod.metadata.name!, best.metadata.name!);
+        snapshot.bind(pod, best);
         await recordEvent(registry, {
           involved: { ...pod, kind: 'Pod', apiVersion: 'v1' },
           type: 'Normal',
           reason: 'Scheduled',
-          message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${best.node.metadata.name}`,
+          message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${best.metadata.name}`,
           component: 'default-scheduler',
         });
       } else {
-        await markUnschedulable(registry, pod, unschedulableMessage(live.length, failures));
+        await markUnschedulable(registry, pod, placement.message);
       }
     } catch (err) {
       // The pod changed or went away meanwhile: the next pass sees its new state.

@@ -10,19 +10,49 @@ import type { Node, NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toler
 import { nodeReady } from '../resources/nodes.js';
 import { milliValue, unitValue } from '../api/machinery/quantity.js';
 
+/** Usage in plain numbers (exact up to 2^53 bytes or millicores): the pass compares them for every node and pod. */
 export interface NodeUsage {
-  cpuMilli: bigint;
-  memory: bigint;
+  cpuMilli: number;
+  memory: number;
   pods: number;
   /** Owner uids of the pods on the node (for spreading replicas). */
   owners: Map<string, number>;
 }
 
 export function emptyUsage(): NodeUsage {
-  return { cpuMilli: 0n, memory: 0n, pods: 0, owners: new Map() };
+  return { cpuMilli: 0, memory: 0, pods: 0, owners: new Map() };
 }
 
-export function podRequests(p: Pod): { cpuMilli: bigint; memory: bigint } {
+type Requests = { cpuMilli: number; memory: number };
+type Allocatable = { cpuMilli?: number; memory?: number; pods?: number };
+// Parsed once per object: a pass filters every node for every pending pod, and quantity parsing would dominate it.
+const requestsOf = new WeakMap<Pod, Requests>();
+const allocatableOf = new WeakMap<Node, Allocatable>();
+
+function allocatable(n: Node): Allocatable {
+  let a = allocatableOf.get(n);
+  if (!a) {
+    const alloc = n.status?.allocatable ?? {};
+    a = {
+      ...(alloc.cpu !== undefined ? { cpuMilli: Number(milliValue(alloc.cpu)) } : {}),
+      ...(alloc.memory !== undefined ? { memory: Number(unitValue(alloc.memory)) } : {}),
+      ...(alloc.pods !== undefined ? { pods: Number(unitValue(alloc.pods)) } : {}),
+    };
+    allocatableOf.set(n, a);
+  }
+  return a;
+}
+
+export function podRequests(p: Pod): Requests {
+  let r = requestsOf.get(p);
+  if (!r) {
+    r = computeRequests(p);
+    requestsOf.set(p, r);
+  }
+  return r;
+}
+
+function computeRequests(p: Pod): Requests {
   let cpu = 0n;
   let mem = 0n;
   for (const c of p.spec?.containers ?? []) {
@@ -40,7 +70,7 @@ export function podRequests(p: Pod): { cpuMilli: bigint; memory: bigint } {
     if (k === 'cpu') cpu += milliValue(v);
     if (k === 'memory') mem += unitValue(v);
   }
-  return { cpuMilli: cpu, memory: mem };
+  return { cpuMilli: Number(cpu), memory: Number(mem) };
 }
 
 export function addUsage(u: NodeUsage, p: Pod): void {
@@ -51,8 +81,16 @@ export function addUsage(u: NodeUsage, p: Pod): void {
   for (const o of p.metadata.ownerReferences ?? []) u.owners.set(o.uid, (u.owners.get(o.uid) ?? 0) + 1);
 }
 
+const taintsOf = new WeakMap<Node, Taint[]>();
+
 /** Taints a node effectively has: its own plus those the node lifecycle controller sets for its conditions. */
 export function effectiveTaints(n: Node): Taint[] {
+  let cached = taintsOf.get(n);
+  if (!cached) taintsOf.set(n, (cached = computeTaints(n)));
+  return cached;
+}
+
+function computeTaints(n: Node): Taint[] {
   const taints = [...(n.spec?.taints ?? [])];
   const ready = (n.status?.conditions ?? []).find((c) => c.type === 'Ready');
   const add = (key: string, effect: string) => {
@@ -125,12 +163,12 @@ export function filterNode(p: Pod, n: Node, usage: NodeUsage): FilterFailure | u
     if (!tolerations.some((t) => tolerates(t, taint))) return { reasons: [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`], resolvable: false };
   }
   if (!matchesNodeAffinity(p, n)) return { reasons: ["node(s) didn't match Pod's node affinity/selector"], resolvable: false };
-  const alloc = n.status?.allocatable ?? {};
+  const alloc = allocatable(n);
   const req = podRequests(p);
   const short: string[] = [];
-  if (alloc.pods !== undefined && BigInt(usage.pods + 1) > unitValue(alloc.pods)) short.push('Too many pods');
-  if (alloc.cpu !== undefined && req.cpuMilli > 0n && usage.cpuMilli + req.cpuMilli > milliValue(alloc.cpu)) short.push('Insufficient cpu');
-  if (alloc.memory !== undefined && req.memory > 0n && usage.memory + req.memory > unitValue(alloc.memory)) short.push('Insufficient memory');
+  if (alloc.pods !== undefined && usage.pods + 1 > alloc.pods) short.push('Too many pods');
+  if (alloc.cpuMilli !== undefined && req.cpuMilli > 0 && usage.cpuMilli + req.cpuMilli > alloc.cpuMilli) short.push('Insufficient cpu');
+  if (alloc.memory !== undefined && req.memory > 0 && usage.memory + req.memory > alloc.memory) short.push('Insufficient memory');
   if (short.length > 0) return { reasons: short, resolvable: true };
   return undefined;
 }
@@ -148,10 +186,10 @@ export function preferredAffinity(p: Pod, n: Node): number {
  * as heavy, as kube-scheduler weighs its NodeAffinity score) preferred node affinity.
  */
 export function scoreNode(p: Pod, n: Node, usage: NodeUsage): number {
-  const alloc = n.status?.allocatable ?? {};
+  const alloc = allocatable(n);
   const req = podRequests(p);
-  const cpu = alloc.cpu ? Number(usage.cpuMilli + req.cpuMilli) / Math.max(1, Number(milliValue(alloc.cpu))) : 0;
-  const mem = alloc.memory ? Number(usage.memory + req.memory) / Math.max(1, Number(unitValue(alloc.memory))) : 0;
+  const cpu = alloc.cpuMilli !== undefined ? (usage.cpuMilli + req.cpuMilli) / Math.max(1, alloc.cpuMilli) : 0;
+  const mem = alloc.memory !== undefined ? (usage.memory + req.memory) / Math.max(1, alloc.memory) : 0;
   const sameOwner = (p.metadata.ownerReferences ?? []).reduce((acc, o) => acc + (usage.owners.get(o.uid) ?? 0), 0);
   return (cpu + mem) / 2 + sameOwner + usage.pods * 0.001 - 2 * preferredAffinity(p, n);
 }

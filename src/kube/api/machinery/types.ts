@@ -36,6 +36,8 @@ import type {
   V1PersistentVolumeClaim,
   V1PersistentVolume,
   V1StorageClass,
+  V1PodAffinityTerm,
+  V1TopologySpreadConstraint,
 } from '@kubernetes/client-node';
 
 export type Wire<T> = T extends Date
@@ -72,6 +74,8 @@ export type ClusterRoleBinding = Wire<V1ClusterRoleBinding> & { metadata: Object
 export type Deployment = Wire<V1Deployment> & { metadata: ObjectMeta };
 export type ReplicaSet = Wire<V1ReplicaSet> & { metadata: ObjectMeta };
 export type LabelSelector = Wire<V1LabelSelector>;
+export type PodAffinityTerm = Wire<V1PodAffinityTerm>;
+export type TopologySpreadConstraint = Wire<V1TopologySpreadConstraint>;
 export type PodTemplateSpec = Wire<V1PodTemplateSpec>;
 export type ControllerRevision = Wire<V1ControllerRevision> & { metadata: ObjectMeta };
 export type PodDisruptionBudget = Wire<V1PodDisruptionBudget> & { metadata: ObjectMeta };
