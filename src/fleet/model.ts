@@ -36,6 +36,8 @@ export interface NodeModel {
   maxPods: number;
   nodeLabels: Record<string, string>;
   nodeTaints: string[];
+  /** The pool's availability zones ('1', '2', '3'): its nodes are spread over them by instance id. */
+  zones?: string[];
   /** Trusted Launch switches (src/trustedlaunch gives them their mechanics). */
   securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean };
   /** GPU sizes only: whether AKS installs the GPU driver (`gpuProfile.driver`, default Install; SPEC T-4). */

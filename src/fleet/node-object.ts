@@ -12,10 +12,14 @@ import type { KubeObject } from '../clusters/stored-object.js';
 /** A v1 Node in its JSON wire form (timestamps are strings, unlike @kubernetes/client-node's Date fields). */
 export type NodeObject = KubeObject & { spec: Record<string, unknown>; status: Record<string, any> };
 
-/** The labels AKS puts on a node (C-4), with the FIPS label (F-1) and the pool's own nodeLabels. */
-export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name'>, model: NodeModel): Record<string, string> {
+/**
+ * The labels AKS puts on a node (C-4), with the FIPS label (F-1) and the pool's own nodeLabels. A node of a zonal
+ * pool is in `<region>-<zone>`, the scale set spreading instances over the zones in turn; others are in zone `0`.
+ */
+export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name' | 'instanceId'>, model: NodeModel): Record<string, string> {
   const os = model.osType === 'Windows' ? 'windows' : 'linux';
-  const zone = '0';
+  const zones = model.zones ?? [];
+  const zone = zones.length > 0 ? `${model.location}-${zones[inst.instanceId % zones.length]}` : '0';
   const labels: Record<string, string> = {
     ...model.nodeLabels,
     agentpool: spec.pool,
@@ -43,7 +47,7 @@ export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name'>, m
     'node.kubernetes.io/instance-type': model.vmSize,
     'storageprofile': 'managed',
     'storagetier': 'Premium_LRS',
-    'topology.disk.csi.azure.com/zone': '',
+    'topology.disk.csi.azure.com/zone': zones.length > 0 ? zone : '',
     'topology.kubernetes.io/region': model.location,
     'topology.kubernetes.io/zone': zone,
   };

@@ -30,6 +30,8 @@ export interface PoolInput {
   nodeTaints: string[];
   powerState: 'Running' | 'Stopped';
   securityProfile: { enableSecureBoot: boolean; enableVTPM: boolean };
+  /** availabilityZones: the zones of the region ('1', '2', '3') the pool's nodes are spread over; none = no zone. */
+  availabilityZones?: string[];
   /** VirtualMachines pools: how many nodes of each size (vm-profile.ts); `count` is their sum, `vmSize` the first. */
   sizes?: Array<{ size: string; count: number }>;
 }

@@ -48,6 +48,24 @@ function stringMap(v: unknown, target: string): Record<string, string> {
   return { ...(v as Record<string, string>) };
 }
 
+const ZONES = ['1', '2', '3'];
+
+/**
+ * availabilityZones: a list of the region's zones, kept as sent; fixed once the pool exists, as AKS keeps it.
+ * Undefined when the pool has none.
+ */
+function availabilityZones(pool: string, v: unknown, target: string, previous: string[] | undefined, updating: boolean): string[] | undefined {
+  if (v === undefined || v === null) return previous;
+  if (!Array.isArray(v) || v.some((z) => typeof z !== 'string')) throw bad(target, `The value of parameter ${target} must be an array of strings.`);
+  const unknown = v.filter((z) => !ZONES.includes(z));
+  if (unknown.length > 0) throw bad(target, `The availability zone(s) '${unknown.join(',')}' of agent pool '${pool}' are not supported: the supported zones are '${ZONES.join(',')}'.`);
+  const zones = v.length > 0 ? [...new Set(v as string[])] : undefined;
+  if (updating && JSON.stringify([...(zones ?? [])].sort()) !== JSON.stringify([...(previous ?? [])].sort())) {
+    throw new ArmError(400, 'PropertyChangeNotAllowed', `Changing property '${target}' is not allowed.`, target);
+  }
+  return zones;
+}
+
 /** Reads a pool's properties (`p`) with AKS defaults; `dfltMode` is System for a cluster's first pool. */
 export function normalizePool(name: string, p: Record<string, unknown>, dfltMode: PoolMode, previous?: PoolInput): PoolInput {
   const target = (f: string) => `agentPoolProfile.${f}`;
@@ -68,12 +86,14 @@ export function normalizePool(name: string, p: Record<string, unknown>, dfltMode
   const type = oneOf(p.type, target('type'), ['VirtualMachineScaleSets', 'AvailabilitySet', 'VirtualMachines'] as const, previous?.type ?? 'VirtualMachineScaleSets');
   // SPEC C-14: a VirtualMachines pool's sizes and counts come from its virtualMachinesProfile.
   const sizes = type === 'VirtualMachines' ? (vmProfileSizes(p.virtualMachinesProfile, target('virtualMachinesProfile')) ?? previous?.sizes) : undefined;
+  const zones = availabilityZones(name, p.availabilityZones, target('availabilityZones'), previous?.availabilityZones, previous !== undefined);
   return {
     name,
     raw: p,
     count: sizes ? sizes.reduce((n, s) => n + s.count, 0) : int(p.count, target('count'), previous?.count ?? 3),
     vmSize: sizes ? sizes[0]!.size : str(p.vmSize, target('vmSize')) || previous?.vmSize || 'Standard_DS2_v2',
     ...(sizes ? { sizes } : {}),
+    ...(zones ? { availabilityZones: zones } : {}),
     osType,
     ...(osSku ? { osSku } : {}),
     type,

@@ -117,6 +117,7 @@ export class ContainerService {
       maxPods: ev.input.maxPods,
       nodeLabels: ev.input.nodeLabels,
       nodeTaints: ev.input.nodeTaints,
+      ...(ev.input.availabilityZones ? { zones: ev.input.availabilityZones } : {}),
       securityProfile: ev.input.securityProfile,
       ...(ev.plan.vmSize!.gpus > 0 ? { gpuDriver: gpuDriverOf(ev.input.raw) } : {}),
       ...(cluster.properties.identityProfile?.kubeletidentity ? { kubeletIdentityClientId: cluster.properties.identityProfile.kubeletidentity.clientId } : {}),
