@@ -150,4 +150,46 @@ describeWith(['kubectl'], 'pod anti-affinity and topology spread through kubectl
     for (const p of await podsOf('spread')) counts[zoneOf.get(p.spec.nodeName)!] = (counts[zoneOf.get(p.spec.nodeName)!] ?? 0) + 1;
     expect(Math.max(...Object.values(counts)) - Math.min(...Object.values(counts))).toBeLessThanOrEqual(1);
   });
+
+  it('refuses invalid spread constraints and affinity terms with kube-apiserver\'s field errors', async () => {
+    const bad = `apiVersion: v1
+kind: Pod
+metadata:
+  name: bad
+spec:
+  affinity:
+    podAntiAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+      - labelSelector:
+          matchLabels:
+            app: bad
+        topologyKey: ""
+  topologySpreadConstraints:
+  - maxSkew: 0
+    topologyKey: ${ZONE}
+    whenUnsatisfiable: DoNotSchedule
+  - maxSkew: 1
+    topologyKey: ${ZONE}
+    whenUnsatisfiable: DoNotSchedule
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: Sometimes
+    minDomains: 2
+  containers:
+  - name: app
+    image: nginx
+`;
+    const r = await kubectl(h, ['apply', '-f', '-'], bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The Pod "bad" is invalid: ');
+    for (const detail of [
+      'spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: Required value: can not be empty',
+      'spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero',
+      `spec.topologySpreadConstraints[1]: Duplicate value: "{${ZONE}, DoNotSchedule}"`,
+      'spec.topologySpreadConstraints[2].whenUnsatisfiable: Unsupported value: "Sometimes": supported values: "DoNotSchedule", "ScheduleAnyway"',
+      'spec.topologySpreadConstraints[2].minDomains: Invalid value: 2: can only use minDomains if whenUnsatisfiable=DoNotSchedule, not Sometimes',
+    ]) {
+      expect(r.stderr).toContain(detail);
+    }
+  });
 });

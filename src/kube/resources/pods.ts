@@ -14,6 +14,7 @@ import { age } from '../util/age.js';
 import { clone, deepEqual } from '../util/deep.js';
 import { randomSuffix } from '../util/names.js';
 import { AGE_COLUMN, NAME_COLUMN, column, orNone } from './common.js';
+import { validatePodScheduling } from './pod-scheduling-validation.js';
 
 const SA_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -240,6 +241,7 @@ function validatePod(p: Pod): FieldError[] {
   });
   const required = s.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   if (required) errs.push(...validateNodeSelectorTerms(required.nodeSelectorTerms, 'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms'));
+  errs.push(...validatePodScheduling(s));
   return errs;
 }
 
