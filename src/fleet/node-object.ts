@@ -13,7 +13,7 @@ import type { KubeObject } from '../clusters/stored-object.js';
 export type NodeObject = KubeObject & { spec: Record<string, unknown>; status: Record<string, any> };
 
 /**
- * The labels AKS puts on a node (C-4), with the FIPS label (F-1) and the pool's own nodeLabels. A node of a zonal
+ * The labels AKS puts on a node (SPEC C-4), with the FIPS label (F-1) and the pool's own nodeLabels. A node of a zonal
  * pool is in `<region>-<zone>`, the scale set spreading instances over the zones in turn; others are in zone `0`.
  */
 export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name' | 'instanceId'>, model: NodeModel): Record<string, string> {
