@@ -1,5 +1,9 @@
-/** Runs the real `az` CLI (Debian's azure-cli 2.45) with an instance's `aksemu env` settings and nothing else. */
+/**
+ * Runs the real `az` CLI (Debian's azure-cli 2.45, or `bin`: the current one, `currentAz()`) with an instance's
+ * `aksemu env` settings and nothing else.
+ */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export interface AzResult {
   code: number;
@@ -8,10 +12,10 @@ export interface AzResult {
   json<T = any>(): T;
 }
 
-export function az(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<AzResult> {
+export function az(args: string[], env: Record<string, string>, timeoutMs = 60_000, bin = 'az'): Promise<AzResult> {
   return new Promise((resolve) => {
     execFile(
-      'az',
+      bin,
       args,
       {
         timeout: timeoutMs,
@@ -37,4 +41,10 @@ export function az(args: string[], env: Record<string, string>, timeoutMs = 60_0
 export async function azLogin(env: Record<string, string>): Promise<void> {
   const res = await az(['login', '--service-principal', '-u', env.AZURE_CLIENT_ID!, '-p', env.AZURE_CLIENT_SECRET!, '--tenant', env.AZURE_TENANT_ID!, '-o', 'none'], env);
   if (res.code !== 0) throw new Error(`az login failed (${res.code}):\n${res.stderr}`);
+}
+
+/** The current az CLI that .ci/run installs in a cached virtual environment (AKSEMU_AZ_CURRENT), when there is one. */
+export function currentAz(): string | undefined {
+  const bin = process.env.AKSEMU_AZ_CURRENT;
+  return bin && existsSync(bin) ? bin : undefined;
 }

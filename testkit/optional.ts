@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe } from 'vitest';
+import { currentAz } from './az.js';
 
 export const inCI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -44,4 +45,9 @@ export function describeWith(commands: string[], name: string, fn: () => void): 
  */
 export function describeWithFolder(folder: { path: string | undefined; variable: string }, name: string, fn: () => void): void {
   describeUnless(folder.path ? undefined : `needs the reference folder named by ${folder.variable}`, name, fn);
+}
+
+/** `describe` when the current az CLI is installed (AKSEMU_AZ_CURRENT names it; .ci/run installs it); a skip or CI failure otherwise. */
+export function describeWithCurrentAz(name: string, fn: () => void): void {
+  describeUnless(currentAz() ? undefined : 'needs the current az CLI named by AKSEMU_AZ_CURRENT (installed by .ci/run)', name, fn);
 }

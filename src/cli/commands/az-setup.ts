@@ -17,7 +17,12 @@ import { instanceEnvironment } from './env.js';
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
-/** az's settings for a config dir that talks to aksemu only (INI, as `az config set` writes it). */
+/**
+ * az's settings for a config dir that talks to aksemu only (INI, as `az config set` writes it). No MSAL HTTP
+ * cache: the current az pickles classes into msal_http_cache.bin that Debian's az 2.45 cannot unpickle, so one
+ * config dir used by both (a user with both on PATH) broke 2.45 for good; the cache only spares Entra ID discovery
+ * calls, which aksemu answers locally.
+ */
 export const AZ_CONFIG = `[core]
 collect_telemetry = false
 survey_message = false
@@ -25,6 +30,7 @@ first_run = false
 no_color = true
 output = json
 only_show_errors = false
+use_msal_http_cache = false
 
 [auto-upgrade]
 enable = no
