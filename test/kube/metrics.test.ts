@@ -134,6 +134,17 @@ describeWith(['kubectl'], 'metrics.k8s.io and kubectl top', () => {
     for (const name of cluster.nodeNames) expect(table).toMatch(new RegExp(`${name}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi\\s+\\d+%`));
   });
 
+  it("a user with the view role reads its namespace's pod metrics, as AKS's metrics-server aggregates its reader role into view", async () => {
+    await ok(['create', 'rolebinding', 'jane-view', '--clusterrole=view', '--user=jane@contoso.com', '-n', 'default']);
+    const top = await kubectl(h, ['top', 'pod', '-l', 'app=api', '--as=jane@contoso.com']);
+    expect(top.code, top.stderr).toBe(0);
+    expect(top.stdout).toMatch(/^NAME\s+CPU\(cores\)/);
+    // Node metrics are cluster-scoped: a RoleBinding does not reach them.
+    const nodes = await kubectl(h, ['top', 'node', '--as=jane@contoso.com']);
+    expect(nodes.code).not.toBe(0);
+    expect(nodes.stderr).toContain('forbidden');
+  });
+
   it('a pod that does not run has no metrics; unknown names and writes are refused in Status form', async () => {
     await ok(['run', 'pending', '--image=nginx:1.25', '--overrides', JSON.stringify({ spec: { nodeSelector: { nowhere: 'true' } } })]);
     const missing = await kubectl(h, ['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/pending']);

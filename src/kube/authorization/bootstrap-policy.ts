@@ -25,6 +25,8 @@ const VIEW_RULES: PolicyRule[] = [
   rule(READ, ['extensions'], ['daemonsets', 'daemonsets/status', 'deployments', 'deployments/scale', 'deployments/status', 'ingresses', 'ingresses/status', 'networkpolicies', 'replicasets', 'replicasets/scale', 'replicasets/status', 'replicationcontrollers/scale']),
   rule(READ, ['policy'], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
   rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
+  // AKS's metrics-server add-on aggregates its reader role into view, edit and admin (SPEC W-25).
+  rule(READ, ['metrics.k8s.io'], ['pods', 'nodes']),
 ];
 
 const EDIT_RULES: PolicyRule[] = [
