@@ -68,10 +68,9 @@ function podMetrics(pod: Pod, nowMs: number) {
   };
 }
 
-function nodeMetrics(node: Node, pods: Pod[], nowMs: number) {
+function nodeMetrics(node: Node, podsOnNode: Pod[], nowMs: number) {
   const total: Usage = { ...NODE_BASE };
-  for (const p of pods) {
-    if (p.spec?.nodeName !== node.metadata.name || !hasMetrics(p)) continue;
+  for (const p of podsOnNode) {
     for (const c of p.spec?.containers ?? []) {
       const u = containerUsage(p, c, nowMs);
       total.cpuNano += u.cpuNano;
@@ -84,6 +83,18 @@ function nodeMetrics(node: Node, pods: Pod[], nowMs: number) {
     window: WINDOW,
     usage: usageOf(total),
   };
+}
+
+/** The pods with metrics, by the node they run on (read once for a list of any number of nodes). */
+function runningByNode(pods: Pod[]): Map<string, Pod[]> {
+  const byNode = new Map<string, Pod[]>();
+  for (const p of pods) {
+    if (!hasMetrics(p)) continue;
+    const list = byNode.get(p.spec!.nodeName!);
+    if (list) list.push(p);
+    else byNode.set(p.spec!.nodeName!, [p]);
+  }
+  return byNode;
 }
 
 const listOf = (kind: string, items: unknown[]) => ({ kind, apiVersion: `${METRICS_GROUP}/${METRICS_VERSION}`, metadata: {}, items });
@@ -119,12 +130,12 @@ export async function metricsRequest(c: RequestContext, path: ResourcePath): Pro
   }
   if (path.namespace !== undefined) throw kubeErrors.pathNotFound();
   const nodes = findResource('', 'v1', 'nodes')!;
-  const allPods = (await c.registry.list<Pod>(pods, undefined, {})).items;
+  const byNode = runningByNode((await c.registry.list<Pod>(pods, undefined, {})).items);
   if (path.name) {
     const node = await named<Node>(nodes, undefined, path.name);
     if (!node) throw missing(path.name);
-    return send(c.reply, 200, { kind: 'NodeMetrics', apiVersion: `${METRICS_GROUP}/${METRICS_VERSION}`, ...nodeMetrics(node, allPods, nowMs) });
+    return send(c.reply, 200, { kind: 'NodeMetrics', apiVersion: `${METRICS_GROUP}/${METRICS_VERSION}`, ...nodeMetrics(node, byNode.get(node.metadata.name!) ?? [], nowMs) });
   }
   const listed = await c.registry.list<Node>(nodes, undefined, selection);
-  return send(c.reply, 200, listOf('NodeMetricsList', listed.items.map((n) => nodeMetrics(n, allPods, nowMs))));
+  return send(c.reply, 200, listOf('NodeMetricsList', listed.items.map((n) => nodeMetrics(n, byNode.get(n.metadata.name!) ?? [], nowMs))));
 }
