@@ -72,6 +72,8 @@ describe('strategic merge patch', () => {
     expect(() => smp(pod, [1])).toThrow(PatchError);
     expect(() => smp(pod, { spec: { containers: [{ image: 'no-name' }] } })).toThrow(/does not contain declared merge key: name/);
     expect(() => smp(pod, { spec: { $patch: 'bogus' } })).toThrow('Unknown patch type: bogus');
+    // Found by the fuzz campaign: a directive that is not a string, whose members shadow toString.
+    expect(() => smp(pod, { metadata: { $patch: [{ toString: 1 }] } })).toThrow(expect.objectContaining({ message: 'Unknown patch type: [{"toString":1}]', status: 400 }));
   });
 });
 

@@ -94,7 +94,8 @@ function mergeMap(original: Record<string, unknown> | undefined, patch: Record<s
       const { [DIRECTIVE]: _d, ...rest } = patch;
       return stripDirectives(rest);
     }
-    if (directive !== 'merge') throw new PatchError(`Unknown patch type: ${String(directive)}`, 400);
+    // Any JSON may stand there: String() of an object whose toString is not a function throws (SPEC R-4).
+    if (directive !== 'merge') throw new PatchError(`Unknown patch type: ${typeof directive === 'string' ? directive : JSON.stringify(directive)}`, 400);
   }
   const result: Record<string, unknown> = { ...(original ?? {}) };
   const retain = patch[RETAIN_KEYS];
