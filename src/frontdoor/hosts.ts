@@ -20,6 +20,15 @@ export interface HostRoute {
 
 export const SERVICE_PREFIX = { login: '/_login', graph: '/_graph', vault: '/_vault', kube: '/_k8s', admin: '/_aksemu' } as const;
 
+/**
+ * Whether a request path names one of the front door's own service prefixes (`/_aksemu/...`, `/_k8s/...`): such a
+ * path keeps its meaning on the direct address whatever the TLS server name. Only whole prefixes count, so a path
+ * that merely starts with an underscore (`/__proto__`) stays the named host's.
+ */
+export function isServicePath(url: string): boolean {
+  return Object.values(SERVICE_PREFIX).some((p) => url === p || url.startsWith(`${p}/`) || url.startsWith(`${p}?`));
+}
+
 const LOGIN_HOSTS = new Set(['login.microsoftonline.com', 'login.windows.net', 'login.microsoft.com', 'sts.windows.net']);
 const VAULT_HOST = /^([a-z0-9-]{3,24})\.vault\.azure\.net$/;
 const KUBE_HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.azmk8s\.io$/;

@@ -17,7 +17,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { LocalCa } from '../tls/local-ca.js';
-import { internalUrl, isLoopbackHost, routeForHost, splitHostPort } from './hosts.js';
+import { internalUrl, isLoopbackHost, isServicePath, routeForHost, splitHostPort } from './hosts.js';
 import { answerClientError, armFirstByteTimer, drainRequestBody, httpServerTimeouts, MAX_HEADER_BYTES, resolveLimits, type FrontDoorLimits } from './limits.js';
 import { redactingLogger } from './log-redaction.js';
 
@@ -77,7 +77,7 @@ export async function createFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor
     const { host } = splitHostPort(req.headers.host ?? opts.host);
     let route = routeForHost(host, localNames);
     const sni = (req.socket as { servername?: string | false }).servername;
-    if (route?.service === 'direct' && typeof sni === 'string' && sni !== '' && !(req.url ?? '/').startsWith('/_')) {
+    if (route?.service === 'direct' && typeof sni === 'string' && sni !== '' && !isServicePath(req.url ?? '/')) {
       const bySni = routeForHost(sni, localNames);
       if (bySni && bySni.service !== 'direct') route = bySni;
     }

@@ -1,13 +1,19 @@
 /** Small pure pieces of the foundation: host routing, resource ids, sealing, store key ranges. */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { internalUrl, routeForHost, splitHostPort } from '../../src/frontdoor/hosts.js';
+import { internalUrl, isServicePath, routeForHost, splitHostPort } from '../../src/frontdoor/hosts.js';
 import { parseResourceId } from '../../src/arm/resource-id.js';
 import { Sealer } from '../../src/secrets/sealer.js';
 import { prefixEnd } from '../../src/store/store.js';
 import { normalizeLocation } from '../../src/arm/locations.js';
 
 describe('host routing', () => {
+  it("keeps only the front door's own prefixes on the direct address, not every path that starts with an underscore", () => {
+    for (const p of ['/_aksemu/status', '/_k8s/c.hcp.eastus.azmk8s.io/api', '/_vault/kv1/keys', '/_login', '/_aksemu?x=1']) expect(isServicePath(p)).toBe(true);
+    // Found by the fuzz campaign: /__proto__ under a cluster's TLS server name was answered as ARM.
+    for (const p of ['/__proto__', '/_', '/_k8sx/a', '/_aksemuz', '/api/v1/_k8s/']) expect(isServicePath(p)).toBe(false);
+  });
+
   const local = new Set(['localhost', '127.0.0.1', '::1']);
   it('maps each Azure host to its service and refuses the rest', () => {
     expect(routeForHost('management.azure.com', local)).toEqual({ service: 'arm' });
