@@ -188,8 +188,14 @@ describeWith(['kubectl'], 'StatefulSets and persistent volumes with kubectl', ()
     expect(await images('web')).toEqual({ 'web-0': 'nginx:1.25', 'web-1': 'nginx:1.25', 'web-2': 'nginx:1.27', 'web-3': 'nginx:1.27' });
     expect(await rolledOut('web')).toContain('partitioned roll out complete: 2 new pods have been updated...');
     // A pod below the partition that is deleted comes back at the current revision.
-    expect((await kubectl(h, ['delete', 'pod', 'web-0'])).code).toBe(0);
-    await waitFor('web-0 back', async () => (await json(['get', 'pods', '-l', 'app=web'])).items.filter((p) => !p.metadata.deletionTimestamp).length === 4);
+    // --wait=false: kubectl's own wait lists the pod by name after its GET, and with instant pod stops the
+    // controller's replacement (same name, new uid) can be what that list finds; kubectl then waits for it forever.
+    const gone = (await json(['get', 'pod', 'web-0'])).metadata.uid;
+    expect((await kubectl(h, ['delete', 'pod', 'web-0', '--wait=false'])).code).toBe(0);
+    await waitFor('web-0 back', async () => {
+      const pods = (await json(['get', 'pods', '-l', 'app=web'])).items.filter((p) => !p.metadata.deletionTimestamp);
+      return pods.length === 4 && pods.some((p) => p.metadata.name === 'web-0' && p.metadata.uid !== gone);
+    });
     expect((await images('web'))['web-0']).toBe('nginx:1.25');
 
     expect((await kubectl(h, ['patch', 'sts', 'web', '-p', '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}'])).code).toBe(0);
