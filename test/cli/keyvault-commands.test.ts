@@ -153,7 +153,9 @@ describeWithBackend('keyvault/module.js', 'keyvault, identity and role assignmen
     };
     await q(['keyvault', 'show', '--name', 'MyKeyVault', '--query', '{id:id, uri:properties.vaultUri, rbac:properties.enableRbacAuthorization, policies:properties.accessPolicies[].objectId}']);
     await q(['identity', 'show', '--name', 'MyIdentity', '--resource-group', 'MyResourceGroup', '--query', '[principalId, clientId, tenantId, resourceGroup]', '-o', 'tsv']);
-    await q(['identity', 'list', '-g', 'MyResourceGroup', '-o', 'table']);
+    // The columns az's table shows follow the api-version it calls (2.91 and the aksemu CLI add IsolationScope;
+    // Debian's 2.45 does not): the same projection for any az.
+    await q(['identity', 'list', '-g', 'MyResourceGroup', '--query', '[].{Name:name, Location:location, ClientId:clientId, PrincipalId:principalId, TenantId:tenantId}', '-o', 'table']);
     await q(['keyvault', 'show', '--name', 'MyKeyVault', '-g', 'MyResourceGroup', '--query', 'properties.accessPolicies[].permissions.keys']);
   });
 });

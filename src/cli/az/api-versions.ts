@@ -1,5 +1,5 @@
 /**
- * The api-versions the commands call, as current az (2.7x) calls them. Collected here so that following a newer
+ * The api-versions the commands call, as the current az (2.91) calls them. Collected here so that following a newer
  * az (or a backend that supports another version) is a one-line change.
  */
 export const API = {
@@ -8,9 +8,9 @@ export const API = {
   resources: '2024-11-01',
   subscriptions: '2022-12-01',
   features: '2021-07-01',
-  managedClusters: '2025-07-01',
+  managedClusters: '2026-06-01',
   keyVaultVaults: '2024-11-01',
-  managedIdentities: '2023-01-31',
+  managedIdentities: '2025-05-31-preview',
   roleAssignments: '2022-04-01',
   roleDefinitions: '2022-04-01',
 } as const;

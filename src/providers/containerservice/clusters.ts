@@ -323,6 +323,8 @@ async function updateCluster(
         current.properties.networkProfile as Record<string, unknown> | undefined,
       ),
       servicePrincipalProfile: current.properties.servicePrincipalProfile,
+      // A storage driver the request leaves out keeps its state (the current az sends `storageProfile: {}`).
+      storageProfile: { ...((current.properties.storageProfile as object) ?? {}), ...((rest.storageProfile as object) ?? {}) },
       ...(rest.serviceMeshProfile !== undefined ? { serviceMeshProfile: serviceMesh(rest.serviceMeshProfile) } : {}),
       provisioningState: upgrading ? 'Upgrading' : 'Updating',
       kubernetesVersion: version.requested,

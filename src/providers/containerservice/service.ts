@@ -231,7 +231,9 @@ export class ContainerService {
       osType: i.osType,
       osSKU: (i.osSku ?? ev.plan.os!.osSkuLabel) as AgentPoolWire['osSKU'],
       nodeImageVersion: ev.image,
-      upgradeSettings: raw.upgradeSettings && Object.keys(raw.upgradeSettings as object).length > 0 ? raw.upgradeSettings : { maxSurge: '10%' },
+      // New pools surge by 10% unless told otherwise, whatever other upgrade settings the client sends (the current
+      // az sends undrainableNodeBehavior alone).
+      upgradeSettings: { maxSurge: '10%', ...((raw.upgradeSettings as object | undefined) ?? {}) },
       enableFIPS: i.enableFIPS,
       ...(i.messageOfTheDay ? { messageOfTheDay: i.messageOfTheDay } : {}),
       securityProfile: { ...((raw.securityProfile as object) ?? {}), enableVTPM: i.securityProfile.enableVTPM, enableSecureBoot: i.securityProfile.enableSecureBoot },

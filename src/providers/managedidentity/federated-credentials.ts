@@ -42,7 +42,7 @@ function readProperties(body: unknown): CredentialResource['properties'] {
 }
 
 export function registerFederatedCredentialRoutes(arm: Arm): void {
-  arm.types.register({ namespace: MSI_NS, resourceType: 'userAssignedIdentities/federatedIdentityCredentials', apiVersions: ['2025-01-31-preview', '2024-11-30', '2023-07-31-preview', '2023-01-31', '2022-01-31-preview'] });
+  arm.types.register({ namespace: MSI_NS, resourceType: 'userAssignedIdentities/federatedIdentityCredentials', apiVersions: ['2025-05-31-preview', '2025-01-31-preview', '2024-11-30', '2023-07-31-preview', '2023-01-31', '2022-01-31-preview'] });
   const versions = arm.types.versionPolicy(MSI_NS, 'userAssignedIdentities/federatedIdentityCredentials');
   const identities = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}';
   const base = `${identities}/federatedIdentityCredentials`;

@@ -18,7 +18,7 @@ import type { RoleAssignments } from '../../authorization/role-assignments.js';
 export const MSI_NS = 'Microsoft.ManagedIdentity';
 export const IDENTITY_TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
 export const MSI_API_VERSIONS = [
-  '2025-01-31-preview', '2024-11-30', '2023-07-31-preview', '2023-01-31', '2022-01-31-preview', '2021-09-30-preview',
+  '2025-05-31-preview', '2025-01-31-preview', '2024-11-30', '2023-07-31-preview', '2023-01-31', '2022-01-31-preview', '2021-09-30-preview',
   '2018-11-30', '2015-08-31-preview',
 ];
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{2,127}$/;

@@ -193,6 +193,8 @@ export const aksCommands: CommandSpec[] = [
           disableLocalAccounts: Boolean(a.disableLocalAccounts),
           ...(aadProfile ? { aadProfile } : {}),
           storageProfile: {},
+          // The current az asks for node images pulled straight from Microsoft's registry unless told otherwise.
+          bootstrapProfile: { artifactSource: 'Direct' },
           ...(identityProfile ? { identityProfile } : {}),
           ...(a.nodeResourceGroup ? { nodeResourceGroup: a.nodeResourceGroup } : {}),
           ...(a.enableOidcIssuer || a.enableWorkloadIdentity ? { oidcIssuerProfile: { enabled: true } } : {}),
@@ -238,6 +240,8 @@ export const aksCommands: CommandSpec[] = [
     async run(ctx, a) {
       validateKmsArgs(a, 'update');
       requireResourceId(a.apiserverSubnetId, '--apiserver-subnet-id');
+      // az: an existing cluster moves its API server into a subnet the user names (only create makes one).
+      if (a.enableApiserverVnetIntegration && !a.apiserverSubnetId) throw new ValidationError('--apiserver-subnet-id is required for update with --enable-apiserver-vnet-integration.');
       requireResourceId(a.assignIdentity, '--assign-identity');
       if (a.enableLocalAccounts && a.disableLocalAccounts) throw new ValidationError('Cannot specify --enable-local-accounts and --disable-local-accounts at the same time.');
       if (a.enableWorkloadIdentity && a.disableWorkloadIdentity) throw new ValidationError('Cannot specify --enable-workload-identity and --disable-workload-identity at the same time.');

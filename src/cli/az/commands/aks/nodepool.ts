@@ -77,8 +77,11 @@ export const nodepoolCommands: CommandSpec[] = [
       const osType = a.osType ?? 'Linux';
       motdFor(a.messageOfTheDay, a.osType);
       const props = newPoolProperties(a, { cluster: false, mode: a.mode, osType, kubernetesVersion: k8s });
-      if (a.priority === 'Spot') Object.assign(props, { scaleSetPriority: 'Spot' });
-      if (a.maxSurge !== undefined) props.upgradeSettings = { maxSurge: a.maxSurge };
+      if (a.priority === 'Spot') Object.assign(props, { scaleSetPriority: 'Spot', scaleSetEvictionPolicy: 'Delete', spotMaxPrice: -1 });
+      // The current az asks new pools to keep scheduling on nodes that cannot be drained (its default), and says
+      // how the autoscaler removes nodes.
+      props.upgradeSettings = { ...(a.maxSurge !== undefined ? { maxSurge: a.maxSurge } : {}), undrainableNodeBehavior: 'Schedule' };
+      props.scaleDownMode = a.scaleDownMode ?? 'Delete';
       const s = await ctx.session();
       const pools = await s.arm.list<{ name: string }>(poolsPath(s, a), API.managedClusters);
       if (pools.some((p) => p.name === a.nodepoolName)) {

@@ -90,9 +90,8 @@ export function newPoolProperties(a: Record<string, any>, opts: { cluster: boole
     orchestratorVersion: opts.kubernetesVersion ?? '',
     upgradeSettings: {},
     enableNodePublicIP: Boolean(a.enableNodePublicIp),
+    // The eviction policy and price belong to Spot pools: the current az sends neither for a Regular one.
     scaleSetPriority: 'Regular',
-    scaleSetEvictionPolicy: 'Delete',
-    spotMaxPrice: -1,
     nodeTaints: taints,
     ...(labels !== undefined ? { nodeLabels: labels } : {}),
     ...(tags !== undefined ? { tags } : {}),
