@@ -1,7 +1,8 @@
 /**
- * Runs seed commands as a reader would paste them into bash: `az` is the aksemu CLI (a shell function, so `$(az
- * ...)` substitutions and pipes work), `kubectl` is the real kubectl with the kubeconfig `aks get-credentials`
- * wrote, and the variables the article defines (`export KEY_ID=$(az ...)`) carry over to later commands.
+ * Runs seed commands as a reader would paste them into bash: `az` is the aksemu CLI or, in a session driven by the
+ * real az, that az binary with the instance's `aksemu env` settings (a shell function either way, so `$(az ...)`
+ * substitutions and pipes work); `kubectl` is the real kubectl with the kubeconfig `aks get-credentials` wrote, and
+ * the variables the article defines (`export KEY_ID=$(az ...)`) carry over to later commands.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -20,6 +21,10 @@ export interface ShellSession {
   /** The directory commands run in (relative paths such as ./newMOTD.txt). */
   cwd: string;
   vars: Record<string, string>;
+  /** The real az to run as `az` (absolute path), instead of the aksemu CLI. */
+  az?: string;
+  /** Environment the real az needs (the instance's `aksemu env` settings, its directory first on PATH). */
+  env?: Record<string, string>;
 }
 
 function quote(v: string): string {
@@ -29,7 +34,7 @@ function quote(v: string): string {
 function prelude(s: ShellSession): string {
   const lines = [
     'set -o pipefail',
-    `az() { ${quote(process.execPath)} ${quote(CLI)} "$@"; }`,
+    s.az ? `az() { ${quote(s.az)} "$@"; }` : `az() { ${quote(process.execPath)} ${quote(CLI)} "$@"; }`,
     `aksemu() { ${quote(process.execPath)} ${quote(CLI)} "$@"; }`,
     `cd ${quote(s.cwd)}`,
   ];
@@ -43,6 +48,7 @@ function env(s: ShellSession): NodeJS.ProcessEnv {
     HOME: s.home,
     LANG: 'C.UTF-8',
     AKSEMU_DATA_DIR: s.dataDir,
+    ...s.env,
   };
 }
 

@@ -13,6 +13,8 @@ import { debugSession, fipsTable, guid, jsonAfterPrompts, jsonWith, keyId, kmsTa
 export interface Adapt {
   run: string;
   why: string;
+  /** What the session driven by the real current az runs instead (see AzDriver for why it may differ). */
+  az?: string;
   stdin?: string;
   tty?: boolean;
 }
@@ -37,7 +39,33 @@ export interface StepPlan {
   gap?: { stderr: RegExp; why: string };
   before?: Adapt[];
   after?: Adapt[];
+  /** How the session driven by the real current az differs at this step. */
+  az?: AzDriver;
 }
+
+/**
+ * The current az (2.91) run verbatim meets what a reader meets today: options the article gets wrong that the
+ * aksemu CLI accepts on purpose (`rewrite`, applied before the plan's own), defaults that changed since the
+ * article was written, and steps that need Azure's public endpoints beyond the management and data planes
+ * (`refused`: the az step must fail with this message, and the step is not compared).
+ */
+export interface AzDriver {
+  rewrite?: { from: string; to: string; why: string };
+  refused?: { stderr: RegExp; why: string };
+}
+
+/** az 2.61 and later create RBAC vaults unless told otherwise; the article's access-policy steps need the old default. */
+const AZ_ACCESS_POLICY_VAULT: AzDriver = {
+  rewrite: {
+    from: '--resource-group MyResourceGroup',
+    to: '--resource-group MyResourceGroup --enable-rbac-authorization false',
+    why: "az 2.61 and later make RBAC the default for new vaults, and refuse `keyvault set-policy` on them; the article's access-policy path was written for the earlier default",
+  },
+};
+/** The extension index is one of Azure's public endpoints that aksemu does not serve. */
+const AZ_EXTENSION_INDEX: AzDriver = {
+  refused: { stderr: /Unable to get extension index|The extension aks-preview is not installed/, why: 'az downloads extensions from Microsoft\'s extension index (aka.ms), outside the management and data planes aksemu serves; the current az does not need aks-preview for these commands' },
+};
 
 export interface Variant {
   name: string;
@@ -104,6 +132,7 @@ export const VARIANTS: Variant[] = [
         line: 109,
         before: [{ run: 'az aks delete --resource-group myResourceGroup --name myAKSCluster --yes', why: 'the message-of-the-day section creates the cluster anew' }, motdFile],
         check: motdCheck,
+        az: { rewrite: { from: 'az aks create --cluster-name', to: 'az aks create --name', why: 'az aks create has no --cluster-name (the aksemu CLI takes it as a synonym of --name so that the article runs as written)' } },
       },
       { line: 111, check: motdCheck },
     ],
@@ -119,8 +148,8 @@ export const VARIANTS: Variant[] = [
       { line: 91, nodeOfPool: 'fipsnp', stdin: DEBUG_INPUT, check: debugSession('fipsnp') },
       { line: 105, before: [removePool('fipsnp', "the Windows example reuses the name 'fipsnp' of the Linux example")] },
       { line: 114, check: fipsTable({ fipsnp: true, nodepool1: false }) },
-      { line: 150 },
-      { line: 153 },
+      { line: 150, az: AZ_EXTENSION_INDEX },
+      { line: 153, az: AZ_EXTENSION_INDEX },
       { line: 160, check: jsonWith((o) => o.name === 'Microsoft.ContainerService/MutableFipsPreview' && ['Registering', 'Registered'].includes(o.properties?.state), 'the feature registering') },
       { line: 167, check: jsonWith((o) => ['Registering', 'Registered'].includes(o.properties?.state), 'the feature state') },
       { line: 171 },
@@ -168,7 +197,7 @@ export const VARIANTS: Variant[] = [
     setup: [{ run: 'az group create --name MyResourceGroup --location eastus -o none', why: 'the article starts from an existing resource group' }],
     steps: [
       { line: 11 },
-      { line: 43 },
+      { line: 43, az: AZ_ACCESS_POLICY_VAULT },
       { line: 46 },
       { line: 49, check: keyId },
       { line: 50, check: keyId },
@@ -204,7 +233,10 @@ export const VARIANTS: Variant[] = [
             run: 'az role assignment create --role "Key Vault Contributor" --assignee-object-id $IDENTITY_OBJECT_ID --assignee-principal-type "ServicePrincipal" --scope $KEYVAULT_RESOURCE_ID -o none',
             why: "a private vault needs the cluster identity to hold Key Vault Contributor to create its private endpoint (the article's private-vault section, line 176)",
           },
-          { run: 'az aks update --name myAKSCluster --resource-group MyResourceGroup --enable-apiserver-vnet-integration -o none', why: 'SPEC K-6: a private vault works only with API Server VNet Integration (the article\'s warning)' },
+          {
+            run: 'az aks update --name myAKSCluster --resource-group MyResourceGroup --enable-apiserver-vnet-integration --apiserver-subnet-id /subscriptions/$(az account show --query id -o tsv)/resourceGroups/MyResourceGroup/providers/Microsoft.Network/virtualNetworks/myVnet/subnets/apiserver -o none',
+            why: "SPEC K-6: a private vault works only with API Server VNet Integration (the article's warning); az moves an existing cluster's API server only into a subnet it is given (aksemu takes the subnet id as given: it does not model virtual networks)",
+          },
         ],
         check: jsonWith((o) => o.securityProfile?.azureKeyVaultKms?.keyVaultNetworkAccess === 'Private', 'private network access'),
       },
@@ -237,7 +269,7 @@ export const VARIANTS: Variant[] = [
     doc: '003',
     setup: [{ run: 'az group create --name MyResourceGroup --location eastus -o none', why: 'the article starts from an existing resource group' }],
     steps: [
-      { line: 140 },
+      { line: 140, az: AZ_ACCESS_POLICY_VAULT },
       {
         line: 143,
         refused: { stderr: /Forbidden/, why: 'SPEC K-6: creating keys in a private vault without a private endpoint is unsupported (the article says so right after this command)' },
@@ -276,7 +308,7 @@ export const VARIANTS: Variant[] = [
     emulatorArgs: ['--now', '2023-08-01T00:00:00Z'],
     setup: [
       { run: 'az group create --name MyResourceGroup --location eastus -o none', why: 'a cluster below 1.27 with KMS v1, as the migration section assumes (the clock is set to when 1.26 was current)' },
-      { run: 'az keyvault create --name MyKeyVault --resource-group MyResourceGroup -o none', why: '(as above)' },
+      { run: 'az keyvault create --name MyKeyVault --resource-group MyResourceGroup -o none', az: 'az keyvault create --name MyKeyVault --resource-group MyResourceGroup --enable-rbac-authorization false -o none', why: '(as above; an access-policy vault, which the current az makes only when told)' },
       { run: 'az keyvault key create --name MyKeyName --vault-name MyKeyVault -o none', why: '(as above)' },
       { run: 'az identity create --name MyIdentity --resource-group MyResourceGroup -o none', why: '(as above)' },
       { run: "az keyvault set-policy --name MyKeyVault --key-permissions decrypt encrypt --object-id $(az identity show --name MyIdentity --resource-group MyResourceGroup --query principalId -o tsv) -o none", why: '(as above)' },

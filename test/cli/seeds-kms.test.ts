@@ -1,0 +1,5 @@
+/** Acceptance: the KMS article with a public vault (access policies, then RBAC), through the aksemu CLI and the current az in lockstep (see seeds.test.ts and seeds/suite.ts). */
+import { seedSteps, variantsOf } from './seeds/load.js';
+import { seedSuite } from './seeds/suite.js';
+
+seedSuite(seedSteps, variantsOf('seeds-kms.test.ts'));
