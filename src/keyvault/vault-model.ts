@@ -16,9 +16,13 @@ import { shown } from '../util/shown.js';
 export const VAULT_TYPE = 'Microsoft.KeyVault/vaults';
 export const KV_NS = 'Microsoft.KeyVault';
 
-/** Management api-versions: what az 2.45 sends (2022-07-01) up to @azure/arm-keyvault 5's (2026-02-01). */
+/**
+ * Management api-versions: what az 2.45 sends (2022-07-01) up to the Python SDK azure-mgmt-keyvault 14.1's
+ * (2026-05-15; @azure/arm-keyvault 5 sends 2026-02-01). 2026-05-15 adds only enum members for managed HSMs
+ * (key type oct-HSM, Standard_B*_v2 SKUs) to 2026-02-01, so a vault has the same shape in both.
+ */
 export const VAULT_API_VERSIONS = [
-  '2026-02-01', '2025-05-01', '2024-12-01-preview', '2024-11-01', '2024-04-01-preview', '2023-08-01-preview', '2023-07-01',
+  '2026-05-15', '2026-02-01', '2025-05-01', '2024-12-01-preview', '2024-11-01', '2024-04-01-preview', '2023-08-01-preview', '2023-07-01',
   '2023-02-01', '2022-11-01', '2022-07-01', '2022-02-01-preview', '2021-11-01-preview', '2021-10-01', '2021-06-01-preview',
   '2021-04-01-preview', '2020-04-01-preview', '2019-09-01', '2018-02-14', '2016-10-01', '2015-06-01',
 ];

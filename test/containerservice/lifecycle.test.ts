@@ -54,6 +54,10 @@ describe('cluster lifecycle (instant)', () => {
     const missing = await a.call('GET', a.cluster('rg', 'nope'));
     expect(missing.status).toBe(404);
     expect(missing.json().error.code).toBe('ResourceNotFound');
+    // The api-version the Python SDK azure-mgmt-containerservice 41.9 sends (SPEC P-1).
+    const pythonSdkVersion = await a.call('GET', a.cluster('rg', 'c1'), undefined, '2026-09-01');
+    expect(pythonSdkVersion.status, pythonSdkVersion.text).toBe(200);
+    expect(pythonSdkVersion.json().name).toBe('c1');
     const badVersion = await a.call('GET', a.cluster('rg', 'c1'), undefined, '2099-01-01');
     expect(badVersion.status).toBe(400);
     expect(badVersion.json().error.code).toBe('NoRegisteredProviderFound');

@@ -66,6 +66,10 @@ describe('vault lifecycle', () => {
     const created = await armCall(vaultPath('life-a', 'kv-life', '2022-07-01'), 'PUT', { location: 'westeurope', properties: props({ softDeleteRetentionInDays: 7 }) });
     expect(created.status).toBe(200);
     expect(created.json().properties.vaultUri).toBe('https://kv-life.vault.azure.net/');
+    // The api-version the Python SDK azure-mgmt-keyvault 14.1 sends reads the same vault.
+    const newest = await armCall(vaultPath('life-a', 'kv-life', '2026-05-15'));
+    expect(newest.status, newest.text).toBe(200);
+    expect(newest.json().properties.vaultUri).toBe('https://kv-life.vault.azure.net/');
     const vaultToken = await getToken(emu.url, emu.env, 'https://vault.azure.net/.default');
     const key = await httpsCall(`${emu.url}/_vault/kv-life/keys/k/create?api-version=7.4`, { method: 'POST', headers: { authorization: `Bearer ${vaultToken}`, 'content-type': 'application/json' }, body: '{"kty":"RSA"}' });
     expect(key.status).toBe(200);

@@ -1,9 +1,12 @@
 /**
  * Microsoft.ContainerService api-versions (stable), newest first, and the behaviour boundaries that depend on them.
- * az 2.45 sends 2022-11-01; @azure/arm-containerservice 25.3 sends 2026-04-01; the newest stable is 2026-10-01.
+ * az 2.45 sends 2022-11-01; @azure/arm-containerservice 25.3 sends 2026-04-01; the Python SDK
+ * azure-mgmt-containerservice 41.9 sends 2026-09-01 (41.8 sent 2026-08-01, the REST spec version of the shared
+ * reference; between the two the SDK's models gained only `nextLink` on two private-link list results, so managed
+ * clusters and agent pools have the same shape); the newest stable is 2026-10-01.
  */
 export const AKS_API_VERSIONS = [
-  '2026-10-01', '2026-08-01', '2026-07-01', '2026-06-01', '2026-05-01', '2026-04-01', '2026-03-01', '2026-02-01', '2026-01-01',
+  '2026-10-01', '2026-09-01', '2026-08-01', '2026-07-01', '2026-06-01', '2026-05-01', '2026-04-01', '2026-03-01', '2026-02-01', '2026-01-01',
   '2025-10-01', '2025-09-01', '2025-08-01', '2025-07-01', '2025-06-01', '2025-05-01', '2025-04-01', '2025-03-01', '2025-02-01',
   '2025-01-01', '2024-10-01', '2024-09-01', '2024-08-01', '2024-07-01', '2024-06-01', '2024-05-01', '2024-02-01', '2024-01-01',
   '2023-11-01', '2023-10-01', '2023-09-01', '2023-08-01', '2023-07-01', '2023-06-01', '2023-05-01', '2023-04-01', '2023-03-01',
