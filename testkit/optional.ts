@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe } from 'vitest';
 import { currentAz } from './az.js';
+import { pythonSdk } from './python-sdk.js';
 
 export const inCI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -50,4 +51,9 @@ export function describeWithFolder(folder: { path: string | undefined; variable:
 /** `describe` when the current az CLI is installed (AKSEMU_AZ_CURRENT names it; .ci/run installs it); a skip or CI failure otherwise. */
 export function describeWithCurrentAz(name: string, fn: () => void): void {
   describeUnless(currentAz() ? undefined : 'needs the current az CLI named by AKSEMU_AZ_CURRENT (installed by .ci/run)', name, fn);
+}
+
+/** `describe` when the Azure SDKs for Python are installed (AKSEMU_PYSDK_PYTHON names their python; .ci/run installs them). */
+export function describeWithPythonSdks(name: string, fn: () => void): void {
+  describeUnless(pythonSdk() ? undefined : 'needs the Azure SDKs for Python, whose python AKSEMU_PYSDK_PYTHON names (installed by .ci/run)', name, fn);
 }
