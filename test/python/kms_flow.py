@@ -2,19 +2,20 @@
 The KMS article with the Azure SDKs for Python: a user-assigned identity and an access-policy vault, an RSA key made
 with azure-keyvault-keys, a managed cluster created with KMS etcd encryption on that key
 (securityProfile.azureKeyVaultKms, public key vault network access), read back, the key rotated (a new version, the
-cluster updated to it), KMS disabled and the cluster deleted; a cluster with an unversioned key id is refused. Every
-result is checked (SPEC P-1, X-2). Usage: kms_flow.py RESOURCE_GROUP PREFIX
+cluster updated to it), KMS disabled and the cluster deleted; a cluster with an unversioned key id is refused, and one
+on a private link the identity may not create fails in its long-running operation. Every result is checked (SPEC P-1, X-2). Usage: kms_flow.py RESOURCE_GROUP PREFIX
 """
 import os
 import sys
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.keyvault.keys import KeyClient
 from azure.mgmt.containerservice import ContainerServiceClient
 from azure.mgmt.containerservice.models import (
     AzureKeyVaultKms,
     ManagedCluster,
     ManagedClusterAgentPoolProfile,
+    ManagedClusterAPIServerAccessProfile,
     ManagedClusterIdentity,
     ManagedClusterSecurityProfile,
     UserAssignedIdentity,
@@ -67,7 +68,17 @@ step("key", kid=first.id)
 clusters = ContainerServiceClient(credential, subscription_id).managed_clusters
 
 
-def kms_cluster(key_id: str) -> ManagedCluster:
+def kms_cluster(key_id: str, private_vault_id=None) -> ManagedCluster:
+    """A one-node cluster of the identity with KMS on `key_id`; with a vault id, over a private link to that vault."""
+    kms = AzureKeyVaultKms(enabled=True, key_id=key_id, key_vault_network_access="Public")
+    api_server = None
+    if private_vault_id:
+        kms = AzureKeyVaultKms(enabled=True, key_id=key_id, key_vault_network_access="Private", key_vault_resource_id=private_vault_id)
+        # A private vault needs API Server VNet Integration (the API server reaches the vault from the cluster's VNet).
+        api_server = ManagedClusterAPIServerAccessProfile(
+            enable_vnet_integration=True,
+            subnet_id=f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{prefix}-vnet/subnets/apiserver",
+        )
     return ManagedCluster(
         location=location,
         dns_prefix=prefix,
@@ -75,9 +86,8 @@ def kms_cluster(key_id: str) -> ManagedCluster:
         agent_pool_profiles=[
             ManagedClusterAgentPoolProfile(name="nodepool1", count=1, vm_size="Standard_DS2_v2", os_type="Linux", mode="System")
         ],
-        security_profile=ManagedClusterSecurityProfile(
-            azure_key_vault_kms=AzureKeyVaultKms(enabled=True, key_id=key_id, key_vault_network_access="Public")
-        ),
+        api_server_access_profile=api_server,
+        security_profile=ManagedClusterSecurityProfile(azure_key_vault_kms=kms),
     )
 
 
@@ -134,3 +144,17 @@ step("disable", enabled=disabled.security_profile.azure_key_vault_kms.enabled)
 clusters.begin_delete(rg, cluster_name).result()
 expect("clusters after the delete", [c.name for c in clusters.list_by_resource_group(rg)], [])
 step("delete", clusters=0)
+
+# A private vault the identity may not create a private endpoint to (it lacks "Key Vault Contributor"): the create is
+# accepted, then its long-running operation fails, and the SDK raises the operation's error.
+private_name = f"{prefix}-private"
+try:
+    clusters.begin_create_or_update(rg, private_name, kms_cluster(second.id, private_vault_id=vault.id)).result()
+    expect("private link without Key Vault Contributor", "succeeded", "failed")
+except HttpResponseError as err:
+    expect("failed operation: error code", err.error.code if err.error else None, "AzureKeyVaultKmsPrivateLinkCreationFailed")
+    expect("failed operation: message names the role", "Key Vault Contributor" in err.error.message, True)
+expect("failed cluster: provisioning state", clusters.get(rg, private_name).provisioning_state, "Failed")
+clusters.begin_delete(rg, private_name).result()
+expect("clusters after deleting the failed one", [c.name for c in clusters.list_by_resource_group(rg)], [])
+step("failed-operation", code="AzureKeyVaultKmsPrivateLinkCreationFailed")

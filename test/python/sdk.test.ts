@@ -40,11 +40,11 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
     await emu?.stop();
   });
 
-  it('KMS: key made with azure-keyvault-keys, an unversioned key id refused, cluster created, read back, key rotated, KMS disabled, cluster deleted', async () => {
+  it('KMS: key made with azure-keyvault-keys, an unversioned key id refused, cluster created, read back, key rotated, KMS disabled, cluster deleted, a failed private-link operation', async () => {
     const run = await runPythonScript('kms_flow.py', ['py-kms', 'pykms'], emu.env);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const done = steps(run.stdout);
-    expect(done.map((s) => s.step)).toEqual(['identity', 'vault', 'key', 'refused', 'create', 'show', 'rotate', 'disable', 'delete']);
+    expect(done.map((s) => s.step)).toEqual(['identity', 'vault', 'key', 'refused', 'create', 'show', 'rotate', 'disable', 'delete', 'failed-operation']);
     const byStep = Object.fromEntries(done.map((s) => [s.step, s.facts]));
     const kid = /^https:\/\/pykms-kv\.vault\.azure\.net\/keys\/pykms-etcd\/([0-9a-f]{32})$/;
     const first = kid.exec(byStep.key!.kid as string);
@@ -57,6 +57,8 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
     const sub = emu.env.AZURE_SUBSCRIPTION_ID!;
     const cluster = await arm(`/subscriptions/${sub}/resourceGroups/py-kms/providers/Microsoft.ContainerService/managedClusters/pykms-aks`, '2026-09-01', 404);
     expect(cluster.error.code).toBe('ResourceNotFound');
+    const listed = await arm(`/subscriptions/${sub}/resourceGroups/py-kms/providers/Microsoft.ContainerService/managedClusters`, '2026-09-01');
+    expect(listed.value).toEqual([]);
     const identity = await arm(byStep.identity!.id as string, '2023-01-31');
     expect(identity.name).toBe('pykms-id');
     const vaultToken = await getToken(emu.url, emu.env, 'https://vault.azure.net/.default');
