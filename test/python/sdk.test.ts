@@ -2,13 +2,16 @@
  * Acceptance: the official Azure SDKs for Python (test/python/requirements.txt: azure-identity,
  * azure-mgmt-containerservice, azure-keyvault-keys, azure-mgmt-keyvault, azure-mgmt-msi, azure-mgmt-resource) run
  * the KMS, Trusted Launch and FIPS flows of test/python against a spawned aksemu with nothing but its `aksemu env`
- * settings: DefaultAzureCredential signs in as the instance's service principal (AZURE_CLIENT_ID/SECRET), requests
- * reaches aksemu through HTTPS_PROXY and trusts its CA through REQUESTS_CA_BUNDLE (SPEC P-1, X-2). Each script checks
+ * settings: DefaultAzureCredential signs in as the instance's service principal (AZURE_CLIENT_ID/SECRET), or, with
+ * `aksemu env --identity`, as a user-assigned managed identity (IDENTITY_ENDPOINT/HEADER); requests reaches aksemu
+ * through HTTPS_PROXY and trusts its CA through REQUESTS_CA_BUNDLE (SPEC P-1, X-2). Each script checks
  * every result it reads and prints one `ok <step> <facts>` line per step; this test checks the steps all ran and
  * reads the end state back over ARM itself, so a script that stopped short or checked nothing cannot pass.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { CLI, spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
 import { getToken, httpsCall } from '../../testkit/http.js';
 import { describeWithPythonSdks } from '../../testkit/optional.js';
 import { runPythonScript } from '../../testkit/python-sdk.js';
@@ -24,8 +27,24 @@ function steps(stdout: string): Array<{ step: string; facts: Record<string, unkn
     });
 }
 
+/** The variables `aksemu env --identity <name>` exports, and the ones it unsets. */
+async function identityEnvironment(dataDir: string, identity: string): Promise<{ set: Record<string, string>; unset: string[] }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'env', '--data-dir', dataDir, '--identity', identity]);
+  const set: Record<string, string> = {};
+  const unset: string[] = [];
+  for (const line of stdout.trim().split('\n')) {
+    const exported = /^export (\w+)=(.*)$/.exec(line);
+    if (exported) set[exported[1]!] = exported[2]!.replace(/^'(.*)'$/, '$1');
+    const removed = /^unset (\w+)$/.exec(line);
+    if (removed) unset.push(removed[1]!);
+  }
+  return { set, unset };
+}
+
 describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
   let emu: SpawnedEmulator;
+  /** What the KMS flow made: the identity's resource id and the key version the cluster was rotated to. */
+  let made: { identityId: string; kid: string } | undefined;
   const arm = async (path: string, apiVersion: string, status = 200) => {
     const token = await getToken(emu.url, emu.env);
     const res = await httpsCall(`${emu.url}${path}?api-version=${apiVersion}`, { headers: { authorization: `Bearer ${token}` } });
@@ -52,6 +71,7 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
     expect(first && rotated && first[1] !== rotated[1]).toBe(true);
     expect(byStep.create!.kid).toBe(byStep.key!.kid);
     expect(byStep.refused!.code).toBe('InvalidParameter');
+    made = { identityId: byStep.identity!.id as string, kid: byStep.rotate!.kid as string };
 
     // The end state as ARM and the vault hold it: the cluster deleted, both key versions in the vault.
     const sub = emu.env.AZURE_SUBSCRIPTION_ID!;
@@ -65,6 +85,21 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
     const versions = await httpsCall(`${emu.url}/_vault/pykms-kv/keys/pykms-etcd/versions?api-version=7.4`, { headers: { authorization: `Bearer ${vaultToken}` } });
     expect(versions.status, versions.text).toBe(200);
     expect(versions.json().value.map((v: { kid: string }) => v.kid).sort()).toEqual([byStep.key!.kid, byStep.rotate!.kid].sort());
+  });
+
+  it("as the KMS identity through the managed identity endpoint (aksemu env --identity): encrypt and decrypt with the key, nothing more", async () => {
+    expect(made, 'the KMS flow ran first').toBeDefined();
+    const { set, unset } = await identityEnvironment(emu.dataDir, 'pykms-id');
+    expect(unset).toEqual(['AZURE_CLIENT_SECRET']);
+    expect(Object.keys(set)).toEqual(expect.arrayContaining(['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'AZURE_CLIENT_ID']));
+    const env: Record<string, string> = { ...emu.env, ...set };
+    for (const name of unset) delete env[name];
+    const run = await runPythonScript('identity_flow.py', [made!.kid], env);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const done = steps(run.stdout);
+    expect(done.map((s) => s.step)).toEqual(['token', 'encrypt-decrypt', 'refused']);
+    const identity = await arm(made!.identityId, '2023-01-31');
+    expect(done[0]!.facts.appid).toBe(identity.properties.clientId);
   });
 
   it('Trusted Launch and FIPS: a Secure Boot + vTPM pool, Secure Boot turned off on it, a bad pool name refused, a FIPS pool', async () => {
