@@ -102,13 +102,14 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
     expect(done[0]!.facts.appid).toBe(identity.properties.clientId);
   });
 
-  it('Trusted Launch and FIPS: a Secure Boot + vTPM pool, Secure Boot turned off on it, a bad pool name refused, a FIPS pool', async () => {
+  it('Trusted Launch and FIPS: a Secure Boot + vTPM pool, Secure Boot turned off on it, a bad pool name refused, a FIPS pool, FIPS turned off', async () => {
     const run = await runPythonScript('trusted_launch_flow.py', ['py-tl', 'pytl'], emu.env);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const done = steps(run.stdout);
-    expect(done.map((s) => s.step)).toEqual(['create', 'secure-boot-off', 'refused', 'fips']);
+    expect(done.map((s) => s.step)).toEqual(['create', 'secure-boot-off', 'refused', 'fips', 'fips-off']);
     expect(done[0]!.facts.nodeImageVersion).toMatch(/gen2TLcontainerd/);
     expect(done[3]!.facts.nodeImageVersion).toMatch(/fipscontainerd/);
+    expect(done[4]!.facts.nodeImageVersion).not.toMatch(/fips/);
 
     const sub = emu.env.AZURE_SUBSCRIPTION_ID!;
     const pools = await arm(`/subscriptions/${sub}/resourceGroups/py-tl/providers/Microsoft.ContainerService/managedClusters/pytl-aks/agentPools`, '2026-09-01');
@@ -118,6 +119,6 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
         { fips: p.properties.enableFIPS, secureBoot: p.properties.securityProfile?.enableSecureBoot ?? false, vtpm: p.properties.securityProfile?.enableVTPM ?? false },
       ]),
     );
-    expect(view).toEqual({ nodepool1: { fips: false, secureBoot: false, vtpm: true }, fipspool: { fips: true, secureBoot: false, vtpm: false } });
+    expect(view).toEqual({ nodepool1: { fips: false, secureBoot: false, vtpm: true }, fipspool: { fips: false, secureBoot: false, vtpm: false } });
   });
 });

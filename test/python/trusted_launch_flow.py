@@ -1,7 +1,7 @@
 """
 The Trusted Launch and FIPS articles with the Azure SDKs for Python: a managed cluster whose system pool has Secure
 Boot and vTPM on, Secure Boot turned off on that pool with agent_pools.begin_create_or_update (vTPM stays on), and
-a FIPS-enabled user pool, after a pool name Azure refuses; every result and read-back is checked
+a FIPS-enabled user pool (after a pool name Azure refuses) whose FIPS is then turned off; every result and read-back is checked
 (SPEC P-1, X-2). Usage: trusted_launch_flow.py RESOURCE_GROUP PREFIX
 """
 import sys
@@ -91,3 +91,13 @@ pools = sorted(p.name for p in aks.agent_pools.list(rg, cluster_name))
 expect("pools listed", pools, ["fipspool", "nodepool1"])
 step("fips", nodeImageVersion=fips_read.node_image_version)
 
+
+# az aks nodepool update --disable-fips-image (generally available from api-version 2024-05-01): FIPS off on the pool,
+# its nodes reimaged onto the non-FIPS image.
+fips_read.enable_fips = False
+unfips = aks.agent_pools.begin_create_or_update(rg, cluster_name, "fipspool", fips_read).result()
+expect("fips off: provisioning state", unfips.provisioning_state, "Succeeded")
+expect("fips off: enable_fips", unfips.enable_fips, False)
+expect("fips off: a non-FIPS image", "fips" in unfips.node_image_version, False)
+expect("fips off, read back", aks.agent_pools.get(rg, cluster_name, "fipspool").enable_fips, False)
+step("fips-off", nodeImageVersion=unfips.node_image_version)
