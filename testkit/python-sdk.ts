@@ -20,7 +20,7 @@ export interface PythonResult {
 }
 
 /** `python test/python/<script> ...args` with `env` (the instance's settings) on a clean environment. */
-export function runPythonScript(script: string, args: string[], env: Record<string, string>, timeoutMs = 240_000): Promise<PythonResult> {
+export function runPythonScript(script: string, args: string[], env: Record<string, string>, timeoutMs = 170_000): Promise<PythonResult> {
   return new Promise((resolve) => {
     execFile(
       pythonSdk()!,

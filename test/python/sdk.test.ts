@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CLI, spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
+import { CLI, removeDataDir, spawnEmulator, type SpawnedEmulator } from '../../testkit/emulator.js';
 import { getToken, httpsCall } from '../../testkit/http.js';
 import { describeWithPythonSdks } from '../../testkit/optional.js';
 import { runPythonScript } from '../../testkit/python-sdk.js';
@@ -41,6 +41,12 @@ async function identityEnvironment(dataDir: string, identity: string): Promise<{
   return { set, unset };
 }
 
+/**
+ * A flow creates clusters (the first in an instance takes the longest) and polls each operation once a second, as
+ * azure-core does on `Retry-After: 1`; on a loaded 2-core machine that is well over vitest's default minute.
+ */
+const FLOW_TIMEOUT_MS = 180_000;
+
 describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
   let emu: SpawnedEmulator;
   /** What the KMS flow made: the identity's resource id and the key version the cluster was rotated to. */
@@ -57,6 +63,7 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
   });
   afterAll(async () => {
     await emu?.stop();
+    if (emu) removeDataDir(emu.dataDir);
   });
 
   it('KMS: key made with azure-keyvault-keys, an unversioned key id refused, cluster created, read back, key rotated, KMS disabled, cluster deleted, a failed private-link operation', async () => {
@@ -85,7 +92,7 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
     const versions = await httpsCall(`${emu.url}/_vault/pykms-kv/keys/pykms-etcd/versions?api-version=7.4`, { headers: { authorization: `Bearer ${vaultToken}` } });
     expect(versions.status, versions.text).toBe(200);
     expect(versions.json().value.map((v: { kid: string }) => v.kid).sort()).toEqual([byStep.key!.kid, byStep.rotate!.kid].sort());
-  });
+  }, FLOW_TIMEOUT_MS);
 
   it("as the KMS identity through the managed identity endpoint (aksemu env --identity): encrypt and decrypt with the key, nothing more", async () => {
     expect(made, 'the KMS flow ran first').toBeDefined();
@@ -100,7 +107,7 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
     expect(done.map((s) => s.step)).toEqual(['token', 'encrypt-decrypt', 'refused']);
     const identity = await arm(made!.identityId, '2023-01-31');
     expect(done[0]!.facts.appid).toBe(identity.properties.clientId);
-  });
+  }, FLOW_TIMEOUT_MS);
 
   it('Trusted Launch and FIPS: a Secure Boot + vTPM pool, Secure Boot turned off on it, a bad pool name refused, a FIPS pool, FIPS turned off', async () => {
     const run = await runPythonScript('trusted_launch_flow.py', ['py-tl', 'pytl'], emu.env);
@@ -120,5 +127,5 @@ describeWithPythonSdks('Azure SDKs for Python against aksemu', () => {
       ]),
     );
     expect(view).toEqual({ nodepool1: { fips: false, secureBoot: false, vtpm: true }, fipspool: { fips: false, secureBoot: false, vtpm: false } });
-  });
+  }, FLOW_TIMEOUT_MS);
 });
