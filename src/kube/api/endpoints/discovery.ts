@@ -30,7 +30,7 @@ export const VIRTUAL_RESOURCES: VirtualResource[] = [
   { group: 'metrics.k8s.io', version: 'v1beta1', resource: 'pods', singular: '', kind: 'PodMetrics', verbs: ['get', 'list'], namespaced: true },
 ];
 
-function groupVersions(): Array<{ group: string; version: string }> {
+export function groupVersions(): Array<{ group: string; version: string }> {
   const all = [...servedGroupVersions()];
   for (const v of VIRTUAL_RESOURCES) if (!all.some((gv) => gv.group === v.group && gv.version === v.version)) all.push({ group: v.group, version: v.version });
   return all.sort((a, b) => (a.group === '' ? -1 : b.group === '' ? 1 : a.group.localeCompare(b.group)));

@@ -8,6 +8,7 @@ import { kubernetesVersion, type ClusterView } from '../../clusters.js';
 import { aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions, servesGroup, servesGroupVersion } from './discovery.js';
 import { kubeErrors } from '../machinery/errors.js';
 import { negotiateDiscovery } from '../machinery/negotiation.js';
+import { openapiV3 } from './openapi-v3.js';
 import { type RequestContext, send } from './request.js';
 
 /** A health check another module adds to a cluster's API server (KMS: kms-providers). */
@@ -81,12 +82,12 @@ export function discovery(c: RequestContext, parts: string[]): FastifyReply {
 }
 
 /**
- * OpenAPI: kubectl fetches /openapi/v3 (404 tolerated) and /openapi/v2 (protobuf) before replace and apply, for
- * client-side validation and patch computation. aksemu answers v2 with an empty document, which makes kubectl
- * skip client-side validation and rely on the server's (fieldValidation=Strict) and compute strategic merge
- * patches from its compiled-in types, and v3 with 404.
+ * OpenAPI: kubectl fetches /openapi/v3 (explain, client-side apply's patch, whether PATCH takes fieldValidation)
+ * and /openapi/v2 (protobuf) when v3 lacks a document. v3 is served in full (openapi-v3.ts, SPEC W-26); v2 is an
+ * empty document, which kubectl reads as "no schema" rather than an error.
  */
 export function openapi(c: RequestContext, parts: string[]): FastifyReply {
   if (parts[1] === 'v2' && parts.length === 2) return c.reply.code(200).type('application/octet-stream').send(Buffer.alloc(0));
+  if (parts[1] === 'v3') return openapiV3(c, parts);
   throw kubeErrors.pathNotFound();
 }

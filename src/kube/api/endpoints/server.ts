@@ -83,7 +83,7 @@ async function dispatch(deps: KubeApiDeps, req: FastifyRequest<{ Params: { fqdn:
 
   await loadSchema();
   if (parts.length === 0) {
-    return send(reply, 200, { paths: ['/api', '/api/v1', '/apis', ...new Set(['/healthz', '/livez', '/readyz', '/openapi/v2', '/version'])] });
+    return send(reply, 200, { paths: ['/api', '/api/v1', '/apis', ...new Set(['/healthz', '/livez', '/readyz', '/openapi/v2', '/openapi/v3', '/openapi/v3/', '/version'])] });
   }
   if (head === 'openapi') return openapi(c, parts);
   if (head === 'api') {

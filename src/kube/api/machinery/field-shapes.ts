@@ -38,6 +38,11 @@ export const KEY_DEFAULTS: Record<string, unknown> = { protocol: 'TCP' };
 /** Structs marked `+structType=atomic`. */
 const ATOMIC_STRUCTS = new Set(['V1LabelSelector', 'V1ObjectReference', 'V1LocalObjectReference', 'V1NodeSelector', 'V1TypedLocalObjectReference']);
 
+/** Whether a struct is marked `+structType=atomic` (one leaf for server-side apply). */
+export function isAtomicStruct(model: string): boolean {
+  return ATOMIC_STRUCTS.has(model);
+}
+
 /** Maps marked `+mapType=atomic`. */
 const ATOMIC_MAPS = new Set(['V1PodSpec.nodeSelector']);
 

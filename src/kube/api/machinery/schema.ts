@@ -248,6 +248,16 @@ export function decodeAs(model: string, value: Record<string, unknown>): DecodeR
   return { value: decoded, unknownFields: w.unknown };
 }
 
+/** The fields of a model as client-node lists them (JSON name, type, format), or undefined for an unknown model. */
+export function modelFields(model: string): ReadonlyArray<Readonly<Attribute>> | undefined {
+  return modelAttributes(model);
+}
+
+/** Whether a map field's values are resource.Quantity ("V1ResourceRequirements", "limits"). */
+export function isQuantityField(model: string, field: string): boolean {
+  return QUANTITY_FIELDS.has(`${model}.${field}`);
+}
+
 /** The client-node type of one field of a model ("V1PodSpec", "containers" → "Array<V1Container>"). */
 export function fieldType(model: string, field: string): { type: string } | undefined {
   return modelAttributes(model)?.find((a) => a.baseName === field);
