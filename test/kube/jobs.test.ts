@@ -120,6 +120,35 @@ describeWith(['kubectl'], 'Jobs with kubectl', () => {
     expect(await podsOf('crashes')).toHaveLength(0);
   });
 
+  it('kubectl logs --previous prints the run before a restart, and is the kubelet\'s refusal before any (SPEC W-22)', async () => {
+    await ok(['apply', '-f', '-'], job('relogs', 'sleep 30; exit 1', '  backoffLimit: 6\n', 'OnFailure'));
+    await settle(emu, cluster);
+    const [pod] = await podsOf('relogs');
+    const name = pod!.metadata.name;
+    const never = await kubectl(h, ['logs', name, '--previous']);
+    expect(never.code).not.toBe(0);
+    expect(never.stderr).toContain(`previous terminated container "work" in pod "${name}" not found`);
+    await advance(31); // the first run exits 1: CrashLoopBackOff, its log is the current one until the restart
+    const ended = await ok(['logs', name]);
+    expect(ended.stdout).toMatch(/exited with code 1 \(Error\)\n$/);
+    await advance(11); // restarted after 10 s of back-off
+    expect((await podsOf('relogs'))[0]!.status.containerStatuses![0]!.restartCount).toBe(1);
+    const previous = await ok(['logs', name, '--previous']);
+    const current = await ok(['logs', name]);
+    expect(previous.stdout).toBe(ended.stdout);
+    expect(previous.stdout).toMatch(/^aksemu: simulated container "work" of pod default\/relogs-\w+ started on node \S+ with image docker.io\/library\/busybox:1.36\n/);
+    expect(current.stdout).toMatch(/^aksemu: simulated container "work" of pod default\/relogs-\w+ started on node \S+ with image docker.io\/library\/busybox:1.36 \(restart 1\)\n/);
+    expect(current.stdout).not.toContain('exited with code');
+    const id = (log: string) => /, container (containerd:\/\/[0-9a-f]{64})\n/.exec(log)?.[1];
+    expect(id(previous.stdout)).toBeDefined();
+    expect(id(current.stdout)).toBeDefined();
+    expect(id(current.stdout)).not.toBe(id(previous.stdout));
+    const status = (await podsOf('relogs'))[0]!.status.containerStatuses![0]! as unknown as { containerID: string; lastState: { terminated: { containerID: string } } };
+    expect(id(current.stdout)).toBe(status.containerID);
+    expect(id(previous.stdout)).toBe(status.lastState.terminated.containerID);
+    await ok(['delete', 'job', 'relogs']);
+  });
+
   it('runs completions with at most parallelism pods at a time, as the emulated clock runs their sleeps', async () => {
     await ok(['apply', '-f', '-'], job('batch5', 'sleep 30', '  completions: 5\n  parallelism: 2\n'));
     await settle(emu, cluster);

@@ -46,22 +46,51 @@ function quoteArgs(argv: string[]): string {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
 }
 
-/** When the container (per the pod's status) started and, for a terminated one, finished (emulated ms). */
-export function containerTimes(pod: Pod, ref: ContainerRef): { started?: number; finished?: number; exitCode?: number; reason?: string } {
+/** One run of a container: when it started and, once it has, ended; its id; which restart of the container it is. */
+export interface ContainerInstance {
+  started?: number;
+  finished?: number;
+  exitCode?: number;
+  reason?: string;
+  containerID?: string;
+  /** 0 for the first run, n for the run after the n-th restart. */
+  restart: number;
+}
+
+/**
+ * The run of the container whose log the kubelet serves, per the pod's status (SPEC W-22): the current one
+ * (running, or terminated; between restarts the one that just ended, its lastState), or with `previous` the one
+ * before it (lastState.terminated), which only a restarted container has. `started` is undefined when there is none.
+ */
+export function containerTimes(pod: Pod, ref: ContainerRef, previous = false): ContainerInstance {
   const statuses = ref.init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses;
-  const state = (statuses ?? []).find((s) => s.name === ref.container.name)?.state;
-  const started = Date.parse(state?.running?.startedAt ?? state?.terminated?.startedAt ?? '');
-  if (Number.isNaN(started)) return {};
-  const finished = Date.parse(state?.terminated?.finishedAt ?? '');
-  return Number.isNaN(finished) ? { started } : { started, finished, exitCode: state?.terminated?.exitCode ?? 0, reason: state?.terminated?.reason ?? '' };
+  const s = (statuses ?? []).find((x) => x.name === ref.container.name);
+  const restarts = s?.restartCount ?? 0;
+  const last = s?.lastState?.terminated?.containerID ? s.lastState.terminated : undefined;
+  const current = s?.state?.running ?? s?.state?.terminated;
+  if (previous || !current) {
+    // The ended run is the latest while the container waits to restart, the one before the current run otherwise.
+    if (!last) return { restart: restarts };
+    return instance(last.startedAt, last.finishedAt, last.exitCode, last.reason, last.containerID, current ? Math.max(0, restarts - 1) : restarts);
+  }
+  const t = s?.state?.terminated;
+  return instance(current.startedAt, t?.finishedAt, t?.exitCode, t?.reason, t?.containerID ?? s?.containerID, restarts);
+}
+
+function instance(startedAt: string | undefined, finishedAt: string | undefined, exitCode: number | undefined, reason: string | undefined, containerID: string | undefined, restart: number): ContainerInstance {
+  const started = Date.parse(startedAt ?? '');
+  if (Number.isNaN(started)) return { restart };
+  const finished = Date.parse(finishedAt ?? '');
+  const id = containerID ? { containerID } : {};
+  return Number.isNaN(finished) ? { started, restart, ...id } : { started, finished, exitCode: exitCode ?? 0, reason: reason ?? '', restart, ...id };
 }
 
 /**
  * The container's lines written after `afterMs` (exclusive) and up to `untilMs` (inclusive), oldest first; the
- * rotated-away beginning of a long log is not among them.
+ * rotated-away beginning of a long log is not among them. `previous`: the run before the current one.
  */
-export function containerLogLines(pod: Pod, ref: ContainerRef, untilMs: number, afterMs = -Infinity): LogLine[] {
-  const { started, finished, exitCode, reason } = containerTimes(pod, ref);
+export function containerLogLines(pod: Pod, ref: ContainerRef, untilMs: number, afterMs = -Infinity, previous = false): LogLine[] {
+  const { started, finished, exitCode, reason, containerID, restart } = containerTimes(pod, ref, previous);
   if (started === undefined || started > untilMs) return [];
   const c = ref.container;
   const end = Math.min(untilMs, finished ?? untilMs);
@@ -72,8 +101,8 @@ export function containerLogLines(pod: Pod, ref: ContainerRef, untilMs: number, 
   if (!rotated && started > afterMs) {
     const argv = [...(c.command ?? []), ...(c.args ?? [])];
     lines.push(
-      { at: started, text: `aksemu: simulated container "${c.name}" of pod ${pod.metadata.namespace}/${pod.metadata.name} started on node ${pod.spec?.nodeName} with image ${normalizeImage(c.image ?? '')}` },
-      { at: started, text: `aksemu: image ${imageId(c.image)}, container ${containerId(pod, c.name)}` },
+      { at: started, text: `aksemu: simulated container "${c.name}" of pod ${pod.metadata.namespace}/${pod.metadata.name} started on node ${pod.spec?.nodeName} with image ${normalizeImage(c.image ?? '')}${restart > 0 ? ` (restart ${restart})` : ''}` },
+      { at: started, text: `aksemu: image ${imageId(c.image)}, container ${containerID ?? containerId(pod, c.name)}` },
       { at: started, text: argv.length > 0 ? `aksemu: would run: ${quoteArgs(argv)}` : `aksemu: would run the image's default entrypoint` },
     );
   }

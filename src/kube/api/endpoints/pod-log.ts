@@ -1,6 +1,6 @@
 /**
  * pods/log (SPEC W-22): the simulated container's deterministic log (controllers/container-log.ts) with the
- * kubelet's options — `container`, `previous`, `sinceSeconds`/`sinceTime`, `tailLines`, `timestamps`,
+ * kubelet's options — `container`, `previous` (the run before a restart), `sinceSeconds`/`sinceTime`, `tailLines`, `timestamps`,
  * `limitBytes` — and `follow`, which streams the lines the container writes as the emulated clock runs until the
  * container stops or the pod goes away.
  */
@@ -95,15 +95,16 @@ export async function servePodLog(c: RequestContext, def: ResourceDef, path: Res
   const pod = (await c.registry.get<Pod>(def, path.namespace, path.name!)) as Pod;
   const ref = chooseContainer(pod, opts.container);
   const name = ref.container.name;
-  // Simulated containers never restart: there is no previous instance to read (the kubelet's words).
-  if (opts.previous) throw kubeErrors.badRequest(`previous terminated container "${name}" in pod "${path.name}" not found`);
-  if (containerTimes(pod, ref).started === undefined) {
+  const times = containerTimes(pod, ref, opts.previous);
+  // Only a restarted container has a previous run (the kubelet's words when there is none).
+  if (opts.previous && times.started === undefined) throw kubeErrors.badRequest(`previous terminated container "${name}" in pod "${path.name}" not found`);
+  if (times.started === undefined) {
     const statuses = ref.init ? pod.status?.initContainerStatuses : pod.status?.containerStatuses;
     const reason = (statuses ?? []).find((s) => s.name === name)?.state?.waiting?.reason ?? (pod.spec?.nodeName ? 'ContainerCreating' : 'Pending');
     throw kubeErrors.badRequest(`container "${name}" in pod "${path.name}" is waiting to start: ${reason}`);
   }
   const until = now();
-  let lines = containerLogLines(pod, ref, until, opts.sinceMs === undefined ? -Infinity : opts.sinceMs - 1);
+  let lines = containerLogLines(pod, ref, until, opts.sinceMs === undefined ? -Infinity : opts.sinceMs - 1, opts.previous);
   if (opts.tailLines !== undefined) lines = opts.tailLines === 0 ? [] : lines.slice(-opts.tailLines);
   let budget = opts.limitBytes ?? Infinity;
   const bounded = (text: string): string => {
@@ -113,7 +114,7 @@ export async function servePodLog(c: RequestContext, def: ResourceDef, path: Res
     return out;
   };
   const first = bounded(render(lines, opts.timestamps));
-  if (!opts.follow || budget <= 0 || containerTimes(pod, ref).finished !== undefined) return c.reply.code(200).type('text/plain').send(first);
+  if (!opts.follow || budget <= 0 || times.finished !== undefined) return c.reply.code(200).type('text/plain').send(first);
   return follow(c, def, path, pod.metadata.uid, ref, first, until, opts.timestamps, bounded, () => budget <= 0);
 }
 
