@@ -123,8 +123,15 @@ describeWith(['kubectl'], 'OpenAPI v3', () => {
   });
 
   it('kubectl explain prints a field path and a whole kind recursively', async () => {
+    const apps = (await api.call('GET', (await index()).paths['apis/apps/v1']!.serverRelativeURL)).json() as { components: { schemas: Record<string, Schema> } };
+    const described = apps.components.schemas['io.k8s.api.apps.v1.DeploymentStrategy']!;
+    expect(described.description).toMatch(/\w+ \w+ \w+/);
+    expect(described.properties.type.description).toMatch(/\w+ \w+ \w+/);
     const strategy = await kubectl(h, ['explain', 'deployment.spec.strategy']);
     expect(strategy.code, strategy.stderr).toBe(0);
+    // the API's own descriptions (client-node's, as the decoder's types are), not "<empty>"
+    expect(strategy.stdout).toContain(`DESCRIPTION:\n    ${described.description.split(' ').slice(0, 5).join(' ')}`);
+    expect(strategy.stdout).toContain(described.properties.type.description.split(' ').slice(0, 4).join(' '));
     expect(strategy.stdout).toMatch(/^GROUP:\s+apps\nKIND:\s+Deployment\nVERSION:\s+v1\n/);
     expect(strategy.stdout).toMatch(/FIELD: strategy <DeploymentStrategy>/);
     expect(strategy.stdout).toMatch(/\n {2}rollingUpdate\t<RollingUpdateDeployment>\n/);
@@ -132,7 +139,7 @@ describeWith(['kubectl'], 'OpenAPI v3', () => {
     const pods = await kubectl(h, ['explain', 'pods', '--recursive']);
     expect(pods.code, pods.stderr).toBe(0);
     expect(pods.stdout).toMatch(/^KIND:\s+Pod\nVERSION:\s+v1\n/);
-    expect(pods.stdout).toMatch(/\n {4}containers\t<\[\]Container>\n/);
+    expect(pods.stdout).toMatch(/\n {4}containers\t<\[\]Container> -required-\n/);
     expect(pods.stdout).toMatch(/\n {6}image\t<string>\n/);
     expect(pods.stdout).toMatch(/\n {6}resources\t<ResourceRequirements>\n {8}claims\t<\[\]ResourceClaim>/);
     const missing = await kubectl(h, ['explain', 'deployment.spec.nonsense']);

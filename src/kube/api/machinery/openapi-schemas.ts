@@ -7,12 +7,15 @@
  * group of the kind that reaches it. Struct-typed fields refer to their schema as upstream does
  * (`allOf: [{$ref}]`, which is also how kubectl's strategic-merge code resolves them).
  *
+ * Descriptions and required fields come from client-node's declarations of the same models (model-docs.ts).
+ *
  * The patch extensions are the server's own tables: `x-kubernetes-patch-strategy`/`-merge-key` from the strategic
  * merge lists (strategic-merge.ts) plus retainKeys where upstream's Go tags have it, and `x-kubernetes-list-type`/
  * `-list-map-keys`/`-map-type` from server-side apply's field shapes (field-shapes.ts). kubectl computes a
  * client-side apply's patch from these, so they must say what the server does with that patch.
  */
 import { fieldShape, isAtomicStruct } from './field-shapes.js';
+import { modelDocs } from './model-docs.js';
 import { MERGE_LISTS } from './strategic-merge.js';
 import { goStructName, isQuantityField, modelFields } from './schema.js';
 
@@ -127,11 +130,16 @@ export class SchemaSet {
   addModel(model: string, group: string): string {
     const name = this.nameOf(model, group);
     if (this.schemas[name]) return name;
+    const docs = modelDocs(model);
     const properties: Record<string, JsonSchema> = {};
-    const schema: JsonSchema = { type: 'object', properties };
+    const schema: JsonSchema = { ...(docs.description ? { description: docs.description } : {}), type: 'object', properties };
+    if (docs.required.length > 0) schema.required = docs.required;
     if (isAtomicStruct(model)) schema['x-kubernetes-map-type'] = 'atomic';
     this.schemas[name] = schema; // before the fields: a recursive type refers to itself
-    for (const f of modelFields(model) ?? []) properties[f.baseName] = this.fieldSchema(model, f.baseName, f.type, f.format, group);
+    for (const f of modelFields(model) ?? []) {
+      const description = docs.fields.get(f.baseName);
+      properties[f.baseName] = { ...(description ? { description } : {}), ...this.fieldSchema(model, f.baseName, f.type, f.format, group) };
+    }
     return name;
   }
 
