@@ -1,7 +1,8 @@
 /**
  * Acceptance: OpenAPI v3 (SPEC W-26). The documents' shape (every served kind with its group-version-kind, refs
  * that resolve, the strategic-merge extensions the server acts on, upstream's hash and caching), and the real
- * kubectl using them: `explain`, and a client-side `apply` whose patch kubectl computes from the v3 schemas.
+ * kubectl using them: `explain`, and a client-side `apply` (and `diff`) whose patch kubectl computes from the v3
+ * schemas.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
@@ -187,5 +188,11 @@ describeWith(['kubectl'], 'OpenAPI v3', () => {
     expect(containers.find((c) => c.name === 'web')).toMatchObject({ image: 'nginx:1.27', env: [{ name: 'MODE', value: 'green' }] });
     // retainKeys: the server-defaulted rollingUpdate goes with the switch to Recreate
     expect(d.spec.strategy).toEqual({ type: 'Recreate' });
+    // kubectl diff computes the same patch and has the server dry-run it
+    const diff = await kubectl(h, ['diff', '-f', '-'], second.replace('nginx:1.27', 'nginx:1.28'));
+    expect(diff.code, diff.stderr).toBe(1);
+    expect(diff.stderr).not.toContain('error calculating patch');
+    expect(diff.stdout).toMatch(/\n-\s+image: nginx:1\.27\n\+\s+image: nginx:1\.28\n/);
+    expect(diff.stdout).not.toMatch(/^[-+]\s+- name: injected/m);
   });
 });
