@@ -2,10 +2,11 @@
  * The node fleet: each agent pool is a VM scale set whose instances boot into Kubernetes nodes (SPEC C-3, C-4,
  * C-5). The provider states what a pool should be (`applyPool`); a level-triggered controller, run as a persisted
  * task per pool, moves the instances there one step at a time: new instances boot and register their Node,
- * surplus ones are removed, and instances whose model changed are reimaged one at a time (a running node is first
- * cordoned and drained through the drain hooks, drain.ts; then it is NotReady and comes back Ready on the new image). Every step is one store transaction that writes the instance
- * record and its Node object together, so a restart (even kill -9) resumes exactly where it stopped and no node
- * is ever half-reimaged.
+ * surplus ones are removed, and instances whose model changed are rebuilt in batches with surge nodes (rollout.ts:
+ * a running node is first cordoned and drained through the drain hooks, drain.ts; then it is NotReady and comes back
+ * Ready on the new image). Every step is one store transaction that writes the instance record and its Node object
+ * together (instance-write.ts), so a restart (even kill -9) resumes exactly where it stopped and no node is ever
+ * half-reimaged.
  */
 import type { Logger } from 'pino';
 import type { Clock, Speed } from '../runtime/clock.js';
@@ -13,7 +14,7 @@ import type { TaskOutcome, TaskRunner } from '../runtime/tasks.js';
 import { getJson, listJson } from '../store/json.js';
 import { ContentionError, type Store, type TxnOp } from '../store/store.js';
 import { registryKey } from '../clusters/cluster-registry.js';
-import { decodeObject, encodeObject, stampNew } from '../clusters/stored-object.js';
+import { encodeObject, stampNew } from '../clusters/stored-object.js';
 import {
   fleetPrefix,
   instanceKey,
@@ -30,8 +31,10 @@ import {
 } from './model.js';
 import { nodeName, vmssName } from './naming.js';
 import { factsFor } from './node-facts.js';
-import { buildNode, type NodeObject } from './node-object.js';
-import { DRAIN_RETRY_MS, drainStep, type DrainHook, type DrainOutcome } from './drain.js';
+import { buildNode } from './node-object.js';
+import { writeInstanceAndNode } from './instance-write.js';
+import { DRAIN_RETRY_MS, type DrainHook } from './drain.js';
+import { advanceBatch, startBatch, type RolloutCandidate, type RolloutContext } from './rollout.js';
 
 /** How long things take in Azure (used at --speed realistic). */
 export const FLEET_TIMING = { bootMs: 90_000, reimageMs: 120_000 };
@@ -239,11 +242,7 @@ export class Fleet {
     const now = this.clock.nowMs();
 
     if (spec.deleting) {
-      const ops: TxnOp[] = [];
-      for (const { rec } of instances) {
-        ops.push({ type: 'delete', key: instanceKey(uid, pool, rec.instanceId) }, { type: 'delete', key: registryKey(uid, 'nodes', undefined, rec.name) });
-      }
-      for (let i = 0; i < ops.length; i += 2 * BATCH) await this.store.txn({ then: ops.slice(i, i + 2 * BATCH) });
+      await this.removeInstances(spec, instances.map((i) => i.rec));
       await this.store.txn({ then: [{ type: 'delete', key: vmssSpecKey(uid, pool) }, { type: 'delete', key: vmssStatusKey(uid, pool) }] });
       return 'settled';
     }
@@ -276,44 +275,49 @@ export class Fleet {
       return 'progress';
     }
 
-    // 3. Scale down: the newest instances go first.
+    // 3. Scale down: the newest instances go first. Surge nodes (SPEC C-16) are not part of the pool's count.
     const live = instances.map((i) => i.rec).sort((a, b) => a.instanceId - b.instanceId);
-    if (live.length > spec.capacity) {
-      const surplus = live.slice(spec.capacity);
-      const ops: TxnOp[] = [];
-      for (const rec of surplus) ops.push({ type: 'delete', key: instanceKey(uid, pool, rec.instanceId) }, { type: 'delete', key: registryKey(uid, 'nodes', undefined, rec.name) });
-      for (let i = 0; i < ops.length; i += 2 * BATCH) await this.store.txn({ then: ops.slice(i, i + 2 * BATCH) });
+    const regular = live.filter((r) => !r.surge);
+    if (regular.length > spec.capacity) {
+      await this.removeInstances(spec, regular.slice(spec.capacity));
       return 'progress';
     }
 
     // 4. Scale up: new instances are created together (a VMSS creates them in parallel).
-    if (live.length < spec.capacity) {
-      await this.createInstances(spec, status, spec.capacity - live.length, live.length);
+    if (regular.length < spec.capacity) {
+      await this.createInstances(spec, status, spec.capacity - regular.length, regular.length);
       return 'progress';
     }
 
+    // 5. The batch being drained (SPEC W-14, C-16) moves on while other nodes boot or are reimaged.
+    const ctx = this.rolloutContext(spec, status, regular.length);
+    const batch = await advanceBatch(spec, live, ctx);
     const inFlight = live.filter((r) => r.state === 'Creating' || r.state === 'Reimaging');
-    if (inFlight.length > 0) return { waitMs: Math.min(...inFlight.map((r) => (r.readyAt ?? now) - now)) };
+    const inFlightWait = inFlight.length > 0 ? Math.min(...inFlight.map((r) => (r.readyAt ?? now) - now)) : Number.POSITIVE_INFINITY;
+    if (batch === 'progress' || batch === 'settled') return batch;
+    if (batch !== 'idle') return { waitMs: Math.min(batch.waitMs, inFlightWait) };
+    if (inFlight.length > 0) return { waitMs: inFlightWait };
 
-    // 5. A node that failed to boot this generation's model stops the rollout: the pool's operation fails. A later
+    // 6. A node that failed to boot this generation's model stops the rollout: the pool's operation fails. A later
     // generation (the user retries or changes the pool) reimages it again.
     const failed = live.find((r) => r.state === 'Failed' && (r.failure?.generation ?? 0) >= spec.generation);
     if (failed) return this.settle(spec, status, { code: failed.failure!.code, message: failed.failure!.message });
 
-    // 6. Reimage one node at a time (SPEC C-5): the lowest instance whose OS disk is not built from the model
-    // (SPEC T-7: during a node image upgrade, or whose disk was modified since the image laid it down).
+    // 7. Rebuild the nodes whose OS disk is not built from the model, a batch at a time with surge nodes (SPEC C-5,
+    // C-16), and the disks modified since the image laid them down (SPEC T-7: during a node image upgrade only; a
+    // node tampered with after it settled keeps its disk until the next upgrade).
     const wanted = reimageKey(spec.model);
-    const stale = live.find((r) => r.state === 'Failed' || reimageKey(r.model) !== wanted);
-    if (stale) return this.drainThenReimage(spec, status, stale);
-    // Only while the node image upgrade's generation is being worked on: a node tampered with after it settled
-    // (a reboot re-runs this controller) keeps its disk until the next upgrade.
+    const candidates: RolloutCandidate[] = regular.filter((r) => r.state === 'Failed' || reimageKey(r.model) !== wanted).map((rec) => ({ rec }));
     const upgrading = spec.osDiskRefreshGeneration === spec.generation && !(status.observedGeneration >= spec.generation && status.settled);
-    const modified = upgrading ? await this.modifiedDisk(spec, live) : undefined;
-    if (modified) return this.drainThenReimage(spec, status, modified, { osDiskRefreshedFor: spec.generation });
+    if (upgrading) {
+      for (const rec of await this.modifiedDisks(spec, regular)) if (!candidates.some((c) => c.rec === rec)) candidates.push({ rec, refreshOsDisk: true });
+    }
+    const next = await startBatch(spec, live, candidates, (r) => reimageKey(r.model) === wanted, ctx);
+    if (next !== 'idle') return next;
 
-    // 7. Settings that need no new disk (labels, taints, mode) are applied in place by the kubelet.
+    // 8. Settings that need no new disk (labels, taints, mode) are applied in place by the kubelet.
     // A pool of several sizes (SPEC C-14): each instance runs the size of its position.
-    const outdated = live.map((r, i) => ({ r, model: modelAt(spec, i) })).filter(({ r, model }) => JSON.stringify(r.model) !== JSON.stringify(model));
+    const outdated = regular.map((r, i) => ({ r, model: modelAt(spec, i) })).filter(({ r, model }) => JSON.stringify(r.model) !== JSON.stringify(model));
     if (outdated.length > 0) {
       for (const { r, model } of outdated) await this.writeInstanceAndNode(spec, { ...r, model }, true);
       return 'progress';
@@ -334,8 +338,11 @@ export class Fleet {
     return `10.${224 + Math.floor(n / 65536)}.${Math.floor(n / 256) % 256}.${n % 256}`;
   }
 
-  /** Creates `count` instances after the `live` ones (their position decides their size in a pool of several). */
-  private async createInstances(spec: VmssSpec, status: VmssStatus, count: number, live: number): Promise<void> {
+  /**
+   * Creates `count` instances after the `live` ones (their position decides their size in a pool of several), with
+   * the next free instance ids; `surge`: surge nodes of the pool's model (SPEC C-16).
+   */
+  private async createInstances(spec: VmssSpec, status: VmssStatus, count: number, live: number, surge = false): Promise<void> {
     const delay = this.speed.delay(FLEET_TIMING.bootMs);
     let next = status.nextInstanceId;
     for (let done = 0; done < count; ) {
@@ -343,8 +350,9 @@ export class Fleet {
       const ops: TxnOp[] = [];
       for (let i = 0; i < n; i++) {
         const id = next++;
-        const model = modelAt(spec, live + done + i);
+        const model = surge ? spec.model : modelAt(spec, live + done + i);
         const rec: InstanceRecord = {
+          ...(surge ? { surge } : {}),
           pool: spec.pool,
           instanceId: id,
           name: nodeName(spec.model.osType, spec.pool, spec.uid, id),
@@ -399,50 +407,46 @@ export class Fleet {
     await this.writeInstanceAndNode(spec, { ...rec, state: 'Creating', target: spec.model, readyAt: this.clock.nowMs() + delay }, false, true);
   }
 
-  /**
-   * The first instance whose OS disk is not what its image laid down (an OsDiskCheck gives a reason) and that this
-   * node image upgrade has not rebuilt yet.
-   */
-  private async modifiedDisk(spec: VmssSpec, live: InstanceRecord[]): Promise<InstanceRecord | undefined> {
+  /** The instances whose OS disk is not what its image laid down (an OsDiskCheck gives a reason) and that this node image upgrade has not rebuilt yet. */
+  private async modifiedDisks(spec: VmssSpec, live: InstanceRecord[]): Promise<InstanceRecord[]> {
+    const out: InstanceRecord[] = [];
     for (const rec of live) {
       if (rec.osDiskRefreshedFor === spec.generation) continue;
       for (const check of this.osDiskChecks) {
         const reason = await check(spec.uid, rec);
         if (reason) {
           this.log.debug({ node: rec.name, reason }, 'node image upgrade rebuilds a modified OS disk');
-          return rec;
+          out.push(rec);
+          break;
         }
       }
     }
-    return undefined;
+    return out;
   }
 
-  /**
-   * SPEC W-3, W-14: a running node is cordoned and drained (drain.ts) before its reimage; a drain that outlasts the
-   * pool's drain timeout fails the operation and leaves the node cordoned. `onReimage` is written with the reimage
-   * only, not with the cordon: it marks what the reimage did (a refreshed OS disk), and a mark written at the cordon
-   * would hide the instance from the next pass that must reimage it.
-   */
-  private async drainThenReimage(spec: VmssSpec, status: VmssStatus, rec: InstanceRecord, onReimage: Partial<InstanceRecord> = {}): Promise<'progress' | 'settled' | { waitMs: number }> {
-    if (this.drainHooks.length > 0 && rec.state === 'Running') {
-      let outcome: DrainOutcome | undefined;
-      if (rec.draining?.generation === spec.generation) {
-        for (const hook of this.drainHooks) {
-          outcome = await hook(spec.uid, rec.name);
-          if (!outcome.empty) break;
-        }
-      }
-      // Faster speeds retry sooner, but not in a busy loop (the controllers must run between passes to remove pods).
-      const step = drainStep(spec, rec, this.clock.nowMs(), outcome, Math.max(200, this.speed.delay(DRAIN_RETRY_MS)));
-      if (step.kind === 'cordon') {
-        await this.writeInstanceAndNode(spec, { ...rec, draining: { generation: spec.generation, sinceMs: this.clock.nowMs() } }, true);
-        return 'progress';
-      }
-      if (step.kind === 'wait') return { waitMs: step.waitMs };
-      if (step.kind === 'fail') return this.settle(spec, status, { code: step.code, message: step.message });
-    }
-    await this.startReimage(spec, { ...rec, ...onReimage });
-    return 'progress';
+  /** What the rollout (rollout.ts) may do to the pool, through this controller's one-transaction writes. */
+  private rolloutContext(spec: VmssSpec, status: VmssStatus, poolCount: number): RolloutContext {
+    return {
+      nowMs: this.clock.nowMs(),
+      // Faster speeds evict again sooner, but not in a busy loop (the controllers must run between passes to remove pods).
+      retryMs: Math.max(200, this.speed.delay(DRAIN_RETRY_MS)),
+      drainHooks: this.drainHooks,
+      mark: (rec) => this.writeInstanceAndNode(spec, rec, true),
+      reimage: (rec) => this.startReimage(spec, rec),
+      remove: (recs) => this.removeInstances(spec, recs),
+      addSurge: async (count) => {
+        this.log.debug({ pool: spec.pool, count, poolCount }, 'adding surge nodes');
+        await this.createInstances(spec, status, count, 0, true);
+      },
+      fail: (failure) => this.settle(spec, status, failure),
+    };
+  }
+
+  /** Deletes instances with their Nodes. */
+  private async removeInstances(spec: VmssSpec, recs: InstanceRecord[]): Promise<void> {
+    const ops: TxnOp[] = [];
+    for (const rec of recs) ops.push({ type: 'delete', key: instanceKey(spec.uid, spec.pool, rec.instanceId) }, { type: 'delete', key: registryKey(spec.uid, 'nodes', undefined, rec.name) });
+    for (let i = 0; i < ops.length; i += 2 * BATCH) await this.store.txn({ then: ops.slice(i, i + 2 * BATCH) });
   }
 
   /** Cordons the node and takes it down for a new OS disk; it boots the new model after the reimage delay. */
@@ -452,35 +456,7 @@ export class Fleet {
     await this.writeInstanceAndNode(spec, { ...rec, state: 'Reimaging', target: spec.model, readyAt: this.clock.nowMs() + delay, failure: undefined, draining: undefined }, false);
   }
 
-  /**
-   * Writes an instance record and its Node in one transaction (compare-and-swap on both, retried), keeping what
-   * others wrote on the Node (labels users added, creation metadata). `ready` false cordons the node; `noNode`
-   * removes it (a VM that is not booted has no kubelet).
-   */
-  private async writeInstanceAndNode(spec: VmssSpec, rec: InstanceRecord, ready: boolean, noNode = false): Promise<void> {
-    const iKey = instanceKey(spec.uid, spec.pool, rec.instanceId);
-    const nKey = registryKey(spec.uid, 'nodes', undefined, rec.name);
-    const clean = JSON.parse(JSON.stringify(rec)) as InstanceRecord;
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const [iKv, nKv] = await Promise.all([this.store.get(iKey), this.store.get(nKey)]);
-      const current = nKv ? decodeObject<NodeObject>(nKv.value, nKv.modRevision) : undefined;
-      const ops: TxnOp[] = [{ type: 'put', key: iKey, value: enc(clean) }];
-      if (noNode || (rec.state === 'Failed' && !current)) {
-        if (nKv) ops.push({ type: 'delete', key: nKey });
-      } else {
-        let node = buildNode(spec, clean, this.clock.iso(), ready, current);
-        if (!current) node = stampNew(node, this.clock.now());
-        ops.push({ type: 'put', key: nKey, value: encodeObject(node) });
-      }
-      const res = await this.store.txn({
-        if: [
-          { key: iKey, modRevision: iKv?.modRevision ?? 0 },
-          { key: nKey, modRevision: nKv?.modRevision ?? 0 },
-        ],
-        then: ops,
-      });
-      if (res.succeeded) return;
-    }
-    throw new ContentionError(`node ${rec.name}`);
+  private writeInstanceAndNode(spec: VmssSpec, rec: InstanceRecord, ready: boolean, noNode = false): Promise<void> {
+    return writeInstanceAndNode(this.store, this.clock, spec, rec, ready, noNode);
   }
 }

@@ -78,6 +78,12 @@ export interface VmssSpec {
   model: NodeModel;
   /** upgradeSettings.drainTimeoutInMinutes: how long a node's drain may take before the operation fails (AKS: 30). */
   drainTimeoutMinutes?: number;
+  /** upgradeSettings.maxSurge ("5" or "33%"): surge nodes added for a rollout (rollout.ts; absent: AKS's 10%). */
+  maxSurge?: string;
+  /** upgradeSettings.maxUnavailable ("1" or "10%"): old nodes rebuilt at a time beyond the surge nodes (absent: 0). */
+  maxUnavailable?: string;
+  /** upgradeSettings.nodeSoakDurationInMinutes: how long a drained node waits, cordoned, before its reimage. */
+  nodeSoakMinutes?: number;
   /**
    * Pools of several VM sizes (AKS's VirtualMachines pools): the live instances in instance order run the first
    * size for its count, then the next; the model's vmSize is the first. Absent: every instance runs the model's.
@@ -141,8 +147,14 @@ export interface InstanceRecord {
   failure?: { code: string; message: string; generation: number };
   /** The node image upgrade (pool generation) that last rebuilt this instance's modified OS disk: once per upgrade. */
   osDiskRefreshedFor?: number;
-  /** Being drained before a reimage (SPEC W-14): cordoned since `sinceMs` (emulated) for pool generation `generation`. */
-  draining?: { generation: number; sinceMs: number };
+  /**
+   * Being drained before a reimage or, a surge node, before its removal (SPEC W-14): cordoned since `sinceMs`
+   * (emulated) for pool generation `generation`; empty since `emptyAtMs` (its soak, SPEC C-16); `refreshOsDisk`:
+   * reimaged because its OS disk was modified (SPEC T-7).
+   */
+  draining?: { generation: number; sinceMs: number; emptyAtMs?: number; refreshOsDisk?: boolean };
+  /** A surge node (SPEC C-16): added for a rollout, not counted in the pool's count, deleted when the rollout ends. */
+  surge?: boolean;
 }
 
 export const fleetPrefix = (uid: string) => `/fleet/${uid}/`;

@@ -1,7 +1,8 @@
 /**
- * The boot seam Trusted Launch builds on: a boot hook can refuse a node's boot. The node ends Failed
- * (its Node stays NotReady and cordoned), the rollout stops there (one node at a time), the pool's operation fails with the hook's
- * code and message, and a later change of the pool tries again.
+ * The boot seam Trusted Launch builds on: a boot hook can refuse a node's boot. The node ends Failed, the rollout
+ * stops there, the pool's operation fails with the hook's code and message, and a later change of the pool tries
+ * again. The first node to boot the new model is the rollout's surge node (SPEC C-16): it fails before any old node
+ * is touched.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDataDir, startTestEmulator } from '../../testkit/emulator.js';
@@ -32,7 +33,7 @@ describe('boot hooks', () => {
     expect(inst.facts?.files['/var/log/measured']).toBe('yes\n');
   });
 
-  it('a refused boot fails the operation with the hook error and stops the rollout at that node', async () => {
+  it('a refused boot fails the operation with the hook error and stops the rollout at the surge node', async () => {
     refuse = true;
     const r = await a.run('PUT', `${a.cluster('rg', 'c1')}/agentPools/np`, { properties: linuxPool('np', { mode: 'User', count: 3, securityProfile: { enableSecureBoot: true } }) });
     expect(r.status).toBe('Failed');
@@ -40,17 +41,30 @@ describe('boot hooks', () => {
     expect((await a.call('GET', `${a.cluster('rg', 'c1')}/agentPools/np`)).json().properties.provisioningState).toBe('Failed');
     const uid = (await a.call('GET', a.cluster('rg', 'c1'))).json().properties.resourceUID;
     const insts = await emu.services.fleet.instances(uid, 'np');
-    expect(insts.map((i) => i.state)).toEqual(['Failed', 'Running', 'Running']);
-    expect(insts[0]!.failure?.code).toBe('SecureBootViolation');
-    expect(await emu.core.store.get(`/clusters/${uid}/registry/minions/${insts[0]!.name}`)).toBeDefined();
+    expect(insts.map((i) => [i.instanceId, i.state, i.surge ?? false])).toEqual([
+      [0, 'Running', false],
+      [1, 'Running', false],
+      [2, 'Running', false],
+      [3, 'Failed', true],
+    ]);
+    expect(insts[3]!.failure?.code).toBe('SecureBootViolation');
+    // The old nodes were not touched: no cordon, still on the old model; the surge node never registered a Node.
+    for (const i of insts.slice(0, 3)) {
+      expect(i.draining).toBeUndefined();
+      expect(i.facts?.secureBoot).not.toBe('enabled');
+    }
+    expect(await emu.core.store.get(`/clusters/${uid}/registry/minions/${insts[3]!.name}`)).toBeUndefined();
 
     refuse = false;
     const retry = await a.run('PUT', `${a.cluster('rg', 'c1')}/agentPools/np`, { properties: linuxPool('np', { mode: 'User', count: 3, securityProfile: { enableSecureBoot: true } }) });
     expect(retry.status).toBe('Succeeded');
-    expect((await emu.services.fleet.instances(uid, 'np')).map((i) => [i.state, i.facts?.secureBoot])).toEqual([
-      ['Running', 'enabled'],
-      ['Running', 'enabled'],
-      ['Running', 'enabled'],
+    // The failed surge node is deleted, a new one (the next instance id) serves the rollout and leaves at its end.
+    expect((await emu.services.fleet.instances(uid, 'np')).map((i) => [i.instanceId, i.state, i.facts?.secureBoot])).toEqual([
+      [0, 'Running', 'enabled'],
+      [1, 'Running', 'enabled'],
+      [2, 'Running', 'enabled'],
     ]);
+    const status = (await emu.services.fleet.pool(uid, 'np'))!.status;
+    expect(status.nextInstanceId).toBe(5);
   });
 });

@@ -2,8 +2,9 @@
  * Acceptance: a restart in the middle of a reimage resumes it and leaves no node half-reimaged.
  *
  * A real `aksemu start --speed realistic` process (a node reimage takes two emulated minutes) is moved through time
- * with the admin clock API, killed with SIGKILL while the second of three nodes is being reimaged, and started again
- * on the same data directory; the reimage then completes and every node runs the new image, each reimaged once.
+ * with the admin clock API, killed with SIGKILL while the second of three nodes is being reimaged (the pool's default
+ * maxSurge, 10%, gives it one surge node first, SPEC C-16), and started again on the same data directory; the
+ * reimage then completes, every node runs the new image, each reimaged once, and the surge node is gone.
  */
 import { waitFor } from '../../testkit/wait.js';
 import { afterAll, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ interface NodeInfo {
   ready: boolean;
   nodeImageVersion: string;
   bootCount: number;
+  surge?: boolean;
   labels: Record<string, string>;
   facts?: { fipsEnabledFile?: string };
 }
@@ -59,12 +61,15 @@ describe('restart in the middle of a reimage', () => {
     const oldImage = (await poolState()).nodeImageVersion as string;
     expect((await nodes()).map((n) => n.bootCount)).toEqual([1, 1, 1]);
 
-    // Enable FIPS: the first node goes down at once; two emulated minutes later the second one follows.
+    // Enable FIPS: a surge node boots first (90 emulated seconds); then the first node goes down, and two emulated
+    // minutes later the second one follows.
     const put = await a.call('PUT', `${a.cluster('rg', 'c1')}/agentPools/np`, { properties: linuxPool('np', { mode: 'User', count: 3, enableFIPS: true }) });
     expect(put.status, put.text).toBe(200);
     expect(put.json().properties.provisioningState).toBe('Updating');
     const newImage = put.json().properties.nodeImageVersion as string;
     expect(newImage).toMatch(/fips/);
+    await until('the surge node to boot', async () => (await nodes()).map((n) => `${n.name.slice(-1)}:${n.state}`).join() === '0:Running,1:Running,2:Running,3:Creating', 0);
+    await advance(95);
     await until('the first node to be reimaging', async () => (await nodes()).filter((n) => n.state === 'Reimaging').map((n) => n.name.slice(-1)).join() === '0', 0);
     await advance(125);
     await until('the second node to be reimaging', async () => {
@@ -72,21 +77,22 @@ describe('restart in the middle of a reimage', () => {
       return ns[0]!.state === 'Running' && ns[0]!.nodeImageVersion === newImage && ns[1]!.state === 'Reimaging';
     }, 0);
     const mid = await nodes();
-    expect(mid.map((n) => n.state)).toEqual(['Running', 'Reimaging', 'Running']);
+    expect(mid.map((n) => n.state)).toEqual(['Running', 'Reimaging', 'Running', 'Running']);
     expect(mid[1]!.ready).toBe(false);
     expect(mid[2]!.nodeImageVersion).toBe(oldImage);
+    expect(mid[3]).toMatchObject({ surge: true, nodeImageVersion: newImage, bootCount: 1 });
 
     await emu.kill();
     emu = await spawnEmulator({ dataDir, args: ARGS });
     token = await getToken(emu.url, emu.env);
     a = await armClient(emu.url, emu.env);
     // After the restart the reimage is still where it was.
-    expect((await nodes()).map((n) => n.state)).toEqual(['Running', 'Reimaging', 'Running']);
+    expect((await nodes()).map((n) => n.state)).toEqual(['Running', 'Reimaging', 'Running', 'Running']);
     expect((await poolState()).provisioningState).toBe('Updating');
 
     await until('the pool to finish', async () => (await poolState()).provisioningState === 'Succeeded', 60);
     const done = await nodes();
-    expect(done).toHaveLength(3);
+    expect(done.map((n) => n.name.slice(-1))).toEqual(['0', '1', '2']);
     for (const n of done) {
       expect(n.state).toBe('Running');
       expect(n.ready).toBe(true);

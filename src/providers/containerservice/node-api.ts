@@ -68,6 +68,8 @@ async function describe(svc: ContainerService, cluster: ManagedClusterDoc, inst:
     cluster: { id: cluster.id, name: cluster.name, resourceGroup: rgOf(cluster.id) },
     pool: inst.pool,
     instanceId: inst.instanceId,
+    // SPEC C-16: a surge node, there only while its pool's rollout runs.
+    ...(inst.surge ? { surge: true } : {}),
     state: inst.state,
     ready,
     privateIp: inst.privateIp,

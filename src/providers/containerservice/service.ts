@@ -28,7 +28,7 @@ import { clusterByFqdnKey, clusterPrefix, clusterRecordKey } from '../../cluster
 import { resolveVersion } from '../../fleet/catalog/kubernetes-versions.js';
 import { imageByName } from '../../fleet/catalog/node-images.js';
 import type { Fleet } from '../../fleet/fleet.js';
-import type { NodeModel } from '../../fleet/model.js';
+import type { NodeModel, VmssSpec } from '../../fleet/model.js';
 import { vmssName } from '../../fleet/naming.js';
 import { newETag } from './etags.js';
 import { withNodesStatus } from './nodes-status.js';
@@ -282,7 +282,7 @@ export class ContainerService {
         ordinal,
         model: this.nodeModel(cluster, subscriptionId, ev),
         ...(ev.input.sizes ? { sizes: ev.input.sizes } : {}),
-        ...drainTimeout(ev.input.raw),
+        ...upgradeSettings(ev.input.raw),
       },
       [this.putOp(this.vmssDoc(cluster, subscriptionId, uid, ev)), ...extra],
       opts,
@@ -442,8 +442,17 @@ function stripReadOnly(p: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** SPEC W-14: the pool's upgradeSettings.drainTimeoutInMinutes, when set to a whole number of minutes (AKS: 1..1440). */
-function drainTimeout(raw: Record<string, unknown>): { drainTimeoutMinutes?: number } {
-  const v = (raw.upgradeSettings as { drainTimeoutInMinutes?: unknown } | undefined)?.drainTimeoutInMinutes;
-  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1440 ? { drainTimeoutMinutes: v } : {};
+/**
+ * SPEC W-14, C-16: the pool's upgradeSettings as the fleet's rollout reads them: drainTimeoutInMinutes (AKS: 1..1440),
+ * nodeSoakDurationInMinutes (0..30), maxSurge and maxUnavailable (counts or percentages, checked by the pool rules).
+ */
+function upgradeSettings(raw: Record<string, unknown>): Pick<VmssSpec, 'drainTimeoutMinutes' | 'nodeSoakMinutes' | 'maxSurge' | 'maxUnavailable'> {
+  const u = (raw.upgradeSettings ?? {}) as Record<string, unknown>;
+  const minutes = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+  return {
+    ...(minutes(u.drainTimeoutInMinutes, 1, 1440) ? { drainTimeoutMinutes: u.drainTimeoutInMinutes as number } : {}),
+    ...(minutes(u.nodeSoakDurationInMinutes, 1, 30) ? { nodeSoakMinutes: u.nodeSoakDurationInMinutes as number } : {}),
+    ...(typeof u.maxSurge === 'string' && u.maxSurge !== '' ? { maxSurge: u.maxSurge } : {}),
+    ...(typeof u.maxUnavailable === 'string' && u.maxUnavailable !== '' ? { maxUnavailable: u.maxUnavailable } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import { motdRule } from './motd.js';
 import { poolNameRule } from './pool-names.js';
 import { immutablePoolPropertiesRule, osSkuOfferedRule, poolCountRule, poolModeRule, snapshotSourceRule, vmSizeRule } from './pool-shape.js';
 import { retirementRule } from './retirement.js';
+import { upgradeSettingsRule } from './upgrade-settings.js';
 import { gpuProfileRule, trustedLaunchPoolRule, trustedLaunchVirtualNodesRule } from './trusted-launch.js';
 import type { ClusterRule, ClusterRuleContext, PoolRule, PoolRuleContext } from './types.js';
 import { clusterVersionRule, poolVersionRule } from './versions.js';
@@ -30,6 +31,7 @@ const POOL_COMMON: PoolRule[] = [
   trustedLaunchPoolRule, // T-2, T-4
   motdRule, // C-6
   retirementRule, // C-7
+  upgradeSettingsRule, // C-16
 ];
 
 export const POOL_RULES: Record<'create' | 'update', PoolRule[]> = {
