@@ -110,10 +110,10 @@ export async function advanceBatch(spec: VmssSpec, live: InstanceRecord[], ctx: 
  * go first; then the pool gets its surge nodes; then the next `batchSize` old nodes are cordoned; with no old node
  * left the surge nodes are drained and deleted. 'idle' when the rollout is complete.
  */
-export async function startBatch(spec: VmssSpec, live: InstanceRecord[], candidates: RolloutCandidate[], wantedKey: (r: InstanceRecord) => boolean, ctx: RolloutContext): Promise<RolloutStep> {
+export async function startBatch(spec: VmssSpec, live: InstanceRecord[], candidates: RolloutCandidate[], isCurrent: (r: InstanceRecord) => boolean, ctx: RolloutContext): Promise<RolloutStep> {
   const regular = live.filter((r) => !r.surge);
   const surge = live.filter((r) => r.surge);
-  const outdatedSurge = surge.filter((r) => r.state === 'Failed' || !wantedKey(r));
+  const outdatedSurge = surge.filter((r) => r.state === 'Failed' || !isCurrent(r));
   if (outdatedSurge.length > 0) return drainAway(spec, outdatedSurge, ctx);
   if (candidates.length > 0) {
     const wanted = surgeSize(spec, regular.length);
