@@ -54,9 +54,14 @@ export function nodeList(pools: string[]): Check {
 export function debugSession(pool: string): Check {
   return (stdout) => {
     const lines = stdout.replace(/\r/g, '').split('\n');
-    const prompt = new RegExp(`^root@aks-${pool}-\\d{8}-vmss[0-9a-z]{6}:/# cat /proc/sys/crypto/fips_enabled$`);
+    const prompt = new RegExp(`^(root@aks-${pool}-\\d{8}-vmss[0-9a-z]{6}:/# )?cat /proc/sys/crypto/fips_enabled$`);
     const at = lines.findIndex((l) => prompt.test(l));
     if (at < 0) fail(`expected the prompt root@aks-${pool}-...:/# with cat /proc/sys/crypto/fips_enabled`, stdout);
+    // What the shell writes before kubectl's attach is connected (its first prompt) can be lost, as on a real
+    // cluster (kubectl's "If you don't see a command prompt, try pressing enter."): then the next prompt says where.
+    if (!lines[at]!.startsWith('root@') && !lines.slice(at + 1).some((l) => new RegExp(`^root@aks-${pool}-\\d{8}-vmss[0-9a-z]{6}:/# `).test(l))) {
+      fail(`expected a prompt root@aks-${pool}-...:/# after the command`, stdout);
+    }
     if (lines[at + 1]?.trim() !== '1') fail('expected fips_enabled to print 1 on the next line', stdout);
   };
 }
