@@ -22,6 +22,7 @@ import { Registry } from './api/registry/registry.js';
 import { clusterByFqdn, type ClusterConfigSource, type ClusterView } from './clusters.js';
 import { KubeControllers } from './controllers/runtime.js';
 import { ObjectStorage } from './storage/object-storage.js';
+import { LocalWrites } from './storage/local-writes.js';
 import { PodStreams } from './streams/endpoint.js';
 
 export interface KubeDeps {
@@ -64,7 +65,9 @@ export interface Kube extends KubeExtensions {
 
 export async function startKube(deps: KubeDeps): Promise<Kube> {
   const transformers = new StorageTransformers();
-  const registry = (cluster: ClusterRecord) => new Registry(new ObjectStorage(deps.store, cluster, transformers), deps.clock);
+  // Every registry tells its writes to the controllers' informers (SPEC W-20: passes read caches, not the store).
+  const localWrites = new LocalWrites();
+  const registry = (cluster: ClusterRecord) => new Registry(new ObjectStorage(deps.store, cluster, transformers, localWrites), deps.clock);
   const healthChecks: KubeExtensions['healthChecks'] = [];
   const availability: KubeExtensions['availability'] = [];
   const unavailable = async (cluster: ClusterView): Promise<string | undefined> => {
@@ -104,6 +107,7 @@ export async function startKube(deps: KubeDeps): Promise<Kube> {
     log: deps.log.child({ component: 'kube-controllers' }),
     caPem: deps.caPem,
     registry,
+    localWrites,
   });
   deps.tasks.addActivity(() => controllers.busy());
   // Stopped before the store closes: the front door (fastify) closes first on shutdown.

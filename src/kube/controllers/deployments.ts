@@ -126,7 +126,9 @@ export async function reconcileDeployments(registry: Registry, deployments: Depl
   let due: number | undefined;
   for (let d of deployments) {
     if (d.metadata.deletionTimestamp) continue;
-    const owned = replicaSets.filter((rs) => controllerUid(rs) === d.metadata.uid && rs.metadata.namespace === d.metadata.namespace);
+    // Shallow copies: `scale` replaces an owned ReplicaSet's spec so that this pass's status sees it, and the
+    // listed objects are the informers' shared snapshots.
+    const owned = replicaSets.filter((rs) => controllerUid(rs) === d.metadata.uid && rs.metadata.namespace === d.metadata.namespace).map((rs) => ({ ...rs }));
     // ReplicaSets left by an orphaning delete are adopted back by a Deployment whose selector matches them.
     owned.push(...(await adoptOrphans(registry, rsDef, replicaSets, d, 'Deployment', d.spec?.selector)));
     const { newRS, created } = await rollout(registry, d, owned);

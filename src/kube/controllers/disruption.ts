@@ -7,6 +7,7 @@
  * were not evicted in the last two minutes (status.disruptedPods, written by the eviction subresource).
  */
 import type { Registry } from '../api/registry/registry.js';
+import type { Lister } from './informers.js';
 import type { Deployment, Pod, PodDisruptionBudget, ReplicaSet } from '../api/machinery/types.js';
 import { deployments as deployDef, poddisruptionbudgets as pdbDef, replicasets as rsDef } from '../resources/index.js';
 import { podsCoveredBy } from '../resources/poddisruptionbudgets.js';
@@ -99,12 +100,12 @@ export function budgetStatus(pdb: PodDisruptionBudget, pods: Pod[], w: Workloads
 }
 
 /** One pass over every budget; answers when a disrupted pod's entry expires, if one is pending. */
-export async function reconcileDisruptionBudgets(registry: Registry, pods: Pod[]): Promise<number | undefined> {
-  const budgets = (await registry.list<PodDisruptionBudget>(pdbDef, undefined)).items;
+export async function reconcileDisruptionBudgets(registry: Registry, lister: Lister, pods: Pod[]): Promise<number | undefined> {
+  const budgets = await lister.list<PodDisruptionBudget>(pdbDef);
   if (budgets.length === 0) return undefined;
   const w: Workloads = {
-    replicaSets: new Map((await registry.list<ReplicaSet>(rsDef, undefined)).items.map((r) => [r.metadata.uid!, r])),
-    deployments: new Map((await registry.list<Deployment>(deployDef, undefined)).items.map((d) => [d.metadata.uid!, d])),
+    replicaSets: new Map((await lister.list<ReplicaSet>(rsDef)).map((r) => [r.metadata.uid!, r])),
+    deployments: new Map((await lister.list<Deployment>(deployDef)).map((d) => [d.metadata.uid!, d])),
   };
   const nowMs = registry.now().getTime();
   let due: number | undefined;

@@ -5,12 +5,13 @@
  * - the set of clusters is the `/aks/clusters/` records (a watch starts and stops cluster runtimes);
  * - a cluster's pass runs when its nodes, pods, namespaces, Deployments, ReplicaSets, DaemonSets, StatefulSets,
  *   ControllerRevisions, Jobs, CronJobs, PersistentVolumeClaims, PersistentVolumes, StorageClasses or
- *   PodDisruptionBudgets change (store watches on those key prefixes), when
+ *   PodDisruptionBudgets change (the watches of the cluster's informers, informers.ts, which the pass reads those
+ *   kinds from instead of listing the store), when
  *   its configuration changes (version, VNet Integration), when the emulated clock jumps, and at
  *   the due time of the next delayed step (a pod start, a graceful deletion);
  * - passes of one cluster never overlap; a change during a pass makes it run again right after.
  *
- * Nothing here is state: after a restart the first pass sees everything in the store and carries on.
+ * Nothing here is state: after a restart the informers list everything again and the first pass carries on.
  */
 import type { Logger } from 'pino';
 import type { Clock, Speed } from '../../runtime/clock.js';
@@ -18,9 +19,26 @@ import { decodeJson } from '../../store/json.js';
 import type { Store, Watch } from '../../store/store.js';
 import type { Registry } from '../api/registry/registry.js';
 import type { Namespace, Node, Pod } from '../api/machinery/types.js';
-import { clusterPrefix, type ClusterRecord } from '../../clusters/cluster-registry.js';
+import type { ClusterRecord } from '../../clusters/cluster-registry.js';
 import type { ClusterConfigSource, ClusterView } from '../clusters.js';
-import { namespaces as nsDef, nodes as nodeDef, pods as podDef } from '../resources/index.js';
+import {
+  controllerrevisions,
+  cronjobs,
+  daemonsets,
+  deployments,
+  jobs,
+  namespaces as nsDef,
+  nodes as nodeDef,
+  persistentvolumeclaims,
+  persistentvolumes,
+  poddisruptionbudgets,
+  pods as podDef,
+  replicasets,
+  statefulsets,
+  storageclasses,
+} from '../resources/index.js';
+import type { LocalWrites } from '../storage/local-writes.js';
+import { ClusterInformers } from './informers.js';
 import { ClusterGoneError } from '../storage/object-storage.js';
 import { EVENT_TTL_MS, expireEvents } from './event-ttl.js';
 import { runKubelets } from './kubelet.js';
@@ -44,7 +62,12 @@ export interface ControllerDeps {
   log: Logger;
   caPem: string;
   registry(cluster: ClusterRecord): Registry;
+  /** This process's writes to the registries as they commit (the informers read their own writes through it). */
+  localWrites: LocalWrites;
 }
+
+/** The kinds the controllers read, each through an informer whose changes also start a pass. */
+const INFORMED = [nodeDef, podDef, nsDef, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, controllerrevisions, persistentvolumeclaims, persistentvolumes, storageclasses, poddisruptionbudgets];
 
 const RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
@@ -55,6 +78,8 @@ const EVENT_SWEEP_MS = 60_000;
 
 class ClusterRuntime {
   private watches: Watch[] = [];
+  /** What passes read; undefined until listed, and while being restarted after a watch failed. */
+  private informers: ClusterInformers | undefined;
   private running = false;
   private again = false;
   private stopped = false;
@@ -75,18 +100,38 @@ class ClusterRuntime {
   ) {}
 
   async start(): Promise<void> {
-    const base = `${clusterPrefix(this.record.uid)}/registry/`;
     const trigger = () => this.trigger();
     const onError = (err: Error) => {
       this.deps.log.warn({ err, cluster: this.record.uid }, 'controller watch failed; restarting the cluster runtime watches');
       void this.rewatch();
     };
-    const watched = ['minions', 'pods', 'namespaces', 'deployments', 'replicasets', 'daemonsets', 'statefulsets', 'jobs', 'cronjobs', 'controllerrevisions', 'persistentvolumeclaims', 'persistentvolumes', 'storageclasses', 'poddisruptionbudgets'];
-    const prefixes = [...watched.map((r) => `${base}${r}/`), this.deps.clusterConfig.watchKey(this.record)];
-    for (const p of prefixes) {
-      this.watches.push(await this.deps.store.watch(p, {}, trigger, onError));
+    const informers = new ClusterInformers(
+      { store: this.deps.store, localWrites: this.deps.localWrites, storage: () => this.deps.registry(this.record).storage },
+      this.record.uid,
+      INFORMED,
+      trigger,
+      onError,
+    );
+    try {
+      await informers.start();
+      this.watches.push(await this.deps.store.watch(this.deps.clusterConfig.watchKey(this.record), {}, trigger, onError));
+    } catch (err) {
+      informers.stop();
+      throw err;
     }
+    if (this.stopped) {
+      informers.stop();
+      return;
+    }
+    this.informers = informers;
     this.trigger();
+  }
+
+  private stopWatches(): void {
+    for (const w of this.watches) w.cancel();
+    this.watches = [];
+    this.informers?.stop();
+    this.informers = undefined;
   }
 
   /** Set while the watches are being restarted: the failure of several watches at once restarts them once. */
@@ -96,8 +141,7 @@ class ClusterRuntime {
     if (this.rewatching) return;
     this.rewatching = true;
     try {
-      for (const w of this.watches) w.cancel();
-      this.watches = [];
+      this.stopWatches();
       await new Promise((r) => setTimeout(r, RETRY_MS));
       await this.startRetrying();
     } finally {
@@ -115,8 +159,7 @@ class ClusterRuntime {
         await this.start();
         return;
       } catch (err) {
-        for (const w of this.watches) w.cancel();
-        this.watches = [];
+        this.stopWatches();
         this.deps.log.warn({ err, cluster: this.record.uid }, 'could not start the controller watches; trying again');
         await new Promise((r) => setTimeout(r, pause));
       }
@@ -125,8 +168,7 @@ class ClusterRuntime {
 
   stop(): void {
     this.stopped = true;
-    for (const w of this.watches) w.cancel();
-    this.watches = [];
+    this.stopWatches();
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -188,14 +230,20 @@ class ClusterRuntime {
     this.timer.unref?.();
   }
 
-  /** One reconcile pass; answers the emulated time at which something is due. */
+  /**
+   * One reconcile pass; answers the emulated time at which something is due. Each step reads the informers, which
+   * already hold the writes of the steps before it (local writes), as the store lists did.
+   */
   private async pass(): Promise<number | undefined> {
+    const informers = this.informers;
+    // Not listed yet, or restarting after a failed watch: the restart triggers a pass when the caches are current.
+    if (!informers) return undefined;
     const registry = this.deps.registry(this.record);
     // Each writer under the name its upstream counterpart has in managed fields (SPEC W-18).
     const controllers = registry.as('kube-controller-manager');
     const kubelet = registry.as('kubelet');
     const cluster: ClusterView = { record: this.record, config: await this.deps.clusterConfig.config(this.record) };
-    const namespaces = (await registry.list<Namespace>(nsDef, undefined)).items;
+    const namespaces = await informers.list<Namespace>(nsDef);
     const busy = await reconcileNamespaces(controllers, this.deps.caPem, namespaces);
     const rbacKey = JSON.stringify(cluster.config.aad?.adminGroupObjectIDs ?? []);
     if (this.rbacReconciled !== rbacKey) {
@@ -206,19 +254,19 @@ class ClusterRuntime {
     if (!this.storageClassesEnsured) {
       this.storageClassesEnsured = await ensureStorageClasses(registry);
     }
-    let nodes = (await registry.list<Node>(nodeDef, undefined)).items;
+    let nodes = await informers.list<Node>(nodeDef);
     await reconcileNodeLeases(kubelet, nodes);
-    let pods = (await registry.list<Pod>(podDef, undefined)).items;
+    let pods = await informers.list<Pod>(podDef);
     await reconcileSystemPods(kubelet, cluster, nodes, pods);
-    const workloadsDue = await reconcileWorkloads(controllers, this.record.uid, this.deps.speed);
-    pods = (await registry.list<Pod>(podDef, undefined)).items;
+    const workloadsDue = await reconcileWorkloads(controllers, informers, this.record.uid, this.deps.speed);
+    pods = await informers.list<Pod>(podDef);
     await schedulePods(registry.as('kube-scheduler'), nodes, pods, namespaces);
-    nodes = (await registry.list<Node>(nodeDef, undefined)).items;
-    pods = (await registry.list<Pod>(podDef, undefined)).items;
-    await reconcileVolumes(controllers, this.record, pods);
+    nodes = await informers.list<Node>(nodeDef);
+    pods = await informers.list<Pod>(podDef);
+    await reconcileVolumes(controllers, informers, this.record, pods);
     let due = earliest(await runKubelets(kubelet, this.deps.speed, nodes, pods), workloadsDue);
-    pods = (await registry.list<Pod>(podDef, undefined)).items;
-    due = earliest(due, await reconcileDisruptionBudgets(controllers, pods));
+    pods = await informers.list<Pod>(podDef);
+    due = earliest(due, await reconcileDisruptionBudgets(controllers, informers, pods));
     const now = this.deps.clock.nowMs();
     if (now - this.lastEventSweep >= EVENT_SWEEP_MS || now < this.lastEventSweep) {
       this.lastEventSweep = now;

@@ -12,6 +12,7 @@
  * - a claim being deleted keeps `kubernetes.io/pvc-protection` while a pod that is not finished uses it.
  */
 import type { Registry } from '../api/registry/registry.js';
+import type { Lister } from './informers.js';
 import type { PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../api/machinery/types.js';
 import { persistentvolumeclaims as pvcDef, persistentvolumes as pvDef, storageclasses as scDef } from '../resources/index.js';
 import { PVC_PROTECTION, storageBytes } from '../resources/persistentvolumeclaims.js';
@@ -153,11 +154,11 @@ async function reconcileVolume(registry: Registry, pv: PersistentVolume, claims:
 }
 
 /** One pass over the claims and volumes of a cluster. */
-export async function reconcileVolumes(registry: Registry, cluster: Pick<ClusterRecord, 'armId' | 'fqdn'>, pods: Pod[]): Promise<void> {
-  const claims = (await registry.list<PersistentVolumeClaim>(pvcDef, undefined)).items;
-  const volumes = (await registry.list<PersistentVolume>(pvDef, undefined)).items;
+export async function reconcileVolumes(registry: Registry, lister: Lister, cluster: Pick<ClusterRecord, 'armId' | 'fqdn'>, pods: Pod[]): Promise<void> {
+  const claims = await lister.list<PersistentVolumeClaim>(pvcDef);
+  const volumes = await lister.list<PersistentVolume>(pvDef);
   if (claims.length === 0 && volumes.length === 0) return;
-  const classes = (await registry.list<StorageClass>(scDef, undefined)).items;
+  const classes = await lister.list<StorageClass>(scDef);
   const ctx = { volumes, classes, users: claimUsers(pods) };
   for (const claim of claims) await reconcileClaim(registry, cluster, claim, ctx);
   for (const pv of volumes) await reconcileVolume(registry, pv, claims);

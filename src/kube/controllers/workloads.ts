@@ -2,9 +2,10 @@
  * The workload controllers of one pass, in upstream's order of dependence (SPEC W-5..W-11, W-15..W-17): the garbage
  * collector, the Deployment controller (ReplicaSets), the ReplicaSet controller (pods), the DaemonSet controller (a
  * pod per node), the CronJob controller (Jobs), the Job controller (pods) and the StatefulSet controller (revisions,
- * claims and pods), each on what the store holds now.
+ * claims and pods), each on what the cluster's informers hold now (the writes of the controllers before it included).
  */
 import type { Registry } from '../api/registry/registry.js';
+import type { Lister } from './informers.js';
 import type { ControllerRevision, CronJob, DaemonSet, Deployment, Job, Node, PersistentVolumeClaim, Pod, ReplicaSet, StatefulSet } from '../api/machinery/types.js';
 import type { Speed } from '../../runtime/clock.js';
 import {
@@ -29,32 +30,32 @@ import { reconcileStatefulSets } from './statefulsets.js';
 import { earliest } from './workload-common.js';
 
 /** Runs them; answers the emulated time at which one of them is due again (availability, deadlines, schedules). */
-export async function reconcileWorkloads(registry: Registry, clusterUid: string, speed: Speed): Promise<number | undefined> {
-  const deployments = (await registry.list<Deployment>(deployDef, undefined)).items;
-  let replicaSets = (await registry.list<ReplicaSet>(rsDef, undefined)).items;
-  let pods = (await registry.list<Pod>(podDef, undefined)).items;
-  const daemonSets = (await registry.list<DaemonSet>(dsDef, undefined)).items;
-  const cronJobs = (await registry.list<CronJob>(cronDef, undefined)).items;
-  let jobs = (await registry.list<Job>(jobDef, undefined)).items;
-  const statefulSets = (await registry.list<StatefulSet>(stsDef, undefined)).items;
-  let revisions = (await registry.list<ControllerRevision>(crDef, undefined)).items;
-  let claims = (await registry.list<PersistentVolumeClaim>(pvcDef, undefined)).items;
+export async function reconcileWorkloads(registry: Registry, lister: Lister, clusterUid: string, speed: Speed): Promise<number | undefined> {
+  const deployments = await lister.list<Deployment>(deployDef);
+  let replicaSets = await lister.list<ReplicaSet>(rsDef);
+  let pods = await lister.list<Pod>(podDef);
+  const daemonSets = await lister.list<DaemonSet>(dsDef);
+  const cronJobs = await lister.list<CronJob>(cronDef);
+  let jobs = await lister.list<Job>(jobDef);
+  const statefulSets = await lister.list<StatefulSet>(stsDef);
+  let revisions = await lister.list<ControllerRevision>(crDef);
+  let claims = await lister.list<PersistentVolumeClaim>(pvcDef);
   await collectGarbage(registry, clusterUid, { deployments, daemonSets, replicaSets, jobs, cronJobs, statefulSets, pods, revisions, claims });
   const deploymentsDue = await reconcileDeployments(registry, deployments, replicaSets);
-  replicaSets = (await registry.list<ReplicaSet>(rsDef, undefined)).items;
-  pods = (await registry.list<Pod>(podDef, undefined)).items;
+  replicaSets = await lister.list<ReplicaSet>(rsDef);
+  pods = await lister.list<Pod>(podDef);
   const replicaSetsDue = await reconcileReplicaSets(registry, replicaSets, pods);
-  pods = (await registry.list<Pod>(podDef, undefined)).items;
-  const nodes = (await registry.list<Node>(nodeDef, undefined)).items;
+  pods = await lister.list<Pod>(podDef);
+  const nodes = await lister.list<Node>(nodeDef);
   let due = earliest(earliest(deploymentsDue, replicaSetsDue), await reconcileDaemonSets(registry, daemonSets, nodes, pods));
-  jobs = (await registry.list<Job>(jobDef, undefined)).items;
+  jobs = await lister.list<Job>(jobDef);
   due = earliest(due, await reconcileCronJobs(registry, cronJobs, jobs));
-  jobs = (await registry.list<Job>(jobDef, undefined)).items;
-  pods = (await registry.list<Pod>(podDef, undefined)).items;
+  jobs = await lister.list<Job>(jobDef);
+  pods = await lister.list<Pod>(podDef);
   due = earliest(due, await reconcileJobs(registry, jobs, pods, (ms) => speed.delay(ms)));
   if (statefulSets.length === 0) return due;
-  pods = (await registry.list<Pod>(podDef, undefined)).items;
-  revisions = (await registry.list<ControllerRevision>(crDef, undefined)).items;
-  claims = (await registry.list<PersistentVolumeClaim>(pvcDef, undefined)).items;
+  pods = await lister.list<Pod>(podDef);
+  revisions = await lister.list<ControllerRevision>(crDef);
+  claims = await lister.list<PersistentVolumeClaim>(pvcDef);
   return earliest(due, await reconcileStatefulSets(registry, statefulSets, pods, revisions, claims));
 }

@@ -14,6 +14,7 @@ import type { Condition, KeyValue, Store, TxnOp, Watch, WatchEvent } from '../..
 import { KubeError } from '../api/machinery/errors.js';
 import type { StorageTransformer, TransformOptions } from '../../encryption/types.js';
 import type { StorageTransformers } from '../../encryption/transformers.js';
+import type { LocalWrites } from './local-writes.js';
 
 const BULK: TransformOptions = { bulk: true };
 
@@ -66,6 +67,8 @@ export class ObjectStorage {
     readonly store: Store,
     readonly cluster: ClusterRecord,
     private readonly transformers: StorageTransformers,
+    /** Told of every committed write (the controllers' caches read their own writes through it). */
+    private readonly localWrites?: LocalWrites,
   ) {
     this.prefix = clusterPrefix(cluster.uid);
   }
@@ -161,6 +164,7 @@ export class ObjectStorage {
     const value = await this.encode(t, key, obj);
     const res = await this.write(key, expected, { type: 'put', key, value });
     if (!res.ok) return { ok: false, current: undefined };
+    this.localWrites?.publish(this.cluster.uid, { type: 'put', key, value, modRevision: res.revision });
     const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.revision) } } as T;
     return { ok: true, stored: { obj: stored, modRevision: res.revision, stale: false, key } };
   }
@@ -168,7 +172,9 @@ export class ObjectStorage {
   /** Deletes the key if its mod revision is `expected`; answers the revision of the delete. */
   async delete(resource: string, namespace: string | undefined, name: string, expected: number): Promise<{ ok: boolean; revision: number }> {
     const key = this.key(resource, namespace, name);
-    return this.write(key, expected, { type: 'delete', key });
+    const res = await this.write(key, expected, { type: 'delete', key });
+    if (res.ok) this.localWrites?.publish(this.cluster.uid, { type: 'delete', key, modRevision: res.revision });
+    return res;
   }
 
   async revision(): Promise<number> {
