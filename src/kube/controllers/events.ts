@@ -20,7 +20,31 @@ export interface EventInput {
 
 /** Creates an event about `involved` (in its namespace, or `default` for cluster-scoped objects). */
 export async function recordEvent(registry: Registry, e: EventInput): Promise<Event> {
-  const now = registry.now();
+  const event = newEvent(registry.now(), e);
+  return registry.create(eventDef, event.metadata.namespace, event);
+}
+
+/**
+ * Events a controller step records, written together when it ends (`flush`): one store transaction for many events
+ * instead of one each, as upstream's event broadcaster writes events apart from the controller's own work (and drops
+ * one it cannot write rather than fail the controller). Each event is stamped when recorded.
+ */
+export class EventBatch {
+  private readonly events: Event[] = [];
+
+  constructor(private readonly registry: Registry) {}
+
+  record(e: EventInput): void {
+    this.events.push(newEvent(this.registry.now(), e));
+  }
+
+  async flush(): Promise<void> {
+    const events = this.events.splice(0);
+    if (events.length > 0) await this.registry.createMany(eventDef, events);
+  }
+}
+
+function newEvent(now: Date, e: EventInput): Event {
   const ns = e.involved.metadata.namespace || 'default';
   const kind = e.involved.kind ?? '';
   const def = findResourceByKind(kind);
@@ -48,7 +72,7 @@ export async function recordEvent(registry: Registry, e: EventInput): Promise<Ev
     reportingInstance: e.host ?? '',
   };
   void kubeMicroTime;
-  return registry.create(eventDef, ns, event);
+  return event;
 }
 
 function findResourceByKind(kind: string) {

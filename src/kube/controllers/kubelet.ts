@@ -26,7 +26,7 @@ import { pods as podDef } from '../resources/index.js';
 import { nodeReady } from '../resources/nodes.js';
 import { kubeTime } from '../util/age.js';
 import type { Speed } from '../../runtime/clock.js';
-import { recordEvent } from './events.js';
+import { EventBatch } from './events.js';
 import { condition, creatingStatus, probedStatus, startedStatus } from './pod-status.js';
 import { admissionRejection, admitted, admittedUsage } from './admission.js';
 import { RUN_MS, finishedStatus } from './container-exit.js';
@@ -53,6 +53,16 @@ async function tolerate404or409(p: Promise<unknown>): Promise<void> {
 
 /** One pass of every node's kubelet over the cluster's pods; answers the emulated ms of the next due step. */
 export async function runKubelets(registry: Registry, speed: Speed, nodes: Node[], pods: Pod[]): Promise<number | undefined> {
+  // The kubelets' events of the pass, written together at its end.
+  const events = new EventBatch(registry);
+  try {
+    return await kubeletsPass(registry, speed, nodes, pods, events);
+  } finally {
+    await events.flush();
+  }
+}
+
+async function kubeletsPass(registry: Registry, speed: Speed, nodes: Node[], pods: Pod[], events: EventBatch): Promise<number | undefined> {
   const now = registry.now();
   const byName = new Map(nodes.map((n) => [n.metadata.name!, n]));
   const usage = admittedUsage(pods);
@@ -95,7 +105,7 @@ export async function runKubelets(registry: Registry, speed: Speed, nodes: Node[
       if (rejection) {
         const status = { ...(pod.status ?? {}), phase: 'Failed', reason: rejection.reason, message: rejection.message, startTime: kubeTime(now) };
         await tolerate404or409(registry.update(podDef, ns, name, { ...pod, status }, { subresource: 'status' }));
-        await recordEvent(registry, { involved: { ...pod, kind: 'Pod', apiVersion: 'v1' }, type: 'Warning', reason: rejection.reason, message: rejection.message.replace(/^Pod was rejected: /, ''), component: 'kubelet', host: nodeName });
+        events.record({ involved: { ...pod, kind: 'Pod', apiVersion: 'v1' }, type: 'Warning', reason: rejection.reason, message: rejection.message.replace(/^Pod was rejected: /, ''), component: 'kubelet', host: nodeName });
         continue;
       }
       const startAt = scheduledAt(pod) + speed.delay(POD_START_MS);
@@ -118,9 +128,9 @@ export async function runKubelets(registry: Registry, speed: Speed, nodes: Node[
         const involved = { ...updated.obj, kind: 'Pod', apiVersion: 'v1' };
         for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
           const fieldPath = `spec.${(pod.spec?.initContainers ?? []).includes(c) ? 'initContainers' : 'containers'}{${c.name}}`;
-          await recordEvent(registry, { involved, type: 'Normal', reason: 'Pulled', message: `Container image "${c.image}" already present on machine`, component: 'kubelet', host: nodeName, fieldPath });
-          await recordEvent(registry, { involved, type: 'Normal', reason: 'Created', message: `Created container: ${c.name}`, component: 'kubelet', host: nodeName, fieldPath });
-          await recordEvent(registry, { involved, type: 'Normal', reason: 'Started', message: `Started container ${c.name}`, component: 'kubelet', host: nodeName, fieldPath });
+          events.record({ involved, type: 'Normal', reason: 'Pulled', message: `Container image "${c.image}" already present on machine`, component: 'kubelet', host: nodeName, fieldPath });
+          events.record({ involved, type: 'Normal', reason: 'Created', message: `Created container: ${c.name}`, component: 'kubelet', host: nodeName, fieldPath });
+          events.record({ involved, type: 'Normal', reason: 'Started', message: `Started container ${c.name}`, component: 'kubelet', host: nodeName, fieldPath });
         }
       } catch (err) {
         if (!(err instanceof KubeError && (err.code === 404 || err.code === 409))) throw err;

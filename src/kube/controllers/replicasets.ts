@@ -8,7 +8,7 @@ import type { Registry } from '../api/registry/registry.js';
 import type { Pod, ReplicaSet } from '../api/machinery/types.js';
 import { pods as podDef, replicasets as rsDef } from '../resources/index.js';
 import { randomSuffix } from '../util/names.js';
-import { recordEvent } from './events.js';
+import { EventBatch } from './events.js';
 import { clone, deepEqual } from '../util/deep.js';
 import { adoptOrphans, controllerRef, controllerUid, earliest, isActivePod, isPodReady, podAvailability, tolerant } from './workload-common.js';
 
@@ -29,9 +29,9 @@ function podFromTemplate(rs: ReplicaSet): Pod {
   } as Pod;
 }
 
-/** The replicaset-controller's events on the ReplicaSet (what `kubectl describe rs` lists). */
-async function event(registry: Registry, rs: ReplicaSet, reason: string, message: string): Promise<void> {
-  await tolerant(recordEvent(registry, { involved: { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' }, type: 'Normal', reason, message, component: 'replicaset-controller' }));
+/** The replicaset-controller's events on the ReplicaSet (what `kubectl describe rs` lists), written when the pass ends. */
+function event(events: EventBatch, rs: ReplicaSet, reason: string, message: string): void {
+  events.record({ involved: { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' }, type: 'Normal', reason, message, component: 'replicaset-controller' });
 }
 
 /** Which pods to delete first when scaling down: unscheduled, pending, not ready, then the newest. */
@@ -48,11 +48,23 @@ function compareRank(a: Pod, b: Pod): number {
 
 /** One pass over every ReplicaSet; answers when a pod becomes available (minReadySeconds) if that is pending. */
 export async function reconcileReplicaSets(registry: Registry, replicaSets: ReplicaSet[], pods: Pod[]): Promise<number | undefined> {
+  const events = new EventBatch(registry);
+  try {
+    return await replicaSetsPass(registry, replicaSets, pods, events);
+  } finally {
+    await events.flush();
+  }
+}
+
+async function replicaSetsPass(registry: Registry, replicaSets: ReplicaSet[], pods: Pod[], events: EventBatch): Promise<number | undefined> {
   const nowMs = registry.now().getTime();
   const byOwner = new Map<string, Pod[]>();
   for (const p of pods) {
     const uid = controllerUid(p);
-    if (uid) byOwner.set(uid, [...(byOwner.get(uid) ?? []), p]);
+    if (!uid) continue;
+    const list = byOwner.get(uid);
+    if (list) list.push(p);
+    else byOwner.set(uid, [p]);
   }
   let due: number | undefined;
   for (const rs of replicaSets) {
@@ -64,12 +76,12 @@ export async function reconcileReplicaSets(registry: Registry, replicaSets: Repl
       if (active.length < wanted) {
         for (let i = active.length; i < Math.min(wanted, active.length + BURST_REPLICAS); i++) {
           const created = await tolerant(registry.create(podDef, rs.metadata.namespace, podFromTemplate(rs)));
-          if (created) await event(registry, rs, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+          if (created) event(events, rs, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
         }
       } else if (active.length > wanted) {
         for (const p of [...active].sort(compareRank).slice(0, active.length - wanted)) {
           if (await tolerant(registry.delete(podDef, p.metadata.namespace, p.metadata.name!, { preconditions: { uid: p.metadata.uid! } }))) {
-            await event(registry, rs, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+            event(events, rs, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
           }
         }
       }

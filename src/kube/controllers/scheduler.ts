@@ -11,7 +11,7 @@ import type { Namespace, Node, Pod } from '../api/machinery/types.js';
 import { KubeError } from '../api/machinery/errors.js';
 import { pods as podDef } from '../resources/index.js';
 import { kubeTime } from '../util/age.js';
-import { recordEvent } from './events.js';
+import { EventBatch, recordEvent } from './events.js';
 import { SchedulingSnapshot, terminal } from './scheduling-snapshot.js';
 
 export async function schedulePods(registry: Registry, nodes: Node[], pods: Pod[], namespaces: Namespace[] = []): Promise<void> {
@@ -21,6 +21,16 @@ export async function schedulePods(registry: Registry, nodes: Node[], pods: Pod[
     .sort((a, b) => (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) || (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
   if (pending.length === 0) return;
   const snapshot = new SchedulingSnapshot(nodes, pods, namespaces);
+  // The Scheduled events of the pass, written together at its end.
+  const events = new EventBatch(registry);
+  try {
+    await bindAll(registry, snapshot, pending, events);
+  } finally {
+    await events.flush();
+  }
+}
+
+async function bindAll(registry: Registry, snapshot: SchedulingSnapshot, pending: Pod[], events: EventBatch): Promise<void> {
   for (const pod of pending) {
     const placement = snapshot.place(pod);
     try {
@@ -28,7 +38,7 @@ export async function schedulePods(registry: Registry, nodes: Node[], pods: Pod[
         const best = placement.node;
         await bindPod(registry, pod.metadata.namespace!, pod.metadata.name!, best.metadata.name!);
         snapshot.bind(pod, best);
-        await recordEvent(registry, {
+        events.record({
           involved: { ...pod, kind: 'Pod', apiVersion: 'v1' },
           type: 'Normal',
           reason: 'Scheduled',

@@ -17,6 +17,8 @@ import type { StorageTransformers } from '../../encryption/transformers.js';
 import type { LocalWrites } from './local-writes.js';
 
 const BULK: TransformOptions = { bulk: true };
+/** Objects per transaction of `createAll`: within the stores' limit of 128 operations (etcd's default), the condition on the cluster record included. */
+const CREATE_BATCH = 60;
 
 export interface StoredObject<T extends KubeObject = KubeObject> {
   obj: T;
@@ -134,20 +136,18 @@ export class ObjectStorage {
   }
 
   /**
-   * One conditional write (the key at mod revision `expected`) that also requires the cluster to still exist, so
-   * that nothing lands under a deleted cluster's prefix after its deletion (which removes the ClusterRecord and the
-   * prefix in one transaction). Throws ClusterGoneError when the cluster is gone; answers false on a conflict.
+   * Conditional writes in one transaction (each key at its mod revision `expected`) that also require the cluster to
+   * still exist, so that nothing lands under a deleted cluster's prefix after its deletion (which removes the
+   * ClusterRecord and the prefix in one transaction). Throws ClusterGoneError when the cluster is gone; answers
+   * false on a conflict (then nothing was written).
    */
-  private async write(key: string, expected: number, op: TxnOp): Promise<{ ok: boolean; revision: number }> {
+  private async write(writes: Array<{ key: string; expected: number; op: TxnOp }>): Promise<{ ok: boolean; revision: number }> {
     const recordKey = clusterRecordKey(this.cluster.uid);
     for (let attempt = 0; attempt < 3; attempt++) {
       if (this.recordRevision === undefined) this.recordRevision = (await this.store.get(recordKey))?.modRevision ?? 0;
       if (this.recordRevision === 0) throw new ClusterGoneError(this.cluster.uid);
-      const conditions: Condition[] = [
-        { key, modRevision: expected },
-        { key: recordKey, modRevision: this.recordRevision },
-      ];
-      const res = await this.store.txn({ if: conditions, then: [op] });
+      const conditions: Condition[] = [...writes.map((w) => ({ key: w.key, modRevision: w.expected })), { key: recordKey, modRevision: this.recordRevision }];
+      const res = await this.store.txn({ if: conditions, then: writes.map((w) => w.op) });
       if (res.succeeded) return { ok: true, revision: res.revision };
       const record = await this.store.get(recordKey);
       if (record?.modRevision === this.recordRevision) return { ok: false, revision: res.revision };
@@ -157,12 +157,42 @@ export class ObjectStorage {
     return { ok: false, revision: 0 };
   }
 
+  /**
+   * Creates many new objects of a kind in as few transactions as the store takes (events of a controller pass):
+   * one write instead of one per object. A batch that conflicts (a name taken meanwhile) is written object by
+   * object, and the objects whose names are taken are left out. Answers how many were written.
+   */
+  async createAll(resource: string, objs: KubeObject[]): Promise<number> {
+    const t = await this.transformer(resource);
+    let written = 0;
+    for (let i = 0; i < objs.length; i += CREATE_BATCH) {
+      const batch: Array<{ key: string; expected: number; op: TxnOp & { type: 'put' } }> = [];
+      for (const obj of objs.slice(i, i + CREATE_BATCH)) {
+        const key = this.key(resource, obj.metadata.namespace || undefined, obj.metadata.name!);
+        batch.push({ key, expected: 0, op: { type: 'put', key, value: await this.encode(t, key, obj) } });
+      }
+      const res = await this.write(batch);
+      if (res.ok) {
+        for (const w of batch) this.localWrites?.publish(this.cluster.uid, { type: 'put', key: w.key, value: w.op.value, modRevision: res.revision });
+        written += batch.length;
+        continue;
+      }
+      for (const w of batch) {
+        const one = await this.write([w]);
+        if (!one.ok) continue;
+        this.localWrites?.publish(this.cluster.uid, { type: 'put', key: w.key, value: w.op.value, modRevision: one.revision });
+        written++;
+      }
+    }
+    return written;
+  }
+
   /** Writes `obj` at its key if the key's mod revision is `expected` (0: absent). */
   async put<T extends KubeObject>(resource: string, obj: T, expected: number): Promise<WriteOutcome<T>> {
     const key = this.key(resource, obj.metadata.namespace || undefined, obj.metadata.name!);
     const t = await this.transformer(resource);
     const value = await this.encode(t, key, obj);
-    const res = await this.write(key, expected, { type: 'put', key, value });
+    const res = await this.write([{ key, expected, op: { type: 'put', key, value } }]);
     if (!res.ok) return { ok: false, current: undefined };
     this.localWrites?.publish(this.cluster.uid, { type: 'put', key, value, modRevision: res.revision });
     const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(res.revision) } } as T;
@@ -172,7 +202,7 @@ export class ObjectStorage {
   /** Deletes the key if its mod revision is `expected`; answers the revision of the delete. */
   async delete(resource: string, namespace: string | undefined, name: string, expected: number): Promise<{ ok: boolean; revision: number }> {
     const key = this.key(resource, namespace, name);
-    const res = await this.write(key, expected, { type: 'delete', key });
+    const res = await this.write([{ key, expected, op: { type: 'delete', key } }]);
     if (res.ok) this.localWrites?.publish(this.cluster.uid, { type: 'delete', key, modRevision: res.revision });
     return res;
   }

@@ -256,6 +256,32 @@ export class Registry {
   }
 
   async create<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, input: T, opts: WriteOptions & { applied?: boolean } = {}): Promise<T> {
+    const typed = await this.prepareCreate(def, ns, input, opts);
+    if (opts.dryRun) return typed;
+    const res = await this.storage.put(def.resource, typed, 0);
+    if (!res.ok) throw kubeErrors.alreadyExists(gr(def), typed.metadata.name!);
+    return res.stored.obj;
+  }
+
+  /**
+   * Creates new objects, each in its own namespace, in as few store transactions as the store allows (a controller
+   * pass's events): each object is checked and prepared as `create` does, and one that is refused (its namespace
+   * terminating, a name taken meanwhile) is left out, as upstream's event recorder drops an event it cannot write.
+   */
+  async createMany<T extends KubeObject>(def: ResourceDef<any>, inputs: T[]): Promise<void> {
+    const ready: T[] = [];
+    for (const input of inputs) {
+      try {
+        ready.push(await this.prepareCreate(def, input.metadata.namespace, input, {}));
+      } catch (err) {
+        if (!(err instanceof KubeError)) throw err;
+      }
+    }
+    if (ready.length > 0) await this.storage.createAll(def.resource, ready);
+  }
+
+  /** Everything `create` does before the write: defaults, validation, admission, server-set fields. */
+  private async prepareCreate<T extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, input: T, opts: WriteOptions & { applied?: boolean }): Promise<T> {
     const obj = clone(input);
     obj.metadata ??= {};
     if (def.namespaced) {
@@ -283,11 +309,7 @@ export class Registry {
     const fields = opts.applied ? 'applied' : this.tracking(opts);
     if (typeof fields === 'object') recordUpdate(def, undefined, obj, fields);
     else if (fields === 'unchanged') delete obj.metadata.managedFields;
-    const typed = this.withTypeMeta(def, obj);
-    if (opts.dryRun) return typed;
-    const res = await this.storage.put(def.resource, typed, 0);
-    if (!res.ok) throw kubeErrors.alreadyExists(gr(def), obj.metadata.name!);
-    return res.stored.obj;
+    return this.withTypeMeta(def, obj);
   }
 
   /** The write of an update's result: a put, or the delete of an object whose last finalizer it removed. */
