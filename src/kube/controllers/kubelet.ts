@@ -70,6 +70,22 @@ async function kubeletsPass(registry: Registry, speed: Speed, nodes: Node[], pod
   const due = (t: number) => {
     next = next === undefined ? t : Math.min(next, t);
   };
+  // The pods of each node (the pod IPs a start must not reuse), kept current as the pass updates pods: looking
+  // through every pod of the cluster for each start made a large cluster's kubelet pass quadratic.
+  const onNode = new Map<string, Pod[]>();
+  for (const p of pods) {
+    const n = p.spec?.nodeName;
+    if (!n) continue;
+    const list = onNode.get(n);
+    if (list) list.push(p);
+    else onNode.set(n, [p]);
+  }
+  const replace = (i: number, updated: Pod) => {
+    const list = onNode.get(pods[i]!.spec?.nodeName ?? '') ?? [];
+    const j = list.indexOf(pods[i]!);
+    if (j >= 0) list[j] = updated;
+    pods[i] = updated;
+  };
   for (let i = 0; i < pods.length; i++) {
     const pod = pods[i]!;
     const nodeName = pod.spec?.nodeName;
@@ -113,7 +129,7 @@ async function kubeletsPass(registry: Registry, speed: Speed, nodes: Node[], pod
         due(startAt);
         if (!pod.status?.containerStatuses) {
           try {
-            pods[i] = (await registry.update(podDef, ns, name, { ...pod, status: creatingStatus(pod, node, now) }, { subresource: 'status' })).obj;
+            replace(i, (await registry.update(podDef, ns, name, { ...pod, status: creatingStatus(pod, node, now) }, { subresource: 'status' })).obj);
           } catch (err) {
             if (!(err instanceof KubeError && (err.code === 404 || err.code === 409))) throw err;
           }
@@ -121,8 +137,8 @@ async function kubeletsPass(registry: Registry, speed: Speed, nodes: Node[], pod
         continue;
       }
       try {
-        const updated = await registry.update(podDef, ns, name, { ...pod, status: startedStatus(pod, node, pods, now) }, { subresource: 'status' });
-        pods[i] = updated.obj; // later pods of this pass see its IP as taken
+        const updated = await registry.update(podDef, ns, name, { ...pod, status: startedStatus(pod, node, onNode.get(nodeName) ?? [], now) }, { subresource: 'status' });
+        replace(i, updated.obj); // later pods of this pass see its IP as taken
         const probeDue = probedStatus(updated.obj, now).next;
         if (probeDue !== undefined) due(probeDue);
         const involved = { ...updated.obj, kind: 'Pod', apiVersion: 'v1' };
