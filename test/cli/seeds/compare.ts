@@ -67,12 +67,21 @@ export function normaliseText(text: string): string {
     .replace(/\b\d+\.\d+s\b/g, '<seconds>');
 }
 
-function normaliseJson(v: unknown): unknown {
+/**
+ * Key Vault access-policy permissions are a set: az sends them as `list(set(...))`, in an order that changes with
+ * Python's hash seed from one run to the next.
+ */
+const UNORDERED = /(^|\.)permissions\.[a-z]+$/i;
+
+function normaliseJson(v: unknown, path = ''): unknown {
   if (typeof v === 'string') return normaliseText(v);
-  if (Array.isArray(v)) return v.map(normaliseJson);
+  if (Array.isArray(v)) {
+    const items = v.map((x, i) => normaliseJson(x, `${path}[${i}]`));
+    return UNORDERED.test(path) && items.every((x) => typeof x === 'string') ? [...(items as string[])].sort() : items;
+  }
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== null) out[normaliseText(k)] = normaliseJson(x);
+    for (const [k, x] of Object.entries(v)) if (x !== null) out[normaliseText(k)] = normaliseJson(x, path ? `${path}.${k}` : k);
     return out;
   }
   return v;
