@@ -26,6 +26,7 @@ import {
   type InstanceRecord,
   type NodeFacts,
   type NodeModel,
+  type PoolFailure,
   type VmssSpec,
   type VmssStatus,
 } from './model.js';
@@ -157,7 +158,7 @@ export class Fleet {
   }
 
   /** Whether the controller has finished generation `generation` of a pool, and how. */
-  async progress(uid: string, pool: string, generation: number): Promise<{ done: boolean; failure?: { code: string; message: string } }> {
+  async progress(uid: string, pool: string, generation: number): Promise<{ done: boolean; failure?: PoolFailure }> {
     const state = await this.pool(uid, pool);
     // A pool whose records are gone was deleted: that generation is done.
     if (!state) return { done: true };
@@ -325,7 +326,7 @@ export class Fleet {
     return this.settle(spec, status, undefined);
   }
 
-  private async settle(spec: VmssSpec, status: VmssStatus, failure: { code: string; message: string } | undefined): Promise<'settled'> {
+  private async settle(spec: VmssSpec, status: VmssStatus, failure: PoolFailure | undefined): Promise<'settled'> {
     const next: VmssStatus = { ...status, observedGeneration: spec.generation, settled: true, updatedAt: this.clock.iso() };
     if (failure) next.failure = failure;
     else delete next.failure;
@@ -453,7 +454,7 @@ export class Fleet {
   private async startReimage(spec: VmssSpec, rec: InstanceRecord): Promise<void> {
     const delay = this.speed.delay(FLEET_TIMING.reimageMs);
     this.log.debug({ pool: spec.pool, node: rec.name }, 'reimaging node');
-    await this.writeInstanceAndNode(spec, { ...rec, state: 'Reimaging', target: spec.model, readyAt: this.clock.nowMs() + delay, failure: undefined, draining: undefined }, false);
+    await this.writeInstanceAndNode(spec, { ...rec, state: 'Reimaging', target: spec.model, readyAt: this.clock.nowMs() + delay, failure: undefined, draining: undefined, quarantined: undefined }, false);
   }
 
   private writeInstanceAndNode(spec: VmssSpec, rec: InstanceRecord, ready: boolean, noNode = false): Promise<void> {

@@ -85,6 +85,11 @@ export interface VmssSpec {
   /** upgradeSettings.nodeSoakDurationInMinutes: how long a drained node waits, cordoned, before its reimage. */
   nodeSoakMinutes?: number;
   /**
+   * upgradeSettings.undrainableNodeBehavior 'Cordon': a node whose drain times out stays cordoned and quarantined, a
+   * surge node kept in its place (rollout.ts). Absent: AKS's default 'Schedule', the node is made schedulable again.
+   */
+  undrainableNodeBehavior?: 'Cordon';
+  /**
    * Pools of several VM sizes (AKS's VirtualMachines pools): the live instances in instance order run the first
    * size for its count, then the next; the model's vmSize is the first. Absent: every instance runs the model's.
    */
@@ -97,11 +102,18 @@ export interface VmssSpec {
   osDiskRefreshGeneration?: number;
 }
 
+/** Why the pool's last operation did not succeed; `canceled` ends it Canceled instead of Failed (AKS's wording). */
+export interface PoolFailure {
+  code: string;
+  message: string;
+  canceled?: boolean;
+}
+
 export interface VmssStatus {
   observedGeneration: number;
   /** True when the controller has nothing left to do for `observedGeneration` (successfully or not). */
   settled: boolean;
-  failure?: { code: string; message: string };
+  failure?: PoolFailure;
   nextInstanceId: number;
   updatedAt: string;
 }
@@ -155,6 +167,11 @@ export interface InstanceRecord {
   draining?: { generation: number; sinceMs: number; emptyAtMs?: number; refreshOsDisk?: boolean };
   /** A surge node (SPEC C-16): added for a rollout, not counted in the pool's count, deleted when the rollout ends. */
   surge?: boolean;
+  /**
+   * Left cordoned by a drain that timed out under undrainableNodeBehavior 'Cordon' (SPEC W-14): its Node carries
+   * `kubernetes.azure.com/upgrade-status: Quarantined` until a later rollout reimages it.
+   */
+  quarantined?: boolean;
 }
 
 export const fleetPrefix = (uid: string) => `/fleet/${uid}/`;

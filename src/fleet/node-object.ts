@@ -16,7 +16,7 @@ export type NodeObject = KubeObject & { spec: Record<string, unknown>; status: R
  * The labels AKS puts on a node (SPEC C-4), with the FIPS label (F-1) and the pool's own nodeLabels. A node of a zonal
  * pool is in `<region>-<zone>`, the scale set spreading instances over the zones in turn; others are in zone `0`.
  */
-export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name' | 'instanceId'>, model: NodeModel): Record<string, string> {
+export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name' | 'instanceId' | 'quarantined'>, model: NodeModel): Record<string, string> {
   const os = model.osType === 'Windows' ? 'windows' : 'linux';
   const zones = model.zones ?? [];
   const zone = zones.length > 0 ? `${model.location}-${zones[inst.instanceId % zones.length]}` : '0';
@@ -60,6 +60,8 @@ export function nodeLabels(spec: VmssSpec, inst: Pick<InstanceRecord, 'name' | '
   if (tl.enableSecureBoot) labels['kubernetes.azure.com/secure-boot'] = 'true';
   if (tl.enableVTPM || tl.enableSecureBoot) labels['kubernetes.azure.com/security-type'] = 'TrustedLaunch';
   if (!labels['kubernetes.azure.com/kubelet-identity-client-id']) delete labels['kubernetes.azure.com/kubelet-identity-client-id'];
+  // SPEC W-14: AKS's mark on a node its drain could not empty, under undrainableNodeBehavior 'Cordon'.
+  if (inst.quarantined) labels['kubernetes.azure.com/upgrade-status'] = 'Quarantined';
   return labels;
 }
 

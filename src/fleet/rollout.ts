@@ -6,8 +6,8 @@
  * and deleted, so the pool ends with its own count. The fleet's controller (fleet.ts) runs these steps; every write
  * goes through its one-transaction instance-and-Node writes, so a restart resumes a batch where it stopped.
  */
-import { drainStep, type DrainHook, type DrainOutcome } from './drain.js';
-import type { InstanceRecord, VmssSpec } from './model.js';
+import { drainStep, type DrainHook, type DrainOutcome, type DrainStep } from './drain.js';
+import type { InstanceRecord, PoolFailure, VmssSpec } from './model.js';
 
 /** A node the rollout must rebuild, and whether its OS disk is rebuilt because it was modified (SPEC T-7). */
 export interface RolloutCandidate {
@@ -29,7 +29,7 @@ export interface RolloutContext {
   remove(recs: InstanceRecord[]): Promise<void>;
   /** Creates surge instances of the pool's model with the next free instance ids. */
   addSurge(count: number): Promise<void>;
-  fail(failure: { code: string; message: string }): Promise<'settled'>;
+  fail(failure: PoolFailure): Promise<'settled'>;
 }
 
 export type RolloutStep = 'progress' | 'settled' | 'idle' | { waitMs: number };
@@ -60,22 +60,29 @@ export function batchSize(spec: Pick<VmssSpec, 'maxSurge' | 'maxUnavailable'>, p
 
 /**
  * The batch in progress: the nodes cordoned for this generation that are still running. Each is evicted from
- * again; an empty one is reimaged (after its soak) or, a surge node, deleted. A drain past the timeout fails the
- * operation and leaves the node cordoned (SPEC W-14). 'idle' when no batch is in progress.
+ * again; an empty one is reimaged (after its soak) or, a surge node, deleted. A drain past the timeout stops the
+ * rollout as the pool's undrainableNodeBehavior says (stopOnUndrainable). 'idle' when no batch is in progress.
  */
 export async function advanceBatch(spec: VmssSpec, live: InstanceRecord[], ctx: RolloutContext): Promise<RolloutStep> {
   const batch = live.filter((r) => r.state === 'Running' && r.draining?.generation === spec.generation);
   if (batch.length === 0) return 'idle';
-  let progressed = false;
-  let waitMs = Number.POSITIVE_INFINITY;
+  // Every node of the batch is evicted from first: one that cannot be emptied stops the rollout before any other
+  // node of the batch is taken down, so no reimage is left half done behind a failed operation.
+  const steps: Array<{ rec: InstanceRecord; step: DrainStep }> = [];
   for (const rec of batch) {
     let outcome: DrainOutcome = { empty: true };
     for (const hook of ctx.drainHooks) {
       outcome = await hook(spec.uid, rec.name);
       if (!outcome.empty) break;
     }
-    const step = drainStep(spec, rec, ctx.nowMs, outcome, ctx.retryMs);
-    if (step.kind === 'fail') return ctx.fail({ code: step.code, message: step.message });
+    steps.push({ rec, step: drainStep(spec, rec, ctx.nowMs, outcome, ctx.retryMs) });
+  }
+  const blocked = steps.filter((s): s is { rec: InstanceRecord; step: Extract<DrainStep, { kind: 'fail' }> } => s.step.kind === 'fail');
+  if (blocked.length > 0) return stopOnUndrainable(spec, live, batch, blocked, ctx);
+
+  let progressed = false;
+  let waitMs = Number.POSITIVE_INFINITY;
+  for (const { rec, step } of steps) {
     if (step.kind === 'wait') {
       waitMs = Math.min(waitMs, step.waitMs);
       continue;
@@ -103,6 +110,37 @@ export async function advanceBatch(spec: VmssSpec, live: InstanceRecord[], ctx: 
     progressed = true;
   }
   return progressed ? 'progress' : { waitMs };
+}
+
+/**
+ * The end of a rollout whose drain timed out on some nodes (SPEC W-14), as AKS's undrainableNodeBehavior says:
+ * - 'Schedule' (AKS's default): the blocked nodes are made schedulable again, not upgraded; every surge node that
+ *   could be drained is deleted; the operation fails.
+ * - 'Cordon': the blocked nodes stay cordoned, labelled `kubernetes.azure.com/upgrade-status: Quarantined`, and one
+ *   surge node is kept for each of them; the others are deleted. The operation fails when there were enough surge
+ *   nodes to stand in for every blocked node, and ends Canceled when there were not.
+ * The other nodes of the batch, drained or still draining, are made schedulable again without their reimage.
+ */
+async function stopOnUndrainable(
+  spec: VmssSpec,
+  live: InstanceRecord[],
+  batch: InstanceRecord[],
+  blocked: Array<{ rec: InstanceRecord; step: { code: string; message: string } }>,
+  ctx: RolloutContext,
+): Promise<'settled'> {
+  const cordon = spec.undrainableNodeBehavior === 'Cordon';
+  const stuck = new Set(blocked.map((b) => b.rec.name));
+  for (const rec of batch) {
+    if (rec.surge && !stuck.has(rec.name)) continue;
+    const { draining: _d, ...rest } = rec;
+    await ctx.mark(cordon && stuck.has(rec.name) ? { ...rec, quarantined: true } : rest);
+  }
+  const spare = live.filter((r) => r.surge && !stuck.has(r.name));
+  const kept = cordon ? spare.slice(0, blocked.length) : [];
+  const gone = spare.filter((r) => !kept.includes(r));
+  if (gone.length > 0) await ctx.remove(gone);
+  const first = blocked[0]!.step;
+  return ctx.fail({ code: first.code, message: first.message, ...(cordon && kept.length < blocked.length ? { canceled: true } : {}) });
 }
 
 /**

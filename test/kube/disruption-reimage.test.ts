@@ -2,7 +2,8 @@
  * Acceptance: reimages drain their nodes as AKS's upgrade does (SPEC W-3, W-14), watched with the real `kubectl`:
  * enabling FIPS on a pool evicts its Deployment's pods node by node within their disruption budget, and they end
  * Running again on FIPS nodes; a budget that allows no disruption keeps the first node's pods, and after the drain
- * timeout (30 emulated minutes) the pool's operation fails with AKS's UpgradeFailed.
+ * timeout (30 emulated minutes) the pool's operation fails with AKS's UpgradeFailed; the blocked node is then made
+ * schedulable again (undrainableNodeBehavior Schedule) or left cordoned and quarantined (Cordon).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
@@ -67,11 +68,19 @@ describeWith(['kubectl'], 'reimages drain nodes within disruption budgets', () =
     return r.stdout.trim().split('\n').filter(Boolean).map((n) => n.replace('node/', ''));
   };
   const poolPath = () => `${arm.cluster('rg', 'drains')}/agentPools/apps`;
-  /** PUTs the pool with changed properties; answers the async operation's URL without waiting for it. */
-  const updatePool = async (props: Record<string, unknown>) => {
+  const appsNodes = async () =>
+    (JSON.parse((await ok(['get', 'nodes', '-l', 'kubernetes.azure.com/agentpool=apps', '-o', 'json'])).stdout) as {
+      items: Array<{ metadata: { name: string; labels: Record<string, string> }; spec: { unschedulable?: boolean } }>;
+    }).items;
+  /** The pool's writable properties as they are. */
+  const poolProperties = async () => {
     const cur = (await arm.call('GET', poolPath())).json() as { properties: Record<string, unknown> };
     const { provisioningState: _p, powerState: _s, nodeImageVersion: _n, currentOrchestratorVersion: _c, eTag: _e, ...rest } = cur.properties;
-    const first = await arm.call('PUT', poolPath(), { properties: { ...rest, ...props } });
+    return rest;
+  };
+  /** PUTs the pool with changed properties; answers the async operation's URL without waiting for it. */
+  const updatePool = async (props: Record<string, unknown>) => {
+    const first = await arm.call('PUT', poolPath(), { properties: { ...(await poolProperties()), ...props } });
     expect(first.status, first.text).toBeLessThan(300);
     return first.headers['azure-asyncoperation'] as string;
   };
@@ -156,5 +165,41 @@ describeWith(['kubectl'], 'reimages drain nodes within disruption budgets', () =
     expect(failed.error?.message).toContain("Original error: Cannot evict pod as it would violate the pod's disruption budget.");
     expect(failed.error?.message).toContain('blocked by pdb web with 0 unready pods');
     expect((await webPods()).map((p) => p.metadata.name).sort()).toEqual(before);
+
+    // undrainableNodeBehavior Schedule (AKS's default): the blocked node takes pods again, still on its old (FIPS)
+    // image, and the surge node is gone.
+    const after = await appsNodes();
+    expect(after.map((n) => n.metadata.name)).toHaveLength(2);
+    const blocked = after.find((n) => n.metadata.name === cordoned)!;
+    expect(blocked.spec.unschedulable ?? false).toBe(false);
+    expect(blocked.metadata.labels['kubernetes.azure.com/fips_enabled']).toBe('true');
+    expect(blocked.metadata.labels['kubernetes.azure.com/upgrade-status']).toBeUndefined();
+  }, 120_000);
+
+  it('undrainableNodeBehavior Cordon leaves the blocked node cordoned and quarantined, with a surge node kept for it (SPEC W-14)', async () => {
+    const bad = await arm.call('PUT', poolPath(), { properties: { ...(await poolProperties()), upgradeSettings: { undrainableNodeBehavior: 'Drain' } } });
+    expect(bad.status).toBe(400);
+    expect((bad.json() as { error: { code: string; target?: string } }).error.code).toBe('InvalidParameter');
+
+    const names = (await appsNodes()).map((n) => n.metadata.name);
+    const op = await updatePool({ enableFIPS: false, upgradeSettings: { undrainableNodeBehavior: 'Cordon' } });
+    const cordoned = await waitFor('a node of the pool to be cordoned for its drain', async () => (await appsNodes()).find((n) => names.includes(n.metadata.name) && n.spec.unschedulable)?.metadata.name);
+    emu.core.clock.advance(31 * 60_000);
+    const failed = await waitFor('the pool operation to fail', async () => {
+      const o = await operation(op);
+      return o.status !== 'InProgress' ? o : undefined;
+    }, { timeoutMs: 30_000 });
+    // One surge node stands in for the one blocked node: the operation fails (it would end Canceled without).
+    expect(failed.status).toBe('Failed');
+    expect(failed.error?.code).toBe('UpgradeFailed');
+
+    const after = await appsNodes();
+    const blocked = after.find((n) => n.metadata.name === cordoned)!;
+    expect(blocked.spec.unschedulable).toBe(true);
+    expect(blocked.metadata.labels['kubernetes.azure.com/upgrade-status']).toBe('Quarantined');
+    const surge = after.filter((n) => !names.includes(n.metadata.name));
+    expect(surge).toHaveLength(1);
+    expect(surge[0]!.spec.unschedulable ?? false).toBe(false);
+    expect(surge[0]!.metadata.labels['kubernetes.azure.com/fips_enabled']).toBeUndefined();
   }, 120_000);
 });

@@ -28,7 +28,7 @@ import { clusterByFqdnKey, clusterPrefix, clusterRecordKey } from '../../cluster
 import { resolveVersion } from '../../fleet/catalog/kubernetes-versions.js';
 import { imageByName } from '../../fleet/catalog/node-images.js';
 import type { Fleet } from '../../fleet/fleet.js';
-import type { NodeModel, VmssSpec } from '../../fleet/model.js';
+import type { NodeModel, PoolFailure, VmssSpec } from '../../fleet/model.js';
 import { vmssName } from '../../fleet/naming.js';
 import { newETag } from './etags.js';
 import { withNodesStatus } from './nodes-status.js';
@@ -327,7 +327,7 @@ export class ContainerService {
       return { done: true };
     }
 
-    let failure: { code: string; message: string } | undefined;
+    let failure: PoolFailure | undefined;
     for (const w of p.pools) {
       const prog = await this.fleet.progress(p.uid, w.name, w.generation);
       if (!prog.done) return { done: false, retryAfterMs: poll };
@@ -349,7 +349,8 @@ export class ContainerService {
         }
       }
     }
-    const final = failure ? 'Failed' : 'Succeeded';
+    // SPEC W-14: a rollout stopped by undrainable nodes without a surge node for each ends Canceled, as AKS's does.
+    const final = failure ? (failure.canceled ? 'Canceled' : 'Failed') : 'Succeeded';
     for (const w of p.pools) {
       const id = `${p.clusterId}/agentPools/${w.name}`;
       if (p.kind === 'pool-delete') {
@@ -372,7 +373,7 @@ export class ContainerService {
     }
     await this.deps.arm.operations.finish(opRef, {
       status: final,
-      ...(failure ? { error: failure } : {}),
+      ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
       ...(result ? { result } : {}),
     });
     return { done: true };
@@ -444,9 +445,10 @@ function stripReadOnly(p: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * SPEC W-14, C-16: the pool's upgradeSettings as the fleet's rollout reads them: drainTimeoutInMinutes (AKS: 1..1440),
- * nodeSoakDurationInMinutes (0..30), maxSurge and maxUnavailable (counts or percentages, checked by the pool rules).
+ * nodeSoakDurationInMinutes (0..30), maxSurge and maxUnavailable (counts or percentages, checked by the pool rules),
+ * undrainableNodeBehavior (Cordon, or AKS's default Schedule).
  */
-function upgradeSettings(raw: Record<string, unknown>): Pick<VmssSpec, 'drainTimeoutMinutes' | 'nodeSoakMinutes' | 'maxSurge' | 'maxUnavailable'> {
+function upgradeSettings(raw: Record<string, unknown>): Pick<VmssSpec, 'drainTimeoutMinutes' | 'nodeSoakMinutes' | 'maxSurge' | 'maxUnavailable' | 'undrainableNodeBehavior'> {
   const u = (raw.upgradeSettings ?? {}) as Record<string, unknown>;
   const minutes = (v: unknown, min: number, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
   return {
@@ -454,5 +456,6 @@ function upgradeSettings(raw: Record<string, unknown>): Pick<VmssSpec, 'drainTim
     ...(minutes(u.nodeSoakDurationInMinutes, 1, 30) ? { nodeSoakMinutes: u.nodeSoakDurationInMinutes as number } : {}),
     ...(typeof u.maxSurge === 'string' && u.maxSurge !== '' ? { maxSurge: u.maxSurge } : {}),
     ...(typeof u.maxUnavailable === 'string' && u.maxUnavailable !== '' ? { maxUnavailable: u.maxUnavailable } : {}),
+    ...(typeof u.undrainableNodeBehavior === 'string' && u.undrainableNodeBehavior.toLowerCase() === 'cordon' ? { undrainableNodeBehavior: 'Cordon' as const } : {}),
   };
 }

@@ -2,12 +2,14 @@
  * A pool's upgradeSettings.maxSurge and maxUnavailable (SPEC C-16): each an integer ("5") or a percentage of the
  * pool up to 100% ("33%"), and, as AKS documents for AgentPoolUpgradeSettings, one of them greater than 0: a rollout
  * with no surge node and no node allowed to be unavailable could never rebuild a node. nodeSoakDurationInMinutes is
- * a whole number of minutes from 0 to 30, as AKS documents it.
+ * a whole number of minutes from 0 to 30, as AKS documents it; undrainableNodeBehavior is one of the API's values,
+ * Cordon or Schedule (SPEC W-14).
  */
 import { ArmError } from '../../../arm/errors.js';
 import type { PoolRule } from './types.js';
 
 const FORMAT = /^(\d+)(%?)$/;
+const UNDRAINABLE = new Set(['cordon', 'schedule']);
 
 export const upgradeSettingsRule: PoolRule = ({ pool }) => {
   const settings = (pool.raw.upgradeSettings ?? {}) as Record<string, unknown>;
@@ -36,6 +38,15 @@ export const upgradeSettingsRule: PoolRule = ({ pool }) => {
       'InvalidParameter',
       `The value of parameter agentPoolProfile.upgradeSettings.nodeSoakDurationInMinutes is invalid: ${JSON.stringify(soak)}. Use a whole number of minutes from 0 to 30.`,
       'agentPoolProfile.upgradeSettings.nodeSoakDurationInMinutes',
+    );
+  }
+  const undrainable = settings.undrainableNodeBehavior;
+  if (undrainable !== undefined && undrainable !== null && !(typeof undrainable === 'string' && UNDRAINABLE.has(undrainable.toLowerCase()))) {
+    throw new ArmError(
+      400,
+      'InvalidParameter',
+      `The value of parameter agentPoolProfile.upgradeSettings.undrainableNodeBehavior is invalid: ${JSON.stringify(undrainable)}. The allowed values are Cordon and Schedule.`,
+      'agentPoolProfile.upgradeSettings.undrainableNodeBehavior',
     );
   }
   if (zero.maxSurge && zero.maxUnavailable) {

@@ -46,7 +46,17 @@ async function requirePool(s: Session, a: Record<string, any>): Promise<void> {
 const UPDATE_FLAGS = [
   'enableClusterAutoscaler', 'disableClusterAutoscaler', 'updateClusterAutoscaler', 'minCount', 'maxCount', 'labels', 'tags', 'nodeTaints', 'maxSurge',
   'mode', 'scaleDownMode', 'osSku', 'enableFipsImage', 'disableFipsImage', 'enableSecureBoot', 'disableSecureBoot', 'enableVtpm', 'disableVtpm', 'gpuDriver',
+  'undrainableNodeBehavior',
 ];
+
+/** SPEC W-14: what a pool's upgrade does with a node its drain cannot empty (az's --undrainable-node-behavior). */
+const undrainableArg = (defaultValue?: string) => ({
+  dest: 'undrainableNodeBehavior',
+  options: ['--undrainable-node-behavior'],
+  choices: ['Cordon', 'Schedule'],
+  ...(defaultValue ? { default: defaultValue } : {}),
+  help: 'Define the behavior for undrainable nodes during upgrade. The value should be "Cordon" or "Schedule". The default value is "Schedule".',
+});
 
 export const nodepoolCommands: CommandSpec[] = [
   {
@@ -61,6 +71,7 @@ export const nodepoolCommands: CommandSpec[] = [
       { dest: 'mode', options: ['--mode'], choices: ['System', 'User', 'Gateway'], default: 'User', help: 'The mode for a node pool which defines a node pool\'s primary function. If set as "System", AKS prefers system pods scheduling to node pools with mode `System`.' },
       { dest: 'priority', options: ['--priority'], choices: ['Regular', 'Spot'], help: 'The priority of the node pool.' },
       { dest: 'maxSurge', options: ['--max-surge'], help: 'Extra nodes used to speedup upgrade. When specified, it represents the number or percent used, eg. 5 or 33%.' },
+      undrainableArg('Schedule'),
       ...poolArgs('plain'),
     ],
     noWait: true,
@@ -78,9 +89,9 @@ export const nodepoolCommands: CommandSpec[] = [
       motdFor(a.messageOfTheDay, a.osType);
       const props = newPoolProperties(a, { cluster: false, mode: a.mode, osType, kubernetesVersion: k8s });
       if (a.priority === 'Spot') Object.assign(props, { scaleSetPriority: 'Spot', scaleSetEvictionPolicy: 'Delete', spotMaxPrice: -1 });
-      // The current az asks new pools to keep scheduling on nodes that cannot be drained (its default), and says
-      // how the autoscaler removes nodes.
-      props.upgradeSettings = { ...(a.maxSurge !== undefined ? { maxSurge: a.maxSurge } : {}), undrainableNodeBehavior: 'Schedule' };
+      // The current az asks new pools to keep scheduling on nodes that cannot be drained unless told otherwise
+      // (its default), and says how the autoscaler removes nodes.
+      props.upgradeSettings = { ...(a.maxSurge !== undefined ? { maxSurge: a.maxSurge } : {}), undrainableNodeBehavior: a.undrainableNodeBehavior ?? 'Schedule' };
       props.scaleDownMode = a.scaleDownMode ?? 'Delete';
       const s = await ctx.session();
       const pools = await s.arm.list<{ name: string }>(poolsPath(s, a), API.managedClusters);
@@ -107,6 +118,7 @@ export const nodepoolCommands: CommandSpec[] = [
       { dest: 'nodeTaints', options: ['--node-taints'], help: 'The node taints for the node pool. You can\'t change the node taints through CLI after the node pool is created.' },
       { dest: 'maxSurge', options: ['--max-surge'], help: 'Extra nodes used to speedup upgrade. When specified, it represents the number or percent used, eg. 5 or 33%.' },
       { dest: 'mode', options: ['--mode'], choices: ['System', 'User', 'Gateway'], help: 'The mode for a node pool which defines a node pool\'s primary function.' },
+      undrainableArg(),
       { dest: 'scaleDownMode', options: ['--scale-down-mode'], choices: ['Delete', 'Deallocate'], help: 'Describes how VMs are added to or removed from nodepools.' },
       { dest: 'osSku', options: ['--os-sku'], choices: OS_SKUS_UPDATE, help: 'The os-sku of the agent node pool.' },
       { dest: 'enableFipsImage', options: ['--enable-fips-image'], kind: 'flag', help: 'Switch to use FIPS-enabled OS on agent nodes.' },
@@ -158,6 +170,7 @@ export const nodepoolCommands: CommandSpec[] = [
       if (a.tags !== undefined) p.tags = parseTags(a.tags);
       if (taints !== undefined) p.nodeTaints = taints;
       if (a.maxSurge !== undefined) p.upgradeSettings = { ...(p.upgradeSettings ?? {}), maxSurge: a.maxSurge };
+      if (a.undrainableNodeBehavior !== undefined) p.upgradeSettings = { ...(p.upgradeSettings ?? {}), undrainableNodeBehavior: a.undrainableNodeBehavior };
       if (a.mode !== undefined) p.mode = a.mode;
       if (a.scaleDownMode !== undefined) p.scaleDownMode = a.scaleDownMode;
       if (a.osSku !== undefined) p.osSKU = a.osSku;
