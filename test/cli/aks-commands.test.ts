@@ -110,6 +110,18 @@ describeWithBackend('providers/containerservice/module.js', 'aks and aks nodepoo
     expect(Buffer.from(added.stdout.trim(), 'base64').toString('utf8')).toBe('Welcome to a FIPS node\n');
   });
 
+  it('--undrainable-node-behavior: Schedule by default on add, Cordon on update, nothing else (SPEC W-14)', async () => {
+    const added = await pool('add', '--name', 'drainnp', '--node-count', '1', '--query', 'upgradeSettings.undrainableNodeBehavior', '-o', 'tsv');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toBe('Schedule\n');
+    const cordon = await pool('update', '--name', 'drainnp', '--undrainable-node-behavior', 'Cordon', '--query', 'upgradeSettings.undrainableNodeBehavior', '-o', 'tsv');
+    expect(cordon.code, cordon.stderr).toBe(0);
+    expect(cordon.stdout).toBe('Cordon\n');
+    const bad = await pool('update', '--name', 'drainnp', '--undrainable-node-behavior', 'Drain');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/'Drain' is not a valid value for '--undrainable-node-behavior'/);
+  });
+
   it('Trusted Launch: --enable-vtpm/--enable-secure-boot on add, --disable-* on update (SPEC T-1, T-2)', async () => {
     const added = await pool('add', '--name', 'mynodepool', '--node-count', '3', '--enable-vtpm', '--enable-secure-boot', '--query', 'securityProfile');
     expect(added.code, added.stderr).toBe(0);
