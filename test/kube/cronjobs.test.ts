@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
-import { addCluster, kubectl, kubectlHome, settle, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
+import { addCluster, kubectl, kubectlHome, settle, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator, kubectlOk } from '../../testkit/kube/kube-env.js';
 
 const cronJob = (name: string, schedule: string, command: string, spec = '') => `apiVersion: batch/v1
 kind: CronJob
@@ -37,11 +37,7 @@ describeWith(['kubectl'], 'CronJobs with kubectl', () => {
   let cluster: FixtureCluster;
   let h: KubectlHome;
 
-  const ok = async (args: string[], stdin?: string) => {
-    const r = await kubectl(h, args, stdin, 90_000);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[], stdin?: string) => kubectlOk(h, args, stdin, 90_000);
   const jobsOf = async (cj: string): Promise<JobObj[]> =>
     ((await ok(['get', 'jobs', '-o', 'json'])).json().items as JobObj[]).filter((j) => j.metadata.ownerReferences?.some((o) => o.kind === 'CronJob' && o.name === cj && o.controller)).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const cronStatus = async (name: string) => (await ok(['get', 'cronjob', name, '-o', 'json'])).json().status as { active?: Array<{ name: string }>; lastScheduleTime?: string; lastSuccessfulTime?: string };

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
 import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
-import { kubectl, kubectlHome, waitFor, type KubectlHome, type TestEmulator, startEmulatorWithFixtures } from '../../testkit/kube/kube-env.js';
+import { kubectlHome, waitFor, type KubectlHome, type TestEmulator, startEmulatorWithFixtures, kubectlOk } from '../../testkit/kube/kube-env.js';
 import { armClient, type ArmClient } from '../../testkit/containerservice.js';
 import { httpsCall, getToken } from '../../testkit/http.js';
 
@@ -56,11 +56,7 @@ describeWith(['kubectl'], 'reimages drain nodes within disruption budgets', () =
   let h: KubectlHome;
   let arm: ArmClient;
 
-  const ok = async (args: string[], stdin?: string) => {
-    const r = await kubectl(h, args, stdin);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[], stdin?: string) => kubectlOk(h, args, stdin);
   const webPods = async () => (JSON.parse((await ok(['get', 'pods', '-l', 'app=web', '-o', 'json'])).stdout) as { items: PodJson[] }).items;
   const running = (p: PodJson) => !p.metadata.deletionTimestamp && p.status.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   const fipsNodes = async () => {

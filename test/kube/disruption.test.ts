@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
 import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
-import { kubectl, kubectlHome, waitFor, type KubectlHome, type TestEmulator, startEmulatorWithFixtures } from '../../testkit/kube/kube-env.js';
+import { kubectl, kubectlHome, waitFor, type KubectlHome, type TestEmulator, startEmulatorWithFixtures, kubectlOk } from '../../testkit/kube/kube-env.js';
 
 const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -50,11 +50,7 @@ describeWith(['kubectl'], 'PodDisruptionBudgets and kubectl drain', () => {
   let cluster: FixtureCluster;
   let h: KubectlHome;
 
-  const ok = async (args: string[], stdin?: string) => {
-    const r = await kubectl(h, args, stdin);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[], stdin?: string) => kubectlOk(h, args, stdin);
   const pdbStatus = async (name: string) => (JSON.parse((await ok(['get', 'pdb', name, '-o', 'json'])).stdout) as { status: Record<string, any> }).status;
   const pods = async (app: string) => (JSON.parse((await ok(['get', 'pods', '-l', `app=${app}`, '-o', 'json'])).stdout) as { items: PodJson[] }).items;
   const ready = (p: PodJson) => !p.metadata.deletionTimestamp && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
-import { addCluster, kubectl, kubectlHome, settle, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
+import { addCluster, kubectl, kubectlHome, settle, startEmulatorWithFixtures, waitFor, type KubectlHome, type TestEmulator, kubectlOk } from '../../testkit/kube/kube-env.js';
 
 const job = (name: string, command: string, spec = '', policy = 'Never') => `apiVersion: batch/v1
 kind: Job
@@ -41,11 +41,7 @@ describeWith(['kubectl'], 'Jobs with kubectl', () => {
   let cluster: FixtureCluster;
   let h: KubectlHome;
 
-  const ok = async (args: string[], stdin?: string) => {
-    const r = await kubectl(h, args, stdin, 90_000);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[], stdin?: string) => kubectlOk(h, args, stdin, 90_000);
   const getJob = async (name: string): Promise<JobObj> => (await ok(['get', 'job', name, '-o', 'json'])).json();
   const podsOf = async (name: string): Promise<PodObj[]> => (await ok(['get', 'pods', '-l', `batch.kubernetes.io/job-name=${name}`, '-o', 'json'])).json().items;
   const condition = (j: JobObj, type: string) => j.status.conditions?.find((c) => c.type === type && c.status === 'True');

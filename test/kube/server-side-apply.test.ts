@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
-import { kubeApi, kubectl, kubectlHome, startEmulatorWithFixtures, type KubeApiClient, type KubectlHome, type TestEmulator } from '../../testkit/kube/kube-env.js';
+import { kubeApi, kubectl, kubectlHome, startEmulatorWithFixtures, type KubeApiClient, type KubectlHome, type TestEmulator, kubectlOk } from '../../testkit/kube/kube-env.js';
 
 const deployment = (name: string, replicas: number, labels: Record<string, string>, image = 'nginx:1.25') => `apiVersion: apps/v1
 kind: Deployment
@@ -47,11 +47,7 @@ describeWith(['kubectl'], 'server-side apply and managed fields with kubectl', (
   let h: KubectlHome;
   let api: KubeApiClient;
 
-  const ok = async (args: string[], stdin?: string) => {
-    const r = await kubectl(h, args, stdin);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[], stdin?: string) => kubectlOk(h, args, stdin);
   const managed = async (kind: string, name: string): Promise<Entry[]> => {
     const r = await ok(['get', kind, name, '-o', 'json', '--show-managed-fields']);
     return (r.json() as { metadata: { managedFields?: Entry[] } }).metadata.managedFields ?? [];

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../testkit/optional.js';
 import type { FixtureCluster } from '../../testkit/kube/fixtures.js';
 import { createArmCluster } from '../../testkit/kube/arm-cluster.js';
-import { kubectl, kubectlHome, kubectlStream, waitFor, type KubectlHome, type TestEmulator, startEmulatorWithFixtures } from '../../testkit/kube/kube-env.js';
+import { kubectlHome, kubectlStream, waitFor, type KubectlHome, type TestEmulator, startEmulatorWithFixtures, kubectlOk } from '../../testkit/kube/kube-env.js';
 import { armClient, type ArmClient } from '../../testkit/containerservice.js';
 import { httpsCall, getToken } from '../../testkit/http.js';
 
@@ -87,11 +87,7 @@ describeWith(['kubectl'], 'reimages with surge nodes', () => {
   let h: KubectlHome;
   let arm: ArmClient;
 
-  const ok = async (args: string[], stdin?: string) => {
-    const r = await kubectl(h, args, stdin);
-    expect(r.code, r.stderr + r.stdout).toBe(0);
-    return r;
-  };
+  const ok = (args: string[], stdin?: string) => kubectlOk(h, args, stdin);
   const poolPath = (pool: string) => `${arm.cluster('rg', 'surges')}/agentPools/${pool}`;
   const getPool = async (pool: string) => (await arm.call('GET', poolPath(pool))).json() as { properties: Record<string, unknown> };
   /** PUTs the pool with changed properties; answers the response (the async operation's URL when accepted). */

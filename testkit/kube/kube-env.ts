@@ -81,6 +81,13 @@ export function kubectl(h: KubectlHome, args: string[], stdin?: string, timeoutM
   });
 }
 
+/** kubectl that must succeed: a failure throws with the command and kubectl's own output. */
+export async function kubectlOk(h: KubectlHome, args: string[], stdin?: string, timeoutMs?: number): Promise<KubectlResult> {
+  const r = await kubectl(h, args, stdin, timeoutMs);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}:\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
 /** Starts a long-running kubectl (e.g. `get -w`) and collects its output. */
 export function kubectlStream(h: KubectlHome, args: string[]): { child: ChildProcess; output: () => string; stderr: () => string; exited: Promise<number | null> } {
   const child = spawn('kubectl', args, { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
