@@ -102,6 +102,24 @@ describeWith(['kubectl'], 'OpenAPI v3', () => {
     expect(scale['x-kubernetes-group-version-kind']).toEqual({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
   });
 
+  it("describes the pods' streaming subresources as upstream: log a GET of text, exec and attach connect actions", async () => {
+    const { paths } = await index();
+    const core = (await api.call('GET', paths['api/v1']!.serverRelativeURL)).json() as { paths: Record<string, Schema> };
+    const pod = '/api/v1/namespaces/{namespace}/pods/{name}';
+    const log = core.paths[`${pod}/log`]!;
+    expect(log.get).toMatchObject({ operationId: 'readCoreV1NamespacedPodLog', 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': { group: '', version: 'v1', kind: 'Pod' } });
+    expect(log.get.responses['200'].content['text/plain'].schema).toEqual({ type: 'string' });
+    expect(log.parameters.map((p: Schema) => p.name)).toEqual(expect.arrayContaining(['name', 'namespace', 'container', 'follow', 'previous', 'sinceSeconds', 'tailLines', 'timestamps']));
+    for (const [sub, kind, options] of [['exec', 'PodExecOptions', ['command', 'container', 'stdin', 'tty']], ['attach', 'PodAttachOptions', ['container', 'stdin', 'tty']]] as const) {
+      const entry = core.paths[`${pod}/${sub}`]!;
+      const Sub = sub[0]!.toUpperCase() + sub.slice(1);
+      expect(entry.get).toMatchObject({ operationId: `connectCoreV1GetNamespacedPod${Sub}`, 'x-kubernetes-action': 'connect', 'x-kubernetes-group-version-kind': { group: '', version: 'v1', kind } });
+      expect(entry.post.operationId).toBe(`connectCoreV1PostNamespacedPod${Sub}`);
+      expect(entry.parameters.map((p: Schema) => p.name)).toEqual(expect.arrayContaining([...options]));
+    }
+    expect(core.paths[`${pod}/binding`]!.post).toMatchObject({ operationId: 'createCoreV1NamespacedPodBinding', 'x-kubernetes-group-version-kind': { group: '', version: 'v1', kind: 'Binding' } });
+  });
+
   it('caches by hash as kube-apiserver does: immutable with the current hash, redirected from an old one', async () => {
     const url = (await index()).paths['api/v1']!.serverRelativeURL;
     const hash = url.split('hash=')[1]!;

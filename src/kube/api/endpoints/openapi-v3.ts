@@ -42,12 +42,14 @@ function operationInfix(group: string, version: string): string {
 }
 
 const query = (name: string, type: 'string' | 'boolean' | 'integer'): JsonSchema => ({ name, in: 'query', schema: { type, uniqueItems: true } });
-const pathParam = (name: string): JsonSchema => ({ name, in: 'path', required: true, schema: { type: 'string', uniqueItems: true } });
-const WRITE_PARAMS = [query('dryRun', 'string'), query('fieldManager', 'string'), query('fieldValidation', 'string')];
-const LIST_PARAMS = ['allowWatchBookmarks:boolean', 'continue:string', 'fieldSelector:string', 'labelSelector:string', 'limit:integer', 'resourceVersion:string', 'resourceVersionMatch:string', 'sendInitialEvents:boolean', 'timeoutSeconds:integer', 'watch:boolean'].map((p) => {
+/** "name:type" → a query parameter. */
+const queryOf = (p: string): JsonSchema => {
   const [name, type] = p.split(':') as [string, 'string' | 'boolean' | 'integer'];
   return query(name, type);
-});
+};
+const pathParam = (name: string): JsonSchema => ({ name, in: 'path', required: true, schema: { type: 'string', uniqueItems: true } });
+const WRITE_PARAMS = [query('dryRun', 'string'), query('fieldManager', 'string'), query('fieldValidation', 'string')];
+const LIST_PARAMS = ['allowWatchBookmarks:boolean', 'continue:string', 'fieldSelector:string', 'labelSelector:string', 'limit:integer', 'resourceVersion:string', 'resourceVersionMatch:string', 'sendInitialEvents:boolean', 'timeoutSeconds:integer', 'watch:boolean'].map(queryOf);
 const DELETE_PARAMS = [query('dryRun', 'string'), query('gracePeriodSeconds', 'integer'), query('propagationPolicy', 'string')];
 const MEDIA = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 const PATCH_MEDIA = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
@@ -77,6 +79,31 @@ function operation(o: OperationSpec): JsonSchema {
     'x-kubernetes-action': o.action,
     'x-kubernetes-group-version-kind': o.gvk,
   };
+}
+
+/**
+ * Subresources that answer a stream rather than an object, as upstream describes them: `log` a GET of text, `exec`
+ * and `attach` the "connect" action (GET and POST, upgraded to a streaming protocol), each with its query options.
+ */
+const STREAMED: Record<string, { action: 'get' | 'connect'; params: JsonSchema[] }> = {
+  log: {
+    action: 'get',
+    params: ['container:string', 'follow:boolean', 'insecureSkipTLSVerifyBackend:boolean', 'limitBytes:integer', 'previous:boolean', 'sinceSeconds:integer', 'sinceTime:string', 'stream:string', 'tailLines:integer', 'timestamps:boolean'].map(queryOf),
+  },
+  exec: { action: 'connect', params: ['command:string', 'container:string', 'stderr:boolean', 'stdin:boolean', 'stdout:boolean', 'tty:boolean'].map(queryOf) },
+  attach: { action: 'connect', params: ['container:string', 'stderr:boolean', 'stdin:boolean', 'stdout:boolean', 'tty:boolean'].map(queryOf) },
+};
+
+/** Upstream's operation ids: readCoreV1NamespacedPodLog, connectCoreV1GetNamespacedPodExec, connectCoreV1PostNamespacedPodExec. */
+function streamedPaths(name: string, spec: { action: 'get' | 'connect' }, infix: string, scopedKind: string, gvk: Gvk): JsonSchema {
+  const text = { type: 'string' };
+  const sub = name[0]!.toUpperCase() + name.slice(1);
+  const op = (id: string, types: string[]) => ({
+    ...operation({ id, action: spec.action, gvk, params: [], response: text }),
+    responses: { '200': { description: 'OK', content: content(types, text) }, '401': { description: 'Unauthorized' } },
+  });
+  if (spec.action === 'get') return { get: op(`read${infix}${scopedKind}${sub}`, ['text/plain', ...MEDIA]) };
+  return { get: op(`connect${infix}Get${scopedKind}${sub}`, ['*/*']), post: op(`connect${infix}Post${scopedKind}${sub}`, ['*/*']) };
 }
 
 /** The paths of one resource: its collection, its objects, their subresources and the list across namespaces. */
@@ -109,8 +136,13 @@ function resourcePaths(set: SchemaSet, r: ResourceDef, paths: Record<string, Jso
 
   for (const s of r.subresources) {
     const subGvk = { group: s.group ?? r.group, version: s.version ?? r.version, kind: s.kind };
+    const streamed = STREAMED[s.name];
+    if (streamed) {
+      paths[`${base}/{name}/${s.name}`] = { ...streamedPaths(s.name, streamed, infix, `${scope}${r.kind}`, subGvk), parameters: [pathParam('name'), ...nsParams, ...streamed.params] };
+      continue;
+    }
     const model = s.name === 'status' ? r.model : `V1${s.kind}`;
-    if (s.name === 'log' || !modelFields(model)) continue; // connect verbs and text: no schema to describe
+    if (!modelFields(model)) continue;
     const ref = { $ref: `#/components/schemas/${s.name === 'status' ? set.addKind(model, subGvk) : set.addModel(model, subGvk.group)}` };
     const id = (verb: string) => `${verb}${infix}${scope}${r.kind}${s.name[0]!.toUpperCase()}${s.name.slice(1)}`;
     const sub: JsonSchema = {};
