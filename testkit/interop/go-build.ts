@@ -1,0 +1,61 @@
+/**
+ * Builds a Go program of the interop harness (test/interop/<module>/, each with its own pinned go.mod) once per
+ * content of its module, outside the clone: module downloads and the build cache are Go's own (GOMODCACHE,
+ * GOCACHE), the binary goes to ~/.cache/aksemu/interop/<module>-<hash>/. A warm run finds the binary and builds
+ * nothing; a changed go.mod, go.sum or source file builds a new one.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot } from '../root.js';
+
+const run = promisify(execFile);
+
+/** test/interop/<module>: the harness's Go modules. */
+export function interopModuleDir(module: string): string {
+  return join(repoRoot(), 'test', 'interop', module);
+}
+
+function cacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'aksemu', 'interop');
+}
+
+/** Hash of every file of the module (go.mod, go.sum, sources, local replacements), so any change rebuilds. */
+function moduleHash(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const path = join(d, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(relative(dir, path)).update('\0').update(readFileSync(path)).update('\0');
+    }
+  };
+  walk(dir);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The path of `pkg` (a package path as `go build` takes it, e.g. `./cmd/driver` or a dependency's main package)
+ * built from test/interop/<module>. The first call per content builds (minutes when the module cache is cold).
+ */
+export async function goBinary(module: string, pkg: string, name: string): Promise<string> {
+  const dir = interopModuleDir(module);
+  const outDir = join(cacheRoot(), `${module}-${moduleHash(dir)}`);
+  const out = join(outDir, name);
+  if (existsSync(out)) return out;
+  mkdirSync(outDir, { recursive: true });
+  const partial = `${out}.partial-${process.pid}`;
+  // -mod=readonly: go.sum is the pin; a build never rewrites the repository's files.
+  await run('go', ['build', '-mod=readonly', '-trimpath', '-o', partial, pkg], {
+    cwd: dir,
+    env: { ...process.env, GOFLAGS: '-buildvcs=false' },
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`go build ${pkg} in test/interop/${module} failed: ${err.stderr ?? err.message}`);
+  });
+  renameSync(partial, out); // atomic: a concurrent test file sees either no binary or a whole one
+  return out;
+}
