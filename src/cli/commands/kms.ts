@@ -3,6 +3,7 @@
  *   aksemu kms-plugin --key-id KID --listen-addr unix:///path [--healthz-port N]   the KMS plugin as a process
  *   aksemu aks encryption status -g RG -n NAME                                      secrets at rest, by key
  *   aksemu aks encryption migrate -g RG -n NAME                                     server-side re-encryption
+ *   aksemu aks encryption plugin -g RG -n NAME [--socket unix:///path | --builtin]  which plugin serves the key
  * The `aks encryption` commands are thin clients of the instance's `/_aksemu/encryption` API (they will fold into
  * the az-compatible CLI framework as they are).
  */
@@ -76,10 +77,11 @@ interface Reply {
   body: any;
 }
 
-function call(s: Session, method: string, path: string): Promise<Reply> {
+function call(s: Session, method: string, path: string, body?: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const u = new URL(`${s.url}${path}`);
-    const req = request({ method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, ca: s.ca, headers: { authorization: `Bearer ${s.token}` } }, (res) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${s.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const req = request({ method, hostname: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, ca: s.ca, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -95,7 +97,7 @@ function call(s: Session, method: string, path: string): Promise<Reply> {
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -163,6 +165,22 @@ function registerEncryptionCommands(program: Command): void {
       const reply = await call(s, 'GET', `/_aksemu/aks/encryption${q(o)}`);
       if (reply.status !== 200) throw failed(reply);
       process.stdout.write(`${o.output === 'json' ? JSON.stringify(reply.body, null, 2) : statusTable(reply.body)}\n`);
+    });
+  enc
+    .command('plugin')
+    .description("which KMS plugin serves the cluster's current key; --socket: an external plugin (e.g. Azure's own) instead of aksemu's, --builtin: aksemu's again (aksemu extension)")
+    .requiredOption('-g, --resource-group <group>', "the cluster's resource group")
+    .requiredOption('-n, --name <name>', 'the cluster')
+    .option('--socket <address>', "the external plugin's socket, unix:///path/to/plugin.socket (it must answer the KMS API of the cluster's key)")
+    .option('--builtin', "serve the key with aksemu's own plugin again")
+    .option('--data-dir <dir>', 'instance data directory')
+    .action(async (o: { resourceGroup: string; name: string; socket?: string; builtin?: boolean; dataDir?: string }) => {
+      if (o.socket !== undefined && o.builtin) throw new UsageError('give either --socket or --builtin, not both');
+      const s = await connect(o.dataDir);
+      const change = o.socket !== undefined ? { socket: o.socket } : o.builtin ? { builtin: true } : undefined;
+      const reply = await call(s, change ? 'PUT' : 'GET', `/_aksemu/aks/encryption/plugin${q(o)}`, change);
+      if (reply.status !== 200) throw failed(reply);
+      process.stdout.write(`${JSON.stringify(reply.body, null, 2)}\n`);
     });
   enc
     .command('migrate')

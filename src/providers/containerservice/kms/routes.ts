@@ -7,6 +7,13 @@
  *                                                                    running) server-side migration (migration.ts),
  *                                                                    202; needs Aksemu.Emulator/encryption/migrate/action
  *   GET  /_aksemu/aks/encryption/migrate?resourceGroup=RG&name=NAME  the migration's progress (encryption/read)
+ *   GET  /_aksemu/aks/encryption/plugin?resourceGroup=RG&name=NAME   which plugin serves the current key
+ *                                                                    (encryption/read)
+ *   PUT  /_aksemu/aks/encryption/plugin?resourceGroup=RG&name=NAME   body {"socket":"unix:///path"} or
+ *                                                                    {"builtin":true}: an external KMS plugin for
+ *                                                                    the current key, or aksemu's own again
+ *                                                                    (external-plugin.ts, SPEC X-4); needs
+ *                                                                    Aksemu.Emulator/encryption/plugin/action
  *
  * The rights are aksemu's own (src/frontdoor/admin-rights.ts, SPEC Z-1), over the cluster the query names.
  * Errors are ARM-shaped ({"error":{"code","message"}}).
@@ -21,6 +28,7 @@ import { NS } from '../clusters.js';
 import { encryptionStatus } from './report.js';
 import type { StorageMigration } from './migration.js';
 import type { AksKms } from './service.js';
+import { setKmsPlugin } from './external-plugin.js';
 
 export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigration): void {
   const ctx = kms.deps;
@@ -80,6 +88,31 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
         if (!Number.isInteger(max) || max < 0) throw new ArmError(400, 'InvalidParameter', `maxPerSecond must be a non-negative integer, not '${raw}'.`);
         const rec = await migration.start(doc.properties.resourceUID, doc.id, newGuid(), max);
         return reply.code(202).send(rec);
+      }),
+    );
+    scope.get(
+      '/_aksemu/aks/encryption/plugin',
+      right('Aksemu.Emulator/encryption/read'),
+      guard(async (req) => {
+        const doc = await cluster(req);
+        const state = await kms.runtime.state(doc.properties.resourceUID);
+        const key = state?.enabled ? state.providers[0] : undefined;
+        if (!key) throw new ArmError(409, 'AzureKeyVaultKmsNotEnabled', `The cluster '${doc.name}' does not encrypt its secrets with a KMS key.`);
+        return { provider: key.name, kid: key.kid, keyId: key.keyIdHash, api: key.api, plugin: key.plugin ?? 'builtin' };
+      }),
+    );
+    scope.put(
+      '/_aksemu/aks/encryption/plugin',
+      right('Aksemu.Emulator/encryption/plugin/action'),
+      guard(async (req) => {
+        const body = (req.body ?? {}) as { socket?: unknown; builtin?: unknown };
+        const socket = typeof body.socket === 'string' ? body.socket : undefined;
+        const builtin = body.builtin === true;
+        if (body === null || typeof body !== 'object' || Array.isArray(body) || (socket === undefined) === !builtin || Object.keys(body).some((k) => k !== 'socket' && k !== 'builtin')) {
+          throw new ArmError(400, 'InvalidParameter', 'Give either {"socket": "unix:///path/to/plugin.socket"} or {"builtin": true}.');
+        }
+        const doc = await cluster(req);
+        return setKmsPlugin(kms, doc.properties.resourceUID, doc.name, socket);
       }),
     );
     scope.get(

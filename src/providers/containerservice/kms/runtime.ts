@@ -52,6 +52,8 @@ export interface ProviderStatus {
   role: 'write' | 'read';
   healthy: boolean;
   message?: string;
+  /** The external plugin serving this key (SPEC X-4), absent for aksemu's own. */
+  plugin?: string;
 }
 
 export interface KmsHealthReport {
@@ -180,17 +182,16 @@ export class KmsRuntime {
           continue;
         }
         const key = entry.key;
-        const socket = this.socketPath(uid, key);
-        let plugin = plugins.get(socket);
-        if (!plugin) {
-          plugin = new KmsPlugin({
-            listenAddr: `unix://${socket}`,
+        // An external plugin (SPEC X-4) is reached only through its socket, exactly as aksemu's own.
+        const endpoint = key.plugin ?? `unix://${this.socketPath(uid, key)}`;
+        if (!key.plugin && !plugins.has(endpoint)) {
+          const plugin = new KmsPlugin({
+            listenAddr: endpoint,
             crypto: new KeyVaultBackend({ key: parseKeyId(key.kid), credential, agent: await this.agentFor(key), userAgentPrefix: 'k8s-kms-keyvault/aksemu' }),
           });
           await plugin.start();
-          plugins.set(socket, plugin);
+          plugins.set(endpoint, plugin);
         }
-        const endpoint = `unix://${socket}`;
         const provider = key.api === 'v1' ? new KmsV1Provider(key.name, new KmsV1Client(endpoint)) : new KmsV2Provider(key.name, new KmsV2Client(endpoint), () => this.deps.clock.nowMs(), KMS_V2_TIMING, this.seedCryptoPool());
         records.set(provider, key);
         providers.push(provider);
@@ -237,6 +238,7 @@ export class KmsRuntime {
         role: provider === writer ? 'write' : 'read',
         healthy: health.ok,
         ...(health.message ? { message: health.message } : {}),
+        ...(key.plugin ? { plugin: key.plugin } : {}),
       };
     });
     const healthy = providers.every((p) => p.healthy);

@@ -165,7 +165,7 @@ export class AksKms {
       state: state.unrecoverable ? 'Unrecoverable' : !report ? 'Unknown' : report.healthy ? 'Healthy' : 'Unhealthy',
       writer: state.enabled ? state.providers[0]!.name : 'identity',
       kmsApiVersion: state.enabled ? state.providers[0]!.api : undefined,
-      providers: report?.providers ?? state.providers.map((k, i) => ({ check: `kms-provider-${i}`, name: k.name, kid: k.kid, api: k.api, access: k.access, role: state.enabled && i === 0 ? 'write' : 'read' })),
+      providers: report?.providers ?? state.providers.map((k, i) => ({ check: `kms-provider-${i}`, name: k.name, kid: k.kid, api: k.api, access: k.access, role: state.enabled && i === 0 ? 'write' : 'read', ...(k.plugin ? { plugin: k.plugin } : {}) })),
       apiServerRestarts: report?.apiServerRestarts ?? 0,
       ...(report ? { checkedAt: report.checkedAt } : {}),
     };

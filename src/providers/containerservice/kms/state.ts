@@ -35,6 +35,11 @@ export interface KmsKeyRecord {
   vaultId: string;
   /** The private endpoint (Microsoft.Network/privateEndpoints id) the plugin goes through (Private only). */
   privateEndpointId?: string;
+  /**
+   * aksemu extension (SPEC X-4): the `unix://` address of an external KMS plugin that serves this key instead of
+   * aksemu's own, e.g. Azure's plugin (Azure/kubernetes-kms) run beside the emulator. Absent: aksemu's plugin.
+   */
+  plugin?: string;
   configuredAt: string;
 }
 
