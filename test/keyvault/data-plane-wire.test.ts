@@ -70,10 +70,11 @@ describe('Key Vault data plane on the wire', () => {
     expect(proxied.headers['www-authenticate']).toContain('resource="https://vault.azure.net"');
   });
 
-  it('accepts api-versions 7.2 to 2025-07-01 and the previews between, and refuses others with BadParameter', async () => {
-    // 7.6-preview.2 is what the current az CLI sends for `az keyvault key create`.
-    for (const v of ['7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01', '7.3-preview', '7.6-preview.2']) expect((await call('kv-wire', `/keys?api-version=${v}`)).status).toBe(200);
-    for (const v of ['7.1', '2016-10-01', '8.0', '7.6-preview.9', '7.2-preview']) {
+  it('accepts api-versions 2015-06-01 to 2025-07-01 and the previews between 7.2 and 7.6, and refuses others with BadParameter', async () => {
+    // 7.6-preview.2 is what the current az CLI sends for `az keyvault key create`; 2016-10-01 what Azure's KMS
+    // plugin sends (test/interop/azure-kms-plugin.test.ts).
+    for (const v of ['2015-06-01', '2016-10-01', '7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01', '7.3-preview', '7.6-preview.2']) expect((await call('kv-wire', `/keys?api-version=${v}`)).status).toBe(200);
+    for (const v of ['2016-10-02', '6.0', '8.0', '7.6-preview.9', '7.2-preview']) {
       const res = await call('kv-wire', `/keys?api-version=${v}`);
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({ error: { code: 'BadParameter', message: `The specified version (${v}) is not recognized. Consider using the latest supported version (2025-07-01).` } });

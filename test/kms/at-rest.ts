@@ -40,6 +40,15 @@ export async function rawSecret(store: Store, uid: string, ns: string, name: str
   return { format: 'kms-v2', provider: m[2]!, keyId: obj.keyID, raw };
 }
 
+/** A KMS v2 value's EncryptedObject as the upstream .proto decodes it (what the plugin's Encrypt put there). */
+export function encryptedObject(v: AtRestValue): { keyID: string; annotations: Record<string, Buffer>; encryptedDEKSource: Buffer; encryptedDEKSourceType: number } {
+  const m = /^k8s:enc:kms:v2:[^:]+:/.exec(v.raw.subarray(0, 200).toString('latin1'));
+  if (!m) throw new Error('not a KMS v2 value');
+  const obj = EncryptedObject.toObject(EncryptedObject.decode(v.raw.subarray(m[0].length)), { enums: Number }) as { keyID: string; annotations?: Record<string, Uint8Array>; encryptedDEKSource: Uint8Array; encryptedDEKSourceType: number };
+  const annotations = Object.fromEntries(Object.entries(obj.annotations ?? {}).map(([k, b]) => [k, Buffer.from(b)]));
+  return { keyID: obj.keyID, annotations, encryptedDEKSource: Buffer.from(obj.encryptedDEKSource), encryptedDEKSourceType: obj.encryptedDEKSourceType };
+}
+
 export const kidHash = (kid: string) => createHash('sha256').update(kid).digest('hex');
 
 /** Decrypts a stored secret with a Key Vault private key the test holds; returns the Secret object. */

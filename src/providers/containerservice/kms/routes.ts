@@ -105,9 +105,14 @@ export function registerEncryptionRoutes(kms: AksKms, migration: StorageMigratio
       '/_aksemu/aks/encryption/plugin',
       right('Aksemu.Emulator/encryption/plugin/action'),
       guard(async (req) => {
-        const body = (req.body ?? {}) as { socket?: unknown; builtin?: unknown };
-        const socket = typeof body.socket === 'string' ? body.socket : undefined;
-        const builtin = body.builtin === true;
+        let body: { socket?: unknown; builtin?: unknown };
+        try {
+          body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '{}');
+        } catch {
+          throw new ArmError(400, 'InvalidRequestContent', 'The request body is not valid JSON.');
+        }
+        const socket = body !== null && typeof body === 'object' && typeof body.socket === 'string' ? body.socket : undefined;
+        const builtin = body !== null && typeof body === 'object' && body.builtin === true;
         if (body === null || typeof body !== 'object' || Array.isArray(body) || (socket === undefined) === !builtin || Object.keys(body).some((k) => k !== 'socket' && k !== 'builtin')) {
           throw new ArmError(400, 'InvalidParameter', 'Give either {"socket": "unix:///path/to/plugin.socket"} or {"builtin": true}.');
         }
