@@ -142,7 +142,7 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
   let healthzPort: number;
 
   beforeAll(async () => {
-    // The first build downloads the modules through the Go module proxy and compiles (about a minute and a half);
+    // The first build downloads the modules through the Go module proxy and compiles (under two minutes on 2 cores);
     // later runs find the binary (testkit/interop/go-build.ts).
     binary = await goBinary('azure-kms-plugin', 'github.com/Azure/kubernetes-kms/cmd/server', 'azure-kms-plugin');
     emu = await startTestEmulator({ now: new Date('2025-09-01T00:00:00Z') });
