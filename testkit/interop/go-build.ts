@@ -48,10 +48,11 @@ export async function goBinary(module: string, pkg: string, name: string): Promi
   if (existsSync(out)) return out;
   mkdirSync(outDir, { recursive: true });
   const partial = `${out}.partial-${process.pid}`;
-  // -mod=readonly: go.sum is the pin; a build never rewrites the repository's files.
+  // -mod=readonly: go.sum is the pin; a build never rewrites the repository's files. Modules come from the Go
+  // module proxy; should one ever be fetched from its repository instead, git fails rather than asking for a login.
   await run('go', ['build', '-mod=readonly', '-trimpath', '-o', partial, pkg], {
     cwd: dir,
-    env: { ...process.env, GOFLAGS: '-buildvcs=false' },
+    env: { ...process.env, GOFLAGS: '-buildvcs=false', GIT_TERMINAL_PROMPT: '0' },
     maxBuffer: 16 * 1024 * 1024,
   }).catch((err: Error & { stderr?: string }) => {
     throw new Error(`go build ${pkg} in test/interop/${module} failed: ${err.stderr ?? err.message}`);
