@@ -140,6 +140,8 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
 
   let azure: string;
   let healthzPort: number;
+  /** The instance's default user, as a Key Vault credential (the key's creator, "Key Vault Crypto Officer"). */
+  let asUser: { getToken: () => Promise<{ token: string; expiresOnTimestamp: number }> };
 
   beforeAll(async () => {
     // The first build downloads the modules through the Go module proxy and compiles (under two minutes on 2 cores);
@@ -159,7 +161,7 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
     await assignRole(k, v.id!, tokenOf(userJwt).oid, ROLE.cryptoOfficer, 'User');
     spOid = tokenOf(await getToken(emu.url, emu.env)).oid;
     await assignRole(k, v.id!, spOid, ROLE.cryptoUser, 'ServicePrincipal');
-    const asUser = { getToken: async () => ({ token: await getUserToken(emu.url, emu.env, 'https://vault.azure.net/.default'), expiresOnTimestamp: Date.now() + 3_600_000 }) };
+    asUser = { getToken: async () => ({ token: await getUserToken(emu.url, emu.env, 'https://vault.azure.net/.default'), expiresOnTimestamp: Date.now() + 3_600_000 }) };
     key = await importKey(k, VAULT, 'azure-kms-key', new KeyClient(`https://${VAULT}.vault.azure.net/`, asUser));
 
     // /etc/kubernetes/azure.json of an AKS node, with a service principal instead of the kubelet identity.
@@ -253,6 +255,8 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
     let h: KubectlHome;
     let uid: string;
     let clusterId: string;
+    /** The cluster's user-assigned identity: what aksemu's own plugin calls Key Vault as. */
+    let clusterIdentity: string;
     const provider = () => `azurekmsprovider-${kidHash(key.kid).slice(0, 8)}`;
 
     const cli = async (args: string[]) => {
@@ -290,6 +294,7 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
 
     beforeAll(async () => {
       const id = await identity(k, RG, 'byo-identity');
+      clusterIdentity = id.principalId;
       await assignRole(k, `/subscriptions/${k.sub}/resourceGroups/${RG}/providers/Microsoft.KeyVault/vaults/${VAULT}`, id.principalId, ROLE.cryptoUser);
       const mc = await k.aks.managedClusters.beginCreateOrUpdateAndWait(RG, 'byo-aks', kmsCluster({ identityId: id.id, kid: key.kid }));
       expect(mc.provisioningState).toBe('Succeeded');
@@ -354,11 +359,16 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
       const status = (await rawCluster(emu.url, emu.env, clusterId)).properties.status.azureKeyVaultKms;
       expect(status.providers[0]).toMatchObject({ name: provider(), plugin: azure, healthy: true });
 
-      // Azure's → aksemu's, with the same key: what Azure's plugin wrapped, aksemu's unwraps.
+      // Azure's → aksemu's, with the same key: what Azure's plugin wrapped, aksemu's unwraps (as the cluster's
+      // identity, in the audit log).
+      const beforeBuiltin = (await audit()).length;
       expect((await cli(['--builtin'])).out).toMatchObject({ plugin: 'builtin', provider: provider() });
       expect(await read('by-azure-1')).toBe('by-azure-1-value');
       expect(await read('by-azure-2')).toBe('by-azure-2-value');
       await create('by-aksemu');
+      await waitFor('aksemu’s plugin’s decrypt as the cluster identity', async () =>
+        (await audit()).slice(beforeBuiltin).some((e) => e.identity.claim.oid === clusterIdentity && e.operationName === 'KeyDecrypt' && e.resultType === 'Success'),
+      );
 
       // And back: every secret reads through Azure's plugin.
       expect((await cli(['--socket', azure])).out).toMatchObject({ plugin: azure });
@@ -382,6 +392,21 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
       // The request ids have the same shape (Key Vault's, passed through unchanged by both plugins).
       const shape = (s: string) => s.replace(/[0-9a-f]/g, 'h');
       expect(shape(b.annotations['x-ms-request-id.azure.akv.io']!.toString())).toBe(shape(a.annotations['x-ms-request-id.azure.akv.io']!.toString()));
+    });
+
+    it('the setting belongs to the key: after a rotation the new key is on aksemu’s plugin, the previous one still reads through Azure’s', async () => {
+      const next = await importKey(k, VAULT, 'azure-kms-key-2', new KeyClient(`https://${VAULT}.vault.azure.net/`, asUser));
+      const mc = await k.aks.managedClusters.get(RG, 'byo-aks');
+      await k.aks.managedClusters.beginCreateOrUpdateAndWait(RG, 'byo-aks', { ...mc, securityProfile: { ...mc.securityProfile, azureKeyVaultKms: { ...mc.securityProfile!.azureKeyVaultKms, keyId: next.kid } } });
+      expect((await cli([])).out).toMatchObject({ plugin: 'builtin', keyId: kidHash(next.kid) });
+      const providers = (await rawCluster(emu.url, emu.env, clusterId)).properties.status.azureKeyVaultKms.providers as Array<{ kid: string; role: string; plugin?: string }>;
+      expect(providers.map((p) => [p.kid, p.role, p.plugin ?? 'builtin'])).toEqual([
+        [next.kid, 'write', 'builtin'],
+        [key.kid, 'read', azure],
+      ]);
+      await create('after-rotation');
+      expect((await rawSecret(emu.core.store, uid, 'default', 'after-rotation')).keyId).toBe(kidHash(next.kid));
+      for (const name of ['before-byo', 'by-azure-1', 'by-aksemu']) expect(await read(name)).toBe(`${name}-value`);
     });
   });
 });
