@@ -337,6 +337,18 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
       } finally {
         notKms.close();
       }
+      // Authorized like the other `aks encryption` routes: the cluster's identity (no aksemu right) is refused.
+      const { stdout } = await run(process.execPath, [CLI, 'env', '--data-dir', emu.dataDir, '--identity', 'byo-identity']);
+      const idEnv = Object.fromEntries([...stdout.matchAll(/^export ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^'(.*)'$/, '$1')]));
+      const msi = await httpsCall(`${idEnv.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent('https://management.azure.com/')}`, { headers: { 'x-identity-header': idEnv.IDENTITY_HEADER! } });
+      expect(msi.status, msi.text).toBe(200);
+      const refused = await httpsCall(`${emu.url}/_aksemu/aks/encryption/plugin?resourceGroup=${RG}&name=byo-aks`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${msi.json<{ access_token: string }>().access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ socket: azure }),
+      });
+      expect(refused.status).toBe(403);
+      expect(refused.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: 'AuthorizationFailed', message: expect.stringContaining("'Aksemu.Emulator/encryption/plugin/action'") });
       expect((await emu.core.store.get(`/aks/kms/${uid}`))!.modRevision).toBe(generation);
       expect((await admin('GET')).json()).toMatchObject({ plugin: 'builtin' });
       expect(await read('before-byo')).toBe('before-byo-value');
