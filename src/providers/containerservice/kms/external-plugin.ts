@@ -93,7 +93,7 @@ export async function setKmsPlugin(kms: AksKms, uid: string, clusterName: string
     if (!state?.enabled) throw new ArmError(409, 'AzureKeyVaultKmsNotEnabled', `The cluster '${clusterName}' does not encrypt its secrets with a KMS key: enable KMS etcd encryption first.`);
     if (state.unrecoverable) throw new ArmError(409, 'AzureKeyVaultKmsClusterUnrecoverable', `The cluster's API server is down for good (${state.unrecoverable.reason}).`);
     const key = state.providers[0]!;
-    if ((key.plugin ?? undefined) === endpoint) return settingOf(key);
+    if (key.plugin === endpoint) return settingOf(key);
     if (endpoint !== undefined) await probe(endpoint, key);
     const { plugin: _previous, ...builtin } = key;
     const next: KmsClusterState = {
