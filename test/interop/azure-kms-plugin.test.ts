@@ -11,9 +11,9 @@
  * of the key's private half, and reads the vault's audit log. Then a cluster's key is switched between Azure's
  * plugin and aksemu's with `aksemu aks encryption plugin`, and what each writes at rest is compared.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,14 +23,14 @@ import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
 import { CLI, removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
-import { getToken, getUserToken, httpsCall } from '../../testkit/http.js';
-import { goBinary } from '../../testkit/interop/go-build.js';
+import { getToken, httpsCall } from '../../testkit/http.js';
 import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { describeWith } from '../../testkit/optional.js';
 import { waitFor } from '../../testkit/wait.js';
 import { decryptSecret, encryptedObject, kidHash, rawSecret } from '../kms/at-rest.js';
 import { assignRole, identity, importKey, kit, kmsCluster, rawCluster, resourceGroup, ROLE, type Kit, type TestKey } from '../kms/fixtures.js';
 import { rsaUnwrap } from '../kms/support.js';
+import { azurePluginBinary, freePort, kmsVault, startAzurePlugin, writeAzureJson, type KmsVault } from './azure-kms-plugin-support.js';
 
 const run = promisify(execFile);
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
@@ -53,17 +53,6 @@ interface AuditEvent {
   properties: { requestUri: string; clientInfo?: string; isRbacAuthorized?: boolean };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function httpGet(url: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     request(url, (res) => {
@@ -76,8 +65,6 @@ function httpGet(url: string): Promise<{ status: number; text: string }> {
   });
 }
 
-const tokenOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as { oid: string; appid?: string };
-
 describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) against aksemu’s Key Vault', () => {
   let emu: Emu;
   let k: Kit;
@@ -86,49 +73,8 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
   let spOid: string;
   const dir = mkdtempSync(join(tmpdir(), 'aksemu-azkms-'));
   const plugins: ChildProcess[] = [];
-  const logs: string[] = [];
 
-  /** Starts Azure's plugin for `version` of the key on a socket of `dir`; resolves once it answers v1 Version. */
-  async function startAzurePlugin(name: string, keyVersion: string, healthzPort: number): Promise<string> {
-    const socket = join(dir, `${name}.socket`);
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: dir,
-      // Only what a node's environment would say: the proxy (aksemu's front door) and the CA it trusts.
-      HTTPS_PROXY: emu.env.HTTPS_PROXY!,
-      SSL_CERT_FILE: emu.env.NODE_EXTRA_CA_CERTS!,
-    };
-    const child = spawn(
-      binary,
-      [
-        `--listen-addr=unix://${socket}`,
-        `--keyvault-name=${VAULT}`,
-        `--key-name=${key.name}`,
-        `--key-version=${keyVersion}`,
-        `--config-file-path=${join(dir, 'azure.json')}`,
-        `--healthz-port=${healthzPort}`,
-        '--healthz-path=/healthz',
-        `--metrics-addr=${await freePort()}`,
-        '-v=2',
-      ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => logs.push(`${name} exited ${code}: ${out}`));
-    plugins.push(child);
-    const client = new KmsV1Client(`unix://${socket}`, 2000);
-    try {
-      await waitFor(`Azure's plugin ${name} on ${socket}`, async () => {
-        if (child.exitCode !== null) throw new Error(`Azure's plugin exited ${child.exitCode}: ${out}`);
-        return client.version().catch(() => undefined);
-      }, { timeoutMs: 30_000, intervalMs: 200 });
-    } finally {
-      client.close();
-    }
-    return `unix://${socket}`;
-  }
+  const plugin = (name: string, keyVersion: string, port: number) => startAzurePlugin({ binary, dir, env: emu.env, vault: VAULT, keyName: key.name, started: plugins }, name, keyVersion, port);
 
   const audit = async (): Promise<AuditEvent[]> => {
     const token = await getToken(emu.url, emu.env);
@@ -141,33 +87,18 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
   let azure: string;
   let healthzPort: number;
   /** The instance's default user, as a Key Vault credential (the key's creator, "Key Vault Crypto Officer"). */
-  let asUser: { getToken: () => Promise<{ token: string; expiresOnTimestamp: number }> };
+  let asUser: KmsVault['asUser'];
 
   beforeAll(async () => {
-    // The first build downloads the modules through the Go module proxy and compiles (under two minutes on 2 cores);
-    // later runs find the binary (testkit/interop/go-build.ts).
-    binary = await goBinary('azure-kms-plugin', 'github.com/Azure/kubernetes-kms/cmd/server', 'azure-kms-plugin');
+    binary = await azurePluginBinary();
     emu = await startTestEmulator({ now: new Date('2025-09-01T00:00:00Z') });
     useEnvironment(emu.env);
     k = kit(emu.env);
     await resourceGroup(k, RG);
-    const v = await k.kv.vaults.beginCreateOrUpdateAndWait(RG, VAULT, {
-      location: 'eastus',
-      properties: { tenantId: k.tenant, sku: { family: 'A', name: 'standard' }, enableRbacAuthorization: true, accessPolicies: [] },
-    });
-    // The default user creates the key as "Key Vault Crypto Officer"; the plugin's service principal gets only
-    // "Key Vault Crypto User" (encrypt and decrypt), as SPEC K-5 asks of a KMS identity.
-    const userJwt = await getUserToken(emu.url, emu.env, 'https://vault.azure.net/.default');
-    await assignRole(k, v.id!, tokenOf(userJwt).oid, ROLE.cryptoOfficer, 'User');
-    spOid = tokenOf(await getToken(emu.url, emu.env)).oid;
-    await assignRole(k, v.id!, spOid, ROLE.cryptoUser, 'ServicePrincipal');
-    asUser = { getToken: async () => ({ token: await getUserToken(emu.url, emu.env, 'https://vault.azure.net/.default'), expiresOnTimestamp: Date.now() + 3_600_000 }) };
-    key = await importKey(k, VAULT, 'azure-kms-key', new KeyClient(`https://${VAULT}.vault.azure.net/`, asUser));
-
-    // /etc/kubernetes/azure.json of an AKS node, with a service principal instead of the kubelet identity.
-    writeFileSync(join(dir, 'azure.json'), JSON.stringify({ cloud: 'AzurePublicCloud', tenantId: k.tenant, aadClientId: emu.env.AZURE_CLIENT_ID, aadClientSecret: emu.env.AZURE_CLIENT_SECRET }), { mode: 0o600 });
+    ({ key, spOid, asUser } = await kmsVault(k, emu, RG, VAULT, 'azure-kms-key'));
+    writeAzureJson(dir, emu.env);
     healthzPort = await freePort();
-    azure = await startAzurePlugin('azure', key.version, healthzPort);
+    azure = await plugin('azure', key.version, healthzPort);
   }, 600_000);
 
   afterAll(async () => {
@@ -237,7 +168,7 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
   });
 
   it('a key version that does not exist: the plugin starts, and every Encrypt and Status fails with Key Vault’s 404', async () => {
-    const missing = await startAzurePlugin('missing-version', '0123456789abcdef0123456789abcdef', await freePort());
+    const missing = await plugin('missing-version', '0123456789abcdef0123456789abcdef', await freePort());
     const v1 = new KmsV1Client(missing, 15_000);
     const v2 = new KmsV2Client(missing, 15_000);
     try {
@@ -316,7 +247,7 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
       const notKms: Server = createServer((s) => s.end('not a KMS plugin\n'));
       const notKmsPath = join(dir, 'not-kms.socket');
       await new Promise<void>((r) => notKms.listen(notKmsPath, r));
-      const wrongVersion = await startAzurePlugin('wrong-version', 'fedcba9876543210fedcba9876543210', await freePort());
+      const wrongVersion = await plugin('wrong-version', 'fedcba9876543210fedcba9876543210', await freePort());
       try {
         for (const [body, message] of [
           [{ socket: 'tcp://127.0.0.1:1234' }, /must be a unix socket address/],
