@@ -48,7 +48,7 @@ module.exports = {
       name: 'no-circular',
       comment: 'Files must not import each other in a circle (type-only imports included).',
       severity: 'error',
-      from: { path: '^(src|bench|testkit)/' },
+      from: { path: '^(src|bench|testkit|ui)/' },
       to: { circular: true },
     },
     ...layerRules,
@@ -67,6 +67,20 @@ module.exports = {
       to: { path: '^test/' },
     },
     {
+      name: 'ui-is-its-own',
+      comment: 'The dashboard (ui/) runs in the browser: it talks to the instance over HTTP only, and nothing imports it.',
+      severity: 'error',
+      from: { path: '^ui/' },
+      to: { path: '^(src|test|bench|testkit)/' },
+    },
+    {
+      name: 'nothing-imports-ui',
+      comment: 'The server serves the built dashboard (dist/ui) as files; no code imports its sources.',
+      severity: 'error',
+      from: { path: '^(src|test|bench|testkit)/' },
+      to: { path: '^ui/' },
+    },
+    {
       name: 'root-only-for-cli-and-tests',
       comment: 'The composition root (startEmulator) is imported by the CLI, tests and benchmarks alone.',
       severity: 'error',
@@ -79,7 +93,7 @@ module.exports = {
     exclude: { path: '(^|/)node_modules/|^dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.test.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.tsx', '.js'] },
     moduleSystems: ['es6', 'cjs'],
   },
 };

@@ -15,11 +15,15 @@ import { CustomRoles } from './authorization/custom-roles.js';
 import { RoleAssignments } from './authorization/role-assignments.js';
 import { ensurePrivateDir, paths, writeInstanceInfo, type InstanceInfo } from './config/data-dir.js';
 import { registerAdminRoutes } from './frontdoor/admin-routes.js';
+import { registerDashboard } from './frontdoor/ui/module.js';
+import { keyScopes } from './frontdoor/ui/scopes.js';
+import { clusterRecordKey, type ClusterRecord } from './clusters/cluster-registry.js';
 import { createFrontDoor, type FrontDoor, type FrontDoorLimits } from './frontdoor/server.js';
 import type { Fleet } from './fleet/fleet.js';
 import { Directory } from './identity/directory.js';
 import { registerGraphRoutes } from './identity/graph-routes.js';
 import { registerLoginRoutes } from './identity/login-routes.js';
+import { SignInCodes } from './identity/sign-in-codes.js';
 import { TokenService } from './identity/tokens.js';
 import { startKube, type Kube } from './kube/module.js';
 import { startAuthorization } from './providers/authorization/module.js';
@@ -40,6 +44,7 @@ import type { Lifecycle } from './runtime/lifecycle.js';
 import { TaskRunner } from './runtime/tasks.js';
 import { openCheckedInstance } from './secrets/instance-check.js';
 import type { Sealer } from './secrets/sealer.js';
+import { getJson } from './store/json.js';
 import type { Store } from './store/store.js';
 import { startTrustedLaunch } from './trustedlaunch/module.js';
 import type { TrustedLaunch } from './trustedlaunch/service.js';
@@ -191,7 +196,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const startedAt = new Date().toISOString();
     frontDoor.app.addHook('onRequest', async (req, reply) => armResponseHeaders(req, reply));
     registerMetadataEndpoint(frontDoor.app);
-    registerLoginRoutes(frontDoor.app, directory, tokens, sealer);
+    const signInCodes = new SignInCodes(store);
+    registerLoginRoutes(frontDoor.app, directory, tokens, sealer, signInCodes);
     registerGraphRoutes(frontDoor.app, directory, tokens);
     const services = await startServices(core);
     registerAdminRoutes(frontDoor.app, {
@@ -202,6 +208,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       version: VERSION,
       startedAt,
       statusParts: { keyVaultAudit: () => services.keyVault.audit.status() },
+    });
+    registerDashboard(frontDoor.app, {
+      tokens,
+      signInCodes,
+      store,
+      scopeOfKey: keyScopes({ subscriptionId, clusterIdOf: async (uid) => (await getJson<ClusterRecord>(store, clusterRecordKey(uid)))?.value.armId }),
+      // What ARM's GET of the resource needs: a Reader there or above (Reader's */read, Owner's *).
+      mayRead: (caller, scope) => authz.allows(caller, scope, 'Microsoft.Resources/subscriptions/resourceGroups/read'),
     });
     registerArmHttp(frontDoor.app, arm, tokens, authz);
     const { url, port } = await frontDoor.listen();

@@ -18,6 +18,7 @@ const COMMANDS: Array<{ paths: string[][]; register: Registrar }> = [
   { paths: [['env']], register: async (p) => (await import('./commands/env.js')).registerEnv(p) },
   { paths: [['store']], register: async (p) => (await import('./commands/store.js')).registerStore(p) },
   { paths: [['node']], register: async (p) => (await import('./commands/node.js')).registerNode(p) },
+  { paths: [['ui']], register: async (p) => (await import('./commands/ui.js')).registerUi(p) },
   { paths: [['az-setup']], register: async (p) => (await import('./commands/az-setup.js')).registerAzSetup(p) },
   { paths: [['keyvault', 'audit']], register: async (p) => (await import('./commands/keyvault-audit.js')).registerKeyVaultAudit(p) },
   { paths: [['node'], ['alerts']], register: async (p) => (await import('./commands/trustedlaunch.js')).registerTrustedLaunch(p) },

@@ -1,7 +1,8 @@
 /**
  * The OAuth2 / OpenID Connect endpoints of login.microsoftonline.com that MSAL (az, @azure/identity) uses
  * (SPEC I-3): instance discovery, OIDC discovery, user realm discovery, JWKS, and the v2.0 and v1 token endpoints
- * with the client-credentials grant (an application signs in: app-only tokens), the resource owner password
+ * with the client-credentials grant (an application signs in: app-only tokens), the authorization-code grant of
+ * aksemu's dashboard (the one-time codes of `aksemu ui`, login/code-grant.ts), the resource owner password
  * credentials grant (a user signs in: `az login -u`, delegated tokens) and the refresh-token grant (MSAL's silent
  * token renewal for a signed-in user). Errors use Entra ID's own body (`error`, `error_description` with the
  * AADSTS code, `error_codes`).
@@ -14,6 +15,7 @@ import { aadError } from './login/entra-errors.js';
 import type { LoginDeps, LoginHandler } from './login/handler.js';
 import { token } from './login/token.js';
 import { RefreshTokens } from './refresh-tokens.js';
+import type { SignInCodes } from './sign-in-codes.js';
 import type { TokenService } from './tokens.js';
 
 export { audienceFor, KNOWN_RESOURCES, PUBLIC_CLIENTS, resourceOfScope } from './login/resources.js';
@@ -42,8 +44,8 @@ const ROUTES: Array<{ methods: HTTPMethods[] | 'ALL'; path: string; handler: Log
   { methods: 'ALL', path: '/*', handler: endpointNotFound },
 ];
 
-export function registerLoginRoutes(app: FastifyInstance, directory: Directory, tokens: TokenService, sealer: Sealer): void {
-  const deps: LoginDeps = { directory, tokens, refreshTokens: new RefreshTokens(sealer) };
+export function registerLoginRoutes(app: FastifyInstance, directory: Directory, tokens: TokenService, sealer: Sealer, signInCodes: SignInCodes): void {
+  const deps: LoginDeps = { directory, tokens, refreshTokens: new RefreshTokens(sealer), signInCodes };
   app.register(
     async (scope) => {
       for (const route of ROUTES) {

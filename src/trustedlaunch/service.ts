@@ -351,7 +351,8 @@ export class TrustedLaunch {
       tampers: rec.tampers,
       ...(rec.vtpm ? { pcrs: Object.fromEntries(rec.vtpm.pcrs.map((v, i) => [i, v]).filter(([, v]) => v !== '0'.repeat(64))) } : {}),
       events: events.map((e) => ({ pcr: e.pcr, type: eventTypeName(e.type), digest: e.digest.toString('hex'), description: describeEvent(e) })),
-      ...(rec.attestation ? { attestation: { at: rec.attestation.at, healthy: rec.attestation.healthy, findings: rec.attestation.findings, alerts: rec.attestation.alerts } } : {}),
+      // The last attestation with its quote's verification checks (the dashboard's node page shows them).
+      ...(rec.attestation ? { attestation: { at: rec.attestation.at, healthy: rec.attestation.healthy, checks: rec.attestation.checks, deviations: rec.attestation.deviations, findings: rec.attestation.findings, alerts: rec.attestation.alerts } } : {}),
     };
   }
 

@@ -331,9 +331,18 @@ describe('Azure RBAC on every route (SPEC Z-1, Z-2, Z-4)', () => {
     const enc = await call(actors.subContributor!.token, 'GET', `/_aksemu/aks/encryption?resourceGroup=${rg}&name=c1`);
     expect(enc.status).toBe(403);
     expect(enc.json().error.message).toContain(`over scope '${clusterId}'`);
-    // Every admin route declared a right (the start fails otherwise); the open ones are public keys and the 404.
+    // Every admin route declared a right (the start fails otherwise); the open ones are public keys, the 404, the
+    // dashboard's files (no data) and its sign-in codes and change feed (a caller's own code; changes it may read).
     const open = emu.core.adminRoutes.filter((r) => 'anyCaller' in r.right).map((r) => r.url);
-    expect([...new Set(open)].sort()).toEqual(['/_aksemu/*', '/_aksemu/attestation/.well-known/openid-configuration', '/_aksemu/attestation/certs']);
+    expect([...new Set(open)].sort()).toEqual([
+      '/_aksemu/*',
+      '/_aksemu/attestation/.well-known/openid-configuration',
+      '/_aksemu/attestation/certs',
+      '/_aksemu/ui',
+      '/_aksemu/ui/*',
+      '/_aksemu/ui/api/events',
+      '/_aksemu/ui/api/sign-in-codes',
+    ]);
   });
 
   it('refuses tokens of another tenant, of an unknown principal, and without exp, on ARM, Key Vault, Graph and the admin API (SPEC Z-4)', async () => {

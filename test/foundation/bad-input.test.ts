@@ -76,8 +76,10 @@ describe('bad input gets a clear 4xx in the service format', () => {
     const badTenant = await post('not-a-tenant', base);
     expect(badTenant.status).toBe(400);
     expect(badTenant.json().error_codes).toEqual([90002]);
-    const badGrant = await post(tenant, { ...base, grant_type: 'authorization_code' });
+    const badGrant = await post(tenant, { ...base, grant_type: 'device_code' });
     expect(badGrant.json().error).toBe('unsupported_grant_type');
+    const notTheDashboard = await post(tenant, { ...base, grant_type: 'authorization_code', code: 'x' });
+    expect(notTheDashboard.json().error).toBe('unauthorized_client');
   });
 
   it('the proxy tunnels only to Azure hosts aksemu serves (403 otherwise), and plain HTTP only for CONNECT', async () => {

@@ -134,7 +134,9 @@ describe('user sign-in (password and refresh-token grants), Graph /me, user role
     // An application has no generic authority.
     const appCommon = await post({ grant_type: 'client_credentials', client_id: env.AZURE_CLIENT_ID!, client_secret: env.AZURE_CLIENT_SECRET!, scope: ARM_SCOPE }, { tenant: 'organizations' });
     expect(aad(appCommon)).toMatchObject({ status: 400, codes: [90002] });
-    expect(aad(await ropc({ grant_type: 'authorization_code' }))).toMatchObject({ status: 400, error: 'unsupported_grant_type', codes: [70003] });
+    expect(aad(await ropc({ grant_type: 'device_code' }))).toMatchObject({ status: 400, error: 'unsupported_grant_type', codes: [70003] });
+    // Authorization codes are the dashboard's only (aksemu ui's one-time links): az's client may not redeem one.
+    expect(aad(await ropc({ grant_type: 'authorization_code', code: 'x' }))).toMatchObject({ status: 400, error: 'unauthorized_client', codes: [700016] });
   });
 
   it('redeems refresh tokens for other resources (MSAL\'s silent renewal) and refuses forged, foreign and expired ones', async () => {

@@ -2,12 +2,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Directory } from '../directory.js';
 import type { RefreshTokens } from '../refresh-tokens.js';
+import type { SignInCodes } from '../sign-in-codes.js';
 import type { TokenService } from '../tokens.js';
 
 export interface LoginDeps {
   directory: Directory;
   tokens: TokenService;
   refreshTokens: RefreshTokens;
+  signInCodes: SignInCodes;
 }
 
 export type LoginHandler = (deps: LoginDeps, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;

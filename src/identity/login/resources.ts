@@ -26,6 +26,12 @@ export const PUBLIC_CLIENTS: Record<string, string> = {
   '04b07795-8ddb-461a-bbee-02f9e1bf7b46': 'Microsoft Azure CLI',
 };
 
+/**
+ * aksemu's dashboard (`aksemu ui`): a public client (a page in a browser holds no secret) that signs in with a
+ * one-time code (grant_type=authorization_code, identity/sign-in-codes.ts) and nothing else.
+ */
+export const DASHBOARD_CLIENT_ID = '3478f36a-9f48-46da-8157-193c1ae122e2';
+
 export function isPublicClient(clientId: string): boolean {
   return clientId.toLowerCase() in PUBLIC_CLIENTS;
 }

@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../directory.js';
 import { TOKEN_LIFETIME_SECONDS } from '../tokens.js';
+import { codeGrant } from './code-grant.js';
 import { delegatedGrant } from './delegated-grant.js';
 import { aadError, applicationNotFound, invalidSecret, resourceNotFound, tenantNotFound } from './entra-errors.js';
 import type { LoginHandler } from './handler.js';
@@ -31,8 +32,8 @@ export function token(version: 'v1' | 'v2'): LoginHandler {
     const tenant = delegated ? await resolveUserTenant(directory, req.params.tenant) : await resolveTenant(directory, req.params.tenant);
     if (!tenant) return tenantNotFound(reply, req.params.tenant);
     if (!grant) return aadError(reply, 400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
-    if (grant !== 'client_credentials' && !delegated) {
-      return aadError(reply, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'. aksemu issues tokens with the client_credentials, password and refresh_token grants.`);
+    if (grant !== 'client_credentials' && grant !== 'authorization_code' && !delegated) {
+      return aadError(reply, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grant}'. aksemu issues tokens with the client_credentials, password and refresh_token grants, and to its dashboard with authorization_code.`);
     }
     let clientId = form.get('client_id');
     let secret = form.get('client_secret');
@@ -46,6 +47,7 @@ export function token(version: 'v1' | 'v2'): LoginHandler {
     if (form.has('client_assertion')) {
       return aadError(reply, 401, 'invalid_client', 7000218, "aksemu accepts client secrets only; certificate and federated credentials ('client_assertion') are not supported.");
     }
+    if (grant === 'authorization_code') return codeGrant(deps, version, tenant, clientId, secret, form, reply);
     if (delegated) return delegatedGrant(deps, version, grant, tenant, clientId, secret, form, reply);
     if (!secret) return aadError(reply, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
 

@@ -1,0 +1,99 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, headless): `aksemu ui` prints a one-time sign-in link, the
+ * page redeems its code for a token of the CLI's account and drops the code from the address bar, and the posture
+ * table shows what ARM answers for each node pool. A link works once, and not after it expired (SPEC U-1, I-3).
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { removeDataDir } from '../../testkit/emulator.js';
+import { describeWith } from '../../testkit/optional.js';
+import { columnIndex, launchChromium, openLink, screenshot, signInLink, tableRows, yesNo } from './browser.js';
+import { postureInstance, type Posture } from './fixture.js';
+
+describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {
+  let p: Posture;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    p = await postureInstance('posture');
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await p?.emu.close();
+    if (p) removeDataDir(p.emu.dataDir);
+  });
+
+  it('the sign-in link opens the dashboard as the default user; the code leaves the URL, the token stays in the tab', async () => {
+    const link = await signInLink(p.emu.dataDir);
+    expect(link).toMatch(new RegExp(`^${p.emu.url}/_aksemu/ui/#code=[A-Za-z0-9_-]{43}&tenant=${p.emu.info.tenantId}$`));
+    const page = await openLink(browser, link);
+    await page.getByRole('heading', { name: `Cluster ${p.cluster}` }).waitFor();
+    expect(await page.locator('header .who strong').textContent()).toBe(p.emu.info.defaultUser.userPrincipalName);
+    expect(page.url()).not.toContain('code=');
+    expect(page.url()).toBe(`${p.emu.url}/_aksemu/ui/#/`);
+    const stored = await page.evaluate<string>("Object.values(sessionStorage).join(' ')");
+    const token = JSON.parse(stored).token as string;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    // A token of the default user itself, through the dashboard's client: the principal is the real one.
+    expect(claims.oid).toBe(p.emu.info.defaultUser.objectId);
+    expect(claims.idtyp).toBe('user');
+    expect((await p.arm(`/subscriptions/${p.emu.info.subscriptionId}/resourcegroups?api-version=2021-04-01`, token)).status).toBe(200);
+    await page.context().close();
+  });
+
+  it("the posture table shows each pool's FIPS, Secure Boot, vTPM, version and image as ARM answers them", async () => {
+    const page = await openLink(browser, await signInLink(p.emu.dataDir));
+    const caption = `Node pool posture of ${p.cluster}`;
+    const rows = await tableRows(page, caption);
+    const pools = (await p.arm(`${p.clusterId}/agentPools?api-version=2026-04-01`)).json().value as any[];
+    expect(rows.map((r) => r[0]).sort()).toEqual(pools.map((x) => x.name).sort());
+    const col = async (h: string) => columnIndex(page, caption, h);
+    const [fips, secureBoot, vtpm, version, image] = [await col('FIPS'), await col('Secure Boot'), await col('vTPM'), await col('Kubernetes version'), await col('OS image')];
+    for (const pool of pools) {
+      const row = rows.find((r) => r[0] === pool.name)!;
+      expect(row[fips]).toBe(yesNo(pool.properties.enableFIPS));
+      expect(row[secureBoot]).toBe(yesNo(pool.properties.securityProfile?.enableSecureBoot));
+      expect(row[vtpm]).toBe(yesNo(pool.properties.securityProfile?.enableVTPM));
+      expect(row[version]).toBe(pool.properties.currentOrchestratorVersion);
+      expect(row[image]).toContain(pool.properties.nodeImageVersion);
+    }
+    // The fixture's pools differ, so a column that showed one value for all would fail above.
+    expect(rows.map((r) => r[fips]).sort()).toEqual(['No', 'Yes']);
+    const cluster = (await p.arm(`${p.clusterId}?api-version=2026-04-01`)).json();
+    const kms = cluster.properties.securityProfile.azureKeyVaultKms;
+    expect(await page.locator('[data-field="kms-key"]').textContent()).toBe(`${p.vaultName}/${p.key.name}, version ${p.key.version}`);
+    expect(kms.keyId).toBe(p.key.kid);
+    expect(await page.locator('[data-field="kms-network"]').textContent()).toBe(kms.keyVaultNetworkAccess);
+    const nodes = (await p.arm(`/_aksemu/nodes?cluster=${p.cluster}&resourceGroup=${p.rg}`)).json().value as any[];
+    const nodeRows = await tableRows(page, `Nodes of ${p.cluster}`);
+    expect(nodeRows.map((r) => r[0]).sort()).toEqual(nodes.map((n) => n.name).sort());
+    await screenshot(page, 'clusters');
+    await page.context().close();
+  });
+
+  it('a link works once: opened again, the sign-in is refused and nothing is shown', async () => {
+    const link = await signInLink(p.emu.dataDir);
+    const first = await openLink(browser, link);
+    await first.getByRole('heading', { name: `Cluster ${p.cluster}` }).waitFor();
+    const again = await openLink(browser, link);
+    const alert = again.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Sign-in refused: AADSTS54005: The provided authorization code is invalid or was already redeemed/);
+    expect(await again.getByRole('heading', { name: `Cluster ${p.cluster}` }).count()).toBe(0);
+    expect(await again.evaluate<number>('sessionStorage.length')).toBe(0);
+    await first.context().close();
+    await again.context().close();
+  });
+
+  it('an expired link is refused', async () => {
+    const link = await signInLink(p.emu.dataDir, ['--expires-in', '1']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const page = await openLink(browser, link);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/Sign-in refused: AADSTS70008: The provided authorization code has expired/);
+    await screenshot(page, 'sign-in-refused');
+    await page.context().close();
+  });
+});

@@ -1,0 +1,29 @@
+/** Small pieces every view uses: the loading and refusal states, yes/no cells, and links inside the page. */
+import type { ComponentChildren } from 'preact';
+import type { Loaded } from './live.js';
+
+export function Refused({ what, loaded }: { what: string; loaded: Extract<Loaded<unknown>, { state: 'error' }> }) {
+  const denied = loaded.status === 403 || loaded.status === 401;
+  return (
+    <p class={denied ? 'refused' : 'error'} role="status">
+      {denied ? `Not authorized to read ${what}` : `Could not read ${what}`}: ({loaded.code}) {loaded.message}
+    </p>
+  );
+}
+
+/** Renders `children` with the loaded value, or says it is loading or was refused. */
+export function Show<T>({ what, loaded, children }: { what: string; loaded: Loaded<T>; children: (value: T) => ComponentChildren }) {
+  if (loaded.state === 'loading') return <p role="status">Loading {what}…</p>;
+  if (loaded.state === 'error') return <Refused what={what} loaded={loaded} />;
+  return <>{children(loaded.value)}</>;
+}
+
+export function YesNo({ value }: { value: boolean | undefined }) {
+  if (value === undefined) return <span class="unknown">unknown</span>;
+  return <span class={value ? 'yes' : 'no'}>{value ? 'Yes' : 'No'}</span>;
+}
+
+export function hashLink(path: string, params: Record<string, string> = {}): string {
+  const q = new URLSearchParams(params).toString();
+  return `#/${path}${q ? `?${q}` : ''}`;
+}

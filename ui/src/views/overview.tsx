@@ -1,0 +1,165 @@
+/**
+ * Resource groups → clusters → node pools → nodes, with each cluster's posture: KMS (key, network access),
+ * Kubernetes version, and per pool FIPS, Trusted Launch (Secure Boot, vTPM) and the OS image, all as ARM answers
+ * them; the nodes as aksemu's node API answers them (what `aksemu node show` prints).
+ */
+import { agentPools, clusters, nodes, resourceGroups, subscriptions, type ManagedCluster } from '../arm.js';
+import { hashLink, Show, YesNo } from '../components.js';
+import { useLoad } from '../live.js';
+
+function keyParts(keyId: string | undefined): { vault: string; key: string; version: string } | undefined {
+  const m = keyId ? /^https:\/\/([^.]+)\.vault\.azure\.net\/keys\/([^/]+)\/([^/]+)/.exec(keyId) : null;
+  return m ? { vault: m[1]!, key: m[2]!, version: m[3]! } : undefined;
+}
+
+function ClusterPosture({ cluster, rg }: { cluster: ManagedCluster; rg: string }) {
+  const pools = useLoad((s) => agentPools(s, cluster.id), [cluster.id]);
+  const nodeList = useLoad((s) => nodes(s, rg, cluster.name), [rg, cluster.name]);
+  const kms = cluster.properties.securityProfile?.azureKeyVaultKms;
+  const key = keyParts(kms?.keyId);
+  const headingId = `cluster-${rg}-${cluster.name}`;
+  return (
+    <section class="cluster" aria-labelledby={headingId}>
+      <h3 id={headingId}>Cluster {cluster.name}</h3>
+      <dl class="facts" aria-label={`KMS and version of ${cluster.name}`}>
+        <dt>Kubernetes version</dt>
+        <dd>{cluster.properties.currentKubernetesVersion ?? cluster.properties.kubernetesVersion}</dd>
+        <dt>KMS etcd encryption</dt>
+        <dd data-field="kms-enabled">
+          <YesNo value={kms?.enabled === true} />
+          {kms?.enabled ? (
+            <>
+              {' '}
+              (<a href={hashLink('kms', { rg, cluster: cluster.name })}>encryption status</a>)
+            </>
+          ) : null}
+        </dd>
+        {kms?.enabled ? (
+          <>
+            <dt>KMS key</dt>
+            <dd data-field="kms-key">{key ? `${key.vault}/${key.key}, version ${key.version}` : kms.keyId}</dd>
+            <dt>Key Vault network access</dt>
+            <dd data-field="kms-network">{kms.keyVaultNetworkAccess ?? 'Public'}</dd>
+          </>
+        ) : null}
+      </dl>
+      <Show what={`the node pools of ${cluster.name}`} loaded={pools}>
+        {(list) => (
+          <table>
+            <caption>Node pool posture of {cluster.name}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Node pool</th>
+                <th scope="col">Mode</th>
+                <th scope="col">Nodes</th>
+                <th scope="col">FIPS</th>
+                <th scope="col">Secure Boot</th>
+                <th scope="col">vTPM</th>
+                <th scope="col">Kubernetes version</th>
+                <th scope="col">OS image</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.value.map((p) => (
+                <tr key={p.name}>
+                  <th scope="row">{p.name}</th>
+                  <td>{p.properties.mode}</td>
+                  <td>{p.properties.count}</td>
+                  <td>
+                    <YesNo value={p.properties.enableFIPS === true} />
+                  </td>
+                  <td>
+                    <YesNo value={p.properties.securityProfile?.enableSecureBoot === true} />
+                  </td>
+                  <td>
+                    <YesNo value={p.properties.securityProfile?.enableVTPM === true} />
+                  </td>
+                  <td>{p.properties.currentOrchestratorVersion ?? p.properties.orchestratorVersion}</td>
+                  <td>
+                    {p.properties.osSKU} {p.properties.nodeImageVersion}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Show>
+      <Show what={`the nodes of ${cluster.name}`} loaded={nodeList}>
+        {(list) => (
+          <table>
+            <caption>Nodes of {cluster.name}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Node</th>
+                <th scope="col">Pool</th>
+                <th scope="col">State</th>
+                <th scope="col">Ready</th>
+                <th scope="col">FIPS</th>
+                <th scope="col">Secure Boot</th>
+                <th scope="col">vTPM</th>
+                <th scope="col">Node image</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.value.map((n) => (
+                <tr key={n.name}>
+                  <th scope="row">
+                    <a href={hashLink('node', { rg, cluster: cluster.name, name: n.name })}>{n.name}</a>
+                  </th>
+                  <td>{n.pool}</td>
+                  <td>{n.state}</td>
+                  <td>
+                    <YesNo value={n.ready} />
+                  </td>
+                  <td>
+                    <YesNo value={n.fipsEnabled} />
+                  </td>
+                  <td>
+                    <YesNo value={n.facts?.secureBoot} />
+                  </td>
+                  <td>
+                    <YesNo value={n.facts?.vtpm} />
+                  </td>
+                  <td>{n.nodeImageVersion}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Show>
+    </section>
+  );
+}
+
+function Group({ sub, rg }: { sub: string; rg: string }) {
+  const list = useLoad((s) => clusters(s, sub, rg), [sub, rg]);
+  return (
+    <section class="group" aria-labelledby={`rg-${rg}`}>
+      <h2 id={`rg-${rg}`}>Resource group {rg}</h2>
+      <Show what={`the clusters of ${rg}`} loaded={list}>
+        {(l) => (l.value.length === 0 ? <p>No managed clusters.</p> : <>{l.value.map((c) => <ClusterPosture key={c.id} cluster={c} rg={rg} />)}</>)}
+      </Show>
+    </section>
+  );
+}
+
+function Subscription({ sub }: { sub: string }) {
+  const groups = useLoad((s) => resourceGroups(s, sub), [sub]);
+  return (
+    <Show what="the resource groups" loaded={groups}>
+      {(l) => (l.value.length === 0 ? <p>No resource groups you can read.</p> : <>{l.value.map((g) => <Group key={g.id} sub={sub} rg={g.name} />)}</>)}
+    </Show>
+  );
+}
+
+export function OverviewView() {
+  const subs = useLoad(subscriptions, []);
+  return (
+    <>
+      <h2 class="view-title">Clusters</h2>
+      <Show what="the subscriptions" loaded={subs}>
+        {(l) => (l.value.length === 0 ? <p>No subscription you can read.</p> : <>{l.value.map((s) => <Subscription key={s.subscriptionId} sub={s.subscriptionId} />)}</>)}
+      </Show>
+    </>
+  );
+}
