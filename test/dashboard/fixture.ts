@@ -1,7 +1,7 @@
 /**
  * The instance the dashboard's tests look at: a resource group with a vault, a key, the identity that may use it,
- * and one cluster with KMS etcd encryption on that key, a FIPS system pool and a Trusted Launch user pool (Secure
- * Boot and vTPM), built through ARM and Key Vault like the KMS tests build theirs.
+ * and one cluster with KMS etcd encryption on that key, a FIPS system pool, a Trusted Launch user pool (Secure
+ * Boot and vTPM) and a vTPM-only pool, built through ARM and Key Vault like the KMS tests build theirs.
  */
 import { startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
 import { getToken, httpsCall, type TestResponse } from '../../testkit/http.js';
@@ -40,6 +40,8 @@ export async function postureInstance(rg: string): Promise<Posture> {
   body.agentPoolProfiles = [
     { name: 'system', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'System', type: 'VirtualMachineScaleSets', enableFips: true },
     { name: 'tl', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'User', type: 'VirtualMachineScaleSets', securityProfile: { enableSecureBoot: true, enableVtpm: true } },
+    // vTPM without Secure Boot: its attestation finds Secure Boot off, and Defender-style alerts say so.
+    { name: 'vtpm', count: 1, vmSize: 'Standard_DS2_v2', osType: 'Linux', mode: 'User', type: 'VirtualMachineScaleSets', securityProfile: { enableSecureBoot: false, enableVtpm: true } },
   ];
   const mc = await k.aks.managedClusters.beginCreateOrUpdateAndWait(rg, cluster, body);
   return { emu, rg, cluster, clusterId: mc.id!, vaultName, key, owner, arm };

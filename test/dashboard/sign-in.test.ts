@@ -59,7 +59,8 @@ describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {
       expect(row[image]).toContain(pool.properties.nodeImageVersion);
     }
     // The fixture's pools differ, so a column that showed one value for all would fail above.
-    expect(rows.map((r) => r[fips]).sort()).toEqual(['No', 'Yes']);
+    expect(new Set(rows.map((r) => r[fips]))).toEqual(new Set(['No', 'Yes']));
+    expect(new Set(rows.map((r) => r[secureBoot]))).toEqual(new Set(['No', 'Yes']));
     const cluster = (await p.arm(`${p.clusterId}?api-version=2026-04-01`)).json();
     const kms = cluster.properties.securityProfile.azureKeyVaultKms;
     expect(await page.locator('[data-field="kms-key"]').textContent()).toBe(`${p.vaultName}/${p.key.name}, version ${p.key.version}`);
