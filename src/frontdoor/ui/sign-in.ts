@@ -18,7 +18,7 @@ function requestedLifetime(req: FastifyRequest): number | string {
   } catch {
     return 'The body must be JSON: {} or {"lifetimeSeconds": N}.';
   }
-  if (body === null || typeof body !== 'object') return 'The body must be a JSON object.';
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'The body must be a JSON object.';
   const s = body.lifetimeSeconds ?? SIGN_IN_CODE_LIFETIME_SECONDS;
   if (typeof s !== 'number' || !Number.isInteger(s) || s < 1 || s > MAX_LIFETIME_SECONDS) return `lifetimeSeconds must be an integer from 1 to ${MAX_LIFETIME_SECONDS}.`;
   return s;

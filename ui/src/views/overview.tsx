@@ -20,7 +20,7 @@ function ClusterPosture({ cluster, rg }: { cluster: ManagedCluster; rg: string }
   const headingId = `cluster-${rg}-${cluster.name}`;
   return (
     <section class="cluster" aria-labelledby={headingId}>
-      <h3 id={headingId}>Cluster {cluster.name}</h3>
+      <h4 id={headingId}>Cluster {cluster.name}</h4>
       <dl class="facts" aria-label={`KMS and version of ${cluster.name}`}>
         <dt>Kubernetes version</dt>
         <dd>{cluster.properties.currentKubernetesVersion ?? cluster.properties.kubernetesVersion}</dd>
@@ -135,7 +135,7 @@ function Group({ sub, rg }: { sub: string; rg: string }) {
   const list = useLoad((s) => clusters(s, sub, rg), [sub, rg]);
   return (
     <section class="group" aria-labelledby={`rg-${rg}`}>
-      <h2 id={`rg-${rg}`}>Resource group {rg}</h2>
+      <h3 id={`rg-${rg}`}>Resource group {rg}</h3>
       <Show what={`the clusters of ${rg}`} loaded={list}>
         {(l) => (l.value.length === 0 ? <p>No managed clusters.</p> : <>{l.value.map((c) => <ClusterPosture key={c.id} cluster={c} rg={rg} />)}</>)}
       </Show>
