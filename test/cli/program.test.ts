@@ -16,11 +16,12 @@ describe('the aksemu program', () => {
     expect(paths(['node', 'exec', 'n', '--', 'true'])).toEqual(['node', 'node,alerts']);
     expect(paths(['alerts', 'list'])).toEqual(['node,alerts']);
     expect(paths(['start', '--port', '0'])).toEqual(['start']);
+    expect(paths(['ui', '--no-open'])).toEqual(['ui']);
     expect(paths(['--version'])).toEqual([]);
   });
 
   it('loads everything for help and unknown words', () => {
-    const all = ['start', 'env', 'store', 'node', 'az-setup', 'keyvault audit', 'node,alerts', 'kms-plugin,aks encryption'];
+    const all = ['start', 'env', 'store', 'node', 'az-setup', 'ui', 'keyvault audit', 'node,alerts', 'kms-plugin,aks encryption'];
     expect(paths([])).toEqual(all);
     expect(paths(['--help'])).toEqual(all);
     expect(paths(['nod'])).toEqual(all);
