@@ -73,6 +73,32 @@ describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {
     await page.context().close();
   });
 
+  it('is usable from the keyboard, with landmarks and labelled tables: skip link, sign-out, then the views', async () => {
+    const page = await openLink(browser, await signInLink(p.emu.dataDir));
+    await page.getByRole('heading', { name: `Cluster ${p.cluster}` }).waitFor();
+    expect(await page.getByRole('navigation', { name: 'Views' }).getByRole('link').allTextContents()).toEqual(['Clusters', 'KMS encryption', 'Key Vault audit', 'Alerts', 'Clock']);
+    expect(await page.getByRole('main').count()).toBe(1);
+    expect(await page.getByRole('table', { name: `Node pool posture of ${p.cluster}` }).getByRole('columnheader').count()).toBe(8);
+    const focused = () => page.evaluate<string>("document.activeElement ? (document.activeElement.id || document.activeElement.textContent || '').trim() : ''");
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('Skip to content');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('main');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('KMS encryption');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'KMS encryption', exact: true }).waitFor();
+    await page.getByLabel('Cluster').waitFor();
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.id')).toBe('cluster-pick');
+    expect(await page.getByLabel('Cluster').count()).toBe(1);
+    await page.context().close();
+  });
+
   it('a link works once: opened again, the sign-in is refused and nothing is shown', async () => {
     const link = await signInLink(p.emu.dataDir);
     const first = await openLink(browser, link);

@@ -40,7 +40,11 @@ function SignedIn({ session, onSignOut }: { session: Session; onSignOut: () => v
   const [version, setVersion] = useState(0);
   const [live, setLive] = useState(false);
   useEffect(() => {
-    const onHash = () => setRoute(routeOf(location.hash));
+    // A new view takes the focus, as a page load would: the next Tab goes into it, and screen readers announce it.
+    const onHash = () => {
+      setRoute(routeOf(location.hash));
+      document.getElementById('main')?.focus();
+    };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
