@@ -101,7 +101,6 @@ describeWith(['chromium'], 'dashboard: what each principal may see', () => {
     for (const secret of [p.rg, p.cluster, p.vaultName, hiddenRg, hiddenVault]) expect(seen).not.toContain(secret);
     await page.evaluate(`location.hash = '#/'`);
     await page.getByText('No subscription you can read.').waitFor();
-    await screenshot(page, 'no-rights');
     await page.context().close();
   });
 

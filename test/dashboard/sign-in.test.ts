@@ -113,6 +113,17 @@ describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {
     await again.context().close();
   });
 
+  it('a token the instance no longer accepts sends the user back to `aksemu ui`', async () => {
+    const page = await openLink(browser, await signInLink(p.emu.dataDir));
+    await page.getByRole('heading', { name: `Cluster ${p.cluster}` }).waitFor();
+    // The stored token's signature no longer matches (as a token of another instance, or a forged one).
+    await page.evaluate(`(() => { const k = Object.keys(sessionStorage)[0]; const s = JSON.parse(sessionStorage.getItem(k)); s.token = s.token.slice(0, -4) + 'AAAA'; sessionStorage.setItem(k, JSON.stringify(s)); })()`);
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Your sign-in has expired or was refused' }).first().waitFor();
+    expect(await page.getByRole('heading', { name: `Cluster ${p.cluster}` }).count()).toBe(0);
+    await page.context().close();
+  });
+
   it('an expired link is refused', async () => {
     const link = await signInLink(p.emu.dataDir, ['--expires-in', '1']);
     await new Promise((r) => setTimeout(r, 1500));
@@ -120,7 +131,6 @@ describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/Sign-in refused: AADSTS70008: The provided authorization code has expired/);
-    await screenshot(page, 'sign-in-refused');
     await page.context().close();
   });
 });

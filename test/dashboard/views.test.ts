@@ -64,7 +64,6 @@ describeWith(['chromium', 'kubectl'], 'dashboard views', () => {
     await expect.poll(() => text('[data-field="attestation"]'), { timeout: 5000 }).toBe(`At ${after.attestation.at}: ${after.attestation.healthy ? 'healthy' : 'FAILED'}`);
     expect((await tableRows(page, 'Verification of the last quote')).map((r) => r[0])).toEqual(after.attestation.checks.map((c: any) => c.check));
     expect(await notReloaded()).toBe(true);
-    await screenshot(page, 'node');
   });
 
   it('the KMS page shows the counts of `aks encryption status` and follows a secret created with kubectl without reload', async () => {
@@ -101,7 +100,6 @@ describeWith(['chromium', 'kubectl'], 'dashboard views', () => {
     const stale = (await p.arm(`/_aksemu/aks/encryption?resourceGroup=${p.rg}&name=${p.cluster}`)).json().stale;
     expect(stale).toBeGreaterThan(0);
     await expect.poll(() => text('[data-field="stale"]'), { timeout: 5000 }).toBe(String(stale));
-    await screenshot(page, 'kms');
     const started = await p.arm(`/_aksemu/aks/encryption/migrate?resourceGroup=${p.rg}&name=${p.cluster}&maxPerSecond=60`, p.owner, 'POST');
     expect(started.status, started.text).toBe(202);
     await expect.poll(() => text('h3#migration'), { timeout: 5000 }).toBe('Storage migration: Running');

@@ -32,8 +32,8 @@ export function signOut(): void {
 
 /** The token's claims, for the name to show; the token is verified by the server on every call, not here. */
 function claimsOf(token: string): { name?: string; upn?: string; appid?: string; exp?: number } {
-  const payload = token.split('.')[1] ?? '';
-  return JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { name?: string; upn?: string; appid?: string; exp?: number };
+  const bytes = Uint8Array.from(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  return JSON.parse(new TextDecoder().decode(bytes)) as { name?: string; upn?: string; appid?: string; exp?: number };
 }
 
 /** Redeems the sign-in link's code; throws with the login service's own description when it is refused. */

@@ -3,10 +3,16 @@ import type { ComponentChildren } from 'preact';
 import type { Loaded } from './live.js';
 
 export function Refused({ what, loaded }: { what: string; loaded: Extract<Loaded<unknown>, { state: 'error' }> }) {
-  const denied = loaded.status === 403 || loaded.status === 401;
+  if (loaded.status === 401) {
+    return (
+      <p class="refused" role="status">
+        Your sign-in has expired or was refused ({loaded.message}). Run <code>aksemu ui</code> for a new link.
+      </p>
+    );
+  }
   return (
-    <p class={denied ? 'refused' : 'error'} role="status">
-      {denied ? `Not authorized to read ${what}` : `Could not read ${what}`}: ({loaded.code}) {loaded.message}
+    <p class={loaded.status === 403 ? 'refused' : 'error'} role="status">
+      {loaded.status === 403 ? `Not authorized to read ${what}` : `Could not read ${what}`}: ({loaded.code}) {loaded.message}
     </p>
   );
 }
