@@ -28,8 +28,20 @@ export async function signInLink(dataDir: string, extra: string[] = []): Promise
 export async function openLink(browser: Browser, link: string): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  const refused: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) refused.push(m.text());
+  });
+  cspReports.set(page, refused);
   await page.goto(link);
   return page;
+}
+
+const cspReports = new WeakMap<Page, string[]>();
+
+/** What the page's Content-Security-Policy refused so far (chromium reports each refusal on the console). */
+export function cspViolations(page: Page): string[] {
+  return cspReports.get(page) ?? [];
 }
 
 /** The cells' texts of the table with this caption, one array per body row (header cells included). */

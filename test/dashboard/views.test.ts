@@ -9,7 +9,7 @@ import { removeDataDir } from '../../testkit/emulator.js';
 import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { describeWith } from '../../testkit/optional.js';
 import { importKey, kit } from '../kms/fixtures.js';
-import { launchChromium, openLink, screenshot, signInLink, tableRows } from './browser.js';
+import { cspViolations, launchChromium, openLink, screenshot, signInLink, tableRows } from './browser.js';
 import { postureInstance, type Posture } from './fixture.js';
 
 describeWith(['chromium', 'kubectl'], 'dashboard views', () => {
@@ -167,5 +167,13 @@ describeWith(['chromium', 'kubectl'], 'dashboard views', () => {
     await expect.poll(() => text('[data-field="emulated-now"]'), { timeout: 3000 }).toMatch(/^2031-02-03T04:0/);
     const now = (await p.arm('/_aksemu/clock')).json().now as string;
     expect(Date.parse(now) - Date.parse((await shown.textContent())!)).toBeLessThan(3000);
+  });
+
+  it('every view ran under the strict Content-Security-Policy without a refusal (the chart included)', async () => {
+    // The page was opened once and has shown every view above: its own script, style and requests only.
+    expect(await page.locator('.chart canvas').count()).toBe(0);
+    await page.evaluate(`location.hash = '#/kms?rg=${p.rg}&cluster=${p.cluster}'`);
+    await page.locator('.chart canvas').waitFor();
+    expect(cspViolations(page)).toEqual([]);
   });
 });
