@@ -72,12 +72,17 @@ export const get = <T>(session: Session, path: string) => call<T>(session, 'GET'
 
 /**
  * Follows the change feed (one JSON object a line) and calls `onChange` with each scope that changed; reconnects
- * after a second when the stream ends. Stops when `signal` aborts.
+ * after a second when the stream ends. Stops when `signal` aborts, or when the token is refused.
  */
 export async function followChanges(session: Session, onChange: (scope: string) => void, onState: (live: boolean) => void, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     try {
       const res = await fetch('/_aksemu/ui/api/events', { headers: { Authorization: `Bearer ${session.token}` }, signal });
+      // A refused token stays refused: the views say so; asking again every second would change nothing.
+      if (res.status === 401) {
+        onState(false);
+        return;
+      }
       if (!res.ok || !res.body) throw new Error(`the change feed answered ${res.status}`);
       onState(true);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
