@@ -1,5 +1,6 @@
 /**
- * The dashboard's views against the APIs they read, in a real browser (Debian's chromium, headless): a node's boot
+ * The dashboard's views against the APIs they read, in a real browser (Debian's chromium, headless): the posture
+ * table following a pool scaled through ARM, a node's boot
  * and attestation, KMS encryption status following a secret created with kubectl and a migration without reload,
  * the Key Vault audit log with filters, Defender-style alerts, the emulated clock (SPEC U-1).
  */
@@ -44,9 +45,25 @@ describeWith(['chromium', 'kubectl'], 'dashboard views', () => {
     if (p) removeDataDir(p.emu.dataDir);
   });
 
+  it('the posture table follows a pool scaled through ARM elsewhere, without reload', async () => {
+    const caption = `Node pool posture of ${p.cluster}`;
+    const nodesCol = 2;
+    const count = async () => (await tableRows(page, caption)).find((r) => r[0] === 'vtpm')![nodesCol];
+    expect(await count()).toBe('1');
+    await markPage();
+    const pool = (await p.arm(`${p.clusterId}/agentPools/vtpm?api-version=2026-04-01`)).json();
+    const put = await p.arm(`${p.clusterId}/agentPools/vtpm?api-version=2026-04-01`, p.owner, 'PUT', { properties: { ...pool.properties, count: 2 } });
+    expect(put.status, put.text).toBeLessThan(300);
+    await expect.poll(count, { timeout: 10_000 }).toBe('2');
+    const listed = (await p.arm(`/_aksemu/nodes?${q()}`)).json().value.filter((n: any) => n.pool === 'vtpm').map((n: any) => n.name);
+    await expect.poll(async () => (await tableRows(page, `Nodes of ${p.cluster}`)).filter((r) => r[1] === 'vtpm').length, { timeout: 10_000 }).toBe(listed.length);
+    expect(await notReloaded()).toBe(true);
+    nodes = (await p.arm(`/_aksemu/nodes?${q()}`)).json().value;
+  });
+
   it("a node's page: the components Secure Boot checked, the PCR values and the attestation, as the boot log answers them", async () => {
     const name = nodeOf('tl');
-    await page.getByRole('link', { name }).click();
+    await page.getByRole('link', { name, exact: true }).click();
     await page.getByRole('heading', { name: `Node ${name}` }).waitFor();
     const log = (await p.arm(`/_aksemu/nodes/${name}/boot-log?${q()}`)).json();
     const steps = await tableRows(page, 'Components Secure Boot checked');
