@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -59,9 +60,13 @@ export async function columnIndex(page: Page, caption: string | RegExp, header: 
   return i;
 }
 
-/** A screenshot for the README (docs/images/dashboard-<name>.png). */
+/**
+ * A screenshot of the view: written to docs/images/dashboard-<name>.png (the README's) when
+ * AKSEMU_UPDATE_SCREENSHOTS=1, otherwise to the temporary directory, so that a test run leaves the repository as
+ * it found it (ids differ from run to run, so every run's pictures differ).
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = join(ROOT, 'docs', 'images');
+  const dir = process.env.AKSEMU_UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'images') : join(tmpdir(), 'aksemu-dashboard-screenshots');
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `dashboard-${name}.png`), fullPage: true });
 }
