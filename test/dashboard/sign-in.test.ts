@@ -67,8 +67,18 @@ describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {
     expect(kms.keyId).toBe(p.key.kid);
     expect(await page.locator('[data-field="kms-network"]').textContent()).toBe(kms.keyVaultNetworkAccess);
     const nodes = (await p.arm(`/_aksemu/nodes?cluster=${p.cluster}&resourceGroup=${p.rg}`)).json().value as any[];
-    const nodeRows = await tableRows(page, `Nodes of ${p.cluster}`);
+    const nodeCaption = `Nodes of ${p.cluster}`;
+    const nodeRows = await tableRows(page, nodeCaption);
     expect(nodeRows.map((r) => r[0]).sort()).toEqual(nodes.map((n) => n.name).sort());
+    // Each node's own facts (what its firmware and kernel report), not its pool's settings.
+    const nodeCol = async (h: string) => columnIndex(page, nodeCaption, h);
+    const [nFips, nSecureBoot, nVtpm] = [await nodeCol('FIPS'), await nodeCol('Secure Boot'), await nodeCol('vTPM')];
+    const firmware = (v: string) => (v === 'unsupported' ? 'Unsupported' : yesNo(v === 'enabled'));
+    for (const n of nodes) {
+      const row = nodeRows.find((r) => r[0] === n.name)!;
+      expect([row[nFips], row[nSecureBoot], row[nVtpm]], n.name).toEqual([yesNo(n.fipsEnabled), firmware(n.facts.secureBoot), yesNo(n.facts.vtpm)]);
+    }
+    expect(new Set(nodeRows.map((r) => r[nSecureBoot]))).toEqual(new Set(['No', 'Yes']));
     await screenshot(page, 'clusters');
     await page.context().close();
   });

@@ -49,7 +49,7 @@ export interface NodeSummary {
   fipsEnabled: boolean;
   nodeImageVersion: string;
   kubernetesVersion: string;
-  facts?: { secureBoot?: boolean; vtpm?: boolean; osImage?: string; kernel?: string; bootedAt?: string };
+  facts?: { secureBoot?: 'enabled' | 'disabled' | 'unsupported'; vtpm?: boolean; osImage?: string; kernel?: string; bootedAt?: string };
   cluster: { id: string; name: string; resourceGroup: string };
 }
 

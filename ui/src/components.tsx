@@ -29,6 +29,12 @@ export function YesNo({ value }: { value: boolean | undefined }) {
   return <span class={value ? 'yes' : 'no'}>{value ? 'Yes' : 'No'}</span>;
 }
 
+/** A node's Secure Boot as its firmware reports it: on, off, or not available at all (Generation 1 VMs). */
+export function SecureBootState({ value }: { value: 'enabled' | 'disabled' | 'unsupported' | undefined }) {
+  if (value === 'unsupported') return <span class="unknown">Unsupported</span>;
+  return <YesNo value={value === undefined ? undefined : value === 'enabled'} />;
+}
+
 export function hashLink(path: string, params: Record<string, string> = {}): string {
   const q = new URLSearchParams(params).toString();
   return `#/${path}${q ? `?${q}` : ''}`;

@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { bootLog, node, type Check } from '../arm.js';
 import { call } from '../api.js';
-import { Show, YesNo } from '../components.js';
+import { SecureBootState, Show, YesNo } from '../components.js';
 import { useLive, useLoad } from '../live.js';
 
 function Checks({ checks, caption }: { checks: Check[]; caption: string }) {
@@ -89,7 +89,7 @@ export function NodeView({ params }: { params: URLSearchParams }) {
             </dd>
             <dt>Secure Boot</dt>
             <dd data-field="secure-boot">
-              <YesNo value={n.facts?.secureBoot} />
+              <SecureBootState value={n.facts?.secureBoot} />
             </dd>
             <dt>vTPM</dt>
             <dd data-field="vtpm">

@@ -4,7 +4,7 @@
  * them; the nodes as aksemu's node API answers them (what `aksemu node show` prints).
  */
 import { agentPools, clusters, nodes, resourceGroups, subscriptions, type ManagedCluster } from '../arm.js';
-import { hashLink, Show, YesNo } from '../components.js';
+import { hashLink, SecureBootState, Show, YesNo } from '../components.js';
 import { useLoad } from '../live.js';
 
 function keyParts(keyId: string | undefined): { vault: string; key: string; version: string } | undefined {
@@ -115,7 +115,7 @@ function ClusterPosture({ cluster, rg }: { cluster: ManagedCluster; rg: string }
                     <YesNo value={n.fipsEnabled} />
                   </td>
                   <td>
-                    <YesNo value={n.facts?.secureBoot} />
+                    <SecureBootState value={n.facts?.secureBoot} />
                   </td>
                   <td>
                     <YesNo value={n.facts?.vtpm} />
