@@ -53,17 +53,22 @@ export const kidHash = (kid: string) => createHash('sha256').update(kid).digest(
 
 /** Decrypts a stored secret with a Key Vault private key the test holds; returns the Secret object. */
 export function decryptSecret(v: AtRestValue, etcdKey: string, privateKey: KeyObject): any {
+  return JSON.parse(openSecret(v, etcdKey, privateKey).toString('utf8'));
+}
+
+/** Decrypts a stored secret with a Key Vault private key the test holds; returns the object's stored bytes. */
+export function openSecret(v: AtRestValue, etcdKey: string, privateKey: KeyObject): Buffer {
   const m = /^k8s:enc:kms:(v1|v2):([^:]+):/.exec(v.raw.subarray(0, 200).toString('latin1'))!;
   const payload = v.raw.subarray(m[0].length);
   if (m[1] === 'v1') {
     const len = payload.readUInt16BE(0);
     const dek = rsaUnwrap(privateKey, payload.subarray(2, 2 + len), 'RSA1_5');
-    return JSON.parse(gcmOpen(dek, payload.subarray(2 + len), etcdKey).toString('utf8'));
+    return gcmOpen(dek, payload.subarray(2 + len), etcdKey);
   }
   const obj = EncryptedObject.toObject(EncryptedObject.decode(payload), { enums: Number }) as { encryptedData: Buffer; encryptedDEKSource: Buffer; encryptedDEKSourceType: number };
   if (obj.encryptedDEKSourceType !== 1) throw new Error(`unexpected DEK source type ${obj.encryptedDEKSourceType}`);
   const seed = rsaUnwrap(privateKey, Buffer.from(obj.encryptedDEKSource), 'RSA-OAEP-256');
   const data = Buffer.from(obj.encryptedData);
   const dek = createHmac('sha256', seed).update(data.subarray(0, 32)).update(Buffer.from([1])).digest();
-  return JSON.parse(gcmOpen(dek, data.subarray(32), etcdKey).toString('utf8'));
+  return gcmOpen(dek, data.subarray(32), etcdKey);
 }
