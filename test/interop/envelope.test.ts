@@ -8,7 +8,7 @@
  *   aksemu's store under that key and read back with the real kubectl;
  * - aksemu → upstream: secrets created with kubectl decrypt with upstream's code to exactly the bytes the test's own
  *   decryption (test/kms/at-rest.ts, with its copy of the Key Vault key) finds;
- * - KMS v1 (a 1.26 cluster) and KMS v2 (1.29), and a KMS v2 key rotation, after which upstream's configuration
+ * - KMS v1 (a 1.26 cluster) and KMS v2 (1.29), each across a key rotation, after which upstream's configuration
  *   lists the new provider first and the previous one after it, as kube-apiserver's is;
  * - the etcd key is the authenticated data: a value under another key, or with one byte changed, fails in both.
  */
@@ -49,7 +49,7 @@ describeWith(['go', 'kubectl'], 'kube-apiserver’s envelope code (k8s.io/apiser
   let driver: string;
   let emu: Emu;
   let k: Kit;
-  const keys: Record<'v1' | 'a' | 'b', TestKey> = {} as never;
+  const keys: Record<'v1' | 'v1b' | 'a' | 'b', TestKey> = {} as never;
   const clusters: Record<string, { uid: string; armId: string; h: KubectlHome }> = {};
   const work = mkdtempSync(join(tmpdir(), 'aksemu-interop-envelope-'));
 
@@ -146,6 +146,7 @@ describeWith(['go', 'kubectl'], 'kube-apiserver’s envelope code (k8s.io/apiser
     const id = await identity(k, RG, 'interop-envelope-id');
     await setPolicy(k, RG, VAULT, id.principalId);
     keys.v1 = await importKey(k, VAULT, 'etcd-v1');
+    keys.v1b = await importKey(k, VAULT, 'etcd-v1b');
     keys.a = await importKey(k, VAULT, 'etcd-a');
     keys.b = await importKey(k, VAULT, 'etcd-b');
     for (const [name, key, version] of [
@@ -223,44 +224,51 @@ describeWith(['go', 'kubectl'], 'kube-apiserver’s envelope code (k8s.io/apiser
     });
   }
 
-  it('kms-v2 across a key rotation: both configurations list the new provider first; old and new values read both ways', async () => {
-    const before = await encryptionConfig('v2-aks');
-    const mc = await k.aks.managedClusters.get(RG, 'v2-aks');
-    await k.aks.managedClusters.beginCreateOrUpdateAndWait(RG, 'v2-aks', { ...mc, securityProfile: { azureKeyVaultKms: { enabled: true, keyId: keys.b.kid, keyVaultNetworkAccess: 'Public' } } });
-    const after = await encryptionConfig('v2-aks');
-    expect(after.providers.map((p) => [p.api, p.role, p.kid])).toEqual([
-      ['v2', 'write', keys.b.kid],
-      ['v2', 'read', keys.a.kid],
-    ]);
-    expect(after.providers[1]!.name).toBe(before.providers[0]!.name);
+  for (const [cluster, format, from, to] of [
+    ['v1-aks', 'kms-v1', 'v1', 'v1b'],
+    ['v2-aks', 'kms-v2', 'a', 'b'],
+  ] as const) {
+    it(`${format} across a key rotation: the configuration lists the new provider first; old and new values read both ways`, async () => {
+      const api = format === 'kms-v1' ? 'v1' : 'v2';
+      const before = await encryptionConfig(cluster);
+      const mc = await k.aks.managedClusters.get(RG, cluster);
+      await k.aks.managedClusters.beginCreateOrUpdateAndWait(RG, cluster, { ...mc, securityProfile: { azureKeyVaultKms: { enabled: true, keyId: keys[to].kid, keyVaultNetworkAccess: 'Public' } } });
+      const after = await encryptionConfig(cluster);
+      expect(after.providers.map((p) => [p.api, p.role, p.kid])).toEqual([
+        [api, 'write', keys[to].kid],
+        [api, 'read', keys[from].kid],
+      ]);
+      expect(after.providers[1]!.name).toBe(before.providers[0]!.name);
 
-    // aksemu writes under the new key; upstream reads that, and the values from before (stale: not the writer's).
-    await create('v2-aks', 'after-rotation', 'written on key b');
-    const b = await rawSecret(emu.core.store, clusters['v2-aks']!.uid, 'default', 'after-rotation');
-    expect(b.keyId).toBe(kidHash(keys.b.kid));
-    expect(b.provider).toBe(after.providers[0]!.name);
-    const [newValue, oldAksemu, oldUpstream] = await upstream(after.path, [
-      { op: 'decrypt', context: etcdKey('default', 'after-rotation'), data: b.raw },
-      { op: 'decrypt', context: etcdKey('default', 'from-aksemu'), data: await stored('v2-aks', 'from-aksemu') },
-      { op: 'decrypt', context: etcdKey('default', 'from-upstream'), data: await stored('v2-aks', 'from-upstream') },
-    ]);
-    expect(ok(newValue!).data.equals(openSecret(b, etcdKey('default', 'after-rotation'), keys.b.privateKey))).toBe(true);
-    expect(ok(newValue!).stale).toBe(false);
-    expect(JSON.parse(ok(oldAksemu!).data.toString()).data.v).toBe(Buffer.from('kms-v2 written by aksemu').toString('base64'));
-    expect(ok(oldAksemu!).stale).toBe(true);
-    expect(JSON.parse(ok(oldUpstream!).data.toString()).data.v).toBe(Buffer.from('kms-v2 written by k8s.io/apiserver').toString('base64'));
-    expect(ok(oldUpstream!).stale).toBe(true);
+      // aksemu writes under the new key; upstream reads that, and the values from before (stale: not the writer's).
+      await create(cluster, 'after-rotation', 'written on the new key');
+      const fresh = await rawSecret(emu.core.store, clusters[cluster]!.uid, 'default', 'after-rotation');
+      expect(fresh.provider).toBe(after.providers[0]!.name);
+      if (format === 'kms-v2') expect(fresh.keyId).toBe(kidHash(keys[to].kid));
+      const [newValue, oldAksemu, oldUpstream] = await upstream(after.path, [
+        { op: 'decrypt', context: etcdKey('default', 'after-rotation'), data: fresh.raw },
+        { op: 'decrypt', context: etcdKey('default', 'from-aksemu'), data: await stored(cluster, 'from-aksemu') },
+        { op: 'decrypt', context: etcdKey('default', 'from-upstream'), data: await stored(cluster, 'from-upstream') },
+      ]);
+      expect(ok(newValue!).data.equals(openSecret(fresh, etcdKey('default', 'after-rotation'), keys[to].privateKey))).toBe(true);
+      expect(ok(newValue!).stale).toBe(false);
+      expect(JSON.parse(ok(oldAksemu!).data.toString()).data.v).toBe(Buffer.from(`${format} written by aksemu`).toString('base64'));
+      expect(ok(oldAksemu!).stale).toBe(true);
+      expect(JSON.parse(ok(oldUpstream!).data.toString()).data.v).toBe(Buffer.from(`${format} written by k8s.io/apiserver`).toString('base64'));
+      expect(ok(oldUpstream!).stale).toBe(true);
 
-    // Upstream writes under the new key; aksemu reads it, and still reads what upstream wrote before the rotation.
-    const plain = objectLike(ok(newValue!).data, 'upstream-after-rotation', 'upstream on key b');
-    const enc = ok(await one(after.path, { op: 'encrypt', context: etcdKey('default', 'upstream-after-rotation'), data: plain })).data;
-    await put('v2-aks', 'upstream-after-rotation', enc);
-    const at = await rawSecret(emu.core.store, clusters['v2-aks']!.uid, 'default', 'upstream-after-rotation');
-    expect([at.provider, at.keyId]).toEqual([after.providers[0]!.name, kidHash(keys.b.kid)]);
-    expect(await read('v2-aks', 'upstream-after-rotation')).toBe('upstream on key b');
-    expect(await read('v2-aks', 'from-upstream')).toBe('kms-v2 written by k8s.io/apiserver');
+      // Upstream writes under the new key; aksemu reads it, and still reads what upstream wrote before the rotation.
+      const plain = objectLike(ok(newValue!).data, 'upstream-after-rotation', 'upstream on the new key');
+      const enc = ok(await one(after.path, { op: 'encrypt', context: etcdKey('default', 'upstream-after-rotation'), data: plain })).data;
+      await put(cluster, 'upstream-after-rotation', enc);
+      const at = await rawSecret(emu.core.store, clusters[cluster]!.uid, 'default', 'upstream-after-rotation');
+      expect(at.provider).toBe(after.providers[0]!.name);
+      expect(openSecret(at, etcdKey('default', 'upstream-after-rotation'), keys[to].privateKey).equals(plain)).toBe(true);
+      expect(await read(cluster, 'upstream-after-rotation')).toBe('upstream on the new key');
+      expect(await read(cluster, 'from-upstream')).toBe(`${format} written by k8s.io/apiserver`);
 
-    // The configuration from before the rotation has no provider for the new key's values.
-    expect((await one(before.path, { op: 'decrypt', context: etcdKey('default', 'after-rotation'), data: b.raw })).error).toMatch(/no matching prefix found/);
-  });
+      // The configuration from before the rotation has no provider for the new key's values.
+      expect((await one(before.path, { op: 'decrypt', context: etcdKey('default', 'after-rotation'), data: fresh.raw })).error).toMatch(/no matching prefix found/);
+    });
+  }
 });
