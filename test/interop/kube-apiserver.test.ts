@@ -1,6 +1,7 @@
 /**
  * The real kube-apiserver (k8s.io/kubernetes v1.37.2, the module test/interop/kube-apiserver/ pins) on Debian's
- * etcd, with an EncryptionConfiguration pointing at the KMS v2 plugin socket of an aksemu cluster (SPEC X-3, A-3):
+ * etcd, with an EncryptionConfiguration pointing at the KMS plugin socket of an aksemu cluster, once for a KMS v1
+ * cluster (1.26; kube-apiserver with --feature-gates=KMSv1=true) and once for KMS v2 (1.29) (SPEC X-3, A-3):
  *
  * - a secret kube-apiserver writes is in etcd under aksemu's provider prefix and key id, and aksemu's transformers
  *   (src/encryption, through the same socket) decrypt it to the bytes the test's own decryption finds;
@@ -22,7 +23,8 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderChain } from '../../src/encryption/chain.js';
 import { IdentityProvider } from '../../src/encryption/identity.js';
-import { KmsV2Client } from '../../src/encryption/kms-api/client.js';
+import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
+import { KmsV1Provider } from '../../src/encryption/kms-v1.js';
 import { KmsV2Provider } from '../../src/encryption/kms-v2.js';
 import { EtcdCluster, freePorts } from '../../testkit/etcd.js';
 import { goBinary } from '../../testkit/interop/go-build.js';
@@ -30,7 +32,7 @@ import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/
 import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { waitFor } from '../../testkit/wait.js';
 import { kidHash, openSecret, rawSecret } from '../kms/at-rest.js';
-import { identity, importKey, kit, kmsCluster, rawCluster, resourceGroup, setPolicy, vault, type TestKey } from '../kms/fixtures.js';
+import { identity, importKey, kit, kmsCluster, rawCluster, resourceGroup, setPolicy, vault, type Kit, type TestKey } from '../kms/fixtures.js';
 
 const enabled = process.env.AKSEMU_INTEROP_KUBE_APISERVER === '1';
 if (!enabled) process.stderr.write('SKIP the real kube-apiserver: set AKSEMU_INTEROP_KUBE_APISERVER=1 (builds k8s.io/kubernetes v1.37.2)\n');
@@ -38,146 +40,178 @@ const RG = 'interop-kas';
 const VAULT = 'kv-interop-kas';
 const TOKEN = 'interop-admin-token';
 
-describe.skipIf(!enabled)('the real kube-apiserver v1.37.2 with aksemu’s KMS v2 plugin', () => {
+describe.skipIf(!enabled)('the real kube-apiserver v1.37.2 with aksemu’s KMS plugin', () => {
+  let binary: string;
   let emu: Awaited<ReturnType<typeof startTestEmulator>>;
   let etcd: EtcdCluster;
   let client: Etcd3;
-  let kas: ChildProcess;
-  let kasUrl: string;
-  let uid: string;
-  let h: KubectlHome;
-  let key: TestKey;
-  let provider: string;
-  let socket: string;
-  const log: string[] = [];
+  let k: Kit;
+  let identityId: string;
   const work = mkdtempSync(join(tmpdir(), 'aksemu-kas-'));
 
-  /** kube-apiserver's REST API with the static token, trusting the serving certificate it made for itself. */
-  const api = (method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> =>
-    new Promise((resolve, reject) => {
-      const req = request(`${kasUrl}${path}`, { method, ca: readFileSync(join(work, 'certs', 'apiserver.crt')), headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-      });
-      req.on('error', reject);
-      req.end(body ? JSON.stringify(body) : undefined);
-    });
-
   beforeAll(async () => {
-    const binary = await goBinary('kube-apiserver', 'k8s.io/kubernetes/cmd/kube-apiserver', 'kube-apiserver');
+    binary = await goBinary('kube-apiserver', 'k8s.io/kubernetes/cmd/kube-apiserver', 'kube-apiserver');
+    // 2024-03-15: Kubernetes 1.26 (KMS v1) and 1.29 (KMS v2) are both offered.
     emu = await startTestEmulator({ now: new Date('2024-03-15T00:00:00Z') });
     useEnvironment(emu.env);
-    const k = kit(emu.env);
+    k = kit(emu.env);
     await resourceGroup(k, RG);
     await vault(k, RG, VAULT);
     const id = await identity(k, RG, 'interop-kas-id');
     await setPolicy(k, RG, VAULT, id.principalId);
-    key = await importKey(k, VAULT, 'etcd-kas');
-    await k.aks.managedClusters.beginCreateOrUpdateAndWait(RG, 'kas-aks', kmsCluster({ identityId: id.id, kid: key.kid, version: '1.29' }));
-    const raw = await rawCluster(emu.url, emu.env, `/subscriptions/${k.sub}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/kas-aks`);
-    uid = raw.properties.resourceUID;
-    h = await kubectlHome(emu as never, { uid, armId: raw.id, fqdn: raw.properties.fqdn, name: 'kas-aks', resourceGroup: RG, nodeNames: [] } as never);
-    provider = raw.properties.status.azureKeyVaultKms.providers[0].name;
-    socket = join(emu.dataDir, 'kms', uid, `${createHash('sha256').update(key.kid).digest('hex').slice(0, 16)}.sock`);
-
+    identityId = id.id;
     etcd = await EtcdCluster.start();
     client = new Etcd3({ hosts: `http://${etcd.members[0]!.endpoint}` });
     const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(work, 'sa.key'), sa.privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(work, 'sa.pub'), sa.publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(join(work, 'tokens.csv'), `${TOKEN},admin,admin-uid,system:masters\n`);
-    writeFileSync(
-      join(work, 'enc.yaml'),
-      [
-        'apiVersion: apiserver.config.k8s.io/v1',
-        'kind: EncryptionConfiguration',
-        'resources:',
-        '  - resources: [secrets]',
-        '    providers:',
-        '      - kms:',
-        '          apiVersion: v2',
-        `          name: ${provider}`,
-        `          endpoint: unix://${socket}`,
-        '          timeout: 10s',
-        '      - identity: {}',
-        '',
-      ].join('\n'),
-    );
-    const [port] = await freePorts(1);
-    kasUrl = `https://127.0.0.1:${port}`;
-    kas = spawn(
-      binary,
-      [
-        `--etcd-servers=http://${etcd.members[0]!.endpoint}`,
-        `--secure-port=${port}`,
-        '--bind-address=127.0.0.1',
-        `--cert-dir=${join(work, 'certs')}`,
-        `--service-account-key-file=${join(work, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(work, 'sa.key')}`,
-        '--service-account-issuer=https://kubernetes.default.svc',
-        `--token-auth-file=${join(work, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        `--encryption-provider-config=${join(work, 'enc.yaml')}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        // Debian's etcd 3.4.23 predates the progress-notification fix kube-apiserver's watch cache relies on.
-        '--watch-cache=false',
-        '--v=1',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    kas.stderr!.on('data', (d: Buffer) => {
-      log.push(d.toString());
-      if (log.length > 200) log.shift();
-    });
-    await waitFor('kube-apiserver ready', async () => (await api('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 120_000 }).catch(async (err: Error) => {
-      const readyz = await api('GET', '/readyz?verbose').catch((e: Error) => ({ status: 0, text: e.message }));
-      throw new Error(`${err.message}: ${readyz.status} ${readyz.text}\n${log.filter((l) => !/Error getting keys/.test(l)).join('').slice(-4000)}`);
-    });
-  }, 300_000);
+  }, 1_800_000);
   afterAll(async () => {
-    kas?.kill('SIGKILL');
     client?.close();
     await etcd?.stop();
     await emu?.close();
     if (emu) removeDataDir(emu.dataDir);
   });
 
-  it('a secret kube-apiserver writes is in etcd in the KMS v2 format under aksemu’s provider and key, and aksemu’s transformers decrypt it', async () => {
-    const created = await api('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'from-kas' }, data: { v: Buffer.from('written by kube-apiserver').toString('base64') } });
-    expect(created.status, created.text).toBe(201);
-    const stored = await client.get('/registry/secrets/default/from-kas').buffer();
-    expect(stored!.subarray(0, `k8s:enc:kms:v2:${provider}:`.length).toString()).toBe(`k8s:enc:kms:v2:${provider}:`);
-    await emu.core.store.put(`/clusters/${uid}/registry/secrets/default/from-kas`, stored!);
-    const at = await rawSecret(emu.core.store, uid, 'default', 'from-kas');
-    expect(at.keyId).toBe(kidHash(key.kid));
-    // kube-apiserver stores secrets as protobuf ("k8s\0" + runtime.Unknown); the test's own decryption opens it...
-    const expected = openSecret(at, '/registry/secrets/default/from-kas', key.privateKey);
-    expect(expected.subarray(0, 4).toString('latin1')).toBe('k8s\0');
-    expect(expected.includes(Buffer.from('written by kube-apiserver'))).toBe(true);
-    // ...and so do aksemu's transformers, as a cluster's API applies them, through the plugin's socket.
-    const chain = new ProviderChain([new KmsV2Provider(provider, new KmsV2Client(`unix://${socket}`), () => Date.now()), new IdentityProvider()]);
-    try {
-      const read = await chain.fromStorage(stored!, '/registry/secrets/default/from-kas');
-      expect(read.plain.equals(expected)).toBe(true);
-      expect(read.stale).toBe(false);
-      await expect(chain.fromStorage(stored!, '/registry/secrets/default/moved')).rejects.toThrow(/cipher: message authentication failed/);
-    } finally {
-      chain.close();
-    }
-  });
+  for (const api of ['v1', 'v2'] as const) {
+    describe(`KMS ${api}`, () => {
+      let kas: ChildProcess;
+      let kasUrl: string;
+      let uid: string;
+      let h: KubectlHome;
+      let key: TestKey;
+      let provider: string;
+      let socket: string;
+      const log: string[] = [];
+      const certs = join(work, `certs-${api}`);
 
-  it('a secret aksemu wrote, put into etcd under its key, is served by kube-apiserver', async () => {
-    expect((await kubectl(h, ['create', 'secret', 'generic', 'from-aksemu', '--from-literal=v=written by aksemu'])).code).toBe(0);
-    const at = await rawSecret(emu.core.store, uid, 'default', 'from-aksemu');
-    await client.put('/registry/secrets/default/from-aksemu').value(at.raw);
-    const got = await api('GET', '/api/v1/namespaces/default/secrets/from-aksemu');
-    expect(got.status, got.text).toBe(200);
-    expect(Buffer.from(JSON.parse(got.text).data.v, 'base64').toString()).toBe('written by aksemu');
-    // Under another key the same bytes fail kube-apiserver's authentication.
-    await client.put('/registry/secrets/default/moved').value(at.raw);
-    const moved = await api('GET', '/api/v1/namespaces/default/secrets/moved');
-    expect(moved.status).toBe(500);
-    expect(moved.text).toMatch(/cipher: message authentication failed/);
-  });
+      /** kube-apiserver's REST API with the static token, trusting the serving certificate it made for itself. */
+      const call = (method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> =>
+        new Promise((resolve, reject) => {
+          const req = request(`${kasUrl}${path}`, { method, ca: readFileSync(join(certs, 'apiserver.crt')), headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          });
+          req.on('error', reject);
+          req.end(body ? JSON.stringify(body) : undefined);
+        });
+      /** aksemu's transformers for the cluster's provider, through the plugin's socket, as its API applies them. */
+      const aksemuChain = () =>
+        new ProviderChain([
+          api === 'v1' ? new KmsV1Provider(provider, new KmsV1Client(`unix://${socket}`)) : new KmsV2Provider(provider, new KmsV2Client(`unix://${socket}`), () => Date.now()),
+          new IdentityProvider(),
+        ]);
+
+      beforeAll(async () => {
+        const name = `kas-${api}`;
+        key = await importKey(k, VAULT, `etcd-${api}`);
+        await k.aks.managedClusters.beginCreateOrUpdateAndWait(RG, name, kmsCluster({ identityId, kid: key.kid, version: api === 'v1' ? '1.26' : '1.29' }));
+        const raw = await rawCluster(emu.url, emu.env, `/subscriptions/${k.sub}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${name}`);
+        uid = raw.properties.resourceUID;
+        h = await kubectlHome(emu as never, { uid, armId: raw.id, fqdn: raw.properties.fqdn, name, resourceGroup: RG, nodeNames: [] } as never);
+        provider = raw.properties.status.azureKeyVaultKms.providers[0].name;
+        socket = join(emu.dataDir, 'kms', uid, `${createHash('sha256').update(key.kid).digest('hex').slice(0, 16)}.sock`);
+        const config = join(work, `enc-${api}.yaml`);
+        writeFileSync(
+          config,
+          [
+            'apiVersion: apiserver.config.k8s.io/v1',
+            'kind: EncryptionConfiguration',
+            'resources:',
+            '  - resources: [secrets]',
+            '    providers:',
+            '      - kms:',
+            `          apiVersion: ${api}`,
+            `          name: ${provider}`,
+            `          endpoint: unix://${socket}`,
+            ...(api === 'v1' ? ['          cachesize: 1000'] : []),
+            '          timeout: 10s',
+            '      - identity: {}',
+            '',
+          ].join('\n'),
+        );
+        const [port] = await freePorts(1);
+        kasUrl = `https://127.0.0.1:${port}`;
+        kas = spawn(
+          binary,
+          [
+            `--etcd-servers=http://${etcd.members[0]!.endpoint}`,
+            `--secure-port=${port}`,
+            '--bind-address=127.0.0.1',
+            `--cert-dir=${certs}`,
+            `--service-account-key-file=${join(work, 'sa.pub')}`,
+            `--service-account-signing-key-file=${join(work, 'sa.key')}`,
+            '--service-account-issuer=https://kubernetes.default.svc',
+            `--token-auth-file=${join(work, 'tokens.csv')}`,
+            '--authorization-mode=RBAC',
+            `--encryption-provider-config=${config}`,
+            '--service-cluster-ip-range=10.0.0.0/24',
+            // Debian's etcd 3.4.23 predates the progress-notification fix kube-apiserver's watch cache relies on.
+            '--watch-cache=false',
+            // KMS v1 is off by default since 1.29; AKS's 1.26 clusters use it.
+            ...(api === 'v1' ? ['--feature-gates=KMSv1=true'] : []),
+            '--v=1',
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        kas.stderr!.on('data', (d: Buffer) => {
+          log.push(d.toString());
+          if (log.length > 200) log.shift();
+        });
+        await waitFor('kube-apiserver ready', async () => (await call('GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, { timeoutMs: 120_000 }).catch(async (err: Error) => {
+          const readyz = await call('GET', '/readyz?verbose').catch((e: Error) => ({ status: 0, text: e.message }));
+          throw new Error(`${err.message}: ${readyz.status} ${readyz.text}\n${log.filter((l) => !/Error getting keys/.test(l)).join('').slice(-4000)}`);
+        });
+      }, 300_000);
+      afterAll(async () => {
+        kas?.kill('SIGKILL');
+        // The next kube-apiserver has only its own provider: secrets it cannot read would fail its informers.
+        await client.delete().prefix('/registry/secrets/');
+      });
+
+      it(`a secret kube-apiserver writes is in etcd in the KMS ${api} format under aksemu’s provider, and aksemu’s transformers decrypt it`, async () => {
+        const name = `from-kas-${api}`;
+        const etcdKey = `/registry/secrets/default/${name}`;
+        const created = await call('POST', '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { v: Buffer.from('written by kube-apiserver').toString('base64') } });
+        expect(created.status, created.text).toBe(201);
+        const stored = (await client.get(etcdKey).buffer())!;
+        const prefix = `k8s:enc:kms:${api}:${provider}:`;
+        expect(stored.subarray(0, prefix.length).toString()).toBe(prefix);
+        await emu.core.store.put(`/clusters/${uid}${etcdKey}`, stored);
+        const at = await rawSecret(emu.core.store, uid, 'default', name);
+        if (api === 'v2') expect(at.keyId).toBe(kidHash(key.kid));
+        // kube-apiserver stores secrets as protobuf ("k8s\0" + runtime.Unknown); the test's own decryption opens it...
+        const expected = openSecret(at, etcdKey, key.privateKey);
+        expect(expected.subarray(0, 4).toString('latin1')).toBe('k8s\0');
+        expect(expected.includes(Buffer.from('written by kube-apiserver'))).toBe(true);
+        // ...and so do aksemu's transformers, through the plugin's socket; not under another etcd key.
+        const chain = aksemuChain();
+        try {
+          const read = await chain.fromStorage(stored, etcdKey);
+          expect(read.plain.equals(expected)).toBe(true);
+          expect(read.stale).toBe(false);
+          await expect(chain.fromStorage(stored, '/registry/secrets/default/moved')).rejects.toThrow(/cipher: message authentication failed/);
+        } finally {
+          chain.close();
+        }
+      });
+
+      it('a secret aksemu wrote, put into etcd under its key, is served by kube-apiserver; under another key it fails', async () => {
+        const name = `from-aksemu-${api}`;
+        expect((await kubectl(h, ['create', 'secret', 'generic', name, '--from-literal=v=written by aksemu'])).code).toBe(0);
+        const at = await rawSecret(emu.core.store, uid, 'default', name);
+        expect(at.format).toBe(`kms-${api}`);
+        await client.put(`/registry/secrets/default/${name}`).value(at.raw);
+        const got = await call('GET', `/api/v1/namespaces/default/secrets/${name}`);
+        expect(got.status, got.text).toBe(200);
+        expect(Buffer.from(JSON.parse(got.text).data.v, 'base64').toString()).toBe('written by aksemu');
+        await client.put(`/registry/secrets/default/moved-${api}`).value(at.raw);
+        const moved = await call('GET', `/api/v1/namespaces/default/secrets/moved-${api}`);
+        expect(moved.status).toBe(500);
+        expect(moved.text).toMatch(/cipher: message authentication failed/);
+      });
+    });
+  }
 });
