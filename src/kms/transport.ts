@@ -8,11 +8,14 @@
  * - private vaults (SPEC K-6): through the vault's private endpoint, a unix socket created when KMS was enabled
  *   with Private access — TLS for the vault's host name over that socket. Nothing else reaches a private vault.
  *
- * Both are keep-alive https.Agents, so one TLS connection serves many plugin calls.
+ * Both are keep-alive https.Agents, so one TLS connection serves many plugin calls. They keep as many idle
+ * connections as they may open (a plugin under load frees and reuses all of them between calls: with fewer kept,
+ * each call past the kept ones paid a CONNECT and a TLS handshake, and the plugin ran at a sixth of the vault's
+ * rate), and build the TLS context that trusts aksemu's CA once, not per connection.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { Agent, type AgentOptions } from 'node:https';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 
 type ConnectCallback = (err: Error | null, socket?: Duplex) => void;
@@ -22,7 +25,8 @@ interface ConnectOptions {
   port?: number | string | null;
 }
 
-const KEEP_ALIVE: AgentOptions = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 60_000 };
+const MAX_SOCKETS = 16;
+const KEEP_ALIVE: AgentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, timeout: 60_000 };
 
 /** Opens `CONNECT host:443` on an HTTP proxy and resolves with the tunnelled socket. */
 export function openTunnel(proxyHost: string, proxyPort: number, host: string, port: number): Promise<Socket> {
@@ -53,11 +57,14 @@ export function openTunnel(proxyHost: string, proxyPort: number, host: string, p
 
 /** HTTPS through an HTTP CONNECT proxy, trusting `ca`. */
 export class ProxyTunnelAgent extends Agent {
+  private readonly context: SecureContext;
+
   constructor(
     private readonly proxy: () => { host: string; port: number },
-    private readonly ca: string,
+    ca: string,
   ) {
     super(KEEP_ALIVE);
+    this.context = createSecureContext({ ca });
   }
 
   override createConnection(options: ConnectOptions, callback: ConnectCallback): Duplex | undefined {
@@ -66,7 +73,7 @@ export class ProxyTunnelAgent extends Agent {
     const { host: proxyHost, port: proxyPort } = this.proxy();
     openTunnel(proxyHost, proxyPort, host, port).then(
       (raw) => {
-        handOver(tlsConnect({ socket: raw, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] }), callback);
+        handOver(tlsConnect({ socket: raw, servername: host, secureContext: this.context, ALPNProtocols: ['http/1.1'] }), callback);
       },
       (err: Error) => callback(err),
     );
@@ -76,16 +83,19 @@ export class ProxyTunnelAgent extends Agent {
 
 /** HTTPS over a unix socket (a vault's private endpoint), trusting `ca`. */
 export class UnixSocketAgent extends Agent {
+  private readonly context: SecureContext;
+
   constructor(
     private readonly socketPath: string,
-    private readonly ca: string,
+    ca: string,
   ) {
     super(KEEP_ALIVE);
+    this.context = createSecureContext({ ca });
   }
 
   override createConnection(options: ConnectOptions, callback: ConnectCallback): Duplex | undefined {
     const host = String(options.servername || options.host || '');
-    handOver(tlsConnect({ path: this.socketPath, servername: host, ca: this.ca, ALPNProtocols: ['http/1.1'] }), callback);
+    handOver(tlsConnect({ path: this.socketPath, servername: host, secureContext: this.context, ALPNProtocols: ['http/1.1'] }), callback);
     return undefined;
   }
 }
