@@ -1,35 +1,35 @@
 /**
  * RSA private-key operations off the event loop (bench/keyvault.ts): a small pool of worker threads runs
- * `privateDecrypt` (RSA-OAEP-256, RSA-OAEP, raw RSA for PSS), node-forge's RSA1_5 decryption, and the PKCS#1 private operation of RS*
+ * `privateDecrypt` (RSA-OAEP-256, RSA-OAEP, raw RSA for PSS), RSA1_5 decryption (raw RSA and pkcs1v15.ts's decoding), and the PKCS#1 private operation of RS*
  * signatures, so that the main thread keeps serving HTTPS (TLS, parsing, authorization, audit) while a core does
  * RSA. An RSA-2048 private operation costs ~0.3 ms, about three times a whole request without it.
  *
  * Keys are KeyObjects (cloneable to workers); each worker caches them by kid (key material of a kid never changes).
  * The pool size is `AKSEMU_KV_CRYPTO_WORKERS` (0 = run on the main thread), default: CPU count − 1, at least 1.
- * The worker is inline JavaScript so that it runs the same from dist/ and under the test runner.
+ * The worker is inline JavaScript so that it runs the same from dist/ and under the test runner; the RSA1_5 decoding
+ * is the source of pkcs1v15.ts's function (self-contained for this reason), so both sides run the same code.
  *
  * A worker that dies (killed, out of memory, a crash in native code) fails the operations it was given with a
  * clear error — never leaving their promises pending — and a fresh worker takes its place; one that dies before
  * it said it was ready (its set-up failed) is not replaced (the pool shrinks, and runs inline once empty), so a broken worker cannot spin.
  */
 import type { KeyObject } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { PrivateOpSpec } from './key-crypto.js';
+import { PKCS1_REJECTED, type PrivateOpSpec } from './key-crypto.js';
+import { decodePkcs1v15 } from './pkcs1v15.js';
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
-
-const FORGE_PATH = createRequire(import.meta.url).resolve('node-forge');
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
-const forge = require(${JSON.stringify(FORGE_PATH)});
 const keys = new Map();
-const forgeKeys = new Map();
-function pkcs1v15(kid, key, data) {
-  let fk = forgeKeys.get(kid);
-  if (!fk) { fk = forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' })); if (forgeKeys.size > 256) forgeKeys.clear(); forgeKeys.set(kid, fk); }
-  return Buffer.from(fk.decrypt(data.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+const decodePkcs1v15 = ${decodePkcs1v15.toString()};
+function pkcs1v15(key, data, dHash) {
+  const em = crypto.privateDecrypt({ key, padding: crypto.constants.RSA_NO_PADDING }, data);
+  const { message, rejected } = decodePkcs1v15(em, data, Buffer.from(dHash.buffer, dHash.byteOffset, dHash.byteLength), crypto.createHmac);
+  em.fill(0);
+  if (rejected) throw new Error(${JSON.stringify(PKCS1_REJECTED)});
+  return message;
 }
 parentPort.on('message', (m) => {
   try {
@@ -38,7 +38,7 @@ parentPort.on('message', (m) => {
     if (!key) { parentPort.postMessage({ id: m.id, missing: true }); return; }
     const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
     const out = m.op === 'decrypt-pkcs1v15'
-      ? pkcs1v15(m.kid, key, data)
+      ? pkcs1v15(key, data, m.dHash)
       : m.op === 'decrypt'
       ? crypto.privateDecrypt({ key, padding: m.padding, ...(m.oaepHash ? { oaepHash: m.oaepHash } : {}) }, data)
       : crypto.privateEncrypt({ key, padding: m.padding }, data);

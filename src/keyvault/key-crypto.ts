@@ -3,8 +3,9 @@
  *
  * - RSA 2048/3072/4096 (`RSA`, and `RSA-HSM`, the same keys in the emulator); EC P-256/P-384/P-521.
  * - encrypt/decrypt and wrapKey/unwrapKey: RSA-OAEP-256 (OAEP, SHA-256), RSA-OAEP (OAEP, SHA-1), RSA1_5.
- *   Node 20 refuses PKCS#1 v1.5 *decryption* (CVE-2023-46809, the Marvin attack), so RSA1_5 decrypt is done by
- *   node-forge (RSAES-PKCS1-V1_5), in the crypto worker pool when there is one (it is pure JavaScript, ~25 ms).
+ *   Node 20 refuses PKCS#1 v1.5 *decryption* (CVE-2023-46809, the Marvin attack), so RSA1_5 decrypt is OpenSSL's
+ *   raw RSA operation followed by the implicit-rejection decoding of pkcs1v15.ts (in the crypto worker pool when
+ *   there is one). A bad padding is answered 400 BadParameter, as Key Vault answers it and as before.
  * - sign/verify take a digest, as Key Vault does: RS256/384/512 (EMSA-PKCS1-v1_5, via OpenSSL's PKCS#1 type-1
  *   private operation over DigestInfo‖digest), PS256/384/512 (EMSA-PSS encoding and verification by node-forge, salt
  *   the length of the hash, around OpenSSL's raw RSA operation: node:crypto cannot sign a precomputed digest with PSS), ES256/384/512 (ECDSA over the digest with @noble/curves,
@@ -13,6 +14,8 @@
  */
 import {
   constants,
+  createHash,
+  createHmac,
   createPrivateKey,
   createPublicKey,
   generateKeyPair,
@@ -27,6 +30,7 @@ import {
 import { promisify } from 'node:util';
 import type Forge from 'node-forge';
 import { kvErrors } from './errors.js';
+import { decodePkcs1v15 } from './pkcs1v15.js';
 import { shown } from '../util/shown.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
@@ -131,26 +135,44 @@ export function rsaEncrypt(alg: EncryptionAlgorithm, publicKey: KeyObject, plain
  */
 export type PrivateExecutor = (op: PrivateOpSpec, data: Buffer, inline: () => Buffer) => Promise<Buffer>;
 
-/** A private-key operation: OpenSSL's privateDecrypt/privateEncrypt with a padding, or PKCS#1 v1.5 decryption. */
-export type PrivateOpSpec = { op: 'decrypt' | 'encrypt'; padding: number; oaepHash?: string } | { op: 'decrypt-pkcs1v15' };
+/**
+ * A private-key operation: OpenSSL's privateDecrypt/privateEncrypt with a padding, or PKCS#1 v1.5 decryption
+ * (OpenSSL's raw RSA, then pkcs1v15.ts; `dHash` is what that decoding derives its rejection key from).
+ */
+export type PrivateOpSpec = { op: 'decrypt' | 'encrypt'; padding: number; oaepHash?: string } | { op: 'decrypt-pkcs1v15'; dHash: Buffer };
 
-/** node-forge is loaded on first use (RSA1_5 decryption, PSS): most requests never need it, start-up does not. */
+/** node-forge is loaded on first use (PSS): most requests never need it, start-up does not. */
 let forge: typeof Forge | undefined;
 async function loadForge(): Promise<typeof Forge> {
   forge ??= (await import('node-forge')).default;
   return forge;
 }
 
-const forgeKeys = new WeakMap<KeyObject, Forge.pki.rsa.PrivateKey>();
+const exponentHashes = new WeakMap<KeyObject, Buffer>();
 
-/** RSAES-PKCS1-v1_5 decryption with node-forge (throws on a bad padding). */
-export function pkcs1v15Decrypt(privateKey: KeyObject, ciphertext: Buffer, forge: typeof Forge): Buffer {
-  let key = forgeKeys.get(privateKey);
-  if (!key) {
-    key = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as Forge.pki.rsa.PrivateKey;
-    forgeKeys.set(privateKey, key);
+/** SHA-256 of the private exponent as k big-endian bytes: the key of RSA1_5's implicit rejection (pkcs1v15.ts). */
+export function privateExponentHash(privateKey: KeyObject): Buffer {
+  let hash = exponentHashes.get(privateKey);
+  if (!hash) {
+    const k = rsaModulusBytes(privateKey);
+    const d = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
+    hash = createHash('sha256').update(Buffer.concat([Buffer.alloc(Math.max(0, k - d.length)), d])).digest();
+    d.fill(0);
+    exponentHashes.set(privateKey, hash);
   }
-  return Buffer.from(key.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+  return hash;
+}
+
+/** Thrown for an RSA1_5 ciphertext whose padding is bad, once the decoding has run to its end. */
+export const PKCS1_REJECTED = 'the RSA1_5 padding is not valid';
+
+/** RSAES-PKCS1-v1_5 decryption: OpenSSL's raw RSA, then the implicit-rejection decoding (throws on a bad padding). */
+export function pkcs1v15Decrypt(privateKey: KeyObject, ciphertext: Buffer, dHash = privateExponentHash(privateKey)): Buffer {
+  const em = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, ciphertext);
+  const { message, rejected } = decodePkcs1v15(em, ciphertext, dHash, createHmac);
+  em.fill(0);
+  if (rejected) throw new Error(PKCS1_REJECTED);
+  return message;
 }
 const inlineExecutor: PrivateExecutor = async (_op, _data, inline) => inline();
 
@@ -159,8 +181,8 @@ export async function rsaDecrypt(alg: EncryptionAlgorithm, privateKey: KeyObject
   if (ciphertext.length !== k) throw kvErrors.badParameter(`The ciphertext must be ${k} bytes for a ${k * 8}-bit key; ${ciphertext.length} bytes given.`);
   try {
     if (alg === 'RSA1_5') {
-      const lib = await loadForge();
-      return await exec({ op: 'decrypt-pkcs1v15' }, ciphertext, () => pkcs1v15Decrypt(privateKey, ciphertext, lib));
+      const dHash = privateExponentHash(privateKey);
+      return await exec({ op: 'decrypt-pkcs1v15', dHash }, ciphertext, () => pkcs1v15Decrypt(privateKey, ciphertext, dHash));
     }
     const oaep = { op: 'decrypt' as const, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg === 'RSA-OAEP' ? 'sha1' : 'sha256' };
     return await exec(oaep, ciphertext, () => privateDecrypt({ key: privateKey, padding: oaep.padding, oaepHash: oaep.oaepHash }, ciphertext));
