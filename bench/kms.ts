@@ -40,7 +40,7 @@ export interface KmsBenchResult {
   rows: KmsBenchRow[];
 }
 
-async function ok(p: Promise<{ status: number; body: string }>, what: string): Promise<any> {
+export async function ok(p: Promise<{ status: number; body: string }>, what: string): Promise<any> {
   const r = await p;
   if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.body}`);
   return r.body ? JSON.parse(r.body) : undefined;
@@ -74,7 +74,7 @@ function timedPipeline(script: string, env: Record<string, string>): Promise<{ r
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
-interface Setup {
+export interface Setup {
   emu: Emulator;
   arm: BearerClient;
   sub: string;
@@ -84,7 +84,7 @@ interface Setup {
   kv: BearerClient;
 }
 
-async function setup(dataDir: string): Promise<Setup> {
+export async function setup(dataDir: string): Promise<Setup> {
   // January 2024: Kubernetes 1.26 (KMS v1) and 1.28 (KMS v2) are both offered.
   const emu = await startEmulator({ dataDir, port: 0, logLevel: 'error', now: new Date('2024-01-15T00:00:00Z') });
   const principal = (await emu.core.directory.getByAppId(emu.info.defaultPrincipal.appId))!;
@@ -113,7 +113,7 @@ async function setup(dataDir: string): Promise<Setup> {
   return { emu, arm, sub, identityId: id.id, kid: key.key.kid, kv };
 }
 
-async function cluster(s: Setup, name: string, version: string, kms: boolean): Promise<{ uid: string; kube: BearerClient; kubeconfig: string }> {
+export async function cluster(s: Setup, name: string, version: string, kms: boolean): Promise<{ uid: string; kube: BearerClient; kubeconfig: string }> {
   const id = `/subscriptions/${s.sub}/resourceGroups/bench/providers/Microsoft.ContainerService/managedClusters/${name}`;
   await ok(
     s.arm.call('PUT', `${id}?api-version=2026-04-01`, {

@@ -9,6 +9,7 @@ import { benchClusters, formatClusterBench } from './clusters.js';
 import { benchKube, formatKubeBench } from './kube.js';
 import { benchCommands, benchWalkthrough, formatCliBench } from './cli.js';
 import { benchKms, formatKmsBench } from './kms.js';
+import { benchSoak, formatSoakBench } from './soak.js';
 import { benchTrustedLaunch, formatTrustedLaunchBench } from './trustedlaunch.js';
 import { benchAttach, formatAttachBench } from './attach.js';
 import { benchOutage, formatOutageBench } from './reliability.js';
@@ -31,6 +32,7 @@ export const BENCHES: Bench[] = [
   { name: 'workloads', title: 'Workloads: a 1,000-replica Deployment on a 1,000-node cluster (SPEC W-4, W-20)', run: async () => formatWorkloadBench(await benchWorkloads()) },
   { name: 'scheduler', title: 'Scheduler: placing a 1,000-replica Deployment on 1,000 nodes (SPEC W-23, W-24)', run: async () => formatSchedulerBench(benchScheduler()) },
   { name: 'kms', title: 'KMS etcd encryption', run: async () => formatKmsBench(await benchKms()) },
+  { name: 'soak', title: 'Soak: KMS writes, reads, watches and rotations with RSS sampled', run: async () => formatSoakBench(await benchSoak({ durationMin: Number(process.env.AKSEMU_SOAK_MIN ?? 30) })) },
   { name: 'trustedlaunch', title: 'Trusted Launch: boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
   { name: 'attach', title: 'pods/attach and pods/exec (SPEC C-9): kubectl debug node sessions', run: async () => formatAttachBench(await benchAttach()) },
   { name: 'reliability', title: 'Reliability: a store outage as each service sees it (SPEC R-1)', run: async () => formatOutageBench(await benchOutage(3)) },
