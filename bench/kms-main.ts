@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/kms-main.js [--json] [--secrets N] [--duration-ms D] [--only plugin,api,transform,migration]`: measures KMS etcd encryption
+ * `node dist/bench/kms-main.js [--json] [--secrets N] [--duration-ms D] [--only plugin,api,v1cold,transform,migration]`: measures KMS etcd encryption
  * (bench/kms.ts) and prints markdown tables (or the raw result as JSON).
  */
 import { benchKms, formatKmsBench } from './kms.js';

@@ -46,6 +46,8 @@ abstract class BaseClient {
       // Reconnect quickly after a plugin restart (the default backoff grows to minutes).
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1000,
+      // No channelz bookkeeping (call counters, traces) on every call: nothing here reads it.
+      'grpc.enable_channelz': 0,
     });
   }
 
