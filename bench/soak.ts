@@ -11,13 +11,16 @@
  *   clusters, so plugins, providers and caches are replaced over and over.
  *
  * The first quarter of the run (at least a minute) is warm-up; the figures are the RSS range after it and the slope
- * of a least-squares line through the samples after it. The emulator and this load generator share the process (the
+ * of a least-squares line through the samples after it, and the same for the V8 heap that survives a full
+ * collection (run right after each RSS sample), which a leak would make climb without the GC's sawtooth. The emulator and this load generator share the process (the
  * load generator keeps only counters).
  */
 import { request } from 'node:https';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { BearerClient } from './clients.js';
 import { cluster, ok, setup, type Setup } from './kms.js';
 import { removeDir } from './support.js';
@@ -33,6 +36,14 @@ export interface SoakSample {
   atSec: number;
   rssMb: number;
   heapUsedMb: number;
+  /** The V8 heap still in use right after a full collection: what the process keeps. */
+  retainedHeapMb: number;
+}
+
+/** V8's full collection, enabled at run time (the benchmark runner is not started with --expose-gc). */
+function fullGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 export interface SoakResult {
@@ -92,9 +103,12 @@ export async function benchSoak(opts: SoakOptions = {}): Promise<SoakResult> {
     const end = t0 + durationMin * 60_000;
     const running = () => performance.now() < end;
     const samples: SoakSample[] = [];
+    const gc = fullGc();
     const sample = () => {
-      const m = process.memoryUsage();
-      samples.push({ atSec: Math.round((performance.now() - t0) / 1000), rssMb: m.rss / MB, heapUsedMb: m.heapUsed / MB });
+      const before = process.memoryUsage();
+      gc();
+      const after = process.memoryUsage();
+      samples.push({ atSec: Math.round((performance.now() - t0) / 1000), rssMb: before.rss / MB, heapUsedMb: before.heapUsed / MB, retainedHeapMb: after.heapUsed / MB });
     };
     sample();
     const sampler = setInterval(sample, sampleMs);
@@ -203,6 +217,7 @@ export function formatSoakBench(r: SoakResult): string {
   const after = r.samples.filter((x) => x.atSec >= r.warmupSec);
   const rss = after.map((x) => x.rssMb);
   const heap = after.map((x) => x.heapUsedMb);
+  const retained = after.map((x) => x.retainedHeapMb);
   const perMin = (ys: number[]) => slope(after.map((x) => x.atSec / 60), ys);
   const f = (n: number) => n.toFixed(1);
   const seconds = r.durationMin * 60;
@@ -216,8 +231,11 @@ export function formatSoakBench(r: SoakResult): string {
     `| errors | ${r.errors}${r.firstErrors.length ? `: ${r.firstErrors.join('; ')}` : ''} |`,
     `| RSS after warm-up (${r.warmupSec} s) | min ${f(Math.min(...rss))} MB, max ${f(Math.max(...rss))} MB, slope ${perMin(rss).toFixed(2)} MB/min over ${after.length} samples |`,
     `| V8 heap used after warm-up | min ${f(Math.min(...heap))} MB, max ${f(Math.max(...heap))} MB, slope ${perMin(heap).toFixed(2)} MB/min |`,
+    `| V8 heap retained (after a full GC) after warm-up | min ${f(Math.min(...retained))} MB, max ${f(Math.max(...retained))} MB, slope ${perMin(retained).toFixed(2)} MB/min |`,
     '',
     `RSS samples (s: MB): ${r.samples.map((x) => `${x.atSec}: ${Math.round(x.rssMb)}`).join(', ')}`,
+    '',
+    `Retained heap samples (s: MB): ${r.samples.map((x) => `${x.atSec}: ${Math.round(x.retainedHeapMb)}`).join(', ')}`,
   ];
   return lines.join('\n');
 }
