@@ -89,6 +89,17 @@ export async function benchSoak(opts: SoakOptions = {}): Promise<SoakResult> {
     errors++;
     if (firstErrors.length < 5) firstErrors.push(`${what}: ${detail.slice(0, 300)}`);
   };
+  /** One request of the load: its answer, or undefined when it failed (counted as an error, the loop goes on). */
+  const attempt = async (what: string, p: Promise<{ status: number; body: string }>, want: number) => {
+    try {
+      const r = await p;
+      if (r.status === want) return r;
+      fail(what, `${r.status} ${r.body}`);
+    } catch (err) {
+      fail(what, (err as Error).message);
+    }
+    return undefined;
+  };
   try {
     const clusters = [
       { name: 'soak-v2', ...(await cluster(s, 'soak-v2', '1.28', true)) },
@@ -121,23 +132,19 @@ export async function benchSoak(opts: SoakOptions = {}): Promise<SoakResult> {
           (async () => {
             for (let i = w; running(); i += 4) {
               const name = `s-${i % N}`;
-              const r = await c.kube.call('PUT', `/api/v1/namespaces/soak/secrets/${name}`, { metadata: { name, namespace: 'soak' }, stringData: { v: `${i}-${name}` } });
-              if (r.status === 200) ops.write!++;
-              else fail('write', `${r.status} ${r.body}`);
+              if (await attempt('write', c.kube.call('PUT', `/api/v1/namespaces/soak/secrets/${name}`, { metadata: { name, namespace: 'soak' }, stringData: { v: `${i}-${name}` } }), 200)) ops.write!++;
             }
           })(),
           (async () => {
             for (let i = w; running(); i += 4) {
-              const r = await c.kube.call('GET', `/api/v1/namespaces/soak/secrets/s-${(i * 7) % N}`);
-              if (r.status === 200) ops.read!++;
-              else fail('read', `${r.status} ${r.body}`);
+              if (await attempt('read', c.kube.call('GET', `/api/v1/namespaces/soak/secrets/s-${(i * 7) % N}`), 200)) ops.read!++;
             }
           })(),
           (async () => {
             // A watch per loop, reopened every 20 s from the current resource version.
             while (running()) {
-              const list = await c.kube.call('GET', '/api/v1/namespaces/soak/secrets?limit=1');
-              const rv = list.status === 200 ? JSON.parse(list.body).metadata.resourceVersion : '';
+              const list = await attempt('list for a watch', c.kube.call('GET', '/api/v1/namespaces/soak/secrets?limit=1'), 200);
+              const rv = list ? JSON.parse(list.body).metadata.resourceVersion : '';
               const wch = watch(c.kube, `/api/v1/namespaces/soak/secrets?watch=true&resourceVersion=${rv}`, () => ops.watchEvents!++);
               ops.watchOpens!++;
               await new Promise((r) => setTimeout(r, 20_000 + w * 1000));
@@ -150,9 +157,7 @@ export async function benchSoak(opts: SoakOptions = {}): Promise<SoakResult> {
         (async () => {
           while (running()) {
             await new Promise((r) => setTimeout(r, 10_000));
-            const r = await c.kube.call('GET', '/api/v1/namespaces/soak/secrets');
-            if (r.status === 200) ops.list!++;
-            else fail('list', `${r.status} ${r.body}`);
+            if (await attempt('list', c.kube.call('GET', '/api/v1/namespaces/soak/secrets'), 200)) ops.list!++;
           }
         })(),
       );
