@@ -45,6 +45,18 @@ describe('Key Vault crypto operations, called directly', () => {
     expect(Buffer.from(unwrapped.value, 'base64url')).toEqual(plain);
   });
 
+  it('answers an RSA1_5 ciphertext whose padding is bad with 400 BadParameter, as before the native decoding', async () => {
+    const pub = createPublicKey({ key: rsaJwk, format: 'jwk' });
+    // 0x00 0x01 (a signature block, not an encryption block) ‖ 0xff… ‖ 0x00 ‖ 32 bytes: a valid RSA input, a bad RSA1_5 padding
+    const em = Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(256 - 35, 0xff), Buffer.from([0]), Buffer.alloc(32, 9)]);
+    const ciphertext = publicEncrypt({ key: pub, padding: constants.RSA_NO_PADDING }, em);
+    const e = await refusal(run('decrypt', 'rsa', { alg: 'RSA1_5', value: b64u(ciphertext) }));
+    expect([e.status, e.code, e.message]).toEqual([400, 'BadParameter', 'The ciphertext could not be decrypted with RSA1_5 by this key.']);
+    // the same key decrypts a good one
+    const good = publicEncrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, Buffer.alloc(32, 9));
+    expect(Buffer.from(((await run('decrypt', 'rsa', { alg: 'RSA1_5', value: b64u(good) })).body as { value: string }).value, 'base64url')).toEqual(Buffer.alloc(32, 9));
+  });
+
   it('signs digests that node:crypto verifies (RS256, PS256, ES256), and verifies its own signatures', async () => {
     const data = Buffer.from('signed data');
     const digest = createHash('sha256').update(data).digest();
