@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { KeyClient } from '@azure/keyvault-keys';
 import { KmsV1Client } from '../../src/encryption/kms-api/client.js';
 import { getToken, getUserToken } from '../../testkit/http.js';
-import { goBinary } from '../../testkit/interop/go-build.js';
+import { goBinary, AZURE_KMS_PLUGIN } from '../../testkit/interop/go-build.js';
 import { waitFor } from '../../testkit/wait.js';
 import { assignRole, importKey, ROLE, type Kit, type TestKey } from '../kms/fixtures.js';
 
@@ -18,7 +18,7 @@ import { assignRole, importKey, ROLE, type Kit, type TestKey } from '../kms/fixt
  * Azure's plugin, `cmd/server` of Azure/kubernetes-kms v0.11.0. The first build downloads the modules through the
  * Go module proxy and compiles (under two minutes on 2 cores); later runs find the binary (go-build.ts).
  */
-export const azurePluginBinary = () => goBinary('azure-kms-plugin', 'github.com/Azure/kubernetes-kms/cmd/server', 'azure-kms-plugin');
+export const azurePluginBinary = () => goBinary(AZURE_KMS_PLUGIN);
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

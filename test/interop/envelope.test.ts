@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
-import { goBinary } from '../../testkit/interop/go-build.js';
+import { goBinary, ENVELOPE_DRIVER } from '../../testkit/interop/go-build.js';
 import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { describeWith } from '../../testkit/optional.js';
 import { kidHash, openSecret, rawSecret } from '../kms/at-rest.js';
@@ -136,7 +136,7 @@ describeWith(['go', 'kubectl'], 'kube-apiserver’s envelope code (k8s.io/apiser
 
   beforeAll(async () => {
     // The first build per content of the Go module takes minutes on a cold cache (testkit/interop/go-build.ts).
-    driver = await goBinary('envelope', './cmd/envelope', 'envelope');
+    driver = await goBinary(ENVELOPE_DRIVER);
     // 2024-03-15: Kubernetes 1.26 (KMS v1) and 1.29 (KMS v2) are both offered.
     emu = await startTestEmulator({ now: new Date('2024-03-15T00:00:00Z') });
     useEnvironment(emu.env);

@@ -27,7 +27,7 @@ import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js
 import { KmsV1Provider } from '../../src/encryption/kms-v1.js';
 import { KmsV2Provider } from '../../src/encryption/kms-v2.js';
 import { EtcdCluster, freePorts } from '../../testkit/etcd.js';
-import { goBinary } from '../../testkit/interop/go-build.js';
+import { goBinary, KUBE_APISERVER } from '../../testkit/interop/go-build.js';
 import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
 import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { waitFor } from '../../testkit/wait.js';
@@ -50,7 +50,7 @@ describe.skipIf(!enabled)('the real kube-apiserver v1.37.2 with aksemu’s KMS p
   const work = mkdtempSync(join(tmpdir(), 'aksemu-kas-'));
 
   beforeAll(async () => {
-    binary = await goBinary('kube-apiserver', 'k8s.io/kubernetes/cmd/kube-apiserver', 'kube-apiserver');
+    binary = await goBinary(KUBE_APISERVER);
     // 2024-03-15: Kubernetes 1.26 (KMS v1) and 1.29 (KMS v2) are both offered.
     emu = await startTestEmulator({ now: new Date('2024-03-15T00:00:00Z') });
     useEnvironment(emu.env);

@@ -37,11 +37,27 @@ function moduleHash(dir: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** A program of the harness: `pkg` (as `go build` takes it) of module test/interop/<module>, named `name`. */
+export interface GoProgram {
+  module: string;
+  pkg: string;
+  name: string;
+}
+
+/** Azure's KMS plugin (Azure/kubernetes-kms), pinned by test/interop/azure-kms-plugin/go.mod. */
+export const AZURE_KMS_PLUGIN: GoProgram = { module: 'azure-kms-plugin', pkg: 'github.com/Azure/kubernetes-kms/cmd/server', name: 'azure-kms-plugin' };
+/** A driver over kube-apiserver's envelope encryption code (k8s.io/apiserver), test/interop/envelope/. */
+export const ENVELOPE_DRIVER: GoProgram = { module: 'envelope', pkg: './cmd/envelope', name: 'envelope' };
+/** The real kube-apiserver (k8s.io/kubernetes), opt-in: its cold build takes minutes of two cores. */
+export const KUBE_APISERVER: GoProgram = { module: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', name: 'kube-apiserver' };
+/** What `npm test` runs; .ci/run builds these before the suite (testkit/interop/build-programs.ts). */
+export const DEFAULT_SUITE_PROGRAMS = [AZURE_KMS_PLUGIN, ENVELOPE_DRIVER];
+
 /**
- * The path of `pkg` (a package path as `go build` takes it, e.g. `./cmd/driver` or a dependency's main package)
- * built from test/interop/<module>. The first call per content builds (minutes when the module cache is cold).
+ * The path of the program, built from its module. The first call per content builds (minutes when the module
+ * cache is cold); later ones find the binary.
  */
-export async function goBinary(module: string, pkg: string, name: string): Promise<string> {
+export async function goBinary({ module, pkg, name }: GoProgram): Promise<string> {
   const dir = interopModuleDir(module);
   const outDir = join(cacheRoot(), `${module}-${moduleHash(dir)}`);
   const out = join(outDir, name);
