@@ -17,6 +17,8 @@ export class NoProviderError extends Error {
 
 export class ProviderChain implements StorageTransformer {
   readonly name: string;
+  /** Set once the chain's providers are closed (their API server "restarted" with another configuration). */
+  private closedAt = false;
 
   constructor(readonly providers: EncryptionProvider[]) {
     if (providers.length === 0) throw new Error('an encryption configuration needs at least one provider');
@@ -71,7 +73,12 @@ export class ProviderChain implements StorageTransformer {
     for (const p of this.providers) p.dropCaches();
   }
 
+  get closed(): boolean {
+    return this.closedAt;
+  }
+
   close(): void {
+    this.closedAt = true;
     for (const p of this.providers) p.close();
   }
 }

@@ -12,6 +12,7 @@ import type { Lifecycle } from '../../../runtime/lifecycle.js';
 import type { ContainerService } from '../service.js';
 import type { AksKmsDeps } from './deps.js';
 import { KmsRuntime } from './runtime.js';
+import { RestartSafeTransformer } from './restart-safe.js';
 import { SecretLimitTransformer } from './secret-limit.js';
 import { StorageMigration } from './migration.js';
 import { registerEncryptionRoutes } from './routes.js';
@@ -39,7 +40,9 @@ export function startAksKms(deps: AksKmsModuleDeps): AksKms {
   kube.transformers.register(async (cluster, resource) => {
     if (resource !== 'secrets') return undefined;
     const chain = await runtime.transformer(cluster.uid);
-    return chain ? new SecretLimitTransformer(chain, deps.store, clusterPrefix(cluster.uid)) : undefined;
+    if (!chain) return undefined;
+    const current = new RestartSafeTransformer(chain, () => runtime.transformer(cluster.uid));
+    return new SecretLimitTransformer(current, deps.store, clusterPrefix(cluster.uid));
   });
   kube.healthChecks.push(async (cluster) => {
     const report = await runtime.health(cluster.uid);

@@ -4,8 +4,7 @@
  * (Kubernetes 1.27+ uses KMS v2, which has no such limit); updates of existing secrets are not affected.
  */
 import { KubeError } from '../../../kube/api/machinery/errors.js';
-import type { ProviderChain } from '../../../encryption/chain.js';
-import type { StorageTransformer, TransformOptions } from '../../../encryption/types.js';
+import type { EncryptionProvider, StorageTransformer, TransformOptions } from '../../../encryption/types.js';
 import type { Store } from '../../../store/store.js';
 import { KMS_V1_SECRET_LIMIT } from '../rules/kms.js';
 
@@ -13,7 +12,7 @@ export class SecretLimitTransformer implements StorageTransformer {
   readonly name: string;
 
   constructor(
-    private readonly inner: ProviderChain,
+    private readonly inner: StorageTransformer & { readonly writer: EncryptionProvider },
     private readonly store: Store,
     /** The cluster's store prefix (`/clusters/<uid>`). */
     private readonly prefix: string,
