@@ -64,6 +64,8 @@ export class AuditLog {
   private failures = 0;
   private lastError: string | undefined;
   private closed = false;
+  /** Events taken out of the buffer by the write in progress and not yet committed: they still wait. */
+  private inFlight = 0;
 
   constructor(private readonly store: Store) {}
 
@@ -75,7 +77,7 @@ export class AuditLog {
   }
 
   status(): AuditLogStatus {
-    return { pending: this.buffer.length, failures: this.failures, ...(this.lastError ? { lastError: this.lastError } : {}) };
+    return { pending: this.buffer.length + this.inFlight, failures: this.failures, ...(this.lastError ? { lastError: this.lastError } : {}) };
   }
 
   /** Writes every buffered event; rejects when the store refused them (they stay buffered and are retried). */
@@ -92,10 +94,12 @@ export class AuditLog {
       this.buffer = [];
       for (let i = 0; i < batch.length; i += 100) {
         const ops: TxnOp[] = batch.slice(i, i + 100).map((b) => ({ type: 'put', key: b.key, value: encodeJson(b.event) }));
+        this.inFlight = batch.length - i;
         try {
           await this.store.txn({ then: ops });
         } catch (err) {
           // Nothing is dropped: what was not written goes back before what was recorded meanwhile.
+          this.inFlight = 0;
           this.buffer = [...batch.slice(i), ...this.buffer];
           this.failures++;
           this.lastError = failureWithoutAddress(err, this.store.description);
@@ -104,8 +108,11 @@ export class AuditLog {
           return;
         }
       }
+      // The failure count clears with the last batch committed, before the events stop counting as pending, so that
+      // "nothing pending" never shows the failures of a write that has in fact succeeded.
       this.failures = 0;
       this.lastError = undefined;
+      this.inFlight = 0;
     })();
     await this.flushing;
     if (failure) throw failure;
