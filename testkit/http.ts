@@ -3,6 +3,7 @@
  * trusting the test CA. Optionally through the emulator's CONNECT proxy, as az and the SDKs do.
  */
 import { readFileSync } from 'node:fs';
+import { request as plainRequest } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import { connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -160,5 +161,18 @@ export function sendOversized(url: string, headers: Record<string, string>, body
       const body = /chunked/i.test(hdrs['transfer-encoding'] ?? '') ? m[3]!.replace(/^[0-9a-f]+\r\n|\r\n[0-9a-f]+\r\n|\r\n0\r\n\r\n$/gi, '') : m[3]!;
       resolve(finish(Number(m[1]), hdrs, Buffer.from(body)));
     });
+  });
+}
+
+/** A plain-HTTP GET (a local health or metrics endpoint): status and body text. */
+export function httpGet(url: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    plainRequest(url, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    })
+      .on('error', reject)
+      .end();
   });
 }

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { KeyClient } from '@azure/keyvault-keys';
 import { KmsV1Client } from '../../src/encryption/kms-api/client.js';
+import { kubectl, kubectlOk, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { getToken, getUserToken } from '../../testkit/http.js';
 import { goBinary, AZURE_KMS_PLUGIN } from '../../testkit/interop/go-build.js';
 import { waitFor } from '../../testkit/wait.js';
@@ -119,4 +120,15 @@ export async function startAzurePlugin(run: AzurePluginRun, name: string, keyVer
     client.close();
   }
   return `unix://${socket}`;
+}
+
+/** A secret `name` with `v=<name>-value` written through the cluster's API with kubectl, and read back ("ERROR: ..." when refused). */
+export function secretsThrough(h: () => KubectlHome) {
+  return {
+    create: async (name: string) => void (await kubectlOk(h(), ['create', 'secret', 'generic', name, `--from-literal=v=${name}-value`])),
+    read: async (name: string) => {
+      const r = await kubectl(h(), ['get', 'secret', name, '-o', 'jsonpath={.data.v}']);
+      return r.code === 0 ? Buffer.from(r.stdout, 'base64').toString() : `ERROR: ${r.stderr.trim()}`;
+    },
+  };
 }

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
 import { getToken, httpsCall } from '../../testkit/http.js';
-import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
+import { kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { describeWith } from '../../testkit/optional.js';
 import { decryptSecret, kidHash, rawSecret } from '../kms/at-rest.js';
 import { assignRole, identity, kit, kmsCluster, rawCluster, resourceGroup, ROLE, type TestKey } from '../kms/fixtures.js';
-import { azurePluginBinary, freePort, kmsVault, startAzurePlugin, writeAzureJson } from './azure-kms-plugin-support.js';
+import { azurePluginBinary, freePort, kmsVault, startAzurePlugin, writeAzureJson, secretsThrough } from './azure-kms-plugin-support.js';
 
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
 
@@ -41,14 +41,7 @@ describeWith(['go', 'kubectl'], 'Azure’s KMS plugin in place of aksemu’s on 
       body: JSON.stringify(body),
     });
   };
-  const create = async (name: string) => {
-    const r = await kubectl(h, ['create', 'secret', 'generic', name, `--from-literal=v=${name}-value`]);
-    expect(r.code, r.stderr).toBe(0);
-  };
-  const read = async (name: string) => {
-    const r = await kubectl(h, ['get', 'secret', name, '-o', 'jsonpath={.data.v}']);
-    return r.code === 0 ? Buffer.from(r.stdout, 'base64').toString() : `ERROR: ${r.stderr.trim()}`;
-  };
+  const { create, read } = secretsThrough(() => h);
 
   beforeAll(async () => {
     const binary = await azurePluginBinary();

@@ -14,7 +14,6 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,14 +22,14 @@ import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
 import { CLI, removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
-import { getToken, httpsCall } from '../../testkit/http.js';
-import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
+import { getToken, httpsCall, httpGet } from '../../testkit/http.js';
+import { kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { describeWith } from '../../testkit/optional.js';
 import { waitFor } from '../../testkit/wait.js';
 import { decryptSecret, encryptedObject, kidHash, rawSecret } from '../kms/at-rest.js';
 import { assignRole, identity, importKey, kit, kmsCluster, rawCluster, resourceGroup, ROLE, type Kit, type TestKey } from '../kms/fixtures.js';
 import { rsaUnwrap } from '../kms/support.js';
-import { azurePluginBinary, freePort, kmsVault, startAzurePlugin, writeAzureJson, type KmsVault } from './azure-kms-plugin-support.js';
+import { azurePluginBinary, freePort, kmsVault, startAzurePlugin, writeAzureJson, type KmsVault, secretsThrough } from './azure-kms-plugin-support.js';
 
 const run = promisify(execFile);
 type Emu = Awaited<ReturnType<typeof startTestEmulator>>;
@@ -51,18 +50,6 @@ interface AuditEvent {
   keyVersion?: string;
   identity: { claim: { oid: string; appid: string } };
   properties: { requestUri: string; clientInfo?: string; isRbacAuthorized?: boolean };
-}
-
-function httpGet(url: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    })
-      .on('error', reject)
-      .end();
-  });
 }
 
 describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) against aksemu’s Key Vault', () => {
@@ -206,14 +193,7 @@ describeWith(['go'], 'Azure’s KMS plugin (Azure/kubernetes-kms v0.11.0) agains
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     };
-    const create = async (name: string) => {
-      const r = await kubectl(h, ['create', 'secret', 'generic', name, `--from-literal=v=${name}-value`]);
-      expect(r.code, r.stderr).toBe(0);
-    };
-    const read = async (name: string) => {
-      const r = await kubectl(h, ['get', 'secret', name, '-o', 'jsonpath={.data.v}']);
-      return r.code === 0 ? Buffer.from(r.stdout, 'base64').toString() : `ERROR: ${r.stderr.trim()}`;
-    };
+    const { create, read } = secretsThrough(() => h);
     const atRest = async (name: string) => {
       const v = await rawSecret(emu.core.store, uid, 'default', name);
       expect(v.format).toBe('kms-v2');

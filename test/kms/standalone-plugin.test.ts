@@ -7,7 +7,6 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
-import { request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { KeyVaultManagementClient } from '@azure/arm-keyvault';
@@ -16,7 +15,7 @@ import { KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
 import { CLI, spawnEmulator, useEnvironment, type SpawnedEmulator } from '../../testkit/emulator.js';
-import { getToken, httpsCall } from '../../testkit/http.js';
+import { getToken, httpsCall, httpGet } from '../../testkit/http.js';
 import { createVault, defaultCredential } from '../keyvault/helpers.js';
 import { newRsaKey, rsaUnwrap, tempSocket } from './support.js';
 
@@ -31,18 +30,6 @@ async function identityEnv(dataDir: string, identity: string): Promise<Record<st
   }
   delete env.AZURE_CLIENT_SECRET;
   return env;
-}
-
-function httpGet(url: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    })
-      .on('error', reject)
-      .end();
-  });
 }
 
 describe('aksemu kms-plugin against aksemu’s Key Vault, as a managed identity', () => {
