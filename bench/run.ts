@@ -14,6 +14,7 @@ import { benchTrustedLaunch, formatTrustedLaunchBench } from './trustedlaunch.js
 import { benchAttach, formatAttachBench } from './attach.js';
 import { benchOutage, formatOutageBench } from './reliability.js';
 import { benchWorkloads, formatWorkloadBench } from './workloads.js';
+import { benchDashboard, formatDashboardBench } from './dashboard.js';
 import { benchScheduler, formatSchedulerBench } from './scheduler.js';
 import { machine } from './support.js';
 
@@ -37,6 +38,7 @@ export const BENCHES: Bench[] = [
   { name: 'trustedlaunch', title: 'Trusted Launch: boot and attestation', run: async () => formatTrustedLaunchBench(await benchTrustedLaunch()) },
   { name: 'attach', title: 'pods/attach and pods/exec (SPEC C-9): kubectl debug node sessions', run: async () => formatAttachBench(await benchAttach()) },
   { name: 'reliability', title: 'Reliability: a store outage as each service sees it (SPEC R-1)', run: async () => formatOutageBench(await benchOutage(3)) },
+  { name: 'dashboard', title: 'Dashboard: the first view of a 1,000-node cluster in chromium', run: async () => formatDashboardBench(await benchDashboard()) },
   { name: 'cli', title: 'The aksemu CLI: the walkthrough and single invocations', run: async () => formatCliBench(await benchWalkthrough(3), await benchCommands()) },
 ];
 

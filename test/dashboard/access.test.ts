@@ -13,7 +13,8 @@ import { removeDataDir } from '../../testkit/emulator.js';
 import { getToken } from '../../testkit/http.js';
 import { describeWith } from '../../testkit/optional.js';
 import { kit, vault } from '../kms/fixtures.js';
-import { launchChromium, openLink, screenshot } from './browser.js';
+import { launchChromium } from '../../testkit/dashboard/browser.js';
+import { openLink, screenshot } from './browser.js';
 import { postureInstance, type Posture } from './fixture.js';
 
 const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';

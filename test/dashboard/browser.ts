@@ -1,40 +1,24 @@
 /**
- * What the dashboard's browser tests share: Debian's chromium driven headless by playwright-core, a sign-in link
- * from the real `aksemu ui` command, reading a table by its caption, and the screenshots the README shows.
+ * What the dashboard's browser tests share beyond testkit/dashboard/browser.ts (chromium, the sign-in link): the
+ * page's CSP refusals, reading a table by its caption, and the screenshots the README shows.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CLI, ROOT } from '../../testkit/emulator.js';
-
-const run = promisify(execFile);
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'] });
-}
-
-/** `aksemu ui --no-open` against the instance: the link it prints (stdout's one line). */
-export async function signInLink(dataDir: string, extra: string[] = []): Promise<string> {
-  const { stdout } = await run(process.execPath, [CLI, 'ui', '--no-open', '--data-dir', dataDir, ...extra]);
-  return stdout.trim();
-}
+import type { Browser, Page } from 'playwright-core';
+import { openSignInLink } from '../../testkit/dashboard/browser.js';
+import { ROOT } from '../../testkit/emulator.js';
 
 /**
- * A new browser context (its own sessionStorage) on `link`. The instance's certificate comes from its own local CA,
- * which this browser profile does not trust: the context accepts it, as a user told to would.
+ * A new browser context on `link` (testkit/dashboard/browser.ts), with the page's Content-Security-Policy refusals
+ * collected for cspViolations.
  */
 export async function openLink(browser: Browser, link: string): Promise<Page> {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
   const refused: string[] = [];
-  page.on('console', (m) => {
+  const page = await openSignInLink(browser, link, (m) => {
     if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) refused.push(m.text());
   });
   cspReports.set(page, refused);
-  await page.goto(link);
   return page;
 }
 

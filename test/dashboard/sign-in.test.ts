@@ -7,7 +7,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeDataDir } from '../../testkit/emulator.js';
 import { describeWith } from '../../testkit/optional.js';
-import { columnIndex, launchChromium, openLink, screenshot, signInLink, tableRows, yesNo } from './browser.js';
+import { launchChromium, signInLink } from '../../testkit/dashboard/browser.js';
+import { columnIndex, openLink, screenshot, tableRows, yesNo } from './browser.js';
 import { postureInstance, type Posture } from './fixture.js';
 
 describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {

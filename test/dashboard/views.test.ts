@@ -10,7 +10,8 @@ import { removeDataDir } from '../../testkit/emulator.js';
 import { kubectl, kubectlHome, type KubectlHome } from '../../testkit/kube/kube-env.js';
 import { describeWith } from '../../testkit/optional.js';
 import { importKey, kit } from '../kms/fixtures.js';
-import { cspViolations, launchChromium, openLink, screenshot, signInLink, tableRows } from './browser.js';
+import { launchChromium, signInLink } from '../../testkit/dashboard/browser.js';
+import { cspViolations, openLink, screenshot, tableRows } from './browser.js';
 import { postureInstance, type Posture } from './fixture.js';
 
 describeWith(['chromium', 'kubectl'], 'dashboard views', () => {
