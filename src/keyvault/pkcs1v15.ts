@@ -16,6 +16,9 @@
  *   and no early exit on the decrypted bytes — and the output is the real message when it is good, the synthetic
  *   one otherwise, chosen byte by byte with masks.
  *
+ * test/keyvault/pkcs1v15-openssl.test.ts checks it byte for byte against OpenSSL's own implicit rejection (through
+ * the pinned Python `cryptography`, which links OpenSSL 3.2 or later), badly padded ciphertexts included.
+ *
  * The decoder is one self-contained function (everything it uses is an argument or local) because the Key Vault
  * crypto worker (crypto-pool.ts) runs the same source.
  */
