@@ -2,8 +2,9 @@
  * The dashboard's first view on a large instance: a cluster of 1,000 nodes (10 pools × 100) created through ARM in
  * an in-process emulator at --speed instant and left to settle, then, in Debian's chromium (headless, playwright-core), a sign-in link
  * from the real `aksemu ui` command opened in a fresh browser context and timed until the clusters view shows the
- * pool posture and all 1,000 rows of the cluster's node table: the sign-in code redeemed, the bundle loaded, ARM and
- * /_aksemu/nodes read and rendered. Also the node API's own answer for the 1,000 nodes, which that view waits on.
+ * pool posture and the first page of the cluster's node table (the sign-in code redeemed, the bundle loaded, ARM and
+ * /_aksemu/nodes read and rendered), then until all 1,000 rows show after "Show all". Also the node API's own answer
+ * for the 1,000 nodes, which the view waits on.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,15 @@ import { launchChromium, openSignInLink, signInLink } from '../testkit/dashboard
 import { armClient } from './clients.js';
 import { fmt, median, removeDir } from './support.js';
 
+/** The node rows the clusters view shows before "Show all" (ui/src/views/overview.tsx). */
+const FIRST_PAGE = 100;
+
 export interface DashboardBenchResult {
   nodes: number;
-  /** Seconds from opening the sign-in link to the 1,000th node row, per run. */
+  /** Seconds from opening the sign-in link to the pool posture and the node table's first page, per run. */
   firstView: number[];
+  /** Seconds from pressing "Show all" to the 1,000th node row, per run. */
+  showAll: number[];
   /** Seconds for GET /_aksemu/nodes of the cluster, per run. */
   nodeApi: number[];
 }
@@ -52,7 +58,7 @@ export async function benchDashboard(opts: { pools?: number; nodesPerPool?: numb
       if (now !== revision) [revision, quietSince] = [now, Date.now()];
     }
 
-    const result: DashboardBenchResult = { nodes, firstView: [], nodeApi: [] };
+    const result: DashboardBenchResult = { nodes, firstView: [], showAll: [], nodeApi: [] };
     for (let i = 0; i < runs; i++) {
       let t0 = performance.now();
       const listed = await c.direct('GET', '/_aksemu/nodes?cluster=big&resourceGroup=bench');
@@ -63,9 +69,15 @@ export async function benchDashboard(opts: { pools?: number; nodesPerPool?: numb
       t0 = performance.now();
       const page = await openSignInLink(browser, link);
       const rows = page.getByRole('table', { name: 'Nodes of big' }).locator('tbody tr');
-      await rows.nth(nodes - 1).waitFor({ timeout: 60_000 });
+      const showAll = page.getByRole('button', { name: `Show all ${nodes} nodes` });
+      await showAll.waitFor({ timeout: 60_000 });
       await page.getByRole('table', { name: 'Node pool posture of big' }).waitFor();
       result.firstView.push((performance.now() - t0) / 1000);
+      if ((await rows.count()) !== FIRST_PAGE) throw new Error(`the first view shows ${await rows.count()} node rows, not ${FIRST_PAGE}`);
+      t0 = performance.now();
+      await showAll.click();
+      await rows.nth(nodes - 1).waitFor({ timeout: 60_000 });
+      result.showAll.push((performance.now() - t0) / 1000);
       if ((await rows.count()) !== nodes) throw new Error(`the page shows ${await rows.count()} node rows, not ${nodes}`);
       await page.context().close();
     }
@@ -84,7 +96,8 @@ export function formatDashboardBench(r: DashboardBenchResult): string {
     '',
     '| measure | median | runs (s) | target |',
     '|---|---:|---|---|',
-    `| first view: sign-in link opened → pool posture and all ${r.nodes} node rows shown | ${fmt(median(r.firstView), 2)} s | ${runs(r.firstView)} | well under 1 s |`,
+    `| first view: sign-in link opened → pool posture and the first ${FIRST_PAGE} of ${r.nodes} node rows shown | ${fmt(median(r.firstView), 2)} s | ${runs(r.firstView)} | well under 1 s |`,
+    `| "Show all ${r.nodes} nodes" pressed → all ${r.nodes} rows shown | ${fmt(median(r.showAll), 2)} s | ${runs(r.showAll)} |  |`,
     `| GET /_aksemu/nodes of the cluster (what that view waits on) | ${fmt(median(r.nodeApi), 2)} s | ${runs(r.nodeApi)} |  |`,
   ].join('\n');
 }

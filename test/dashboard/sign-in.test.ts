@@ -144,4 +144,23 @@ describeWith(['chromium'], 'dashboard: sign-in and the posture table', () => {
     expect(await alert.textContent()).toMatch(/Sign-in refused: AADSTS70008: The provided authorization code has expired/);
     await page.context().close();
   });
+  it('a large cluster shows its first 100 nodes at once and the rest on request, as the node API lists them', async () => {
+    const poolPath = `${p.clusterId}/agentPools/vtpm?api-version=2026-04-01`;
+    const pool = (await p.arm(poolPath)).json();
+    const put = await p.arm(poolPath, p.owner, 'PUT', { properties: { ...pool.properties, count: 105 } });
+    expect(put.status, put.text).toBeLessThan(300);
+    const q = `cluster=${p.cluster}&resourceGroup=${p.rg}`;
+    const names = async () => ((await p.arm(`/_aksemu/nodes?${q}`)).json().value as Array<{ name: string }>).map((n) => n.name);
+    await expect.poll(async () => (await names()).length, { timeout: 60_000 }).toBe(107);
+    const listed = await names();
+    const page = await openLink(browser, await signInLink(p.emu.dataDir));
+    const caption = `Nodes of ${p.cluster}`;
+    const first = await tableRows(page, caption);
+    expect(first.map((r) => r[0])).toEqual(listed.slice(0, 100));
+    expect(await page.getByText('Showing 100 of 107 nodes.').count()).toBe(1);
+    await page.getByRole('button', { name: 'Show all 107 nodes' }).click();
+    await expect.poll(async () => (await tableRows(page, caption)).map((r) => r[0]), { timeout: 10_000 }).toEqual(listed);
+    expect(await page.getByRole('button', { name: /Show all/ }).count()).toBe(0);
+    await page.context().close();
+  }, 120_000);
 });
