@@ -86,6 +86,13 @@ describeWith(['kubectl'], 'reimages drain nodes within disruption budgets', () =
     return (await httpsCall(`${emu.url}${u.pathname}${u.search}`, { headers: { authorization: `Bearer ${token}` } })).json() as { status: string; error?: { code: string; message: string } };
   };
 
+  /** The operation once it is no longer InProgress. */
+  const ended = (asyncUrl: string, what: string, timeoutMs = 30_000) =>
+    waitFor(what, async () => {
+      const o = await operation(asyncUrl);
+      return o.status !== 'InProgress' ? o : undefined;
+    }, { timeoutMs });
+
   beforeAll(async () => {
     emu = await startEmulatorWithFixtures({ now: new Date('2026-05-01T00:00:00Z') });
     cluster = await createArmCluster(emu, {
@@ -112,10 +119,7 @@ describeWith(['kubectl'], 'reimages drain nodes within disruption budgets', () =
     expect(await fipsNodes()).toEqual([]);
 
     const op = await updatePool({ enableFIPS: true });
-    const done = await waitFor('the FIPS update to finish', async () => {
-      const o = await operation(op);
-      return o.status !== 'InProgress' ? o : undefined;
-    }, { timeoutMs: 60_000 });
+    const done = await ended(op, 'the FIPS update to finish', 60_000);
     expect(done.status, JSON.stringify(done.error)).toBe('Succeeded');
 
     const fips = await fipsNodes();
@@ -151,10 +155,7 @@ describeWith(['kubectl'], 'reimages drain nodes within disruption budgets', () =
     expect((await webPods()).map((p) => p.metadata.name).sort()).toEqual(before);
 
     emu.core.clock.advance(31 * 60_000);
-    const failed = await waitFor('the pool operation to fail', async () => {
-      const o = await operation(op);
-      return o.status !== 'InProgress' ? o : undefined;
-    }, { timeoutMs: 30_000 });
+    const failed = await ended(op, 'the pool operation to fail');
     expect(failed.status).toBe('Failed');
     expect(failed.error?.code).toBe('UpgradeFailed');
     expect(failed.error?.message).toContain(`Drain node ${cordoned} failed when evicting pod`);
@@ -181,10 +182,7 @@ describeWith(['kubectl'], 'reimages drain nodes within disruption budgets', () =
     const op = await updatePool({ enableFIPS: false, upgradeSettings: { undrainableNodeBehavior: 'Cordon' } });
     const cordoned = await waitFor('a node of the pool to be cordoned for its drain', async () => (await appsNodes()).find((n) => names.includes(n.metadata.name) && n.spec.unschedulable)?.metadata.name);
     emu.core.clock.advance(31 * 60_000);
-    const failed = await waitFor('the pool operation to fail', async () => {
-      const o = await operation(op);
-      return o.status !== 'InProgress' ? o : undefined;
-    }, { timeoutMs: 30_000 });
+    const failed = await ended(op, 'the pool operation to fail');
     // One surge node stands in for the one blocked node: the operation fails (it would end Canceled without).
     expect(failed.status).toBe('Failed');
     expect(failed.error?.code).toBe('UpgradeFailed');
