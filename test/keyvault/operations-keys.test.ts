@@ -84,6 +84,24 @@ describe('Key Vault key operations, called directly', () => {
     expect((await refusal(importKey(w.deps, w.request(kv, 'import', {}), 'imported'))).message).toBe("Property 'key' is required.");
   });
 
+  it("refuses a JWK whose private part is not its public part's, for EC and RSA, with 400 and nothing stored", async () => {
+    const ec = [generateKeyPairSync('ec', { namedCurve: 'P-256' }), generateKeyPairSync('ec', { namedCurve: 'P-256' })].map((k) => k.privateKey.export({ format: 'jwk' }));
+    // The fuzzer's case: a tiny private scalar under another key's point.
+    const tiny = Buffer.alloc(32);
+    tiny[15] = 1;
+    for (const [name, key] of [
+      ['mixed-ec', { ...ec[0], d: ec[1]!.d }],
+      ['tiny-ec', { ...ec[0], d: tiny.toString('base64url') }],
+    ] as const) {
+      const e = await refusal(importKey(w.deps, w.request(kv, 'import', { key }), name));
+      expect([e.status, e.code], e.message).toEqual([400, 'BadParameter']);
+      expect((await refusal(getKey(w.deps, w.request(kv, 'get'), name))).status).toBe(404);
+    }
+    const rsa = [generateKeyPairSync('rsa', { modulusLength: 2048 }), generateKeyPairSync('rsa', { modulusLength: 2048 })].map((k) => k.privateKey.export({ format: 'jwk' }));
+    const mixed = await refusal(importKey(w.deps, w.request(kv, 'import', { key: { ...rsa[0], n: rsa[1]!.n } }), 'mixed-rsa'));
+    expect(mixed.status).toBe(400);
+  });
+
   it('gets the latest version or a named one; an unknown key or version is KeyNotFound', async () => {
     const first = (await getKey(w.deps, w.request(kv, 'get'), 'rsa1')).body as Bundle;
     const rotated = (await rotateKey(w.deps, w.request(kv, 'rotate'), 'rsa1')).body as Bundle;
