@@ -1,5 +1,5 @@
 /** The ARM and aksemu API calls the views make, with the api-versions the CLI's own commands send. */
-import { get, type Session } from './api.js';
+import { get, type Reply, type Session } from './api.js';
 
 const RG_API = '2021-04-01';
 const SUB_API = '2022-12-01';
@@ -59,6 +59,23 @@ const groupPath = (sub: string, rg: string) => `/subscriptions/${sub}/resourceGr
 export const clusters = (s: Session, sub: string, rg: string) => get<List<ManagedCluster>>(s, `${groupPath(sub, rg)}/providers/Microsoft.ContainerService/managedClusters?api-version=${AKS_API}`);
 export const agentPools = (s: Session, clusterId: string) => get<List<AgentPool>>(s, `${clusterId}/agentPools?api-version=${AKS_API}`);
 export const vaults = (s: Session, sub: string, rg: string) => get<List<{ id: string; name: string }>>(s, `${groupPath(sub, rg)}/providers/Microsoft.KeyVault/vaults?api-version=${KV_API}`);
+
+/**
+ * Resources of one kind in every resource group the principal can read, walked subscription by subscription (what
+ * the KMS page's cluster picker and the audit page's vault choice list). A group that cannot be listed adds nothing.
+ */
+export async function inEveryGroup<T>(s: Session, list: (s: Session, sub: string, rg: string) => Promise<Reply<List<T>>>): Promise<Reply<Array<{ rg: string; item: T }>>> {
+  const out: Array<{ rg: string; item: T }> = [];
+  const subs = await subscriptions(s);
+  for (const sub of subs.ok ? subs.body.value : []) {
+    const groups = await resourceGroups(s, sub.subscriptionId);
+    for (const g of groups.ok ? groups.body.value : []) {
+      const found = await list(s, sub.subscriptionId, g.name);
+      for (const item of found.ok ? found.body.value : []) out.push({ rg: g.name, item });
+    }
+  }
+  return { ok: true, status: 200, body: out };
+}
 
 const clusterQuery = (rg: string, cluster: string) => `cluster=${encodeURIComponent(cluster)}&resourceGroup=${encodeURIComponent(rg)}`;
 export const nodes = (s: Session, rg: string, cluster: string) => get<List<NodeSummary>>(s, `/_aksemu/nodes?${clusterQuery(rg, cluster)}`);

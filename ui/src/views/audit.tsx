@@ -2,33 +2,15 @@
  * A vault's Key Vault audit log (`aksemu keyvault audit`), newest first, with filters: the vault, since when and
  * how many (asked of the server), the operation and the result (applied to what it answered).
  */
-import { useEffect, useState } from 'preact/hooks';
-import { audit, resourceGroups, subscriptions, vaults } from '../arm.js';
+import { useState } from 'preact/hooks';
+import { audit, inEveryGroup, vaults } from '../arm.js';
 import { hashLink, Show } from '../components.js';
-import { useLive, useLoad } from '../live.js';
+import { useLoad } from '../live.js';
 
+/** The vaults the principal can read, by name; reloaded through useLoad, so changes queue rather than discard. */
 function useReadableVaults(): string[] | undefined {
-  const { session, version } = useLive();
-  const [found, setFound] = useState<string[]>();
-  useEffect(() => {
-    let current = true;
-    (async () => {
-      const out: string[] = [];
-      const subs = await subscriptions(session);
-      for (const sub of subs.ok ? subs.body.value : []) {
-        const groups = await resourceGroups(session, sub.subscriptionId);
-        for (const g of groups.ok ? groups.body.value : []) {
-          const list = await vaults(session, sub.subscriptionId, g.name);
-          for (const v of list.ok ? list.body.value : []) out.push(v.name);
-        }
-      }
-      if (current) setFound(out.sort());
-    })();
-    return () => {
-      current = false;
-    };
-  }, [session, version]);
-  return found;
+  const found = useLoad((s) => inEveryGroup(s, vaults), []);
+  return found.state === 'ok' ? found.value.map((v) => v.item.name).sort() : undefined;
 }
 
 function Log({ vault, since, top, operation, result }: { vault: string; since: string; top: number; operation: string; result: string }) {

@@ -1,7 +1,6 @@
 /** A labelled choice of one cluster the principal can read (for the KMS page), from the resource groups ARM lists. */
-import { useEffect, useState } from 'preact/hooks';
-import { clusters, resourceGroups, subscriptions } from '../arm.js';
-import { useLive } from '../live.js';
+import { clusters, inEveryGroup } from '../arm.js';
+import { useLoad } from '../live.js';
 
 export interface ClusterRef {
   rg: string;
@@ -9,27 +8,8 @@ export interface ClusterRef {
 }
 
 export function useReadableClusters(): ClusterRef[] | undefined {
-  const { session, version } = useLive();
-  const [found, setFound] = useState<ClusterRef[]>();
-  useEffect(() => {
-    let current = true;
-    (async () => {
-      const out: ClusterRef[] = [];
-      const subs = await subscriptions(session);
-      for (const sub of subs.ok ? subs.body.value : []) {
-        const groups = await resourceGroups(session, sub.subscriptionId);
-        for (const g of groups.ok ? groups.body.value : []) {
-          const list = await clusters(session, sub.subscriptionId, g.name);
-          for (const c of list.ok ? list.body.value : []) out.push({ rg: g.name, cluster: c.name });
-        }
-      }
-      if (current) setFound(out);
-    })();
-    return () => {
-      current = false;
-    };
-  }, [session, version]);
-  return found;
+  const found = useLoad((s) => inEveryGroup(s, clusters), []);
+  return found.state === 'ok' ? found.value.map((c) => ({ rg: c.rg, cluster: c.item.name })) : undefined;
 }
 
 export function ClusterPicker({ value, onPick }: { value: ClusterRef | undefined; onPick: (c: ClusterRef) => void }) {
