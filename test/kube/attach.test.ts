@@ -301,6 +301,29 @@ describeWith(['kubectl'], 'kubectl debug node/... -it, attach and exec', () => {
       expect(spdy.json().message).toContain('not over SPDY/3.1');
     });
 
+    it('holds a shell\'s first prompt until the client has spoken (client-go drops frames that arrive before its streams exist)', async () => {
+      const pods = (await kubectl(h, ['get', 'pods', '-o', 'json'])).json().items;
+      const running = pods.find((p: any) => p.metadata.name.startsWith('node-debugger-') && p.status.phase === 'Running');
+      expect(running, 'a running debugging pod (kubectl exec tests)').toBeDefined();
+      const ws = new WebSocket(url(running.metadata.name, 'exec', 'command=bash&stdin=true&stdout=true&tty=true'), ['v5.channel.k8s.io'], {
+        ca: testCa(),
+        headers: { authorization: `Bearer ${api.token}` },
+      });
+      const stdout: string[] = [];
+      ws.on('message', (data: Buffer) => {
+        if (data[0] === 1) stdout.push(data.subarray(1).toString());
+      });
+      const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+      await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(stdout, 'nothing written before the client spoke').toEqual([]);
+      ws.send(msg(0, 'exit\n'));
+      ws.send(Buffer.from([255, 0]));
+      await closed;
+      // The prompt first, then the echo of what was typed, as a terminal shows them.
+      expect(stdout.join('').replace(/\r/g, '')).toMatch(new RegExp(`^root@${fipsNode}:/# exit\n`));
+    });
+
     it('answers the other refusals with Status too: unknown cluster or path, a bad escape, a POST WebSocket, another upgrade', async () => {
       const direct = new URL(api.base);
       const otherCluster = await wsStream(`wss://${direct.host}/_k8s/nope.hcp.eastus.azmk8s.io/api/v1/namespaces/default/pods/p/attach?stdout=true`, { token: api.token });

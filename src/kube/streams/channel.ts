@@ -50,6 +50,8 @@ function toBuffer(data: RawData): Buffer {
 export class ChannelConnection {
   private finished = false;
   private stdinOpen = true;
+  private heard = false;
+  private readonly onHeard: Array<() => void> = [];
 
   /** What the process does with the client's input; set by the session. */
   readonly events: Partial<ChannelEvents> = {};
@@ -63,6 +65,7 @@ export class ChannelConnection {
       const msg = toBuffer(raw);
       // Every remote-command message is binary with a channel byte; anything else is ignored, as the kubelet does.
       if (!isBinary || msg.length === 0) return;
+      this.clientSpoke();
       const channel = msg[0]!;
       const payload = msg.subarray(1);
       if (channel === CHANNEL.stdin) {
@@ -82,6 +85,23 @@ export class ChannelConnection {
       events.closed?.();
     });
     ws.on('error', () => ws.terminate());
+  }
+
+  /**
+   * Runs `step` once the client has sent its first message (at once if it has). client-go's WebSocket executor
+   * reads frames before it has created its streams and drops those for a stream it does not know yet, so output
+   * written the moment the session opens can be lost; a client that sends anything has its streams in place.
+   */
+  whenClientSpeaks(step: () => void): void {
+    if (this.heard) step();
+    else this.onHeard.push(step);
+  }
+
+  private clientSpoke(): void {
+    if (this.heard) return;
+    this.heard = true;
+    // Before the message itself is handled, so that the output it unblocks comes first (the prompt before the echo).
+    for (const step of this.onHeard.splice(0)) step();
   }
 
   get open(): boolean {

@@ -154,14 +154,24 @@ export function runAttach(conn: ChannelConnection, opts: StreamOptions, proc: Co
     conn.finish(SUCCESS);
     exited(code);
   });
-  driver.start(!proc.started);
+  const banner = !proc.started;
   proc.started = true;
+  startWhenHeard(conn, opts, () => driver.start(banner));
   conn.events.stdin = (data) => driver.input(data);
   conn.events.stdinClosed = () => {
     driver.flushInput();
     if (container.stdinOnce) driver.endOfFile();
     else driver.after(() => conn.finish(SUCCESS));
   };
+}
+
+/**
+ * Shows the shell's first output (banner, prompt) once the client can receive it: with stdin, after the client's
+ * first message (see ChannelConnection.whenClientSpeaks); without, at once, as nothing will come from the client.
+ */
+function startWhenHeard(conn: ChannelConnection, opts: StreamOptions, start: () => void): void {
+  if (opts.stdin) conn.whenClientSpeaks(start);
+  else start();
 }
 
 /** exec: a new process running `opts.command` in the container. */
@@ -172,7 +182,7 @@ export function runExec(conn: ChannelConnection, opts: StreamOptions, shell: Nod
   const out = sessionOutput(conn, opts, opts.tty);
   if ((name === 'sh' || name === 'bash') && argv.length === 1 && !shell.windows) {
     const driver = new InteractiveShell(shell, out, opts.tty, (code) => conn.finish(exitStatus(code, argv)));
-    driver.start(false);
+    startWhenHeard(conn, opts, () => driver.start(false));
     conn.events.stdin = (data) => driver.input(data);
     conn.events.stdinClosed = () => {
       driver.flushInput();
