@@ -27,6 +27,7 @@ import { SignInCodes } from './identity/sign-in-codes.js';
 import { TokenService } from './identity/tokens.js';
 import { startKube, type Kube } from './kube/module.js';
 import { startAuthorization } from './providers/authorization/module.js';
+import { defaultPluginWorker } from './kms/plugin-host.js';
 import { startAksKms } from './providers/containerservice/kms/module.js';
 import type { AksKms } from './providers/containerservice/kms/service.js';
 import { clusterLookups } from './providers/containerservice/lookups.js';
@@ -68,6 +69,11 @@ export interface EmulatorOptions {
   logger?: Logger;
   /** The front door's deadlines and connection ceiling (src/frontdoor/limits.ts has the defaults). */
   frontDoorLimits?: Partial<FrontDoorLimits>;
+  /**
+   * The script of the KMS plugins' thread (src/kms/plugin-host.ts): default the one built beside the emulator,
+   * `false` runs the plugins on the main thread.
+   */
+  kmsPluginWorker?: URL | false;
 }
 
 /** The instance's own machinery, which every module is built on (tests and the CLI read it too). */
@@ -199,7 +205,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const signInCodes = new SignInCodes(store);
     registerLoginRoutes(frontDoor.app, directory, tokens, sealer, signInCodes);
     registerGraphRoutes(frontDoor.app, directory, tokens);
-    const services = await startServices(core);
+    const services = await startServices(core, opts.kmsPluginWorker === false ? undefined : (opts.kmsPluginWorker ?? defaultPluginWorker()));
     registerAdminRoutes(frontDoor.app, {
       tokens,
       clock,
@@ -274,7 +280,7 @@ async function bootstrapSubscription(arm: Arm, tenantId: string): Promise<string
 }
 
 /** Creates every service module with what it names, in the order their dependencies dictate. */
-async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
+async function startServices(core: EmulatorCore, kmsPluginWorker: URL | undefined): Promise<EmulatorServices> {
   const { store, arm, clock, speed, tasks, log, sealer, tokens, directory, providers, features, frontDoor, tenantId, subscriptionId, dataDir, authz } = core;
   const app = frontDoor.app;
   const lifecycle: Lifecycle = {
@@ -329,6 +335,7 @@ async function startServices(core: EmulatorCore): Promise<EmulatorServices> {
     containerService,
     kube,
     lifecycle,
+    ...(kmsPluginWorker ? { pluginWorker: kmsPluginWorker } : {}),
   });
   return { keyVault, containerService, fleet, trustedLaunch, kube, kms };
 }

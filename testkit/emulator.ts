@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { paths } from '../src/config/data-dir.js';
 import { instanceEnvironment } from '../src/cli/commands/env.js';
@@ -14,6 +15,15 @@ import { repoRoot } from './root.js';
 
 export const ROOT = repoRoot();
 export const CLI = join(ROOT, 'bin', 'aksemu.js');
+
+/**
+ * The KMS plugins' thread script bundled from the sources by global-setup.ts, for in-process emulators (which run
+ * from TypeScript, where the build's script does not exist); without it their plugins run on the main thread.
+ */
+export function testPluginWorker(): Pick<EmulatorOptions, 'kmsPluginWorker'> {
+  const script = process.env.AKSEMU_TEST_PLUGIN_WORKER;
+  return script ? { kmsPluginWorker: pathToFileURL(script) } : {};
+}
 
 /** A fresh data directory holding the shared test CA and master key. */
 export function newDataDir(): string {
@@ -99,7 +109,7 @@ export async function spawnEmulator(opts: SpawnOptions = {}): Promise<SpawnedEmu
 /** An in-process emulator (faster to start; shares the test process). */
 export async function startTestEmulator(opts: Partial<EmulatorOptions> = {}): Promise<Emulator & { dataDir: string; env: Record<string, string> }> {
   const dataDir = opts.dataDir ?? newDataDir();
-  const emulator = await startEmulator({ port: 0, ...opts, dataDir });
+  const emulator = await startEmulator({ port: 0, ...testPluginWorker(), ...opts, dataDir });
   return Object.assign(emulator, { dataDir, env: instanceEnvironment(dataDir) });
 }
 

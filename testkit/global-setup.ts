@@ -9,9 +9,16 @@
  * Everything the tests write to the temporary directory (data directories, HOMEs, kubeconfigs, and what the
  * emulators, az and kubectl they spawn write there) goes into one directory per run, through TMPDIR, removed when
  * the run ends. Its name is short on purpose: unix socket paths under it (KMS plugins) must stay under 108 bytes.
+ *
+ * The in-process test emulators run from TypeScript sources, where no script for the KMS plugins' thread exists
+ * (the build puts one beside the compiled emulator): one is bundled here from the sources with esbuild, so that
+ * their plugins run on a thread of their own as the built emulator's do (AKSEMU_TEST_PLUGIN_WORKER, read by
+ * testkit/emulator.ts). It lives under node_modules/.cache, where its npm imports resolve.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { paths } from '../src/config/data-dir.js';
@@ -31,5 +38,13 @@ export default async function setup(): Promise<() => void> {
   await LocalCa.loadOrCreate(seed, sealer);
   process.env.AKSEMU_TEST_SEED = seed;
   process.env.NODE_EXTRA_CA_CERTS = paths.caCert(seed);
-  return () => rmSync(run, { recursive: true, force: true });
+  const cache = join(root, 'node_modules', '.cache', 'aksemu-test');
+  mkdirSync(cache, { recursive: true });
+  const worker = join(cache, `plugin-thread-worker-${basename(run)}.mjs`);
+  await build({ entryPoints: [join(root, 'src', 'kms', 'plugin-thread-worker.ts')], outfile: worker, bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', logLevel: 'warning' });
+  process.env.AKSEMU_TEST_PLUGIN_WORKER = worker;
+  return () => {
+    rmSync(run, { recursive: true, force: true });
+    rmSync(worker, { force: true });
+  };
 }

@@ -31,7 +31,7 @@ const KEEP_ALIVE: AgentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, max
 /** Opens `CONNECT host:443` on an HTTP proxy and resolves with the tunnelled socket. */
 export function openTunnel(proxyHost: string, proxyPort: number, host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect(proxyPort, proxyHost, () => socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
+    const socket = netConnect({ port: proxyPort, host: proxyHost, noDelay: true }, () => socket.write(`CONNECT ${host}:${port} HTTP/1.1\r\nHost: ${host}:${port}\r\n\r\n`));
     let buf = Buffer.alloc(0);
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);

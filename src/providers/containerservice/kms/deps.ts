@@ -30,4 +30,6 @@ export interface AksKmsDeps {
   frontDoor: { url(): string | undefined; app: FastifyInstance };
   keyVault: Pick<KeyVaultServices, 'vaults' | 'privateEndpoints'>;
   authz: RoleAssignments;
+  /** The script of the KMS plugins' thread (src/kms/plugin-host.ts); without one, plugins run on the main thread. */
+  pluginWorker?: URL;
 }

@@ -1,6 +1,7 @@
 /**
  * The clusters' KMS machinery at run time: for each cluster with a KMS configuration (state.ts), the KMS plugins
- * it needs — one per configured key, each a gRPC server on its own unix socket `<dataDir>/kms/<uid>/<id>.sock`,
+ * it needs — one per configured key, each a gRPC server on its own unix socket `<dataDir>/kms/<uid>/<id>.sock`, run
+ * on the plugins' own thread (src/kms/plugin-host.ts),
  * authenticated as the cluster's user-assigned identity (SPEC K-4) and reaching Key Vault over HTTPS through
  * aksemu's front door (public vaults) or the vault's private endpoint socket (private vaults, SPEC K-6) — and the
  * storage transformer chain of the cluster's API server, which talks to them only over their sockets.
@@ -25,15 +26,15 @@ import { KmsV1Provider } from '../../../encryption/kms-v1.js';
 import { KMS_V2_TIMING, KmsV2Provider } from '../../../encryption/kms-v2.js';
 import { SeedCryptoPool } from '../../../encryption/seed-crypto-pool.js';
 import type { EncryptionProvider } from '../../../encryption/types.js';
-import { parseKeyId } from '../../../kms/key-id.js';
-import type { KmsPlugin } from '../../../kms/plugin.js';
+import { InProcessPluginHost, ThreadPluginHost, type PluginHandle, type PluginHost } from '../../../kms/plugin-host.js';
+import type { PluginSpec, VaultRoute } from '../../../kms/plugin-spec.js';
 import { getJson } from '../../../store/json.js';
 import { identityHeaderFor, MSI_PATH } from '../../managedidentity/msi-secret.js';
 import { kmsChecksInLivez, kmsStateKey, providerOrder, type KmsClusterState, type KmsKeyRecord } from './state.js';
 
 /**
- * The plugins, their gRPC clients and their Key Vault client, loaded the first time a cluster needs them: gRPC and
- * the Azure SDK are a good part of a start-up that most instances (no KMS cluster yet) would pay for nothing.
+ * The transformers' gRPC clients, loaded the first time a cluster needs them: gRPC is a good part of a start-up that
+ * most instances (no KMS cluster yet) would pay for nothing.
  */
 let machinery: Promise<typeof import('./runtime-machinery.js')> | undefined;
 const loadMachinery = () => (machinery ??= import('./runtime-machinery.js'));
@@ -68,7 +69,7 @@ export interface KmsHealthReport {
 
 interface ClusterRuntime {
   generation: number;
-  plugins: KmsPlugin[];
+  plugins: PluginHandle[];
   chain: ProviderChain;
   records: Map<EncryptionProvider, KmsKeyRecord>;
   probe?: { atMs: number; report: KmsHealthReport };
@@ -83,12 +84,27 @@ export class KmsRuntime {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private pool: SeedCryptoPool | undefined;
+  /** Where the clusters' plugins run (a thread of their own by default). */
+  readonly pluginHost: PluginHost;
 
   constructor(
     private readonly deps: AksKmsDeps,
     /** The Kubernetes version of cluster `uid`'s API server (which health endpoints carry the KMS checks). */
     private readonly kubernetesVersion: (uid: string) => Promise<string | undefined> = async () => undefined,
-  ) {}
+  ) {
+    this.pluginHost = deps.pluginWorker ? new ThreadPluginHost(deps.pluginWorker, (err) => this.pluginsLost(err)) : new InProcessPluginHost();
+  }
+
+  /**
+   * The plugins' thread died, and every cluster's plugins with it: each cluster's API server is rebuilt on its next
+   * request, which starts its plugins on a new thread (as kube-apiserver would find a restarted plugin).
+   */
+  private pluginsLost(err: Error): void {
+    this.deps.log.error({ err }, 'the KMS plugins thread ended; the clusters\' plugins start again on their next request');
+    const all = [...this.clusters.values()];
+    this.clusters.clear();
+    for (const p of all) void p.then((rt) => rt.chain.close()).catch(() => undefined);
+  }
 
   // ------------------------------------------------------------------------------------------- configuration
 
@@ -139,18 +155,16 @@ export class KmsRuntime {
   }
 
   /** How the plugin of `key` reaches Key Vault: the front door as a proxy, or the vault's private endpoint. */
-  private async agentFor(key: KmsKeyRecord) {
-    const { UnixSocketAgent, ProxyTunnelAgent } = await loadMachinery();
-    const ca = this.deps.caPem;
+  private async routeFor(key: KmsKeyRecord): Promise<VaultRoute> {
     if (key.access === 'Private') {
       const pes = await this.deps.keyVault.privateEndpoints.list();
       const pe = pes.find((r) => r.id.toLowerCase() === (key.privateEndpointId ?? '').toLowerCase());
       // Without its private endpoint the plugin has no route to a private vault: it gets a socket that does not
       // exist, and every call fails as a real plugin's would.
       const path = pe ? this.deps.keyVault.privateEndpoints.socketPath(pe) : join(this.deps.dataDir, 'pe', 'missing-private-endpoint.sock');
-      return new UnixSocketAgent(path, ca);
+      return { kind: 'socket', path };
     }
-    return new ProxyTunnelAgent(() => this.frontDoor(), ca);
+    return { kind: 'proxy', ...this.frontDoor() };
   }
 
   /** The front door's direct address (the plugins' proxy and managed identity endpoint). */
@@ -162,17 +176,15 @@ export class KmsRuntime {
   }
 
   private async build(uid: string, state: KmsClusterState): Promise<ClusterRuntime> {
-    const { AppServiceMsiCredential, KeyVaultBackend, KmsPlugin, KmsV1Client, KmsV2Client } = await loadMachinery();
-    const plugins = new Map<string, KmsPlugin>();
-    const credential = new AppServiceMsiCredential(() => {
-      const { host, port } = this.frontDoor();
-      return {
-        url: `https://${host.includes(':') ? `[${host}]` : host}:${port}${MSI_PATH}`,
-        secret: identityHeaderFor(this.deps.sealer, state.identity.principalId),
-        clientId: state.identity.clientId,
-        ca: this.deps.caPem,
-      };
-    });
+    const { KmsV1Client, KmsV2Client } = await loadMachinery();
+    const plugins = new Map<string, PluginHandle>();
+    const { host, port } = this.frontDoor();
+    const msi = {
+      url: `https://${host.includes(':') ? `[${host}]` : host}:${port}${MSI_PATH}`,
+      secret: identityHeaderFor(this.deps.sealer, state.identity.principalId),
+      clientId: state.identity.clientId,
+      ca: this.deps.caPem,
+    };
     const records = new Map<EncryptionProvider, KmsKeyRecord>();
     const providers: EncryptionProvider[] = [];
     try {
@@ -185,12 +197,8 @@ export class KmsRuntime {
         // An external plugin (SPEC X-4) is reached only through its socket, exactly as aksemu's own.
         const endpoint = key.plugin ?? `unix://${this.socketPath(uid, key)}`;
         if (!key.plugin && !plugins.has(endpoint)) {
-          const plugin = new KmsPlugin({
-            listenAddr: endpoint,
-            crypto: new KeyVaultBackend({ key: parseKeyId(key.kid), credential, agent: await this.agentFor(key), userAgentPrefix: 'k8s-kms-keyvault/aksemu' }),
-          });
-          await plugin.start();
-          plugins.set(endpoint, plugin);
+          const spec: PluginSpec = { listenAddr: endpoint, kid: key.kid, route: await this.routeFor(key), ca: this.deps.caPem, msi, userAgentPrefix: 'k8s-kms-keyvault/aksemu' };
+          plugins.set(endpoint, await this.pluginHost.start(spec));
         }
         const provider = key.api === 'v1' ? new KmsV1Provider(key.name, new KmsV1Client(endpoint)) : new KmsV2Provider(key.name, new KmsV2Client(endpoint), () => this.deps.clock.nowMs(), KMS_V2_TIMING, this.seedCryptoPool());
         records.set(provider, key);
@@ -296,5 +304,6 @@ export class KmsRuntime {
       if (rt) await this.shutdown(rt);
     }
     await this.pool?.close();
+    await this.pluginHost.close();
   }
 }
