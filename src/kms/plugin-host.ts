@@ -37,25 +37,23 @@ export function defaultPluginWorker(env: NodeJS.ProcessEnv = process.env): URL |
 
 /** Plugins on the main thread. */
 export class InProcessPluginHost implements PluginHost {
-  private readonly running = new Set<PluginHandle>();
+  private set: Promise<import('./plugin-set.js').PluginSet> | undefined;
+  private nextPlugin = 1;
+
+  // gRPC and the Azure SDK are loaded with the first plugin, not with the emulator.
+  private plugins() {
+    return (this.set ??= import('./plugin-set.js').then((m) => new m.PluginSet()));
+  }
 
   async start(spec: PluginSpec): Promise<PluginHandle> {
-    // gRPC and the Azure SDK are loaded with the first plugin, not with the emulator.
-    const { createPlugin } = await import('./plugin-factory.js');
-    const plugin = createPlugin(spec);
-    await plugin.start();
-    const handle: PluginHandle = {
-      stop: async () => {
-        this.running.delete(handle);
-        await plugin.stop();
-      },
-    };
-    this.running.add(handle);
-    return handle;
+    const set = await this.plugins();
+    const plugin = this.nextPlugin++;
+    await set.start(plugin, spec);
+    return { stop: () => set.stop(plugin) };
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.running].map((h) => h.stop()));
+    if (this.set) await (await this.set).stopAll();
   }
 }
 

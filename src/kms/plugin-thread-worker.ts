@@ -1,33 +1,22 @@
 /**
  * The KMS plugins' thread (plugin-host.ts): the plugins of every KMS cluster of the instance, each a gRPC server on
  * its unix socket with its own Key Vault client, as AKS runs the plugin beside kube-apiserver rather than inside
- * it. Here their gRPC and HTTPS work has a core of its own, instead of taking turns on the main thread with the
- * API servers that call them and the vault they call.
+ * it. Here their gRPC and HTTPS work runs beside the main thread, not in turns with the API servers that call them
+ * and the vault they call.
  */
 import { parentPort } from 'node:worker_threads';
-import { createPlugin } from './plugin-factory.js';
-import type { KmsPlugin } from './plugin.js';
+import { PluginSet } from './plugin-set.js';
 import type { PluginThreadAnswer, PluginThreadRequest } from './plugin-thread-messages.js';
 
 const port = parentPort;
 if (!port) throw new Error('plugin-thread-worker.js runs as a worker thread (plugin-host.ts starts it)');
 
-const plugins = new Map<number, KmsPlugin>();
+const plugins = new PluginSet();
 
-async function handle(req: PluginThreadRequest): Promise<void> {
-  if (req.op === 'start') {
-    const plugin = createPlugin(req.spec);
-    await plugin.start();
-    plugins.set(req.plugin, plugin);
-  } else if (req.op === 'stop') {
-    const plugin = plugins.get(req.plugin);
-    plugins.delete(req.plugin);
-    await plugin?.stop();
-  } else {
-    const all = [...plugins.values()];
-    plugins.clear();
-    await Promise.all(all.map((p) => p.stop()));
-  }
+function handle(req: PluginThreadRequest): Promise<void> {
+  if (req.op === 'start') return plugins.start(req.plugin, req.spec);
+  if (req.op === 'stop') return plugins.stop(req.plugin);
+  return plugins.stopAll();
 }
 
 port.on('message', (req: PluginThreadRequest) => {

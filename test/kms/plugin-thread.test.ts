@@ -4,12 +4,12 @@
  * that dies takes its plugins with it, is reported, and the clusters' API servers start theirs again on their next
  * request, with nothing lost. The thread's script is the one global-setup.ts bundles from these sources.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
-import { ThreadPluginHost } from '../../src/kms/plugin-host.js';
+import { InProcessPluginHost, ThreadPluginHost } from '../../src/kms/plugin-host.js';
 import type { PluginSpec } from '../../src/kms/plugin-spec.js';
 import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
 import { kubeApi, type KubeApiClient } from '../../testkit/kube/kube-env.js';
@@ -64,6 +64,25 @@ describe('the plugins’ thread', () => {
       await host.close();
     }
   });
+
+  for (const [where, makeHost] of [
+    ['on the plugins’ thread', () => new ThreadPluginHost(pathToFileURL(script!))],
+    ['on the main thread', () => new InProcessPluginHost()],
+  ] as const) {
+    it(`a plugin replaced on its socket (an API server restart keeps the key) is stopped without taking the new one’s socket, ${where}`, async () => {
+      const host = makeHost();
+      try {
+        const socket = tempSocket();
+        const old = await host.start(unreachableSpec(socket));
+        await host.start(unreachableSpec(socket));
+        await old.stop();
+        expect(existsSync(socket)).toBe(true);
+        expect(await new KmsV1Client(`unix://${socket}`, 5_000).version()).toMatchObject({ version: 'v1beta1' });
+      } finally {
+        await host.close();
+      }
+    });
+  }
 
   it('reports a thread that died, and the next start brings up a new one', async () => {
     const lost: Error[] = [];
