@@ -112,13 +112,18 @@ export class KmsPlugin {
     return (call, callback) => {
       const started = performance.now();
       const abort = new AbortController();
-      call.on('cancelled', () => abort.abort());
+      let answered = false;
+      // grpc-js also reports a call whose answer was sent as cancelled when its stream closes: only a call still
+      // running is aborted (an abort costs an exception object and an event for nothing).
+      call.on('cancelled', () => answered || abort.abort());
       fn(call.request, abort.signal).then(
         (res) => {
+          answered = true;
           this.opts.onCall?.({ api, method, ok: true, durationMs: performance.now() - started });
           callback(null, res);
         },
         (err: unknown) => {
+          answered = true;
           const e = toServiceError(err);
           this.opts.onCall?.({ api, method, ok: false, durationMs: performance.now() - started, error: e.details! });
           callback(e, null);
