@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import { startEmulator, type Emulator } from '../src/emulator.js';
 import { KmsV1Client, KmsV2Client } from '../src/encryption/kms-api/client.js';
 import { keyIdHash } from '../src/kms/key-id.js';
+import { ThreadPluginHost } from '../src/kms/plugin-host.js';
 import { bearerClient, type BearerClient } from './clients.js';
 import { inParallel, removeDir } from './support.js';
 
@@ -37,6 +38,8 @@ export interface KmsBenchRow {
 
 export interface KmsBenchResult {
   machine: { cpus: number; cpuModel: string; node: string };
+  /** Where the clusters' plugins ran (src/kms/plugin-host.ts; AKSEMU_KMS_PLUGIN_THREAD=0 keeps them on the main thread). */
+  pluginsOn: 'their own thread' | 'the main thread';
   rows: KmsBenchRow[];
 }
 
@@ -347,7 +350,12 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
       }
       return c;
     };
-    if (!want('migration')) return { machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version }, rows };
+    const result = () => ({
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
+      pluginsOn: runtime.pluginHost instanceof ThreadPluginHost ? ('their own thread' as const) : ('the main thread' as const),
+      rows,
+    });
+    if (!want('migration')) return result();
     const server = await migrate('mig-server');
     const q = `?resourceGroup=bench&name=mig-server`;
     await runtime.transformer(server.uid);
@@ -395,7 +403,7 @@ export async function benchKms(opts: KmsBenchOptions = {}): Promise<KmsBenchResu
       value: `${fmt(N / pipe.real)} secrets/s`,
       note: `${pipe.real.toFixed(1)} s wall; kubectl CPU ${pipe.cpu.toFixed(1)} s, emulator CPU ${((server2.user + server2.system) / 1e6).toFixed(1)} s; server-side is ${(pipe.real / (serverMs / 1000)).toFixed(0)}× faster`,
     });
-    return { machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version }, rows };
+    return result();
   } finally {
     await s.emu.close();
     cleanup.forEach(removeDir);
@@ -409,7 +417,7 @@ export function formatKmsBench(r: KmsBenchResult): string {
     transform: 'Storage transformation alone',
     migration: 'Re-encryption (storage migration)',
   };
-  const out = [`KMS etcd encryption (SQLite store, in-process emulator; ${r.machine.cpus} CPUs, ${r.machine.cpuModel}, Node ${r.machine.node})`, ''];
+  const out = [`KMS etcd encryption (SQLite store, in-process emulator, plugins on ${r.pluginsOn}; ${r.machine.cpus} CPUs, ${r.machine.cpuModel}, Node ${r.machine.node})`, ''];
   for (const section of ['plugin', 'api', 'transform', 'migration']) {
     out.push(`### ${title[section]}`, '', '| measure | value | note |', '|---|---|---|');
     for (const row of r.rows.filter((x) => x.section === section)) out.push(`| ${row.measure} | ${row.value} | ${row.note} |`);
