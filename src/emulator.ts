@@ -70,8 +70,8 @@ export interface EmulatorOptions {
   /** The front door's deadlines and connection ceiling (src/frontdoor/limits.ts has the defaults). */
   frontDoorLimits?: Partial<FrontDoorLimits>;
   /**
-   * The script of the KMS plugins' thread (src/kms/plugin-host.ts): default the one built beside the emulator,
-   * `false` runs the plugins on the main thread.
+   * The script of the KMS plugins' thread (src/kms/plugin-host.ts); `false` or none (the default, unless
+   * `AKSEMU_KMS_PLUGIN_THREAD=1`) runs the plugins on the main thread.
    */
   kmsPluginWorker?: URL | false;
 }

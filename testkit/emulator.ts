@@ -17,8 +17,8 @@ export const ROOT = repoRoot();
 export const CLI = join(ROOT, 'bin', 'aksemu.js');
 
 /**
- * The KMS plugins' thread script bundled from the sources by global-setup.ts, for in-process emulators (which run
- * from TypeScript, where the build's script does not exist); without it their plugins run on the main thread.
+ * The KMS plugins' thread script bundled from the sources by global-setup.ts, for an in-process emulator whose
+ * plugins should run on their own thread (it runs from TypeScript, where the build's script does not exist).
  */
 export function testPluginWorker(): Pick<EmulatorOptions, 'kmsPluginWorker'> {
   const script = process.env.AKSEMU_TEST_PLUGIN_WORKER;
@@ -109,7 +109,7 @@ export async function spawnEmulator(opts: SpawnOptions = {}): Promise<SpawnedEmu
 /** An in-process emulator (faster to start; shares the test process). */
 export async function startTestEmulator(opts: Partial<EmulatorOptions> = {}): Promise<Emulator & { dataDir: string; env: Record<string, string> }> {
   const dataDir = opts.dataDir ?? newDataDir();
-  const emulator = await startEmulator({ port: 0, ...testPluginWorker(), ...opts, dataDir });
+  const emulator = await startEmulator({ port: 0, ...opts, dataDir });
   return Object.assign(emulator, { dataDir, env: instanceEnvironment(dataDir) });
 }
 

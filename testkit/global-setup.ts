@@ -11,9 +11,9 @@
  * the run ends. Its name is short on purpose: unix socket paths under it (KMS plugins) must stay under 108 bytes.
  *
  * The in-process test emulators run from TypeScript sources, where no script for the KMS plugins' thread exists
- * (the build puts one beside the compiled emulator): one is bundled here from the sources with esbuild, so that
- * their plugins run on a thread of their own as the built emulator's do (AKSEMU_TEST_PLUGIN_WORKER, read by
- * testkit/emulator.ts). It lives under node_modules/.cache, where its npm imports resolve.
+ * (the build puts one beside the compiled emulator): one is bundled here from the sources with esbuild for the
+ * tests of that thread (AKSEMU_TEST_PLUGIN_WORKER, read by testkit/emulator.ts). It lives under
+ * node_modules/.cache, where its npm imports resolve.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';

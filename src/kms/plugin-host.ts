@@ -1,14 +1,17 @@
 /**
- * Where the KMS plugins aksemu runs for its clusters live. By default on one thread of their own, shared by every
- * KMS cluster of the instance: a plugin call is gRPC on one side and an Azure SDK request on the other, about as
- * much work again as the vault's own handling of it, and on the main thread it took turns with the API servers that
- * call it and the vault it calls (the plugins then reached half of the vault's rate). A separate thread is also
+ * Where the KMS plugins aksemu runs for its clusters live: on the main thread (the default), or on one worker thread
+ * of their own shared by every KMS cluster of the instance (`AKSEMU_KMS_PLUGIN_THREAD=1`). On a thread, a fault
+ * in a plugin (an exception nothing catches in gRPC or the Azure SDK) ends that thread, not the emulator, which is
  * closer to AKS, where the plugin is a process beside kube-apiserver; its sockets and its HTTPS are the same.
  *
- * The thread's script is plugin-thread-worker.js beside this module (in dist/ and in the CLI bundle). Without it
- * (running from TypeScript sources) or with `AKSEMU_KMS_PLUGIN_THREAD=0`, plugins run on the main thread.
- * If the thread dies, the plugins on it are gone: the owner is told (`onLost`), and the next start begins a new
- * thread.
+ * Why it is not the default: measured on a 2-core machine (BENCHMARKS.md, "KMS plugin calls"), the thread gained
+ * no plugin calls per second (a plugin call's gRPC, Azure SDK and TLS work competes with the main thread and the
+ * vault's RSA worker for the same two cores), and the Kubernetes API ran slower after a plugin load than with the
+ * plugins on the main thread, which cost the KMS v2 overhead target.
+ *
+ * The thread's script is plugin-thread-worker.js beside this module (in dist/ and in the CLI bundle); running from
+ * TypeScript sources there is none, and the tests bundle one (testkit/global-setup.ts). If the thread dies, the
+ * plugins on it are gone: the owner is told (`onLost`), and the next start begins a new thread.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -28,9 +31,9 @@ export interface PluginHost {
   close(): Promise<void>;
 }
 
-/** The worker script built beside this module, or undefined (sources, or turned off). */
+/** The worker script built beside this module when `AKSEMU_KMS_PLUGIN_THREAD=1` asks for the thread, else undefined. */
 export function defaultPluginWorker(env: NodeJS.ProcessEnv = process.env): URL | undefined {
-  if (env.AKSEMU_KMS_PLUGIN_THREAD === '0') return undefined;
+  if (env.AKSEMU_KMS_PLUGIN_THREAD !== '1') return undefined;
   const url = new URL('./plugin-thread-worker.js', import.meta.url);
   return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : undefined;
 }

@@ -1,6 +1,7 @@
 /**
- * The KMS plugins' own thread (src/kms/plugin-host.ts): the plugins aksemu runs for its clusters serve their
- * sockets from a worker thread, not from the emulator's main thread; a failed start is the caller's error; a thread
+ * The KMS plugins' own thread (src/kms/plugin-host.ts, `AKSEMU_KMS_PLUGIN_THREAD=1`): the plugins aksemu runs for
+ * its clusters serve their sockets from a worker thread, not from the emulator's main thread; a failed start is the
+ * caller's error; a thread
  * that dies takes its plugins with it, is reported, and the clusters' API servers start theirs again on their next
  * request, with nothing lost. The thread's script is the one global-setup.ts bundles from these sources.
  */
@@ -11,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsV1Client, KmsV2Client } from '../../src/encryption/kms-api/client.js';
 import { InProcessPluginHost, ThreadPluginHost } from '../../src/kms/plugin-host.js';
 import type { PluginSpec } from '../../src/kms/plugin-spec.js';
-import { removeDataDir, startTestEmulator, useEnvironment } from '../../testkit/emulator.js';
+import { removeDataDir, startTestEmulator, testPluginWorker, useEnvironment } from '../../testkit/emulator.js';
 import { kubeApi, type KubeApiClient } from '../../testkit/kube/kube-env.js';
 import { identity, importKey, kit, kmsCluster, rawCluster, resourceGroup, setPolicy, vault } from './fixtures.js';
 import { tempSocket } from './support.js';
@@ -113,7 +114,7 @@ describe('a KMS cluster whose plugins’ thread dies', () => {
   const rg = 'kms-thread';
 
   beforeAll(async () => {
-    emu = await startTestEmulator({ now: new Date('2025-09-01T00:00:00Z') });
+    emu = await startTestEmulator({ now: new Date('2025-09-01T00:00:00Z'), ...testPluginWorker() });
     useEnvironment(emu.env);
     const k = kit(emu.env);
     await resourceGroup(k, rg);

@@ -17,10 +17,10 @@ export type TestEmulator = Emulator & { dataDir: string; env: Record<string, str
 /** An in-process emulator whose modules include the test cluster fixture. */
 export async function startEmulatorWithFixtures(opts: { store?: string; now?: Date } = {}): Promise<TestEmulator> {
   const { startEmulator } = await import('../../src/emulator.js');
-  const { newDataDir, testPluginWorker } = await import('../emulator.js');
+  const { newDataDir } = await import('../emulator.js');
   const { instanceEnvironment } = await import('../../src/cli/commands/env.js');
   const dataDir = newDataDir();
-  const emulator = await startEmulator({ dataDir, port: 0, ...testPluginWorker(), ...(opts.store ? { store: opts.store } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const emulator = await startEmulator({ dataDir, port: 0, ...(opts.store ? { store: opts.store } : {}), ...(opts.now ? { now: opts.now } : {}) });
   return Object.assign(emulator, { dataDir, env: instanceEnvironment(dataDir) });
 }
 

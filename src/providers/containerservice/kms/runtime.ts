@@ -1,7 +1,7 @@
 /**
  * The clusters' KMS machinery at run time: for each cluster with a KMS configuration (state.ts), the KMS plugins
- * it needs — one per configured key, each a gRPC server on its own unix socket `<dataDir>/kms/<uid>/<id>.sock`, run
- * on the plugins' own thread (src/kms/plugin-host.ts),
+ * it needs — one per configured key, each a gRPC server on its own unix socket `<dataDir>/kms/<uid>/<id>.sock`
+ * (started through src/kms/plugin-host.ts: on the main thread, or on a thread of their own),
  * authenticated as the cluster's user-assigned identity (SPEC K-4) and reaching Key Vault over HTTPS through
  * aksemu's front door (public vaults) or the vault's private endpoint socket (private vaults, SPEC K-6) — and the
  * storage transformer chain of the cluster's API server, which talks to them only over their sockets.
@@ -84,7 +84,7 @@ export class KmsRuntime {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private pool: SeedCryptoPool | undefined;
-  /** Where the clusters' plugins run (a thread of their own by default). */
+  /** Where the clusters' plugins run (the main thread by default, or a thread of their own). */
   readonly pluginHost: PluginHost;
 
   constructor(
