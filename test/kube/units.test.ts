@@ -12,6 +12,7 @@ import type { Node, Pod } from '../../src/kube/api/machinery/types.js';
 import { emptyUsage, filterNode, unschedulableMessage } from '../../src/kube/controllers/scheduling.js';
 import { humanDuration } from '../../src/kube/util/age.js';
 import { canonicalQuantity, milliValue, unitValue } from '../../src/kube/api/machinery/quantity.js';
+import { secrets } from '../../src/kube/resources/secrets.js';
 
 beforeAll(async () => {
   await loadSchema();
@@ -182,5 +183,16 @@ describe('protobuf bodies', () => {
     expect(() => decodeProtobufBody(Buffer.from('nope'), accepted)).toThrow(expect.objectContaining({ code: 400 }));
     const truncated = envelope('v1', 'Secret', Buffer.from([0x0a, 0x05, 0x01]));
     expect(() => decodeProtobufBody(truncated, accepted)).toThrow(expect.objectContaining({ code: 400 }));
+  });
+});
+
+describe('secret validation', () => {
+  const validate = secrets.validate!;
+  const secret = (type: string, data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, type, data }) as Parameters<typeof validate>[0];
+
+  it('names the keys a typed secret lacks, and treats a type named like an Object member as an unknown type (a fuzz finding: 500)', () => {
+    expect(validate(secret('kubernetes.io/tls', { 'tls.crt': 'YQ==' }))).toEqual([{ type: 'FieldValueRequired', field: 'data[tls.key]' }]);
+    expect(validate(secret('kubernetes.io/basic-auth', { toString: 'YQ==' }))).toEqual([{ type: 'FieldValueRequired', field: 'data[username]' }]);
+    for (const type of ['hasOwnProperty', 'constructor', '__proto__', 'toString']) expect(validate(secret(type, { a: 'YQ==' }))).toEqual([]);
   });
 });

@@ -14,13 +14,13 @@ import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 export const MAX_SECRET_SIZE = 1024 * 1024;
 
 /** Keys a typed secret must carry (ValidateSecret). */
-const REQUIRED_KEYS: Record<string, string[][]> = {
-  'kubernetes.io/dockercfg': [['.dockercfg']],
-  'kubernetes.io/dockerconfigjson': [['.dockerconfigjson']],
-  'kubernetes.io/ssh-auth': [['ssh-privatekey']],
-  'kubernetes.io/tls': [['tls.crt'], ['tls.key']],
-  'kubernetes.io/basic-auth': [['username', 'password']],
-};
+const REQUIRED_KEYS = new Map<string, string[][]>([
+  ['kubernetes.io/dockercfg', [['.dockercfg']]],
+  ['kubernetes.io/dockerconfigjson', [['.dockerconfigjson']]],
+  ['kubernetes.io/ssh-auth', [['ssh-privatekey']]],
+  ['kubernetes.io/tls', [['tls.crt'], ['tls.key']]],
+  ['kubernetes.io/basic-auth', [['username', 'password']]],
+]);
 
 function mergeStringData(s: Secret): void {
   if (s.stringData && typeof s.stringData === 'object') {
@@ -70,8 +70,9 @@ export const secrets: ResourceDef<Secret> = {
     if (type === 'kubernetes.io/service-account-token' && !s.metadata.annotations?.['kubernetes.io/service-account.name']) {
       errs.push({ type: 'FieldValueRequired', field: 'metadata.annotations[kubernetes.io/service-account.name]' });
     }
-    for (const alternatives of REQUIRED_KEYS[type] ?? []) {
-      if (!alternatives.some((k) => s.data && k in s.data)) errs.push({ type: 'FieldValueRequired', field: `data[${alternatives[0]}]` });
+    // A Map, not an object: a type named like an Object.prototype member ("hasOwnProperty") is just an unknown type.
+    for (const alternatives of REQUIRED_KEYS.get(type) ?? []) {
+      if (!alternatives.some((k) => s.data && Object.hasOwn(s.data, k))) errs.push({ type: 'FieldValueRequired', field: `data[${alternatives[0]}]` });
     }
     if (type === 'kubernetes.io/dockerconfigjson' && s.data?.['.dockerconfigjson'] !== undefined) {
       try {
