@@ -35,6 +35,21 @@ export function SecureBootState({ value }: { value: 'enabled' | 'disabled' | 'un
   return <YesNo value={value === undefined ? undefined : value === 'enabled'} />;
 }
 
+/** A table's column headings, each a `th` of scope "col". */
+export function ColumnHeads({ names }: { names: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((n) => (
+          <th scope="col" key={n}>
+            {n}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export function hashLink(path: string, params: Record<string, string> = {}): string {
   const q = new URLSearchParams(params).toString();
   return `#/${path}${q ? `?${q}` : ''}`;

@@ -1,6 +1,6 @@
 /** Defender for Cloud style integrity alerts (`aksemu alerts list`): VM attestation failures, untrusted modules. */
 import { alerts } from '../arm.js';
-import { Show } from '../components.js';
+import { ColumnHeads, Show } from '../components.js';
 import { useLoad } from '../live.js';
 
 export function AlertsView() {
@@ -15,15 +15,7 @@ export function AlertsView() {
           ) : (
             <table>
               <caption>Integrity alerts ({l.value.length})</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Severity</th>
-                  <th scope="col">Alert</th>
-                  <th scope="col">Node</th>
-                  <th scope="col">Failed components</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Time', 'Severity', 'Alert', 'Node', 'Failed components']} />
               <tbody>
                 {l.value.map((a) => (
                   <tr key={a.name}>

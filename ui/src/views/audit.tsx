@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { audit, inEveryGroup, vaults } from '../arm.js';
-import { hashLink, Show } from '../components.js';
+import { ColumnHeads, hashLink, Show } from '../components.js';
 import { useLoad } from '../live.js';
 
 /** The vaults the principal can read, by name; reloaded through useLoad, so changes queue rather than discard. */
@@ -27,17 +27,7 @@ function Log({ vault, since, top, operation, result }: { vault: string; since: s
             <caption>
               Audit events of {vault} ({shown.length} shown of {l.value.length})
             </caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Operation</th>
-                <th scope="col">Result</th>
-                <th scope="col">Status</th>
-                <th scope="col">Key</th>
-                <th scope="col">Caller (object id)</th>
-                <th scope="col">Caller IP</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Time', 'Operation', 'Result', 'Status', 'Key', 'Caller (object id)', 'Caller IP']} />
             <tbody>
               {shown.map((e, i) => (
                 <tr key={`${e.time}-${i}`}>

@@ -7,7 +7,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { encryption, type EncryptionStatus } from '../arm.js';
-import { hashLink, Show } from '../components.js';
+import { ColumnHeads, hashLink, Show } from '../components.js';
 import { useLoad } from '../live.js';
 import { ClusterPicker, type ClusterRef } from './clusters-picker.js';
 
@@ -73,17 +73,7 @@ function Status({ target }: { target: ClusterRef }) {
           <SecretsChart status={s} />
           <table>
             <caption>Secrets per key version</caption>
-            <thead>
-              <tr>
-                <th scope="col">Provider</th>
-                <th scope="col">API</th>
-                <th scope="col">Role</th>
-                <th scope="col">Secrets</th>
-                <th scope="col">Key Vault</th>
-                <th scope="col">Key</th>
-                <th scope="col">Key version</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Provider', 'API', 'Role', 'Secrets', 'Key Vault', 'Key', 'Key version']} />
             <tbody>
               {s.plaintext > 0 ? (
                 <tr>

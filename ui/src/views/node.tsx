@@ -6,20 +6,14 @@
 import { useState } from 'preact/hooks';
 import { bootLog, node, type Check } from '../arm.js';
 import { call } from '../api.js';
-import { SecureBootState, Show, YesNo } from '../components.js';
+import { ColumnHeads, SecureBootState, Show, YesNo } from '../components.js';
 import { useLive, useLoad } from '../live.js';
 
 function Checks({ checks, caption }: { checks: Check[]; caption: string }) {
   return (
     <table>
       <caption>{caption}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Check</th>
-          <th scope="col">Result</th>
-          <th scope="col">Detail</th>
-        </tr>
-      </thead>
+      <ColumnHeads names={['Check', 'Result', 'Detail']} />
       <tbody>
         {checks.map((c) => (
           <tr key={c.check}>
@@ -114,16 +108,7 @@ export function NodeView({ params }: { params: URLSearchParams }) {
               ) : null}
               <table>
                 <caption>Components Secure Boot checked</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Stage</th>
-                    <th scope="col">Component</th>
-                    <th scope="col">Verification</th>
-                    <th scope="col">Signed by</th>
-                    <th scope="col">Trusted through</th>
-                    <th scope="col">Why</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['Stage', 'Component', 'Verification', 'Signed by', 'Trusted through', 'Why']} />
                 <tbody>
                   {b.boot.steps.map((s) => (
                     <tr key={`${s.stage}/${s.label}`}>
@@ -153,12 +138,7 @@ export function NodeView({ params }: { params: URLSearchParams }) {
             {b.pcrs ? (
               <table>
                 <caption>vTPM PCR values (SHA-256 bank)</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">PCR</th>
-                    <th scope="col">Value</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['PCR', 'Value']} />
                 <tbody>
                   {Object.entries(b.pcrs).map(([pcr, value]) => (
                     <tr key={pcr}>
@@ -196,14 +176,7 @@ export function NodeView({ params }: { params: URLSearchParams }) {
               <summary>Measured boot event log ({b.events.length} events)</summary>
               <table>
                 <caption>TCG event log</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">PCR</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Description</th>
-                    <th scope="col">Digest</th>
-                  </tr>
-                </thead>
+                <ColumnHeads names={['PCR', 'Type', 'Description', 'Digest']} />
                 <tbody>
                   {b.events.map((e, i) => (
                     <tr key={i}>

@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { agentPools, clusters, nodes, resourceGroups, subscriptions, type ManagedCluster, type NodeSummary } from '../arm.js';
-import { hashLink, SecureBootState, Show, YesNo } from '../components.js';
+import { ColumnHeads, hashLink, SecureBootState, Show, YesNo } from '../components.js';
 import { useLoad } from '../live.js';
 
 function keyParts(keyId: string | undefined): { vault: string; key: string; version: string } | undefined {
@@ -26,18 +26,7 @@ function NodeTable({ cluster, rg, nodes: list }: { cluster: string; rg: string; 
     <>
       <table>
         <caption>Nodes of {cluster}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Node</th>
-            <th scope="col">Pool</th>
-            <th scope="col">State</th>
-            <th scope="col">Ready</th>
-            <th scope="col">FIPS</th>
-            <th scope="col">Secure Boot</th>
-            <th scope="col">vTPM</th>
-            <th scope="col">Node image</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Node', 'Pool', 'State', 'Ready', 'FIPS', 'Secure Boot', 'vTPM', 'Node image']} />
         <tbody>
           {shown.map((n) => (
             <tr key={n.name}>
@@ -110,18 +99,7 @@ function ClusterPosture({ cluster, rg }: { cluster: ManagedCluster; rg: string }
         {(list) => (
           <table>
             <caption>Node pool posture of {cluster.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Node pool</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Nodes</th>
-                <th scope="col">FIPS</th>
-                <th scope="col">Secure Boot</th>
-                <th scope="col">vTPM</th>
-                <th scope="col">Kubernetes version</th>
-                <th scope="col">OS image</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Node pool', 'Mode', 'Nodes', 'FIPS', 'Secure Boot', 'vTPM', 'Kubernetes version', 'OS image']} />
             <tbody>
               {list.value.map((p) => (
                 <tr key={p.name}>
