@@ -5,9 +5,9 @@
  * closer to AKS, where the plugin is a process beside kube-apiserver; its sockets and its HTTPS are the same.
  *
  * Why it is not the default: measured on a 2-core machine (BENCHMARKS.md, "KMS plugin calls"), the thread gained
- * no plugin calls per second (a plugin call's gRPC, Azure SDK and TLS work competes with the main thread and the
- * vault's RSA worker for the same two cores), and the Kubernetes API ran slower after a plugin load than with the
- * plugins on the main thread, which cost the KMS v2 overhead target.
+ * little in plugin calls per second (a plugin call's gRPC, Azure SDK and TLS work competes with the main thread and
+ * the vault's RSA worker for the same two cores), and the Kubernetes API ran slower after a plugin load than with
+ * the plugins on the main thread, which cost the KMS v2 overhead target.
  *
  * The thread's script is plugin-thread-worker.js beside this module (in dist/ and in the CLI bundle); running from
  * TypeScript sources there is none, and the tests bundle one (testkit/global-setup.ts). If the thread dies, the
