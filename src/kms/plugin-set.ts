@@ -5,13 +5,15 @@
  * unix socket server unlinks the path whoever holds it now), and an API server restarted with the same key starts
  * its plugin on the same socket while the old one is still being stopped.
  */
+import { KeyedQueue } from '../util/keyed-queue.js';
 import { createPlugin } from './plugin-factory.js';
 import type { KmsPlugin } from './plugin.js';
 import type { PluginSpec } from './plugin-spec.js';
 
 export class PluginSet {
   private readonly running = new Map<number, { plugin: KmsPlugin; listenAddr: string }>();
-  private queue: Promise<void> = Promise.resolve();
+  /** One queue for every start and stop of this set (a single key). */
+  private readonly queue = new KeyedQueue();
 
   start(id: number, spec: PluginSpec): Promise<void> {
     return this.serially(async () => {
@@ -44,8 +46,6 @@ export class PluginSet {
   }
 
   private serially(step: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(step);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue.run('plugins', step);
   }
 }
