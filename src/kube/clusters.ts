@@ -22,6 +22,10 @@ export interface ClusterConfig {
   aad: { enableAzureRBAC: boolean; adminGroupObjectIDs: string[]; tenantId: string } | undefined;
   /** Whether local accounts (the admin credential's `masterclient`) may sign in: false with `disableLocalAccounts`. */
   localAccounts: boolean;
+  /** networkProfile.serviceCidr: where Services' cluster IPs come from (SPEC W-27). */
+  serviceCidr: string;
+  /** networkProfile.dnsServiceIP: the cluster IP of the kube-dns Service. */
+  dnsServiceIP: string;
 }
 
 /** Where the API gets a cluster's configuration, and the store key whose changes mean it may have changed. */

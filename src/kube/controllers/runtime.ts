@@ -50,6 +50,7 @@ import { reconcileSystemPods } from './system-pods.js';
 import { reconcileWorkloads } from './workloads.js';
 import { reconcileDisruptionBudgets } from './disruption.js';
 import { ensureStorageClasses } from './storage-classes.js';
+import { ensureSystemServices } from './system-services.js';
 import { reconcileVolumes } from './volumes.js';
 import { earliest } from './workload-common.js';
 
@@ -91,6 +92,8 @@ class ClusterRuntime {
   private rbacReconciled: string | undefined;
   /** Whether AKS's built-in StorageClasses were ensured since this runtime started (EnsureExists, once a start). */
   private storageClassesEnsured = false;
+  /** Whether the system Services (kubernetes, kube-dns, metrics-server) were ensured since this runtime started. */
+  private systemServicesEnsured = false;
   /** Resolves when no pass is running or pending (tests and benchmarks wait for quiescence). */
   private idleWaiters: Array<() => void> = [];
 
@@ -253,6 +256,9 @@ class ClusterRuntime {
     }
     if (!this.storageClassesEnsured) {
       this.storageClassesEnsured = await ensureStorageClasses(registry);
+    }
+    if (!this.systemServicesEnsured) {
+      this.systemServicesEnsured = await ensureSystemServices(registry.as('kube-apiserver'), cluster.config);
     }
     let nodes = await informers.list<Node>(nodeDef);
     await reconcileNodeLeases(kubelet, nodes);

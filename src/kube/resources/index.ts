@@ -20,6 +20,7 @@ import { storageclasses } from './storageclasses.js';
 import { clusterrolebindings, clusterroles, rolebindings, roles } from './rbac.js';
 import { secrets } from './secrets.js';
 import { serviceaccounts } from './serviceaccounts.js';
+import { services } from './services.js';
 import type { KubeObject } from '../../clusters/stored-object.js';
 
 export const RESOURCES: Array<ResourceDef<any>> = [
@@ -32,6 +33,7 @@ export const RESOURCES: Array<ResourceDef<any>> = [
   pods,
   secrets,
   serviceaccounts,
+  services,
   leases,
   clusterrolebindings,
   clusterroles,
@@ -60,6 +62,7 @@ export function servedGroupVersions(): Array<{ group: string; version: string }>
 }
 
 export {
+  services,
   clusterrolebindings,
   clusterroles,
   configmaps,

@@ -1,7 +1,7 @@
 /**
  * What the clusters' Kubernetes APIs learn about a cluster from its owner (src/kube/clusters.ts
- * `ClusterConfigSource`): the Kubernetes version the API server reports and whether the cluster uses API Server
- * VNet Integration (SPEC K-7: then no konnectivity-agent pods). Read from the managed cluster's ARM document, whose
+ * `ClusterConfigSource`): the Kubernetes version the API server reports, whether the cluster uses API Server
+ * VNet Integration (SPEC K-7: then no konnectivity-agent pods), its sign-in settings and its service CIDR. Read from the managed cluster's ARM document, whose
  * store key the controllers watch for changes.
  */
 import type { Arm } from '../../arm/arm.js';
@@ -21,6 +21,7 @@ export function clusterConfigSource(arm: Arm, tenantId: string): ClusterConfigSo
             apiServerAccessProfile?: { enableVnetIntegration?: boolean };
             aadProfile?: { managed?: boolean; enableAzureRBAC?: boolean; adminGroupObjectIDs?: string[]; tenantID?: string };
             disableLocalAccounts?: boolean;
+            networkProfile?: { serviceCidr?: string; dnsServiceIP?: string };
           }
         | undefined;
       const aad = props?.aadProfile?.managed === true ? props.aadProfile : undefined;
@@ -32,6 +33,9 @@ export function clusterConfigSource(arm: Arm, tenantId: string): ClusterConfigSo
           ? { enableAzureRBAC: aad.enableAzureRBAC === true, adminGroupObjectIDs: aad.adminGroupObjectIDs ?? [], tenantId: aad.tenantID ?? tenantId }
           : undefined,
         localAccounts: props?.disableLocalAccounts !== true,
+        // AKS's defaults, which a cluster created before aksemu recorded them also had.
+        serviceCidr: props?.networkProfile?.serviceCidr ?? '10.0.0.0/16',
+        dnsServiceIP: props?.networkProfile?.dnsServiceIP ?? '10.0.0.10',
       };
     },
     watchKey: (record) => resourceKey(record.armId),

@@ -2,7 +2,8 @@
  * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), which kubectl's typed
  * clients send: `kubectl create secret|configmap|namespace|serviceaccount`, `kubectl debug` (a Pod),
  * `kubectl auth whoami|can-i` (reviews), `kubectl drain` (Eviction), `kubectl create role|rolebinding|...` (RBAC),
- * `kubectl create deployment` (apps/v1, protobuf-apps.ts), `kubectl create job|cronjob` (batch/v1, protobuf-batch.ts).
+ * `kubectl create deployment` (apps/v1, protobuf-apps.ts), `kubectl create job|cronjob` (batch/v1, protobuf-batch.ts),
+ * `kubectl create service` and `kubectl expose` (a Service).
  *
  * The body is the `k8s\0` magic and a runtime.Unknown envelope ({typeMeta, raw}) whose `raw` is the object's own
  * message. Wire decoding is protobufjs's Reader; the message layouts below are the field numbers and types of
@@ -216,15 +217,42 @@ const CORE: Record<string, MessageSpec> = {
   PodDisruptionBudget: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'PodDisruptionBudgetSpec', 'p'], 3: ['status', 'PodDisruptionBudgetStatus', 'p'] },
   PodDisruptionBudgetSpec: { 1: ['minAvailable', 'IntOrString', 'p'], 2: ['selector', 'LabelSelector', 'p'], 3: ['maxUnavailable', 'IntOrString', 'p'], 4: ['unhealthyPodEvictionPolicy', 'string', 'p'] },
   Binding: { 1: ['metadata', 'ObjectMeta'], 2: ['target', 'ObjectReference'] },
+  // SPEC W-27: `kubectl create service` and `kubectl expose`.
+  Service: { 1: ['metadata', 'ObjectMeta'], 2: ['spec', 'ServiceSpec'], 3: ['status', 'ServiceStatus'] },
+  ServiceSpec: {
+    1: ['ports', 'ServicePort', 'r'],
+    2: ['selector', 'map:string'],
+    3: ['clusterIP', 'string'],
+    18: ['clusterIPs', 'string', 'r'],
+    4: ['type', 'string'],
+    5: ['externalIPs', 'string', 'r'],
+    7: ['sessionAffinity', 'string'],
+    8: ['loadBalancerIP', 'string'],
+    9: ['loadBalancerSourceRanges', 'string', 'r'],
+    10: ['externalName', 'string'],
+    11: ['externalTrafficPolicy', 'string'],
+    12: ['healthCheckNodePort', 'int32'],
+    13: ['publishNotReadyAddresses', 'bool'],
+    14: ['sessionAffinityConfig', 'SessionAffinityConfig', 'p'],
+    19: ['ipFamilies', 'string', 'r'],
+    17: ['ipFamilyPolicy', 'string', 'p'],
+    20: ['allocateLoadBalancerNodePorts', 'bool', 'p'],
+    21: ['loadBalancerClass', 'string', 'p'],
+    22: ['internalTrafficPolicy', 'string', 'p'],
+    23: ['trafficDistribution', 'string', 'p'],
+  },
+  ServicePort: { 1: ['name', 'string'], 2: ['protocol', 'string'], 6: ['appProtocol', 'string', 'p'], 3: ['port', 'int32'], 4: ['targetPort', 'IntOrString'], 5: ['nodePort', 'int32'] },
+  SessionAffinityConfig: { 1: ['clientIP', 'ClientIPConfig', 'p'] },
+  ClientIPConfig: { 1: ['timeoutSeconds', 'int32', 'p'] },
 };
 
 const MESSAGES: Record<string, MessageSpec> = { ...META, ...CORE, ...AUTHORIZATION_MESSAGES, ...APPS_MESSAGES, ...BATCH_MESSAGES };
 
 /**
- * Messages read over and answered as empty: a pod's, namespace's, disruption budget's, Job's or CronJob's status,
+ * Messages read over and answered as empty: a pod's, namespace's, Service's, disruption budget's, Job's or CronJob's status,
  * which the server resets on create (what a client sends there never takes effect, as with kube-apiserver).
  */
-const RESET_BY_SERVER = new Set(['PodStatus', 'NamespaceStatus', 'PodDisruptionBudgetStatus', 'JobStatus', 'CronJobStatus']);
+const RESET_BY_SERVER = new Set(['PodStatus', 'NamespaceStatus', 'PodDisruptionBudgetStatus', 'JobStatus', 'CronJobStatus', 'ServiceStatus']);
 for (const m of RESET_BY_SERVER) MESSAGES[m] = {};
 
 /** Kinds (by apiVersion and kind) whose protobuf bodies can be decoded, and their messages. */
@@ -234,6 +262,7 @@ const KINDS: Record<string, string> = {
   'v1/Namespace': 'Namespace',
   'v1/ServiceAccount': 'ServiceAccount',
   'v1/Pod': 'Pod',
+  'v1/Service': 'Service',
   'v1/Binding': 'Binding',
   'v1/DeleteOptions': 'DeleteOptions',
   'meta.k8s.io/v1/DeleteOptions': 'DeleteOptions',

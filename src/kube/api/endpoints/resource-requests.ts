@@ -3,7 +3,9 @@
  * subresources (status, finalize; scale in scale-subresource.ts), patches and server-side apply, and watches.
  */
 import type { FastifyReply } from 'fastify';
-import { findResource } from '../../resources/index.js';
+import { findResource, services } from '../../resources/index.js';
+import { admitServiceAddresses } from './service-admission.js';
+import type { Service } from '../machinery/types.js';
 import { parseBody } from './body.js';
 import { decodeAsKind, type FieldValidation } from '../registry/decode.js';
 import { VIRTUAL_RESOURCES } from './discovery.js';
@@ -30,11 +32,17 @@ const PATCH_TYPES: Record<string, PatchType | 'apply'> = {
   'application/apply-patch+yaml': 'apply',
 };
 
-/** A write's options: dryRun, its field manager (SPEC W-18), and the escalation check of the RBAC resources (SPEC Z-3). */
-function writeOptions(c: RequestContext, def: ResourceDef, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', apply = false): WriteOptions {
+/** The admission a write of this kind gets: the RBAC resources' escalation check (SPEC Z-3), Services' addresses (SPEC W-27). */
+function admission(c: RequestContext, def: ResourceDef): Pick<WriteOptions, 'admit'> {
   const user = c.user;
-  const admit = user && isRbacResource(def.group, def.resource) ? { admit: (obj: KubeObject) => checkEscalation(c.authorizer, c.registry, user, def.resource, obj) } : {};
-  return { dryRun: dryRun(c.url), fieldManager: fieldManagerOf(c, options, apply), ...admit };
+  if (user && isRbacResource(def.group, def.resource)) return { admit: (obj: KubeObject) => checkEscalation(c.authorizer, c.registry, user, def.resource, obj) };
+  if (def === services) return { admit: (obj: KubeObject) => admitServiceAddresses(c.registry, c.cluster.config.serviceCidr, obj as Service) };
+  return {};
+}
+
+/** A write's options: dryRun, its field manager (SPEC W-18) and the kind's admission. */
+function writeOptions(c: RequestContext, def: ResourceDef, options: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', apply = false): WriteOptions {
+  return { dryRun: dryRun(c.url), fieldManager: fieldManagerOf(c, options, apply), ...admission(c, def) };
 }
 
 export async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<FastifyReply | void> {

@@ -6,6 +6,7 @@
  * store does with a resource's RESTStrategy.
  */
 import type { FieldError } from './errors.js';
+import type { NameFormat } from './validation.js';
 import type { KubeObject } from '../../../clusters/stored-object.js';
 
 export type Verb = 'create' | 'delete' | 'deletecollection' | 'get' | 'list' | 'patch' | 'update' | 'watch';
@@ -47,8 +48,11 @@ export interface ResourceDef<T extends KubeObject = KubeObject> {
   subresources: SubresourceDef[];
   /** The @kubernetes/client-node model that describes the object's schema (strict field validation). */
   model: string;
-  /** How metadata.name is validated: DNS-1123 subdomain (most), DNS-1123 label (namespaces), or path segment. */
-  nameFormat: 'subdomain' | 'label' | 'path-segment';
+  /**
+   * How metadata.name is validated: DNS-1123 subdomain (most), DNS-1123 label (namespaces), DNS-1035 label
+   * (services), or path segment.
+   */
+  nameFormat: NameFormat;
   /** Update of a missing object creates it (events, leases) instead of answering NotFound. */
   allowCreateOnUpdate: boolean;
   /** DELETE answers with the deleted object (pods, namespaces) instead of a Success Status. */

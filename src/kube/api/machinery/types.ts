@@ -16,6 +16,7 @@ import type {
   V1Pod,
   V1PodCondition,
   V1Secret,
+  V1Service,
   V1ServiceAccount,
   V1Role,
   V1RoleBinding,
@@ -63,6 +64,7 @@ export type Secret = Wire<V1Secret> & { metadata: ObjectMeta; stringData?: Recor
 export type ConfigMap = Wire<V1ConfigMap> & { metadata: ObjectMeta };
 export type Namespace = Wire<V1Namespace> & { metadata: ObjectMeta };
 export type ServiceAccount = Wire<V1ServiceAccount> & { metadata: ObjectMeta };
+export type Service = Wire<V1Service> & { metadata: ObjectMeta };
 export type Event = Wire<CoreV1Event> & { metadata: ObjectMeta };
 export type Lease = Wire<V1Lease> & { metadata: ObjectMeta };
 

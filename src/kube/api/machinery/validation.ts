@@ -7,6 +7,7 @@ import type { FieldError } from './errors.js';
 import type { ObjectMeta } from './types.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -14,6 +15,8 @@ const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 
 export const DNS1123_LABEL_MSG =
   "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1035_LABEL_MSG =
+  "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 export const DNS1123_SUBDOMAIN_MSG =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const QUALIFIED_NAME_MSG =
@@ -35,6 +38,14 @@ export function dns1123Label(value: string): string[] {
   return out;
 }
 
+/** Problems with a DNS-1035 label (Service names: they become DNS names that must not start with a digit). */
+export function dns1035Label(value: string): string[] {
+  const out: string[] = [];
+  if (value.length > 63) out.push('must be no more than 63 characters');
+  if (!DNS1035_LABEL.test(value)) out.push(DNS1035_LABEL_MSG);
+  return out;
+}
+
 /** Problems with a DNS-1123 subdomain (most object names); empty when valid. */
 export function dns1123Subdomain(value: string): string[] {
   const out: string[] = [];
@@ -51,10 +62,13 @@ export function pathSegmentName(value: string): string[] {
   return out;
 }
 
-export function nameProblems(format: 'subdomain' | 'label' | 'path-segment', value: string): string[] {
+export type NameFormat = 'subdomain' | 'label' | 'dns1035-label' | 'path-segment';
+
+export function nameProblems(format: NameFormat, value: string): string[] {
   const seg = pathSegmentName(value);
   if (seg.length > 0) return seg;
   if (format === 'label') return dns1123Label(value);
+  if (format === 'dns1035-label') return dns1035Label(value);
   if (format === 'subdomain') return dns1123Subdomain(value);
   return [];
 }
@@ -123,7 +137,7 @@ export function validateAnnotations(annotations: unknown, field: string): FieldE
 }
 
 /** ValidateObjectMeta: name (or generateName), namespace scope, labels, annotations, owner references, finalizers. */
-export function validateObjectMeta(meta: ObjectMeta, opts: { namespaced: boolean; nameFormat: 'subdomain' | 'label' | 'path-segment' }): FieldError[] {
+export function validateObjectMeta(meta: ObjectMeta, opts: { namespaced: boolean; nameFormat: NameFormat }): FieldError[] {
   const errs: FieldError[] = [];
   if (meta.generateName) {
     const prefix = meta.generateName;
