@@ -104,6 +104,29 @@ describeWith(['kubectl'], 'Kubernetes authorization (kubectl)', () => {
       expect(as.stderr.trim()).toBe(`Error from server (Forbidden): users "someone-else" is forbidden: User "${upn}" cannot impersonate resource "users" in API group "" at the cluster scope`);
     });
 
+    it('answers a LocalSubjectAccessReview in the namespace it is posted to, and refuses one naming another (SPEC Z-3)', async () => {
+      const review = (ns: string, resource: string, attrsNs?: string) =>
+        stringify({
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'LocalSubjectAccessReview',
+          metadata: { namespace: ns },
+          spec: { user: upn, resourceAttributes: { verb: 'list', resource, version: 'v1', ...(attrsNs ? { namespace: attrsNs } : {}) } },
+        });
+      const allowed = async (ns: string, resource: string) => {
+        const r = await kubectl(admin, ['create', '-f', '-', '-o', 'json'], review(ns, resource));
+        expect(r.code, r.stderr).toBe(0);
+        const out = JSON.parse(r.stdout) as { metadata: { namespace: string }; spec: { resourceAttributes: { namespace: string } }; status: { allowed: boolean } };
+        expect([out.metadata.namespace, out.spec.resourceAttributes.namespace]).toEqual([ns, ns]);
+        return out.status.allowed;
+      };
+      // The RoleBinding of the test before grants view in team only.
+      expect(await allowed('team', 'pods')).toBe(true);
+      expect(await allowed('team', 'secrets')).toBe(false);
+      expect(await allowed('default', 'pods')).toBe(false);
+      const mismatch = await kubectl(admin, ['create', '-f', '-'], review('team', 'pods', 'default'));
+      expect(mismatch.stderr).toContain('spec.resourceAttributes.namespace: Invalid value: "default": must match metadata.namespace');
+    });
+
     it('refuses a user to grant permissions it does not hold (escalation), and allows it within them', async () => {
       const bind = await kubectl(admin, ['create', 'rolebinding', 'team-admins', '--clusterrole=admin', `--user=${upn}`, '-n', 'team']);
       expect(bind.code, bind.stderr).toBe(0);

@@ -165,7 +165,9 @@ function virtualPaths(set: SchemaSet, group: string, version: string, paths: Rec
     if (!modelFields(model) || !v.verbs.includes('create')) continue;
     const gvk = { group, version, kind: v.kind };
     const ref = { $ref: `#/components/schemas/${set.addKind(model, gvk)}` };
-    paths[`/${gvPath(group, version)}/${v.resource}`] = { post: operation({ id: `create${operationInfix(group, version)}${v.kind}`, action: 'post', gvk, params: WRITE_PARAMS, body: ref, response: ref, created: true }), parameters: [] };
+    const ns = v.namespaced ? '/namespaces/{namespace}' : '';
+    const id = `create${operationInfix(group, version)}${v.namespaced ? 'Namespaced' : ''}${v.kind}`;
+    paths[`/${gvPath(group, version)}${ns}/${v.resource}`] = { post: operation({ id, action: 'post', gvk, params: WRITE_PARAMS, body: ref, response: ref, created: true }), parameters: v.namespaced ? [pathParam('namespace')] : [] };
   }
 }
 

@@ -47,8 +47,10 @@ function writeOptions(c: RequestContext, def: ResourceDef, options: 'CreateOptio
 
 export async function resourceRequest(c: RequestContext, path: ResourcePath): Promise<FastifyReply | void> {
   if (path.group === METRICS_GROUP) return metricsRequest(c, path);
-  if (VIRTUAL_RESOURCES.some((v) => v.group === path.group && v.version === path.version && v.resource === path.resource) && !path.name && !path.namespace) {
-    return reviews(c, path.group, path.resource);
+  const virtual = VIRTUAL_RESOURCES.find((v) => v.group === path.group && v.version === path.version && v.resource === path.resource);
+  // A review is posted to its collection: cluster-wide, or in a namespace for the namespaced one (LocalSubjectAccessReview).
+  if (virtual && !path.name && !path.subresource && (virtual.namespaced ? path.namespace !== undefined : path.namespace === undefined)) {
+    return reviews(c, path.group, path.resource, path.namespace);
   }
   const def = findResource(path.group, path.version, path.resource);
   if (!def) throw kubeErrors.pathNotFound();

@@ -1,6 +1,7 @@
 /**
- * The reviews (SPEC Z-3): SelfSubjectReview (who am I), SelfSubjectAccessReview and SubjectAccessReview (may
- * this user do that; `kubectl auth can-i`) and SelfSubjectRulesReview (`kubectl auth can-i --list`). The access
+ * The reviews (SPEC Z-3): SelfSubjectReview (who am I), SelfSubjectAccessReview, SubjectAccessReview and
+ * LocalSubjectAccessReview (may this user do that; `kubectl auth can-i`; the local one in its namespace) and
+ * SelfSubjectRulesReview (`kubectl auth can-i --list`). The access
  * reviews ask the same authorizer that enforces requests, so what they answer is what is enforced.
  */
 import type { FastifyReply } from 'fastify';
@@ -62,7 +63,25 @@ async function rulesStatus(c: RequestContext, user: UserInfo, namespace: string)
   return { resourceRules, nonResourceRules, incomplete: c.authorizer.azureDecides(user) };
 }
 
-export async function reviews(c: RequestContext, group: string, resource: string): Promise<FastifyReply> {
+/**
+ * A LocalSubjectAccessReview asks about one namespace, the one it is posted to: its resource attributes must name
+ * that namespace (or none, which means it), and it may not ask about non-resource URLs.
+ */
+function localReviewProblems(spec: Obj, parsed: Obj, namespace: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const metaNs = str(obj(parsed.metadata)?.namespace);
+  if (metaNs && metaNs !== namespace) throw kubeErrors.badRequest(`spec.resourceAttributes.namespace must match namespace: ${namespace}`);
+  const ra = obj(spec.resourceAttributes);
+  if (ra) {
+    const asked = str(ra.namespace);
+    if (asked && asked !== namespace) errs.push({ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', value: asked, detail: 'must match metadata.namespace' });
+    else ra.namespace = namespace;
+  }
+  if (obj(spec.nonResourceAttributes)) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', value: spec.nonResourceAttributes, detail: 'disallowed on this kind of request' });
+  return errs;
+}
+
+export async function reviews(c: RequestContext, group: string, resource: string, namespace?: string): Promise<FastifyReply> {
   if (c.req.method !== 'POST') throw kubeErrors.methodNotAllowed(c.req.method, { group, resource });
   const v = VIRTUAL_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
   const parsed = obj(parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), v.kind, false).value) ?? {};
@@ -74,10 +93,13 @@ export async function reviews(c: RequestContext, group: string, resource: string
       return send(c.reply, 201, { ...base, status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(Object.keys(user.extra).length ? { extra: user.extra } : {}) } } });
     case 'selfsubjectaccessreviews':
       return send(c.reply, 201, { ...base, spec, status: await accessStatus(c, user, reviewAttributes(v.kind, spec, [])) });
-    case 'subjectaccessreviews': {
+    case 'subjectaccessreviews':
+    case 'localsubjectaccessreviews': {
       const subject = subjectOf(spec);
-      const missing: FieldError[] = !subject.username && subject.groups.length === 0 ? [{ type: 'FieldValueInvalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' }] : [];
-      return send(c.reply, 201, { ...base, spec, status: await accessStatus(c, subject, reviewAttributes(v.kind, spec, missing)) });
+      const problems: FieldError[] = !subject.username && subject.groups.length === 0 ? [{ type: 'FieldValueInvalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' }] : [];
+      if (namespace !== undefined) problems.push(...localReviewProblems(spec, parsed, namespace));
+      const meta = namespace !== undefined ? { metadata: { namespace, creationTimestamp: null } } : {};
+      return send(c.reply, 201, { ...base, ...meta, spec, status: await accessStatus(c, subject, reviewAttributes(v.kind, spec, problems)) });
     }
     default:
       return send(c.reply, 201, { ...base, spec, status: await rulesStatus(c, user, str(spec.namespace)) });
