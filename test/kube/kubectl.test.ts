@@ -202,6 +202,18 @@ describeWith(['kubectl'], 'kubectl against an emulated cluster', () => {
     expect((await kubectl(h, ['get', 'pod', 'fips-app'])).code).not.toBe(0);
   });
 
+  it('puts back a deleted default service account and kube-root-ca.crt, and a changed CA bundle, as upstream controllers do', async () => {
+    const ca = JSON.parse((await kubectl(h, ['get', 'configmap', 'kube-root-ca.crt', '-o', 'json'])).stdout).data['ca.crt'] as string;
+    expect(ca).toContain('BEGIN CERTIFICATE');
+    expect((await kubectl(h, ['delete', 'configmap', 'kube-root-ca.crt'])).code).toBe(0);
+    expect((await kubectl(h, ['delete', 'serviceaccount', 'default'])).code).toBe(0);
+    await waitFor('kube-root-ca.crt again', async () => (await kubectl(h, ['get', 'configmap', 'kube-root-ca.crt'])).code === 0);
+    await waitFor('the default service account again', async () => (await kubectl(h, ['get', 'serviceaccount', 'default'])).code === 0);
+    const emptied = await kubectl(h, ['patch', 'configmap', 'kube-root-ca.crt', '--type=merge', '-p', '{"data":{"ca.crt":""}}']);
+    expect(emptied.code, emptied.stderr).toBe(0);
+    await waitFor('the CA bundle set back', async () => JSON.parse((await kubectl(h, ['get', 'configmap', 'kube-root-ca.crt', '-o', 'json'])).stdout).data['ca.crt'] === ca);
+  });
+
   it('streams changes to kubectl get -w', async () => {
     const w = kubectlStream(h, ['get', 'configmaps', '-n', 'default', '-w', '--output-watch-events']);
     try {

@@ -18,10 +18,11 @@ import type { Clock, Speed } from '../../runtime/clock.js';
 import { decodeJson } from '../../store/json.js';
 import type { Store, Watch } from '../../store/store.js';
 import type { Registry } from '../api/registry/registry.js';
-import type { Namespace, Node, Pod } from '../api/machinery/types.js';
+import type { ConfigMap, Namespace, Node, Pod, ServiceAccount } from '../api/machinery/types.js';
 import type { ClusterRecord } from '../../clusters/cluster-registry.js';
 import type { ClusterConfigSource, ClusterView } from '../clusters.js';
 import {
+  configmaps,
   controllerrevisions,
   cronjobs,
   daemonsets,
@@ -34,6 +35,7 @@ import {
   poddisruptionbudgets,
   pods as podDef,
   replicasets,
+  serviceaccounts,
   statefulsets,
   storageclasses,
 } from '../resources/index.js';
@@ -68,7 +70,7 @@ export interface ControllerDeps {
 }
 
 /** The kinds the controllers read, each through an informer whose changes also start a pass. */
-const INFORMED = [nodeDef, podDef, nsDef, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, controllerrevisions, persistentvolumeclaims, persistentvolumes, storageclasses, poddisruptionbudgets];
+const INFORMED = [nodeDef, podDef, nsDef, serviceaccounts, configmaps, deployments, replicasets, daemonsets, statefulsets, jobs, cronjobs, controllerrevisions, persistentvolumeclaims, persistentvolumes, storageclasses, poddisruptionbudgets];
 
 const RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
@@ -247,7 +249,10 @@ class ClusterRuntime {
     const kubelet = registry.as('kubelet');
     const cluster: ClusterView = { record: this.record, config: await this.deps.clusterConfig.config(this.record) };
     const namespaces = await informers.list<Namespace>(nsDef);
-    const busy = await reconcileNamespaces(controllers, this.deps.caPem, namespaces);
+    const busy = await reconcileNamespaces(controllers, this.deps.caPem, namespaces, {
+      serviceAccounts: await informers.list<ServiceAccount>(serviceaccounts),
+      configMaps: await informers.list<ConfigMap>(configmaps),
+    });
     const rbacKey = JSON.stringify(cluster.config.aad?.adminGroupObjectIDs ?? []);
     if (this.rbacReconciled !== rbacKey) {
       await reconcileRbacBootstrap(registry.as('kube-apiserver'));
