@@ -158,6 +158,21 @@ describe('Kubernetes API machinery', () => {
     expect(q.status.qosClass).toBe('Guaranteed');
   });
 
+  it('mounts the service account token unless the pod or, when the pod leaves it open, its service account opts out', async () => {
+    const tokenVolumes = (pod: any) => (pod.spec.volumes ?? []).filter((v: any) => /^kube-api-access-/.test(v.name)).length;
+    const pod = (name: string, extra: Record<string, unknown>) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'x:1' }], ...extra } });
+    expect((await api.call('POST', '/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'quiet' }, automountServiceAccountToken: false })).status).toBe(201);
+    const byAccount = (await api.call('POST', '/api/v1/namespaces/default/pods', pod('sa-off', { serviceAccountName: 'quiet' }))).json();
+    expect(tokenVolumes(byAccount)).toBe(0);
+    expect(byAccount.spec.containers[0].volumeMounts).toBeUndefined();
+    const podOverrides = (await api.call('POST', '/api/v1/namespaces/default/pods', pod('sa-on', { serviceAccountName: 'quiet', automountServiceAccountToken: true }))).json();
+    expect(tokenVolumes(podOverrides)).toBe(1);
+    const podOptsOut = (await api.call('POST', '/api/v1/namespaces/default/pods', pod('pod-off', { automountServiceAccountToken: false }))).json();
+    expect(tokenVolumes(podOptsOut)).toBe(0);
+    const plain = (await api.call('POST', '/api/v1/namespaces/default/pods', pod('plain', {}))).json();
+    expect(tokenVolumes(plain)).toBe(1);
+  });
+
   it('runs every step of a dryRun=All request except the write', async () => {
     const dry = await api.call('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', { metadata: { name: 'dry' }, data: { a: '1' } });
     expect(dry.status).toBe(201);

@@ -7,14 +7,15 @@
  * READY/STATUS/RESTARTS columns computed as kubectl's printer does.
  */
 import { kubeErrors, type FieldError } from '../api/machinery/errors.js';
-import type { ResourceDef } from '../api/machinery/resource.js';
-import type { Container, Pod } from '../api/machinery/types.js';
+import type { ObjectLookup, ResourceDef } from '../api/machinery/resource.js';
+import type { Container, Pod, ServiceAccount } from '../api/machinery/types.js';
 import { dns1123Label, validateLabels } from '../api/machinery/validation.js';
 import { age } from '../util/age.js';
 import { clone, deepEqual } from '../util/deep.js';
 import { randomSuffix } from '../util/names.js';
 import { AGE_COLUMN, NAME_COLUMN, column, orNone } from './common.js';
 import { validatePodScheduling } from './pod-scheduling-validation.js';
+import { serviceaccounts } from './serviceaccounts.js';
 
 const SA_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
@@ -95,21 +96,21 @@ function defaultPod(p: Pod): void {
   }
 }
 
-/** The built-in priority classes (Priority admission resolves spec.priorityClassName to spec.priority). */
-const PRIORITY_CLASSES: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
-
-/** Admission on create: Priority, ServiceAccount (token volume) and DefaultTolerationSeconds. */
-function admitNewPod(p: Pod): void {
+/**
+ * The ServiceAccount admission plugin's token volume: the projected kube-api-access volume mounted in every container,
+ * unless the pod opts out (spec.automountServiceAccountToken false) or leaves it to its service account, which opts
+ * out. A missing service account mounts the token as if it existed (kube-apiserver refuses such a pod; here the
+ * in-process controllers create pods in a namespace before its `default` account exists).
+ */
+async function admitServiceAccount(p: Pod, lookup: ObjectLookup): Promise<void> {
   const s = p.spec!;
-  if (s.priorityClassName) {
-    const priority = PRIORITY_CLASSES[s.priorityClassName];
-    if (priority === undefined) {
-      throw kubeErrors.forbidden({ group: '', resource: 'pods' }, p.metadata.name ?? '', `no PriorityClass with name ${s.priorityClassName} was found`);
-    }
-    s.priority = priority;
-    if (s.priorityClassName === 'system-node-critical' || s.priorityClassName === 'system-cluster-critical') s.preemptionPolicy ??= 'PreemptLowerPriority';
+  if (s.automountServiceAccountToken === undefined) {
+    const account = await lookup<ServiceAccount>(serviceaccounts, p.metadata.namespace, s.serviceAccountName ?? 'default');
+    if (account?.automountServiceAccountToken === false) return;
+  } else if (!s.automountServiceAccountToken) {
+    return;
   }
-  if (s.automountServiceAccountToken !== false && !allContainers(p).some((c) => (c.volumeMounts ?? []).some((m) => m.mountPath === SA_MOUNT_PATH))) {
+  if (!allContainers(p).some((c) => (c.volumeMounts ?? []).some((m) => m.mountPath === SA_MOUNT_PATH))) {
     const name = `kube-api-access-${randomSuffix(5)}`;
     s.volumes = [
       ...(s.volumes ?? []),
@@ -126,6 +127,22 @@ function admitNewPod(p: Pod): void {
       },
     ];
     for (const c of allContainers(p)) c.volumeMounts = [...(c.volumeMounts ?? []), { name, readOnly: true, mountPath: SA_MOUNT_PATH }];
+  }
+}
+
+/** The built-in priority classes (Priority admission resolves spec.priorityClassName to spec.priority). */
+const PRIORITY_CLASSES: Record<string, number> = { 'system-node-critical': 2000001000, 'system-cluster-critical': 2000000000 };
+
+/** Admission on create: Priority and DefaultTolerationSeconds (the ServiceAccount's token volume: admitServiceAccount). */
+function admitNewPod(p: Pod): void {
+  const s = p.spec!;
+  if (s.priorityClassName) {
+    const priority = PRIORITY_CLASSES[s.priorityClassName];
+    if (priority === undefined) {
+      throw kubeErrors.forbidden({ group: '', resource: 'pods' }, p.metadata.name ?? '', `no PriorityClass with name ${s.priorityClassName} was found`);
+    }
+    s.priority = priority;
+    if (s.priorityClassName === 'system-node-critical' || s.priorityClassName === 'system-cluster-critical') s.preemptionPolicy ??= 'PreemptLowerPriority';
   }
   const tolerations = s.tolerations ?? [];
   for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
@@ -369,6 +386,7 @@ export const pods: ResourceDef<Pod> = {
     admitNewPod(p);
     p.status = { phase: 'Pending', qosClass: qosClass(p) };
   },
+  admitCreate: admitServiceAccount,
   prepareForUpdate: (p, old, subresource) => {
     if (subresource === 'status') {
       p.spec = old.spec;

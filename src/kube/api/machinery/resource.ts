@@ -34,6 +34,9 @@ export interface StrategyContext {
   now: Date;
 }
 
+/** Reads one object of the cluster (an admission plugin's lister): undefined when absent. */
+export type ObjectLookup = <O extends KubeObject>(def: ResourceDef<any>, ns: string | undefined, name: string) => Promise<O | undefined>;
+
 export interface ResourceDef<T extends KubeObject = KubeObject> {
   group: string;
   version: string;
@@ -73,6 +76,11 @@ export interface ResourceDef<T extends KubeObject = KubeObject> {
   /** Server-side defaulting (after decoding, as kube-apiserver's defaulters run). */
   defaults?(obj: T): void;
   validate?(obj: T): FieldError[];
+  /**
+   * Admission on create that reads other objects, after validation (upstream's admission plugins with listers: a
+   * pod's ServiceAccount); every creator goes through it, the in-process controllers too. Throws to refuse.
+   */
+  admitCreate?(obj: T, lookup: ObjectLookup): Promise<void>;
   validateUpdate?(obj: T, old: T, subresource: string | undefined): FieldError[];
   /** The part of the object whose change bumps metadata.generation. */
   specOf?(obj: T): unknown;

@@ -303,6 +303,7 @@ export class Registry {
     const errs = [...validateObjectMeta(obj.metadata, { namespaced: def.namespaced, nameFormat: def.nameFormat }), ...(def.validate?.(obj) ?? [])];
     if (errs.length > 0) throw invalid(def, obj.metadata.name ?? '', errs);
     if (def.namespaced) await this.admitNamespace(def, obj.metadata.namespace!, obj.metadata.name!);
+    await def.admitCreate?.(obj, (d, namespace, name) => this.tryGet(d, namespace, name));
     await opts.admit?.(obj);
     obj.metadata.creationTimestamp = kubeTime(now);
     if (def.generation) obj.metadata.generation = 1;
