@@ -214,6 +214,20 @@ describeWith(['kubectl'], 'kubectl against an emulated cluster', () => {
     await waitFor('the CA bundle set back', async () => JSON.parse((await kubectl(h, ['get', 'configmap', 'kube-root-ca.crt', '-o', 'json'])).stdout).data['ca.crt'] === ca);
   });
 
+  it('stores PodTemplates with their pod defaults and kubectl columns, and refuses a template without containers (SPEC W-4)', async () => {
+    const template = (name: string, containers: unknown[]) =>
+      JSON.stringify({ apiVersion: 'v1', kind: 'PodTemplate', metadata: { name }, template: { metadata: { labels: { app: name } }, spec: { containers } } });
+    const made = await kubectl(h, ['create', '-f', '-'], template('batch-tpl', [{ name: 'worker', image: 'busybox:1.36' }]));
+    expect(made.code, made.stderr).toBe(0);
+    const [head, row] = (await kubectl(h, ['get', 'podtemplates'])).stdout.trim().split('\n');
+    expect(head!.split(/\s{2,}/)).toEqual(['NAME', 'CONTAINERS', 'IMAGES', 'POD LABELS', 'AGE']);
+    expect(row!.split(/\s+/).slice(0, 4)).toEqual(['batch-tpl', 'worker', 'busybox:1.36', 'app=batch-tpl']);
+    const stored = JSON.parse((await kubectl(h, ['get', 'podtemplate', 'batch-tpl', '-o', 'json'])).stdout);
+    expect(stored.template.spec).toMatchObject({ restartPolicy: 'Always', dnsPolicy: 'ClusterFirst' });
+    const empty = await kubectl(h, ['create', '-f', '-'], template('empty-tpl', []));
+    expect(empty.stderr).toContain('PodTemplate "empty-tpl" is invalid: template.spec.containers: Required value');
+  });
+
   it('streams changes to kubectl get -w', async () => {
     const w = kubectlStream(h, ['get', 'configmaps', '-n', 'default', '-w', '--output-watch-events']);
     try {

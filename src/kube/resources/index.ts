@@ -12,6 +12,7 @@ import { leases } from './leases.js';
 import { namespaces } from './namespaces.js';
 import { nodes } from './nodes.js';
 import { pods } from './pods.js';
+import { podtemplates } from './podtemplates.js';
 import { poddisruptionbudgets } from './poddisruptionbudgets.js';
 import { persistentvolumeclaims } from './persistentvolumeclaims.js';
 import { persistentvolumes } from './persistentvolumes.js';
@@ -31,6 +32,7 @@ export const RESOURCES: Array<ResourceDef<any>> = [
   persistentvolumeclaims,
   persistentvolumes,
   pods,
+  podtemplates,
   secrets,
   serviceaccounts,
   services,
@@ -62,6 +64,7 @@ export function servedGroupVersions(): Array<{ group: string; version: string }>
 }
 
 export {
+  podtemplates,
   services,
   clusterrolebindings,
   clusterroles,

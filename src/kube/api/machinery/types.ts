@@ -28,6 +28,7 @@ import type {
   V1ControllerRevision,
   V1DaemonSet,
   V1LabelSelector,
+  V1PodTemplate,
   V1PodTemplateSpec,
   V1Toleration,
   V1PodDisruptionBudget,
@@ -79,6 +80,7 @@ export type LabelSelector = Wire<V1LabelSelector>;
 export type PodAffinityTerm = Wire<V1PodAffinityTerm>;
 export type TopologySpreadConstraint = Wire<V1TopologySpreadConstraint>;
 export type PodTemplateSpec = Wire<V1PodTemplateSpec>;
+export type PodTemplate = Wire<V1PodTemplate> & { metadata: ObjectMeta };
 export type ControllerRevision = Wire<V1ControllerRevision> & { metadata: ObjectMeta };
 export type PodDisruptionBudget = Wire<V1PodDisruptionBudget> & { metadata: ObjectMeta };
 export type DaemonSet = Wire<V1DaemonSet> & { metadata: ObjectMeta };
