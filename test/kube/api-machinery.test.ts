@@ -173,6 +173,16 @@ describe('Kubernetes API machinery', () => {
     expect(tokenVolumes(plain)).toBe(1);
   });
 
+  it('answers 406 when a review is asked for only as a Table, which a review has no form of', async () => {
+    const review = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { nonResourceAttributes: { path: '/', verb: 'get' } } };
+    const asTable = await api.call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', review, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    expect(asTable.status).toBe(406);
+    expect(asTable.json()).toMatchObject({ kind: 'Status', reason: 'NotAcceptable' });
+    const plain = await api.call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', review, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json' });
+    expect(plain.status).toBe(201);
+    expect(plain.json().status.allowed).toBe(true);
+  });
+
   it('runs every step of a dryRun=All request except the write', async () => {
     const dry = await api.call('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', { metadata: { name: 'dry' }, data: { a: '1' } });
     expect(dry.status).toBe(201);

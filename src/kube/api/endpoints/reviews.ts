@@ -12,6 +12,7 @@ import { bodyFormat, parseBody } from './body.js';
 import { VIRTUAL_RESOURCES } from './discovery.js';
 import { kubeErrors, type FieldError } from '../machinery/errors.js';
 import { type RequestContext, rawBody, send } from './request.js';
+import { negotiatePlain } from '../machinery/negotiation.js';
 
 type Obj = Record<string, unknown>;
 
@@ -84,24 +85,25 @@ function localReviewProblems(spec: Obj, parsed: Obj, namespace: string): FieldEr
 export async function reviews(c: RequestContext, group: string, resource: string, namespace?: string): Promise<FastifyReply> {
   if (c.req.method !== 'POST') throw kubeErrors.methodNotAllowed(c.req.method, { group, resource });
   const v = VIRTUAL_RESOURCES.find((r) => r.group === group && r.resource === resource)!;
+  const contentType = negotiatePlain(c.req.headers.accept);
   const parsed = obj(parseBody(rawBody(c.req), bodyFormat(c.req.headers['content-type']), v.kind, false).value) ?? {};
   const user = c.user!;
   const spec = obj(parsed.spec) ?? {};
   const base = { apiVersion: `${group}/${v.version}`, kind: v.kind, metadata: { creationTimestamp: null } };
   switch (resource) {
     case 'selfsubjectreviews':
-      return send(c.reply, 201, { ...base, status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(Object.keys(user.extra).length ? { extra: user.extra } : {}) } } });
+      return send(c.reply, 201, { ...base, status: { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(Object.keys(user.extra).length ? { extra: user.extra } : {}) } } }, contentType);
     case 'selfsubjectaccessreviews':
-      return send(c.reply, 201, { ...base, spec, status: await accessStatus(c, user, reviewAttributes(v.kind, spec, [])) });
+      return send(c.reply, 201, { ...base, spec, status: await accessStatus(c, user, reviewAttributes(v.kind, spec, [])) }, contentType);
     case 'subjectaccessreviews':
     case 'localsubjectaccessreviews': {
       const subject = subjectOf(spec);
       const problems: FieldError[] = !subject.username && subject.groups.length === 0 ? [{ type: 'FieldValueInvalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' }] : [];
       if (namespace !== undefined) problems.push(...localReviewProblems(spec, parsed, namespace));
       const meta = namespace !== undefined ? { metadata: { namespace, creationTimestamp: null } } : {};
-      return send(c.reply, 201, { ...base, ...meta, spec, status: await accessStatus(c, subject, reviewAttributes(v.kind, spec, problems)) });
+      return send(c.reply, 201, { ...base, ...meta, spec, status: await accessStatus(c, subject, reviewAttributes(v.kind, spec, problems)) }, contentType);
     }
     default:
-      return send(c.reply, 201, { ...base, spec, status: await rulesStatus(c, user, str(spec.namespace)) });
+      return send(c.reply, 201, { ...base, spec, status: await rulesStatus(c, user, str(spec.namespace)) }, contentType);
   }
 }

@@ -64,6 +64,19 @@ export function negotiateObject(accept: string | undefined, isList: boolean): { 
   throw kubeErrors.notAcceptable(['application/json', 'application/yaml']);
 }
 
+/**
+ * The media type of an answer that has no Table or metadata-only form (the reviews, which are not stored): JSON or
+ * YAML; a client that accepts only `as=Table` or `as=PartialObjectMetadata` gets kube-apiserver's 406.
+ */
+export function negotiatePlain(accept: string | undefined): 'application/json' | 'application/yaml' {
+  for (const r of parseAccept(accept)) {
+    if (r.params.as !== undefined) continue;
+    if (jsonLike(r.type)) return 'application/json';
+    if (r.type === 'application/yaml') return 'application/yaml';
+  }
+  throw kubeErrors.notAcceptable(['application/json', 'application/yaml']);
+}
+
 export type DiscoveryOutput = 'v2' | 'v2beta1' | 'legacy';
 
 /** Aggregated discovery (apidiscovery.k8s.io v2 / v2beta1) or the legacy documents. */
