@@ -128,6 +128,9 @@ describe('the Service strategy', () => {
     expect(fields({ type: 'Foo', ports: [{ port: 70000, protocol: 'HTTP', targetPort: 80 }] })).toEqual(['spec.ports[0].port: FieldValueInvalid', 'spec.ports[0].protocol: FieldValueNotSupported', 'spec.type: FieldValueNotSupported']);
     expect(fields({ type: 'ExternalName' })).toEqual(['spec.externalName: FieldValueRequired']);
     expect(fields({ type: 'ClusterIP', ports: [{ port: 80, protocol: 'TCP', targetPort: 80, nodePort: 30001 }] })).toEqual(['spec.ports[0].nodePort: FieldValueForbidden']);
+    expect(fields({ type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', allocateLoadBalancerNodePorts: true, loadBalancerSourceRanges: ['10.0.0.0/8', 'nope'], ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] })).toEqual([
+      'spec.LoadBalancerSourceRanges[1]: FieldValueInvalid',
+    ]);
   });
 });
 

@@ -14,6 +14,7 @@ import { READ_WRITE } from '../api/machinery/resource.js';
 import type { Service } from '../api/machinery/types.js';
 import { dns1123Label, dns1123Subdomain, validateLabels } from '../api/machinery/validation.js';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 
@@ -157,6 +158,10 @@ function validateService(svc: Service): FieldError[] {
   if ((spec.loadBalancerSourceRanges ?? []).length > 0 && spec.type !== 'LoadBalancer') {
     errs.push({ type: 'FieldValueForbidden', field: 'spec.LoadBalancerSourceRanges', detail: "may only be used when `type` is 'LoadBalancer'" });
   }
+  (spec.loadBalancerSourceRanges ?? []).forEach((range, i) => {
+    const text = typeof range === 'string' ? range.trim() : '';
+    if (!ipaddr.isValidCIDR(text)) errs.push({ type: 'FieldValueInvalid', field: `spec.LoadBalancerSourceRanges[${i}]`, value: text, detail: 'must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)' });
+  });
   if (spec.allocateLoadBalancerNodePorts !== undefined && spec.type !== 'LoadBalancer') {
     errs.push({ type: 'FieldValueForbidden', field: 'spec.allocateLoadBalancerNodePorts', detail: "may only be used when `type` is 'LoadBalancer'" });
   }
