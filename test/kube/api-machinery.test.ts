@@ -89,6 +89,8 @@ describe('Kubernetes API machinery', () => {
       expect(page.items[0].kind).toBeUndefined(); // list items carry no apiVersion/kind, as kube-apiserver encodes them
       rv ??= page.metadata.resourceVersion;
       expect(page.metadata.resourceVersion).toBe(rv);
+      // remainingItemCount: what follows this page, only while there is a next page.
+      expect(page.metadata.remainingItemCount).toBe(page.metadata.continue ? 8 - seen.length - page.items.length : undefined);
       seen.push(...page.items.map((i: any) => i.metadata.name));
       if (!page.metadata.continue) break;
       next = `/api/v1/namespaces/paging/configmaps?limit=3&continue=${encodeURIComponent(page.metadata.continue)}`;
@@ -99,6 +101,7 @@ describe('Kubernetes API machinery', () => {
     const odd = (await api.call('GET', '/api/v1/namespaces/paging/configmaps?limit=2&labelSelector=n%3D1')).json();
     expect(odd.items.map((i: any) => i.metadata.name)).toEqual(['cm-1', 'cm-3']);
     expect(odd.metadata.continue).toBeTruthy();
+    expect(odd.metadata.remainingItemCount).toBeUndefined(); // not counted under a selector, as upstream
     const rest = (await api.call('GET', `/api/v1/namespaces/paging/configmaps?limit=2&labelSelector=n%3D1&continue=${odd.metadata.continue}`)).json();
     expect(rest.items.map((i: any) => i.metadata.name)).toEqual(['cm-5']);
     expect(rest.metadata.continue).toBeUndefined();

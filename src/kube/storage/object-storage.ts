@@ -135,6 +135,12 @@ export class ObjectStorage {
     return { items, revision: page.revision, more: page.more, lastKey: page.items.length > 0 ? page.items[page.items.length - 1]!.key : undefined };
   }
 
+  /** How many objects of a collection follow the store key `after` (keys only: nothing is decoded). */
+  async countAfter(resource: string, namespace: string | undefined, after: string): Promise<number> {
+    const page = await this.store.range(this.collectionPrefix(resource, namespace), { after, keysOnly: true });
+    return page.items.length;
+  }
+
   /**
    * Conditional writes in one transaction (each key at its mod revision `expected`) that also require the cluster to
    * still exist, so that nothing lands under a deleted cluster's prefix after its deletion (which removes the

@@ -11,7 +11,7 @@ import { bodyFormat, parseBody } from './body.js';
 import { decodeAsKind, parseFieldValidation, type FieldValidation } from '../registry/decode.js';
 import { KubeError, kubeErrors, type FieldError } from '../machinery/errors.js';
 import { negotiateObject } from '../machinery/negotiation.js';
-import { listBody, partialList, partialObjectMetadata, table, type IncludeObject } from '../machinery/output.js';
+import { listBody, partialList, partialObjectMetadata, table, type IncludeObject, type ListMeta } from '../machinery/output.js';
 import type { DeleteOptions, Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../machinery/resource.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from '../machinery/selectors.js';
@@ -215,7 +215,7 @@ export function listOptions(c: RequestContext) {
   };
 }
 
-export function sendList(c: RequestContext, def: ResourceDef, items: KubeObject[], meta: { resourceVersion: string; continue?: string }): FastifyReply {
+export function sendList(c: RequestContext, def: ResourceDef, items: KubeObject[], meta: ListMeta): FastifyReply {
   const { output, contentType } = negotiateObject(c.req.headers.accept, true);
   if (output.kind === 'table') return send(c.reply, 200, table(def, items, { now: c.registry.now() }, includeObject(c.url), meta, output.version), contentType);
   if (output.kind === 'partial') return send(c.reply, 200, partialList(items, meta, output.version), contentType);

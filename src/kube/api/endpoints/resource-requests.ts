@@ -84,7 +84,11 @@ export async function resourceRequest(c: RequestContext, path: ResourcePath): Pr
         const opts = listOptions(c);
         if (queryBool(c.url, 'watch')) return watchRequest(c, def, ns, opts);
         const res = await reg.list(def, ns, opts);
-        return sendList(c, def, res.items, { resourceVersion: res.resourceVersion, ...(res.continueToken ? { continue: res.continueToken } : {}) });
+        return sendList(c, def, res.items, {
+          resourceVersion: res.resourceVersion,
+          ...(res.continueToken ? { continue: res.continueToken } : {}),
+          ...(res.remainingItemCount !== undefined ? { remainingItemCount: res.remainingItemCount } : {}),
+        });
       }
       case 'POST': {
         if (!def.verbs.includes('create')) throw kubeErrors.methodNotAllowed(method, gr);

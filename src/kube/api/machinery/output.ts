@@ -11,13 +11,24 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object';
 export interface ListMeta {
   resourceVersion: string;
   continue?: string;
+  /** How many more items the collection holds after this page (a paged list without selectors). */
+  remainingItemCount?: number;
+}
+
+/** A list's metadata as kube-apiserver writes it: continue and remainingItemCount only when there is a next page. */
+function listMetadata(meta: Partial<ListMeta>): Record<string, unknown> {
+  return {
+    ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}),
+    ...(meta.continue ? { continue: meta.continue } : {}),
+    ...(meta.continue && meta.remainingItemCount !== undefined ? { remainingItemCount: meta.remainingItemCount } : {}),
+  };
 }
 
 export function listBody(def: ResourceDef, items: KubeObject[], meta: ListMeta): Record<string, unknown> {
   return {
     kind: `${def.kind}List`,
     apiVersion: apiVersionOf(def),
-    metadata: { resourceVersion: meta.resourceVersion, ...(meta.continue ? { continue: meta.continue } : {}) },
+    metadata: { resourceVersion: meta.resourceVersion, ...listMetadata(meta) },
     items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest),
   };
 }
@@ -30,7 +41,7 @@ export function partialList(items: KubeObject[], meta: ListMeta, version: 'v1' |
   return {
     kind: 'PartialObjectMetadataList',
     apiVersion: `meta.k8s.io/${version}`,
-    metadata: { resourceVersion: meta.resourceVersion, ...(meta.continue ? { continue: meta.continue } : {}) },
+    metadata: { resourceVersion: meta.resourceVersion, ...listMetadata(meta) },
     items: items.map((o) => partialObjectMetadata(o, version)),
   };
 }
@@ -54,7 +65,7 @@ export function table(
   return {
     kind: 'Table',
     apiVersion: `meta.k8s.io/${version}`,
-    metadata: { ...(meta.resourceVersion ? { resourceVersion: meta.resourceVersion } : {}), ...(meta.continue ? { continue: meta.continue } : {}) },
+    metadata: listMetadata(meta),
     columnDefinitions: withColumns ? def.columns : null,
     rows: objs.map((o) => tableRow(def, o, ctx, include)),
   };

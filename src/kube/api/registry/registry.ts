@@ -74,6 +74,8 @@ export interface ListResult<T extends KubeObject = KubeObject> {
   items: T[];
   resourceVersion: string;
   continueToken?: string;
+  /** The items after this page, when there is one and no selector filters (kube-apiserver counts only then). */
+  remainingItemCount?: number;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -242,7 +244,10 @@ export class Registry {
     }
     const rv = listRv ?? revision;
     const result: ListResult<T> = { items, resourceVersion: String(rv) };
-    if (limit && more && lastKey) result.continueToken = encodeContinue(rv, lastKey, prefix);
+    if (limit && more && lastKey) {
+      result.continueToken = encodeContinue(rv, lastKey, prefix);
+      if (!filtering) result.remainingItemCount = await this.storage.countAfter(def.resource, scopeNs, lastKey);
+    }
     return result;
   }
 
