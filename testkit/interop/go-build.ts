@@ -37,11 +37,15 @@ function moduleHash(dir: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** A program of the harness: `pkg` (as `go build` takes it) of module test/interop/<module>, named `name`. */
+/**
+ * A program of the harness: `pkg` (as `go build` takes it) of module test/interop/<module>, named `name`; a
+ * `testBinary` is a package's compiled tests (`go test -c`), as Kubernetes' e2e suite is run.
+ */
 export interface GoProgram {
   module: string;
   pkg: string;
   name: string;
+  testBinary?: boolean;
 }
 
 /** Azure's KMS plugin (Azure/kubernetes-kms), pinned by test/interop/azure-kms-plugin/go.mod. */
@@ -50,6 +54,8 @@ export const AZURE_KMS_PLUGIN: GoProgram = { module: 'azure-kms-plugin', pkg: 'g
 export const ENVELOPE_DRIVER: GoProgram = { module: 'envelope', pkg: './cmd/envelope', name: 'envelope' };
 /** The real kube-apiserver (k8s.io/kubernetes), opt-in: its cold build takes minutes of two cores. */
 export const KUBE_APISERVER: GoProgram = { module: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver', name: 'kube-apiserver' };
+/** Kubernetes' e2e suite at the same release (its conformance specs), opt-in: a cold build takes about 10 minutes. */
+export const E2E_SUITE: GoProgram = { module: 'e2e', pkg: 'k8s.io/kubernetes/test/e2e', name: 'e2e.test', testBinary: true };
 /** What `npm test` runs; .ci/run builds these before the suite (testkit/interop/build-programs.ts). */
 export const DEFAULT_SUITE_PROGRAMS = [AZURE_KMS_PLUGIN, ENVELOPE_DRIVER];
 
@@ -57,7 +63,7 @@ export const DEFAULT_SUITE_PROGRAMS = [AZURE_KMS_PLUGIN, ENVELOPE_DRIVER];
  * The path of the program, built from its module. The first call per content builds (minutes when the module
  * cache is cold); later ones find the binary.
  */
-export async function goBinary({ module, pkg, name }: GoProgram): Promise<string> {
+export async function goBinary({ module, pkg, name, testBinary }: GoProgram): Promise<string> {
   const dir = interopModuleDir(module);
   const outDir = join(cacheRoot(), `${module}-${moduleHash(dir)}`);
   const out = join(outDir, name);
@@ -66,12 +72,13 @@ export async function goBinary({ module, pkg, name }: GoProgram): Promise<string
   const partial = `${out}.partial-${process.pid}`;
   // -mod=readonly: go.sum is the pin; a build never rewrites the repository's files. Modules come from the Go
   // module proxy; should one ever be fetched from its repository instead, git fails rather than asking for a login.
-  await run('go', ['build', '-mod=readonly', '-trimpath', '-o', partial, pkg], {
+  const command = testBinary ? ['test', '-c'] : ['build'];
+  await run('go', [...command, '-mod=readonly', '-trimpath', '-o', partial, pkg], {
     cwd: dir,
     env: { ...process.env, GOFLAGS: '-buildvcs=false', GIT_TERMINAL_PROMPT: '0' },
     maxBuffer: 16 * 1024 * 1024,
   }).catch((err: Error & { stderr?: string }) => {
-    throw new Error(`go build ${pkg} in test/interop/${module} failed: ${err.stderr ?? err.message}`);
+    throw new Error(`go ${command.join(' ')} ${pkg} in test/interop/${module} failed: ${err.stderr ?? err.message}`);
   });
   renameSync(partial, out); // atomic: a concurrent test file sees either no binary or a whole one
   return out;
