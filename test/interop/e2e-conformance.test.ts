@@ -5,8 +5,9 @@
  * docs/compatibility.md.
  *
  * The binary's cold build takes about ten minutes of two cores (docs/compatibility.md): this runs only with
- * AKSEMU_INTEROP_E2E=1 and is not part of `npm test`. AKSEMU_E2E_FOCUS replaces the specs run by a ginkgo focus of
- * one's own (e.g. '\[sig-apps\].*\[Conformance\]'); the test then reports what passed and failed instead of checking.
+ * AKSEMU_INTEROP_E2E=1 and is not part of `npm test`. AKSEMU_E2E_FOCUS (and AKSEMU_E2E_SKIP) replace the specs run
+ * by a ginkgo focus of one's own (e.g. '\[sig-apps\].*\[Conformance\]'); the test then reports what passed and
+ * failed instead of checking.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import { PASSING_SPECS } from './e2e-specs.js';
 const enabled = process.env.AKSEMU_INTEROP_E2E === '1';
 if (!enabled) process.stderr.write('SKIP the Kubernetes e2e conformance specs: set AKSEMU_INTEROP_E2E=1 (builds k8s.io/kubernetes/test/e2e v1.37.2)\n');
 const customFocus = process.env.AKSEMU_E2E_FOCUS;
+/** With AKSEMU_E2E_FOCUS: a ginkgo skip of one's own (specs that wait minutes for containers, say). */
+const customSkip = process.env.AKSEMU_E2E_SKIP;
 
 interface SpecReport {
   LeafNodeType: string;
@@ -51,7 +54,7 @@ function e2eKubeconfig(h: KubectlHome, dir: string): string {
 }
 
 /** Runs e2e.test with `focus` against the cluster of `h`; answers the specs that ran, from its JSON report. */
-function runSuite(binary: string, h: KubectlHome, focus: string): Promise<SpecReport[]> {
+function runSuite(binary: string, h: KubectlHome, focus: string, skip?: string): Promise<SpecReport[]> {
   const dir = mkdtempSync(join(tmpdir(), 'aksemu-e2e-'));
   const kubeconfig = e2eKubeconfig(h, dir);
   const args = [
@@ -60,6 +63,7 @@ function runSuite(binary: string, h: KubectlHome, focus: string): Promise<SpecRe
     '--kube-api-content-type=application/json',
     `--report-dir=${dir}`,
     `--ginkgo.focus=${focus}`,
+    ...(skip ? [`--ginkgo.skip=${skip}`] : []),
     '--ginkgo.timeout=40m',
     '--ginkgo.no-color',
     `--ginkgo.json-report=${join(dir, 'report.json')}`,
@@ -102,7 +106,7 @@ describe.skipIf(!enabled)('Kubernetes e2e conformance specs v1.37.2 against an a
   }, 45 * 60_000);
 
   it.skipIf(customFocus === undefined)('runs the specs of AKSEMU_E2E_FOCUS and reports them', async () => {
-    const specs = await runSuite(binary, h, customFocus!);
+    const specs = await runSuite(binary, h, customFocus!, customSkip);
     for (const s of specs) process.stdout.write(`${s.State.padEnd(8)} ${specName(s)}${s.Failure ? ` :: ${s.Failure.Message.split('\n')[0]}` : ''}\n`);
     expect(specs.length).toBeGreaterThan(0);
   }, 45 * 60_000);
