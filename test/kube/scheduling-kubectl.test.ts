@@ -72,6 +72,60 @@ describeWith(['kubectl'], 'the scheduler and simulated pods through kubectl', ()
     expect(pod.status.containerStatuses[0].containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
   });
 
+  it('keeps every replica of a Deployment pinned to FIPS nodes on them through rollout, scale and undo (SPEC W-4, W-6, W-20)', async () => {
+    const deployment = (image: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: regulated
+spec:
+  replicas: 4
+  selector:
+    matchLabels:
+      app: regulated
+  template:
+    metadata:
+      labels:
+        app: regulated
+    spec:
+      nodeSelector:
+        kubernetes.azure.com/fips_enabled: "true"
+      containers:
+      - name: app
+        image: ${image}
+`;
+    const ok = async (args: string[], stdin?: string) => {
+      const r = await kubectl(h, args, stdin);
+      expect(r.code, r.stderr).toBe(0);
+      return r;
+    };
+    const fipsNodes = new Set((await ok(['get', 'nodes', '-l', 'kubernetes.azure.com/fips_enabled=true', '-o', 'name'])).stdout.trim().split('\n').map((n) => n.replace('node/', '')));
+    expect(fipsNodes.size).toBe(2);
+    const placed = async () => {
+      const pods = JSON.parse((await ok(['get', 'pods', '-l', 'app=regulated', '-o', 'json'])).stdout).items as Array<{ metadata: { deletionTimestamp?: string }; spec: { nodeName?: string; containers: Array<{ image: string }> } }>;
+      return pods.filter((p) => !p.metadata.deletionTimestamp);
+    };
+    await ok(['apply', '-f', '-'], deployment('mcr.microsoft.com/azurelinux/base/nginx:1.25'));
+    await ok(['rollout', 'status', 'deployment/regulated', '--timeout=60s']);
+    let pods = await placed();
+    expect(pods).toHaveLength(4);
+    for (const p of pods) expect(fipsNodes.has(p.spec.nodeName!)).toBe(true);
+
+    await ok(['scale', 'deployment/regulated', '--replicas=6']);
+    await ok(['rollout', 'status', 'deployment/regulated', '--timeout=60s']);
+    pods = await waitFor('six replicas', async () => ((await placed()).length === 6 ? placed() : undefined));
+    for (const p of pods) expect(fipsNodes.has(p.spec.nodeName!)).toBe(true);
+
+    await ok(['apply', '-f', '-'], deployment('mcr.microsoft.com/azurelinux/base/nginx:1.26').replace('replicas: 4', 'replicas: 6'));
+    await ok(['rollout', 'status', 'deployment/regulated', '--timeout=60s']);
+    await ok(['rollout', 'undo', 'deployment/regulated']);
+    await ok(['rollout', 'status', 'deployment/regulated', '--timeout=60s']);
+    pods = await waitFor('six replicas of the first image', async () => {
+      const now = await placed();
+      return now.length === 6 && now.every((p) => p.spec.containers[0]!.image.endsWith(':1.25')) ? now : undefined;
+    });
+    for (const p of pods) expect(fipsNodes.has(p.spec.nodeName!)).toBe(true);
+  });
+
   it('prints the simulated container log, with --timestamps, --tail, --since and --previous as the kubelet answers them', async () => {
     const pod = await podJson('fips-app');
     const node = pod.spec.nodeName;
