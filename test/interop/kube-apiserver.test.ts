@@ -9,8 +9,8 @@
  *   fails kube-apiserver's authentication.
  *
  * aksemu's Kubernetes API keeps objects as JSON; kube-apiserver stores core objects as protobuf ("k8s\0" +
- * runtime.Unknown), which aksemu's API does not read (docs/compatibility.md), so the first direction stops at the
- * transformer. The build takes minutes on a cold cache (docs/compatibility.md): this runs only with
+ * runtime.Unknown), which aksemu's API reads for Secrets, ConfigMaps and ServiceAccounts (docs/compatibility.md):
+ * kubectl through aksemu serves the secret kube-apiserver wrote. The build takes minutes on a cold cache (docs/compatibility.md): this runs only with
  * AKSEMU_INTEROP_KUBE_APISERVER=1 and is not part of `npm test`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -196,6 +196,13 @@ describe.skipIf(!enabled)('the real kube-apiserver v1.37.2 with aksemu’s KMS p
         } finally {
           chain.close();
         }
+        // aksemu's Kubernetes API serves it too: kube-apiserver's protobuf Secret, decrypted through the same plugin.
+        const served = await kubectl(h, ['get', 'secret', name, '-o', 'json']);
+        expect(served.code, served.stderr).toBe(0);
+        const secret = served.json<{ metadata: { name: string; uid: string; managedFields?: unknown[] }; data: Record<string, string>; type: string }>();
+        expect(secret.data.v).toBe(Buffer.from('written by kube-apiserver').toString('base64'));
+        expect(secret.type).toBe('Opaque');
+        expect(secret.metadata.uid).toBe(JSON.parse(created.text).metadata.uid);
       });
 
       it('a secret aksemu wrote, put into etcd under its key, is served by kube-apiserver; under another key it fails', async () => {

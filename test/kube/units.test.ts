@@ -4,7 +4,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeProtobufBody } from '../../src/kube/api/endpoints/protobuf.js';
+import { decodeProtobufBody, decodeStoredProtobuf, isProtobufObject } from '../../src/kube/api/machinery/protobuf.js';
 import { fieldType, loadSchema } from '../../src/kube/api/machinery/schema.js';
 import { matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../../src/kube/api/machinery/selectors.js';
 import { PatchError, strategicMerge } from '../../src/kube/api/machinery/strategic-merge.js';
@@ -183,6 +183,34 @@ describe('protobuf bodies', () => {
     expect(() => decodeProtobufBody(Buffer.from('nope'), accepted)).toThrow(expect.objectContaining({ code: 400 }));
     const truncated = envelope('v1', 'Secret', Buffer.from([0x0a, 0x05, 0x01]));
     expect(() => decodeProtobufBody(truncated, accepted)).toThrow(expect.objectContaining({ code: 400 }));
+  });
+});
+
+describe('objects a real kube-apiserver stored as protobuf', () => {
+  const { Writer } = protobuf;
+  const envelope = (apiVersion: string, kind: string, raw: Uint8Array) => {
+    const tm = Writer.create().uint32((1 << 3) | 2).string(apiVersion).uint32((2 << 3) | 2).string(kind).finish();
+    const unknown = Writer.create().uint32((1 << 3) | 2).bytes(tm).uint32((2 << 3) | 2).bytes(raw).finish();
+    return Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from(unknown)]);
+  };
+
+  it('reads a Secret with its managed fields (FieldsV1 holds JSON as bytes), and refuses kinds whose status it would drop', () => {
+    const fieldsV1 = Writer.create().uint32((1 << 3) | 2).bytes(Buffer.from('{"f:data":{".":{},"f:v":{}}}')).finish();
+    const managed = Writer.create().uint32((1 << 3) | 2).string('kubectl-create').uint32((2 << 3) | 2).string('Update').uint32((3 << 3) | 2).string('v1').uint32((6 << 3) | 2).string('FieldsV1').uint32((7 << 3) | 2).bytes(fieldsV1).finish();
+    const meta = Writer.create().uint32((1 << 3) | 2).string('db').uint32((3 << 3) | 2).string('default').uint32((5 << 3) | 2).string('u-1').uint32((17 << 3) | 2).bytes(managed).finish();
+    const entry = Writer.create().uint32((1 << 3) | 2).string('v').uint32((2 << 3) | 2).bytes(Buffer.from('pw')).finish();
+    const secret = Writer.create().uint32((1 << 3) | 2).bytes(meta).uint32((2 << 3) | 2).bytes(entry).uint32((3 << 3) | 2).string('Opaque').finish();
+    const stored = envelope('v1', 'Secret', secret);
+    expect(isProtobufObject(stored)).toBe(true);
+    expect(isProtobufObject(Buffer.from('{"kind":"Secret"}'))).toBe(false);
+    expect(decodeStoredProtobuf(stored)).toEqual({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'db', namespace: 'default', uid: 'u-1', managedFields: [{ manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:v': {} } } }] },
+      data: { v: Buffer.from('pw').toString('base64') },
+      type: 'Opaque',
+    });
+    expect(() => decodeStoredProtobuf(envelope('v1', 'Pod', new Uint8Array()))).toThrow('aksemu does not read Pod stored as protobuf');
   });
 });
 

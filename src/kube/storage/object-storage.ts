@@ -12,6 +12,7 @@ import { clusterPrefix, clusterRecordKey, etcdKey, type ClusterRecord } from '..
 import { decodeObject, encodeObject, type KubeObject } from '../../clusters/stored-object.js';
 import type { Condition, KeyValue, Store, TxnOp, Watch, WatchEvent } from '../../store/store.js';
 import { KubeError } from '../api/machinery/errors.js';
+import { decodeStoredProtobuf, isProtobufObject } from '../api/machinery/protobuf.js';
 import type { StorageTransformer, TransformOptions } from '../../encryption/types.js';
 import type { StorageTransformers } from '../../encryption/transformers.js';
 import type { LocalWrites } from './local-writes.js';
@@ -60,6 +61,23 @@ export class ClusterGoneError extends Error {
   }
 }
 
+/**
+ * An object from its stored bytes: aksemu's JSON, or the protobuf a real kube-apiserver writes (the kinds
+ * `decodeStoredProtobuf` reads), so an etcd shared with kube-apiserver serves its secrets too. Either way
+ * resourceVersion is the key's mod revision. Bytes neither can read are an internal error naming the key.
+ */
+function decodeStored<T extends KubeObject>(plain: Buffer, modRevision: number, etcdKey: string): T {
+  if (!isProtobufObject(plain)) return decodeObject<T>(plain, modRevision);
+  let obj: T;
+  try {
+    obj = decodeStoredProtobuf(plain) as T;
+  } catch (err) {
+    throw new KubeError(500, 'InternalError', `Internal error occurred: unable to decode ${etcdKey}: ${(err as Error).message}`);
+  }
+  obj.metadata = { ...(obj.metadata ?? {}), resourceVersion: String(modRevision) };
+  return obj;
+}
+
 export class ObjectStorage {
   private readonly prefix: string;
   /** Mod revision of the ClusterRecord, read once: every write is conditional on it (see `write`). */
@@ -105,7 +123,7 @@ export class ObjectStorage {
     } catch (err) {
       throw new TransformError(ek, err);
     }
-    return { obj: decodeObject<T>(plain, kv.modRevision), modRevision: kv.modRevision, stale, key: kv.key };
+    return { obj: decodeStored<T>(plain, kv.modRevision, ek), modRevision: kv.modRevision, stale, key: kv.key };
   }
 
   private async encode(t: StorageTransformer, key: string, obj: KubeObject): Promise<Buffer> {

@@ -14,7 +14,7 @@ import type { Node as YamlNode } from 'yaml';
 import { yaml } from '../../../util/yaml.js';
 import { type KubeError, kubeErrors } from '../machinery/errors.js';
 import type { ParsedBody } from '../registry/decode.js';
-import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from './protobuf.js';
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from '../machinery/protobuf.js';
 
 export const ACCEPTED_BODY_TYPES = ['application/json', 'application/yaml', PROTOBUF_MEDIA_TYPE];
 

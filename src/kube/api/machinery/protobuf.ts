@@ -1,9 +1,12 @@
 /**
- * Request bodies in Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`), which kubectl's typed
+ * Kubernetes' protobuf encoding (`application/vnd.kubernetes.protobuf`): request bodies, which kubectl's typed
  * clients send: `kubectl create secret|configmap|namespace|serviceaccount`, `kubectl debug` (a Pod),
  * `kubectl auth whoami|can-i` (reviews), `kubectl drain` (Eviction), `kubectl create role|rolebinding|...` (RBAC),
  * `kubectl create deployment` (apps/v1, protobuf-apps.ts), `kubectl create job|cronjob` (batch/v1, protobuf-batch.ts),
  * `kubectl create service` and `kubectl expose` (a Service).
+ *
+ * It is also how a real kube-apiserver stores core objects in etcd: `decodeStoredProtobuf` reads those of the kinds
+ * below whose every field is kept (a Secret written by kube-apiserver through a KMS plugin, say; SPEC X-3).
  *
  * The body is the `k8s\0` magic and a runtime.Unknown envelope ({typeMeta, raw}) whose `raw` is the object's own
  * message. Wire decoding is protobufjs's Reader; the message layouts below are the field numbers and types of
@@ -18,7 +21,7 @@
  *   sends is dropped silently.
  */
 import protobuf from 'protobufjs/minimal.js';
-import { KubeError } from '../machinery/errors.js';
+import { KubeError } from './errors.js';
 
 const { Reader } = protobuf;
 type ReaderT = InstanceType<typeof Reader>;
@@ -337,7 +340,8 @@ function special(type: string, msg: Record<string, unknown>): unknown {
     case 'IntOrString':
       return Number(msg.type ?? 0) === 1 ? (msg.strVal ?? '') : (msg.intVal ?? 0);
     case 'FieldsV1': {
-      const raw = msg.Raw as Buffer | undefined;
+      // Raw is bytes, which the message's JSON form already holds as base64.
+      const raw = typeof msg.Raw === 'string' ? Buffer.from(msg.Raw, 'base64') : (msg.Raw as Buffer | undefined);
       try {
         return raw && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
       } catch {
@@ -450,4 +454,24 @@ export function decodeProtobufBody(body: Buffer, accepted: readonly string[]): R
     if (err instanceof ProtobufError && err.message.startsWith('aksemu cannot decode')) throw refuse(err.message);
     throw new KubeError(400, 'BadRequest', `${tm.kind} in version "${(tm.apiVersion ?? '').split('/').pop()}" cannot be handled as a ${tm.kind}: proto: ${(err as Error).message}`);
   }
+}
+
+/** Whether stored bytes are an object in Kubernetes' protobuf encoding (kube-apiserver's storage media type). */
+export function isProtobufObject(bytes: Buffer): boolean {
+  return bytes.length >= MAGIC.length && bytes.subarray(0, MAGIC.length).equals(MAGIC);
+}
+
+/** Kinds a stored protobuf object may be read as: none of their fields is dropped (no status is reset). */
+const STORED_KINDS = new Set(['v1/Secret', 'v1/ConfigMap', 'v1/ServiceAccount']);
+
+/**
+ * An object a real kube-apiserver stored (`k8s\0` + runtime.Unknown) as its JSON form, for the kinds whose every
+ * field this decoder keeps; anything else throws, and the read fails as kube-apiserver's does with bytes it cannot
+ * decode.
+ */
+export function decodeStoredProtobuf(bytes: Buffer): Record<string, unknown> {
+  const obj = decodeProtobufBody(bytes, ['application/json']);
+  const key = `${String(obj.apiVersion ?? '')}/${String(obj.kind ?? '')}`;
+  if (!STORED_KINDS.has(key)) throw new Error(`aksemu does not read ${String(obj.kind ?? 'objects')} stored as protobuf`);
+  return obj;
 }
