@@ -345,13 +345,41 @@ describe('Kubernetes API machinery', () => {
 
     it('terminates a namespace: Terminating, emptied, then gone', async () => {
       await api.call('POST', '/api/v1/namespaces', { metadata: { name: 'doomed' } });
-      await api.call('POST', '/api/v1/namespaces/doomed/secrets', { metadata: { name: 's' } });
+      // A finalizer holds the secret, and so the namespace, in Terminating until it is released.
+      await api.call('POST', '/api/v1/namespaces/doomed/secrets', { metadata: { name: 's', finalizers: ['example.com/hold'] } });
       const del = await api.call('DELETE', '/api/v1/namespaces/doomed');
       expect(del.status).toBe(202);
       expect(del.json().status.phase).toBe('Terminating');
       expect((await api.call('POST', '/api/v1/namespaces/doomed/secrets', { metadata: { name: 't' } })).status).toBe(403);
+      await waitFor('the secret being deleted', async () => Boolean((await api.call('GET', '/api/v1/namespaces/doomed/secrets/s')).json().metadata.deletionTimestamp));
+      expect((await api.call('PATCH', '/api/v1/namespaces/doomed/secrets/s', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' })).status).toBe(200);
       await waitFor('the namespace to be gone', async () => (await api.call('GET', '/api/v1/namespaces/doomed')).status === 404);
       expect((await api.call('GET', '/api/v1/namespaces/doomed/secrets')).json().items).toEqual([]);
+    });
+
+    it('deletes a namespace’s pods first and says in its conditions what is left and which finalizers hold it', async () => {
+      await api.call('POST', '/api/v1/namespaces', { metadata: { name: 'ordered' } });
+      await waitFor('the default service account', async () => (await api.call('GET', '/api/v1/namespaces/ordered/serviceaccounts/default')).status === 200);
+      const pod = await api.call('POST', '/api/v1/namespaces/ordered/pods', { metadata: { name: 'held', finalizers: ['example.com/hold'] }, spec: { containers: [{ name: 'c', image: 'x:1' }] } });
+      expect(pod.status).toBe(201);
+      expect((await api.call('POST', '/api/v1/namespaces/ordered/configmaps', { metadata: { name: 'kept' } })).status).toBe(201);
+      expect((await api.call('DELETE', '/api/v1/namespaces/ordered')).status).toBe(202);
+      const conditions = await waitFor('the deletion conditions', async () => {
+        const ns = (await api.call('GET', '/api/v1/namespaces/ordered')).json();
+        const byType = Object.fromEntries((ns.status?.conditions ?? []).map((c: any) => [c.type, c]));
+        return byType.NamespaceDeletionContentFailure?.status === 'True' && byType.NamespaceFinalizersRemaining?.status === 'True' ? byType : undefined;
+      });
+      expect(conditions.NamespaceDeletionContentFailure).toMatchObject({ reason: 'ContentDeletionFailed', message: 'Failed to delete all resource types, 1 remaining: unexpected items still remain in namespace: ordered for gvr: /v1, Resource=pods' });
+      expect(conditions.NamespaceContentRemaining).toMatchObject({ status: 'True', reason: 'SomeResourcesRemain', message: 'Some resources are remaining: pods. has 1 resource instances' });
+      expect(conditions.NamespaceFinalizersRemaining).toMatchObject({ reason: 'SomeFinalizersRemain', message: 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances' });
+      expect(conditions.NamespaceDeletionDiscoveryFailure).toMatchObject({ status: 'False', reason: 'ResourcesDiscovered' });
+      // The pod is being deleted; nothing else is touched while it remains.
+      expect((await api.call('GET', '/api/v1/namespaces/ordered/pods/held')).json().metadata.deletionTimestamp).toBeTruthy();
+      expect((await api.call('GET', '/api/v1/namespaces/ordered/configmaps/kept')).status).toBe(200);
+      const released = await api.call('PATCH', '/api/v1/namespaces/ordered/pods/held', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+      expect(released.status).toBe(200);
+      await waitFor('the namespace to be gone', async () => (await api.call('GET', '/api/v1/namespaces/ordered')).status === 404);
+      expect((await api.call('GET', '/api/v1/namespaces/ordered/configmaps')).json().items).toEqual([]);
     });
   });
 });
