@@ -16,6 +16,7 @@ export const PASSING_SPECS: readonly string[] = [
   '[sig-api-machinery] Namespaces should ensure that all pods are removed when a namespace is deleted [Conformance] [Serial]',
   '[sig-api-machinery] Namespaces should ensure that all services are removed when a namespace is deleted [Conformance] [Serial]',
   '[sig-api-machinery] Namespaces should patch a Namespace [Conformance] [Serial]',
+  '[sig-api-machinery] OrderedNamespaceDeletion namespace deletion should delete pod first [Conformance]',
   '[sig-api-machinery] Servers with support for API chunking should return chunks of results for list calls [Conformance]',
   '[sig-api-machinery] Servers with support for Table transformation should return a 406 for a backend which does not implement metadata [Conformance]',
   '[sig-api-machinery] Watchers should be able to restart watching from the last resource version observed by the previous watch [Conformance]',

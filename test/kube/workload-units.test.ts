@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Deployment, ReplicaSet } from '../../src/kube/api/machinery/types.js';
-import { fenceposts, rollingNewReplicas, rollingOldReplicas, sameTemplate, templateHash } from '../../src/kube/controllers/deployment-rollout.js';
+import { byRevision, fenceposts, revisionOf, rollingNewReplicas, rollingOldReplicas, sameTemplate, templateHash } from '../../src/kube/controllers/deployment-rollout.js';
 
 const deploy = (replicas: number, maxSurge: number | string, maxUnavailable: number | string): Deployment =>
   ({ metadata: { name: 'd' }, spec: { replicas, selector: {}, template: {}, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge, maxUnavailable } } } }) as Deployment;
@@ -46,3 +46,17 @@ describe('RollingUpdate arithmetic', () => {
     expect(sameTemplate(t, { ...t, metadata: { labels: { app: 'other' } } })).toBe(false);
   });
 });
+
+describe('Deployment revisions', () => {
+  const withRevision = (revision?: string) => ({ metadata: { name: 'r', annotations: revision === undefined ? {} : { 'deployment.kubernetes.io/revision': revision } } }) as ReplicaSet;
+
+  it('reads the revision annotation as the int64 it is upstream: exact beyond 2^53, 0 when absent or not a number', () => {
+    // Kubernetes' e2e RollingUpdateDeployment spec adopts a ReplicaSet at revision 3546343826724306000 and expects
+    // the next one to be 3546343826724306001; as a JavaScript number both are 3546343826724306000.
+    expect(revisionOf(withRevision('3546343826724306000')) + 1n).toBe(3546343826724306001n);
+    expect(revisionOf(withRevision())).toBe(0n);
+    expect(revisionOf(withRevision('two'))).toBe(0n);
+    expect([withRevision('10'), withRevision('9'), withRevision('3546343826724306000')].sort(byRevision).map((r) => r.metadata.annotations!['deployment.kubernetes.io/revision'])).toEqual(['9', '10', '3546343826724306000']);
+  });
+});
+

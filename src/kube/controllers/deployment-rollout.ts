@@ -35,9 +35,20 @@ export function sameTemplate(a: PodTemplateSpec | undefined, b: PodTemplateSpec 
   return deepEqual(withoutHash(a), withoutHash(b));
 }
 
-export function revisionOf(rs: ReplicaSet): number {
-  const v = Number(rs.metadata.annotations?.[REVISION] ?? '0');
-  return Number.isFinite(v) ? v : 0;
+/**
+ * A ReplicaSet's revision annotation: an int64 upstream, so a BigInt here (a revision beyond 2^53 stays exact, and
+ * the next one is one more); 0 when absent or not a number.
+ */
+export function revisionOf(rs: ReplicaSet): bigint {
+  const v = rs.metadata.annotations?.[REVISION] ?? '0';
+  return /^-?\d{1,19}$/.test(v) ? BigInt(v) : 0n;
+}
+
+/** Orders ReplicaSets by revision, oldest first. */
+export function byRevision(a: ReplicaSet, b: ReplicaSet): number {
+  const ra = revisionOf(a);
+  const rb = revisionOf(b);
+  return ra < rb ? -1 : ra > rb ? 1 : 0;
 }
 
 /** An int-or-percent value against a total: percentages round up for maxSurge, down for maxUnavailable. */
@@ -86,7 +97,7 @@ export function rollingOldReplicas(d: Deployment, newRS: ReplicaSet, old: Replic
   const newUnavailable = specReplicas(newRS) - availableOf(newRS);
   let budget = allPods - minAvailable - newUnavailable;
   if (budget <= 0) return out;
-  const oldest = [...old].sort((a, b) => revisionOf(a) - revisionOf(b) || Date.parse(a.metadata.creationTimestamp ?? '0') - Date.parse(b.metadata.creationTimestamp ?? '0'));
+  const oldest = [...old].sort((a, b) => byRevision(a, b) || Date.parse(a.metadata.creationTimestamp ?? '0') - Date.parse(b.metadata.creationTimestamp ?? '0'));
   for (const rs of oldest) {
     if (budget <= 0) break;
     const unhealthy = Math.max(0, specReplicas(rs) - availableOf(rs));

@@ -11,14 +11,14 @@ import type { Deployment, ReplicaSet } from '../api/machinery/types.js';
 import { deployments as deployDef, replicasets as rsDef } from '../resources/index.js';
 import { clone, deepEqual } from '../util/deep.js';
 import { recordEvent } from './events.js';
-import { HASH_LABEL, REVISION, fenceposts, revisionOf, rollingNewReplicas, rollingOldReplicas, sameTemplate, templateHash } from './deployment-rollout.js';
+import { HASH_LABEL, REVISION, byRevision, fenceposts, revisionOf, rollingNewReplicas, rollingOldReplicas, sameTemplate, templateHash } from './deployment-rollout.js';
 import { adoptOrphans, controllerRef, controllerUid, earliest, tolerant } from './workload-common.js';
 import { deploymentStatus } from './deployment-status.js';
 
 /** Annotations of a Deployment that are not copied to its ReplicaSets (skipCopyAnnotation). */
 const NOT_COPIED = new Set(['kubectl.kubernetes.io/last-applied-configuration', REVISION, 'deployment.kubernetes.io/revision-history', 'deployment.kubernetes.io/desired-replicas', 'deployment.kubernetes.io/max-replicas']);
 
-function rsAnnotations(d: Deployment, revision: number): Record<string, string> {
+function rsAnnotations(d: Deployment, revision: bigint): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) if (!NOT_COPIED.has(k)) out[k] = v;
   out['deployment.kubernetes.io/desired-replicas'] = String(d.spec?.replicas ?? 1);
@@ -27,7 +27,7 @@ function rsAnnotations(d: Deployment, revision: number): Record<string, string> 
   return out;
 }
 
-function newReplicaSet(d: Deployment, revision: number, replicas: number): ReplicaSet {
+function newReplicaSet(d: Deployment, revision: bigint, replicas: number): ReplicaSet {
   const hash = templateHash(d.spec?.template, d.status?.collisionCount ?? 0);
   const template = clone(d.spec!.template!);
   template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash } };
@@ -70,7 +70,7 @@ async function scale(registry: Registry, d: Deployment, rs: ReplicaSet, replicas
 async function rollout(registry: Registry, d: Deployment, owned: ReplicaSet[]): Promise<{ newRS: ReplicaSet | undefined; created: boolean }> {
   let newRS = owned.find((rs) => sameTemplate(rs.spec?.template, d.spec?.template));
   const old = owned.filter((rs) => rs !== newRS);
-  const maxOld = old.reduce((m, rs) => Math.max(m, revisionOf(rs)), 0);
+  const maxOld = old.reduce((m, rs) => (revisionOf(rs) > m ? revisionOf(rs) : m), 0n);
   const replicas = d.spec?.replicas ?? 1;
   const recreate = d.spec?.strategy?.type === 'Recreate';
   if (d.spec?.paused) {
@@ -82,7 +82,7 @@ async function rollout(registry: Registry, d: Deployment, owned: ReplicaSet[]): 
   }
   if (!newRS) {
     const initial = recreate ? 0 : rollingNewReplicas(d, { metadata: {}, spec: { replicas: 0, selector: {} } } as ReplicaSet, owned);
-    const created = await tolerant(registry.create(rsDef, d.metadata.namespace, newReplicaSet(d, maxOld + 1, initial)));
+    const created = await tolerant(registry.create(rsDef, d.metadata.namespace, newReplicaSet(d, maxOld + 1n, initial)));
     if (!created) return { newRS: undefined, created: false };
     if (initial > 0) {
       await tolerant(recordEvent(registry, { involved: { ...d, apiVersion: 'apps/v1', kind: 'Deployment' }, type: 'Normal', reason: 'ScalingReplicaSet', message: `Scaled up replica set ${created.metadata.name} from 0 to ${initial}`, component: 'deployment-controller' }));
@@ -91,7 +91,7 @@ async function rollout(registry: Registry, d: Deployment, owned: ReplicaSet[]): 
   }
   if (revisionOf(newRS) <= maxOld) {
     // A rollback to an old template: its ReplicaSet becomes the newest revision.
-    const next = { ...newRS, metadata: { ...newRS.metadata, annotations: rsAnnotations(d, maxOld + 1) } };
+    const next = { ...newRS, metadata: { ...newRS.metadata, annotations: rsAnnotations(d, maxOld + 1n) } };
     const stored = await tolerant(registry.update(rsDef, newRS.metadata.namespace, newRS.metadata.name!, next));
     if (!stored) return { newRS, created: false };
     newRS = stored.obj;
@@ -114,7 +114,7 @@ async function cleanup(registry: Registry, d: Deployment, owned: ReplicaSet[], n
   const idle = owned.filter((rs) => rs !== newRS && rs.metadata.uid !== newRS?.metadata.uid && (rs.spec?.replicas ?? 0) === 0 && (rs.status?.replicas ?? 0) === 0 && !rs.metadata.deletionTimestamp);
   const old = owned.filter((rs) => rs.metadata.uid !== newRS?.metadata.uid).length;
   let extra = old - limit;
-  for (const rs of idle.sort((a, b) => revisionOf(a) - revisionOf(b))) {
+  for (const rs of idle.sort(byRevision)) {
     if (extra <= 0) break;
     await tolerant(registry.delete(rsDef, rs.metadata.namespace, rs.metadata.name!, { preconditions: { uid: rs.metadata.uid! } }));
     extra--;
