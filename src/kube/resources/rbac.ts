@@ -7,7 +7,7 @@ import type { FieldError } from '../api/machinery/errors.js';
 import type { ResourceDef, TableColumn } from '../api/machinery/resource.js';
 import { READ_WRITE } from '../api/machinery/resource.js';
 import type { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../api/machinery/types.js';
-import { nameProblems } from '../api/machinery/validation.js';
+import { nameProblems, notSupported } from '../api/machinery/validation.js';
 import { age } from '../util/age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './common.js';
 
@@ -68,7 +68,7 @@ const validateBinding = (namespaced: boolean) => (b: Binding): FieldError[] => {
   const ref = b.roleRef ?? ({} as Binding['roleRef']);
   if (ref.apiGroup !== RBAC_GROUP) errs.push({ type: 'FieldValueNotSupported', field: 'roleRef.apiGroup', value: ref.apiGroup ?? '', detail: `supported values: "${RBAC_GROUP}"` });
   const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
-  if (!kinds.includes(ref.kind ?? '')) errs.push({ type: 'FieldValueNotSupported', field: 'roleRef.kind', value: ref.kind ?? '', detail: `supported values: ${kinds.map((k) => `"${k}"`).join(', ')}` });
+  if (!kinds.includes(ref.kind ?? '')) errs.push(notSupported('roleRef.kind', ref.kind ?? '', kinds));
   if (!ref.name) errs.push({ type: 'FieldValueRequired', field: 'roleRef.name' });
   else for (const m of nameProblems('path-segment', ref.name)) errs.push({ type: 'FieldValueInvalid', field: 'roleRef.name', value: ref.name, detail: m });
   (b.subjects ?? []).forEach((s, i) => errs.push(...validateSubject(s, namespaced, `subjects[${i}]`)));

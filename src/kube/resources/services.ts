@@ -12,7 +12,7 @@ import type { FieldError } from '../api/machinery/errors.js';
 import type { ResourceDef } from '../api/machinery/resource.js';
 import { READ_WRITE } from '../api/machinery/resource.js';
 import type { Service } from '../api/machinery/types.js';
-import { dns1123Label, dns1123Subdomain, validateLabels } from '../api/machinery/validation.js';
+import { dns1123Label, dns1123Subdomain, notSupported, validateLabels } from '../api/machinery/validation.js';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { age } from '../util/age.js';
@@ -66,7 +66,7 @@ function validatePort(p: ServicePort, i: number, requireName: boolean, names: Se
   }
   for (const m of portNumberProblems(p.port)) errs.push({ type: 'FieldValueInvalid', field: `${f}.port`, value: p.port, detail: m });
   if (!p.protocol) errs.push({ type: 'FieldValueRequired', field: `${f}.protocol`, detail: '' });
-  else if (!PROTOCOLS.includes(p.protocol)) errs.push({ type: 'FieldValueNotSupported', field: `${f}.protocol`, value: p.protocol, detail: `supported values: ${PROTOCOLS.map((x) => `"${x}"`).join(', ')}` });
+  else if (!PROTOCOLS.includes(p.protocol)) errs.push(notSupported(`${f}.protocol`, p.protocol, PROTOCOLS));
   const target = p.targetPort as unknown;
   const targetProblems = typeof target === 'string' ? portNameProblems(target) : portNumberProblems(target);
   for (const m of targetProblems) errs.push({ type: 'FieldValueInvalid', field: `${f}.targetPort`, value: target, detail: m });
@@ -74,10 +74,6 @@ function validatePort(p: ServicePort, i: number, requireName: boolean, names: Se
     for (const m of portNumberProblems(p.nodePort)) errs.push({ type: 'FieldValueInvalid', field: `${f}.nodePort`, value: p.nodePort, detail: m });
   }
   return errs;
-}
-
-function notSupported(field: string, value: unknown, supported: string[]): FieldError {
-  return { type: 'FieldValueNotSupported', field, value, detail: `supported values: ${supported.map((x) => `"${x}"`).join(', ')}` };
 }
 
 function validateClusterIPs(spec: ServiceSpec): FieldError[] {

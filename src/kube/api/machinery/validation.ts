@@ -62,6 +62,11 @@ export function pathSegmentName(value: string): string[] {
   return out;
 }
 
+/** upstream's NotSupported error: `supported values: "A", "B"` (field.NotSupported). */
+export function notSupported(field: string, value: unknown, supported: readonly string[]): FieldError {
+  return { type: 'FieldValueNotSupported', field, value, detail: `supported values: ${supported.map((x) => `"${x}"`).join(', ')}` };
+}
+
 export type NameFormat = 'subdomain' | 'label' | 'dns1035-label' | 'path-segment';
 
 export function nameProblems(format: NameFormat, value: string): string[] {
